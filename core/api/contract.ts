@@ -1,0 +1,62 @@
+import { z } from 'zod'
+import type { CardholderView } from '../cardholder'
+import type { Result } from '../errors'
+
+/**
+ * The one list of calls the renderer can make. Electron's IPC registration and the browser-mode
+ * HTTP server are both built from it, and every argument is checked against its schema before a
+ * service sees it. Adding a call: add it here, implement it in a service, call it from the UI.
+ */
+
+export interface AppInfo {
+  readonly version: string
+  readonly dataDir: string
+  readonly schemaVersion: string
+  readonly demoData: boolean
+  /** The terminal's clock, UTC ISO. */
+  readonly now: string
+}
+
+interface CallSpec<Input extends z.ZodType, Output> {
+  readonly input: Input
+  readonly summary: string
+  /** Type-only: the value a successful call returns. */
+  readonly output?: Output
+}
+
+function call<Output>() {
+  return <Input extends z.ZodType>(input: Input, summary: string): CallSpec<Input, Output> => ({ input, summary })
+}
+
+export const contract = {
+  'app.info': call<AppInfo>()(z.strictObject({}), '终端、版本与数据目录'),
+  'cardholder.lookup': call<CardholderView>()(
+    z.strictObject({ input: z.string().max(256) }),
+    '按社会保障卡号或身份证号查询参保人（读本地快照）',
+  ),
+} as const
+
+export type Contract = typeof contract
+export type CallName = keyof Contract
+export type CallInput<K extends CallName> = z.input<Contract[K]['input']>
+export type ParsedInput<K extends CallName> = z.output<Contract[K]['input']>
+export type CallOutput<K extends CallName> = Contract[K] extends CallSpec<z.ZodType, infer O> ? O : never
+export type CallResult<K extends CallName> = Result<CallOutput<K>>
+
+/** Who is calling; grows with operators and roles (sign-in is its own issue). */
+export interface CallContext {
+  readonly transport: 'ipc' | 'http' | 'cli' | 'test'
+}
+
+export type Handlers = {
+  readonly [K in CallName]: (input: ParsedInput<K>, context: CallContext) => Promise<CallOutput<K>>
+}
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && Object.hasOwn(contract, name)
+}
+
+/** The bridge both transports offer the renderer: one function, any call of the contract. */
+export interface CounterBridge {
+  invoke(call: string, args: unknown): Promise<Result<unknown>>
+}

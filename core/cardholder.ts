@@ -1,0 +1,38 @@
+import type { Fen } from './money'
+import type { Gender } from './identifiers'
+
+/** Employee basic insurance has a personal account; resident insurance has none. */
+export const INSURANCE_TYPES = ['employee_active', 'employee_retired', 'resident'] as const
+export type InsuranceType = (typeof INSURANCE_TYPES)[number]
+
+export const ENROLMENT_STATUSES = ['active', 'suspended', 'terminated'] as const
+export type EnrolmentStatus = (typeof ENROLMENT_STATUSES)[number]
+
+/** Relations as the regions' rules name them (直系亲属, 近亲属). */
+export const RELATIONS = ['spouse', 'child', 'parent', 'grandparent', 'grandchild', 'sibling'] as const
+export type Relation = (typeof RELATIONS)[number]
+
+export interface RegionRef {
+  readonly code: string
+  readonly name: string
+}
+
+/** What the counter screen shows of a cardholder: identity masked, money in fen, times UTC. */
+export interface CardholderView {
+  readonly identifiedBy: 'social-security-card' | 'resident-id'
+  readonly cardNumberMasked: string
+  readonly nameMasked: string
+  readonly idNumberMasked: string
+  readonly gender: Gender
+  readonly age: number
+  readonly region: RegionRef
+  readonly insuranceType: InsuranceType
+  readonly status: EnrolmentStatus
+  /** Personal-account balance (个人账户余额). */
+  readonly balanceFen: Fen
+  /** Carried over from earlier years (历年结余), part of the balance. */
+  readonly historicalBalanceFen: Fen
+  /** When the centre stated these balances (UTC ISO). */
+  readonly balanceAsOf: string
+  readonly boundFamilyMemberCount: number
+}

@@ -1,0 +1,46 @@
+/**
+ * Every failure the renderer can see has a stable code and a Chinese message for the clerk.
+ * Codes are part of the API contract: the UI, the CLI and tests match on them, never on text.
+ */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNKNOWN_CALL',
+  'FORBIDDEN',
+  'CARD_MALFORMED',
+  'CARD_NOT_FOUND',
+  'TRANSPORT',
+  'INTERNAL',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export interface AppErrorShape {
+  readonly code: ErrorCode
+  /** Chinese, shown to the operator as it is. Never contains a full ID number or name. */
+  readonly message: string
+}
+
+/** Thrown by services for an expected refusal; the dispatcher turns it into `{ ok: false }`. */
+export class AppError extends Error implements AppErrorShape {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string) {
+    super(message)
+    this.name = 'AppError'
+    this.code = code
+  }
+
+  toShape(): AppErrorShape {
+    return { code: this.code, message: this.message }
+  }
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AppErrorShape }
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value }
+}
+
+export function fail(code: ErrorCode, message: string): Result<never> {
+  return { ok: false, error: { code, message } }
+}

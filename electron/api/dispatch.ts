@@ -1,0 +1,36 @@
+import { z } from 'zod'
+import { contract, isCallName, type CallContext, type Handlers } from '../../core/api/contract'
+import { AppError, fail, ok, type Result } from '../../core/errors'
+import type { Logger } from '../services/log'
+
+z.config(z.locales.zhCN())
+
+export type Dispatch = (call: unknown, args: unknown, context: CallContext) => Promise<Result<unknown>>
+
+function describeInvalidArguments(error: z.ZodError): string {
+  const issue = error.issues[0]
+  const field = issue.path.length > 0 ? issue.path.join('.') : '（整体）'
+  return `参数 ${field} 不正确：${issue.message}`
+}
+
+/**
+ * The single entry both transports call. Unknown calls and bad arguments are refused before any
+ * service runs; an expected refusal (AppError) comes back as it is; anything else is logged by call
+ * name only and answered with a generic message, so no stack trace or personal data reaches the UI.
+ */
+export function createDispatcher(handlers: Handlers, log: Logger): Dispatch {
+  return async (call, args, context) => {
+    if (!isCallName(call)) return fail('UNKNOWN_CALL', `程序不支持此操作（${String(call).slice(0, 64)}）`)
+    const parsed = contract[call].input.safeParse(args ?? {})
+    if (!parsed.success) return fail('INVALID_ARGUMENT', describeInvalidArguments(parsed.error))
+    // The contract ties each name to its own input type; TypeScript cannot follow that through a lookup by name.
+    const handler = handlers[call] as (input: unknown, context: CallContext) => Promise<unknown>
+    try {
+      return ok(await handler(parsed.data, context))
+    } catch (error) {
+      if (error instanceof AppError) return { ok: false, error: error.toShape() }
+      log.error('call_failed', { call, transport: context.transport, error: error instanceof Error ? error.name : 'unknown' })
+      return fail('INTERNAL', '系统内部错误，操作未完成。请重试；如仍失败请联系技术支持。')
+    }
+  }
+}

@@ -1,0 +1,15 @@
+import type { AppInfo, Handlers } from '../../core/api/contract'
+import type { CardholderService } from '../services/cardholder'
+
+export interface Services {
+  readonly cardholders: CardholderService
+  appInfo(): Promise<AppInfo>
+}
+
+/** Binds each call of the contract to the service that answers it: nothing else lives here. */
+export function createHandlers(services: Services): Handlers {
+  return {
+    'app.info': () => services.appInfo(),
+    'cardholder.lookup': ({ input }) => services.cardholders.lookup(input),
+  }
+}

@@ -1,0 +1,37 @@
+import { BrowserWindow, type BrowserWindowConstructorOptions } from 'electron'
+import type { AppLocation } from './security'
+
+export function mainWindowOptions(preloadPath: string, devTools: boolean): BrowserWindowConstructorOptions {
+  return {
+    width: 1366,
+    height: 768,
+    minWidth: 1024,
+    minHeight: 700,
+    show: false,
+    autoHideMenuBar: true,
+    backgroundColor: '#f5f7fa',
+    title: '医保个账购买商业健康保险柜台',
+    webPreferences: {
+      preload: preloadPath,
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      devTools,
+    },
+  }
+}
+
+export function createMainWindow(options: { preloadPath: string; location: AppLocation; devTools: boolean }): BrowserWindow {
+  const window = new BrowserWindow(mainWindowOptions(options.preloadPath, options.devTools))
+  window.once('ready-to-show', () => window.show())
+  if (options.location.kind === 'dev') void window.loadURL(options.location.url)
+  else void window.loadFile(options.location.indexFile)
+  return window
+}

@@ -1,0 +1,51 @@
+import type { CardholderView } from '../../core/cardholder'
+import { AppError } from '../../core/errors'
+import { ageOn, parseCardInput, type CardIdentifier } from '../../core/identifiers'
+import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
+import { shanghaiDate, type Clock } from '../../core/time'
+import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
+
+export interface CardholderService {
+  /** Finds the cardholder for what was swiped or typed; throws CARD_MALFORMED or CARD_NOT_FOUND. */
+  lookup(input: string): Promise<CardholderView>
+}
+
+function toView(account: AccountRecord, identifiedBy: CardIdentifier['kind'], today: string): CardholderView {
+  // The ID number in the snapshot was validated at import; its birth date and sequence give age and gender.
+  const birthDate = `${account.idNumber.slice(6, 10)}-${account.idNumber.slice(10, 12)}-${account.idNumber.slice(12, 14)}`
+  return {
+    identifiedBy,
+    cardNumberMasked: maskCardNumber(account.cardNumber),
+    nameMasked: maskName(account.name),
+    idNumberMasked: maskIdNumber(account.idNumber),
+    gender: Number(account.idNumber[16]) % 2 === 1 ? 'male' : 'female',
+    age: ageOn(birthDate, today),
+    region: { code: account.regionCode, name: account.regionName },
+    insuranceType: account.insuranceType,
+    status: account.status,
+    balanceFen: account.balanceFen,
+    historicalBalanceFen: account.historicalBalanceFen,
+    balanceAsOf: account.balanceAsOf,
+    boundFamilyMemberCount: account.boundFamilyMemberCount,
+  }
+}
+
+export function createCardholderService(deps: { accounts: AccountsRepository; clock: Clock }): CardholderService {
+  return {
+    async lookup(input) {
+      const today = shanghaiDate(deps.clock.now())
+      const parsed = parseCardInput(input, today)
+      if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
+      const identifier = parsed.value
+      const account =
+        identifier.kind === 'social-security-card'
+          ? await deps.accounts.findByCardNumber(identifier.cardNumber)
+          : await deps.accounts.findByIdNumber(identifier.idNumber)
+      if (!account) {
+        const what = identifier.kind === 'social-security-card' ? '这张社会保障卡' : '这个身份证号'
+        throw new AppError('CARD_NOT_FOUND', `本机账户数据中没有${what}的参保人：请核对号码，或同步数据后再试`)
+      }
+      return toView(account, identifier.kind, today)
+    },
+  }
+}

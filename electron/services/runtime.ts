@@ -1,0 +1,80 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Knex } from 'knex'
+import type { Clock } from '../../core/time'
+import { openDatabase } from '../../db/connection'
+import { migrateToLatest } from '../../db/migrate'
+import { createAccountsRepository } from '../../db/repositories/accounts'
+import { createSettingsRepository } from '../../db/repositories/settings'
+import { seedDemoData } from '../../db/seeds/demo'
+import { createDispatcher, type Dispatch } from '../api/dispatch'
+import { createHandlers } from '../api/handlers'
+import { createCardholderService } from './cardholder'
+import type { Logger } from './log'
+
+export const DATABASE_FILE_NAME = 'counter.sqlite3'
+
+export interface RuntimeOptions {
+  readonly dataDir: string
+  readonly clock: Clock
+  readonly log: Logger
+  readonly appVersion: string
+}
+
+/** Everything behind the API, the same in Electron, in browser mode, in the CLI and in tests. */
+export interface CounterRuntime {
+  readonly dataDir: string
+  readonly databaseFile: string
+  readonly db: Knex
+  readonly dispatch: Dispatch
+  close(): Promise<void>
+}
+
+/**
+ * Opens (creating if needed) the terminal's database in `dataDir`, migrates it, seeds the demo
+ * population into an empty one, and wires services to the API.
+ */
+export async function openCounterRuntime(options: RuntimeOptions): Promise<CounterRuntime> {
+  const { dataDir, clock, log } = options
+  await mkdir(dataDir, { recursive: true })
+  const databaseFile = join(dataDir, DATABASE_FILE_NAME)
+  const db = openDatabase(databaseFile)
+  try {
+    const migration = await migrateToLatest(db, { backupDir: join(dataDir, 'backups'), clock })
+    if (migration.applied.length > 0) {
+      log.info('database_migrated', { applied: migration.applied.join(','), backup: migration.backupFile !== null })
+    }
+    const settings = createSettingsRepository(db)
+    if ((await settings.get('data_source')) === null) {
+      await seedDemoData(db, clock)
+      log.info('demo_data_seeded')
+    }
+    const dataSource = await settings.get('data_source')
+    const handlers = createHandlers({
+      cardholders: createCardholderService({ accounts: createAccountsRepository(db), clock }),
+      appInfo: async () => ({
+        version: options.appVersion,
+        dataDir,
+        schemaVersion: migration.schemaVersion,
+        demoData: dataSource === 'demo',
+        now: clock.now().toISOString(),
+      }),
+    })
+    return {
+      dataDir,
+      databaseFile,
+      db,
+      dispatch: createDispatcher(handlers, log),
+      close: () => db.destroy(),
+    }
+  } catch (error) {
+    await db.destroy()
+    throw error
+  }
+}
+
+/** Electron's userData folder, unless COUNTER_DATA_DIR names another (tests, a second terminal profile). */
+export function resolveDataDir(env: NodeJS.ProcessEnv, fallback: string): string {
+  const fromEnv = env.COUNTER_DATA_DIR?.trim()
+  return fromEnv ? fromEnv : fallback
+}

@@ -1,0 +1,69 @@
+import js from '@eslint/js'
+import { defineConfig } from 'eslint/config'
+import pluginVue from 'eslint-plugin-vue'
+import globals from 'globals'
+import tseslint from 'typescript-eslint'
+
+/** Where each layer may not reach: the architecture, held by the linter. */
+const nodeOnly = ['electron', 'knex', 'sqlite3', 'node:*', 'fs', 'path', 'http', 'child_process']
+
+export default defineConfig(
+  { ignores: ['out/**', 'dist/**', 'release/**', 'test-output/**', 'node_modules/**', '.counter-data/**'] },
+  js.configs.recommended,
+  tseslint.configs.strict,
+  pluginVue.configs['flat/recommended'],
+  {
+    files: ['**/*.vue'],
+    languageOptions: { parserOptions: { parser: tseslint.parser } },
+  },
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'vue/max-attributes-per-line': 'off',
+      'vue/singleline-html-element-content-newline': 'off',
+      'vue/html-self-closing': 'off',
+    },
+  },
+  {
+    files: ['renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeOnly, message: 'The renderer runs in a browser sandbox: reach the main process through the API client.' },
+            { group: ['**/db/**', '**/electron/**'], message: 'The renderer talks to services only through the API contract.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...nodeOnly, 'vue', 'pinia', 'element-plus', 'vue-i18n', '**/db/**', '**/electron/**', '**/renderer/**'],
+              message: 'core/ is the pure domain: no I/O, no framework, no Electron.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['db/**', 'electron/services/**', 'electron/api/**', 'electron/web/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Services run in plain Node too (browser mode, CLI, tests): keep Electron in electron/main.' }] },
+      ],
+    },
+  },
+)

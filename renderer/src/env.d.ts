@@ -1,0 +1,11 @@
+/// <reference types="vite/client" />
+import type { CounterBridge } from '@core/api/contract'
+
+declare global {
+  interface Window {
+    /** Present under Electron (the preload bridge); absent in browser mode, where HTTP is used. */
+    readonly counter?: CounterBridge
+  }
+}
+
+export {}

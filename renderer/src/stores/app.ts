@@ -1,0 +1,16 @@
+import type { AppInfo } from '@core/api/contract'
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api } from '../api/client'
+
+/** What the header and footer show about this terminal. */
+export const useAppStore = defineStore('app', () => {
+  const info = ref<AppInfo | null>(null)
+
+  async function load(): Promise<void> {
+    const result = await api.call('app.info', {})
+    if (result.ok) info.value = result.value
+  }
+
+  return { info, load }
+})

@@ -1,0 +1,39 @@
+import type { CardholderView } from '@core/cardholder'
+import type { AppErrorShape } from '@core/errors'
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api } from '../api/client'
+
+/**
+ * The counter screen's state: the cardholder on screen and the last refusal. A refused read
+ * (malformed, unknown) leaves the cardholder on screen as it was: bad input changes nothing.
+ */
+export const useCounterStore = defineStore('counter', () => {
+  const cardholder = ref<CardholderView | null>(null)
+  const error = ref<AppErrorShape | null>(null)
+  const busy = ref(false)
+
+  /** Resolves true when a cardholder was found and is now on screen. */
+  async function lookup(input: string): Promise<boolean> {
+    if (busy.value) return false
+    busy.value = true
+    try {
+      const result = await api.call('cardholder.lookup', { input })
+      if (!result.ok) {
+        error.value = result.error
+        return false
+      }
+      cardholder.value = result.value
+      error.value = null
+      return true
+    } finally {
+      busy.value = false
+    }
+  }
+
+  function dismissError(): void {
+    error.value = null
+  }
+
+  return { cardholder, error, busy, lookup, dismissError }
+})

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium, type BrowserContext } from 'playwright-core'
+
+/**
+ * Runs the built app in browser mode (`node out/main/web.js`, what `npm run web` starts after its
+ * build) on a fresh data folder, and drives Debian's Chromium against it. No browser is downloaded.
+ */
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+export const OUTPUT_DIR = join(ROOT, 'test-output', 'e2e')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+export interface WebMode {
+  readonly url: string
+  readonly port: number
+  readonly dataDir: string
+  readonly output: () => string
+  /** Sends Ctrl-C (SIGINT) and resolves with the exit code. */
+  stop(): Promise<number | null>
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      probe.close(() => resolvePort(port))
+    })
+  })
+}
+
+export async function startWebMode(): Promise<WebMode> {
+  const entry = join(ROOT, 'out', 'main', 'web.js')
+  if (!existsSync(entry)) throw new Error('out/main/web.js is missing: run `npm run build` first (npm test does)')
+  const dataDir = await mkdtemp(join(tmpdir(), 'counter-e2e-'))
+  const port = await freePort()
+  const child: ChildProcess = spawn(process.execPath, [entry], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), COUNTER_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`browser mode did not start:\n${output}`)), 30_000)
+    const poll = setInterval(() => {
+      const match = /已启动：(http:\/\/\S+)/.exec(output)
+      if (match) {
+        clearInterval(poll)
+        clearTimeout(timer)
+        resolveUrl(match[1])
+      }
+    }, 50)
+    void exited.then((code) => {
+      clearInterval(poll)
+      clearTimeout(timer)
+      reject(new Error(`browser mode exited with ${code}:\n${output}`))
+    })
+  })
+
+  return {
+    url,
+    port,
+    dataDir,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGINT')
+      const code = await exited
+      await rm(dataDir, { recursive: true, force: true })
+      return code
+    },
+  }
+}
+
+export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`)
+  const profile = await mkdtemp(join(tmpdir(), 'counter-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    viewport: { width: 1366, height: 768 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+  await mkdir(OUTPUT_DIR, { recursive: true })
+  return {
+    context,
+    async close() {
+      await context.close()
+      await rm(profile, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,38 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach } from 'vitest'
+import { fixedClock, type Clock } from '../core/time'
+import { createLogger, type Logger } from '../electron/services/log'
+import { openCounterRuntime, type CounterRuntime } from '../electron/services/runtime'
+
+/** A fresh folder per test, removed afterwards: tests use real SQLite files, never a mocked database. */
+export async function tempDir(prefix = 'counter-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+  return dir
+}
+
+/** A logger that keeps its lines, so a test can assert what was (not) logged. */
+export function recordingLogger(): Logger & { readonly lines: string[] } {
+  const lines: string[] = []
+  return Object.assign(createLogger((line) => lines.push(line)), { lines })
+}
+
+export const TEST_NOW = '2026-11-22T02:30:00.000Z'
+
+/** The whole service stack on a new data folder, with a fixed clock; closed after the test. */
+export async function openTestRuntime(options: { clock?: Clock; log?: Logger; dataDir?: string } = {}): Promise<CounterRuntime> {
+  const runtime = await openCounterRuntime({
+    dataDir: options.dataDir ?? (await tempDir()),
+    clock: options.clock ?? fixedClock(TEST_NOW),
+    log: options.log ?? recordingLogger(),
+    appVersion: '0.0.0-test',
+  })
+  afterEach(async () => {
+    await runtime.close()
+  })
+  return runtime
+}

@@ -1,0 +1,140 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * A stand-in for the `electron` module (Electron's binary cannot run here). It records what the
+ * main process asks of it, so tests can assert the window options and the handlers it installs.
+ * Its state lives on globalThis: vi.resetModules() re-imports this file for the mocked `electron`,
+ * and both copies must record into the same place.
+ */
+
+type Handler = (...args: never[]) => unknown
+type AnyHandler = (...args: unknown[]) => unknown
+
+export class Emitter {
+  readonly listeners = new Map<string, Handler[]>()
+  on(event: string, listener: Handler): this {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener])
+    return this
+  }
+  once(event: string, listener: Handler): this {
+    return this.on(event, listener)
+  }
+  emit(event: string, ...args: unknown[]): unknown[] {
+    return (this.listeners.get(event) ?? []).map((listener) => (listener as AnyHandler)(...args))
+  }
+}
+
+export class FakeBrowserWindow extends Emitter {
+  loaded: { file?: string; url?: string } = {}
+  constructor(readonly options: Record<string, unknown>) {
+    super()
+    shared.windows.push(this)
+  }
+  static get created(): FakeBrowserWindow[] {
+    return shared.windows
+  }
+  loadFile(file: string): Promise<void> {
+    this.loaded = { file }
+    return Promise.resolve()
+  }
+  loadURL(url: string): Promise<void> {
+    this.loaded = { url }
+    return Promise.resolve()
+  }
+  isMinimized(): boolean {
+    return false
+  }
+  restore(): void {}
+  focus(): void {}
+  show(): void {}
+}
+
+/** A web contents as `web-contents-created` hands it over. */
+export class FakeWebContents extends Emitter {
+  windowOpenHandler: ((details: { url: string }) => unknown) | null = null
+  setWindowOpenHandler(handler: (details: { url: string }) => unknown): void {
+    this.windowOpenHandler = handler
+  }
+}
+
+function createFake() {
+  const state = {
+    singleInstance: true,
+    isPackaged: false,
+    calls: [] as string[],
+    paths: new Map<string, string>([['appData', join(tmpdir(), 'counter-fake-appdata')]]),
+  }
+
+  const app = Object.assign(new Emitter(), {
+    get isPackaged() {
+      return state.isPackaged
+    },
+    requestSingleInstanceLock: () => state.singleInstance,
+    setPath: (name: string, value: string) => void state.paths.set(name, value),
+    getPath: (name: string) => state.paths.get(name) ?? join(tmpdir(), `counter-fake-${name}`),
+    getVersion: () => '0.1.0-fake',
+    enableSandbox: () => void state.calls.push('enableSandbox'),
+    whenReady: () => Promise.resolve(),
+    quit: () => void state.calls.push('quit'),
+    exit: (code: number) => void state.calls.push(`exit:${code}`),
+  })
+
+  const ipcMain = {
+    handlers: new Map<string, AnyHandler>(),
+    handle(channel: string, handler: AnyHandler) {
+      this.handlers.set(channel, handler)
+    },
+  }
+
+  const defaultSession = {
+    permissionRequestHandler: null as AnyHandler | null,
+    permissionCheckHandler: null as AnyHandler | null,
+    devicePermissionHandler: null as AnyHandler | null,
+    headersHandler: null as AnyHandler | null,
+    setPermissionRequestHandler(handler: AnyHandler) {
+      defaultSession.permissionRequestHandler = handler
+    },
+    setPermissionCheckHandler(handler: AnyHandler) {
+      defaultSession.permissionCheckHandler = handler
+    },
+    setDevicePermissionHandler(handler: AnyHandler) {
+      defaultSession.devicePermissionHandler = handler
+    },
+    webRequest: {
+      onHeadersReceived(handler: AnyHandler) {
+        defaultSession.headersHandler = handler
+      },
+    },
+  }
+
+  const dialog = {
+    errors: [] as Array<{ title: string; content: string }>,
+    showErrorBox(title: string, content: string) {
+      dialog.errors.push({ title, content })
+    },
+  }
+
+  const contextBridge = {
+    exposed: new Map<string, unknown>(),
+    exposeInMainWorld(key: string, api: unknown) {
+      contextBridge.exposed.set(key, api)
+    },
+  }
+
+  const ipcRenderer = {
+    invocations: [] as unknown[][],
+    invoke(...args: unknown[]) {
+      ipcRenderer.invocations.push(args)
+      return Promise.resolve({ ok: true, value: 'from-main' })
+    },
+  }
+
+  return { state, app, ipcMain, session: { defaultSession }, dialog, contextBridge, ipcRenderer, windows: [] as FakeBrowserWindow[] }
+}
+
+const holder = globalThis as typeof globalThis & { __fakeElectron?: ReturnType<typeof createFake> }
+const shared = (holder.__fakeElectron ??= createFake())
+
+export const { state, app, ipcMain, session, dialog, contextBridge, ipcRenderer } = shared
+export const BrowserWindow = FakeBrowserWindow

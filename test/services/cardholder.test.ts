@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest'
+import type { CardholderView } from '../../core/cardholder'
+import { openDatabase } from '../../db/connection'
+import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
+import { openTestRuntime, recordingLogger } from '../helpers'
+
+const lookup = { transport: 'test' } as const
+
+describe('looking up a cardholder in the local snapshot', () => {
+  it('finds a demo card and shows identity masked, balances in fen', async () => {
+    const runtime = await openTestRuntime()
+    const result = await runtime.dispatch('cardholder.lookup', { input: 'B54000001' }, lookup)
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        identifiedBy: 'social-security-card',
+        cardNumberMasked: 'B****0001',
+        nameMasked: '次***',
+        idNumberMasked: expect.stringMatching(/^5401\*{10}\d{3}[\dX]$/),
+        gender: 'male',
+        age: 47,
+        region: { code: '540000', name: '西藏自治区' },
+        insuranceType: 'employee_active',
+        status: 'active',
+        balanceFen: 320_000,
+        historicalBalanceFen: 200_000,
+        balanceAsOf: '2026-11-22T02:30:00.000Z',
+        boundFamilyMemberCount: 2,
+      } satisfies CardholderView,
+    })
+  })
+
+  it('finds the same cardholder by resident ID, typed in lower case', async () => {
+    const runtime = await openTestRuntime()
+    const specimen = DEMO_ACCOUNTS.find((account) => account.idNumber.endsWith('X'))
+    expect(specimen, 'the demo population has an ID ending in X').toBeDefined()
+    const result = await runtime.dispatch('cardholder.lookup', { input: specimen?.idNumber.toLowerCase() }, lookup)
+    expect(result).toMatchObject({ ok: true, value: { identifiedBy: 'resident-id', cardNumberMasked: expect.stringMatching(/^\w\*{4}\d{4}$/) } })
+  })
+
+  it('answers an unknown card with CARD_NOT_FOUND and a Chinese message', async () => {
+    const runtime = await openTestRuntime()
+    expect(await runtime.dispatch('cardholder.lookup', { input: 'Z99999999' }, lookup)).toEqual({
+      ok: false,
+      error: { code: 'CARD_NOT_FOUND', message: expect.stringContaining('本机账户数据中没有这张社会保障卡') },
+    })
+  })
+
+  it('answers malformed input with CARD_MALFORMED saying what is wrong', async () => {
+    const runtime = await openTestRuntime()
+    expect(await runtime.dispatch('cardholder.lookup', { input: '12345' }, lookup)).toEqual({
+      ok: false,
+      error: { code: 'CARD_MALFORMED', message: '无法识别：应为 9 位社会保障卡号或 18 位身份证号，读到 5 位' },
+    })
+  })
+
+  it('changes nothing in the database and logs no identity, whatever is looked up', async () => {
+    const log = recordingLogger()
+    const runtime = await openTestRuntime({ log })
+    const before = await snapshotOf(runtime.databaseFile)
+    for (const input of ['A53000001', 'Z99999999', '12345', DEMO_ACCOUNTS[3].idNumber]) {
+      await runtime.dispatch('cardholder.lookup', { input }, lookup)
+    }
+    expect(await snapshotOf(runtime.databaseFile)).toEqual(before)
+    const logged = log.lines.join('\n')
+    for (const account of DEMO_ACCOUNTS) {
+      expect(logged).not.toContain(account.cardNumber)
+      expect(logged).not.toContain(account.idNumber)
+      expect(logged).not.toContain(account.name)
+    }
+  })
+
+  it('reports the terminal and its data', async () => {
+    const runtime = await openTestRuntime()
+    expect(await runtime.dispatch('app.info', {}, lookup)).toEqual({
+      ok: true,
+      value: {
+        version: '0.0.0-test',
+        dataDir: runtime.dataDir,
+        schemaVersion: '0001_snapshot',
+        demoData: true,
+        now: '2026-11-22T02:30:00.000Z',
+      },
+    })
+  })
+})
+
+/** Every row of every table, read through a second connection. */
+async function snapshotOf(file: string): Promise<Record<string, unknown[]>> {
+  const db = openDatabase(file)
+  try {
+    const tables: string[] = await db('sqlite_master').where({ type: 'table' }).whereNot('name', 'like', 'sqlite_%').pluck('name')
+    const snapshot: Record<string, unknown[]> = {}
+    for (const table of tables.sort()) snapshot[table] = await db(table).select()
+    return snapshot
+  } finally {
+    await db.destroy()
+  }
+}
