@@ -112,7 +112,8 @@ export function parseCardInput(raw: string, today: string): ParseResult<CardIden
   if (!/^[A-Z0-9]+$/.test(text)) {
     return { ok: false, reason: '含有无法识别的字符：请输入 9 位社会保障卡号或 18 位身份证号' }
   }
-  if (text.length === 9) return parseSocialSecurityCardNumber(text)
+  // A letter anywhere but a final X cannot be a resident ID: it is a card number, perhaps cut short.
+  if (text.length === 9 || /[A-Z]/.test(text.replace(/X$/, ''))) return parseSocialSecurityCardNumber(text)
   if (text.length === 15 || text.length === 18) return parseResidentId(text, today)
   return { ok: false, reason: `无法识别：应为 9 位社会保障卡号或 18 位身份证号，读到 ${text.length} 位` }
 }

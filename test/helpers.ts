@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach } from 'vitest'
+import { onTestFinished } from 'vitest'
 import { fixedClock, type Clock } from '../core/time'
 import { createLogger, type Logger } from '../electron/services/log'
 import { openCounterRuntime, type CounterRuntime } from '../electron/services/runtime'
@@ -9,7 +9,7 @@ import { openCounterRuntime, type CounterRuntime } from '../electron/services/ru
 /** A fresh folder per test, removed afterwards: tests use real SQLite files, never a mocked database. */
 export async function tempDir(prefix = 'counter-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
-  afterEach(async () => {
+  onTestFinished(async () => {
     await rm(dir, { recursive: true, force: true })
   })
   return dir
@@ -31,7 +31,7 @@ export async function openTestRuntime(options: { clock?: Clock; log?: Logger; da
     log: options.log ?? recordingLogger(),
     appVersion: '0.0.0-test',
   })
-  afterEach(async () => {
+  onTestFinished(async () => {
     await runtime.close()
   })
   return runtime

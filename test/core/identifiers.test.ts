@@ -114,6 +114,12 @@ describe('what the clerk typed or the reader sent', () => {
     expect(parseCardInput('张三', TODAY)).toEqual({ ok: false, reason: expect.stringContaining('无法识别的字符') })
     expect(parseCardInput('12345', TODAY)).toEqual({ ok: false, reason: expect.stringContaining('读到 5 位') })
   })
+
+  it('takes anything with a letter (other than a final X) as a card number, so a cut-short card says so', () => {
+    expect(parseCardInput('C3308000', TODAY)).toEqual({ ok: false, reason: '社会保障卡号应为 9 位，读到 8 位' })
+    expect(parseCardInput('C330800012', TODAY)).toEqual({ ok: false, reason: '社会保障卡号应为 9 位，读到 10 位' })
+    expect(parseCardInput('1101051949123100X', TODAY)).toEqual({ ok: false, reason: expect.stringContaining('读到 17 位') })
+  })
 })
 
 describe('age on a date', () => {

@@ -1,0 +1,49 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { useCounterStore } from '../../renderer/src/stores/counter'
+import { installRealBridge } from './bridge'
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+})
+
+describe('counter store', () => {
+  it('puts a found cardholder on screen and clears an earlier refusal', async () => {
+    await installRealBridge()
+    const counter = useCounterStore()
+    expect(await counter.lookup('12345')).toBe(false)
+    expect(counter.error?.code).toBe('CARD_MALFORMED')
+
+    expect(await counter.lookup('D32050001')).toBe(true)
+    expect(counter.cardholder).toMatchObject({ region: { name: '苏州市区' }, historicalBalanceFen: 600_000 })
+    expect(counter.error).toBeNull()
+  })
+
+  it('keeps the cardholder on screen when a later read is refused', async () => {
+    await installRealBridge()
+    const counter = useCounterStore()
+    await counter.lookup('E21010001')
+    const shown = counter.cardholder
+    expect(await counter.lookup('Z99999999')).toBe(false)
+    expect(counter.cardholder).toStrictEqual(shown)
+    expect(counter.error).toMatchObject({ code: 'CARD_NOT_FOUND' })
+  })
+
+  it('takes a second Enter while a lookup is running as the same lookup, not a new one', async () => {
+    const bridge = await installRealBridge()
+    const counter = useCounterStore()
+    const [first, second] = await Promise.all([counter.lookup('A53000001'), counter.lookup('A53000001')])
+    expect([first, second]).toEqual([true, false])
+    expect(bridge.calls).toEqual(['cardholder.lookup'])
+  })
+
+  it('reports a dead connection to the local service as TRANSPORT, in Chinese', async () => {
+    // No bridge installed: browser mode's HTTP path, and the server behind it is gone (fetch rejects
+    // with a TypeError, as a browser does on a refused connection).
+    vi.stubGlobal('fetch', () => Promise.reject(new TypeError('Failed to fetch')))
+    const counter = useCounterStore()
+    expect(await counter.lookup('A53000001')).toBe(false)
+    expect(counter.error).toEqual({ code: 'TRANSPORT', message: '无法连接本机柜台服务：请确认柜台程序仍在运行' })
+    vi.unstubAllGlobals()
+  })
+})

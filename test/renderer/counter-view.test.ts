@@ -1,0 +1,79 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, type Pinia } from 'pinia'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import CounterView from '../../renderer/src/views/CounterView.vue'
+import { i18n, setLocale } from '../../renderer/src/i18n'
+import { useCounterStore } from '../../renderer/src/stores/counter'
+import { installRealBridge } from './bridge'
+
+let pinia: Pinia
+
+function mountCounter() {
+  pinia = createPinia()
+  return mount(CounterView, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+}
+
+/** Types into the field and presses Enter, then waits for the real lookup (SQLite I/O) to finish. */
+async function swipe(wrapper: ReturnType<typeof mountCounter>, text: string): Promise<void> {
+  const input = wrapper.get('input[data-test="card-input"]')
+  await input.setValue(text)
+  await input.trigger('keydown', { key: 'Enter' })
+  const counter = useCounterStore(pinia)
+  await vi.waitFor(() => expect(counter.busy).toBe(false))
+  await flushPromises()
+}
+
+afterEach(() => {
+  setLocale('zh-CN')
+  document.body.innerHTML = ''
+})
+
+describe('counter screen', () => {
+  it('shows the cardholder after a card number and Enter, and empties the field for the next one', async () => {
+    await installRealBridge()
+    const wrapper = mountCounter()
+    await swipe(wrapper, 'C33080001')
+    expect(wrapper.get('[data-test="cardholder-name"]').text()).toBe('徐**')
+    expect(wrapper.get('[data-test="cardholder-region"]').text()).toBe('衢州市')
+    expect(wrapper.get('[data-test="cardholder-balance"]').text()).toBe('¥980.00')
+    expect(wrapper.get('[data-test="cardholder-historical"]').text()).toBe('¥350.00')
+    expect((wrapper.get('input[data-test="card-input"]').element as HTMLInputElement).value).toBe('')
+    wrapper.unmount()
+  })
+
+  it('explains a refusal, keeps the typed text, and marks the panel as the previous read', async () => {
+    await installRealBridge()
+    const wrapper = mountCounter()
+    await swipe(wrapper, 'C33080001')
+    await swipe(wrapper, 'C3308000')
+    expect(wrapper.get('[data-test="lookup-error"]').text()).toContain('社会保障卡号应为 9 位，读到 8 位')
+    expect((wrapper.get('input[data-test="card-input"]').element as HTMLInputElement).value).toBe('C3308000')
+    expect(wrapper.get('[data-test="cardholder-stale"]').text()).toBe('以下为上一次读取的参保人')
+    expect(wrapper.get('[data-test="cardholder-name"]').text()).toBe('徐**')
+    wrapper.unmount()
+  })
+
+  it('clears the field and the refusal on Esc', async () => {
+    await installRealBridge()
+    const wrapper = mountCounter()
+    await swipe(wrapper, 'nonsense!')
+    expect(wrapper.find('[data-test="lookup-error"]').exists()).toBe(true)
+    await wrapper.get('input[data-test="card-input"]').trigger('keydown', { key: 'Escape' })
+    await flushPromises()
+    expect(wrapper.find('[data-test="lookup-error"]').exists()).toBe(false)
+    expect((wrapper.get('input[data-test="card-input"]').element as HTMLInputElement).value).toBe('')
+    wrapper.unmount()
+  })
+
+  it('speaks English when switched, keeping the Chinese detail of a refusal', async () => {
+    await installRealBridge()
+    setLocale('en')
+    const wrapper = mountCounter()
+    await swipe(wrapper, 'Z99999999')
+    const text = wrapper.get('[data-test="lookup-error"]').text()
+    expect(text).toContain('No cardholder with this number in the local data')
+    expect(text).toContain('本机账户数据中没有这张社会保障卡')
+    expect(wrapper.text()).toContain('Look up (Enter)')
+    wrapper.unmount()
+  })
+})
