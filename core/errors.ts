@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'CARD_MALFORMED',
   'CARD_NOT_FOUND',
+  'E_VOUCHER_OFFLINE',
   'TRANSPORT',
   'INTERNAL',
 ] as const

@@ -15,6 +15,8 @@ export type CardIdentifier =
       /** A 15-digit first-generation number, converted to 18 digits. */
       readonly convertedFrom15: boolean
     }
+  /** A medical-insurance e-voucher (医保电子凭证) QR code: opaque, passed on as it was read. */
+  | { readonly kind: 'e-voucher'; readonly code: string }
 
 export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string }
 
@@ -102,13 +104,36 @@ export function parseSocialSecurityCardNumber(raw: string): ParseResult<Extract<
   return { ok: true, value: { kind: 'social-security-card', cardNumber } }
 }
 
+/** E-voucher codes are long opaque tokens; nothing shorter than this is taken for one. */
+const E_VOUCHER_MIN_LENGTH = 20
+
 /**
- * What the clerk typed or the reader sent, told apart by shape: 9 characters is a card number,
- * 15 or 18 is a resident ID. Anything else is refused with what was read.
+ * Magnetic track-2 data, `;` primary field, optionally `=` and more, `?`, perhaps a check
+ * character: the primary field is the card or ID number.
+ */
+function unwrapTrack2(raw: string): ParseResult<string> | null {
+  const text = raw.trim()
+  if (!text.startsWith(';')) return null
+  const match = /^;([^=?]*)(?:=[^?]*)?\?.?$/.exec(text)
+  if (!match) return { ok: false, reason: '磁条数据不完整（缺少结束符 ?）：请重新刷卡' }
+  if (match[1] === '') return { ok: false, reason: '磁条数据中没有卡号：请重新刷卡' }
+  return { ok: true, value: match[1] }
+}
+
+/**
+ * What the clerk typed or the reader sent, told apart by shape: track-2 data is unwrapped first;
+ * 9 characters is a card number, 15 or 18 a resident ID, 20 or more an e-voucher code.
+ * Anything else is refused with what was read.
  */
 export function parseCardInput(raw: string, today: string): ParseResult<CardIdentifier> {
-  const text = normaliseTypedIdentifier(raw)
+  const track2 = unwrapTrack2(raw)
+  if (track2 && !track2.ok) return track2
+  const source = track2 ? track2.value : raw
+  const text = normaliseTypedIdentifier(source)
   if (text.length === 0) return { ok: false, reason: '请刷社会保障卡，或输入社会保障卡号 / 身份证号' }
+  if (!track2 && text.length >= E_VOUCHER_MIN_LENGTH && /^[\x21-\x7e]+$/.test(source.trim())) {
+    return { ok: true, value: { kind: 'e-voucher', code: source.trim() } }
+  }
   if (!/^[A-Z0-9]+$/.test(text)) {
     return { ok: false, reason: '含有无法识别的字符：请输入 9 位社会保障卡号或 18 位身份证号' }
   }

@@ -1,6 +1,6 @@
 import type { CardholderView } from '../../core/cardholder'
 import { AppError } from '../../core/errors'
-import { ageOn, parseCardInput, type CardIdentifier } from '../../core/identifiers'
+import { ageOn, parseCardInput } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
@@ -10,7 +10,7 @@ export interface CardholderService {
   lookup(input: string): Promise<CardholderView>
 }
 
-function toView(account: AccountRecord, identifiedBy: CardIdentifier['kind'], today: string): CardholderView {
+function toView(account: AccountRecord, identifiedBy: CardholderView['identifiedBy'], today: string): CardholderView {
   // The ID number in the snapshot was validated at import; its birth date and sequence give age and gender.
   const birthDate = `${account.idNumber.slice(6, 10)}-${account.idNumber.slice(10, 12)}-${account.idNumber.slice(12, 14)}`
   return {
@@ -37,6 +37,10 @@ export function createCardholderService(deps: { accounts: AccountsRepository; cl
       const parsed = parseCardInput(input, today)
       if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
       const identifier = parsed.value
+      if (identifier.kind === 'e-voucher') {
+        // An e-voucher is a token only the centre can resolve; the snapshot holds none.
+        throw new AppError('E_VOUCHER_OFFLINE', '医保电子凭证须由中心在线核验，本终端不能离线核验：请刷社会保障卡或输入身份证号')
+      }
       const account =
         identifier.kind === 'social-security-card'
           ? await deps.accounts.findByCardNumber(identifier.cardNumber)

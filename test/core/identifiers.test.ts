@@ -134,3 +134,22 @@ describe('age on a date', () => {
     expect(ageOn('2008-02-29', '2028-02-29')).toBe(20)
   })
 })
+
+describe('what a reader may send besides a bare number', () => {
+  it('unwraps magnetic track-2 data to the card or ID number in its primary field', () => {
+    expect(parseCardInput(';A53000001=4912?', TODAY)).toMatchObject({ ok: true, value: { kind: 'social-security-card', cardNumber: 'A53000001' } })
+    expect(parseCardInput(`;${SPECIMEN}=2412101?7`, TODAY)).toMatchObject({ ok: true, value: { kind: 'resident-id', idNumber: SPECIMEN } })
+    expect(parseCardInput(';A53000001?', TODAY)).toMatchObject({ ok: true, value: { cardNumber: 'A53000001' } })
+  })
+
+  it('refuses track-2 data without its end sentinel or without a number', () => {
+    expect(parseCardInput(';A53000001=4912', TODAY)).toEqual({ ok: false, reason: '磁条数据不完整（缺少结束符 ?）：请重新刷卡' })
+    expect(parseCardInput(';=4912?', TODAY)).toEqual({ ok: false, reason: '磁条数据中没有卡号：请重新刷卡' })
+    expect(parseCardInput(';A5300000=1?', TODAY)).toEqual({ ok: false, reason: '社会保障卡号应为 9 位，读到 8 位' })
+  })
+
+  it('passes an e-voucher code on exactly as read, case included', () => {
+    const code = 'EC01hLk3s9QpZ7xWm2Vb5Nq8Rt4Yu6Io0P'
+    expect(parseCardInput(code, TODAY)).toEqual({ ok: true, value: { kind: 'e-voucher', code } })
+  })
+})

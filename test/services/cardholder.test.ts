@@ -97,3 +97,21 @@ async function snapshotOf(file: string): Promise<Record<string, unknown[]>> {
     await db.destroy()
   }
 }
+
+describe('reader payloads at the lookup', () => {
+  it('finds the cardholder from track-2 data', async () => {
+    const runtime = await openTestRuntime()
+    expect(await runtime.dispatch('cardholder.lookup', { input: ';D32050002=3012?' }, lookup)).toMatchObject({
+      ok: true,
+      value: { region: { name: '苏州市区' } },
+    })
+  })
+
+  it('explains that an e-voucher needs the centre online', async () => {
+    const runtime = await openTestRuntime()
+    expect(await runtime.dispatch('cardholder.lookup', { input: 'EC01hLk3s9QpZ7xWm2Vb5Nq8Rt4Yu6Io0P' }, lookup)).toEqual({
+      ok: false,
+      error: { code: 'E_VOUCHER_OFFLINE', message: expect.stringContaining('医保电子凭证须由中心在线核验') },
+    })
+  })
+})

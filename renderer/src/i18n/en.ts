@@ -47,6 +47,7 @@ const en: typeof zhCN = {
   errors: {
     CARD_MALFORMED: 'The number read is not a valid card or ID number. Swipe again or retype it.',
     CARD_NOT_FOUND: 'No cardholder with this number in the local data. Check the number or sync, then try again.',
+    E_VOUCHER_OFFLINE: 'An e-voucher can only be checked online by the centre. Swipe the card or type the ID number.',
     INVALID_ARGUMENT: 'The request was not valid.',
     UNKNOWN_CALL: 'This function is not available in this version.',
     FORBIDDEN: 'This page may not use counter functions.',
