@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { CardholderView } from '../cardholder'
+import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 
 /**
@@ -34,6 +35,8 @@ export const contract = {
     z.strictObject({ input: z.string().max(256) }),
     '按社会保障卡号或身份证号查询参保人（读本地快照）',
   ),
+  'reader.getSettings': call<ReaderSettings>()(z.strictObject({}), '读卡器参数（本终端）'),
+  'reader.saveSettings': call<ReaderSettings>()(readerSettingsSchema, '保存读卡器参数（本终端）'),
 } as const
 
 export type Contract = typeof contract

@@ -1,8 +1,10 @@
 import type { AppInfo, Handlers } from '../../core/api/contract'
 import type { CardholderService } from '../services/cardholder'
+import type { ReaderSettingsService } from '../services/reader-settings'
 
 export interface Services {
   readonly cardholders: CardholderService
+  readonly readerSettings: ReaderSettingsService
   appInfo(): Promise<AppInfo>
 }
 
@@ -11,5 +13,7 @@ export function createHandlers(services: Services): Handlers {
   return {
     'app.info': () => services.appInfo(),
     'cardholder.lookup': ({ input }) => services.cardholders.lookup(input),
+    'reader.getSettings': () => services.readerSettings.get(),
+    'reader.saveSettings': (settings) => services.readerSettings.save(settings),
   }
 }

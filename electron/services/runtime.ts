@@ -11,6 +11,7 @@ import { createDispatcher, type Dispatch } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
 import { createCardholderService } from './cardholder'
 import type { Logger } from './log'
+import { createReaderSettingsService } from './reader-settings'
 
 export const DATABASE_FILE_NAME = 'counter.sqlite3'
 
@@ -52,6 +53,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     const dataSource = await settings.get('data_source')
     const handlers = createHandlers({
       cardholders: createCardholderService({ accounts: createAccountsRepository(db), clock }),
+      readerSettings: createReaderSettingsService({ settings, log }),
       appInfo: async () => ({
         version: options.appVersion,
         dataDir,

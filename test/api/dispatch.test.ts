@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { contract, type Handlers } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
+import { DEFAULT_READER_SETTINGS } from '../../core/reader/settings'
 import { createDispatcher } from '../../electron/api/dispatch'
 import { recordingLogger } from '../helpers'
 
@@ -10,6 +11,8 @@ function handlersWith(lookup: Handlers['cardholder.lookup']): Handlers {
   return {
     'app.info': async () => ({ version: 't', dataDir: '/tmp', schemaVersion: 's', demoData: true, now: '2026-11-22T00:00:00Z' }),
     'cardholder.lookup': lookup,
+    'reader.getSettings': async () => DEFAULT_READER_SETTINGS,
+    'reader.saveSettings': async (settings) => settings,
   }
 }
 

@@ -35,5 +35,10 @@ export const useCounterStore = defineStore('counter', () => {
     error.value = null
   }
 
-  return { cardholder, error, busy, lookup, dismissError }
+  /** A read the reader itself got wrong (cut short): said like a malformed number, and nothing changes. */
+  function reportBadRead(reason: string): void {
+    error.value = { code: 'CARD_MALFORMED', message: reason }
+  }
+
+  return { cardholder, error, busy, lookup, dismissError, reportBadRead }
 })
