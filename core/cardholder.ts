@@ -19,6 +19,8 @@ export interface RegionRef {
 
 /** What the counter screen shows of a cardholder: identity masked, money in fen, times UTC. */
 export interface CardholderView {
+  /** This terminal's row id for the account: meaningless elsewhere, used to ask about it again. */
+  readonly accountId: number
   readonly identifiedBy: 'social-security-card' | 'resident-id'
   readonly cardNumberMasked: string
   readonly nameMasked: string

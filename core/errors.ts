@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'CARD_MALFORMED',
   'CARD_NOT_FOUND',
   'E_VOUCHER_OFFLINE',
+  'RULES_UNAVAILABLE',
+  'RULES_REFUSED',
   'TRANSPORT',
   'INTERNAL',
 ] as const

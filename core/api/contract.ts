@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import type { CardholderView } from '../cardholder'
+import { RELATIONS, type CardholderView } from '../cardholder'
+import type { DecisionView, EligibilityView } from '../eligibility'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 
@@ -29,11 +30,47 @@ function call<Output>() {
   return <Input extends z.ZodType>(input: Input, summary: string): CallSpec<Input, Output> => ({ input, summary })
 }
 
+const accountId = z.int().positive()
+
+/** Who is insured: self, or a relative by resident ID; the rest is derived from the snapshot unless given. */
+const insuredSchema = z.strictObject({
+  relation: z.enum(['self', ...RELATIONS]),
+  idNumber: z.string().max(32).optional(),
+  enrolledLocally: z.boolean().optional(),
+  alreadyCovered: z.boolean().optional(),
+})
+
+export interface ImportedBundleView {
+  readonly regionCode: string
+  readonly regionName: string
+  readonly version: number
+  readonly status: 'new' | 'unchanged'
+}
+
 export const contract = {
   'app.info': call<AppInfo>()(z.strictObject({}), '终端、版本与数据目录'),
   'cardholder.lookup': call<CardholderView>()(
     z.strictObject({ input: z.string().max(256) }),
     '按社会保障卡号或身份证号查询参保人（读本地快照）',
+  ),
+  'eligibility.offers': call<EligibilityView>()(
+    z.strictObject({ accountId }),
+    '本人可购买的产品与可用额度（离线规则包）',
+  ),
+  'eligibility.check': call<DecisionView>()(
+    z.strictObject({
+      payer: z.union([z.strictObject({ accountId }), z.strictObject({ card: z.string().max(256) })]),
+      insured: insuredSchema,
+      productCode: z.string().min(1).max(40),
+      units: z.int().min(1).max(1000).optional(),
+      amountFen: z.int().positive().max(100_000_000).optional(),
+      at: z.iso.datetime({ offset: true }).optional(),
+    }),
+    '逐条核对规则，给出能否购买及原因',
+  ),
+  'rules.import': call<ImportedBundleView>()(
+    z.strictObject({ envelope: z.string().min(1).max(1_000_000) }),
+    '导入中心签发的规则包（验签、校验后启用）',
   ),
   'reader.getSettings': call<ReaderSettings>()(z.strictObject({}), '读卡器参数（本终端）'),
   'reader.saveSettings': call<ReaderSettings>()(readerSettingsSchema, '保存读卡器参数（本终端）'),

@@ -10,10 +10,11 @@ import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../cardholder'
 export const RULE_BUNDLE_FORMAT = 'yibao-rule-bundle/1'
 
 const text = z.string().min(1)
-const fen = z.int().nonnegative()
-const positiveFen = z.int().positive()
+const FEN = '金额应为以分为单位的整数'
+const fen = z.int({ error: FEN }).nonnegative({ error: '金额不能为负数' })
+const positiveFen = z.int({ error: FEN }).positive({ error: '金额应大于 0' })
 /** A UTC instant ("…Z"); an end (`to`) is exclusive, so "31 Dec 24:00" is the next midnight. */
-const utc = z.iso.datetime()
+const utc = z.iso.datetime({ error: '应为 UTC 时间，如 2026-01-01T00:00:00.000Z' })
 /** Values the source documents do not give carry these, and are listed again in `illustrative`. */
 const marks = { illustrative: z.literal(true).optional(), note: text.optional() }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import * as m0001 from './0001_snapshot'
+import * as m0002 from './0002_rule_bundles'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
@@ -9,7 +10,10 @@ export interface NamedMigration extends Knex.Migration {
  * Migrations as a static list: knex's folder loader cannot find .ts files once the main process
  * is bundled. Append only; never rename or edit a migration that has shipped.
  */
-export const migrations: readonly NamedMigration[] = [{ name: '0001_snapshot', up: m0001.up, down: m0001.down }]
+export const migrations: readonly NamedMigration[] = [
+  { name: '0001_snapshot', up: m0001.up, down: m0001.down },
+  { name: '0002_rule_bundles', up: m0002.up, down: m0002.down },
+]
 
 /** Tests pass a shorter list to migrate a database to version N, add a fixture, then go on to N+1. */
 export function sourceOf(list: readonly NamedMigration[]): Knex.MigrationSource<NamedMigration> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { EnrolmentStatus, InsuranceType } from '../../core/cardholder'
+import type { EnrolmentStatus, InsuranceType, Relation } from '../../core/cardholder'
 import type { Fen } from '../../core/money'
 
 /** One account of the local snapshot, as the services see it. */
@@ -15,7 +15,16 @@ export interface AccountRecord {
   readonly balanceFen: Fen
   readonly historicalBalanceFen: Fen
   readonly balanceAsOf: string
+  /** This settlement year's fitness-card transfers as of `balanceAsOf` (Suzhou). */
+  readonly fitnessCardTransfersFen: Fen
   readonly boundFamilyMemberCount: number
+}
+
+/** A family member bound to an account (家庭共济 / 亲情账户). */
+export interface BoundMember {
+  readonly idNumber: string
+  readonly name: string
+  readonly relation: Relation
 }
 
 interface AccountRow {
@@ -30,6 +39,7 @@ interface AccountRow {
   balance_fen: number
   historical_balance_fen: number
   balance_as_of: string
+  fitness_card_transfers_fen: number
   bound_family_member_count: number
 }
 
@@ -46,6 +56,7 @@ function toRecord(row: AccountRow): AccountRecord {
     balanceFen: row.balance_fen,
     historicalBalanceFen: row.historical_balance_fen,
     balanceAsOf: row.balance_as_of,
+    fitnessCardTransfersFen: row.fitness_card_transfers_fen,
     boundFamilyMemberCount: row.bound_family_member_count,
   }
 }
@@ -53,6 +64,8 @@ function toRecord(row: AccountRow): AccountRecord {
 export interface AccountsRepository {
   findByCardNumber(cardNumber: string): Promise<AccountRecord | null>
   findByIdNumber(idNumber: string): Promise<AccountRecord | null>
+  findById(id: number): Promise<AccountRecord | null>
+  boundMembers(accountId: number): Promise<BoundMember[]>
 }
 
 export function createAccountsRepository(db: Knex): AccountsRepository {
@@ -71,6 +84,7 @@ export function createAccountsRepository(db: Knex): AccountsRepository {
         'a.balance_fen',
         'a.historical_balance_fen',
         'a.balance_as_of',
+        'a.fitness_card_transfers_fen',
         db.raw('(select count(*) from family_members f where f.account_id = a.id) as bound_family_member_count'),
       )
 
@@ -82,6 +96,17 @@ export function createAccountsRepository(db: Knex): AccountsRepository {
     async findByIdNumber(idNumber) {
       const row = await selectAccount().where('a.id_number', idNumber).first()
       return row ? toRecord(row) : null
+    },
+    async findById(id) {
+      const row = await selectAccount().where('a.id', id).first()
+      return row ? toRecord(row) : null
+    },
+    async boundMembers(accountId) {
+      const rows = await db('family_members')
+        .where({ account_id: accountId })
+        .orderBy('id')
+        .select<Array<{ id_number: string; name: string; relation: Relation }>>('id_number', 'name', 'relation')
+      return rows.map((row) => ({ idNumber: row.id_number, name: row.name, relation: row.relation }))
     },
   }
 }

@@ -31,6 +31,8 @@ export interface DemoAccount {
   readonly status: EnrolmentStatus
   readonly balanceFen: number
   readonly historicalBalanceFen: number
+  /** Fitness-card (阳光健身卡) transfers this settlement year, Suzhou only. */
+  readonly fitnessCardTransfersFen?: number
   /** What this account demonstrates, for the README and for whoever reads the seed. */
   readonly shows: string
   readonly family: readonly DemoFamilyMember[]
@@ -109,8 +111,8 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
   {
     cardNumber: 'D32050002', idNumber: demoIdNumber('320506', '19700725', '051'), name: '周强',
     regionCode: '320500', insuranceType: 'employee_active', status: 'active',
-    balanceFen: 510_000, historicalBalanceFen: 450_000,
-    shows: '苏州：往年结余 4,500.00（3,000–6,000 档）', family: [],
+    balanceFen: 510_000, historicalBalanceFen: 450_000, fitnessCardTransfersFen: 50_000,
+    shows: '苏州：往年结余 4,500.00（3,000–6,000 档），今年已划账阳光健身卡 500.00', family: [],
   },
   {
     cardNumber: 'D32050003', idNumber: demoIdNumber('320505', '19930412', '084'), name: '吴敏',

@@ -18,6 +18,7 @@ export async function seedDemoData(db: Knex, clock: Clock): Promise<void> {
           status: account.status,
           balance_fen: account.balanceFen,
           historical_balance_fen: account.historicalBalanceFen,
+          fitness_card_transfers_fen: account.fitnessCardTransfersFen ?? 0,
           balance_as_of: now,
           updated_at: now,
         })

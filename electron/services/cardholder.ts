@@ -14,6 +14,7 @@ function toView(account: AccountRecord, identifiedBy: CardholderView['identified
   // The ID number in the snapshot was validated at import; its birth date and sequence give age and gender.
   const birthDate = `${account.idNumber.slice(6, 10)}-${account.idNumber.slice(10, 12)}-${account.idNumber.slice(12, 14)}`
   return {
+    accountId: account.id,
     identifiedBy,
     cardNumberMasked: maskCardNumber(account.cardNumber),
     nameMasked: maskName(account.name),

@@ -5,11 +5,15 @@ import type { Clock } from '../../core/time'
 import { openDatabase } from '../../db/connection'
 import { migrateToLatest } from '../../db/migrate'
 import { createAccountsRepository } from '../../db/repositories/accounts'
+import { createRuleBundlesRepository } from '../../db/repositories/rule-bundles'
+import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { createSettingsRepository } from '../../db/repositories/settings'
 import { seedDemoData } from '../../db/seeds/demo'
 import { createDispatcher, type Dispatch } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
 import { createCardholderService } from './cardholder'
+import { createEligibilityService } from './eligibility'
+import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './rules/keys'
 import type { Logger } from './log'
 import { createReaderSettingsService } from './reader-settings'
 
@@ -20,6 +24,8 @@ export interface RuntimeOptions {
   readonly clock: Clock
   readonly log: Logger
   readonly appVersion: string
+  /** The centre's public keys; tests pass their own. */
+  readonly trustedKeys?: TrustedKeys
 }
 
 /** Everything behind the API, the same in Electron, in browser mode, in the CLI and in tests. */
@@ -51,8 +57,24 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       log.info('demo_data_seeded')
     }
     const dataSource = await settings.get('data_source')
+    const accounts = createAccountsRepository(db)
+    const bundles = createRuleBundlesRepository(db)
+    const eligibility = createEligibilityService({
+      accounts,
+      bundles,
+      trustedKeys: options.trustedKeys ?? TRUSTED_CENTRE_KEYS,
+      clock,
+      log,
+      // This terminal's own sales count against the caps; the sale (its ledger) comes with issue #5.
+      spendingOf: async () => [],
+    })
+    if (dataSource === 'demo' && (await bundles.list()).length === 0) {
+      for (const envelope of DEMO_BUNDLE_ENVELOPES) await eligibility.importBundle(envelope)
+      log.info('demo_rules_imported', { bundles: DEMO_BUNDLE_ENVELOPES.length })
+    }
     const handlers = createHandlers({
-      cardholders: createCardholderService({ accounts: createAccountsRepository(db), clock }),
+      cardholders: createCardholderService({ accounts, clock }),
+      eligibility,
       readerSettings: createReaderSettingsService({ settings, log }),
       appInfo: async () => ({
         version: options.appVersion,

@@ -1,19 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { contract, type Handlers } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
-import { DEFAULT_READER_SETTINGS } from '../../core/reader/settings'
 import { createDispatcher } from '../../electron/api/dispatch'
 import { recordingLogger } from '../helpers'
 
 const context = { transport: 'test' } as const
 
+/** Every call of the contract unused by a test, then the one under test. */
 function handlersWith(lookup: Handlers['cardholder.lookup']): Handlers {
-  return {
-    'app.info': async () => ({ version: 't', dataDir: '/tmp', schemaVersion: 's', demoData: true, now: '2026-11-22T00:00:00Z' }),
-    'cardholder.lookup': lookup,
-    'reader.getSettings': async () => DEFAULT_READER_SETTINGS,
-    'reader.saveSettings': async (settings) => settings,
-  }
+  const unused = Object.fromEntries(
+    Object.keys(contract).map((name) => [name, async () => { throw new Error(`${name} is not used by this test`) }]),
+  ) as unknown as Handlers
+  return { ...unused, 'cardholder.lookup': lookup }
 }
 
 describe('the dispatcher both transports share', () => {

@@ -73,6 +73,25 @@ describe('opening and migrating the database', () => {
     expect(await copy('regions').select()).toEqual([{ code: '330800', name: '衢州市' }])
   })
 
+  it('0001 → 0002: an account of the older snapshot keeps its data and gets no fitness-card transfers', async () => {
+    const dir = await tempDir()
+    const file = join(dir, 'counter.sqlite3')
+    const older = openAt(file)
+    await migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations: migrations.slice(0, 1) })
+    await older('regions').insert({ code: '330800', name: '衢州市' })
+    await older('accounts').insert(accountRow({}))
+    await older.destroy()
+
+    const newer = openAt(file)
+    const outcome = await migrateToLatest(newer, { backupDir: join(dir, 'backups'), clock })
+    expect(outcome.applied).toEqual(['0002_rule_bundles'])
+    expect(outcome.backupFile).not.toBeNull()
+    expect(await newer('accounts').select('card_number', 'balance_fen', 'fitness_card_transfers_fen')).toEqual([
+      { card_number: 'C33080009', balance_fen: 20_000, fitness_card_transfers_fen: 0 },
+    ])
+    expect(await newer('rule_bundles').count({ n: '*' })).toEqual([{ n: 0 }])
+  })
+
   it('takes no copy when nothing is pending', async () => {
     const dir = await tempDir()
     const file = join(dir, 'counter.sqlite3')

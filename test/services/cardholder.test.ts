@@ -13,6 +13,7 @@ describe('looking up a cardholder in the local snapshot', () => {
     expect(result).toEqual({
       ok: true,
       value: {
+        accountId: expect.any(Number),
         identifiedBy: 'social-security-card',
         cardNumberMasked: 'B****0001',
         nameMasked: '次***',
@@ -77,7 +78,7 @@ describe('looking up a cardholder in the local snapshot', () => {
       value: {
         version: '0.0.0-test',
         dataDir: runtime.dataDir,
-        schemaVersion: '0001_snapshot',
+        schemaVersion: '0002_rule_bundles',
         demoData: true,
         now: '2026-11-22T02:30:00.000Z',
       },

@@ -1,0 +1,15 @@
+import shenyang from '../../bundles/signed/210100-v1.bundle.json'
+import shanghai from '../../bundles/signed/310000-v1.bundle.json'
+import suzhou from '../../bundles/signed/320500-v1.bundle.json'
+import quzhou from '../../bundles/signed/330800-v1.bundle.json'
+import yunnan from '../../bundles/signed/539900-v1.bundle.json'
+import tibet from '../../bundles/signed/540000-v1.bundle.json'
+
+/**
+ * The six demo rule bundles, signed with the DEMO key (bundles/keys), as envelope texts. They go
+ * through the same verification as any bundle from the centre; the signature covers the payload
+ * text inside, so re-serialising the envelope changes nothing that is checked.
+ */
+export const DEMO_BUNDLE_ENVELOPES: readonly string[] = [yunnan, tibet, quzhou, suzhou, shenyang, shanghai].map((envelope) =>
+  JSON.stringify(envelope),
+)

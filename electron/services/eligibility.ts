@@ -1,0 +1,220 @@
+import type { DecisionView, EligibilityView, RulesRef } from '../../core/eligibility'
+import { AppError } from '../../core/errors'
+import { ageOn, parseCardInput, parseResidentId } from '../../core/identifiers'
+import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
+import type { RuleBundle } from '../../core/rules/bundle'
+import type { InsuredRelation } from '../../core/rules/bundle'
+import { decide, listProductsForSelf, type PayerAccount, type SpendingEntry } from '../../core/rules/engine'
+import { selectActiveBundle, type HeldBundle } from '../../core/rules/registry'
+import { inSettlementYear, settlementYearOf } from '../../core/rules/settlement-year'
+import { shanghaiDate, type Clock } from '../../core/time'
+import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
+import type { RuleBundlesRepository } from '../../db/repositories/rule-bundles'
+import type { Logger } from './log'
+import type { TrustedKeys } from './rules/keys'
+import { receiveBundle, verifyBundle } from './rules/load'
+
+export interface CheckRequest {
+  readonly payer: { readonly accountId: number } | { readonly card: string }
+  readonly insured: {
+    readonly relation: InsuredRelation
+    readonly idNumber?: string
+    /** Enrolled in basic insurance in the region; absent: as the local snapshot shows. */
+    readonly enrolledLocally?: boolean
+    /** Already holds this product for the cover period; absent: not as far as this terminal knows. */
+    readonly alreadyCovered?: boolean
+  }
+  readonly productCode: string
+  readonly units?: number
+  readonly amountFen?: number
+  /** Decide as at this instant (UTC ISO); absent: now. */
+  readonly at?: string
+}
+
+export interface ImportedBundle {
+  readonly regionCode: string
+  readonly regionName: string
+  readonly version: number
+  readonly status: 'new' | 'unchanged'
+}
+
+export interface EligibilityService {
+  offers(accountId: number): Promise<EligibilityView>
+  check(request: CheckRequest): Promise<DecisionView>
+  importBundle(envelopeText: string): Promise<ImportedBundle>
+}
+
+export interface EligibilityDeps {
+  readonly accounts: AccountsRepository
+  readonly bundles: RuleBundlesRepository
+  readonly trustedKeys: TrustedKeys
+  readonly clock: Clock
+  readonly log: Logger
+  /** What this terminal has spent or reserved for the account (its sales, once there are any). */
+  readonly spendingOf: (accountId: number) => Promise<SpendingEntry[]>
+}
+
+function rulesRef(bundle: RuleBundle): RulesRef {
+  return { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom }
+}
+
+/** The account as the rules see it. Fitness-card transfers count only if the snapshot is from this settlement year. */
+function payerOf(account: AccountRecord, bundle: RuleBundle, at: string): PayerAccount {
+  const year = settlementYearOf(at, bundle.settlementYear.startMonthDay)
+  return {
+    regionCode: account.regionCode,
+    idNumber: account.idNumber,
+    insuranceType: account.insuranceType,
+    status: account.status,
+    balanceFen: account.balanceFen,
+    historicalBalanceFen: account.historicalBalanceFen,
+    fitnessCardTransfersFen: inSettlementYear(account.balanceAsOf, year) ? account.fitnessCardTransfersFen : 0,
+  }
+}
+
+/**
+ * Eligibility, decided offline: the signed bundle in force for the payer's region, the account
+ * snapshot, and what this terminal itself has already sold. Bundles are verified (signature,
+ * schema) when loaded from the database, so an edited row is refused, not used.
+ */
+export function createEligibilityService(deps: EligibilityDeps): EligibilityService {
+  let held: HeldBundle[] | null = null
+
+  async function heldBundles(): Promise<HeldBundle[]> {
+    if (held) return held
+    const verified: HeldBundle[] = []
+    for (const stored of await deps.bundles.list()) {
+      const result = verifyBundle(stored.envelope, deps.trustedKeys)
+      if (result.ok) verified.push(result.value)
+      else deps.log.error('rule_bundle_refused_at_load', { region: stored.regionCode, version: stored.version, code: result.code })
+    }
+    held = verified
+    return verified
+  }
+
+  async function activeBundle(regionCode: string, at: string): Promise<HeldBundle> {
+    const active = selectActiveBundle(await heldBundles(), regionCode, at)
+    if (!active.ok) throw new AppError('RULES_UNAVAILABLE', active.message)
+    return active.value
+  }
+
+  async function payerAccount(payer: CheckRequest['payer'], today: string): Promise<AccountRecord> {
+    if ('accountId' in payer) {
+      const account = await deps.accounts.findById(payer.accountId)
+      if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
+      return account
+    }
+    const parsed = parseCardInput(payer.card, today)
+    if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
+    const id = parsed.value
+    const account =
+      id.kind === 'social-security-card'
+        ? await deps.accounts.findByCardNumber(id.cardNumber)
+        : id.kind === 'resident-id'
+          ? await deps.accounts.findByIdNumber(id.idNumber)
+          : null
+    if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这张卡的参保人：请核对号码，或同步数据后再试')
+    return account
+  }
+
+  return {
+    async offers(accountId) {
+      const at = deps.clock.now().toISOString()
+      const account = await deps.accounts.findById(accountId)
+      if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
+      const active = selectActiveBundle(await heldBundles(), account.regionCode, at)
+      if (!active.ok) return { rules: null, unavailableReason: active.message, maxSpendFen: 0, offers: [] }
+      const { bundle } = active.value
+      const offers = listProductsForSelf({
+        bundle,
+        account: payerOf(account, bundle, at),
+        spending: await deps.spendingOf(account.id),
+        insuredByPayer: [],
+        coveredProductCodes: [],
+        at,
+      })
+      return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen: offers[0]?.allowed.maxSpendFen ?? 0, offers }
+    },
+
+    async check(request) {
+      const at = request.at ? new Date(request.at).toISOString() : deps.clock.now().toISOString()
+      const today = shanghaiDate(new Date(at))
+      const account = await payerAccount(request.payer, today)
+      const { bundle } = await activeBundle(account.regionCode, at)
+      if (!bundle.products.some((product) => product.code === request.productCode)) {
+        throw new AppError('INVALID_ARGUMENT', `${bundle.region.name}规则包中没有产品 ${request.productCode}`)
+      }
+
+      let insuredId = account.idNumber
+      if (request.insured.relation !== 'self') {
+        const parsed = parseResidentId(request.insured.idNumber ?? '', today)
+        if (!parsed.ok) throw new AppError('CARD_MALFORMED', `被保险人${parsed.reason}`)
+        insuredId = parsed.value.idNumber
+      }
+      const bound = request.insured.relation === 'self' || (await deps.accounts.boundMembers(account.id)).some((m) => m.idNumber === insuredId)
+      const insuredAccount = request.insured.relation === 'self' ? account : await deps.accounts.findByIdNumber(insuredId)
+      const enrolledLocally =
+        request.insured.enrolledLocally ??
+        (insuredAccount !== null && insuredAccount.regionCode === account.regionCode && insuredAccount.status === 'active')
+
+      const decision = decide({
+        bundle,
+        account: payerOf(account, bundle, at),
+        spending: await deps.spendingOf(account.id),
+        insuredByPayer: [],
+        insured: {
+          relation: request.insured.relation,
+          idNumber: insuredId,
+          boundToAccount: bound,
+          enrolledLocally,
+          alreadyCoveredByProduct: request.insured.alreadyCovered ?? false,
+        },
+        productCode: request.productCode,
+        units: request.units,
+        amountFen: request.amountFen,
+        at,
+      })
+      const birthDate = `${insuredId.slice(6, 10)}-${insuredId.slice(10, 12)}-${insuredId.slice(12, 14)}`
+      const product = bundle.products.find((p) => p.code === request.productCode)
+      return {
+        rules: rulesRef(bundle),
+        payer: {
+          nameMasked: maskName(account.name),
+          cardNumberMasked: maskCardNumber(account.cardNumber),
+          region: { code: account.regionCode, name: account.regionName },
+        },
+        insured: {
+          relation: request.insured.relation,
+          idNumberMasked: maskIdNumber(insuredId),
+          age: ageOn(birthDate, today),
+          gender: Number(insuredId[16]) % 2 === 1 ? 'male' : 'female',
+          boundToAccount: bound,
+          enrolledLocally,
+        },
+        product: { code: request.productCode, name: product?.name ?? request.productCode },
+        at,
+        eligible: decision.eligible,
+        checks: decision.checks,
+        allowed: decision.allowed,
+      }
+    },
+
+    async importBundle(envelopeText) {
+      const received = receiveBundle(envelopeText, { trustedKeys: deps.trustedKeys, held: await heldBundles() })
+      if (!received.ok) throw new AppError('RULES_REFUSED', received.message)
+      const { bundle } = received.value
+      if (received.status === 'new') {
+        await deps.bundles.insert({
+          regionCode: bundle.region.code,
+          version: bundle.version,
+          effectiveFrom: bundle.effectiveFrom,
+          keyId: received.value.keyId,
+          envelope: envelopeText,
+          receivedAt: deps.clock.now().toISOString(),
+        })
+        held = [...(await heldBundles()), received.value]
+      }
+      return { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, status: received.status }
+    },
+  }
+}
