@@ -78,8 +78,17 @@ describe('the counter screen in browser mode', () => {
     expect(everything).not.toContain(account.name)
     expect(everything).not.toContain(account.idNumber)
     expect(await page.getByRole('textbox', { name: '社会保障卡号或身份证号' }).inputValue()).toBe('')
-    await page.screenshot({ path: join(OUTPUT_DIR, 'counter-cardholder.png') })
     expect(await databaseRows()).toEqual(before)
+  })
+
+  it('shows what the cardholder may buy for themselves, from the region’s signed rules', async () => {
+    await expect.poll(() => page.locator('[data-test="max-spend"]').innerText()).toBe('¥800.00')
+    expect(await page.locator('[data-test="rules-version"]').innerText()).toContain('云南省省本级 规则包第 1 版')
+    const offers = await page.locator('[data-test="offers-table"]').innerText()
+    expect(offers).toContain('吉瑞安康')
+    expect(offers).toContain('每份 ¥500.00，可买 1 份')
+    expect(await page.locator('[data-test="offer-available"]').count()).toBe(1)
+    await page.screenshot({ path: join(OUTPUT_DIR, 'counter-cardholder.png') })
   })
 
   it('answers an unknown card in Chinese and leaves the cardholder on screen as it was', async () => {

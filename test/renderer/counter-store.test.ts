@@ -34,7 +34,7 @@ describe('counter store', () => {
     const counter = useCounterStore()
     const [first, second] = await Promise.all([counter.lookup('A53000001'), counter.lookup('A53000001')])
     expect([first, second]).toEqual([true, false])
-    expect(bridge.calls).toEqual(['cardholder.lookup'])
+    expect(bridge.calls).toEqual(['cardholder.lookup', 'eligibility.offers'])
   })
 
   it('reports a dead connection to the local service as TRANSPORT, in Chinese', async () => {

@@ -41,6 +41,18 @@ describe('counter screen', () => {
     wrapper.unmount()
   })
 
+  it('lists the products the cardholder may buy for themselves, with the allowed maximum and why not', async () => {
+    await installRealBridge()
+    const wrapper = mountCounter()
+    await swipe(wrapper, 'E21010001')
+    await vi.waitFor(() => expect(wrapper.find('[data-test="max-spend"]').exists()).toBe(true))
+    // Shenyang, exactly 2,000.00: nothing above the threshold to spend.
+    expect(wrapper.get('[data-test="max-spend"]').text()).toBe('¥0.00')
+    expect(wrapper.find('[data-test="offer-available"]').exists()).toBe(false)
+    expect(wrapper.get('[data-test="offers-panel"]').text()).toContain('2,000.00')
+    wrapper.unmount()
+  })
+
   it('explains a refusal, keeps the typed text, and marks the panel as the previous read', async () => {
     await installRealBridge()
     const wrapper = mountCounter()

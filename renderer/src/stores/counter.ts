@@ -1,4 +1,5 @@
 import type { CardholderView } from '@core/cardholder'
+import type { EligibilityView } from '@core/eligibility'
 import type { AppErrorShape } from '@core/errors'
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
@@ -10,6 +11,9 @@ import { api } from '../api/client'
  */
 export const useCounterStore = defineStore('counter', () => {
   const cardholder = ref<CardholderView | null>(null)
+  /** What the cardholder may buy for themselves, from the rule engine; null while unknown. */
+  const eligibility = ref<EligibilityView | null>(null)
+  const eligibilityError = ref<AppErrorShape | null>(null)
   const error = ref<AppErrorShape | null>(null)
   const busy = ref(false)
 
@@ -25,6 +29,9 @@ export const useCounterStore = defineStore('counter', () => {
       }
       cardholder.value = result.value
       error.value = null
+      const offers = await api.call('eligibility.offers', { accountId: result.value.accountId })
+      eligibility.value = offers.ok ? offers.value : null
+      eligibilityError.value = offers.ok ? null : offers.error
       return true
     } finally {
       busy.value = false
@@ -40,5 +47,5 @@ export const useCounterStore = defineStore('counter', () => {
     error.value = { code: 'CARD_MALFORMED', message: reason }
   }
 
-  return { cardholder, error, busy, lookup, dismissError, reportBadRead }
+  return { cardholder, eligibility, eligibilityError, error, busy, lookup, dismissError, reportBadRead }
 })
