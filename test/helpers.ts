@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
+import type { CallContext } from '../core/api/contract'
 import { fixedClock, type Clock } from '../core/time'
+import { DEMO_OPERATORS } from '../db/seeds/demo-population'
 import { createLogger, type Logger } from '../electron/services/log'
 import { openCounterRuntime, type CounterRuntime } from '../electron/services/runtime'
 
@@ -35,4 +37,13 @@ export async function openTestRuntime(options: { clock?: Clock; log?: Logger; da
     await runtime.close()
   })
   return runtime
+}
+
+/** Signs a demo operator in (clerk by default) and returns the context to call as them. */
+export async function signedIn(runtime: CounterRuntime, role: 'clerk' | 'agent' | 'supervisor' = 'clerk'): Promise<CallContext> {
+  const operator = DEMO_OPERATORS.find((o) => o.role === role)
+  if (!operator) throw new Error(`no demo ${role}`)
+  const result = await runtime.dispatch('auth.signIn', { operatorCode: operator.code, pin: operator.pin }, { transport: 'test' })
+  if (!result.ok) throw new Error(result.error.message)
+  return { transport: 'test', sessionToken: (result.value as { token: string }).token }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { RELATIONS, type CardholderView } from '../cardholder'
 import type { DecisionView, EligibilityView } from '../eligibility'
+import { PIN_PATTERN, type Role, type SessionView, type ShiftView } from '../operators'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 
@@ -14,20 +15,29 @@ export interface AppInfo {
   readonly version: string
   readonly dataDir: string
   readonly schemaVersion: string
+  readonly terminalId: string
   readonly demoData: boolean
   /** The terminal's clock, UTC ISO. */
   readonly now: string
 }
 
+/** Who may make a call: anyone, a signed-in operator, or a supervisor. */
+export type Access = 'public' | 'operator' | 'supervisor'
+
 interface CallSpec<Input extends z.ZodType, Output> {
   readonly input: Input
   readonly summary: string
+  readonly access: Access
   /** Type-only: the value a successful call returns. */
   readonly output?: Output
 }
 
 function call<Output>() {
-  return <Input extends z.ZodType>(input: Input, summary: string): CallSpec<Input, Output> => ({ input, summary })
+  return <Input extends z.ZodType>(input: Input, summary: string, access: Access = 'operator'): CallSpec<Input, Output> => ({
+    input,
+    summary,
+    access,
+  })
 }
 
 const accountId = z.int().positive()
@@ -48,7 +58,15 @@ export interface ImportedBundleView {
 }
 
 export const contract = {
-  'app.info': call<AppInfo>()(z.strictObject({}), '终端、版本与数据目录'),
+  'app.info': call<AppInfo>()(z.strictObject({}), '终端、版本与数据目录', 'public'),
+  'auth.signIn': call<SessionView>()(
+    z.strictObject({ operatorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确'), pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字') }),
+    '操作员登录',
+    'public',
+  ),
+  'auth.session': call<SessionView>()(z.strictObject({}), '当前登录的操作员与班次'),
+  'auth.signOut': call<{ readonly signedOut: true }>()(z.strictObject({}), '退出登录'),
+  'auth.openShift': call<ShiftView>()(z.strictObject({}), '在本终端开班'),
   'cardholder.lookup': call<CardholderView>()(
     z.strictObject({ input: z.string().max(256) }),
     '按社会保障卡号或身份证号查询参保人（读本地快照）',
@@ -71,9 +89,10 @@ export const contract = {
   'rules.import': call<ImportedBundleView>()(
     z.strictObject({ envelope: z.string().min(1).max(1_000_000) }),
     '导入中心签发的规则包（验签、校验后启用）',
+    'supervisor',
   ),
-  'reader.getSettings': call<ReaderSettings>()(z.strictObject({}), '读卡器参数（本终端）'),
-  'reader.saveSettings': call<ReaderSettings>()(readerSettingsSchema, '保存读卡器参数（本终端）'),
+  'reader.getSettings': call<ReaderSettings>()(z.strictObject({}), '读卡器参数（本终端）', 'public'),
+  'reader.saveSettings': call<ReaderSettings>()(readerSettingsSchema, '保存读卡器参数（本终端）', 'supervisor'),
 } as const
 
 export type Contract = typeof contract
@@ -83,13 +102,28 @@ export type ParsedInput<K extends CallName> = z.output<Contract[K]['input']>
 export type CallOutput<K extends CallName> = Contract[K] extends CallSpec<z.ZodType, infer O> ? O : never
 export type CallResult<K extends CallName> = Result<CallOutput<K>>
 
-/** Who is calling; grows with operators and roles (sign-in is its own issue). */
+/** How a call arrived, and the session token it carried (none before sign-in). */
 export interface CallContext {
   readonly transport: 'ipc' | 'http' | 'cli' | 'test'
+  readonly sessionToken?: string
+}
+
+/** The signed-in operator behind a call. */
+export interface Caller {
+  readonly token: string
+  readonly operatorId: number
+  readonly operatorCode: string
+  readonly role: Role
+}
+
+/** What a handler learns of its caller: null for public calls made before sign-in, and for the CLI. */
+export interface HandlerContext {
+  readonly transport: CallContext['transport']
+  readonly caller: Caller | null
 }
 
 export type Handlers = {
-  readonly [K in CallName]: (input: ParsedInput<K>, context: CallContext) => Promise<CallOutput<K>>
+  readonly [K in CallName]: (input: ParsedInput<K>, context: HandlerContext) => Promise<CallOutput<K>>
 }
 
 export function isCallName(name: unknown): name is CallName {
@@ -98,5 +132,5 @@ export function isCallName(name: unknown): name is CallName {
 
 /** The bridge both transports offer the renderer: one function, any call of the contract. */
 export interface CounterBridge {
-  invoke(call: string, args: unknown): Promise<Result<unknown>>
+  invoke(call: string, args: unknown, sessionToken?: string): Promise<Result<unknown>>
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import * as m0001 from './0001_snapshot'
 import * as m0002 from './0002_rule_bundles'
+import * as m0003 from './0003_sales'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
@@ -13,6 +14,7 @@ export interface NamedMigration extends Knex.Migration {
 export const migrations: readonly NamedMigration[] = [
   { name: '0001_snapshot', up: m0001.up, down: m0001.down },
   { name: '0002_rule_bundles', up: m0002.up, down: m0002.down },
+  { name: '0003_sales', up: m0003.up, down: m0003.down },
 ]
 
 /** Tests pass a shorter list to migrate a database to version N, add a fixture, then go on to N+1. */

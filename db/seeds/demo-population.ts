@@ -1,4 +1,5 @@
 import type { EnrolmentStatus, InsuranceType, Relation } from '../../core/cardholder'
+import type { Role } from '../../core/operators'
 import { residentIdCheckChar } from '../../core/identifiers'
 
 /**
@@ -144,4 +145,11 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
     balanceFen: 0, historicalBalanceFen: 0,
     shows: '上海：城乡居民医保，没有个人账户', family: [],
   },
+]
+
+/** Demo operators (PINs are demo PINs, listed in the README): one of each role. */
+export const DEMO_OPERATORS: ReadonlyArray<{ code: string; name: string; role: Role; pin: string }> = [
+  { code: '1001', name: '张敏', role: 'clerk', pin: '111111' },
+  { code: '2001', name: '李强', role: 'agent', pin: '222222' },
+  { code: '9001', name: '陈芳', role: 'supervisor', pin: '999999' },
 ]

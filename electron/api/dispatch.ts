@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { contract, isCallName, type CallContext, type Handlers } from '../../core/api/contract'
+import { contract, isCallName, type CallContext, type Caller, type HandlerContext, type Handlers } from '../../core/api/contract'
 import { AppError, fail, ok, type Result } from '../../core/errors'
 import type { Logger } from '../services/log'
 
@@ -18,15 +18,22 @@ function describeInvalidArguments(error: z.ZodError): string {
  * service runs; an expected refusal (AppError) comes back as it is; anything else is logged by call
  * name only and answered with a generic message, so no stack trace or personal data reaches the UI.
  */
-export function createDispatcher(handlers: Handlers, log: Logger): Dispatch {
+export function createDispatcher(handlers: Handlers, log: Logger, authenticate: (token: string | undefined) => Caller | null): Dispatch {
   return async (call, args, context) => {
     if (!isCallName(call)) return fail('UNKNOWN_CALL', `程序不支持此操作（${String(call).slice(0, 64)}）`)
-    const parsed = contract[call].input.safeParse(args ?? {})
+    const spec = contract[call]
+    const caller = authenticate(context.sessionToken)
+    // The CLI runs on the terminal itself, with the machine's own trust (it could read the file anyway).
+    if (context.transport !== 'cli') {
+      if (spec.access !== 'public' && !caller) return fail('UNAUTHENTICATED', '请先登录')
+      if (spec.access === 'supervisor' && caller?.role !== 'supervisor') return fail('FORBIDDEN', '只有主管可以使用此功能')
+    }
+    const parsed = spec.input.safeParse(args ?? {})
     if (!parsed.success) return fail('INVALID_ARGUMENT', describeInvalidArguments(parsed.error))
     // The contract ties each name to its own input type; TypeScript cannot follow that through a lookup by name.
-    const handler = handlers[call] as (input: unknown, context: CallContext) => Promise<unknown>
+    const handler = handlers[call] as (input: unknown, context: HandlerContext) => Promise<unknown>
     try {
-      return ok(await handler(parsed.data, context))
+      return ok(await handler(parsed.data, { transport: context.transport, caller }))
     } catch (error) {
       if (error instanceof AppError) return { ok: false, error: error.toShape() }
       log.error('call_failed', { call, transport: context.transport, error: error instanceof Error ? error.name : 'unknown' })

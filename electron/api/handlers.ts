@@ -1,19 +1,36 @@
-import type { AppInfo, Handlers } from '../../core/api/contract'
+import type { AppInfo, Caller, Handlers } from '../../core/api/contract'
+import { AppError } from '../../core/errors'
+import type { AuthService } from '../services/auth'
 import type { CardholderService } from '../services/cardholder'
 import type { EligibilityService } from '../services/eligibility'
 import type { ReaderSettingsService } from '../services/reader-settings'
 
 export interface Services {
+  readonly auth: AuthService
   readonly cardholders: CardholderService
   readonly readerSettings: ReaderSettingsService
   readonly eligibility: EligibilityService
   appInfo(): Promise<AppInfo>
 }
 
+/** The dispatcher has already refused operator calls without a session; this only narrows the type. */
+function signedIn(caller: Caller | null): Caller {
+  if (!caller) throw new AppError('UNAUTHENTICATED', '请先登录')
+  return caller
+}
+
 /** Binds each call of the contract to the service that answers it: nothing else lives here. */
 export function createHandlers(services: Services): Handlers {
+  const { auth } = services
   return {
     'app.info': () => services.appInfo(),
+    'auth.signIn': ({ operatorCode, pin }) => auth.signIn(operatorCode, pin),
+    'auth.session': (_, { caller }) => auth.view(signedIn(caller)),
+    'auth.signOut': async (_, { caller }) => {
+      auth.signOut(signedIn(caller).token)
+      return { signedOut: true }
+    },
+    'auth.openShift': (_, { caller }) => auth.openShift(signedIn(caller)),
     'cardholder.lookup': ({ input }) => services.cardholders.lookup(input),
     'eligibility.offers': ({ accountId }) => services.eligibility.offers(accountId),
     'eligibility.check': (request) => services.eligibility.check(request),

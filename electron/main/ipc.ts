@@ -9,8 +9,8 @@ export function registerApi(
   dispatch: Dispatch,
   isTrusted: (event: IpcMainInvokeEvent) => boolean,
 ): void {
-  ipcMain.handle(API_CHANNEL, async (event, call: unknown, args: unknown): Promise<Result<unknown>> => {
+  ipcMain.handle(API_CHANNEL, async (event, call: unknown, args: unknown, token: unknown): Promise<Result<unknown>> => {
     if (!isTrusted(event)) return fail('FORBIDDEN', '此页面无权调用柜台功能')
-    return dispatch(call, args, { transport: 'ipc' })
+    return dispatch(call, args, { transport: 'ipc', sessionToken: typeof token === 'string' ? token : undefined })
   })
 }

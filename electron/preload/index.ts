@@ -7,7 +7,7 @@ import type { CounterBridge } from '../../core/api/contract'
  * Sandboxed preloads can only require `electron`, so this is built as a single CommonJS file.
  */
 const bridge: CounterBridge = {
-  invoke: (call, args) => ipcRenderer.invoke(API_CHANNEL, call, args),
+  invoke: (call, args, sessionToken) => ipcRenderer.invoke(API_CHANNEL, call, args, sessionToken),
 }
 
 contextBridge.exposeInMainWorld('counter', bridge)

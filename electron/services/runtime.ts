@@ -4,13 +4,17 @@ import type { Knex } from 'knex'
 import type { Clock } from '../../core/time'
 import { openDatabase } from '../../db/connection'
 import { migrateToLatest } from '../../db/migrate'
+import { randomBytes } from 'node:crypto'
 import { createAccountsRepository } from '../../db/repositories/accounts'
+import { createOperatorsRepository } from '../../db/repositories/operators'
 import { createRuleBundlesRepository } from '../../db/repositories/rule-bundles'
 import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
+import { DEMO_OPERATORS } from '../../db/seeds/demo-population'
 import { createSettingsRepository } from '../../db/repositories/settings'
 import { seedDemoData } from '../../db/seeds/demo'
 import { createDispatcher, type Dispatch } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
+import { createAuthService } from './auth'
 import { createCardholderService } from './cardholder'
 import { createEligibilityService } from './eligibility'
 import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './rules/keys'
@@ -57,7 +61,18 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       log.info('demo_data_seeded')
     }
     const dataSource = await settings.get('data_source')
+    let terminalId = await settings.get('terminal_id')
+    if (terminalId === null) {
+      // Made once per installation; registration with the centre (sync) may later replace it.
+      terminalId = `T-${randomBytes(4).toString('hex').toUpperCase()}`
+      await settings.set('terminal_id', terminalId)
+    }
     const accounts = createAccountsRepository(db)
+    const operators = createOperatorsRepository(db)
+    const auth = createAuthService({ operators, clock, terminalId, log })
+    if (dataSource === 'demo' && (await operators.count()) === 0) {
+      for (const operator of DEMO_OPERATORS) await auth.createOperator(operator)
+    }
     const bundles = createRuleBundlesRepository(db)
     const eligibility = createEligibilityService({
       accounts,
@@ -73,6 +88,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       log.info('demo_rules_imported', { bundles: DEMO_BUNDLE_ENVELOPES.length })
     }
     const handlers = createHandlers({
+      auth,
       cardholders: createCardholderService({ accounts, clock }),
       eligibility,
       readerSettings: createReaderSettingsService({ settings, log }),
@@ -80,6 +96,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         version: options.appVersion,
         dataDir,
         schemaVersion: migration.schemaVersion,
+        terminalId,
         demoData: dataSource === 'demo',
         now: clock.now().toISOString(),
       }),
@@ -88,7 +105,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       dataDir,
       databaseFile,
       db,
-      dispatch: createDispatcher(handlers, log),
+      dispatch: createDispatcher(handlers, log, (token) => auth.session(token)),
       close: () => db.destroy(),
     }
   } catch (error) {

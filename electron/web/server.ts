@@ -101,7 +101,8 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       throw new HttpRefusal(415, '接口只接受 application/json')
     }
     const args = await readJsonBody(request)
-    sendJson(response, 200, await options.dispatch(call, args, { transport: 'http' }))
+    const token = request.headers['x-counter-session']
+    sendJson(response, 200, await options.dispatch(call, args, { transport: 'http', sessionToken: typeof token === 'string' ? token : undefined }))
   }
 
   async function serveStatic(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { contract, type Handlers } from '../../core/api/contract'
+import { contract, type Caller, type Handlers } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
 import { createDispatcher } from '../../electron/api/dispatch'
 import { recordingLogger } from '../helpers'
 
-const context = { transport: 'test' } as const
+const context = { transport: 'test', sessionToken: 'clerk-token' } as const
+const clerk: Caller = { token: 'clerk-token', operatorId: 1, operatorCode: '1001', role: 'clerk' }
+const authenticate = (token: string | undefined) => (token === clerk.token ? clerk : null)
 
 /** Every call of the contract unused by a test, then the one under test. */
 function handlersWith(lookup: Handlers['cardholder.lookup']): Handlers {
@@ -17,7 +19,7 @@ function handlersWith(lookup: Handlers['cardholder.lookup']): Handlers {
 describe('the dispatcher both transports share', () => {
   it('refuses a call the contract does not list, before any service runs', async () => {
     let ran = false
-    const dispatch = createDispatcher(handlersWith(async () => { ran = true; throw new Error('unreachable') }), recordingLogger())
+    const dispatch = createDispatcher(handlersWith(async () => { ran = true; throw new Error('unreachable') }), recordingLogger(), authenticate)
     expect(await dispatch('accounts.deleteAll', {}, context)).toEqual({
       ok: false,
       error: { code: 'UNKNOWN_CALL', message: '程序不支持此操作（accounts.deleteAll）' },
@@ -28,7 +30,7 @@ describe('the dispatcher both transports share', () => {
 
   it('refuses arguments that do not fit the schema, naming the field in Chinese', async () => {
     let ran = false
-    const dispatch = createDispatcher(handlersWith(async () => { ran = true; throw new Error('unreachable') }), recordingLogger())
+    const dispatch = createDispatcher(handlersWith(async () => { ran = true; throw new Error('unreachable') }), recordingLogger(), authenticate)
     const wrongType = await dispatch('cardholder.lookup', { input: 42 }, context)
     expect(wrongType).toEqual({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^参数 input 不正确：.*(字符串|string)/) } })
     const extraKey = await dispatch('cardholder.lookup', { input: 'A53000001', sql: 'drop table accounts' }, context)
@@ -42,6 +44,7 @@ describe('the dispatcher both transports share', () => {
     const dispatch = createDispatcher(
       handlersWith(async () => { throw new AppError('CARD_NOT_FOUND', '没有这张卡') }),
       recordingLogger(),
+      authenticate,
     )
     expect(await dispatch('cardholder.lookup', { input: 'A53000001' }, context)).toEqual({
       ok: false,
@@ -54,6 +57,7 @@ describe('the dispatcher both transports share', () => {
     const dispatch = createDispatcher(
       handlersWith(async ({ input }) => { throw new TypeError(`cannot read ${input}`) }),
       log,
+      authenticate,
     )
     const result = await dispatch('cardholder.lookup', { input: '11010519491231002X' }, context)
     expect(result).toEqual({ ok: false, error: { code: 'INTERNAL', message: expect.stringContaining('系统内部错误') } })
@@ -61,6 +65,22 @@ describe('the dispatcher both transports share', () => {
     expect(log.lines).toHaveLength(1)
     expect(JSON.parse(log.lines[0])).toMatchObject({ level: 'error', event: 'call_failed', call: 'cardholder.lookup', error: 'TypeError' })
     expect(log.lines[0]).not.toContain('11010519491231002X')
+  })
+
+  it('refuses an operator call without a session, and a supervisor call from a clerk', async () => {
+    const dispatch = createDispatcher(handlersWith(async () => { throw new Error('unreachable') }), recordingLogger(), authenticate)
+    expect(await dispatch('cardholder.lookup', { input: 'A53000001' }, { transport: 'http' })).toEqual({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED', message: '请先登录' },
+    })
+    expect(await dispatch('cardholder.lookup', { input: 'A53000001' }, { transport: 'http', sessionToken: 'forged' })).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED' },
+    })
+    expect(await dispatch('rules.import', { envelope: '{}' }, context)).toEqual({
+      ok: false,
+      error: { code: 'FORBIDDEN', message: '只有主管可以使用此功能' },
+    })
   })
 
   it('gives every call of the contract a summary in Chinese', () => {

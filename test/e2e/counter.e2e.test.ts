@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../db/connection'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
 import { DATABASE_FILE_NAME } from '../../electron/services/runtime'
-import { launchChromium, OUTPUT_DIR, startWebMode, type WebMode } from './harness'
+import { launchChromium, OUTPUT_DIR, signIn, startWebMode, type WebMode } from './harness'
 
 let web: WebMode
 let browser: Awaited<ReturnType<typeof launchChromium>>
@@ -49,10 +49,21 @@ async function databaseRows(): Promise<unknown> {
 }
 
 describe('the counter screen in browser mode', () => {
-  it('started on the given port with a fresh data folder, and opens on the counter in Chinese', async () => {
+  it('started on the given port with a fresh data folder, and asks an operator to sign in, in Chinese', async () => {
     expect(web.url).toBe(`http://127.0.0.1:${web.port}/`)
     expect(web.output()).toContain(`数据目录：${web.dataDir}`)
-    await expect.poll(() => page.url()).toContain('#/counter')
+    await expect.poll(() => page.url()).toContain('#/sign-in')
+    await page.locator('input[data-test="operator-code"]').fill('1001')
+    await page.locator('input[data-test="operator-pin"]').fill('000000')
+    await page.locator('[data-test="sign-in"]').click()
+    await expect.poll(() => page.locator('[data-test="sign-in-error"]').innerText()).toContain('工号或密码不正确')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'sign-in.png') })
+  })
+
+  it('opens on the counter once the clerk has signed in', async () => {
+    await signIn(page, '1001', '111111')
+    expect(await page.locator('[data-test="operator"]').innerText()).toContain('张敏')
+    expect(page.url()).toContain('#/counter')
     await expect.poll(() => page.locator('header').innerText()).toContain('医保个账购买商业健康保险柜台')
     expect(await page.locator('[data-test="demo-tag"]').innerText()).toBe('演示数据')
     expect(await panel().innerText()).toContain('请刷社会保障卡')
@@ -88,6 +99,7 @@ describe('the counter screen in browser mode', () => {
     expect(offers).toContain('吉瑞安康')
     expect(offers).toContain('每份 ¥500.00，可买 1 份')
     expect(await page.locator('[data-test="offer-available"]').count()).toBe(1)
+    await page.waitForTimeout(400) // let the table's fade-in finish before the picture
     await page.screenshot({ path: join(OUTPUT_DIR, 'counter-cardholder.png') })
   })
 

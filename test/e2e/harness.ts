@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type BrowserContext } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
 /**
  * Runs the built app in browser mode (`node out/main/web.js`, what `npm run web` starts after its
@@ -108,4 +108,12 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       await rm(profile, { recursive: true, force: true })
     },
   }
+}
+
+/** Signs a demo operator in through the sign-in screen and waits for the counter. */
+export async function signIn(page: Page, operatorCode: string, pin: string): Promise<void> {
+  await page.locator('input[data-test="operator-code"]').fill(operatorCode)
+  await page.locator('input[data-test="operator-pin"]').fill(pin)
+  await page.locator('input[data-test="operator-pin"]').press('Enter')
+  await page.locator('input[data-test="card-input"]:focus').waitFor()
 }

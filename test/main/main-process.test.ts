@@ -104,9 +104,12 @@ describe('the Electron main process', () => {
     await bootMainProcess()
     const handler = fake.ipcMain.handlers.get(API_CHANNEL)
     expect(handler).toBeDefined()
-    const invoke = (senderFrame: unknown, call: string, args: unknown) => handler?.({ senderFrame }, call, args)
+    const invoke = (senderFrame: unknown, call: string, args: unknown, token?: string) => handler?.({ senderFrame }, call, args, token)
+    const appFrame = { url: appUrl, parent: null }
 
-    const fromApp = await invoke({ url: appUrl, parent: null }, 'cardholder.lookup', { input: 'A53000001' })
+    expect(await invoke(appFrame, 'cardholder.lookup', { input: 'A53000001' })).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } })
+    const session = (await invoke(appFrame, 'auth.signIn', { operatorCode: '1001', pin: '111111' })) as { ok: true; value: { token: string } }
+    const fromApp = await invoke(appFrame, 'cardholder.lookup', { input: 'A53000001' }, session.value.token)
     expect(fromApp).toMatchObject({ ok: true, value: { region: { name: '云南省省本级' }, balanceFen: 180_000 } })
 
     const forbidden = { ok: false, error: { code: 'FORBIDDEN', message: '此页面无权调用柜台功能' } }

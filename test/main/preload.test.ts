@@ -11,8 +11,8 @@ describe('the preload bridge', () => {
     const bridge = fake.contextBridge.exposed.get('counter') as Record<string, unknown>
     expect(Object.keys(bridge)).toEqual(['invoke'])
 
-    const invoke = bridge.invoke as (call: string, args: unknown) => Promise<unknown>
-    await expect(invoke('cardholder.lookup', { input: 'A53000001' })).resolves.toEqual({ ok: true, value: 'from-main' })
-    expect(fake.ipcRenderer.invocations).toEqual([[API_CHANNEL, 'cardholder.lookup', { input: 'A53000001' }]])
+    const invoke = bridge.invoke as (call: string, args: unknown, token?: string) => Promise<unknown>
+    await expect(invoke('cardholder.lookup', { input: 'A53000001' }, 'session-token')).resolves.toEqual({ ok: true, value: 'from-main' })
+    expect(fake.ipcRenderer.invocations).toEqual([[API_CHANNEL, 'cardholder.lookup', { input: 'A53000001' }, 'session-token']])
   })
 })

@@ -2,14 +2,13 @@ import { describe, expect, it } from 'vitest'
 import type { CardholderView } from '../../core/cardholder'
 import { openDatabase } from '../../db/connection'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
-import { openTestRuntime, recordingLogger } from '../helpers'
+import { openTestRuntime, recordingLogger, signedIn } from '../helpers'
 
-const lookup = { transport: 'test' } as const
 
 describe('looking up a cardholder in the local snapshot', () => {
   it('finds a demo card and shows identity masked, balances in fen', async () => {
     const runtime = await openTestRuntime()
-    const result = await runtime.dispatch('cardholder.lookup', { input: 'B54000001' }, lookup)
+    const result = await runtime.dispatch('cardholder.lookup', { input: 'B54000001' }, await signedIn(runtime))
     expect(result).toEqual({
       ok: true,
       value: {
@@ -35,13 +34,13 @@ describe('looking up a cardholder in the local snapshot', () => {
     const runtime = await openTestRuntime()
     const specimen = DEMO_ACCOUNTS.find((account) => account.idNumber.endsWith('X'))
     expect(specimen, 'the demo population has an ID ending in X').toBeDefined()
-    const result = await runtime.dispatch('cardholder.lookup', { input: specimen?.idNumber.toLowerCase() }, lookup)
+    const result = await runtime.dispatch('cardholder.lookup', { input: specimen?.idNumber.toLowerCase() }, await signedIn(runtime))
     expect(result).toMatchObject({ ok: true, value: { identifiedBy: 'resident-id', cardNumberMasked: expect.stringMatching(/^\w\*{4}\d{4}$/) } })
   })
 
   it('answers an unknown card with CARD_NOT_FOUND and a Chinese message', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('cardholder.lookup', { input: 'Z99999999' }, lookup)).toEqual({
+    expect(await runtime.dispatch('cardholder.lookup', { input: 'Z99999999' }, await signedIn(runtime))).toEqual({
       ok: false,
       error: { code: 'CARD_NOT_FOUND', message: expect.stringContaining('本机账户数据中没有这张社会保障卡') },
     })
@@ -49,7 +48,7 @@ describe('looking up a cardholder in the local snapshot', () => {
 
   it('answers malformed input with CARD_MALFORMED saying what is wrong', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('cardholder.lookup', { input: '12345' }, lookup)).toEqual({
+    expect(await runtime.dispatch('cardholder.lookup', { input: '12345' }, await signedIn(runtime))).toEqual({
       ok: false,
       error: { code: 'CARD_MALFORMED', message: '无法识别：应为 9 位社会保障卡号或 18 位身份证号，读到 5 位' },
     })
@@ -58,9 +57,10 @@ describe('looking up a cardholder in the local snapshot', () => {
   it('changes nothing in the database and logs no identity, whatever is looked up', async () => {
     const log = recordingLogger()
     const runtime = await openTestRuntime({ log })
+    const clerk = await signedIn(runtime)
     const before = await snapshotOf(runtime.databaseFile)
     for (const input of ['A53000001', 'Z99999999', '12345', DEMO_ACCOUNTS[3].idNumber]) {
-      await runtime.dispatch('cardholder.lookup', { input }, lookup)
+      await runtime.dispatch('cardholder.lookup', { input }, clerk)
     }
     expect(await snapshotOf(runtime.databaseFile)).toEqual(before)
     const logged = log.lines.join('\n')
@@ -73,12 +73,13 @@ describe('looking up a cardholder in the local snapshot', () => {
 
   it('reports the terminal and its data', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('app.info', {}, lookup)).toEqual({
+    expect(await runtime.dispatch('app.info', {}, await signedIn(runtime))).toEqual({
       ok: true,
       value: {
         version: '0.0.0-test',
         dataDir: runtime.dataDir,
-        schemaVersion: '0002_rule_bundles',
+        schemaVersion: '0003_sales',
+        terminalId: expect.stringMatching(/^T-[0-9A-F]{8}$/),
         demoData: true,
         now: '2026-11-22T02:30:00.000Z',
       },
@@ -102,7 +103,7 @@ async function snapshotOf(file: string): Promise<Record<string, unknown[]>> {
 describe('reader payloads at the lookup', () => {
   it('finds the cardholder from track-2 data', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('cardholder.lookup', { input: ';D32050002=3012?' }, lookup)).toMatchObject({
+    expect(await runtime.dispatch('cardholder.lookup', { input: ';D32050002=3012?' }, await signedIn(runtime))).toMatchObject({
       ok: true,
       value: { region: { name: '苏州市区' } },
     })
@@ -110,7 +111,7 @@ describe('reader payloads at the lookup', () => {
 
   it('explains that an e-voucher needs the centre online', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('cardholder.lookup', { input: 'EC01hLk3s9QpZ7xWm2Vb5Nq8Rt4Yu6Io0P' }, lookup)).toEqual({
+    expect(await runtime.dispatch('cardholder.lookup', { input: 'EC01hLk3s9QpZ7xWm2Vb5Nq8Rt4Yu6Io0P' }, await signedIn(runtime))).toEqual({
       ok: false,
       error: { code: 'E_VOUCHER_OFFLINE', message: expect.stringContaining('医保电子凭证须由中心在线核验') },
     })

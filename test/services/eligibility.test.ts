@@ -5,19 +5,18 @@ import type { EligibilityView } from '../../core/eligibility'
 import { fixedClock } from '../../core/time'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
 import type { CounterRuntime } from '../../electron/services/runtime'
-import { openTestRuntime, recordingLogger } from '../helpers'
+import { openTestRuntime, recordingLogger, signedIn } from '../helpers'
 
-const context = { transport: 'test' } as const
 const bundlesDir = join(import.meta.dirname, '../../bundles')
 
 async function accountIdOf(runtime: CounterRuntime, card: string): Promise<number> {
-  const result = await runtime.dispatch('cardholder.lookup', { input: card }, context)
+  const result = await runtime.dispatch('cardholder.lookup', { input: card }, await signedIn(runtime))
   if (!result.ok) throw new Error(result.error.message)
   return (result.value as { accountId: number }).accountId
 }
 
 async function offersFor(runtime: CounterRuntime, card: string): Promise<EligibilityView> {
-  const result = await runtime.dispatch('eligibility.offers', { accountId: await accountIdOf(runtime, card) }, context)
+  const result = await runtime.dispatch('eligibility.offers', { accountId: await accountIdOf(runtime, card) }, await signedIn(runtime))
   if (!result.ok) throw new Error(result.error.message)
   return result.value as EligibilityView
 }
@@ -73,13 +72,13 @@ describe('a full decision, rule by rule', () => {
     const forSpouse = await runtime.dispatch(
       'eligibility.check',
       { payer: { card: 'B54000001' }, insured: { relation: 'spouse', idNumber: spouse?.idNumber }, productCode: 'XZ-FEMALE-SD', units: 1 },
-      context,
+      await signedIn(runtime),
     )
     expect(forSpouse).toMatchObject({ ok: true, value: { eligible: true, insured: { boundToAccount: true, gender: 'female' }, allowed: { premiumFen: 12_000 } } })
     const forSon = await runtime.dispatch(
       'eligibility.check',
       { payer: { card: 'B54000001' }, insured: { relation: 'child', idNumber: son?.idNumber }, productCode: 'XZ-FEMALE-SD', units: 1 },
-      context,
+      await signedIn(runtime),
     )
     expect(forSon).toMatchObject({ ok: true, value: { eligible: false } })
   })
@@ -90,7 +89,7 @@ describe('a full decision, rule by rule', () => {
     const result = await runtime.dispatch(
       'eligibility.check',
       { payer: { card: 'B54000001' }, insured: { relation: 'sibling', idNumber: stranger }, productCode: 'XZ-CARE', units: 1 },
-      context,
+      await signedIn(runtime),
     )
     expect(result).toMatchObject({ ok: true, value: { eligible: false, insured: { boundToAccount: false } } })
     const failed = result.ok ? (result.value as { checks: Array<{ passed: boolean; text: string }> }).checks.filter((c) => !c.passed) : []
@@ -100,14 +99,14 @@ describe('a full decision, rule by rule', () => {
   it('sells the illustrative 2027 Quzhou policy now, refuses the 2021 one (enrolment closed), and has no rules for 2021', async () => {
     const runtime = await openTestRuntime()
     const request = { payer: { card: 'C33080001' }, insured: { relation: 'self' as const }, units: 1 }
-    expect(await runtime.dispatch('eligibility.check', { ...request, productCode: 'QZ-HQB-2027' }, context)).toMatchObject({
+    expect(await runtime.dispatch('eligibility.check', { ...request, productCode: 'QZ-HQB-2027' }, await signedIn(runtime))).toMatchObject({
       ok: true,
       value: { eligible: true, allowed: { premiumFen: 10_000 } },
     })
-    const closed = await runtime.dispatch('eligibility.check', { ...request, productCode: 'QZ-HQB-2021' }, context)
+    const closed = await runtime.dispatch('eligibility.check', { ...request, productCode: 'QZ-HQB-2021' }, await signedIn(runtime))
     expect(closed).toMatchObject({ ok: true, value: { eligible: false } })
     // Decided as at a past time, with the clock of that time: the bundle was not in force then.
-    expect(await runtime.dispatch('eligibility.check', { ...request, productCode: 'QZ-HQB-2021', at: '2021-01-15T10:00:00+08:00' }, context)).toMatchObject({
+    expect(await runtime.dispatch('eligibility.check', { ...request, productCode: 'QZ-HQB-2021', at: '2021-01-15T10:00:00+08:00' }, await signedIn(runtime))).toMatchObject({
       ok: false,
       error: { code: 'RULES_UNAVAILABLE', message: expect.stringContaining('尚未生效') },
     })
@@ -115,12 +114,12 @@ describe('a full decision, rule by rule', () => {
 
   it('refuses an unknown product and a malformed insured ID in Chinese', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('eligibility.check', { payer: { card: 'B54000001' }, insured: { relation: 'self' }, productCode: 'NOPE' }, context)).toMatchObject({
+    expect(await runtime.dispatch('eligibility.check', { payer: { card: 'B54000001' }, insured: { relation: 'self' }, productCode: 'NOPE' }, await signedIn(runtime))).toMatchObject({
       ok: false,
       error: { code: 'INVALID_ARGUMENT', message: '西藏自治区规则包中没有产品 NOPE' },
     })
     expect(
-      await runtime.dispatch('eligibility.check', { payer: { card: 'B54000001' }, insured: { relation: 'spouse', idNumber: '12345' }, productCode: 'XZ-CARE' }, context),
+      await runtime.dispatch('eligibility.check', { payer: { card: 'B54000001' }, insured: { relation: 'spouse', idNumber: '12345' }, productCode: 'XZ-CARE' }, await signedIn(runtime)),
     ).toMatchObject({ ok: false, error: { code: 'CARD_MALFORMED', message: expect.stringContaining('被保险人') } })
   })
 })
@@ -134,13 +133,14 @@ describe('rule bundles held by the terminal', () => {
   it('takes the same bundle again as unchanged, and refuses an altered one, keeping the last good', async () => {
     const runtime = await openTestRuntime()
     const envelope = await readFile(join(bundlesDir, 'signed', '540000-v1.bundle.json'), 'utf8')
-    expect(await runtime.dispatch('rules.import', { envelope }, context)).toEqual({
+    const supervisor = await signedIn(runtime, 'supervisor')
+    expect(await runtime.dispatch('rules.import', { envelope }, supervisor)).toEqual({
       ok: true,
       value: { regionCode: '540000', regionName: '西藏自治区', version: 1, status: 'unchanged' },
     })
     const altered = envelope.replace('150000', '950000')
     expect(altered).not.toBe(envelope)
-    expect(await runtime.dispatch('rules.import', { envelope: altered }, context)).toMatchObject({ ok: false, error: { code: 'RULES_REFUSED' } })
+    expect(await runtime.dispatch('rules.import', { envelope: altered }, supervisor)).toMatchObject({ ok: false, error: { code: 'RULES_REFUSED' } })
     expect(await offersFor(runtime, 'B54000001')).toMatchObject({ maxSpendFen: 150_000 })
   })
 

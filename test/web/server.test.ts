@@ -12,6 +12,8 @@ afterEach(async () => {
   server = null
 })
 
+let token = ''
+
 async function start(): Promise<RunningWebServer> {
   const runtime = await openTestRuntime()
   const staticDir = join(await tempDir(), 'renderer')
@@ -20,6 +22,8 @@ async function start(): Promise<RunningWebServer> {
   await writeFile(join(staticDir, 'assets', 'app-1a2b.js'), 'console.log(1)')
   await writeFile(join(staticDir, '..', 'secret.txt'), 'outside the static folder')
   server = await startWebServer({ port: 0, staticDir, dispatch: runtime.dispatch, log: recordingLogger() })
+  const signIn = await send(server.port, { method: 'POST', path: '/api/auth.signIn', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ operatorCode: '1001', pin: '111111' }) })
+  token = (JSON.parse(signIn.body) as { value: { token: string } }).value.token
   return server
 }
 
@@ -46,6 +50,7 @@ function send(port: number, options: { method?: string; path: string; headers?: 
 }
 
 const json = { 'content-type': 'application/json' }
+const signedJson = () => ({ ...json, 'x-counter-session': token })
 
 describe('browser-mode server', () => {
   it('listens on loopback only and says where', async () => {
@@ -73,12 +78,14 @@ describe('browser-mode server', () => {
     }
   })
 
-  it('answers API calls with the same results as IPC', async () => {
+  it('answers API calls with the same results as IPC, for a signed-in operator only', async () => {
     const { port } = await start()
-    const reply = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: json, body: JSON.stringify({ input: 'E21010002' }) })
+    const anonymous = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: json, body: JSON.stringify({ input: 'E21010002' }) })
+    expect(JSON.parse(anonymous.body)).toEqual({ ok: false, error: { code: 'UNAUTHENTICATED', message: '请先登录' } })
+    const reply = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: signedJson(), body: JSON.stringify({ input: 'E21010002' }) })
     expect(reply.status).toBe(200)
     expect(JSON.parse(reply.body)).toMatchObject({ ok: true, value: { region: { name: '沈阳市' }, balanceFen: 650_000 } })
-    const unknown = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: json, body: JSON.stringify({ input: 'Z00000000' }) })
+    const unknown = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: signedJson(), body: JSON.stringify({ input: 'Z00000000' }) })
     expect(JSON.parse(unknown.body)).toMatchObject({ ok: false, error: { code: 'CARD_NOT_FOUND' } })
   })
 
@@ -90,7 +97,7 @@ describe('browser-mode server', () => {
     const foreign = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: { ...json, origin: 'http://evil.example' }, body })
     expect(foreign.status).toBe(403)
     expect(foreign.body).not.toContain('沈阳')
-    const sameOrigin = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: { ...json, origin: `http://127.0.0.1:${port}` }, body })
+    const sameOrigin = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: { ...signedJson(), origin: `http://127.0.0.1:${port}` }, body })
     expect(sameOrigin.status).toBe(200)
   })
 

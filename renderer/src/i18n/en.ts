@@ -1,6 +1,18 @@
 import type zhCN from './zh-CN'
 
 const en: typeof zhCN = {
+  auth: {
+    title: 'Operator sign-in',
+    operatorCode: 'Operator ID',
+    pin: 'PIN',
+    signIn: 'Sign in',
+    signOut: 'Sign out',
+    openShift: 'Open shift',
+    noShift: 'No shift open',
+    shift: 'Shift {id} · opened {time}',
+    roles: { clerk: 'Window clerk', agent: 'Home-visit agent', supervisor: 'Supervisor' },
+    supervisorOnly: 'Only a supervisor may change this',
+  },
   nav: { counter: 'Counter', settings: 'Settings' },
   reader: {
     unwanted: 'This screen takes no card; the read was ignored',
@@ -95,6 +107,10 @@ const en: typeof zhCN = {
     E_VOUCHER_OFFLINE: 'An e-voucher can only be checked online by the centre. Swipe the card or type the ID number.',
     RULES_UNAVAILABLE: 'No rules in force for this region on this terminal. Sync the rules, then try again.',
     RULES_REFUSED: 'The rule bundle was refused; the rules in use stay as they were.',
+    UNAUTHENTICATED: 'Please sign in.',
+    AUTH_FAILED: 'Wrong operator ID or PIN.',
+    AUTH_LOCKED: 'Too many wrong PINs: this operator ID is locked for a while.',
+    NO_SHIFT: 'Open a shift first.',
     INVALID_ARGUMENT: 'The request was not valid.',
     UNKNOWN_CALL: 'This function is not available in this version.',
     FORBIDDEN: 'This page may not use counter functions.',

@@ -1,4 +1,16 @@
 export default {
+  auth: {
+    title: '操作员登录',
+    operatorCode: '工号',
+    pin: '密码',
+    signIn: '登录',
+    signOut: '退出',
+    openShift: '开班',
+    noShift: '未开班',
+    shift: '班次 {id} · {time} 开班',
+    roles: { clerk: '窗口经办', agent: '上门服务专员', supervisor: '主管' },
+    supervisorOnly: '只有主管可以修改',
+  },
   nav: { counter: '柜台', settings: '设置' },
   reader: {
     unwanted: '此页面不需要刷卡，已忽略这次读卡',

@@ -1,0 +1,26 @@
+/** Who works the counter. A clerk sells at a service hall, an agent on home visits, a supervisor approves and closes. */
+export const ROLES = ['clerk', 'agent', 'supervisor'] as const
+export type Role = (typeof ROLES)[number]
+
+export interface OperatorView {
+  readonly code: string
+  readonly name: string
+  readonly role: Role
+}
+
+export interface ShiftView {
+  readonly id: number
+  readonly openedAt: string
+  readonly operatorCode: string
+}
+
+export interface SessionView {
+  readonly token: string
+  readonly operator: OperatorView
+  /** The operator's open shift on this terminal, or null until one is opened. */
+  readonly shift: ShiftView | null
+  readonly terminalId: string
+}
+
+/** Six to twelve digits: typed on the numeric keypad, never a word. */
+export const PIN_PATTERN = /^\d{6,12}$/

@@ -1,0 +1,81 @@
+import type { Knex } from 'knex'
+import type { Role } from '../../core/operators'
+
+export interface OperatorRecord {
+  readonly id: number
+  readonly code: string
+  readonly name: string
+  readonly role: Role
+  readonly pinHash: string
+  readonly active: boolean
+}
+
+export interface ShiftRecord {
+  readonly id: number
+  readonly operatorId: number
+  readonly terminalId: string
+  readonly openedAt: string
+}
+
+export interface OperatorsRepository {
+  findByCode(code: string): Promise<OperatorRecord | null>
+  findById(id: number): Promise<OperatorRecord | null>
+  count(): Promise<number>
+  create(operator: { code: string; name: string; role: Role; pinHash: string; createdAt: string }): Promise<number>
+  openShift(operatorId: number, terminalId: string, at: string): Promise<ShiftRecord>
+  openShiftOf(operatorId: number, terminalId: string): Promise<ShiftRecord | null>
+  audit(entry: { at: string; operatorId: number | null; action: string; subject?: string; details?: Record<string, unknown> }): Promise<void>
+}
+
+type OperatorRow = { id: number; code: string; name: string; role: Role; pin_hash: string; active: number | boolean }
+type ShiftRow = { id: number; operator_id: number; terminal_id: string; opened_at: string }
+
+const toOperator = (row: OperatorRow): OperatorRecord => ({
+  id: row.id,
+  code: row.code,
+  name: row.name,
+  role: row.role,
+  pinHash: row.pin_hash,
+  active: Boolean(row.active),
+})
+const toShift = (row: ShiftRow): ShiftRecord => ({ id: row.id, operatorId: row.operator_id, terminalId: row.terminal_id, openedAt: row.opened_at })
+
+export function createOperatorsRepository(db: Knex): OperatorsRepository {
+  return {
+    async findByCode(code) {
+      const row = await db('operators').where({ code }).first<OperatorRow | undefined>()
+      return row ? toOperator(row) : null
+    },
+    async findById(id) {
+      const row = await db('operators').where({ id }).first<OperatorRow | undefined>()
+      return row ? toOperator(row) : null
+    },
+    async count() {
+      const [{ n }] = await db('operators').count<Array<{ n: number }>>({ n: '*' })
+      return n
+    },
+    async create(operator) {
+      const [{ id }] = await db('operators')
+        .insert({ code: operator.code, name: operator.name, role: operator.role, pin_hash: operator.pinHash, active: true, created_at: operator.createdAt })
+        .returning<Array<{ id: number }>>('id')
+      return id
+    },
+    async openShift(operatorId, terminalId, at) {
+      const [{ id }] = await db('shifts').insert({ operator_id: operatorId, terminal_id: terminalId, opened_at: at }).returning<Array<{ id: number }>>('id')
+      return { id, operatorId, terminalId, openedAt: at }
+    },
+    async openShiftOf(operatorId, terminalId) {
+      const row = await db('shifts').where({ operator_id: operatorId, terminal_id: terminalId }).whereNull('closed_at').orderBy('id', 'desc').first<ShiftRow | undefined>()
+      return row ? toShift(row) : null
+    },
+    async audit(entry) {
+      await db('audit_log').insert({
+        at: entry.at,
+        operator_id: entry.operatorId,
+        action: entry.action,
+        subject: entry.subject ?? null,
+        details_json: entry.details ? JSON.stringify(entry.details) : null,
+      })
+    },
+  }
+}

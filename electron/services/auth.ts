@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto'
+import type { OperatorView, Role, SessionView, ShiftView } from '../../core/operators'
+import { AppError } from '../../core/errors'
+import type { Clock } from '../../core/time'
+import type { OperatorRecord, OperatorsRepository } from '../../db/repositories/operators'
+import type { Logger } from './log'
+import { hashPin, verifyPin } from './pin-hash'
+
+/** A signed-in operator, as the dispatcher hands it to services. */
+export interface Session {
+  readonly token: string
+  readonly operatorId: number
+  readonly operatorCode: string
+  readonly role: Role
+}
+
+export interface AuthService {
+  signIn(code: string, pin: string): Promise<SessionView>
+  signOut(token: string): void
+  /** The session for a token, or null (unknown, or signed out). */
+  session(token: string | undefined): Session | null
+  view(session: Session): Promise<SessionView>
+  openShift(session: Session): Promise<ShiftView>
+  /** The open shift of the operator on this terminal; refused when there is none. */
+  requireShift(session: Session): Promise<ShiftView>
+  /** A supervisor's PIN, given at the counter to approve something (a void). */
+  approveBySupervisor(code: string, pin: string): Promise<OperatorRecord>
+  createOperator(operator: { code: string; name: string; role: Role; pin: string }): Promise<void>
+}
+
+const MAX_FAILURES = 5
+const LOCK_MS = 5 * 60 * 1000
+const WRONG = '工号或密码不正确'
+
+/**
+ * Operators sign in with their code and PIN. Sessions live in memory only: a restart signs everyone
+ * out. Five wrong PINs in a row lock that code for five minutes, so a PIN cannot be guessed at the counter.
+ */
+export function createAuthService(deps: { operators: OperatorsRepository; clock: Clock; terminalId: string; log: Logger }): AuthService {
+  const sessions = new Map<string, Session>()
+  const failures = new Map<string, { count: number; lockedUntil: number }>()
+
+  function operatorView(operator: OperatorRecord): OperatorView {
+    return { code: operator.code, name: operator.name, role: operator.role }
+  }
+
+  async function checkPin(code: string, pin: string): Promise<OperatorRecord> {
+    const now = deps.clock.now().getTime()
+    const record = failures.get(code)
+    if (record && record.lockedUntil > now) {
+      const minutes = Math.ceil((record.lockedUntil - now) / 60_000)
+      throw new AppError('AUTH_LOCKED', `密码错误次数过多，工号 ${code} 已锁定，请 ${minutes} 分钟后再试`)
+    }
+    const operator = await deps.operators.findByCode(code)
+    const good = operator !== null && operator.active && (await verifyPin(pin, operator.pinHash))
+    if (!good || !operator) {
+      const count = (record && record.lockedUntil <= now && record.count >= MAX_FAILURES ? 0 : (record?.count ?? 0)) + 1
+      failures.set(code, { count, lockedUntil: count >= MAX_FAILURES ? now + LOCK_MS : 0 })
+      await deps.operators.audit({ at: deps.clock.now().toISOString(), operatorId: operator?.id ?? null, action: 'sign_in_failed', subject: code })
+      throw new AppError('AUTH_FAILED', WRONG)
+    }
+    failures.delete(code)
+    return operator
+  }
+
+  async function shiftOf(session: Session): Promise<ShiftView | null> {
+    const shift = await deps.operators.openShiftOf(session.operatorId, deps.terminalId)
+    return shift ? { id: shift.id, openedAt: shift.openedAt, operatorCode: session.operatorCode } : null
+  }
+
+  async function view(session: Session): Promise<SessionView> {
+    const operator = await deps.operators.findById(session.operatorId)
+    if (!operator) throw new AppError('UNAUTHENTICATED', '请重新登录')
+    return { token: session.token, operator: operatorView(operator), shift: await shiftOf(session), terminalId: deps.terminalId }
+  }
+
+  return {
+    async signIn(code, pin) {
+      const operator = await checkPin(code, pin)
+      const session: Session = { token: randomBytes(24).toString('hex'), operatorId: operator.id, operatorCode: operator.code, role: operator.role }
+      sessions.set(session.token, session)
+      await deps.operators.audit({ at: deps.clock.now().toISOString(), operatorId: operator.id, action: 'sign_in', subject: deps.terminalId })
+      deps.log.info('signed_in', { role: operator.role })
+      return view(session)
+    },
+    signOut(token) {
+      sessions.delete(token)
+    },
+    session(token) {
+      return token ? (sessions.get(token) ?? null) : null
+    },
+    view,
+    async openShift(session) {
+      const open = await shiftOf(session)
+      if (open) return open
+      const shift = await deps.operators.openShift(session.operatorId, deps.terminalId, deps.clock.now().toISOString())
+      await deps.operators.audit({ at: shift.openedAt, operatorId: session.operatorId, action: 'shift_open', subject: String(shift.id) })
+      return { id: shift.id, openedAt: shift.openedAt, operatorCode: session.operatorCode }
+    },
+    async requireShift(session) {
+      const shift = await shiftOf(session)
+      if (!shift) throw new AppError('NO_SHIFT', '请先开班，再办理业务')
+      return shift
+    },
+    async approveBySupervisor(code, pin) {
+      const operator = await checkPin(code, pin)
+      if (operator.role !== 'supervisor') throw new AppError('FORBIDDEN', '需要主管工号和密码')
+      return operator
+    },
+    async createOperator(operator) {
+      await deps.operators.create({ ...operator, pinHash: await hashPin(operator.pin), createdAt: deps.clock.now().toISOString() })
+    },
+  }
+}

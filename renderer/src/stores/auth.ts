@@ -1,0 +1,35 @@
+import type { SessionView } from '@core/operators'
+import type { AppErrorShape } from '@core/errors'
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { api, setSessionToken } from '../api/client'
+
+/** The signed-in operator and their shift. The token lives in memory only: a reload signs out. */
+export const useAuthStore = defineStore('auth', () => {
+  const session = ref<SessionView | null>(null)
+  const signedIn = computed(() => session.value !== null)
+  const isSupervisor = computed(() => session.value?.operator.role === 'supervisor')
+
+  async function signIn(operatorCode: string, pin: string): Promise<AppErrorShape | null> {
+    const result = await api.call('auth.signIn', { operatorCode, pin })
+    if (!result.ok) return result.error
+    setSessionToken(result.value.token)
+    session.value = result.value
+    return null
+  }
+
+  async function openShift(): Promise<AppErrorShape | null> {
+    const result = await api.call('auth.openShift', {})
+    if (!result.ok) return result.error
+    if (session.value) session.value = { ...session.value, shift: result.value }
+    return null
+  }
+
+  async function signOut(): Promise<void> {
+    await api.call('auth.signOut', {})
+    setSessionToken(undefined)
+    session.value = null
+  }
+
+  return { session, signedIn, isSupervisor, signIn, openShift, signOut }
+})
