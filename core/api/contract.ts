@@ -2,6 +2,8 @@ import { z } from 'zod'
 import { RELATIONS, type CardholderView } from '../cardholder'
 import type { DecisionView, EligibilityView } from '../eligibility'
 import { PIN_PATTERN, type Role, type SessionView, type ShiftView } from '../operators'
+import { draftOrderSchema, signatureSchema, type QuoteView, type ReceiptView, type SaleSummary } from '../sale'
+import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 
@@ -85,6 +87,35 @@ export const contract = {
       at: z.iso.datetime({ offset: true }).optional(),
     }),
     '逐条核对规则，给出能否购买及原因',
+  ),
+  'sale.quote': call<QuoteView>()(draftOrderSchema, '按规则逐项核对订单并计价'),
+  'sale.commit': call<ReceiptView>()(
+    z.strictObject({
+      order: draftOrderSchema,
+      /** The second swipe: must be the payer's own card. */
+      paymentCard: z.string().min(1).max(256),
+      termsAcknowledged: z.literal(true, { error: '请先确认已阅读条款' }),
+      signature: signatureSchema,
+    }),
+    '收款：一次写入交易、扣减预留与上传队列',
+  ),
+  'sale.receipt': call<ReceiptView>()(z.strictObject({ saleId: z.string().regex(UUID_V7, '交易号格式不正确') }), '凭条（补打）'),
+  'sale.search': call<readonly SaleSummary[]>()(
+    z.strictObject({
+      query: z.string().max(64).optional(),
+      date: z.iso.date().optional(),
+      scope: z.enum(['shift', 'all']),
+    }),
+    '按卡号、交易号或日期查找交易',
+  ),
+  'sale.void': call<ReceiptView>()(
+    z.strictObject({
+      saleId: z.string().regex(UUID_V7, '交易号格式不正确'),
+      reason: z.string().trim().min(2, '请填写作废原因').max(200),
+      supervisorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确'),
+      supervisorPin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字'),
+    }),
+    '作废（未上传）或申请冲正（已上传），需主管授权',
   ),
   'rules.import': call<ImportedBundleView>()(
     z.strictObject({ envelope: z.string().min(1).max(1_000_000) }),

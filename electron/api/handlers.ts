@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors'
 import type { AuthService } from '../services/auth'
 import type { CardholderService } from '../services/cardholder'
 import type { EligibilityService } from '../services/eligibility'
+import type { SalesService } from '../services/sales'
 import type { ReaderSettingsService } from '../services/reader-settings'
 
 export interface Services {
@@ -10,6 +11,7 @@ export interface Services {
   readonly cardholders: CardholderService
   readonly readerSettings: ReaderSettingsService
   readonly eligibility: EligibilityService
+  readonly sales: SalesService
   appInfo(): Promise<AppInfo>
 }
 
@@ -34,6 +36,11 @@ export function createHandlers(services: Services): Handlers {
     'cardholder.lookup': ({ input }) => services.cardholders.lookup(input),
     'eligibility.offers': ({ accountId }) => services.eligibility.offers(accountId),
     'eligibility.check': (request) => services.eligibility.check(request),
+    'sale.quote': (order) => services.sales.quote(order),
+    'sale.commit': ({ order, paymentCard, signature }, { caller }) => services.sales.commit(signedIn(caller), { order, paymentCard, signature }),
+    'sale.receipt': ({ saleId }) => services.sales.receipt(saleId),
+    'sale.search': (filter, { caller }) => services.sales.search(signedIn(caller), filter),
+    'sale.void': (request, { caller }) => services.sales.void(signedIn(caller), request),
     'rules.import': ({ envelope }) => services.eligibility.importBundle(envelope),
     'reader.getSettings': () => services.readerSettings.get(),
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),

@@ -4,15 +4,11 @@ import { ageOn, parseCardInput, parseResidentId } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import type { RuleBundle } from '../../core/rules/bundle'
 import type { InsuredRelation } from '../../core/rules/bundle'
-import { decide, listProductsForSelf, type PayerAccount, type SpendingEntry } from '../../core/rules/engine'
-import { selectActiveBundle, type HeldBundle } from '../../core/rules/registry'
-import { inSettlementYear, settlementYearOf } from '../../core/rules/settlement-year'
+import { decide, listProductsForSelf, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
-import type { RuleBundlesRepository } from '../../db/repositories/rule-bundles'
-import type { Logger } from './log'
-import type { TrustedKeys } from './rules/keys'
-import { receiveBundle, verifyBundle } from './rules/load'
+import type { SalesRepository } from '../../db/repositories/sales'
+import { payerOf, type ActiveRules } from './rule-store'
 
 export interface CheckRequest {
   readonly payer: { readonly accountId: number } | { readonly card: string }
@@ -46,30 +42,13 @@ export interface EligibilityService {
 
 export interface EligibilityDeps {
   readonly accounts: AccountsRepository
-  readonly bundles: RuleBundlesRepository
-  readonly trustedKeys: TrustedKeys
+  readonly rules: ActiveRules
+  readonly sales: SalesRepository
   readonly clock: Clock
-  readonly log: Logger
-  /** What this terminal has spent or reserved for the account (its sales, once there are any). */
-  readonly spendingOf: (accountId: number) => Promise<SpendingEntry[]>
 }
 
 function rulesRef(bundle: RuleBundle): RulesRef {
   return { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom }
-}
-
-/** The account as the rules see it. Fitness-card transfers count only if the snapshot is from this settlement year. */
-function payerOf(account: AccountRecord, bundle: RuleBundle, at: string): PayerAccount {
-  const year = settlementYearOf(at, bundle.settlementYear.startMonthDay)
-  return {
-    regionCode: account.regionCode,
-    idNumber: account.idNumber,
-    insuranceType: account.insuranceType,
-    status: account.status,
-    balanceFen: account.balanceFen,
-    historicalBalanceFen: account.historicalBalanceFen,
-    fitnessCardTransfersFen: inSettlementYear(account.balanceAsOf, year) ? account.fitnessCardTransfersFen : 0,
-  }
 }
 
 /**
@@ -78,24 +57,10 @@ function payerOf(account: AccountRecord, bundle: RuleBundle, at: string): PayerA
  * schema) when loaded from the database, so an edited row is refused, not used.
  */
 export function createEligibilityService(deps: EligibilityDeps): EligibilityService {
-  let held: HeldBundle[] | null = null
-
-  async function heldBundles(): Promise<HeldBundle[]> {
-    if (held) return held
-    const verified: HeldBundle[] = []
-    for (const stored of await deps.bundles.list()) {
-      const result = verifyBundle(stored.envelope, deps.trustedKeys)
-      if (result.ok) verified.push(result.value)
-      else deps.log.error('rule_bundle_refused_at_load', { region: stored.regionCode, version: stored.version, code: result.code })
-    }
-    held = verified
-    return verified
-  }
-
-  async function activeBundle(regionCode: string, at: string): Promise<HeldBundle> {
-    const active = selectActiveBundle(await heldBundles(), regionCode, at)
-    if (!active.ok) throw new AppError('RULES_UNAVAILABLE', active.message)
-    return active.value
+  /** What this terminal has already sold to the account: it counts against caps and person limits. */
+  async function soldHere(accountId: number): Promise<{ spending: SpendingEntry[]; insuredByPayer: InsuredEntry[] }> {
+    const spending = (await deps.sales.spendingOf(accountId)).map((entry) => ({ ...entry, reflectedInBalance: false }))
+    return { spending, insuredByPayer: await deps.sales.insuredBy(accountId) }
   }
 
   async function payerAccount(payer: CheckRequest['payer'], today: string): Promise<AccountRecord> {
@@ -122,15 +87,16 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const at = deps.clock.now().toISOString()
       const account = await deps.accounts.findById(accountId)
       if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
-      const active = selectActiveBundle(await heldBundles(), account.regionCode, at)
+      const active = await deps.rules.select(account.regionCode, at)
       if (!active.ok) return { rules: null, unavailableReason: active.message, maxSpendFen: 0, offers: [] }
       const { bundle } = active.value
+      const covered: string[] = []
+      for (const product of bundle.products) if (await deps.sales.holds(account.idNumber, product.code, at)) covered.push(product.code)
       const offers = listProductsForSelf({
         bundle,
         account: payerOf(account, bundle, at),
-        spending: await deps.spendingOf(account.id),
-        insuredByPayer: [],
-        coveredProductCodes: [],
+        ...(await soldHere(account.id)),
+        coveredProductCodes: covered,
         at,
       })
       return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen: offers[0]?.allowed.maxSpendFen ?? 0, offers }
@@ -140,7 +106,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const at = request.at ? new Date(request.at).toISOString() : deps.clock.now().toISOString()
       const today = shanghaiDate(new Date(at))
       const account = await payerAccount(request.payer, today)
-      const { bundle } = await activeBundle(account.regionCode, at)
+      const { bundle } = await deps.rules.activeFor(account.regionCode, at)
       if (!bundle.products.some((product) => product.code === request.productCode)) {
         throw new AppError('INVALID_ARGUMENT', `${bundle.region.name}规则包中没有产品 ${request.productCode}`)
       }
@@ -160,14 +126,13 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const decision = decide({
         bundle,
         account: payerOf(account, bundle, at),
-        spending: await deps.spendingOf(account.id),
-        insuredByPayer: [],
+        ...(await soldHere(account.id)),
         insured: {
           relation: request.insured.relation,
           idNumber: insuredId,
           boundToAccount: bound,
           enrolledLocally,
-          alreadyCoveredByProduct: request.insured.alreadyCovered ?? false,
+          alreadyCoveredByProduct: request.insured.alreadyCovered ?? (await deps.sales.holds(insuredId, request.productCode, at)),
         },
         productCode: request.productCode,
         units: request.units,
@@ -200,21 +165,8 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
     },
 
     async importBundle(envelopeText) {
-      const received = receiveBundle(envelopeText, { trustedKeys: deps.trustedKeys, held: await heldBundles() })
-      if (!received.ok) throw new AppError('RULES_REFUSED', received.message)
-      const { bundle } = received.value
-      if (received.status === 'new') {
-        await deps.bundles.insert({
-          regionCode: bundle.region.code,
-          version: bundle.version,
-          effectiveFrom: bundle.effectiveFrom,
-          keyId: received.value.keyId,
-          envelope: envelopeText,
-          receivedAt: deps.clock.now().toISOString(),
-        })
-        held = [...(await heldBundles()), received.value]
-      }
-      return { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, status: received.status }
+      const { bundle, status } = await deps.rules.import(envelopeText)
+      return { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, status }
     },
   }
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { createAccountsRepository } from '../../db/repositories/accounts'
 import { createOperatorsRepository } from '../../db/repositories/operators'
 import { createRuleBundlesRepository } from '../../db/repositories/rule-bundles'
+import { createSalesRepository } from '../../db/repositories/sales'
 import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { DEMO_OPERATORS } from '../../db/seeds/demo-population'
 import { createSettingsRepository } from '../../db/repositories/settings'
@@ -17,6 +18,8 @@ import { createHandlers } from '../api/handlers'
 import { createAuthService } from './auth'
 import { createCardholderService } from './cardholder'
 import { createEligibilityService } from './eligibility'
+import { createRuleStore } from './rule-store'
+import { createSalesService } from './sales'
 import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './rules/keys'
 import type { Logger } from './log'
 import { createReaderSettingsService } from './reader-settings'
@@ -74,23 +77,19 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       for (const operator of DEMO_OPERATORS) await auth.createOperator(operator)
     }
     const bundles = createRuleBundlesRepository(db)
-    const eligibility = createEligibilityService({
-      accounts,
-      bundles,
-      trustedKeys: options.trustedKeys ?? TRUSTED_CENTRE_KEYS,
-      clock,
-      log,
-      // This terminal's own sales count against the caps; the sale (its ledger) comes with issue #5.
-      spendingOf: async () => [],
-    })
+    const sales = createSalesRepository(db)
+    const rules = createRuleStore({ bundles, trustedKeys: options.trustedKeys ?? TRUSTED_CENTRE_KEYS, clock, log })
+    const eligibility = createEligibilityService({ accounts, rules, sales, clock })
     if (dataSource === 'demo' && (await bundles.list()).length === 0) {
-      for (const envelope of DEMO_BUNDLE_ENVELOPES) await eligibility.importBundle(envelope)
+      for (const envelope of DEMO_BUNDLE_ENVELOPES) await rules.import(envelope)
       log.info('demo_rules_imported', { bundles: DEMO_BUNDLE_ENVELOPES.length })
     }
+    const salesService = createSalesService({ accounts, sales, operators, auth, rules, clock, terminalId })
     const handlers = createHandlers({
       auth,
       cardholders: createCardholderService({ accounts, clock }),
       eligibility,
+      sales: salesService,
       readerSettings: createReaderSettingsService({ settings, log }),
       appInfo: async () => ({
         version: options.appVersion,

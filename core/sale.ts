@@ -1,0 +1,110 @@
+import { z } from 'zod'
+import { RELATIONS, type RegionRef } from './cardholder'
+import type { RulesRef } from './eligibility'
+import type { Fen } from './money'
+import type { InsuredRelation } from './rules/bundle'
+import type { Allowed, RuleCheck } from './rules/engine'
+
+/** One insured person and what is bought for them, as the clerk puts the order together. */
+export const draftLineSchema = z.strictObject({
+  insured: z.strictObject({
+    relation: z.enum(['self', ...RELATIONS]),
+    /** A relative's resident ID; not for self. */
+    idNumber: z.string().max(32).optional(),
+    /** A relative not bound to the account: the name as typed from their ID card. */
+    name: z.string().trim().max(30).optional(),
+    /** The clerk saw proof of the relationship (household register, birth certificate). */
+    proofSeen: z.boolean().optional(),
+    /** The clerk checked the person is enrolled in basic insurance in the region, where the snapshot cannot show it. */
+    enrolmentConfirmed: z.boolean().optional(),
+  }),
+  productCode: z.string().min(1).max(40),
+  units: z.int().min(1).max(1000).optional(),
+  amountFen: z.int().positive().max(100_000_000).optional(),
+})
+
+export const draftOrderSchema = z.strictObject({
+  accountId: z.int().positive(),
+  lines: z.array(draftLineSchema).min(1).max(10),
+})
+
+export type DraftLine = z.infer<typeof draftLineSchema>
+export type DraftOrder = z.infer<typeof draftOrderSchema>
+
+/** A signature drawn on screen: strokes as SVG path data in a width×height box (never raw SVG). */
+export const signatureSchema = z.strictObject({
+  width: z.int().min(50).max(2000),
+  height: z.int().min(20).max(1000),
+  strokes: z.array(z.string().regex(/^[ML][\d.\sML-]*$/, '签名数据不正确').max(20_000)).min(1).max(200),
+})
+export type Signature = z.infer<typeof signatureSchema>
+
+export interface QuoteLine {
+  readonly lineNo: number
+  readonly relation: InsuredRelation
+  readonly insuredNameMasked: string
+  readonly insuredIdMasked: string
+  readonly age: number
+  readonly boundToAccount: boolean
+  readonly productCode: string
+  readonly productName: string
+  readonly eligible: boolean
+  readonly checks: readonly RuleCheck[]
+  readonly allowed: Allowed
+  readonly premiumFen: Fen | null
+  readonly cover: { readonly from: string; readonly to: string }
+  /** What stops this line, in Chinese (failed rules, missing proof, a person twice …). */
+  readonly problems: readonly string[]
+  /** What the clerk should know before confirming (buying again within a cover period …). */
+  readonly warnings: readonly string[]
+}
+
+export interface QuoteView {
+  readonly rules: RulesRef
+  readonly lines: readonly QuoteLine[]
+  readonly totalFen: Fen
+  /** The most the account may spend now, before this order. */
+  readonly maxSpendFen: Fen
+  /** Every line eligible, no problems: the order may be confirmed and paid. */
+  readonly ok: boolean
+}
+
+export const SALE_STATUSES = ['queued', 'uploaded', 'accepted', 'rejected', 'voided'] as const
+export type SaleStatus = (typeof SALE_STATUSES)[number]
+
+export interface ReceiptView {
+  readonly saleId: string
+  readonly createdAt: string
+  readonly status: SaleStatus
+  readonly terminalId: string
+  readonly operator: { readonly code: string; readonly name: string }
+  readonly payer: { readonly nameMasked: string; readonly cardNumberMasked: string; readonly idNumberMasked: string; readonly region: RegionRef }
+  readonly rules: { readonly regionName: string; readonly version: number }
+  readonly lines: ReadonlyArray<{
+    readonly lineNo: number
+    readonly relation: InsuredRelation
+    readonly insuredNameMasked: string
+    readonly insuredIdMasked: string
+    readonly productCode: string
+    readonly productName: string
+    readonly units: number | null
+    readonly premiumFen: Fen
+    readonly coverFrom: string
+    readonly coverTo: string
+  }>
+  readonly totalFen: Fen
+  readonly voided: { readonly at: string; readonly reason: string } | null
+  readonly reversalQueuedAt: string | null
+}
+
+export interface SaleSummary {
+  readonly saleId: string
+  readonly createdAt: string
+  readonly status: SaleStatus
+  readonly payerNameMasked: string
+  readonly payerCardMasked: string
+  readonly totalFen: Fen
+  readonly lineCount: number
+  readonly operatorCode: string
+  readonly reversalQueued: boolean
+}

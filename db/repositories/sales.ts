@@ -1,0 +1,189 @@
+import type { Knex } from 'knex'
+import type { SaleStatus } from '../../core/sale'
+
+export interface NewSale {
+  readonly id: string
+  readonly terminalId: string
+  readonly shiftId: number
+  readonly operatorId: number
+  readonly accountId: number
+  readonly regionCode: string
+  readonly rulesVersion: number
+  readonly totalFen: number
+  readonly createdAt: string
+  readonly termsAcknowledgedAt: string
+  readonly signatureSvg: string
+  readonly lines: ReadonlyArray<{
+    readonly lineNo: number
+    readonly relation: string
+    readonly insuredIdNumber: string
+    readonly insuredName: string
+    readonly productCode: string
+    readonly productName: string
+    readonly units: number | null
+    readonly premiumFen: number
+    readonly coverFrom: string
+    readonly coverTo: string
+    readonly proofSeen: boolean
+    readonly decisionJson: string
+  }>
+  readonly outbox: { readonly id: string; readonly payloadJson: string }
+}
+
+export interface SaleRow {
+  id: string
+  terminal_id: string
+  shift_id: number
+  operator_id: number
+  account_id: number
+  region_code: string
+  rules_version: number
+  total_fen: number
+  status: SaleStatus
+  created_at: string
+  voided_at: string | null
+  void_reason: string | null
+  reversal_queued_at: string | null
+}
+
+export interface SaleLineRow {
+  line_no: number
+  insured_relation: string
+  insured_id_number: string
+  insured_name: string
+  product_code: string
+  product_name: string
+  units: number | null
+  premium_fen: number
+  cover_from: string
+  cover_to: string
+}
+
+export interface SalesRepository {
+  /** Sale, lines, the ledger reservation and the outbox entry: all of it, or (on any failure) none. */
+  insert(sale: NewSale): Promise<void>
+  find(id: string): Promise<SaleRow | null>
+  lines(id: string): Promise<SaleLineRow[]>
+  /** This terminal's sales to the account that still hold money (not voided). */
+  spendingOf(accountId: number): Promise<Array<{ amountFen: number; at: string }>>
+  /** Persons this payer has insured through this terminal (not voided sales). */
+  insuredBy(accountId: number): Promise<Array<{ idNumber: string; productCode: string; at: string }>>
+  /** Whether the person holds the product, bought here, for a cover period not yet over at `at`. */
+  holds(idNumber: string, productCode: string, at: string): Promise<boolean>
+  search(filter: { saleId?: string; accountId?: number; shiftId?: number; fromUtc?: string; toUtc?: string }): Promise<Array<SaleRow & { line_count: number; operator_code: string }>>
+  voidQueued(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; accountId: number; totalFen: number }): Promise<boolean>
+  queueReversal(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; outboxId: string; payloadJson: string }): Promise<boolean>
+}
+
+export function createSalesRepository(db: Knex): SalesRepository {
+  return {
+    async insert(sale) {
+      await db.transaction(async (trx) => {
+        await trx('sales').insert({
+          id: sale.id,
+          terminal_id: sale.terminalId,
+          shift_id: sale.shiftId,
+          operator_id: sale.operatorId,
+          account_id: sale.accountId,
+          region_code: sale.regionCode,
+          rules_version: sale.rulesVersion,
+          total_fen: sale.totalFen,
+          status: 'queued',
+          created_at: sale.createdAt,
+          terms_acknowledged_at: sale.termsAcknowledgedAt,
+          signature_svg: sale.signatureSvg,
+        })
+        await trx('sale_lines').insert(
+          sale.lines.map((line) => ({
+            sale_id: sale.id,
+            line_no: line.lineNo,
+            insured_relation: line.relation,
+            insured_id_number: line.insuredIdNumber,
+            insured_name: line.insuredName,
+            product_code: line.productCode,
+            product_name: line.productName,
+            units: line.units,
+            premium_fen: line.premiumFen,
+            cover_from: line.coverFrom,
+            cover_to: line.coverTo,
+            proof_seen: line.proofSeen,
+            decision_json: line.decisionJson,
+          })),
+        )
+        await trx('ledger').insert({ account_id: sale.accountId, sale_id: sale.id, kind: 'reserve', amount_fen: -sale.totalFen, at: sale.createdAt })
+        await trx('outbox').insert({ id: sale.outbox.id, kind: 'sale', sale_id: sale.id, payload_json: sale.outbox.payloadJson, created_at: sale.createdAt })
+        await trx('audit_log').insert({ at: sale.createdAt, operator_id: sale.operatorId, action: 'sale', subject: sale.id })
+      })
+    },
+    async find(id) {
+      return (await db('sales').where({ id }).first<SaleRow | undefined>()) ?? null
+    },
+    async lines(id) {
+      return db('sale_lines').where({ sale_id: id }).orderBy('line_no').select<SaleLineRow[]>()
+    },
+    async spendingOf(accountId) {
+      const rows = await db('sales').where({ account_id: accountId }).whereNot({ status: 'voided' }).select<Array<{ total_fen: number; created_at: string }>>('total_fen', 'created_at')
+      return rows.map((row) => ({ amountFen: row.total_fen, at: row.created_at }))
+    },
+    async insuredBy(accountId) {
+      const rows = await db('sale_lines as l')
+        .join('sales as s', 's.id', 'l.sale_id')
+        .where('s.account_id', accountId)
+        .whereNot('s.status', 'voided')
+        .select<Array<{ insured_id_number: string; product_code: string; created_at: string }>>('l.insured_id_number', 'l.product_code', 's.created_at')
+      return rows.map((row) => ({ idNumber: row.insured_id_number, productCode: row.product_code, at: row.created_at }))
+    },
+    async holds(idNumber, productCode, at) {
+      const row = await db('sale_lines as l')
+        .join('sales as s', 's.id', 'l.sale_id')
+        .where({ 'l.insured_id_number': idNumber, 'l.product_code': productCode })
+        .whereNot('s.status', 'voided')
+        .where('l.cover_to', '>', at)
+        .first('l.id')
+      return row !== undefined
+    },
+    async search(filter) {
+      const query = db('sales as s')
+        .join('operators as o', 'o.id', 's.operator_id')
+        .select<Array<SaleRow & { line_count: number; operator_code: string }>>(
+          's.*',
+          'o.code as operator_code',
+          db.raw('(select count(*) from sale_lines l where l.sale_id = s.id) as line_count'),
+        )
+        .orderBy('s.created_at', 'desc')
+        .limit(500)
+      if (filter.saleId) query.where('s.id', filter.saleId)
+      if (filter.accountId !== undefined) query.where('s.account_id', filter.accountId)
+      if (filter.shiftId !== undefined) query.where('s.shift_id', filter.shiftId)
+      if (filter.fromUtc) query.where('s.created_at', '>=', filter.fromUtc)
+      if (filter.toUtc) query.where('s.created_at', '<', filter.toUtc)
+      return query
+    },
+    async voidQueued(id, change) {
+      return db.transaction(async (trx) => {
+        // Only a sale still waiting to be uploaded can be voided outright; the state is checked in the write itself.
+        const updated = await trx('sales')
+          .where({ id, status: 'queued' })
+          .update({ status: 'voided', voided_at: change.at, void_reason: change.reason, voided_by: change.voidedBy, void_approved_by: change.approvedBy })
+        if (updated !== 1) return false
+        await trx('outbox').where({ sale_id: id, kind: 'sale', state: 'pending' }).update({ state: 'cancelled' })
+        await trx('ledger').insert({ account_id: change.accountId, sale_id: id, kind: 'release', amount_fen: change.totalFen, at: change.at })
+        await trx('audit_log').insert({ at: change.at, operator_id: change.voidedBy, action: 'void', subject: id, details_json: JSON.stringify({ approvedBy: change.approvedBy }) })
+        return true
+      })
+    },
+    async queueReversal(id, change) {
+      return db.transaction(async (trx) => {
+        const updated = await trx('sales')
+          .where({ id })
+          .whereIn('status', ['uploaded', 'accepted'])
+          .whereNull('reversal_queued_at')
+          .update({ reversal_queued_at: change.at, void_reason: change.reason, voided_by: change.voidedBy, void_approved_by: change.approvedBy })
+        if (updated !== 1) return false
+        await trx('outbox').insert({ id: change.outboxId, kind: 'reversal', sale_id: id, payload_json: change.payloadJson, created_at: change.at })
+        await trx('audit_log').insert({ at: change.at, operator_id: change.voidedBy, action: 'reversal_queued', subject: id, details_json: JSON.stringify({ approvedBy: change.approvedBy }) })
+        return true
+      })
+    },
+  }
+}

@@ -1,0 +1,86 @@
+import { AppError } from '../../core/errors'
+import type { RuleBundle } from '../../core/rules/bundle'
+import type { PayerAccount } from '../../core/rules/engine'
+import { selectActiveBundle, type BundleRefusal, type HeldBundle } from '../../core/rules/registry'
+import { inSettlementYear, settlementYearOf } from '../../core/rules/settlement-year'
+import type { Clock } from '../../core/time'
+import type { AccountRecord } from '../../db/repositories/accounts'
+import type { RuleBundlesRepository } from '../../db/repositories/rule-bundles'
+import type { Logger } from './log'
+import type { TrustedKeys } from './rules/keys'
+import { receiveBundle, verifyBundle } from './rules/load'
+
+/** The rule bundles this terminal holds, verified; shared by eligibility and the sale. */
+export interface ActiveRules {
+  /** The bundle in force for the region at `at`, or why there is none. */
+  select(regionCode: string, at: string): Promise<{ ok: true; value: HeldBundle } | BundleRefusal>
+  /** The same, refused with RULES_UNAVAILABLE when there is none. */
+  activeFor(regionCode: string, at: string): Promise<HeldBundle>
+  payerOf(account: AccountRecord, bundle: RuleBundle, at: string): PayerAccount
+  import(envelopeText: string): Promise<{ bundle: RuleBundle; status: 'new' | 'unchanged' }>
+}
+
+/** The account as the rules see it. Fitness-card transfers count only if the snapshot is from this settlement year. */
+export function payerOf(account: AccountRecord, bundle: RuleBundle, at: string): PayerAccount {
+  const year = settlementYearOf(at, bundle.settlementYear.startMonthDay)
+  return {
+    regionCode: account.regionCode,
+    idNumber: account.idNumber,
+    insuranceType: account.insuranceType,
+    status: account.status,
+    balanceFen: account.balanceFen,
+    historicalBalanceFen: account.historicalBalanceFen,
+    fitnessCardTransfersFen: inSettlementYear(account.balanceAsOf, year) ? account.fitnessCardTransfersFen : 0,
+  }
+}
+
+/**
+ * Bundles are kept in the database as received and verified (signature, schema) when loaded, so
+ * an edited row is refused, not used; a refused import leaves what is held as it was.
+ */
+export function createRuleStore(deps: { bundles: RuleBundlesRepository; trustedKeys: TrustedKeys; clock: Clock; log: Logger }): ActiveRules {
+  let held: HeldBundle[] | null = null
+
+  async function heldBundles(): Promise<HeldBundle[]> {
+    if (held) return held
+    const verified: HeldBundle[] = []
+    for (const stored of await deps.bundles.list()) {
+      const result = verifyBundle(stored.envelope, deps.trustedKeys)
+      if (result.ok) verified.push(result.value)
+      else deps.log.error('rule_bundle_refused_at_load', { region: stored.regionCode, version: stored.version, code: result.code })
+    }
+    held = verified
+    return verified
+  }
+
+  async function select(regionCode: string, at: string) {
+    return selectActiveBundle(await heldBundles(), regionCode, at)
+  }
+
+  return {
+    select,
+    async activeFor(regionCode, at) {
+      const active = await select(regionCode, at)
+      if (!active.ok) throw new AppError('RULES_UNAVAILABLE', active.message)
+      return active.value
+    },
+    payerOf,
+    async import(envelopeText) {
+      const received = receiveBundle(envelopeText, { trustedKeys: deps.trustedKeys, held: await heldBundles() })
+      if (!received.ok) throw new AppError('RULES_REFUSED', received.message)
+      const { bundle } = received.value
+      if (received.status === 'new') {
+        await deps.bundles.insert({
+          regionCode: bundle.region.code,
+          version: bundle.version,
+          effectiveFrom: bundle.effectiveFrom,
+          keyId: received.value.keyId,
+          envelope: envelopeText,
+          receivedAt: deps.clock.now().toISOString(),
+        })
+        held = [...(await heldBundles()), received.value]
+      }
+      return { bundle, status: received.status }
+    },
+  }
+}

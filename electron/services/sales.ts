@@ -1,0 +1,336 @@
+import { randomBytes } from 'node:crypto'
+import { AppError } from '../../core/errors'
+import { ageOn, parseCardInput, parseResidentId } from '../../core/identifiers'
+import { uuidv7 } from '../../core/ids'
+import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
+import { formatYuan } from '../../core/money'
+import { coverPeriodOf } from '../../core/rules/cover'
+import { decide, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
+import type { DraftOrder, QuoteLine, QuoteView, ReceiptView, SaleSummary, Signature } from '../../core/sale'
+import { shanghaiDate, type Clock } from '../../core/time'
+import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
+import type { OperatorsRepository } from '../../db/repositories/operators'
+import type { SalesRepository } from '../../db/repositories/sales'
+import type { Caller } from '../../core/api/contract'
+import type { AuthService } from './auth'
+import type { ActiveRules } from './rule-store'
+
+export interface SalesService {
+  quote(order: DraftOrder): Promise<QuoteView>
+  commit(caller: Caller, request: { order: DraftOrder; paymentCard: string; signature: Signature }): Promise<ReceiptView>
+  receipt(saleId: string): Promise<ReceiptView>
+  search(caller: Caller, filter: { query?: string; date?: string; scope: 'shift' | 'all' }): Promise<SaleSummary[]>
+  void(caller: Caller, request: { saleId: string; reason: string; supervisorCode: string; supervisorPin: string }): Promise<ReceiptView>
+}
+
+export interface SalesDeps {
+  readonly accounts: AccountsRepository
+  readonly sales: SalesRepository
+  readonly operators: OperatorsRepository
+  readonly auth: AuthService
+  readonly rules: ActiveRules
+  readonly clock: Clock
+  readonly terminalId: string
+}
+
+const newId = (clock: Clock) => uuidv7(clock.now().getTime(), randomBytes(10))
+
+function signatureSvg(signature: Signature): string {
+  const paths = signature.strokes.map((d) => `<path d="${d}"/>`).join('')
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${signature.width} ${signature.height}" fill="none" stroke="#111" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round">${paths}</svg>`
+}
+
+function birthDateOf(idNumber: string): string {
+  return `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}`
+}
+
+/** The same card again, by card number or ID number: the customer's second swipe pays. */
+function paysWithSameCard(account: AccountRecord, swiped: string, today: string): boolean {
+  const parsed = parseCardInput(swiped, today)
+  if (!parsed.ok) return false
+  const id = parsed.value
+  return (id.kind === 'social-security-card' && id.cardNumber === account.cardNumber) || (id.kind === 'resident-id' && id.idNumber === account.idNumber)
+}
+
+/**
+ * The sale: priced and checked line by line against the rules (each line counts the lines before it
+ * against the caps), paid by a second swipe of the same card, and written in one transaction with
+ * its ledger reservation and its outbox entry. Nothing is printed before that transaction commits.
+ */
+export function createSalesService(deps: SalesDeps): SalesService {
+  async function priced(order: DraftOrder, at: string) {
+    const account = await deps.accounts.findById(order.accountId)
+    if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
+    const { bundle } = await deps.rules.activeFor(account.regionCode, at)
+    const today = shanghaiDate(new Date(at))
+    const members = await deps.accounts.boundMembers(account.id)
+    const spending: SpendingEntry[] = (await deps.sales.spendingOf(account.id)).map((s) => ({ ...s, reflectedInBalance: false }))
+    const insuredByPayer: InsuredEntry[] = [...(await deps.sales.insuredBy(account.id))]
+    const payer = deps.rules.payerOf(account, bundle, at)
+    const seen = new Set<string>()
+    /** What the clerk sees of a line, and what only the sale record keeps (full ID and name). */
+    const lines: Array<QuoteLine & { readonly kept: { insuredId: string; insuredName: string; units: number | null; proofSeen: boolean } }> = []
+    let maxSpendFen = 0
+
+    for (const [index, line] of order.lines.entries()) {
+      const lineNo = index + 1
+      const problems: string[] = []
+      const warnings: string[] = []
+      const { relation } = line.insured
+      let insuredId = account.idNumber
+      if (relation !== 'self') {
+        const parsed = parseResidentId(line.insured.idNumber ?? '', today)
+        if (!parsed.ok) throw new AppError('CARD_MALFORMED', `第 ${lineNo} 位被保险人：${parsed.reason}`)
+        insuredId = parsed.value.idNumber
+      }
+      const member = members.find((m) => m.idNumber === insuredId)
+      const bound = relation === 'self' || member !== undefined
+      const insuredName = relation === 'self' ? account.name : (member?.name ?? line.insured.name ?? '')
+      if (relation !== 'self' && !member && insuredName.length < 2) problems.push('请填写被保险人姓名（与身份证一致）')
+      if (relation !== 'self' && !bound && !line.insured.proofSeen) problems.push('请查验与被保险人的关系证明（户口簿或出生医学证明）并勾选')
+      const insuredAccount = relation === 'self' ? account : await deps.accounts.findByIdNumber(insuredId)
+      const enrolledLocally =
+        (insuredAccount !== null && insuredAccount.regionCode === account.regionCode && insuredAccount.status === 'active') ||
+        line.insured.enrolmentConfirmed === true
+      const product = bundle.products.find((p) => p.code === line.productCode)
+      if (!product) throw new AppError('INVALID_ARGUMENT', `${bundle.region.name}规则包中没有产品 ${line.productCode}`)
+      const key = `${insuredId}/${product.code}`
+      if (seen.has(key)) problems.push('同一被保险人的同一产品在本单中重复')
+      seen.add(key)
+      const alreadyHolds = await deps.sales.holds(insuredId, product.code, at)
+      if (alreadyHolds && !product.onePerPersonPerCover) warnings.push('该被保险人在保障期内已在本终端购买过此产品，本单将增加份数')
+
+      const decision = decide({
+        bundle,
+        account: payer,
+        spending,
+        insuredByPayer,
+        insured: { relation, idNumber: insuredId, boundToAccount: bound, enrolledLocally, alreadyCoveredByProduct: alreadyHolds && product.onePerPersonPerCover },
+        productCode: product.code,
+        units: line.units,
+        amountFen: line.amountFen,
+        at,
+      })
+      if (index === 0) maxSpendFen = decision.allowed.maxSpendFen
+      for (const check of decision.checks) if (!check.passed) problems.push(check.text)
+      const premiumFen = decision.eligible ? decision.allowed.premiumFen : null
+      // What this line takes counts against the caps and person limits of the lines after it.
+      if (premiumFen !== null) spending.push({ amountFen: premiumFen, at, reflectedInBalance: false })
+      insuredByPayer.push({ idNumber: insuredId, productCode: product.code, at })
+
+      lines.push({
+        lineNo,
+        relation,
+        insuredNameMasked: maskName(insuredName || '—'),
+        insuredIdMasked: maskIdNumber(insuredId),
+        age: ageOn(birthDateOf(insuredId), today),
+        boundToAccount: bound,
+        productCode: product.code,
+        productName: product.name,
+        eligible: decision.eligible,
+        checks: decision.checks,
+        allowed: decision.allowed,
+        premiumFen,
+        cover: coverPeriodOf(product, at),
+        problems,
+        warnings,
+        kept: {
+          insuredId,
+          insuredName,
+          units: product.pricing.kind === 'perUnit' ? (line.units ?? product.pricing.units.min) : null,
+          proofSeen: line.insured.proofSeen === true,
+        },
+      })
+    }
+    const totalFen = lines.reduce((sum, line) => sum + (line.premiumFen ?? 0), 0)
+    const ok = lines.length > 0 && lines.every((line) => line.eligible && line.problems.length === 0)
+    return { account, bundle, lines, totalFen, maxSpendFen, ok }
+  }
+
+  async function receipt(saleId: string): Promise<ReceiptView> {
+    const sale = await deps.sales.find(saleId)
+    if (!sale) throw new AppError('SALE_NOT_FOUND', `没有这笔交易（${saleId.slice(0, 36)}）`)
+    const [account, operator, lines] = await Promise.all([
+      deps.accounts.findById(sale.account_id),
+      deps.operators.findById(sale.operator_id),
+      deps.sales.lines(saleId),
+    ])
+    if (!account || !operator) throw new AppError('INTERNAL', '交易记录不完整')
+    const bundleName = account.regionName
+    return {
+      saleId: sale.id,
+      createdAt: sale.created_at,
+      status: sale.status,
+      terminalId: sale.terminal_id,
+      operator: { code: operator.code, name: operator.name },
+      payer: {
+        nameMasked: maskName(account.name),
+        cardNumberMasked: maskCardNumber(account.cardNumber),
+        idNumberMasked: maskIdNumber(account.idNumber),
+        region: { code: account.regionCode, name: account.regionName },
+      },
+      rules: { regionName: bundleName, version: sale.rules_version },
+      lines: lines.map((line) => ({
+        lineNo: line.line_no,
+        relation: line.insured_relation as ReceiptView['lines'][number]['relation'],
+        insuredNameMasked: maskName(line.insured_name),
+        insuredIdMasked: maskIdNumber(line.insured_id_number),
+        productCode: line.product_code,
+        productName: line.product_name,
+        units: line.units,
+        premiumFen: line.premium_fen,
+        coverFrom: line.cover_from,
+        coverTo: line.cover_to,
+      })),
+      totalFen: sale.total_fen,
+      voided: sale.voided_at ? { at: sale.voided_at, reason: sale.void_reason ?? '' } : null,
+      reversalQueuedAt: sale.reversal_queued_at,
+    }
+  }
+
+  return {
+    async quote(order) {
+      const at = deps.clock.now().toISOString()
+      const { bundle, lines, totalFen, maxSpendFen, ok } = await priced(order, at)
+      return {
+        rules: { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom },
+        lines: lines.map(({ kept, ...view }) => (void kept, view)),
+        totalFen,
+        maxSpendFen,
+        ok,
+      }
+    },
+
+    async commit(caller, request) {
+      const shift = await deps.auth.requireShift(caller)
+      const at = deps.clock.now().toISOString()
+      const { account, bundle, lines, totalFen, ok } = await priced(request.order, at)
+      if (!ok) {
+        const problems = lines.flatMap((line) => line.problems.map((p) => `第 ${line.lineNo} 位：${p}`))
+        throw new AppError('SALE_REFUSED', `不能办理：${problems.join('；') || '没有可办理的项目'}`)
+      }
+      if (!paysWithSameCard(account, request.paymentCard, shanghaiDate(new Date(at)))) {
+        throw new AppError('PAYMENT_CARD_MISMATCH', '付款刷卡不是同一张卡：请由持卡人刷本人的社会保障卡，本次未扣款')
+      }
+      const saleId = newId(deps.clock)
+      const payload = {
+        type: 'sale',
+        saleId,
+        terminalId: deps.terminalId,
+        operatorCode: caller.operatorCode,
+        createdAt: at,
+        payer: { cardNumber: account.cardNumber, idNumber: account.idNumber, regionCode: account.regionCode },
+        rules: { regionCode: bundle.region.code, version: bundle.version },
+        totalFen,
+        lines: lines.map((line) => ({
+          lineNo: line.lineNo,
+          relation: line.relation,
+          insuredIdNumber: line.kept.insuredId,
+          insuredName: line.kept.insuredName,
+          productCode: line.productCode,
+          units: line.kept.units,
+          premiumFen: line.premiumFen,
+          coverFrom: line.cover.from,
+          coverTo: line.cover.to,
+        })),
+      }
+      await deps.sales.insert({
+        id: saleId,
+        terminalId: deps.terminalId,
+        shiftId: shift.id,
+        operatorId: caller.operatorId,
+        accountId: account.id,
+        regionCode: account.regionCode,
+        rulesVersion: bundle.version,
+        totalFen,
+        createdAt: at,
+        termsAcknowledgedAt: at,
+        signatureSvg: signatureSvg(request.signature),
+        lines: lines.map((line) => ({
+          lineNo: line.lineNo,
+          relation: line.relation,
+          insuredIdNumber: line.kept.insuredId,
+          insuredName: line.kept.insuredName,
+          productCode: line.productCode,
+          productName: line.productName,
+          units: line.kept.units,
+          premiumFen: line.premiumFen ?? 0,
+          coverFrom: line.cover.from,
+          coverTo: line.cover.to,
+          proofSeen: line.kept.proofSeen,
+          decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed }),
+        })),
+        outbox: { id: newId(deps.clock), payloadJson: JSON.stringify(payload) },
+      })
+      return receipt(saleId)
+    },
+
+    receipt,
+
+    async search(caller, filter) {
+      const query = filter.query?.trim() ?? ''
+      let saleId: string | undefined
+      let accountId: number | undefined
+      if (/^[0-9a-f]{8}-/i.test(query)) saleId = query.toLowerCase()
+      else if (query) {
+        const parsed = parseCardInput(query, shanghaiDate(deps.clock.now()))
+        if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
+        const id = parsed.value
+        const account =
+          id.kind === 'social-security-card' ? await deps.accounts.findByCardNumber(id.cardNumber) : id.kind === 'resident-id' ? await deps.accounts.findByIdNumber(id.idNumber) : null
+        if (!account) return []
+        accountId = account.id
+      }
+      let fromUtc: string | undefined
+      let toUtc: string | undefined
+      if (filter.date) {
+        // A day in Beijing time: 00:00+08:00 to the next 00:00+08:00.
+        fromUtc = new Date(`${filter.date}T00:00:00+08:00`).toISOString()
+        toUtc = new Date(Date.parse(fromUtc) + 86_400_000).toISOString()
+      }
+      const shiftId = filter.scope === 'shift' ? (await deps.auth.requireShift(caller)).id : undefined
+      const rows = await deps.sales.search({ saleId, accountId, shiftId, fromUtc, toUtc })
+      const summaries: SaleSummary[] = []
+      for (const row of rows) {
+        const account = await deps.accounts.findById(row.account_id)
+        summaries.push({
+          saleId: row.id,
+          createdAt: row.created_at,
+          status: row.status,
+          payerNameMasked: account ? maskName(account.name) : '—',
+          payerCardMasked: account ? maskCardNumber(account.cardNumber) : '—',
+          totalFen: row.total_fen,
+          lineCount: row.line_count,
+          operatorCode: row.operator_code,
+          reversalQueued: row.reversal_queued_at !== null,
+        })
+      }
+      return summaries
+    },
+
+    async void(caller, request) {
+      const sale = await deps.sales.find(request.saleId)
+      if (!sale) throw new AppError('SALE_NOT_FOUND', '没有这笔交易')
+      const supervisor = await deps.auth.approveBySupervisor(request.supervisorCode, request.supervisorPin)
+      const at = deps.clock.now().toISOString()
+      const change = { at, reason: request.reason, voidedBy: caller.operatorId, approvedBy: supervisor.id }
+      if (sale.status === 'queued') {
+        // Not yet uploaded: voided here, and the reservation against the account given back.
+        if (!(await deps.sales.voidQueued(sale.id, { ...change, accountId: sale.account_id, totalFen: sale.total_fen }))) {
+          throw new AppError('VOID_REFUSED', '交易状态已变化，请刷新后再试')
+        }
+      } else if (sale.status === 'uploaded' || sale.status === 'accepted') {
+        // The centre has it: the original stays, a reversal is queued for the centre to settle.
+        const payload = JSON.stringify({ type: 'reversal', saleId: sale.id, terminalId: deps.terminalId, operatorCode: caller.operatorCode, at, reason: request.reason, totalFen: sale.total_fen })
+        if (!(await deps.sales.queueReversal(sale.id, { ...change, outboxId: newId(deps.clock), payloadJson: payload }))) {
+          throw new AppError('VOID_REFUSED', '此交易已申请冲正')
+        }
+      } else if (sale.status === 'rejected') {
+        throw new AppError('VOID_REFUSED', '中心已拒绝此交易，未扣款，无需作废')
+      } else {
+        throw new AppError('VOID_REFUSED', `此交易已作废，${formatYuan(sale.total_fen)} 元已退回额度`)
+      }
+      return receipt(sale.id)
+    },
+  }
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest'
+import { UUID_V7 } from '../../core/ids'
+import type { EligibilityView } from '../../core/eligibility'
+import type { QuoteView, ReceiptView } from '../../core/sale'
+import { DEMO_ACCOUNTS, demoIdNumber } from '../../db/seeds/demo-population'
+import { openTestRuntime, signedIn } from '../helpers'
+import { accountIdOf, commit, onShift, saleTables, SIGNATURE } from './fixtures'
+
+const quzhou = DEMO_ACCOUNTS.find((a) => a.cardNumber === 'C33080001')
+const spouse = quzhou?.family.find((m) => m.relation === 'spouse')
+const HQB = 'QZ-HQB-2027'
+
+describe('selling at the counter', () => {
+  it('sells 惠衢保 to a Quzhou payer and a bound spouse: one transaction, queued for upload', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'C33080001')
+    const order = {
+      accountId,
+      lines: [
+        { insured: { relation: 'self' as const }, productCode: HQB, units: 1 },
+        { insured: { relation: 'spouse' as const, idNumber: spouse?.idNumber, enrolmentConfirmed: true }, productCode: HQB, units: 1 },
+      ],
+    }
+    const quote = await runtime.dispatch('sale.quote', order, clerk)
+    expect(quote).toMatchObject({ ok: true, value: { ok: true, totalFen: 20_000, maxSpendFen: 35_000, rules: { regionCode: '330800', version: 1 } } })
+
+    const result = await commit(runtime, clerk, order, 'C33080001')
+    expect(result.ok).toBe(true)
+    const receipt = (result as { value: ReceiptView }).value
+    expect(receipt).toMatchObject({ status: 'queued', totalFen: 20_000, payer: { cardNumberMasked: 'C****0001' }, operator: { code: '1001' } })
+    expect(receipt.saleId).toMatch(UUID_V7)
+    expect(receipt.lines.map((l) => [l.relation, l.insuredNameMasked, l.premiumFen])).toEqual([['self', '徐**', 10_000], ['spouse', '周*', 10_000]])
+
+    const sale = await runtime.db('sales').where({ id: receipt.saleId }).first()
+    expect(sale).toMatchObject({ status: 'queued', total_fen: 20_000, rules_version: 1, region_code: '330800' })
+    expect(await runtime.db('ledger').where({ sale_id: receipt.saleId }).select('kind', 'amount_fen')).toEqual([{ kind: 'reserve', amount_fen: -20_000 }])
+    const outbox = await runtime.db('outbox').where({ sale_id: receipt.saleId }).select('id', 'kind', 'state', 'payload_json')
+    expect(outbox).toHaveLength(1)
+    expect(outbox[0]).toMatchObject({ kind: 'sale', state: 'pending', id: expect.stringMatching(UUID_V7) })
+    expect(JSON.parse(outbox[0].payload_json)).toMatchObject({ saleId: receipt.saleId, totalFen: 20_000, rules: { version: 1 }, lines: [{ productCode: HQB }, { productCode: HQB }] })
+    const lines = await runtime.db('sale_lines').where({ sale_id: receipt.saleId }).orderBy('line_no').select('decision_json')
+    expect(JSON.parse(lines[0].decision_json).checks.length).toBeGreaterThan(3)
+
+    // What was sold here now counts: the same people cannot be insured twice, the rest of the balance is less.
+    const offers = (await runtime.dispatch('eligibility.offers', { accountId }, clerk)) as { value: EligibilityView }
+    expect(offers.value.maxSpendFen).toBe(15_000)
+    const again = (await runtime.dispatch('sale.quote', order, clerk)) as { value: QuoteView }
+    expect(again.value.ok).toBe(false)
+    expect(again.value.lines[0].problems.join()).toMatch(/已|重复|保障/)
+  })
+
+  it('refuses payment by another card, and writes nothing', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const order = { accountId: await accountIdOf(runtime, clerk, 'C33080001'), lines: [{ insured: { relation: 'self' as const }, productCode: HQB, units: 1 }] }
+    const before = await saleTables(runtime)
+    expect(await commit(runtime, clerk, order, 'C33080002')).toEqual({
+      ok: false,
+      error: { code: 'PAYMENT_CARD_MISMATCH', message: '付款刷卡不是同一张卡：请由持卡人刷本人的社会保障卡，本次未扣款' },
+    })
+    expect(await saleTables(runtime)).toEqual(before)
+    // The payer's ID number is the same person: accepted as the second swipe.
+    expect(await commit(runtime, clerk, order, quzhou?.idNumber ?? '')).toMatchObject({ ok: true })
+  })
+
+  it('refuses a Tibet payer one fen below the threshold, explaining, and writes nothing', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const order = { accountId: await accountIdOf(runtime, clerk, 'B54000002'), lines: [{ insured: { relation: 'self' as const }, productCode: 'XZ-CARE', units: 1 }] }
+    const quote = (await runtime.dispatch('sale.quote', order, clerk)) as { value: QuoteView }
+    expect(quote.value.ok).toBe(false)
+    expect(quote.value.lines[0].problems.join()).toContain('2,999.99')
+    const before = await saleTables(runtime)
+    expect(await commit(runtime, clerk, order, 'B54000002')).toMatchObject({ ok: false, error: { code: 'SALE_REFUSED', message: expect.stringContaining('2,999.99') } })
+    expect(await saleTables(runtime)).toEqual(before)
+  })
+
+  it('counts earlier lines of the same order against the yearly cap (Shenyang, 4,000)', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'E21010002')
+    const child = demoIdNumber('210103', '20150612', '002')
+    const quote = (await runtime.dispatch(
+      'sale.quote',
+      {
+        accountId,
+        lines: [
+          { insured: { relation: 'self' as const }, productCode: 'SY-HEALTH-DEMO', units: 6 },
+          { insured: { relation: 'child' as const, idNumber: child, name: '赵小雨', proofSeen: true }, productCode: 'SY-HEALTH-DEMO', units: 4 },
+        ],
+      },
+      clerk,
+    )) as { ok: boolean; value: QuoteView; error?: { message: string } }
+    expect(quote.ok, quote.error?.message).toBe(true)
+    expect(quote.value.lines[0].eligible).toBe(true)
+    // 3,000 for the payer leaves 1,000 of the 4,000 cap: not enough for four units of the child's price.
+    expect(quote.value.lines[1].eligible).toBe(false)
+    expect(quote.value.ok).toBe(false)
+  })
+
+  it('asks for the relationship proof of a relative not bound to the account', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'A53000003')
+    const relative = DEMO_ACCOUNTS[0].family[0].idNumber
+    const line = { insured: { relation: 'child' as const, idNumber: relative, name: '王小明' }, productCode: 'YN-BBAK', units: 1 }
+    const without = (await runtime.dispatch('sale.quote', { accountId, lines: [line] }, clerk)) as { value: QuoteView }
+    expect(without.value.lines[0].problems).toContain('请查验与被保险人的关系证明（户口簿或出生医学证明）并勾选')
+    const withProof = (await runtime.dispatch('sale.quote', { accountId, lines: [{ ...line, insured: { ...line.insured, proofSeen: true } }] }, clerk)) as { value: QuoteView }
+    expect(withProof.value).toMatchObject({ ok: true, totalFen: 180_000 })
+  })
+
+  it('needs an open shift to take payment', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await signedIn(runtime)
+    const order = { accountId: await accountIdOf(runtime, clerk, 'C33080001'), lines: [{ insured: { relation: 'self' as const }, productCode: HQB, units: 1 }] }
+    expect(await commit(runtime, clerk, order, 'C33080001')).toEqual({ ok: false, error: { code: 'NO_SHIFT', message: '请先开班，再办理业务' } })
+  })
+
+  it('refuses a commit without the terms acknowledged or with a forged signature', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const order = { accountId: await accountIdOf(runtime, clerk, 'C33080001'), lines: [{ insured: { relation: 'self' as const }, productCode: HQB, units: 1 }] }
+    expect(await runtime.dispatch('sale.commit', { order, paymentCard: 'C33080001', termsAcknowledged: false, signature: SIGNATURE }, clerk)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('请先确认已阅读条款') },
+    })
+    const script = { ...SIGNATURE, strokes: ['M0 0"/><script>alert(1)</script>'] }
+    expect(await runtime.dispatch('sale.commit', { order, paymentCard: 'C33080001', termsAcknowledged: true, signature: script }, clerk)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' },
+    })
+  })
+})
+
+describe('after the sale', () => {
+  async function soldQuzhou() {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'C33080001')
+    const sold = (await commit(runtime, clerk, { accountId, lines: [{ insured: { relation: 'self' as const }, productCode: HQB, units: 1 }] }, 'C33080001')) as { value: ReceiptView }
+    return { runtime, clerk, accountId, saleId: sold.value.saleId }
+  }
+
+  it('voids a sale not yet uploaded with a supervisor’s PIN, giving the money back to the account', async () => {
+    const { runtime, clerk, accountId, saleId } = await soldQuzhou()
+    const request = { saleId, reason: '客户放弃', supervisorCode: '9001', supervisorPin: '999999' }
+    expect(await runtime.dispatch('sale.void', { ...request, supervisorPin: '000000' }, clerk)).toMatchObject({ ok: false, error: { code: 'AUTH_FAILED' } })
+    expect(await runtime.dispatch('sale.void', { ...request, supervisorCode: '1001', supervisorPin: '111111' }, clerk)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+    expect(await runtime.dispatch('sale.void', request, clerk)).toMatchObject({ ok: true, value: { status: 'voided', voided: { reason: '客户放弃' } } })
+
+    expect(await runtime.db('ledger').where({ sale_id: saleId }).orderBy('id').pluck('amount_fen')).toEqual([-10_000, 10_000])
+    expect(await runtime.db('outbox').where({ sale_id: saleId }).pluck('state')).toEqual(['cancelled'])
+    expect(((await runtime.dispatch('eligibility.offers', { accountId }, clerk)) as { value: EligibilityView }).value.maxSpendFen).toBe(35_000)
+    expect(await runtime.dispatch('sale.void', request, clerk)).toMatchObject({ ok: false, error: { code: 'VOID_REFUSED' } })
+    expect(await runtime.db('audit_log').where({ subject: saleId }).pluck('action')).toEqual(['sale', 'void'])
+  })
+
+  it('queues a reversal for a sale already uploaded, keeping the original', async () => {
+    const { runtime, clerk, saleId } = await soldQuzhou()
+    await runtime.db('sales').where({ id: saleId }).update({ status: 'uploaded' })
+    const result = await runtime.dispatch('sale.void', { saleId, reason: '重复办理', supervisorCode: '9001', supervisorPin: '999999' }, clerk)
+    expect(result).toMatchObject({ ok: true, value: { status: 'uploaded', reversalQueuedAt: expect.any(String) } })
+    expect(await runtime.db('outbox').where({ sale_id: saleId }).orderBy('created_at').select('kind', 'state')).toEqual([
+      { kind: 'sale', state: 'pending' },
+      { kind: 'reversal', state: 'pending' },
+    ])
+  })
+
+  it('finds sales by card, by transaction id and by date, and reprints the receipt', async () => {
+    const { runtime, clerk, saleId } = await soldQuzhou()
+    const byCard = await runtime.dispatch('sale.search', { query: 'C33080001', scope: 'shift' }, clerk)
+    expect(byCard).toMatchObject({ ok: true, value: [{ saleId, status: 'queued', totalFen: 10_000, payerCardMasked: 'C****0001' }] })
+    expect(await runtime.dispatch('sale.search', { query: saleId, scope: 'all' }, clerk)).toMatchObject({ ok: true, value: [{ saleId }] })
+    expect(await runtime.dispatch('sale.search', { date: '2026-11-22', scope: 'all' }, clerk)).toMatchObject({ ok: true, value: [{ saleId }] })
+    expect(await runtime.dispatch('sale.search', { date: '2026-11-21', scope: 'all' }, clerk)).toEqual({ ok: true, value: [] })
+    expect(await runtime.dispatch('sale.receipt', { saleId }, clerk)).toMatchObject({ ok: true, value: { saleId, totalFen: 10_000 } })
+  })
+})
