@@ -9,7 +9,9 @@ import type { Allowed, RuleCheck } from './rules/engine'
 export const draftLineSchema = z.strictObject({
   insured: z.strictObject({
     relation: z.enum(['self', ...RELATIONS]),
-    /** A relative's resident ID; not for self. */
+    /** A family member bound to the account, by this terminal's id for them (the screen never has their full ID). */
+    memberId: z.int().positive().optional(),
+    /** Any other relative's resident ID, as typed. */
     idNumber: z.string().max(32).optional(),
     /** A relative not bound to the account: the name as typed from their ID card. */
     name: z.string().trim().max(30).optional(),
@@ -107,4 +109,30 @@ export interface SaleSummary {
   readonly lineCount: number
   readonly operatorCode: string
   readonly reversalQueued: boolean
+}
+
+/** What the order step offers: the region's products, and the family members bound to the account. */
+export interface CatalogueView {
+  readonly rules: RulesRef
+  readonly maxSpendFen: Fen
+  readonly relations: readonly InsuredRelation[]
+  /** Most persons one payer may insure (the payer included where the rules say so), or null. */
+  readonly maxPersons: number | null
+  readonly products: ReadonlyArray<{
+    readonly code: string
+    readonly name: string
+    readonly insurer: string
+    readonly illustrative: boolean
+    readonly units: { readonly min: number; readonly max: number | null } | null
+    readonly amountsFen: readonly Fen[] | null
+    readonly terms: string
+  }>
+  readonly family: ReadonlyArray<{
+    readonly memberId: number
+    readonly relation: InsuredRelation
+    readonly nameMasked: string
+    readonly idNumberMasked: string
+    readonly age: number
+    readonly gender: 'male' | 'female'
+  }>
 }

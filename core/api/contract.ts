@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { RELATIONS, type CardholderView } from '../cardholder'
 import type { DecisionView, EligibilityView } from '../eligibility'
 import { PIN_PATTERN, type Role, type SessionView, type ShiftView } from '../operators'
-import { draftOrderSchema, signatureSchema, type QuoteView, type ReceiptView, type SaleSummary } from '../sale'
+import { draftOrderSchema, signatureSchema, type CatalogueView, type QuoteView, type ReceiptView, type SaleSummary } from '../sale'
 import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
@@ -88,6 +88,7 @@ export const contract = {
     }),
     '逐条核对规则，给出能否购买及原因',
   ),
+  'sale.catalogue': call<CatalogueView>()(z.strictObject({ accountId }), '可选产品与绑定家庭成员'),
   'sale.quote': call<QuoteView>()(draftOrderSchema, '按规则逐项核对订单并计价'),
   'sale.commit': call<ReceiptView>()(
     z.strictObject({

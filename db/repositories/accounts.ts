@@ -22,6 +22,7 @@ export interface AccountRecord {
 
 /** A family member bound to an account (家庭共济 / 亲情账户). */
 export interface BoundMember {
+  readonly memberId: number
   readonly idNumber: string
   readonly name: string
   readonly relation: Relation
@@ -105,8 +106,8 @@ export function createAccountsRepository(db: Knex): AccountsRepository {
       const rows = await db('family_members')
         .where({ account_id: accountId })
         .orderBy('id')
-        .select<Array<{ id_number: string; name: string; relation: Relation }>>('id_number', 'name', 'relation')
-      return rows.map((row) => ({ idNumber: row.id_number, name: row.name, relation: row.relation }))
+        .select<Array<{ id: number; id_number: string; name: string; relation: Relation }>>('id', 'id_number', 'name', 'relation')
+      return rows.map((row) => ({ memberId: row.id, idNumber: row.id_number, name: row.name, relation: row.relation }))
     },
   }
 }

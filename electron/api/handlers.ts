@@ -36,6 +36,7 @@ export function createHandlers(services: Services): Handlers {
     'cardholder.lookup': ({ input }) => services.cardholders.lookup(input),
     'eligibility.offers': ({ accountId }) => services.eligibility.offers(accountId),
     'eligibility.check': (request) => services.eligibility.check(request),
+    'sale.catalogue': ({ accountId }) => services.sales.catalogue(accountId),
     'sale.quote': (order) => services.sales.quote(order),
     'sale.commit': ({ order, paymentCard, signature }, { caller }) => services.sales.commit(signedIn(caller), { order, paymentCard, signature }),
     'sale.receipt': ({ saleId }) => services.sales.receipt(saleId),

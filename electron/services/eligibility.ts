@@ -1,4 +1,4 @@
-import type { DecisionView, EligibilityView, RulesRef } from '../../core/eligibility'
+import { spendableNow, type DecisionView, type EligibilityView, type RulesRef } from '../../core/eligibility'
 import { AppError } from '../../core/errors'
 import { ageOn, parseCardInput, parseResidentId } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
@@ -99,7 +99,9 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
         coveredProductCodes: covered,
         at,
       })
-      return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen: offers[0]?.allowed.maxSpendFen ?? 0, offers }
+      const first = offers[0]
+      const maxSpendFen = first ? spendableNow({ checks: [...first.reasons], allowed: first.allowed }) : 0
+      return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen, offers }
     },
 
     async check(request) {

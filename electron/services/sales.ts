@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { spendableNow } from '../../core/eligibility'
 import { AppError } from '../../core/errors'
 import { ageOn, parseCardInput, parseResidentId } from '../../core/identifiers'
 import { uuidv7 } from '../../core/ids'
@@ -6,7 +7,7 @@ import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import { formatYuan } from '../../core/money'
 import { coverPeriodOf } from '../../core/rules/cover'
 import { decide, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
-import type { DraftOrder, QuoteLine, QuoteView, ReceiptView, SaleSummary, Signature } from '../../core/sale'
+import type { CatalogueView, DraftOrder, QuoteLine, QuoteView, ReceiptView, SaleSummary, Signature } from '../../core/sale'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
 import type { OperatorsRepository } from '../../db/repositories/operators'
@@ -16,6 +17,7 @@ import type { AuthService } from './auth'
 import type { ActiveRules } from './rule-store'
 
 export interface SalesService {
+  catalogue(accountId: number): Promise<CatalogueView>
   quote(order: DraftOrder): Promise<QuoteView>
   commit(caller: Caller, request: { order: DraftOrder; paymentCard: string; signature: Signature }): Promise<ReceiptView>
   receipt(saleId: string): Promise<ReceiptView>
@@ -78,7 +80,11 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const warnings: string[] = []
       const { relation } = line.insured
       let insuredId = account.idNumber
-      if (relation !== 'self') {
+      if (line.insured.memberId !== undefined) {
+        const bound = members.find((m) => m.memberId === line.insured.memberId)
+        if (!bound) throw new AppError('INVALID_ARGUMENT', `第 ${lineNo} 位被保险人不是本账户绑定的家庭成员`)
+        insuredId = bound.idNumber
+      } else if (relation !== 'self') {
         const parsed = parseResidentId(line.insured.idNumber ?? '', today)
         if (!parsed.ok) throw new AppError('CARD_MALFORMED', `第 ${lineNo} 位被保险人：${parsed.reason}`)
         insuredId = parsed.value.idNumber
@@ -111,7 +117,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         amountFen: line.amountFen,
         at,
       })
-      if (index === 0) maxSpendFen = decision.allowed.maxSpendFen
+      if (index === 0) maxSpendFen = spendableNow(decision)
       for (const check of decision.checks) if (!check.passed) problems.push(check.text)
       const premiumFen = decision.eligible ? decision.allowed.premiumFen : null
       // What this line takes counts against the caps and person limits of the lines after it.
@@ -189,6 +195,40 @@ export function createSalesService(deps: SalesDeps): SalesService {
   }
 
   return {
+    async catalogue(accountId) {
+      const at = deps.clock.now().toISOString()
+      const account = await deps.accounts.findById(accountId)
+      if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
+      const { bundle } = await deps.rules.activeFor(account.regionCode, at)
+      const today = shanghaiDate(new Date(at))
+      const offers = await priced({ accountId, lines: [{ insured: { relation: 'self' }, productCode: bundle.products[0].code }] }, at).catch(() => null)
+      return {
+        rules: { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom },
+        maxSpendFen: offers?.maxSpendFen ?? 0,
+        relations: bundle.insured.relations,
+        maxPersons: bundle.insured.maxPersons?.max ?? null,
+        products: bundle.products.map((product) => ({
+          code: product.code,
+          name: product.name,
+          insurer: product.insurer,
+          illustrative: product.illustrative === true || bundle.illustrative.some((entry) => entry.path.startsWith(`products[${bundle.products.indexOf(product)}]`)),
+          units: product.pricing.kind === 'perUnit' ? { min: product.pricing.units.min, max: product.pricing.units.max ?? null } : null,
+          amountsFen: product.pricing.kind === 'amounts' ? product.pricing.amountsFen : null,
+          terms:
+            product.description ??
+            `${product.name}由${product.insurer}承保，保险责任、保险金额与除外责任以保险条款为准。保费由医保个人账户支付，不能退回现金。`,
+        })),
+        family: (await deps.accounts.boundMembers(account.id)).map((member) => ({
+          memberId: member.memberId,
+          relation: member.relation,
+          nameMasked: maskName(member.name),
+          idNumberMasked: maskIdNumber(member.idNumber),
+          age: ageOn(birthDateOf(member.idNumber), today),
+          gender: Number(member.idNumber[16]) % 2 === 1 ? ('male' as const) : ('female' as const),
+        })),
+      }
+    },
+
     async quote(order) {
       const at = deps.clock.now().toISOString()
       const { bundle, lines, totalFen, maxSpendFen, ok } = await priced(order, at)

@@ -1,6 +1,9 @@
 import { createRouter, createWebHashHistory } from 'vue-router'
 import { useAuthStore } from './stores/auth'
 import CounterView from './views/CounterView.vue'
+import HistoryView from './views/HistoryView.vue'
+import ReceiptPage from './views/ReceiptPage.vue'
+import SaleView from './views/SaleView.vue'
 import SettingsView from './views/SettingsView.vue'
 import SignInView from './views/SignInView.vue'
 
@@ -11,6 +14,9 @@ export const router = createRouter({
     { path: '/', redirect: '/counter' },
     { path: '/sign-in', name: 'sign-in', component: SignInView, meta: { public: true } },
     { path: '/counter', name: 'counter', component: CounterView },
+    { path: '/sale', name: 'sale', component: SaleView },
+    { path: '/history', name: 'history', component: HistoryView },
+    { path: '/receipt/:saleId', name: 'receipt', component: ReceiptPage },
     { path: '/settings', name: 'settings', component: SettingsView },
   ],
 })

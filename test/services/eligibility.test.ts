@@ -156,3 +156,10 @@ describe('rule bundles held by the terminal', () => {
     expect(log.lines.some((line) => line.includes('rule_bundle_refused_at_load') && line.includes('BAD_SIGNATURE'))).toBe(true)
   })
 })
+
+describe('what may be spent, on screen', () => {
+  it('is nothing while the account fails an account rule (Tibet, 2,999.99), whatever the yearly cap', async () => {
+    const view = await offersFor(await openTestRuntime(), 'B54000002')
+    expect(view.maxSpendFen).toBe(0)
+  })
+})

@@ -47,5 +47,13 @@ export const useCounterStore = defineStore('counter', () => {
     error.value = { code: 'CARD_MALFORMED', message: reason }
   }
 
-  return { cardholder, eligibility, eligibilityError, error, busy, lookup, dismissError, reportBadRead }
+  /** After a sale: the next customer starts from a clean screen, and this one's figures have changed anyway. */
+  function forget(): void {
+    cardholder.value = null
+    eligibility.value = null
+    eligibilityError.value = null
+    error.value = null
+  }
+
+  return { cardholder, eligibility, eligibilityError, error, busy, lookup, dismissError, reportBadRead, forget }
 })

@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase } from '../../db/connection'
+import { DATABASE_FILE_NAME } from '../../electron/services/runtime'
+import { launchChromium, OUTPUT_DIR, signIn, startWebMode, type WebMode } from './harness'
+import { settle, swipeCard } from './keyboard'
+
+let web: WebMode
+let browser: Awaited<ReturnType<typeof launchChromium>>
+let page: Page
+
+beforeAll(async () => {
+  web = await startWebMode()
+  browser = await launchChromium()
+  page = await browser.context.newPage()
+  await page.goto(web.url)
+  await signIn(page, '1001', '111111')
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await web?.stop()
+})
+
+async function rows(sql: string): Promise<Array<Record<string, unknown>>> {
+  const db = openDatabase(join(web.dataDir, DATABASE_FILE_NAME))
+  try {
+    return await db.raw(sql)
+  } finally {
+    await db.destroy()
+  }
+}
+
+async function press(key: string): Promise<void> {
+  await settle(page)
+  await page.keyboard.press(key)
+}
+
+/** Signs in the box with the mouse: two strokes. */
+async function sign(): Promise<void> {
+  const box = await page.locator('[data-test="signature-pad"]').boundingBox()
+  if (!box) throw new Error('no signature pad')
+  await page.mouse.move(box.x + 40, box.y + 100)
+  await page.mouse.down()
+  for (const [x, y] of [[90, 40], [140, 120], [190, 50], [240, 110]]) await page.mouse.move(box.x + x, box.y + y, { steps: 4 })
+  await page.mouse.up()
+}
+
+let saleId = ''
+
+describe('a sale at the counter', () => {
+  it('opens a shift, then takes a Quzhou card from the reader and starts the order for the cardholder', async () => {
+    await page.locator('[data-test="open-shift"]').click()
+    await expect.poll(() => page.locator('[data-test="shift"]').innerText()).toContain('开班')
+    await swipeCard(page, 'C33080001')
+    await expect.poll(() => page.locator('[data-test="cardholder-region"]').innerText()).toBe('衢州市')
+    await press('F2')
+    await expect.poll(() => page.url()).toContain('#/sale')
+    await expect.poll(() => page.locator('[data-test="order-total"]').innerText()).toBe('¥100.00')
+  })
+
+  it('adds the bound spouse, confirms her local enrolment, and the total is checked against the balance', async () => {
+    await page.locator('[data-test="add-member"]').click()
+    await page.locator('[data-test^="member-"]').first().click()
+    await expect.poll(() => page.locator('[data-test="decision-panel"]').innerText()).toContain('✓')
+    await page.locator('[data-test="line-2"]').click()
+    await page.locator('[data-test="enrolled-2"]').click()
+    await expect.poll(() => page.locator('[data-test="order-total"]').innerText()).toBe('¥200.00')
+    expect(await page.locator('[data-test="to-confirm"]').isEnabled()).toBe(true)
+    await page.screenshot({ path: join(OUTPUT_DIR, 'sale-order.png') })
+  })
+
+  it('goes back with Esc without losing anything, then confirms terms and signature', async () => {
+    await press('F2')
+    await page.locator('[data-test="terms-ack"]').waitFor()
+    await press('Escape')
+    await expect.poll(() => page.locator('[data-test="order-total"]').innerText()).toBe('¥200.00')
+    await press('F2')
+    await page.locator('[data-test="terms-ack"]').click()
+    expect(await page.locator('[data-test="to-pay"]').isEnabled()).toBe(false)
+    await sign()
+    await expect.poll(() => page.locator('[data-test="to-pay"]').isEnabled()).toBe(true)
+    await page.screenshot({ path: join(OUTPUT_DIR, 'sale-confirm.png') })
+    await press('F2')
+    await expect.poll(() => page.locator('[data-test="pay-amount"]').innerText()).toBe('¥200.00')
+  })
+
+  it('refuses payment with another card, changing nothing', async () => {
+    await swipeCard(page, 'C33080002')
+    await expect.poll(() => page.locator('[data-test="sale-error"]').innerText()).toContain('不是同一张卡')
+    expect(await rows('select count(*) as n from sales')).toEqual([{ n: 0 }])
+  })
+
+  it('takes the payer’s second swipe, records the sale, and shows the receipt', async () => {
+    await swipeCard(page, 'C33080001')
+    await expect.poll(() => page.locator('[data-test="receipt-total"]').innerText(), { timeout: 10_000 }).toBe('¥200.00')
+    saleId = await page.locator('[data-test="receipt-id"]').innerText()
+    expect(saleId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/)
+    expect(await page.locator('[data-test="receipt-status"]').innerText()).toBe('待上传')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'sale-receipt.png') })
+
+    expect(await rows(`select status, total_fen, rules_version, region_code from sales where id = '${saleId}'`)).toEqual([
+      { status: 'queued', total_fen: 20_000, rules_version: 1, region_code: '330800' },
+    ])
+    expect(await rows(`select insured_relation, product_code, premium_fen from sale_lines where sale_id = '${saleId}' order by line_no`)).toEqual([
+      { insured_relation: 'self', product_code: 'QZ-HQB-2027', premium_fen: 10_000 },
+      { insured_relation: 'spouse', product_code: 'QZ-HQB-2027', premium_fen: 10_000 },
+    ])
+    expect(await rows(`select kind, amount_fen from ledger where sale_id = '${saleId}'`)).toEqual([{ kind: 'reserve', amount_fen: -20_000 }])
+    expect(await rows(`select kind, state from outbox where sale_id = '${saleId}'`)).toEqual([{ kind: 'sale', state: 'pending' }])
+  })
+
+  it('prints the receipt on an 80 mm roll: the PDF carries the transaction id and the total', async () => {
+    await page.emulateMedia({ media: 'print' })
+    const pdf = join(OUTPUT_DIR, 'sale-receipt-80mm.pdf')
+    await page.pdf({ path: pdf, width: '80mm', height: '200mm', printBackground: true })
+    await page.emulateMedia({ media: 'screen' })
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' })
+    expect(text).toContain(saleId.slice(0, 13))
+    expect(text).toContain('¥200.00')
+    expect(text).toContain('待上传')
+    execFileSync('pdftoppm', ['-png', '-r', '110', '-singlefile', pdf, join(OUTPUT_DIR, 'sale-receipt-80mm')])
+  })
+
+  it('refuses a Tibet cardholder one fen below the threshold, saying why, and sells nothing', async () => {
+    await press('F2') // next customer
+    await expect.poll(() => page.url()).toContain('#/counter')
+    await swipeCard(page, 'B54000002')
+    await expect.poll(() => page.locator('[data-test="cardholder-region"]').innerText()).toBe('西藏自治区')
+    await press('F2')
+    await expect.poll(() => page.locator('[data-test="decision-panel"]').innerText()).toContain('2,999.99')
+    expect(await page.locator('[data-test="to-confirm"]').isEnabled()).toBe(false)
+    await page.screenshot({ path: join(OUTPUT_DIR, 'sale-refused.png') })
+    await press('Escape')
+    await expect.poll(() => page.url()).toContain('#/counter')
+    expect(await rows('select count(*) as n from sales')).toEqual([{ n: 1 }])
+  })
+
+  it('finds the sale in the shift’s history and voids it with a supervisor’s PIN', async () => {
+    await page.locator('[data-test="nav-history"]').click()
+    await expect.poll(() => page.locator('[data-test="history-table"]').innerText()).toContain(saleId)
+    await page.locator(`[data-test="void-${saleId}"]`).click()
+    await page.locator('input[data-test="void-reason"]').fill('客户改日再办')
+    await page.locator('input[data-test="void-supervisor"]').fill('9001')
+    await page.locator('input[data-test="void-pin"]').fill('999999')
+    await page.locator('[data-test="void-confirm"]').click()
+    await expect.poll(() => page.locator('[data-test="history-table"]').innerText()).toContain('已作废')
+    expect(await rows(`select status from sales where id = '${saleId}'`)).toEqual([{ status: 'voided' }])
+    await page.screenshot({ path: join(OUTPUT_DIR, 'history.png') })
+  })
+})
