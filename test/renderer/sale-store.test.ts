@@ -18,7 +18,9 @@ async function startedQuzhouSale() {
   const counter = useCounterStore()
   await counter.lookup('C33080001')
   const sale = useSaleStore()
-  expect(await sale.start(counter.cardholder!, 'QZ-HQB-2027')).toBe(true)
+  const holder = counter.cardholder
+  if (!holder) throw new Error('the Quzhou card was not found')
+  expect(await sale.start(holder, 'QZ-HQB-2027')).toBe(true)
   await vi.waitFor(() => expect(sale.quote).not.toBeNull())
   return sale
 }
