@@ -19,6 +19,8 @@ export interface EligibilityView {
   readonly unavailableReason: string | null
   /** The most the account may spend now (the same for every product). */
   readonly maxSpendFen: Fen
+  /** What this terminal has sold to the account in the current settlement year, queued sales included. */
+  readonly soldHereThisYearFen: Fen
   readonly offers: readonly ProductOffer[]
 }
 

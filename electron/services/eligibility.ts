@@ -8,6 +8,7 @@ import { decide, listProductsForSelf, type InsuredEntry, type SpendingEntry } fr
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
 import type { SalesRepository } from '../../db/repositories/sales'
+import { inSettlementYear, settlementYearOf } from '../../core/rules/settlement-year'
 import { payerOf, type ActiveRules } from './rule-store'
 
 export interface CheckRequest {
@@ -88,7 +89,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const account = await deps.accounts.findById(accountId)
       if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
       const active = await deps.rules.select(account.regionCode, at)
-      if (!active.ok) return { rules: null, unavailableReason: active.message, maxSpendFen: 0, offers: [] }
+      if (!active.ok) return { rules: null, unavailableReason: active.message, maxSpendFen: 0, soldHereThisYearFen: 0, offers: [] }
       const { bundle } = active.value
       const covered: string[] = []
       for (const product of bundle.products) if (await deps.sales.holds(account.idNumber, product.code, at)) covered.push(product.code)
@@ -101,7 +102,11 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       })
       const first = offers[0]
       const maxSpendFen = first ? spendableNow({ checks: [...first.reasons], allowed: first.allowed }) : 0
-      return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen, offers }
+      const year = settlementYearOf(at, bundle.settlementYear.startMonthDay)
+      const soldHereThisYearFen = (await deps.sales.spendingOf(account.id))
+        .filter((entry) => inSettlementYear(entry.at, year))
+        .reduce((sum, entry) => sum + entry.amountFen, 0)
+      return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen, soldHereThisYearFen, offers }
     },
 
     async check(request) {

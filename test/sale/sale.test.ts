@@ -45,6 +45,7 @@ describe('selling at the counter', () => {
     // What was sold here now counts: the same people cannot be insured twice, the rest of the balance is less.
     const offers = (await runtime.dispatch('eligibility.offers', { accountId }, clerk)) as { value: EligibilityView }
     expect(offers.value.maxSpendFen).toBe(15_000)
+    expect(offers.value.soldHereThisYearFen).toBe(20_000)
     const again = (await runtime.dispatch('sale.quote', order, clerk)) as { value: QuoteView }
     expect(again.value.ok).toBe(false)
     expect(again.value.lines[0].problems.join()).toMatch(/已|重复|保障/)

@@ -84,6 +84,7 @@ const en: typeof zhCN = {
   offers: {
     title: 'Products the cardholder may buy',
     rules: 'Rules: {region} bundle v{version} (in force from {from})',
+    soldHere: 'Sold here this settlement year: {amount} (queued included)',
     maxSpend: 'May spend',
     product: 'Product',
     allowed: 'Allowed',

@@ -1,0 +1,47 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { describe, expect, it, vi } from 'vitest'
+import type { ReceiptView } from '../../core/sale'
+import ReceiptSheet from '../../renderer/src/components/sale/ReceiptSheet.vue'
+import { i18n } from '../../renderer/src/i18n'
+
+const receipt: ReceiptView = {
+  saleId: '01a203ce-3ac0-7d35-b721-951ad4e8e442',
+  createdAt: '2026-11-22T15:09:00.000Z',
+  status: 'queued',
+  terminalId: 'T-A9A0796C',
+  operator: { code: '1001', name: '张敏' },
+  payer: { nameMasked: '徐**', cardNumberMasked: 'C****0001', idNumberMasked: '3308**********0119', region: { code: '330800', name: '衢州市' } },
+  rules: { regionName: '衢州市', version: 1 },
+  lines: [
+    { lineNo: 1, relation: 'self', insuredNameMasked: '徐**', insuredIdMasked: '3308**********0119', productCode: 'QZ-HQB-2027', productName: '惠衢保（2027年度，示例）', units: 1, premiumFen: 10_000, coverFrom: '2026-12-31T16:00:00.000Z', coverTo: '2027-12-31T16:00:00.000Z' },
+    { lineNo: 2, relation: 'spouse', insuredNameMasked: '周*', insuredIdMasked: '3308**********0261', productCode: 'QZ-HQB-2027', productName: '惠衢保（2027年度，示例）', units: 1, premiumFen: 10_000, coverFrom: '2026-12-31T16:00:00.000Z', coverTo: '2027-12-31T16:00:00.000Z' },
+  ],
+  totalFen: 20_000,
+  voided: null,
+  reversalQueuedAt: null,
+}
+
+describe('receipt sheet', () => {
+  it('shows the transaction, masked people, each line with its cover year, the total, and a QR code of the id', async () => {
+    const wrapper = mount(ReceiptSheet, { props: { receipt }, global: { plugins: [i18n] } })
+    await vi.waitFor(async () => {
+      await flushPromises()
+      expect(wrapper.get('img').attributes('src')).toMatch(/^data:image\/png;base64,/)
+    })
+    const text = wrapper.text()
+    expect(text).toContain('01a203ce-3ac0-7d35-b721-951ad4e8e442')
+    expect(text).toContain('待上传')
+    expect(text).toContain('徐** · C****0001')
+    expect(text).toContain('配偶 · 3308**********0261')
+    expect(text).toContain('保障期 2027-01-01 至 2027-12-31')
+    expect(wrapper.get('[data-test="receipt-total"]').text()).toBe('¥200.00')
+    expect(text).toContain('衢州市 第 1 版')
+    expect(text).toContain('1001 张敏')
+    expect(wrapper.find('[data-test="receipt-voided"]').exists()).toBe(false)
+  })
+
+  it('marks a voided sale across the receipt', () => {
+    const wrapper = mount(ReceiptSheet, { props: { receipt: { ...receipt, status: 'voided', voided: { at: receipt.createdAt, reason: '客户放弃' } } }, global: { plugins: [i18n] } })
+    expect(wrapper.get('[data-test="receipt-voided"]').text()).toBe('已作废')
+  })
+})
