@@ -50,6 +50,8 @@ export interface QuoteLine {
   readonly boundToAccount: boolean
   readonly productCode: string
   readonly productName: string
+  /** The products this person could have at their smallest quantity, given the lines before: the choice offered. */
+  readonly openProducts: readonly string[]
   readonly eligible: boolean
   readonly checks: readonly RuleCheck[]
   readonly allowed: Allowed

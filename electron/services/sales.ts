@@ -106,17 +106,35 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const alreadyHolds = await deps.sales.holds(insuredId, product.code, at)
       if (alreadyHolds && !product.onePerPersonPerCover) warnings.push('该被保险人在保障期内已在本终端购买过此产品，本单将增加份数')
 
+      const insured = { relation, idNumber: insuredId, boundToAccount: bound, enrolledLocally }
       const decision = decide({
         bundle,
         account: payer,
         spending,
         insuredByPayer,
-        insured: { relation, idNumber: insuredId, boundToAccount: bound, enrolledLocally, alreadyCoveredByProduct: alreadyHolds && product.onePerPersonPerCover },
+        insured: { ...insured, alreadyCoveredByProduct: alreadyHolds && product.onePerPersonPerCover },
         productCode: product.code,
         units: line.units,
         amountFen: line.amountFen,
         at,
       })
+      // Which products this person could have at all (smallest quantity), for the clerk's choice.
+      const openProducts: string[] = []
+      for (const other of bundle.products) {
+        const holdsOther = other.code === product.code ? alreadyHolds : await deps.sales.holds(insuredId, other.code, at)
+        const smallest = other.pricing.kind === 'perUnit' ? { units: other.pricing.units.min } : { amountFen: Math.min(...other.pricing.amountsFen) }
+        const probe = decide({
+          bundle,
+          account: payer,
+          spending,
+          insuredByPayer,
+          insured: { ...insured, alreadyCoveredByProduct: holdsOther && other.onePerPersonPerCover },
+          productCode: other.code,
+          ...smallest,
+          at,
+        })
+        if (probe.eligible) openProducts.push(other.code)
+      }
       if (index === 0) maxSpendFen = spendableNow(decision)
       for (const check of decision.checks) if (!check.passed) problems.push(check.text)
       const premiumFen = decision.eligible ? decision.allowed.premiumFen : null
@@ -133,6 +151,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         boundToAccount: bound,
         productCode: product.code,
         productName: product.name,
+        openProducts,
         eligible: decision.eligible,
         checks: decision.checks,
         allowed: decision.allowed,

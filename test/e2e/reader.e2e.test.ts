@@ -123,8 +123,9 @@ describe('tuning the reader for a slow scanner', () => {
     await field().fill('')
 
     await page.locator('[data-test="nav-settings"]').click()
-    await page.locator('.el-input-number[data-test="max-typical-gap"] input').fill('100')
-    await page.locator('.el-input-number[data-test="max-key-gap"] input').fill('200')
+    // With room to spare, as a technician would: the scanner's 80 ms is its average, not its worst.
+    await page.locator('.el-input-number[data-test="max-typical-gap"] input').fill('130')
+    await page.locator('.el-input-number[data-test="max-key-gap"] input').fill('300')
     await page.locator('[data-test="save-reader"]').click()
     await expect.poll(() => page.locator('.el-message').allInnerTexts()).toContain('读卡器设置已保存')
 

@@ -179,3 +179,19 @@ describe('after the sale', () => {
     expect(await runtime.dispatch('sale.receipt', { saleId }, clerk)).toMatchObject({ ok: true, value: { saleId, totalFen: 10_000 } })
   })
 })
+
+describe('the choice of products', () => {
+  it('offers each person only the products the rules would let them have', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'B54000001')
+    const son = DEMO_ACCOUNTS.find((a) => a.cardNumber === 'B54000001')?.family.find((m) => m.relation === 'child')
+    const quote = (await runtime.dispatch(
+      'sale.quote',
+      { accountId, lines: [{ insured: { relation: 'child' as const, idNumber: son?.idNumber }, productCode: 'XZ-RRAK-MED', units: 1 }] },
+      clerk,
+    )) as { value: QuoteView }
+    // A 17-year-old boy: the medical product (minors' band) yes; the care product (18–65) and the women-only one no.
+    expect(quote.value.lines[0].openProducts).toEqual(['XZ-RRAK-MED'])
+  })
+})

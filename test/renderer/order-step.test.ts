@@ -1,0 +1,50 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { describe, expect, it, vi } from 'vitest'
+import { api } from '../../renderer/src/api/client'
+import OrderStep from '../../renderer/src/components/sale/OrderStep.vue'
+import SignaturePad from '../../renderer/src/components/sale/SignaturePad.vue'
+import { i18n } from '../../renderer/src/i18n'
+import { useCounterStore } from '../../renderer/src/stores/counter'
+import { useSaleStore } from '../../renderer/src/stores/sale'
+import { installRealBridge } from './bridge'
+
+describe('order step', () => {
+  it('lists the insured with their premium and explains the selected line’s rules', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    await installRealBridge()
+    await api.call('auth.openShift', {})
+    const counter = useCounterStore()
+    await counter.lookup('B54000002')
+    const sale = useSaleStore()
+    const holder = counter.cardholder
+    if (!holder) throw new Error('no cardholder')
+    await sale.start(holder)
+    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    await vi.waitFor(async () => {
+      await flushPromises()
+      expect(wrapper.get('[data-test="decision-panel"]').text()).toContain('2,999.99')
+    })
+    expect(wrapper.get('[data-test="line-1"]').classes()).toContain('is-refused')
+    expect(wrapper.get('[data-test="order-total"]').text()).toBe('¥0.00')
+    wrapper.unmount()
+  })
+})
+
+describe('signature pad', () => {
+  it('turns a stroke into path data in its own box, and clears', async () => {
+    const wrapper = mount(SignaturePad, { props: { modelValue: null }, global: { plugins: [i18n] } })
+    const canvas = wrapper.get('canvas').element as HTMLCanvasElement
+    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 520, height: 170, right: 520, bottom: 170, x: 0, y: 0, toJSON: () => ({}) })
+    canvas.setPointerCapture = () => {}
+    const pointer = (type: string, x: number, y: number) => canvas.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, pointerId: 1, bubbles: true }))
+    pointer('pointerdown', 10, 20)
+    pointer('pointermove', 60, 80)
+    pointer('pointermove', 110, 40)
+    pointer('pointerup', 110, 40)
+    expect(wrapper.emitted('update:modelValue')?.at(-1)).toEqual([{ width: 520, height: 170, strokes: ['M10 20 L60 80 L110 40'] }])
+    await wrapper.findAll('button').at(-1)?.trigger('click')
+    expect(wrapper.emitted('update:modelValue')?.at(-1)).toEqual([null])
+  })
+})
