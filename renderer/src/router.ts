@@ -1,10 +1,6 @@
 import { createRouter, createWebHashHistory } from 'vue-router'
 import { useAuthStore } from './stores/auth'
 import CounterView from './views/CounterView.vue'
-import HistoryView from './views/HistoryView.vue'
-import ReceiptPage from './views/ReceiptPage.vue'
-import SaleView from './views/SaleView.vue'
-import SettingsView from './views/SettingsView.vue'
 import SignInView from './views/SignInView.vue'
 
 /** Hash history: the same URLs work from file:// under Electron and over HTTP in browser mode. */
@@ -14,10 +10,11 @@ export const router = createRouter({
     { path: '/', redirect: '/counter' },
     { path: '/sign-in', name: 'sign-in', component: SignInView, meta: { public: true } },
     { path: '/counter', name: 'counter', component: CounterView },
-    { path: '/sale', name: 'sale', component: SaleView },
-    { path: '/history', name: 'history', component: HistoryView },
-    { path: '/receipt/:saleId', name: 'receipt', component: ReceiptPage },
-    { path: '/settings', name: 'settings', component: SettingsView },
+    // Loaded when first opened: the counter and sign-in come up without parsing the rest.
+    { path: '/sale', name: 'sale', component: () => import('./views/SaleView.vue') },
+    { path: '/history', name: 'history', component: () => import('./views/HistoryView.vue') },
+    { path: '/receipt/:saleId', name: 'receipt', component: () => import('./views/ReceiptPage.vue') },
+    { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
   ],
 })
 
