@@ -107,33 +107,16 @@ export function createSalesService(deps: SalesDeps): SalesService {
       if (alreadyHolds && !product.onePerPersonPerCover) warnings.push('该被保险人在保障期内已在本终端购买过此产品，本单将增加份数')
 
       const insured = { relation, idNumber: insuredId, boundToAccount: bound, enrolledLocally }
-      const decision = decide({
-        bundle,
-        account: payer,
-        spending,
-        insuredByPayer,
-        insured: { ...insured, alreadyCoveredByProduct: alreadyHolds && product.onePerPersonPerCover },
-        productCode: product.code,
-        units: line.units,
-        amountFen: line.amountFen,
-        at,
-      })
+      /** The rules for this person and a product, after the lines before this one. */
+      const decideFor = (code: string, holds: boolean, onePerPerson: boolean, quantity: { units?: number; amountFen?: number }) =>
+        decide({ bundle, account: payer, spending, insuredByPayer, insured: { ...insured, alreadyCoveredByProduct: holds && onePerPerson }, productCode: code, ...quantity, at })
+      const decision = decideFor(product.code, alreadyHolds, product.onePerPersonPerCover, { units: line.units, amountFen: line.amountFen })
       // Which products this person could have at all (smallest quantity), for the clerk's choice.
       const openProducts: string[] = []
       for (const other of bundle.products) {
         const holdsOther = other.code === product.code ? alreadyHolds : await deps.sales.holds(insuredId, other.code, at)
         const smallest = other.pricing.kind === 'perUnit' ? { units: other.pricing.units.min } : { amountFen: Math.min(...other.pricing.amountsFen) }
-        const probe = decide({
-          bundle,
-          account: payer,
-          spending,
-          insuredByPayer,
-          insured: { ...insured, alreadyCoveredByProduct: holdsOther && other.onePerPersonPerCover },
-          productCode: other.code,
-          ...smallest,
-          at,
-        })
-        if (probe.eligible) openProducts.push(other.code)
+        if (decideFor(other.code, holdsOther, other.onePerPersonPerCover, smallest).eligible) openProducts.push(other.code)
       }
       if (index === 0) maxSpendFen = spendableNow(decision)
       for (const check of decision.checks) if (!check.passed) problems.push(check.text)

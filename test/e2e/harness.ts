@@ -5,6 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 /**
  * Runs the built app in browser mode (`node out/main/web.js`, what `npm run web` starts after its
@@ -116,4 +117,30 @@ export async function signIn(page: Page, operatorCode: string, pin: string): Pro
   await page.locator('input[data-test="operator-pin"]').fill(pin)
   await page.locator('input[data-test="operator-pin"]').press('Enter')
   await page.locator('input[data-test="card-input"]:focus').waitFor()
+}
+
+export interface BrowserSession {
+  readonly web: WebMode
+  readonly page: Page
+}
+
+/**
+ * One browser-mode server and one Chromium page for a test file, signed in as `operator` when
+ * given; stopped after the file. The returned object is filled in before the first test runs.
+ */
+export function useBrowserSession(operator?: { code: string; pin: string }): BrowserSession {
+  const session = {} as { web: WebMode; page: Page }
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined
+  beforeAll(async () => {
+    session.web = await startWebMode()
+    browser = await launchChromium()
+    session.page = await browser.context.newPage()
+    await session.page.goto(session.web.url)
+    if (operator) await signIn(session.page, operator.code, operator.pin)
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await session.web?.stop()
+  })
+  return session
 }

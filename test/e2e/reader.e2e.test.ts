@@ -1,26 +1,15 @@
 import type { Page } from 'playwright-core'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
-import { launchChromium, OUTPUT_DIR, signIn, startWebMode, type WebMode } from './harness'
+import { OUTPUT_DIR, useBrowserSession } from './harness'
 import { settle, swipeCard, typeKeys } from './keyboard'
 
-let web: WebMode
-let browser: Awaited<ReturnType<typeof launchChromium>>
+// A supervisor: the last test changes the terminal's reader settings.
+const session = useBrowserSession({ code: '9001', pin: '999999' })
 let page: Page
-
-beforeAll(async () => {
-  web = await startWebMode()
-  browser = await launchChromium()
-  page = await browser.context.newPage()
-  await page.goto(web.url)
-  // A supervisor: the last test changes the terminal's reader settings.
-  await signIn(page, '9001', '999999')
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await web?.stop()
+beforeEach(() => {
+  page = session.page
 })
 
 const field = () => page.locator('input[data-test="card-input"]')

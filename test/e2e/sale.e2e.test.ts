@@ -1,31 +1,20 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../db/connection'
 import { DATABASE_FILE_NAME } from '../../electron/services/runtime'
-import { launchChromium, OUTPUT_DIR, signIn, startWebMode, type WebMode } from './harness'
+import { OUTPUT_DIR, useBrowserSession } from './harness'
 import { settle, swipeCard } from './keyboard'
 
-let web: WebMode
-let browser: Awaited<ReturnType<typeof launchChromium>>
+const session = useBrowserSession({ code: '1001', pin: '111111' })
 let page: Page
-
-beforeAll(async () => {
-  web = await startWebMode()
-  browser = await launchChromium()
-  page = await browser.context.newPage()
-  await page.goto(web.url)
-  await signIn(page, '1001', '111111')
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await web?.stop()
+beforeEach(() => {
+  page = session.page
 })
 
 async function rows(sql: string): Promise<Array<Record<string, unknown>>> {
-  const db = openDatabase(join(web.dataDir, DATABASE_FILE_NAME))
+  const db = openDatabase(join(session.web.dataDir, DATABASE_FILE_NAME))
   try {
     return await db.raw(sql)
   } finally {
