@@ -2,6 +2,7 @@ import type { RegionRef } from './cardholder'
 import type { Gender } from './identifiers'
 import type { Fen } from './money'
 import type { InsuredRelation } from './rules/bundle'
+import type { OfflineFreshness } from './rules/freshness'
 import type { Allowed, ProductOffer, RuleCheck } from './rules/engine'
 
 /** Which rule bundle a decision came from: recorded with every decision and, later, every sale. */
@@ -21,6 +22,8 @@ export interface EligibilityView {
   readonly maxSpendFen: Fen
   /** What this terminal has sold to the account in the current settlement year, queued sales included. */
   readonly soldHereThisYearFen: Fen
+  /** Whether rules and snapshot are recent enough to sell offline; null without rules. */
+  readonly freshness: OfflineFreshness | null
   readonly offers: readonly ProductOffer[]
 }
 

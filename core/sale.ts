@@ -69,7 +69,9 @@ export interface QuoteView {
   readonly totalFen: Fen
   /** The most the account may spend now, before this order. */
   readonly maxSpendFen: Fen
-  /** Every line eligible, no problems: the order may be confirmed and paid. */
+  /** What stops the whole order (rules or snapshot too old to sell offline), in Chinese. */
+  readonly blockers: readonly string[]
+  /** Every line eligible, no problems, no blockers: the order may be confirmed and paid. */
   readonly ok: boolean
 }
 

@@ -121,6 +121,15 @@ export const ruleBundleSchema = z
       ...marks,
     }),
     exclusions: z.strictObject({ investment: z.boolean(), inTermReturn: z.boolean(), text: text.optional() }),
+    /** How old the rules and the account snapshot may be for this terminal to go on selling offline. */
+    offline: z
+      .strictObject({
+        maxRulesAgeHours: z.int().positive(),
+        maxSnapshotAgeHours: z.int().positive(),
+        text,
+        ...marks,
+      })
+      .optional(),
     products: z.array(product).min(1),
     /** Every value the sources do not give, by path, with why it was chosen. */
     illustrative: z.array(z.strictObject({ path: text, note: text })),

@@ -8,6 +8,7 @@ import { decide, listProductsForSelf, type InsuredEntry, type SpendingEntry } fr
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
 import type { SalesRepository } from '../../db/repositories/sales'
+import { offlineFreshness } from '../../core/rules/freshness'
 import { inSettlementYear, settlementYearOf } from '../../core/rules/settlement-year'
 import { payerOf, type ActiveRules } from './rule-store'
 
@@ -89,7 +90,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const account = await deps.accounts.findById(accountId)
       if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
       const active = await deps.rules.select(account.regionCode, at)
-      if (!active.ok) return { rules: null, unavailableReason: active.message, maxSpendFen: 0, soldHereThisYearFen: 0, offers: [] }
+      if (!active.ok) return { rules: null, unavailableReason: active.message, maxSpendFen: 0, soldHereThisYearFen: 0, freshness: null, offers: [] }
       const { bundle } = active.value
       const covered: string[] = []
       for (const product of bundle.products) if (await deps.sales.holds(account.idNumber, product.code, at)) covered.push(product.code)
@@ -106,7 +107,8 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const soldHereThisYearFen = (await deps.sales.spendingOf(account.id))
         .filter((entry) => inSettlementYear(entry.at, year))
         .reduce((sum, entry) => sum + entry.amountFen, 0)
-      return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen, soldHereThisYearFen, offers }
+      const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.receivedAt(bundle), at)
+      return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen, soldHereThisYearFen, freshness, offers }
     },
 
     async check(request) {

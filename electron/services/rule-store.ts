@@ -17,6 +17,8 @@ export interface ActiveRules {
   /** The same, refused with RULES_UNAVAILABLE when there is none. */
   activeFor(regionCode: string, at: string): Promise<HeldBundle>
   payerOf(account: AccountRecord, bundle: RuleBundle, at: string): PayerAccount
+  /** When this terminal received the bundle (the age its offline limit counts from, until sync records more). */
+  receivedAt(bundle: RuleBundle): Promise<string>
   import(envelopeText: string): Promise<{ bundle: RuleBundle; status: 'new' | 'unchanged' }>
 }
 
@@ -40,12 +42,15 @@ export function payerOf(account: AccountRecord, bundle: RuleBundle, at: string):
  */
 export function createRuleStore(deps: { bundles: RuleBundlesRepository; trustedKeys: TrustedKeys; clock: Clock; log: Logger }): ActiveRules {
   let held: HeldBundle[] | null = null
+  const receivedAtByKey = new Map<string, string>()
+  const keyOf = (code: string, version: number) => `${code}/${version}`
 
   async function heldBundles(): Promise<HeldBundle[]> {
     if (held) return held
     const verified: HeldBundle[] = []
     for (const stored of await deps.bundles.list()) {
       const result = verifyBundle(stored.envelope, deps.trustedKeys)
+      receivedAtByKey.set(keyOf(stored.regionCode, stored.version), stored.receivedAt)
       if (result.ok) verified.push(result.value)
       else deps.log.error('rule_bundle_refused_at_load', { region: stored.regionCode, version: stored.version, code: result.code })
     }
@@ -65,6 +70,10 @@ export function createRuleStore(deps: { bundles: RuleBundlesRepository; trustedK
       return active.value
     },
     payerOf,
+    async receivedAt(bundle) {
+      await heldBundles()
+      return receivedAtByKey.get(keyOf(bundle.region.code, bundle.version)) ?? bundle.effectiveFrom
+    },
     async import(envelopeText) {
       const received = receiveBundle(envelopeText, { trustedKeys: deps.trustedKeys, held: await heldBundles() })
       if (!received.ok) throw new AppError('RULES_REFUSED', received.message)
@@ -79,6 +88,7 @@ export function createRuleStore(deps: { bundles: RuleBundlesRepository; trustedK
           receivedAt: deps.clock.now().toISOString(),
         })
         held = [...(await heldBundles()), received.value]
+        receivedAtByKey.set(keyOf(bundle.region.code, bundle.version), deps.clock.now().toISOString())
       }
       return { bundle, status: received.status }
     },

@@ -6,6 +6,7 @@ import { uuidv7 } from '../../core/ids'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import { formatYuan } from '../../core/money'
 import { coverPeriodOf } from '../../core/rules/cover'
+import { offlineFreshness } from '../../core/rules/freshness'
 import { decide, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
 import type { CatalogueView, DraftOrder, QuoteLine, QuoteView, ReceiptView, SaleSummary, Signature } from '../../core/sale'
 import { shanghaiDate, type Clock } from '../../core/time'
@@ -151,8 +152,10 @@ export function createSalesService(deps: SalesDeps): SalesService {
       })
     }
     const totalFen = lines.reduce((sum, line) => sum + (line.premiumFen ?? 0), 0)
-    const ok = lines.length > 0 && lines.every((line) => line.eligible && line.problems.length === 0)
-    return { account, bundle, lines, totalFen, maxSpendFen, ok }
+    const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.receivedAt(bundle), at)
+    const blockers = freshness.reason ? [freshness.reason] : []
+    const ok = blockers.length === 0 && lines.length > 0 && lines.every((line) => line.eligible && line.problems.length === 0)
+    return { account, bundle, lines, totalFen, maxSpendFen, blockers, ok }
   }
 
   async function receipt(saleId: string): Promise<ReceiptView> {
@@ -233,8 +236,9 @@ export function createSalesService(deps: SalesDeps): SalesService {
 
     async quote(order) {
       const at = deps.clock.now().toISOString()
-      const { bundle, lines, totalFen, maxSpendFen, ok } = await priced(order, at)
+      const { bundle, lines, totalFen, maxSpendFen, blockers, ok } = await priced(order, at)
       return {
+        blockers,
         rules: { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom },
         lines: lines.map(({ kept, ...view }) => (void kept, view)),
         totalFen,
@@ -246,9 +250,9 @@ export function createSalesService(deps: SalesDeps): SalesService {
     async commit(caller, request) {
       const shift = await deps.auth.requireShift(caller)
       const at = deps.clock.now().toISOString()
-      const { account, bundle, lines, totalFen, ok } = await priced(request.order, at)
+      const { account, bundle, lines, totalFen, blockers, ok } = await priced(request.order, at)
       if (!ok) {
-        const problems = lines.flatMap((line) => line.problems.map((p) => `第 ${line.lineNo} 位：${p}`))
+        const problems = [...blockers, ...lines.flatMap((line) => line.problems.map((p) => `第 ${line.lineNo} 位：${p}`))]
         throw new AppError('SALE_REFUSED', `不能办理：${problems.join('；') || '没有可办理的项目'}`)
       }
       if (!paysWithSameCard(account, request.paymentCard, shanghaiDate(new Date(at)))) {

@@ -195,3 +195,25 @@ describe('the choice of products', () => {
     expect(quote.value.lines[0].openProducts).toEqual(['XZ-RRAK-MED'])
   })
 })
+
+describe('selling offline', () => {
+  it('stops once the snapshot and rules are older than the bundle’s offline limit, saying so', async () => {
+    let now = Date.parse('2026-11-22T02:30:00Z')
+    const runtime = await openTestRuntime({ clock: { now: () => new Date(now) } })
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'C33080001')
+    const order = { accountId, lines: [{ insured: { relation: 'self' as const }, productCode: HQB, units: 1 }] }
+    const fresh = (await runtime.dispatch('eligibility.offers', { accountId }, clerk)) as { value: EligibilityView }
+    expect(fresh.value.freshness).toMatchObject({ ok: true, maxSnapshotAgeHours: 720, maxRulesAgeHours: 720 })
+
+    now += 721 * 3_600_000
+    const stale = (await runtime.dispatch('eligibility.offers', { accountId }, clerk)) as { value: EligibilityView }
+    expect(stale.value.freshness).toMatchObject({ ok: false, reason: expect.stringContaining('超过离线办理上限 720 小时') })
+    const quote = (await runtime.dispatch('sale.quote', order, clerk)) as { value: QuoteView }
+    expect(quote.value.ok).toBe(false)
+    expect(quote.value.blockers[0]).toContain('请先同步数据')
+    const before = await saleTables(runtime)
+    expect(await commit(runtime, clerk, order, 'C33080001')).toMatchObject({ ok: false, error: { code: 'SALE_REFUSED', message: expect.stringContaining('账户数据已 721 小时未更新') } })
+    expect(await saleTables(runtime)).toEqual(before)
+  })
+})

@@ -85,6 +85,7 @@ const en: typeof zhCN = {
     title: 'Products the cardholder may buy',
     rules: 'Rules: {region} bundle v{version} (in force from {from})',
     soldHere: 'Sold here this settlement year: {amount} (queued included)',
+    fresh: 'Fit to sell offline: account data as of {snapshot}, rules current (offline limit {hours} h)',
     maxSpend: 'May spend',
     product: 'Product',
     allowed: 'Allowed',

@@ -83,6 +83,7 @@ export default {
     title: '本人可购买的产品',
     rules: '依据：{region} 规则包第 {version} 版（{from} 起生效）',
     soldHere: '本终端本年度已售 {amount}（含待上传）',
+    fresh: '可离线办理：账户数据截至 {snapshot}，规则在有效期内（离线上限 {hours} 小时）',
     maxSpend: '本人可用额度',
     product: '产品',
     allowed: '可买',
