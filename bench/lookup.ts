@@ -63,6 +63,11 @@ async function main(): Promise<void> {
     })
     const insertMs = performance.now() - insertStart
 
+    // Lookups are for a signed-in operator, as at the counter.
+    const signIn = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, { transport: 'test' })
+    if (!signIn.ok) throw new Error(`bench: sign-in failed: ${signIn.error.message}`)
+    const context = { transport: 'test' as const, sessionToken: (signIn.value as { token: string }).token }
+
     const latencies: number[] = []
     let found = 0
     const lookupStart = performance.now()
@@ -71,9 +76,10 @@ async function main(): Promise<void> {
       const input =
         n % 10 === 9 ? `Z${String(n).padStart(8, '0')}` : n % 4 === 3 ? ids[n % ids.length] : `S${String((n * 7919) % ACCOUNTS).padStart(8, '0')}`
       const t0 = performance.now()
-      const result = await runtime.dispatch('cardholder.lookup', { input }, { transport: 'test' })
+      const result = await runtime.dispatch('cardholder.lookup', { input }, context)
       latencies.push(performance.now() - t0)
       if (result.ok) found++
+      else if (result.error.code !== 'CARD_NOT_FOUND') throw new Error(`bench: lookup refused: ${result.error.message}`)
     }
     const lookupMs = performance.now() - lookupStart
     latencies.sort((a, b) => a - b)
