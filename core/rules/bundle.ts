@@ -126,6 +126,11 @@ export const ruleBundleSchema = z
       .strictObject({
         maxRulesAgeHours: z.int().positive(),
         maxSnapshotAgeHours: z.int().positive(),
+        /** The most one sale may be while it cannot be settled at once. */
+        maxSaleFen: positiveFen.optional(),
+        /** The most that may wait in the outbox, in amount and in sales. */
+        maxQueuedFen: positiveFen.optional(),
+        maxQueuedCount: z.int().positive().optional(),
         text,
         ...marks,
       })

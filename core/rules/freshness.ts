@@ -1,3 +1,4 @@
+import { formatYuan } from '../money'
 import type { RuleBundle } from './bundle'
 
 /** Whether rules and account snapshot are recent enough for this terminal to sell offline. */
@@ -34,4 +35,25 @@ export function offlineFreshness(bundle: RuleBundle, snapshotAsOf: string, rules
     ok: reasons.length === 0,
     reason: reasons.length > 0 ? `${reasons.join('；')}：请先同步数据，再办理` : null,
   }
+}
+
+/**
+ * The bundle's limits on selling while the centre cannot settle at once: one sale's amount, and the
+ * amount and number already waiting in the outbox. Pure: what is queued is passed in.
+ */
+export function offlineSaleBlockers(bundle: RuleBundle, saleFen: number, queued: { readonly count: number; readonly totalFen: number }): string[] {
+  const limits = bundle.offline
+  if (!limits || saleFen <= 0) return []
+  const yuan = (fen: number) => formatYuan(fen)
+  const blockers: string[] = []
+  if (limits.maxSaleFen !== undefined && saleFen > limits.maxSaleFen) {
+    blockers.push(`本笔 ${yuan(saleFen)} 元超过离线单笔上限 ${yuan(limits.maxSaleFen)} 元：请分笔办理，或上传后再办理`)
+  }
+  if (limits.maxQueuedCount !== undefined && queued.count + 1 > limits.maxQueuedCount) {
+    blockers.push(`待上传交易已有 ${queued.count} 笔，达到离线上限 ${limits.maxQueuedCount} 笔：请先上传`)
+  }
+  if (limits.maxQueuedFen !== undefined && queued.totalFen + saleFen > limits.maxQueuedFen) {
+    blockers.push(`待上传金额将达 ${yuan(queued.totalFen + saleFen)} 元，超过离线上限 ${yuan(limits.maxQueuedFen)} 元：请先上传`)
+  }
+  return blockers
 }

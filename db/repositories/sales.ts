@@ -70,6 +70,8 @@ export interface SalesRepository {
   insuredBy(accountId: number): Promise<Array<{ idNumber: string; productCode: string; at: string }>>
   /** Whether the person holds the product, bought here, for a cover period not yet over at `at`. */
   holds(idNumber: string, productCode: string, at: string): Promise<boolean>
+  /** Sales waiting in the outbox for upload: how many, and their total. */
+  queued(): Promise<{ count: number; totalFen: number }>
   search(filter: { saleId?: string; accountId?: number; shiftId?: number; fromUtc?: string; toUtc?: string }): Promise<Array<SaleRow & { line_count: number; operator_code: string }>>
   voidQueued(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; accountId: number; totalFen: number }): Promise<boolean>
   queueReversal(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; outboxId: string; payloadJson: string }): Promise<boolean>
@@ -141,6 +143,13 @@ export function createSalesRepository(db: Knex): SalesRepository {
         .where('l.cover_to', '>', at)
         .first('l.id')
       return row !== undefined
+    },
+    async queued() {
+      const [row] = await db('outbox as o')
+        .join('sales as s', 's.id', 'o.sale_id')
+        .where({ 'o.kind': 'sale', 'o.state': 'pending' })
+        .select<Array<{ count: number; total: number | null }>>(db.raw('count(*) as count'), db.raw('sum(s.total_fen) as total'))
+      return { count: row.count, totalFen: row.total ?? 0 }
     },
     async search(filter) {
       const query = db('sales as s')

@@ -6,7 +6,7 @@ import { uuidv7 } from '../../core/ids'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import { formatYuan } from '../../core/money'
 import { coverPeriodOf } from '../../core/rules/cover'
-import { offlineFreshness } from '../../core/rules/freshness'
+import { offlineFreshness, offlineSaleBlockers } from '../../core/rules/freshness'
 import { decide, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
 import type { CatalogueView, DraftOrder, QuoteLine, QuoteView, ReceiptView, SaleSummary, Signature } from '../../core/sale'
 import { shanghaiDate, type Clock } from '../../core/time'
@@ -153,7 +153,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
     }
     const totalFen = lines.reduce((sum, line) => sum + (line.premiumFen ?? 0), 0)
     const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.receivedAt(bundle), at)
-    const blockers = freshness.reason ? [freshness.reason] : []
+    const blockers = [...(freshness.reason ? [freshness.reason] : []), ...offlineSaleBlockers(bundle, totalFen, await deps.sales.queued())]
     const ok = blockers.length === 0 && lines.length > 0 && lines.every((line) => line.eligible && line.problems.length === 0)
     return { account, bundle, lines, totalFen, maxSpendFen, blockers, ok }
   }

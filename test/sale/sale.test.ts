@@ -217,3 +217,38 @@ describe('selling offline', () => {
     expect(await saleTables(runtime)).toEqual(before)
   })
 })
+
+describe('offline amount limits', () => {
+  it('refuses one sale over the offline per-sale limit (5,000.00), explaining', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'A53000003')
+    const child = DEMO_ACCOUNTS[0].family[0].idNumber
+    // 宝宝安康 at 1,800.00 a unit: three units are 5,400.00.
+    const line = (units: number) => ({ insured: { relation: 'child' as const, idNumber: child, name: '王小明', proofSeen: true }, productCode: 'YN-BBAK', units })
+    const two = (await runtime.dispatch('sale.quote', { accountId, lines: [line(2)] }, clerk)) as { value: QuoteView }
+    expect(two.value).toMatchObject({ ok: true, totalFen: 360_000, blockers: [] })
+    const three = (await runtime.dispatch('sale.quote', { accountId, lines: [line(3)] }, clerk)) as { value: QuoteView }
+    expect(three.value.ok).toBe(false)
+    expect(three.value.blockers).toEqual(['本笔 5,400.00 元超过离线单笔上限 5,000.00 元：请分笔办理，或上传后再办理'])
+  })
+
+  it('stops selling when 200 sales already wait for upload', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'C33080001')
+    const order = { accountId, lines: [{ insured: { relation: 'self' as const }, productCode: HQB, units: 1 }] }
+    // 200 earlier sales of another card, still in the outbox (written as the sale service would, in bulk).
+    const other = await accountIdOf(runtime, clerk, 'E21010002')
+    const shift = await runtime.db('shifts').first<{ id: number; operator_id: number }>('id', 'operator_id')
+    const at = '2026-11-22T02:00:00.000Z'
+    for (let i = 0; i < 200; i++) {
+      const id = `01a20000-0000-7000-8000-${String(i).padStart(12, '0')}`
+      await runtime.db('sales').insert({ id, terminal_id: 'T', shift_id: shift.id, operator_id: shift.operator_id, account_id: other, region_code: '210100', rules_version: 1, total_fen: 100, status: 'queued', created_at: at, terms_acknowledged_at: at, signature_svg: '<svg/>' })
+      await runtime.db('outbox').insert({ id: `01a20000-0000-7000-9000-${String(i).padStart(12, '0')}`, kind: 'sale', sale_id: id, payload_json: '{}', created_at: at })
+    }
+    const quote = (await runtime.dispatch('sale.quote', order, clerk)) as { value: QuoteView }
+    expect(quote.value.blockers).toEqual(['待上传交易已有 200 笔，达到离线上限 200 笔：请先上传'])
+    expect(await commit(runtime, clerk, order, 'C33080001')).toMatchObject({ ok: false, error: { code: 'SALE_REFUSED', message: expect.stringContaining('请先上传') } })
+  })
+})
