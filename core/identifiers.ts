@@ -85,7 +85,7 @@ function checkResidentIdBody(
   if (!convertedFrom15 && residentIdCheckChar(id.slice(0, 17)) !== id[17]) {
     return { ok: false, reason: '身份证号校验位不符：号码可能输错，或读卡不完整' }
   }
-  const gender: Gender = Number(id[16]) % 2 === 1 ? 'male' : 'female'
+  const gender = genderOfId(id)
   return { ok: true, value: { kind: 'resident-id', idNumber: id, birthDate, gender, convertedFrom15 } }
 }
 
@@ -147,4 +147,14 @@ export function parseCardInput(raw: string, today: string): ParseResult<CardIden
 export function ageOn(birthDate: string, onDate: string): number {
   const years = Number(onDate.slice(0, 4)) - Number(birthDate.slice(0, 4))
   return onDate.slice(5) >= birthDate.slice(5) ? years : years - 1
+}
+
+/** Birth date (YYYY-MM-DD) of a valid 18-digit resident ID, as stored after validation. */
+export function birthDateOfId(idNumber: string): string {
+  return isoDate(idNumber.slice(6, 14))
+}
+
+/** Gender of a valid 18-digit resident ID: the sequence's last digit, odd for men. */
+export function genderOfId(idNumber: string): Gender {
+  return Number(idNumber[16]) % 2 === 1 ? 'male' : 'female'
 }

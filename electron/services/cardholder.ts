@@ -1,6 +1,6 @@
 import type { CardholderView } from '../../core/cardholder'
 import { AppError } from '../../core/errors'
-import { ageOn, parseCardInput } from '../../core/identifiers'
+import { ageOn, birthDateOfId, genderOfId, parseCardInput } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
@@ -11,16 +11,14 @@ export interface CardholderService {
 }
 
 function toView(account: AccountRecord, identifiedBy: CardholderView['identifiedBy'], today: string): CardholderView {
-  // The ID number in the snapshot was validated at import; its birth date and sequence give age and gender.
-  const birthDate = `${account.idNumber.slice(6, 10)}-${account.idNumber.slice(10, 12)}-${account.idNumber.slice(12, 14)}`
   return {
     accountId: account.id,
     identifiedBy,
     cardNumberMasked: maskCardNumber(account.cardNumber),
     nameMasked: maskName(account.name),
     idNumberMasked: maskIdNumber(account.idNumber),
-    gender: Number(account.idNumber[16]) % 2 === 1 ? 'male' : 'female',
-    age: ageOn(birthDate, today),
+    gender: genderOfId(account.idNumber),
+    age: ageOn(birthDateOfId(account.idNumber), today),
     region: { code: account.regionCode, name: account.regionName },
     insuranceType: account.insuranceType,
     status: account.status,

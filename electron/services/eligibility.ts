@@ -1,6 +1,6 @@
 import { spendableNow, type DecisionView, type EligibilityView, type RulesRef } from '../../core/eligibility'
 import { AppError } from '../../core/errors'
-import { ageOn, parseCardInput, parseResidentId } from '../../core/identifiers'
+import { ageOn, birthDateOfId, genderOfId, parseCardInput, parseResidentId } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import type { RuleBundle } from '../../core/rules/bundle'
 import type { InsuredRelation } from '../../core/rules/bundle'
@@ -148,7 +148,6 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
         amountFen: request.amountFen,
         at,
       })
-      const birthDate = `${insuredId.slice(6, 10)}-${insuredId.slice(10, 12)}-${insuredId.slice(12, 14)}`
       const product = bundle.products.find((p) => p.code === request.productCode)
       return {
         rules: rulesRef(bundle),
@@ -160,8 +159,8 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
         insured: {
           relation: request.insured.relation,
           idNumberMasked: maskIdNumber(insuredId),
-          age: ageOn(birthDate, today),
-          gender: Number(insuredId[16]) % 2 === 1 ? 'male' : 'female',
+          age: ageOn(birthDateOfId(insuredId), today),
+          gender: genderOfId(insuredId),
           boundToAccount: bound,
           enrolledLocally,
         },

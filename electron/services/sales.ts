@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { spendableNow } from '../../core/eligibility'
 import { AppError } from '../../core/errors'
-import { ageOn, parseCardInput, parseResidentId } from '../../core/identifiers'
+import { ageOn, birthDateOfId, genderOfId, parseCardInput, parseResidentId } from '../../core/identifiers'
 import { uuidv7 } from '../../core/ids'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import { formatYuan } from '../../core/money'
@@ -41,10 +41,6 @@ const newId = (clock: Clock) => uuidv7(clock.now().getTime(), randomBytes(10))
 function signatureSvg(signature: Signature): string {
   const paths = signature.strokes.map((d) => `<path d="${d}"/>`).join('')
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${signature.width} ${signature.height}" fill="none" stroke="#111" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round">${paths}</svg>`
-}
-
-function birthDateOf(idNumber: string): string {
-  return `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}`
 }
 
 /** The same card again, by card number or ID number: the customer's second swipe pays. */
@@ -131,7 +127,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         relation,
         insuredNameMasked: maskName(insuredName || '—'),
         insuredIdMasked: maskIdNumber(insuredId),
-        age: ageOn(birthDateOf(insuredId), today),
+        age: ageOn(birthDateOfId(insuredId), today),
         boundToAccount: bound,
         productCode: product.code,
         productName: product.name,
@@ -228,8 +224,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
           relation: member.relation,
           nameMasked: maskName(member.name),
           idNumberMasked: maskIdNumber(member.idNumber),
-          age: ageOn(birthDateOf(member.idNumber), today),
-          gender: Number(member.idNumber[16]) % 2 === 1 ? ('male' as const) : ('female' as const),
+          age: ageOn(birthDateOfId(member.idNumber), today),
+          gender: genderOfId(member.idNumber),
         })),
       }
     },
