@@ -29,26 +29,39 @@ function toView(account: AccountRecord, identifiedBy: CardholderView['identified
   }
 }
 
+/**
+ * The account behind what was swiped or typed, from the local snapshot. Refused in Chinese when the
+ * input is malformed, an e-voucher (only the centre resolves those), or not in the snapshot.
+ */
+export async function findAccountByCard(
+  accounts: AccountsRepository,
+  input: string,
+  today: string,
+): Promise<{ account: AccountRecord; identifiedBy: CardholderView['identifiedBy'] }> {
+  const parsed = parseCardInput(input, today)
+  if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
+  const identifier = parsed.value
+  if (identifier.kind === 'e-voucher') {
+    // An e-voucher is a token only the centre can resolve; the snapshot holds none.
+    throw new AppError('E_VOUCHER_OFFLINE', '医保电子凭证须由中心在线核验，本终端不能离线核验：请刷社会保障卡或输入身份证号')
+  }
+  const account =
+    identifier.kind === 'social-security-card'
+      ? await accounts.findByCardNumber(identifier.cardNumber)
+      : await accounts.findByIdNumber(identifier.idNumber)
+  if (!account) {
+    const what = identifier.kind === 'social-security-card' ? '这张社会保障卡' : '这个身份证号'
+    throw new AppError('CARD_NOT_FOUND', `本机账户数据中没有${what}的参保人：请核对号码，或同步数据后再试`)
+  }
+  return { account, identifiedBy: identifier.kind }
+}
+
 export function createCardholderService(deps: { accounts: AccountsRepository; clock: Clock }): CardholderService {
   return {
     async lookup(input) {
       const today = shanghaiDate(deps.clock.now())
-      const parsed = parseCardInput(input, today)
-      if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
-      const identifier = parsed.value
-      if (identifier.kind === 'e-voucher') {
-        // An e-voucher is a token only the centre can resolve; the snapshot holds none.
-        throw new AppError('E_VOUCHER_OFFLINE', '医保电子凭证须由中心在线核验，本终端不能离线核验：请刷社会保障卡或输入身份证号')
-      }
-      const account =
-        identifier.kind === 'social-security-card'
-          ? await deps.accounts.findByCardNumber(identifier.cardNumber)
-          : await deps.accounts.findByIdNumber(identifier.idNumber)
-      if (!account) {
-        const what = identifier.kind === 'social-security-card' ? '这张社会保障卡' : '这个身份证号'
-        throw new AppError('CARD_NOT_FOUND', `本机账户数据中没有${what}的参保人：请核对号码，或同步数据后再试`)
-      }
-      return toView(account, identifier.kind, today)
+      const { account, identifiedBy } = await findAccountByCard(deps.accounts, input, today)
+      return toView(account, identifiedBy, today)
     },
   }
 }

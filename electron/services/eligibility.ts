@@ -1,6 +1,6 @@
 import { spendableNow, type DecisionView, type EligibilityView, type RulesRef } from '../../core/eligibility'
 import { AppError } from '../../core/errors'
-import { ageOn, birthDateOfId, genderOfId, parseCardInput, parseResidentId } from '../../core/identifiers'
+import { ageOn, birthDateOfId, genderOfId, parseResidentId } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import type { RuleBundle } from '../../core/rules/bundle'
 import type { InsuredRelation } from '../../core/rules/bundle'
@@ -10,6 +10,7 @@ import type { AccountRecord, AccountsRepository } from '../../db/repositories/ac
 import type { SalesRepository } from '../../db/repositories/sales'
 import { offlineFreshness } from '../../core/rules/freshness'
 import { inSettlementYear, settlementYearOf } from '../../core/rules/settlement-year'
+import { findAccountByCard } from './cardholder'
 import { payerOf, type ActiveRules } from './rule-store'
 
 export interface CheckRequest {
@@ -71,17 +72,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
       return account
     }
-    const parsed = parseCardInput(payer.card, today)
-    if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
-    const id = parsed.value
-    const account =
-      id.kind === 'social-security-card'
-        ? await deps.accounts.findByCardNumber(id.cardNumber)
-        : id.kind === 'resident-id'
-          ? await deps.accounts.findByIdNumber(id.idNumber)
-          : null
-    if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这张卡的参保人：请核对号码，或同步数据后再试')
-    return account
+    return (await findAccountByCard(deps.accounts, payer.card, today)).account
   }
 
   return {

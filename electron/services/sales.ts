@@ -15,6 +15,7 @@ import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { SalesRepository } from '../../db/repositories/sales'
 import type { Caller } from '../../core/api/contract'
 import type { AuthService } from './auth'
+import { findAccountByCard } from './cardholder'
 import type { ActiveRules } from './rule-store'
 
 export interface SalesService {
@@ -315,13 +316,13 @@ export function createSalesService(deps: SalesDeps): SalesService {
       let accountId: number | undefined
       if (/^[0-9a-f]{8}-/i.test(query)) saleId = query.toLowerCase()
       else if (query) {
-        const parsed = parseCardInput(query, shanghaiDate(deps.clock.now()))
-        if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
-        const id = parsed.value
-        const account =
-          id.kind === 'social-security-card' ? await deps.accounts.findByCardNumber(id.cardNumber) : id.kind === 'resident-id' ? await deps.accounts.findByIdNumber(id.idNumber) : null
-        if (!account) return []
-        accountId = account.id
+        try {
+          accountId = (await findAccountByCard(deps.accounts, query, shanghaiDate(deps.clock.now()))).account.id
+        } catch (error) {
+          // A card this terminal does not know has no sales here.
+          if (error instanceof AppError && error.code === 'CARD_NOT_FOUND') return []
+          throw error
+        }
       }
       let fromUtc: string | undefined
       let toUtc: string | undefined
