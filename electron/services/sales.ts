@@ -237,7 +237,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
       return {
         blockers,
         rules: { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom },
-        lines: lines.map(({ kept, ...view }) => (void kept, view)),
+        lines: lines.map(({ kept, ...view }) => view),
         totalFen,
         maxSpendFen,
         ok,
@@ -256,6 +256,21 @@ export function createSalesService(deps: SalesDeps): SalesService {
         throw new AppError('PAYMENT_CARD_MISMATCH', '付款刷卡不是同一张卡：请由持卡人刷本人的社会保障卡，本次未扣款')
       }
       const saleId = newId(deps.clock)
+      const storedLines = lines.map((line) => ({
+        lineNo: line.lineNo,
+        relation: line.relation,
+        insuredIdNumber: line.kept.insuredId,
+        insuredName: line.kept.insuredName,
+        productCode: line.productCode,
+        productName: line.productName,
+        units: line.kept.units,
+        premiumFen: line.premiumFen ?? 0,
+        coverFrom: line.cover.from,
+        coverTo: line.cover.to,
+        proofSeen: line.kept.proofSeen,
+        decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed }),
+      }))
+      // What the centre settles: the lines as stored, less what only this terminal keeps.
       const payload = {
         type: 'sale',
         saleId,
@@ -265,17 +280,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         payer: { cardNumber: account.cardNumber, idNumber: account.idNumber, regionCode: account.regionCode },
         rules: { regionCode: bundle.region.code, version: bundle.version },
         totalFen,
-        lines: lines.map((line) => ({
-          lineNo: line.lineNo,
-          relation: line.relation,
-          insuredIdNumber: line.kept.insuredId,
-          insuredName: line.kept.insuredName,
-          productCode: line.productCode,
-          units: line.kept.units,
-          premiumFen: line.premiumFen,
-          coverFrom: line.cover.from,
-          coverTo: line.cover.to,
-        })),
+        lines: storedLines.map(({ productName, proofSeen, decisionJson, ...sent }) => sent),
       }
       await deps.sales.insert({
         id: saleId,
@@ -289,20 +294,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         createdAt: at,
         termsAcknowledgedAt: at,
         signatureSvg: signatureSvg(request.signature),
-        lines: lines.map((line) => ({
-          lineNo: line.lineNo,
-          relation: line.relation,
-          insuredIdNumber: line.kept.insuredId,
-          insuredName: line.kept.insuredName,
-          productCode: line.productCode,
-          productName: line.productName,
-          units: line.kept.units,
-          premiumFen: line.premiumFen ?? 0,
-          coverFrom: line.cover.from,
-          coverTo: line.cover.to,
-          proofSeen: line.kept.proofSeen,
-          decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed }),
-        })),
+        lines: storedLines,
         outbox: { id: newId(deps.clock), payloadJson: JSON.stringify(payload) },
       })
       return receipt(saleId)
