@@ -1,0 +1,255 @@
+import { z } from 'zod'
+import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../cardholder'
+
+/**
+ * The terminal ⇄ centre protocol, version 1: every message both sides exchange, as zod schemas.
+ * The terminal's sync client and the reference centre (`hub/`) both parse with these, so the wire
+ * format has one definition; docs/sync-protocol.md explains it in prose.
+ *
+ * HTTP/1.1, JSON in UTF-8 (the snapshot is NDJSON). Money is integer fen; times are UTC ISO-8601.
+ * Every non-2xx answer has the body `{ "error": { "code", "message" } }` with a Chinese message.
+ */
+
+export const PROTOCOL_VERSION = 1
+
+const fen = z.int().min(0).max(100_000_000_00)
+const utc = z.iso.datetime({ offset: false })
+const regionCode = z.string().regex(/^\d{6}$/)
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+export const terminalIdSchema = z.string().regex(/^T-[0-9A-Z]{4,32}$/)
+
+/** The centre's error body. `code` is one of CENTRE_ERROR_CODES or a code the terminal does not know yet. */
+export const centreErrorSchema = z.object({ error: z.object({ code: z.string().max(64), message: z.string().max(500) }) })
+export type CentreError = z.infer<typeof centreErrorSchema>['error']
+
+// ── Registration and tokens ─────────────────────────────────────────────────────────────────────
+
+/** `POST /v1/terminals`: a one-time enrolment code issued by the centre's administrator. */
+export const registrationRequestSchema = z.strictObject({
+  enrolmentCode: z.string().min(4).max(64),
+  terminalId: terminalIdSchema,
+  /** What the operator says this terminal is (柯城区医保服务大厅 2 号窗口, 某保险公司上门服务). */
+  territory: z.string().min(1).max(100),
+  appVersion: z.string().max(32),
+  /** The terminal's Ed25519 public key (SPKI PEM): the centre verifies exported queue files with it. */
+  publicKeyPem: z.string().min(40).max(1000),
+})
+export type RegistrationRequest = z.infer<typeof registrationRequestSchema>
+
+export const tokenGrantSchema = z.strictObject({
+  token: z.string().min(16).max(200),
+  tokenExpiresAt: utc,
+})
+export type TokenGrant = z.infer<typeof tokenGrantSchema>
+
+/** `201`: the regions this terminal may sell for (from the enrolment code), and its credentials. */
+export const registrationResponseSchema = z.strictObject({
+  terminalId: terminalIdSchema,
+  regionCodes: z.array(regionCode).min(1).max(50),
+  /** Kept by the terminal to renew its token (`POST /v1/terminals/{id}/token`, body `{ refreshSecret }`). */
+  refreshSecret: z.string().min(16).max(200),
+  ...tokenGrantSchema.shape,
+})
+export type RegistrationResponse = z.infer<typeof registrationResponseSchema>
+
+export const tokenRenewalRequestSchema = z.strictObject({ refreshSecret: z.string().min(16).max(200) })
+
+// ── Downloads ───────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * `GET /v1/rules?region=330800`: `200 { envelope }` with the signed envelope text as in
+ * docs/rule-bundles.md, or `304` when `If-None-Match: "<region>-v<version>"` names the current one.
+ */
+export const rulesResponseSchema = z.strictObject({ envelope: z.string().min(1).max(1_000_000) })
+
+export const familyLineSchema = z.strictObject({
+  idNumber: z.string().regex(/^\d{17}[\dX]$/),
+  name: z.string().min(1).max(50),
+  relation: z.enum(RELATIONS),
+  boundAt: utc,
+})
+
+/** What one person already holds in its cover year, bought through any channel. */
+export const holdingLineSchema = z.strictObject({
+  idNumber: z.string().regex(/^\d{17}[\dX]$/),
+  productCode: z.string().min(1).max(40),
+  coverFrom: utc,
+  coverTo: utc,
+})
+
+/**
+ * One account with everything the counter needs about it. An account line replaces the account's
+ * earlier line whole, family and holdings included (in a delta as in a full snapshot).
+ */
+export const accountLineSchema = z.strictObject({
+  type: z.literal('account'),
+  /** The centre's permanent account number (个人编号): cards are reissued, this stays. */
+  accountNo: z.string().regex(/^[0-9A-Z]{6,32}$/),
+  cardNumber: z.string().regex(/^[A-Z0-9]{9}$/),
+  idNumber: z.string().regex(/^\d{17}[\dX]$/),
+  name: z.string().min(1).max(50),
+  regionCode,
+  insuranceType: z.enum(INSURANCE_TYPES),
+  status: z.enum(ENROLMENT_STATUSES),
+  balanceFen: fen,
+  historicalBalanceFen: fen,
+  /** Spent on commercial insurance this settlement year, all channels, as the centre knows it at balancesAsOf. */
+  spentThisSettlementYearFen: fen,
+  /** 阳光健身卡 transfers this settlement year (Suzhou); 0 elsewhere. */
+  fitnessCardTransfersFen: fen,
+  family: z.array(familyLineSchema).max(20),
+  holdings: z.array(holdingLineSchema).max(200),
+})
+export type AccountLine = z.infer<typeof accountLineSchema>
+
+/**
+ * `GET /v1/snapshot?since=<snapshotVersion>` (omit `since` for a full snapshot): NDJSON, one
+ * object a line, streamed. The header comes first, the end line last; the end line's `sha256` is
+ * the hex SHA-256 of every byte before it (header included, each line with its `\n`), and `count`
+ * is the number of account and removed lines. A terminal applies nothing until the end checks out.
+ */
+export const snapshotHeaderSchema = z.strictObject({
+  type: z.literal('header'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  snapshotVersion: z.int().positive(),
+  /** A delta applies on top of exactly this version; a full snapshot replaces everything. */
+  full: z.boolean(),
+  baseVersion: z.int().nonnegative().nullable(),
+  regionCodes: z.array(regionCode).min(1).max(50),
+  /** The moment the balances, spending and holdings in this snapshot were true at the centre. */
+  balancesAsOf: utc,
+  generatedAt: utc,
+})
+export type SnapshotHeader = z.infer<typeof snapshotHeaderSchema>
+
+/** The account left the terminal's regions (moved away, closed): the terminal forgets it. */
+export const removedLineSchema = z.strictObject({ type: z.literal('removed'), accountNo: accountLineSchema.shape.accountNo })
+export type RemovedLine = z.infer<typeof removedLineSchema>
+
+export const snapshotEndSchema = z.strictObject({
+  type: z.literal('end'),
+  count: z.int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+})
+export type SnapshotEnd = z.infer<typeof snapshotEndSchema>
+
+// ── Upload ──────────────────────────────────────────────────────────────────────────────────────
+
+const uploadLineSchema = z.strictObject({
+  lineNo: z.int().positive(),
+  relation: z.enum(['self', ...RELATIONS]),
+  insuredIdNumber: z.string().regex(/^\d{17}[\dX]$/),
+  insuredName: z.string().min(1).max(50),
+  productCode: z.string().min(1).max(40),
+  units: z.int().positive().nullable(),
+  premiumFen: fen.positive(),
+  coverFrom: utc,
+  coverTo: utc,
+})
+
+/** A sale exactly as the terminal's outbox holds it. Its permanent id is `saleId`. */
+export const saleItemSchema = z.strictObject({
+  type: z.literal('sale'),
+  saleId: uuid,
+  terminalId: terminalIdSchema,
+  operatorCode: z.string().max(16),
+  createdAt: utc,
+  payer: z.strictObject({ cardNumber: z.string().regex(/^[A-Z0-9]{9}$/), idNumber: z.string().regex(/^\d{17}[\dX]$/), regionCode }),
+  rules: z.strictObject({ regionCode, version: z.int().positive() }),
+  totalFen: fen.positive(),
+  lines: z.array(uploadLineSchema).min(1).max(20),
+})
+export type SaleItem = z.infer<typeof saleItemSchema>
+
+/** Undo of a sale the centre already has. Its permanent id is `reversalId`; it refers to `saleId`. */
+export const reversalItemSchema = z.strictObject({
+  type: z.literal('reversal'),
+  reversalId: uuid,
+  saleId: uuid,
+  terminalId: terminalIdSchema,
+  operatorCode: z.string().max(16),
+  at: utc,
+  reason: z.string().max(200),
+  totalFen: fen.positive(),
+})
+export type ReversalItem = z.infer<typeof reversalItemSchema>
+
+export const uploadItemSchema = z.discriminatedUnion('type', [saleItemSchema, reversalItemSchema])
+export type UploadItem = z.infer<typeof uploadItemSchema>
+
+/** The id the centre deduplicates an item on, for good. */
+export function itemIdOf(item: UploadItem): string {
+  return item.type === 'sale' ? item.saleId : item.reversalId
+}
+
+/** `POST /v1/transactions`: items in outbox order; one account's items are never reordered. */
+export const uploadRequestSchema = z.strictObject({
+  terminalId: terminalIdSchema,
+  items: z.array(uploadItemSchema).min(1).max(500),
+})
+export type UploadRequest = z.infer<typeof uploadRequestSchema>
+
+/** Why the centre refuses an item. A terminal shows an unknown code with the centre's message. */
+export const REJECTION_CODES = [
+  'INSUFFICIENT_BALANCE',
+  'ACCOUNT_SUSPENDED',
+  'ACCOUNT_UNKNOWN',
+  'DUPLICATE_COVER',
+  'RULES_WITHDRAWN',
+  'OVER_CAP',
+  'SALE_UNKNOWN',
+  'INVALID_ITEM',
+] as const
+
+export const itemResultSchema = z.discriminatedUnion('outcome', [
+  /** Settled against the real balance now (`alreadyAccepted`: a resend; the first result repeated). */
+  z.strictObject({ itemId: uuid, outcome: z.enum(['accepted', 'alreadyAccepted']), settledAt: utc }),
+  /** Refused for good (a resend repeats the refusal): kept and shown on the terminal, never retried. */
+  z.strictObject({ itemId: uuid, outcome: z.literal('rejected'), code: z.string().max(64), message: z.string().max(500), settledAt: utc }),
+  /** Not decided now: the terminal keeps it and sends it again later, with the items behind it for the same account. */
+  z.strictObject({ itemId: uuid, outcome: z.literal('retryLater'), message: z.string().max(500) }),
+])
+export type ItemResult = z.infer<typeof itemResultSchema>
+
+/** `200`: one result per item, in the order sent. */
+export const uploadResponseSchema = z.strictObject({ results: z.array(itemResultSchema).max(500) })
+export type UploadResponse = z.infer<typeof uploadResponseSchema>
+
+// ── Files, for agents out of reach ──────────────────────────────────────────────────────────────
+
+/**
+ * The pending queue as a file the centre imports with the same deduplication
+ * (`npm run cli -- export-queue`): the items as they would be uploaded, signed with the
+ * terminal's registered key. The signature covers the UTF-8 bytes of `payload`.
+ */
+export const QUEUE_FILE_FORMAT = 'yibao-queue-export/1'
+export const queueFilePayloadSchema = z.strictObject({
+  terminalId: terminalIdSchema,
+  exportedAt: utc,
+  items: z.array(uploadItemSchema).max(100_000),
+})
+export type QueueFilePayload = z.infer<typeof queueFilePayloadSchema>
+
+/**
+ * Rules and snapshot for a terminal as one file (`npm run cli -- import-package`), streamable:
+ * the first line is a signed file (below) whose payload is this object, signed by the centre's key
+ * like a bundle; every line after it is the snapshot NDJSON exactly as the snapshot call streams
+ * it. `snapshotSha256` repeats the snapshot's end-line digest, so the signature covers the snapshot.
+ */
+export const PACKAGE_FILE_FORMAT = 'yibao-sync-package/1'
+export const packagePayloadSchema = z.strictObject({
+  terminalId: terminalIdSchema,
+  createdAt: utc,
+  ruleEnvelopes: z.array(z.string().min(1).max(1_000_000)).max(50),
+  snapshotSha256: z.string().regex(/^[0-9a-f]{64}$/),
+})
+export type PackagePayload = z.infer<typeof packagePayloadSchema>
+
+/** A signed file: the exact payload text, and an Ed25519 signature of its UTF-8 bytes (base64). */
+export const signedFileSchema = z.strictObject({
+  format: z.enum([QUEUE_FILE_FORMAT, PACKAGE_FILE_FORMAT]),
+  keyId: z.string().min(1).max(100),
+  payload: z.string(),
+  signature: z.string().min(1).max(200),
+})
+export type SignedFile = z.infer<typeof signedFileSchema>
