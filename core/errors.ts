@@ -19,6 +19,16 @@ export const ERROR_CODES = [
   'SALE_NOT_FOUND',
   'PAYMENT_CARD_MISMATCH',
   'VOID_REFUSED',
+  /** A snapshot (download or file) failed a check; the previous snapshot stays in use. */
+  'SNAPSHOT_REFUSED',
+  /** The centre could not be reached or answered with an error; nothing changed here. */
+  'SYNC_FAILED',
+  /** The terminal has not been registered with the centre yet. */
+  'NOT_REGISTERED',
+  /** A queue export or sync package file is broken, tampered with, or for another terminal. */
+  'FILE_REFUSED',
+  /** The key that protects personal data at rest is missing or does not fit this database. */
+  'PERSONAL_DATA_KEY',
   'TRANSPORT',
   'INTERNAL',
 ] as const
