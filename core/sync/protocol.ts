@@ -242,6 +242,11 @@ export const packagePayloadSchema = z.strictObject({
   createdAt: utc,
   ruleEnvelopes: z.array(z.string().min(1).max(1_000_000)).max(50),
   snapshotSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * What the centre decided about this terminal's items it has received (online or by queue file),
+   * so an agent who never gets online still learns them and its queue empties. Optional.
+   */
+  results: z.array(itemResultSchema).max(100_000).optional(),
 })
 export type PackagePayload = z.infer<typeof packagePayloadSchema>
 
