@@ -78,6 +78,14 @@ export interface QuoteView {
 export const SALE_STATUSES = ['queued', 'uploaded', 'accepted', 'rejected', 'voided'] as const
 export type SaleStatus = (typeof SALE_STATUSES)[number]
 
+/** What the centre answered about a sale or its reversal (null until it has). */
+export interface CentreResultView {
+  /** The centre's clock, UTC ISO. */
+  readonly settledAt: string
+  /** Null: accepted. Otherwise the centre's reason code and its Chinese message. */
+  readonly rejection: { readonly code: string; readonly message: string } | null
+}
+
 export interface ReceiptView {
   readonly saleId: string
   readonly createdAt: string
@@ -101,6 +109,8 @@ export interface ReceiptView {
   readonly totalFen: Fen
   readonly voided: { readonly at: string; readonly reason: string } | null
   readonly reversalQueuedAt: string | null
+  readonly centreResult: CentreResultView | null
+  readonly reversalResult: CentreResultView | null
 }
 
 export interface SaleSummary {
@@ -113,6 +123,7 @@ export interface SaleSummary {
   readonly lineCount: number
   readonly operatorCode: string
   readonly reversalQueued: boolean
+  readonly centreResult: CentreResultView | null
 }
 
 /** What the order step offers: the region's products, and the family members bound to the account. */

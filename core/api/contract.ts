@@ -6,6 +6,7 @@ import { draftOrderSchema, signatureSchema, type CatalogueView, type QuoteView, 
 import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
+import type { SyncStatusView } from '../sync/status'
 
 /**
  * The one list of calls the renderer can make. Electron's IPC registration and the browser-mode
@@ -121,6 +122,17 @@ export const contract = {
   'rules.import': call<ImportedBundleView>()(
     z.strictObject({ envelope: z.string().min(1).max(1_000_000) }),
     '导入中心签发的规则包（验签、校验后启用）',
+    'supervisor',
+  ),
+  'sync.status': call<SyncStatusView>()(z.strictObject({}), '与中心的连接、上次同步、待上传与被拒交易、离线限额'),
+  'sync.now': call<SyncStatusView>()(z.strictObject({}), '立即同步（下载规则与账户数据，上传待传交易），不阻塞办理'),
+  'sync.register': call<SyncStatusView>()(
+    z.strictObject({
+      centreUrl: z.url({ protocol: /^https?$/, error: '中心地址应为 http(s):// 开头的网址' }).max(200),
+      enrolmentCode: z.string().trim().min(4, '请填写中心发放的注册码').max(64),
+      territory: z.string().trim().min(2, '请填写本终端所在网点').max(100),
+    }),
+    '向中心注册本终端',
     'supervisor',
   ),
   'reader.getSettings': call<ReaderSettings>()(z.strictObject({}), '读卡器参数（本终端）', 'public'),

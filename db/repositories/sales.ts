@@ -44,6 +44,12 @@ export interface SaleRow {
   voided_at: string | null
   void_reason: string | null
   reversal_queued_at: string | null
+  settled_at: string | null
+  result_code: string | null
+  result_message: string | null
+  reversal_settled_at: string | null
+  reversal_result_code: string | null
+  reversal_result_message: string | null
 }
 
 export interface SaleLineRow {

@@ -5,6 +5,7 @@ import type { CardholderService } from '../services/cardholder'
 import type { EligibilityService } from '../services/eligibility'
 import type { SalesService } from '../services/sales'
 import type { ReaderSettingsService } from '../services/reader-settings'
+import type { SyncService } from '../services/sync/service'
 
 export interface Services {
   readonly auth: AuthService
@@ -12,6 +13,7 @@ export interface Services {
   readonly readerSettings: ReaderSettingsService
   readonly eligibility: EligibilityService
   readonly sales: SalesService
+  readonly sync: SyncService
   appInfo(): Promise<AppInfo>
 }
 
@@ -43,6 +45,9 @@ export function createHandlers(services: Services): Handlers {
     'sale.search': (filter, { caller }) => services.sales.search(signedIn(caller), filter),
     'sale.void': (request, { caller }) => services.sales.void(signedIn(caller), request),
     'rules.import': ({ envelope }) => services.eligibility.importBundle(envelope),
+    'sync.status': () => services.sync.status(),
+    'sync.now': () => services.sync.syncNow(),
+    'sync.register': (request) => services.sync.register(request),
     'reader.getSettings': () => services.readerSettings.get(),
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),
   }

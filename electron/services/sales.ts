@@ -8,7 +8,7 @@ import { formatYuan } from '../../core/money'
 import { coverPeriodOf } from '../../core/rules/cover'
 import { offlineFreshness, offlineSaleBlockers } from '../../core/rules/freshness'
 import { decide, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
-import type { CatalogueView, DraftOrder, QuoteLine, QuoteView, ReceiptView, SaleSummary, Signature } from '../../core/sale'
+import type { CatalogueView, CentreResultView, DraftOrder, QuoteLine, QuoteView, ReceiptView, SaleSummary, Signature } from '../../core/sale'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
 import type { OperatorsRepository } from '../../db/repositories/operators'
@@ -42,6 +42,11 @@ const newId = (clock: Clock) => uuidv7(clock.now().getTime(), randomBytes(10))
 function signatureSvg(signature: Signature): string {
   const paths = signature.strokes.map((d) => `<path d="${d}"/>`).join('')
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${signature.width} ${signature.height}" fill="none" stroke="#111" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round">${paths}</svg>`
+}
+
+function centreResultOf(settledAt: string | null, code: string | null, message: string | null): CentreResultView | null {
+  if (settledAt === null) return null
+  return { settledAt, rejection: code === null ? null : { code, message: message ?? code } }
 }
 
 /** The same card again, by card number or ID number: the customer's second swipe pays. */
@@ -193,6 +198,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
       totalFen: sale.total_fen,
       voided: sale.voided_at ? { at: sale.voided_at, reason: sale.void_reason ?? '' } : null,
       reversalQueuedAt: sale.reversal_queued_at,
+      centreResult: centreResultOf(sale.settled_at, sale.result_code, sale.result_message),
+      reversalResult: centreResultOf(sale.reversal_settled_at, sale.reversal_result_code, sale.reversal_result_message),
     }
   }
 
@@ -338,6 +345,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
           lineCount: row.line_count,
           operatorCode: row.operator_code,
           reversalQueued: row.reversal_queued_at !== null,
+          centreResult: centreResultOf(row.settled_at, row.result_code, row.result_message),
         })
       }
       return summaries

@@ -1,0 +1,107 @@
+import { formatYuan, type Fen } from '../money'
+import type { RuleBundle } from '../rules/bundle'
+
+/**
+ * What the status bar shows of the link to the centre: always online or offline, when the terminal
+ * last synced, what waits for upload, what the centre refused, and how close the offline limits are.
+ */
+export interface SyncStatusView {
+  readonly registered: boolean
+  readonly terminalId: string
+  /** The centre's address as configured; null until registration. */
+  readonly centreUrl: string | null
+  /** online: the last exchange with the centre succeeded recently; never: no exchange yet. */
+  readonly connection: 'online' | 'offline' | 'never'
+  /** A sync or upload is running now. */
+  readonly busy: boolean
+  /** UTC ISO of the last successful exchange of any kind. */
+  readonly lastContactAt: string | null
+  /** UTC ISO of the last complete sync (rules checked and snapshot current). */
+  readonly lastSyncAt: string | null
+  /** The last failure, in Chinese, until the next success. */
+  readonly lastError: string | null
+  readonly snapshot: { readonly version: number; readonly balancesAsOf: string | null }
+  readonly queue: { readonly count: number; readonly totalFen: Fen; readonly oldestAt: string | null; readonly nextAttemptAt: string | null }
+  /** Transactions the centre rejected that no supervisor has followed up yet. */
+  readonly rejectedCount: number
+  /** The tightest offline limits across this terminal's regions, tightest first. */
+  readonly limits: readonly OfflineLimitView[]
+  /** UTC ISO of the next automatic sync, when one is planned. */
+  readonly nextSyncAt: string | null
+}
+
+export type LimitLevel = 'ok' | 'near' | 'reached'
+
+export interface OfflineLimitView {
+  readonly kind: 'rulesAge' | 'snapshotAge' | 'queuedFen' | 'queuedCount'
+  readonly regionName: string
+  readonly level: LimitLevel
+  /** Age limits: when selling stops (UTC ISO), for a countdown. */
+  readonly deadline: string | null
+  /** Chinese, with the numbers: "规则还可离线使用 5 小时" and the like. */
+  readonly text: string
+}
+
+const HOUR = 3_600_000
+/** An age limit is "near" inside this share of it, or inside a day, whichever is longer. */
+const NEAR_SHARE = 0.2
+const NEAR_HOURS = 24
+
+export interface LimitInputs {
+  readonly bundle: RuleBundle
+  /** When this terminal last had the rules confirmed current by the centre (or received them). */
+  readonly rulesCheckedAt: string
+  /** When the account balances were true at the centre. */
+  readonly balancesAsOf: string
+  readonly queued: { readonly count: number; readonly totalFen: Fen }
+  readonly now: string
+}
+
+function ageLimit(kind: 'rulesAge' | 'snapshotAge', regionName: string, since: string, maxHours: number, now: string): OfflineLimitView {
+  const deadlineMs = Date.parse(since) + maxHours * HOUR
+  const leftMs = deadlineMs - Date.parse(now)
+  const nearMs = Math.max(maxHours * NEAR_SHARE, NEAR_HOURS) * HOUR
+  const level: LimitLevel = leftMs <= 0 ? 'reached' : leftMs <= nearMs ? 'near' : 'ok'
+  const what = kind === 'rulesAge' ? '规则' : '账户数据'
+  const hoursLeft = Math.max(0, Math.floor(leftMs / HOUR))
+  const text = level === 'reached' ? `${regionName}${what}已超过离线上限 ${maxHours} 小时，停止办理：请同步` : `${regionName}${what}还可离线使用 ${hoursLeft} 小时`
+  return { kind, regionName, level, deadline: new Date(deadlineMs).toISOString(), text }
+}
+
+function amountLimit(kind: 'queuedFen' | 'queuedCount', regionName: string, used: number, max: number): OfflineLimitView {
+  const left = max - used
+  const level: LimitLevel = left <= 0 ? 'reached' : left <= max * NEAR_SHARE ? 'near' : 'ok'
+  const text =
+    kind === 'queuedFen' ? `待上传 ${formatYuan(used)} 元，离线上限 ${formatYuan(max)} 元` : `待上传 ${used} 笔，离线上限 ${max} 笔`
+  return { kind, regionName, level, deadline: null, text }
+}
+
+const LEVEL_ORDER: Record<LimitLevel, number> = { reached: 0, near: 1, ok: 2 }
+
+/** Pure: every offline limit of every region's bundle, tightest first (reached, near, then soonest deadline). */
+export function offlineLimits(inputs: readonly LimitInputs[]): OfflineLimitView[] {
+  const views: OfflineLimitView[] = []
+  for (const { bundle, rulesCheckedAt, balancesAsOf, queued, now } of inputs) {
+    const limits = bundle.offline
+    if (!limits) continue
+    const region = bundle.region.name
+    views.push(ageLimit('rulesAge', region, rulesCheckedAt, limits.maxRulesAgeHours, now))
+    views.push(ageLimit('snapshotAge', region, balancesAsOf, limits.maxSnapshotAgeHours, now))
+    if (limits.maxQueuedFen !== undefined) views.push(amountLimit('queuedFen', region, queued.totalFen, limits.maxQueuedFen))
+    if (limits.maxQueuedCount !== undefined) views.push(amountLimit('queuedCount', region, queued.count, limits.maxQueuedCount))
+  }
+  return views.sort(
+    (a, b) =>
+      LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
+      (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999'),
+  )
+}
+
+/** Exponential backoff with full jitter: a random wait in [0, min(cap, base·2^attempt)). */
+export function retryDelayMs(attempt: number, random: () => number, options: { baseMs?: number; capMs?: number } = {}): number {
+  const base = options.baseMs ?? 5_000
+  const cap = options.capMs ?? 15 * 60_000
+  const ceiling = Math.min(cap, base * 2 ** Math.min(attempt, 30))
+  // Never zero: a retry storm after an outage is what the jitter is there to prevent.
+  return Math.max(base / 5, Math.floor(random() * ceiling))
+}
