@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import type { LocalSpending } from '../../core/spending'
 import type { SaleStatus } from '../../core/sale'
 
 export interface NewSale {
@@ -71,7 +72,7 @@ export interface SalesRepository {
   find(id: string): Promise<SaleRow | null>
   lines(id: string): Promise<SaleLineRow[]>
   /** This terminal's sales to the account that still hold money (not voided). */
-  spendingOf(accountId: number): Promise<Array<{ amountFen: number; at: string }>>
+  spendingOf(accountId: number): Promise<LocalSpending[]>
   /** Persons this payer has insured through this terminal (not voided sales). */
   insuredBy(accountId: number): Promise<Array<{ idNumber: string; productCode: string; at: string }>>
   /** Whether the person holds the product, bought here, for a cover period not yet over at `at`. */
@@ -130,14 +131,17 @@ export function createSalesRepository(db: Knex): SalesRepository {
       return db('sale_lines').where({ sale_id: id }).orderBy('line_no').select<SaleLineRow[]>()
     },
     async spendingOf(accountId) {
-      const rows = await db('sales').where({ account_id: accountId }).whereNot({ status: 'voided' }).select<Array<{ total_fen: number; created_at: string }>>('total_fen', 'created_at')
-      return rows.map((row) => ({ amountFen: row.total_fen, at: row.created_at }))
+      const rows = await db('sales')
+        .where({ account_id: accountId })
+        .whereNotIn('status', ['voided', 'rejected'])
+        .select<Array<{ total_fen: number; created_at: string; status: SaleStatus; settled_at: string | null }>>('total_fen', 'created_at', 'status', 'settled_at')
+      return rows.map((row) => ({ amountFen: row.total_fen, at: row.created_at, status: row.status, settledAt: row.settled_at }))
     },
     async insuredBy(accountId) {
       const rows = await db('sale_lines as l')
         .join('sales as s', 's.id', 'l.sale_id')
         .where('s.account_id', accountId)
-        .whereNot('s.status', 'voided')
+        .whereNotIn('s.status', ['voided', 'rejected'])
         .select<Array<{ insured_id_number: string; product_code: string; created_at: string }>>('l.insured_id_number', 'l.product_code', 's.created_at')
       return rows.map((row) => ({ idNumber: row.insured_id_number, productCode: row.product_code, at: row.created_at }))
     },
@@ -145,7 +149,7 @@ export function createSalesRepository(db: Knex): SalesRepository {
       const row = await db('sale_lines as l')
         .join('sales as s', 's.id', 'l.sale_id')
         .where({ 'l.insured_id_number': idNumber, 'l.product_code': productCode })
-        .whereNot('s.status', 'voided')
+        .whereNotIn('s.status', ['voided', 'rejected'])
         .where('l.cover_to', '>', at)
         .first('l.id')
       return row !== undefined

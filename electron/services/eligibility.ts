@@ -1,3 +1,4 @@
+import { spendingEntries } from '../../core/spending'
 import { spendableNow, type DecisionView, type EligibilityView, type RulesRef } from '../../core/eligibility'
 import { AppError } from '../../core/errors'
 import { ageOn, birthDateOfId, genderOfId, parseResidentId } from '../../core/identifiers'
@@ -61,9 +62,9 @@ function rulesRef(bundle: RuleBundle): RulesRef {
  */
 export function createEligibilityService(deps: EligibilityDeps): EligibilityService {
   /** What this terminal has already sold to the account: it counts against caps and person limits. */
-  async function soldHere(accountId: number): Promise<{ spending: SpendingEntry[]; insuredByPayer: InsuredEntry[] }> {
-    const spending = (await deps.sales.spendingOf(accountId)).map((entry) => ({ ...entry, reflectedInBalance: false }))
-    return { spending, insuredByPayer: await deps.sales.insuredBy(accountId) }
+  async function soldHere(account: AccountRecord): Promise<{ spending: SpendingEntry[]; insuredByPayer: InsuredEntry[] }> {
+    const spending = spendingEntries(account, await deps.sales.spendingOf(account.id))
+    return { spending, insuredByPayer: await deps.sales.insuredBy(account.id) }
   }
 
   async function payerAccount(payer: CheckRequest['payer'], today: string): Promise<AccountRecord> {
@@ -88,7 +89,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const offers = listProductsForSelf({
         bundle,
         account: payerOf(account, bundle, at),
-        ...(await soldHere(account.id)),
+        ...(await soldHere(account)),
         coveredProductCodes: covered,
         at,
       })
@@ -98,7 +99,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const soldHereThisYearFen = (await deps.sales.spendingOf(account.id))
         .filter((entry) => inSettlementYear(entry.at, year))
         .reduce((sum, entry) => sum + entry.amountFen, 0)
-      const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.receivedAt(bundle), at)
+      const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.confirmedAt(bundle), at)
       return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen, soldHereThisYearFen, freshness, offers }
     },
 
@@ -126,7 +127,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const decision = decide({
         bundle,
         account: payerOf(account, bundle, at),
-        ...(await soldHere(account.id)),
+        ...(await soldHere(account)),
         insured: {
           relation: request.insured.relation,
           idNumber: insuredId,

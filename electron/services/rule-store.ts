@@ -17,8 +17,13 @@ export interface ActiveRules {
   /** The same, refused with RULES_UNAVAILABLE when there is none. */
   activeFor(regionCode: string, at: string): Promise<HeldBundle>
   payerOf(account: AccountRecord, bundle: RuleBundle, at: string): PayerAccount
-  /** When this terminal received the bundle (the age its offline limit counts from, until sync records more). */
+  /** When this terminal received the bundle. */
   receivedAt(bundle: RuleBundle): Promise<string>
+  /**
+   * What the offline rules-age limit counts from: when the bundle was received, or when the centre
+   * last confirmed it is still the current one, whichever is later.
+   */
+  confirmedAt(bundle: RuleBundle): Promise<string>
   import(envelopeText: string): Promise<{ bundle: RuleBundle; status: 'new' | 'unchanged' }>
 }
 
@@ -40,7 +45,14 @@ export function payerOf(account: AccountRecord, bundle: RuleBundle, at: string):
  * Bundles are kept in the database as received and verified (signature, schema) when loaded, so
  * an edited row is refused, not used; a refused import leaves what is held as it was.
  */
-export function createRuleStore(deps: { bundles: RuleBundlesRepository; trustedKeys: TrustedKeys; clock: Clock; log: Logger }): ActiveRules {
+export function createRuleStore(deps: {
+  bundles: RuleBundlesRepository
+  trustedKeys: TrustedKeys
+  clock: Clock
+  log: Logger
+  /** When sync last heard from the centre that a region's rules are current (none before sync). */
+  checkedAt?: (regionCode: string) => Promise<string | null>
+}): ActiveRules {
   let held: HeldBundle[] | null = null
   const receivedAtByKey = new Map<string, string>()
   const keyOf = (code: string, version: number) => `${code}/${version}`
@@ -58,6 +70,11 @@ export function createRuleStore(deps: { bundles: RuleBundlesRepository; trustedK
     return verified
   }
 
+  async function receivedAt(bundle: RuleBundle): Promise<string> {
+    await heldBundles()
+    return receivedAtByKey.get(keyOf(bundle.region.code, bundle.version)) ?? bundle.effectiveFrom
+  }
+
   async function select(regionCode: string, at: string) {
     return selectActiveBundle(await heldBundles(), regionCode, at)
   }
@@ -70,9 +87,14 @@ export function createRuleStore(deps: { bundles: RuleBundlesRepository; trustedK
       return active.value
     },
     payerOf,
-    async receivedAt(bundle) {
-      await heldBundles()
-      return receivedAtByKey.get(keyOf(bundle.region.code, bundle.version)) ?? bundle.effectiveFrom
+    receivedAt,
+    async confirmedAt(bundle) {
+      const received = await receivedAt(bundle)
+      const checked = (await deps.checkedAt?.(bundle.region.code)) ?? null
+      // A check confirms only the newest bundle held for the region, never one it has replaced.
+      const active = await select(bundle.region.code, deps.clock.now().toISOString())
+      const current = active.ok && active.value.bundle.version === bundle.version
+      return checked !== null && current && checked > received ? checked : received
     },
     async import(envelopeText) {
       const received = receiveBundle(envelopeText, { trustedKeys: deps.trustedKeys, held: await heldBundles() })

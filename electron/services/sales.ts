@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { spendableNow } from '../../core/eligibility'
+import { spendingEntries } from '../../core/spending'
 import { AppError } from '../../core/errors'
 import { ageOn, birthDateOfId, genderOfId, parseCardInput, parseResidentId } from '../../core/identifiers'
 import { uuidv7 } from '../../core/ids'
@@ -35,6 +36,10 @@ export interface SalesDeps {
   readonly rules: ActiveRules
   readonly clock: Clock
   readonly terminalId: string
+  /** The centre answered recently (sync): offline amount limits apply only when it did not. */
+  readonly centreReachable: () => boolean
+  /** Told after each committed sale, so the upload starts at once. */
+  readonly onCommitted?: (saleId: string) => void
 }
 
 const newId = (clock: Clock) => uuidv7(clock.now().getTime(), randomBytes(10))
@@ -69,7 +74,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
     const { bundle } = await deps.rules.activeFor(account.regionCode, at)
     const today = shanghaiDate(new Date(at))
     const members = await deps.accounts.boundMembers(account.id)
-    const spending: SpendingEntry[] = (await deps.sales.spendingOf(account.id)).map((s) => ({ ...s, reflectedInBalance: false }))
+    const spending: SpendingEntry[] = spendingEntries(account, await deps.sales.spendingOf(account.id))
     const insuredByPayer: InsuredEntry[] = [...(await deps.sales.insuredBy(account.id))]
     const payer = deps.rules.payerOf(account, bundle, at)
     const seen = new Set<string>()
@@ -154,8 +159,10 @@ export function createSalesService(deps: SalesDeps): SalesService {
       })
     }
     const totalFen = lines.reduce((sum, line) => sum + (line.premiumFen ?? 0), 0)
-    const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.receivedAt(bundle), at)
-    const blockers = [...(freshness.reason ? [freshness.reason] : []), ...offlineSaleBlockers(bundle, totalFen, await deps.sales.queued())]
+    const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.confirmedAt(bundle), at)
+    // While the centre answers, every sale goes up within seconds: the offline amount limits rest.
+    const amountBlockers = deps.centreReachable() ? [] : offlineSaleBlockers(bundle, totalFen, await deps.sales.queued())
+    const blockers = [...(freshness.reason ? [freshness.reason] : []), ...amountBlockers]
     const ok = blockers.length === 0 && lines.length > 0 && lines.every((line) => line.eligible && line.problems.length === 0)
     return { account, bundle, lines, totalFen, maxSpendFen, blockers, ok }
   }
@@ -304,6 +311,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         lines: storedLines,
         outbox: { id: newId(deps.clock), payloadJson: JSON.stringify(payload) },
       })
+      deps.onCommitted?.(saleId)
       return receipt(saleId)
     },
 
