@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
 import type { Clock } from '../core/time'
-import { migrations as shippedMigrations, sourceOf, type NamedMigration } from './migrations/index'
+import { sourceOf, type NamedMigration } from './migrations/index'
 
 export interface MigrationOutcome {
   /** Migrations applied by this call, in order. */
@@ -50,9 +50,10 @@ async function pruneBackups(backupDir: string): Promise<void> {
  */
 export async function migrateToLatest(
   db: Knex,
-  options: { backupDir: string; clock: Clock; migrations?: readonly NamedMigration[] },
+  /** `migrations`: createMigrations(cipher), or in tests a list cut short or lengthened. */
+  options: { backupDir: string; clock: Clock; migrations: readonly NamedMigration[] },
 ): Promise<MigrationOutcome> {
-  const migrations = options.migrations ?? shippedMigrations
+  const { migrations } = options
   const config = { migrationSource: sourceOf(migrations) }
   const createdFresh = !(await hasUserTables(db))
   // Checked before knex looks, which would only say its "migration directory is corrupt".

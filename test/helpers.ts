@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
 import type { CallContext } from '../core/api/contract'
 import { fixedClock, type Clock } from '../core/time'
+import { createPersonalDataCipher, type PersonalDataCipher } from '../db/personal-data'
 import { DEMO_OPERATORS } from '../db/seeds/demo-population'
 import { createLogger, type Logger } from '../electron/services/log'
 import { openCounterRuntime, type CounterRuntime } from '../electron/services/runtime'
@@ -24,6 +25,11 @@ export function recordingLogger(): Logger & { readonly lines: string[] } {
 }
 
 export const TEST_NOW = '2026-11-22T02:30:00.000Z'
+
+/** A personal-data cipher under a fixed test key, for tests that build a database without the runtime. */
+export function testCipher(): PersonalDataCipher {
+  return createPersonalDataCipher(Buffer.alloc(32, 7))
+}
 
 /** The whole service stack on a new data folder, with a fixed clock; closed after the test. */
 export async function openTestRuntime(options: { clock?: Clock; log?: Logger; dataDir?: string } = {}): Promise<CounterRuntime> {

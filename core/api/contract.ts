@@ -20,6 +20,8 @@ export interface AppInfo {
   readonly schemaVersion: string
   readonly terminalId: string
   readonly demoData: boolean
+  /** How the key that seals personal data is kept: 'file' (no OS protection available) deserves a warning. */
+  readonly personalDataProtection: 'os' | 'file'
   /** The terminal's clock, UTC ISO. */
   readonly now: string
 }

@@ -1,21 +1,29 @@
 import type { Knex } from 'knex'
+import type { PersonalDataCipher } from '../personal-data'
 import * as m0001 from './0001_snapshot'
 import * as m0002 from './0002_rule_bundles'
 import * as m0003 from './0003_sales'
+import * as m0004 from './0004_personal_data'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
+  /** `transaction: false` runs the migration outside knex's transaction (it then keeps its own). */
+  readonly config?: { readonly transaction?: boolean }
 }
 
 /**
  * Migrations as a static list: knex's folder loader cannot find .ts files once the main process
- * is bundled. Append only; never rename or edit a migration that has shipped.
+ * is bundled. Append only; never rename or edit a migration that has shipped. A factory, because
+ * from 0004 on existing personal data is sealed with the terminal's key while migrating.
  */
-export const migrations: readonly NamedMigration[] = [
-  { name: '0001_snapshot', up: m0001.up, down: m0001.down },
-  { name: '0002_rule_bundles', up: m0002.up, down: m0002.down },
-  { name: '0003_sales', up: m0003.up, down: m0003.down },
-]
+export function createMigrations(cipher: PersonalDataCipher): readonly NamedMigration[] {
+  return [
+    { name: '0001_snapshot', up: m0001.up, down: m0001.down },
+    { name: '0002_rule_bundles', up: m0002.up, down: m0002.down },
+    { name: '0003_sales', up: m0003.up, down: m0003.down },
+    { name: '0004_personal_data', config: { transaction: false }, up: (db) => m0004.up(db, cipher), down: m0004.down },
+  ]
+}
 
 /** Tests pass a shorter list to migrate a database to version N, add a fixture, then go on to N+1. */
 export function sourceOf(list: readonly NamedMigration[]): Knex.MigrationSource<NamedMigration> {

@@ -1,10 +1,14 @@
 import type { Knex } from 'knex'
 import type { EnrolmentStatus, InsuranceType, Relation } from '../../core/cardholder'
 import type { Fen } from '../../core/money'
+import type { PersonalDataCipher } from '../personal-data'
+import { openAccount, openPerson } from '../sealed-records'
 
-/** One account of the local snapshot, as the services see it. */
+/** One account of the local snapshot, as the services see it (personal data unsealed). */
 export interface AccountRecord {
   readonly id: number
+  /** The centre's permanent account number (个人编号). */
+  readonly accountNo: string
   readonly cardNumber: string
   readonly idNumber: string
   readonly name: string
@@ -15,9 +19,13 @@ export interface AccountRecord {
   readonly balanceFen: Fen
   readonly historicalBalanceFen: Fen
   readonly balanceAsOf: string
+  /** Spent on commercial insurance this settlement year, all channels, as the centre knew at `balanceAsOf`. */
+  readonly spentThisSettlementYearFen: Fen
   /** This settlement year's fitness-card transfers as of `balanceAsOf` (Suzhou). */
   readonly fitnessCardTransfersFen: Fen
   readonly boundFamilyMemberCount: number
+  /** When the account left the snapshot (kept for its sales), or null while it is in it. */
+  readonly removedAt: string | null
 }
 
 /** A family member bound to an account (家庭共济 / 亲情账户). */
@@ -30,9 +38,8 @@ export interface BoundMember {
 
 interface AccountRow {
   id: number
-  card_number: string
-  id_number: string
-  name: string
+  account_no: string
+  pii: Buffer
   region_code: string
   region_name: string
   insurance_type: InsuranceType
@@ -40,44 +47,44 @@ interface AccountRow {
   balance_fen: number
   historical_balance_fen: number
   balance_as_of: string
+  spent_this_year_fen: number
   fitness_card_transfers_fen: number
   bound_family_member_count: number
-}
-
-function toRecord(row: AccountRow): AccountRecord {
-  return {
-    id: row.id,
-    cardNumber: row.card_number,
-    idNumber: row.id_number,
-    name: row.name,
-    regionCode: row.region_code,
-    regionName: row.region_name,
-    insuranceType: row.insurance_type,
-    status: row.status,
-    balanceFen: row.balance_fen,
-    historicalBalanceFen: row.historical_balance_fen,
-    balanceAsOf: row.balance_as_of,
-    fitnessCardTransfersFen: row.fitness_card_transfers_fen,
-    boundFamilyMemberCount: row.bound_family_member_count,
-  }
+  removed_at: string | null
 }
 
 export interface AccountsRepository {
+  /** An account in the snapshot by its card number; a removed account is not found. */
   findByCardNumber(cardNumber: string): Promise<AccountRecord | null>
+  /** An account in the snapshot by its holder's ID number; a removed account is not found. */
   findByIdNumber(idNumber: string): Promise<AccountRecord | null>
+  /** Any account, removed ones included (a receipt still names its payer). */
   findById(id: number): Promise<AccountRecord | null>
   boundMembers(accountId: number): Promise<BoundMember[]>
+  /** Whether the centre's snapshot says the person holds the product for a cover period not over at `at`. */
+  holdsPerSnapshot(idNumber: string, productCode: string, at: string): Promise<boolean>
 }
 
-export function createAccountsRepository(db: Knex): AccountsRepository {
+/**
+ * The snapshot's holdings of the person (by ID hash) for the product, cover not over at `at`;
+ * accounts that left the snapshot no longer speak for anyone. Shared with the sales repository.
+ */
+export function snapshotHoldingQuery(db: Knex, idHash: Buffer, productCode: string, at: string): Knex.QueryBuilder {
+  return db('holdings as h')
+    .join('accounts as a', 'a.id', 'h.account_id')
+    .where({ 'h.id_hash': idHash, 'h.product_code': productCode })
+    .whereNull('a.removed_at')
+    .where('h.cover_to', '>', at)
+}
+
+export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): AccountsRepository {
   const selectAccount = () =>
     db('accounts as a')
       .join('regions as r', 'r.code', 'a.region_code')
       .select<AccountRow[]>(
         'a.id',
-        'a.card_number',
-        'a.id_number',
-        'a.name',
+        'a.account_no',
+        'a.pii',
         'a.region_code',
         'r.name as region_name',
         'a.insurance_type',
@@ -85,17 +92,42 @@ export function createAccountsRepository(db: Knex): AccountsRepository {
         'a.balance_fen',
         'a.historical_balance_fen',
         'a.balance_as_of',
+        'a.spent_this_year_fen',
         'a.fitness_card_transfers_fen',
+        'a.removed_at',
         db.raw('(select count(*) from family_members f where f.account_id = a.id) as bound_family_member_count'),
       )
 
+  function toRecord(row: AccountRow): AccountRecord {
+    const pii = openAccount(cipher, row.pii)
+    return {
+      id: row.id,
+      accountNo: row.account_no,
+      cardNumber: pii.cardNumber,
+      idNumber: pii.idNumber,
+      name: pii.name,
+      regionCode: row.region_code,
+      regionName: row.region_name,
+      insuranceType: row.insurance_type,
+      status: row.status,
+      balanceFen: row.balance_fen,
+      historicalBalanceFen: row.historical_balance_fen,
+      balanceAsOf: row.balance_as_of,
+      spentThisSettlementYearFen: row.spent_this_year_fen,
+      fitnessCardTransfersFen: row.fitness_card_transfers_fen,
+      boundFamilyMemberCount: row.bound_family_member_count,
+      removedAt: row.removed_at,
+    }
+  }
+
   return {
     async findByCardNumber(cardNumber) {
-      const row = await selectAccount().where('a.card_number', cardNumber).first()
+      // `removed_at is null` also lets SQLite use the partial unique index on card_hash.
+      const row = await selectAccount().where('a.card_hash', cipher.lookupHash(cardNumber)).whereNull('a.removed_at').first()
       return row ? toRecord(row) : null
     },
     async findByIdNumber(idNumber) {
-      const row = await selectAccount().where('a.id_number', idNumber).first()
+      const row = await selectAccount().where('a.id_hash', cipher.lookupHash(idNumber)).whereNull('a.removed_at').first()
       return row ? toRecord(row) : null
     },
     async findById(id) {
@@ -106,8 +138,11 @@ export function createAccountsRepository(db: Knex): AccountsRepository {
       const rows = await db('family_members')
         .where({ account_id: accountId })
         .orderBy('id')
-        .select<Array<{ id: number; id_number: string; name: string; relation: Relation }>>('id', 'id_number', 'name', 'relation')
-      return rows.map((row) => ({ memberId: row.id, idNumber: row.id_number, name: row.name, relation: row.relation }))
+        .select<Array<{ id: number; pii: Buffer; relation: Relation }>>('id', 'pii', 'relation')
+      return rows.map((row) => ({ memberId: row.id, ...openPerson(cipher, row.pii), relation: row.relation }))
+    },
+    async holdsPerSnapshot(idNumber, productCode, at) {
+      return (await snapshotHoldingQuery(db, cipher.lookupHash(idNumber), productCode, at).first('h.id')) !== undefined
     },
   }
 }

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex'
 import type { LocalSpending } from '../../core/spending'
 import type { SaleStatus } from '../../core/sale'
+import type { PersonalDataCipher } from '../personal-data'
+import { openPerson, sealPerson } from '../sealed-records'
+import { snapshotHoldingQuery } from './accounts'
 
 export interface NewSale {
   readonly id: string
@@ -53,6 +56,7 @@ export interface SaleRow {
   reversal_result_message: string | null
 }
 
+/** A stored line with the insured person unsealed. */
 export interface SaleLineRow {
   line_no: number
   insured_relation: string
@@ -75,7 +79,7 @@ export interface SalesRepository {
   spendingOf(accountId: number): Promise<LocalSpending[]>
   /** Persons this payer has insured through this terminal (not voided sales). */
   insuredBy(accountId: number): Promise<Array<{ idNumber: string; productCode: string; at: string }>>
-  /** Whether the person holds the product, bought here, for a cover period not yet over at `at`. */
+  /** Whether the person holds the product for a cover period not yet over at `at`: bought here, or per the centre's snapshot. */
   holds(idNumber: string, productCode: string, at: string): Promise<boolean>
   /** Sales waiting in the outbox for upload: how many, and their total. */
   queued(): Promise<{ count: number; totalFen: number }>
@@ -84,7 +88,7 @@ export interface SalesRepository {
   queueReversal(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; outboxId: string; payloadJson: string }): Promise<boolean>
 }
 
-export function createSalesRepository(db: Knex): SalesRepository {
+export function createSalesRepository(db: Knex, cipher: PersonalDataCipher): SalesRepository {
   return {
     async insert(sale) {
       await db.transaction(async (trx) => {
@@ -103,24 +107,27 @@ export function createSalesRepository(db: Knex): SalesRepository {
           signature_svg: sale.signatureSvg,
         })
         await trx('sale_lines').insert(
-          sale.lines.map((line) => ({
-            sale_id: sale.id,
-            line_no: line.lineNo,
-            insured_relation: line.relation,
-            insured_id_number: line.insuredIdNumber,
-            insured_name: line.insuredName,
-            product_code: line.productCode,
-            product_name: line.productName,
-            units: line.units,
-            premium_fen: line.premiumFen,
-            cover_from: line.coverFrom,
-            cover_to: line.coverTo,
-            proof_seen: line.proofSeen,
-            decision_json: line.decisionJson,
-          })),
+          sale.lines.map((line) => {
+            const insured = sealPerson(cipher, { idNumber: line.insuredIdNumber, name: line.insuredName })
+            return {
+              sale_id: sale.id,
+              line_no: line.lineNo,
+              insured_relation: line.relation,
+              insured_id_hash: insured.id_hash,
+              insured_pii: insured.pii,
+              product_code: line.productCode,
+              product_name: line.productName,
+              units: line.units,
+              premium_fen: line.premiumFen,
+              cover_from: line.coverFrom,
+              cover_to: line.coverTo,
+              proof_seen: line.proofSeen,
+              decision_json: line.decisionJson,
+            }
+          }),
         )
         await trx('ledger').insert({ account_id: sale.accountId, sale_id: sale.id, kind: 'reserve', amount_fen: -sale.totalFen, at: sale.createdAt })
-        await trx('outbox').insert({ id: sale.outbox.id, kind: 'sale', sale_id: sale.id, payload_json: sale.outbox.payloadJson, created_at: sale.createdAt })
+        await trx('outbox').insert({ id: sale.outbox.id, kind: 'sale', sale_id: sale.id, payload_sealed: cipher.seal(sale.outbox.payloadJson), created_at: sale.createdAt })
         await trx('audit_log').insert({ at: sale.createdAt, operator_id: sale.operatorId, action: 'sale', subject: sale.id })
       })
     },
@@ -128,7 +135,16 @@ export function createSalesRepository(db: Knex): SalesRepository {
       return (await db('sales').where({ id }).first<SaleRow | undefined>()) ?? null
     },
     async lines(id) {
-      return db('sale_lines').where({ sale_id: id }).orderBy('line_no').select<SaleLineRow[]>()
+      const rows = await db('sale_lines')
+        .where({ sale_id: id })
+        .orderBy('line_no')
+        .select<Array<Omit<SaleLineRow, 'insured_id_number' | 'insured_name'> & { insured_pii: Buffer }>>(
+          'line_no', 'insured_relation', 'insured_pii', 'product_code', 'product_name', 'units', 'premium_fen', 'cover_from', 'cover_to',
+        )
+      return rows.map(({ insured_pii: sealed, ...line }) => {
+        const insured = openPerson(cipher, sealed)
+        return { ...line, insured_id_number: insured.idNumber, insured_name: insured.name }
+      })
     },
     async spendingOf(accountId) {
       const rows = await db('sales')
@@ -142,13 +158,15 @@ export function createSalesRepository(db: Knex): SalesRepository {
         .join('sales as s', 's.id', 'l.sale_id')
         .where('s.account_id', accountId)
         .whereNotIn('s.status', ['voided', 'rejected'])
-        .select<Array<{ insured_id_number: string; product_code: string; created_at: string }>>('l.insured_id_number', 'l.product_code', 's.created_at')
-      return rows.map((row) => ({ idNumber: row.insured_id_number, productCode: row.product_code, at: row.created_at }))
+        .select<Array<{ insured_pii: Buffer; product_code: string; created_at: string }>>('l.insured_pii', 'l.product_code', 's.created_at')
+      return rows.map((row) => ({ idNumber: openPerson(cipher, row.insured_pii).idNumber, productCode: row.product_code, at: row.created_at }))
     },
     async holds(idNumber, productCode, at) {
+      const idHash = cipher.lookupHash(idNumber)
+      if ((await snapshotHoldingQuery(db, idHash, productCode, at).first('h.id')) !== undefined) return true
       const row = await db('sale_lines as l')
         .join('sales as s', 's.id', 'l.sale_id')
-        .where({ 'l.insured_id_number': idNumber, 'l.product_code': productCode })
+        .where({ 'l.insured_id_hash': idHash, 'l.product_code': productCode })
         .whereNotIn('s.status', ['voided', 'rejected'])
         .where('l.cover_to', '>', at)
         .first('l.id')
@@ -199,7 +217,7 @@ export function createSalesRepository(db: Knex): SalesRepository {
           .whereNull('reversal_queued_at')
           .update({ reversal_queued_at: change.at, void_reason: change.reason, voided_by: change.voidedBy, void_approved_by: change.approvedBy })
         if (updated !== 1) return false
-        await trx('outbox').insert({ id: change.outboxId, kind: 'reversal', sale_id: id, payload_json: change.payloadJson, created_at: change.at })
+        await trx('outbox').insert({ id: change.outboxId, kind: 'reversal', sale_id: id, payload_sealed: cipher.seal(change.payloadJson), created_at: change.at })
         await trx('audit_log').insert({ at: change.at, operator_id: change.voidedBy, action: 'reversal_queued', subject: id, details_json: JSON.stringify({ approvedBy: change.approvedBy }) })
         return true
       })

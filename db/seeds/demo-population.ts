@@ -39,6 +39,14 @@ export interface DemoAccount {
   readonly family: readonly DemoFamilyMember[]
 }
 
+/**
+ * The demo account's permanent account number (the centre's 个人编号): region code, then the card
+ * number without its letter. The reference centre derives the same number, so the two agree.
+ */
+export function demoAccountNo(account: Pick<DemoAccount, 'regionCode' | 'cardNumber'>): string {
+  return account.regionCode + account.cardNumber.slice(1)
+}
+
 /** An 18-digit ID with a correct check character: 6-digit area, birth date, 3-digit sequence (odd = male). */
 export function demoIdNumber(area: string, birth: string, sequence: string): string {
   const first17 = `${area}${birth}${sequence}`

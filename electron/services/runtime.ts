@@ -4,6 +4,8 @@ import type { Knex } from 'knex'
 import type { Clock } from '../../core/time'
 import { openDatabase } from '../../db/connection'
 import { migrateToLatest } from '../../db/migrate'
+import { createMigrations } from '../../db/migrations/index'
+import { createPersonalDataCipher, type PersonalDataCipher } from '../../db/personal-data'
 import { randomBytes } from 'node:crypto'
 import { createAccountsRepository } from '../../db/repositories/accounts'
 import { createOperatorsRepository } from '../../db/repositories/operators'
@@ -23,6 +25,7 @@ import { createSalesService } from './sales'
 import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './rules/keys'
 import type { Logger } from './log'
 import { createReaderSettingsService } from './reader-settings'
+import { loadPersonalDataKey, readKeyCheck, type KeyProtector } from './personal-data-key'
 
 export const DATABASE_FILE_NAME = 'counter.sqlite3'
 
@@ -33,6 +36,8 @@ export interface RuntimeOptions {
   readonly appVersion: string
   /** The centre's public keys; tests pass their own. */
   readonly trustedKeys?: TrustedKeys
+  /** Electron's safeStorage when it can encrypt; absent (browser mode, CLI, tests): a plain key file. */
+  readonly personalDataProtector?: KeyProtector | null
 }
 
 /** Everything behind the API, the same in Electron, in browser mode, in the CLI and in tests. */
@@ -40,6 +45,8 @@ export interface CounterRuntime {
   readonly dataDir: string
   readonly databaseFile: string
   readonly db: Knex
+  /** Seals and hashes personal data for the tables (the snapshot import and the upload need it too). */
+  readonly personalData: PersonalDataCipher
   readonly dispatch: Dispatch
   close(): Promise<void>
 }
@@ -54,13 +61,16 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
   const databaseFile = join(dataDir, DATABASE_FILE_NAME)
   const db = openDatabase(databaseFile)
   try {
-    const migration = await migrateToLatest(db, { backupDir: join(dataDir, 'backups'), clock })
+    // The key is checked against the database before anything is migrated or written with it.
+    const personalDataKey = await loadPersonalDataKey({ dataDir, protector: options.personalDataProtector ?? null, log, check: await readKeyCheck(db) })
+    const cipher = createPersonalDataCipher(personalDataKey.key)
+    const migration = await migrateToLatest(db, { backupDir: join(dataDir, 'backups'), clock, migrations: createMigrations(cipher) })
     if (migration.applied.length > 0) {
       log.info('database_migrated', { applied: migration.applied.join(','), backup: migration.backupFile !== null })
     }
     const settings = createSettingsRepository(db)
     if ((await settings.get('data_source')) === null) {
-      await seedDemoData(db, clock)
+      await seedDemoData(db, clock, cipher)
       log.info('demo_data_seeded')
     }
     const dataSource = await settings.get('data_source')
@@ -70,14 +80,14 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       terminalId = `T-${randomBytes(4).toString('hex').toUpperCase()}`
       await settings.set('terminal_id', terminalId)
     }
-    const accounts = createAccountsRepository(db)
+    const accounts = createAccountsRepository(db, cipher)
     const operators = createOperatorsRepository(db)
     const auth = createAuthService({ operators, clock, terminalId, log })
     if (dataSource === 'demo' && (await operators.count()) === 0) {
       for (const operator of DEMO_OPERATORS) await auth.createOperator(operator)
     }
     const bundles = createRuleBundlesRepository(db)
-    const sales = createSalesRepository(db)
+    const sales = createSalesRepository(db, cipher)
     const rules = createRuleStore({ bundles, trustedKeys: options.trustedKeys ?? TRUSTED_CENTRE_KEYS, clock, log })
     const eligibility = createEligibilityService({ accounts, rules, sales, clock })
     if (dataSource === 'demo' && (await bundles.list()).length === 0) {
@@ -97,6 +107,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         schemaVersion: migration.schemaVersion,
         terminalId,
         demoData: dataSource === 'demo',
+        personalDataProtection: personalDataKey.protection,
         now: clock.now().toISOString(),
       }),
     })
@@ -104,6 +115,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       dataDir,
       databaseFile,
       db,
+      personalData: cipher,
       dispatch: createDispatcher(handlers, log, (token) => auth.session(token)),
       close: () => db.destroy(),
     }

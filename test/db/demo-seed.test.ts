@@ -4,12 +4,15 @@ import { parseCardInput } from '../../core/identifiers'
 import { fixedClock } from '../../core/time'
 import { openDatabase } from '../../db/connection'
 import { migrateToLatest } from '../../db/migrate'
+import { createMigrations } from '../../db/migrations/index'
+import { sealAccount } from '../../db/sealed-records'
 import { seedDemoData } from '../../db/seeds/demo'
-import { DEMO_ACCOUNTS, DEMO_REGIONS } from '../../db/seeds/demo-population'
-import { tempDir } from '../helpers'
+import { DEMO_ACCOUNTS, DEMO_REGIONS, demoAccountNo } from '../../db/seeds/demo-population'
+import { tempDir, testCipher } from '../helpers'
 import type { Knex } from 'knex'
 
 const clock = fixedClock('2026-11-22T02:30:00Z')
+const cipher = testCipher()
 let db: Knex | null = null
 
 afterEach(async () => {
@@ -20,7 +23,7 @@ afterEach(async () => {
 async function migrated(): Promise<Knex> {
   const dir = await tempDir()
   db = openDatabase(join(dir, 'counter.sqlite3'))
-  await migrateToLatest(db, { backupDir: join(dir, 'backups'), clock })
+  await migrateToLatest(db, { backupDir: join(dir, 'backups'), clock, migrations: createMigrations(cipher) })
   return db
 }
 
@@ -42,7 +45,7 @@ describe('the demo population', () => {
 
   it('is written whole, with its family bindings', async () => {
     const db = await migrated()
-    await seedDemoData(db, clock)
+    await seedDemoData(db, clock, cipher)
     expect(await db('accounts').count({ n: '*' })).toEqual([{ n: DEMO_ACCOUNTS.length }])
     const members = DEMO_ACCOUNTS.reduce((sum, account) => sum + account.family.length, 0)
     expect(await db('family_members').count({ n: '*' })).toEqual([{ n: members }])
@@ -55,15 +58,16 @@ describe('the demo population', () => {
     const last = DEMO_ACCOUNTS[DEMO_ACCOUNTS.length - 1]
     await db('regions').insert({ code: last.regionCode, name: '占位' })
     await db('accounts').insert({
-      card_number: last.cardNumber, id_number: '11010519491231002X', name: '占位', region_code: last.regionCode,
+      account_no: demoAccountNo(last), ...sealAccount(cipher, { cardNumber: last.cardNumber, idNumber: '11010519491231002X', name: '占位' }), region_code: last.regionCode,
       insurance_type: 'resident', status: 'active', balance_fen: 0, historical_balance_fen: 0,
       balance_as_of: clock.now().toISOString(), updated_at: clock.now().toISOString(),
     })
 
-    await expect(seedDemoData(db, clock)).rejects.toThrow(/UNIQUE/)
+    await expect(seedDemoData(db, clock, cipher)).rejects.toThrow(/UNIQUE/)
     expect(await db('accounts').count({ n: '*' })).toEqual([{ n: 1 }])
     expect(await db('family_members').count({ n: '*' })).toEqual([{ n: 0 }])
     expect(await db('regions').pluck('name')).toEqual(['占位'])
-    expect(await db('settings').count({ n: '*' })).toEqual([{ n: 0 }])
+    // Only the personal-data key check, written by the migration.
+    expect(await db('settings').pluck('key')).toEqual(['personal_data_check'])
   })
 })

@@ -5,10 +5,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { fixedClock } from '../../core/time'
 import { openDatabase } from '../../db/connection'
 import { DatabaseTooNewError, migrateToLatest } from '../../db/migrate'
-import { migrations, type NamedMigration } from '../../db/migrations/index'
-import { tempDir } from '../helpers'
+import { createMigrations, type NamedMigration } from '../../db/migrations/index'
+import { sealAccount } from '../../db/sealed-records'
+import { tempDir, testCipher } from '../helpers'
 
 const clock = fixedClock('2026-11-22T02:30:00Z')
+const cipher = testCipher()
+const migrations = createMigrations(cipher)
 const open: Knex[] = []
 
 function openAt(file: string): Knex {
@@ -32,7 +35,7 @@ describe('opening and migrating the database', () => {
   it('creates a fresh database in WAL mode with foreign keys enforced', async () => {
     const dir = await tempDir()
     const db = openAt(join(dir, 'counter.sqlite3'))
-    const outcome = await migrateToLatest(db, { backupDir: join(dir, 'backups'), clock })
+    const outcome = await migrateToLatest(db, { backupDir: join(dir, 'backups'), clock, migrations })
 
     expect(outcome).toMatchObject({ createdFresh: true, backupFile: null, applied: migrations.map((m) => m.name) })
     expect(await db.raw('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }])
@@ -44,7 +47,7 @@ describe('opening and migrating the database', () => {
   it('refuses a balance that is not integer fen, or a historical balance above the balance', async () => {
     const dir = await tempDir()
     const db = openAt(join(dir, 'counter.sqlite3'))
-    await migrateToLatest(db, { backupDir: join(dir, 'backups'), clock })
+    await migrateToLatest(db, { backupDir: join(dir, 'backups'), clock, migrations })
     await db('regions').insert({ code: '330800', name: '衢州市' })
 
     await expect(db('accounts').insert(accountRow({ balance_fen: 100.5 }))).rejects.toThrow(/CHECK/)
@@ -58,7 +61,7 @@ describe('opening and migrating the database', () => {
     const file = join(dir, 'counter.sqlite3')
     const backupDir = join(dir, 'backups')
     const before = openAt(file)
-    await migrateToLatest(before, { backupDir, clock })
+    await migrateToLatest(before, { backupDir, clock, migrations })
     await before('regions').insert({ code: '330800', name: '衢州市' })
     await before.destroy()
 
@@ -79,7 +82,7 @@ describe('opening and migrating the database', () => {
     const older = openAt(file)
     await migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations: migrations.slice(0, 1) })
     await older('regions').insert({ code: '330800', name: '衢州市' })
-    await older('accounts').insert(accountRow({}))
+    await older('accounts').insert(legacyAccountRow({}))
     await older.destroy()
 
     const newer = openAt(file)
@@ -95,8 +98,8 @@ describe('opening and migrating the database', () => {
   it('takes no copy when nothing is pending', async () => {
     const dir = await tempDir()
     const file = join(dir, 'counter.sqlite3')
-    await migrateToLatest(openAt(file), { backupDir: join(dir, 'backups'), clock })
-    const again = await migrateToLatest(openAt(file), { backupDir: join(dir, 'backups'), clock })
+    await migrateToLatest(openAt(file), { backupDir: join(dir, 'backups'), clock, migrations })
+    const again = await migrateToLatest(openAt(file), { backupDir: join(dir, 'backups'), clock, migrations })
     expect(again).toMatchObject({ applied: [], backupFile: null, createdFresh: false })
   })
 
@@ -122,13 +125,14 @@ describe('opening and migrating the database', () => {
     await migrateToLatest(openAt(file), { backupDir: join(dir, 'backups'), clock, migrations: [...migrations, addNote] })
 
     const older = openAt(file)
-    await expect(migrateToLatest(older, { backupDir: join(dir, 'backups'), clock })).rejects.toThrow(DatabaseTooNewError)
-    await expect(migrateToLatest(older, { backupDir: join(dir, 'backups'), clock })).rejects.toThrow(/安装新版程序/)
+    await expect(migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations })).rejects.toThrow(DatabaseTooNewError)
+    await expect(migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations })).rejects.toThrow(/安装新版程序/)
     expect(await older('knex_migrations').pluck('name')).toEqual([...migrations.map((m) => m.name), '9999_add_note'])
   })
 })
 
-function accountRow(overrides: Record<string, unknown>): Record<string, unknown> {
+/** An account row as 0001–0003 stored it, in plain text. */
+function legacyAccountRow(overrides: Record<string, unknown>): Record<string, unknown> {
   return {
     card_number: 'C33080009',
     id_number: '11010519491231002X',
@@ -140,6 +144,17 @@ function accountRow(overrides: Record<string, unknown>): Record<string, unknown>
     historical_balance_fen: 10_000,
     balance_as_of: '2026-11-22T00:00:00.000Z',
     updated_at: '2026-11-22T00:00:00.000Z',
+    ...overrides,
+  }
+}
+
+/** An account row of the current schema: card, ID and name hashed and sealed. */
+function accountRow(overrides: Record<string, unknown>): Record<string, unknown> {
+  const { card_number: cardNumber, id_number: idNumber, name, ...rest } = legacyAccountRow({})
+  return {
+    account_no: '33080033080009',
+    ...sealAccount(cipher, { cardNumber: String(cardNumber), idNumber: String(idNumber), name: String(name) }),
+    ...rest,
     ...overrides,
   }
 }

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto'
+import { open, readFile, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Knex } from 'knex'
+import { AppError } from '../../core/errors'
+import { createPersonalDataCipher, KEY_CHECK_SETTING, keyFitsCheck, PERSONAL_DATA_KEY_BYTES } from '../../db/personal-data'
+import type { Logger } from './log'
+
+/** Electron's safeStorage, when it can encrypt (DPAPI on Windows, Keychain on macOS, a keyring on Linux). */
+export interface KeyProtector {
+  encryptString(plainText: string): Buffer
+  decryptString(encrypted: Buffer): string
+}
+
+export type PersonalDataProtection = 'os' | 'file'
+
+export interface PersonalDataKey {
+  readonly key: Buffer
+  /** 'file': the key lies unprotected next to the database; the UI warns about it. */
+  readonly protection: PersonalDataProtection
+}
+
+/** Wrapped by the operating system: useless on another machine or to another user. */
+export const OS_KEY_FILE = 'personal-data.key.os'
+/** Plain key file (mode 0600), only where the operating system offers no protection. */
+export const FILE_KEY_FILE = 'personal-data.key'
+
+const CONTACT = '数据未被改动。请恢复原密钥文件，或联系运维人员。'
+
+async function readIfExists(file: string): Promise<Buffer | null> {
+  try {
+    return await readFile(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
+}
+
+/** Written whole or not at all (temporary file, fsync, rename): a crash never leaves half a key. */
+async function writeKeyFile(file: string, content: Buffer): Promise<void> {
+  const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`
+  const handle = await open(temporary, 'wx', 0o600)
+  try {
+    await handle.writeFile(content)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(temporary, file)
+}
+
+function decodeKey(text: string, file: string): Buffer {
+  const key = Buffer.from(text.trim(), 'base64')
+  if (key.length !== PERSONAL_DATA_KEY_BYTES) throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥文件已损坏（${file}）。${CONTACT}`)
+  return key
+}
+
+/**
+ * The sealed check value the database holds (settings `personal_data_check`), read before
+ * migrating: null for a new database or one from before personal data was sealed.
+ */
+export async function readKeyCheck(db: Knex): Promise<string | null> {
+  if (!(await db.schema.hasTable('settings'))) return null
+  const row = await db('settings').where({ key: KEY_CHECK_SETTING }).first<{ value: string } | undefined>('value')
+  return row?.value ?? null
+}
+
+/**
+ * The terminal's personal-data key. Made once, at random; kept wrapped by the operating system
+ * when `protector` is given, else in a plain file with a logged warning. A plain key is moved under
+ * the operating system's protection as soon as that is available.
+ *
+ * `check` is the database's sealed check value: when the database already holds sealed data, a
+ * missing or different key is refused, never replaced, since a new key would make every sealed
+ * row (sales not yet uploaded among them) unreadable.
+ */
+export async function loadPersonalDataKey(options: {
+  dataDir: string
+  protector: KeyProtector | null
+  log: Logger
+  check?: string | null
+}): Promise<PersonalDataKey> {
+  const { dataDir, protector, log } = options
+  const check = options.check ?? null
+  const osFile = join(dataDir, OS_KEY_FILE)
+  const plainFile = join(dataDir, FILE_KEY_FILE)
+
+  let loaded: PersonalDataKey | null = null
+  const wrapped = await readIfExists(osFile)
+  if (wrapped !== null) {
+    if (!protector) {
+      throw new AppError(
+        'PERSONAL_DATA_KEY',
+        `个人信息密钥由操作系统加密保存，但当前无法使用系统加密服务（例如以浏览器模式或命令行打开了柜台程序的数据目录）。请以柜台程序正常启动。${CONTACT}`,
+      )
+    }
+    let text: string
+    try {
+      text = protector.decryptString(wrapped)
+    } catch {
+      throw new AppError('PERSONAL_DATA_KEY', `操作系统无法解开个人信息密钥（可能更换了系统用户或重置了系统密码）。${CONTACT}`)
+    }
+    loaded = { key: decodeKey(text, osFile), protection: 'os' }
+  } else {
+    const plain = await readIfExists(plainFile)
+    if (plain !== null) loaded = { key: decodeKey(plain.toString('utf8'), plainFile), protection: 'file' }
+  }
+
+  if (loaded === null) {
+    if (check !== null) {
+      throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥文件缺失（${OS_KEY_FILE} 或 ${FILE_KEY_FILE}），无法读取本机已加密的参保人信息；程序没有另建新密钥。${CONTACT}`)
+    }
+    const key = randomBytes(PERSONAL_DATA_KEY_BYTES)
+    if (protector) {
+      await writeKeyFile(osFile, protector.encryptString(key.toString('base64')))
+      log.info('personal_data_key_created', { protection: 'os' })
+      return { key, protection: 'os' }
+    }
+    await writeKeyFile(plainFile, Buffer.from(`${key.toString('base64')}\n`, 'utf8'))
+    log.info('personal_data_key_created', { protection: 'file' })
+    loaded = { key, protection: 'file' }
+  } else if (check !== null && !keyFitsCheck(createPersonalDataCipher(loaded.key), check)) {
+    throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥与本机数据库不匹配（可能换用了其他终端的密钥文件），无法读取已加密的参保人信息。${CONTACT}`)
+  }
+
+  if (loaded.protection === 'file' && protector) {
+    // The OS can protect the key now: wrap it, prove the wrapped copy opens, then drop the plain file.
+    const rewrapped = protector.encryptString(loaded.key.toString('base64'))
+    if (decodeKey(protector.decryptString(rewrapped), osFile).equals(loaded.key)) {
+      await writeKeyFile(osFile, rewrapped)
+      await rm(plainFile, { force: true })
+      log.info('personal_data_key_protected', { protection: 'os' })
+      return { key: loaded.key, protection: 'os' }
+    }
+  }
+  if (loaded.protection === 'file') {
+    // Fields name the problem, never the key.
+    log.error('personal_data_key_unprotected', { file: FILE_KEY_FILE, reason: 'os_encryption_unavailable' })
+  }
+  return loaded
+}
