@@ -18,6 +18,26 @@ const regionCode = z.string().regex(/^\d{6}$/)
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
 export const terminalIdSchema = z.string().regex(/^T-[0-9A-Z]{4,32}$/)
 
+/** Codes of the centre's error body, by HTTP status. */
+export const CENTRE_ERROR_CODES = [
+  /** 400: not JSON, or not what the schema says; nothing was changed. */
+  'BAD_REQUEST',
+  /** 401: no token, an unknown or expired one, or a wrong refresh secret. */
+  'UNAUTHENTICATED',
+  /** 403: an unknown enrolment code, or one another terminal has used. */
+  'ENROLMENT_REFUSED',
+  /** 403: a region or terminal id that is not this terminal's. */
+  'FORBIDDEN',
+  /** 404: no such call, or nothing there (no rules for the region). */
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  /** 413: the body is over the centre's limit. */
+  'BODY_TOO_LARGE',
+  /** 503: maintenance or overload; the same request may be sent again later. */
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const
+
 /** The centre's error body. `code` is one of CENTRE_ERROR_CODES or a code the terminal does not know yet. */
 export const centreErrorSchema = z.object({ error: z.object({ code: z.string().max(64), message: z.string().max(500) }) })
 export type CentreError = z.infer<typeof centreErrorSchema>['error']
