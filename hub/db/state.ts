@@ -1,0 +1,54 @@
+import type { Knex } from 'knex'
+
+/**
+ * The change counter behind snapshot versions. Every transaction that changes what a terminal
+ * would be sent takes one new version and stamps it on every account it touches, in the same
+ * transaction, so a snapshot read at version V holds exactly the changes up to V.
+ */
+
+export async function currentVersion(q: Knex | Knex.Transaction): Promise<number> {
+  const row = await q('hub_state').where({ key: 'snapshot_version' }).first<{ value: number } | undefined>('value')
+  if (!row) throw new Error('中心数据库缺少快照版本计数')
+  return row.value
+}
+
+export async function deltaFloor(q: Knex | Knex.Transaction): Promise<number> {
+  const row = await q('hub_state').where({ key: 'delta_floor' }).first<{ value: number } | undefined>('value')
+  return row?.value ?? 0
+}
+
+/** Takes the next version; only inside the transaction that makes the change. */
+export async function nextVersion(trx: Knex.Transaction): Promise<number> {
+  await trx('hub_state').where({ key: 'snapshot_version' }).increment('value', 1)
+  return currentVersion(trx)
+}
+
+/** Hands out one version per transaction, taken only when something actually changes. */
+export function versionOnce(trx: Knex.Transaction): () => Promise<number> {
+  let version: number | null = null
+  return async () => (version ??= await nextVersion(trx))
+}
+
+/** Stamps accounts as changed at `version`: they go into every delta after it. */
+export async function touchAccounts(trx: Knex.Transaction, accountIds: Iterable<number>, version: number, at: string): Promise<void> {
+  const ids = [...new Set(accountIds)]
+  for (let i = 0; i < ids.length; i += 500) {
+    await trx('accounts').whereIn('id', ids.slice(i, i + 500)).update({ version, updated_at: at })
+  }
+}
+
+/** Accounts whose line shows these persons (as holder or bound family): their lines change with the persons' holdings. */
+export async function accountsShowing(trx: Knex.Transaction, idNumbers: readonly string[]): Promise<number[]> {
+  if (idNumbers.length === 0) return []
+  const holders = await trx('accounts').whereIn('id_number', idNumbers).pluck<number[]>('id')
+  const families = await trx('family_members').whereIn('id_number', idNumbers).pluck<number[]>('account_id')
+  return [...holders, ...families]
+}
+
+/** Maintenance: forget removals up to `version`; a delta from before it is then answered with a full snapshot. */
+export async function pruneRemovals(db: Knex, upToVersion: number): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('removals').where('version', '<=', upToVersion).delete()
+    await trx('hub_state').where({ key: 'delta_floor' }).update({ value: trx.raw('max(value, ?)', [upToVersion]) })
+  })
+}

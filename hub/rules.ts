@@ -1,0 +1,90 @@
+import type { Knex } from 'knex'
+import type { RuleBundle } from '../core/rules/bundle'
+import type { Clock } from '../core/time'
+import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from '../electron/services/rules/keys'
+import { verifyBundle } from '../electron/services/rules/load'
+
+/**
+ * The rule bundles the centre issues: stored as signed envelopes, served as they are, and parsed
+ * (signature and schema checked again) when a sale made under one is settled.
+ */
+
+interface BundleRow {
+  region_code: string
+  version: number
+  envelope: string
+  withdrawn_at: string | null
+}
+
+/** Adds a signed bundle (checked against the trusted keys first); the same one again changes nothing. */
+export async function addRuleBundle(db: Knex | Knex.Transaction, envelopeText: string, clock: Clock, trustedKeys: TrustedKeys = TRUSTED_CENTRE_KEYS): Promise<{ regionCode: string; version: number }> {
+  const verified = verifyBundle(envelopeText, trustedKeys)
+  if (!verified.ok) throw new Error(`规则包无法加入中心：${verified.message}`)
+  const { bundle, keyId } = verified.value
+  await db('rule_bundles')
+    .insert({
+      region_code: bundle.region.code,
+      version: bundle.version,
+      effective_from: bundle.effectiveFrom,
+      key_id: keyId,
+      envelope: envelopeText,
+      received_at: clock.now().toISOString(),
+    })
+    .onConflict(['region_code', 'version'])
+    .ignore()
+  return { regionCode: bundle.region.code, version: bundle.version }
+}
+
+/** A version withdrawn is served no more, and sales made under it are refused (RULES_WITHDRAWN). */
+export async function withdrawRules(db: Knex, regionCode: string, version: number, reason: string, clock: Clock): Promise<boolean> {
+  const changed = await db('rule_bundles')
+    .where({ region_code: regionCode, version })
+    .whereNull('withdrawn_at')
+    .update({ withdrawn_at: clock.now().toISOString(), withdrawn_reason: reason })
+  return changed > 0
+}
+
+/** The newest version not withdrawn: what a terminal is given. */
+export async function currentBundle(q: Knex | Knex.Transaction, regionCode: string): Promise<{ version: number; envelope: string } | null> {
+  const row = await q('rule_bundles')
+    .where({ region_code: regionCode })
+    .whereNull('withdrawn_at')
+    .orderBy('version', 'desc')
+    .first<Pick<BundleRow, 'version' | 'envelope'> | undefined>('version', 'envelope')
+  return row ?? null
+}
+
+export type BundleLookup = { readonly status: 'ok'; readonly bundle: RuleBundle } | { readonly status: 'withdrawn' | 'unknown' }
+
+/** Parsed bundles by region and version; the withdrawn mark is read fresh every time. */
+export function createBundleCache(trustedKeys: TrustedKeys = TRUSTED_CENTRE_KEYS) {
+  const parsed = new Map<string, RuleBundle>()
+
+  async function lookup(q: Knex | Knex.Transaction, regionCode: string, version: number): Promise<BundleLookup> {
+    const row = await q('rule_bundles').where({ region_code: regionCode, version }).first<BundleRow | undefined>()
+    if (!row) return { status: 'unknown' }
+    if (row.withdrawn_at) return { status: 'withdrawn' }
+    const key = `${regionCode}/${version}`
+    let bundle = parsed.get(key)
+    if (!bundle) {
+      const verified = verifyBundle(row.envelope, trustedKeys)
+      // A stored envelope that no longer verifies is treated as absent, never used.
+      if (!verified.ok) return { status: 'unknown' }
+      bundle = verified.value.bundle
+      parsed.set(key, bundle)
+    }
+    return { status: 'ok', bundle }
+  }
+
+  /** The settlement year's first day (MM-DD) of the region's current rules; the calendar year without any. */
+  async function yearStart(q: Knex | Knex.Transaction, regionCode: string): Promise<string> {
+    const current = await currentBundle(q, regionCode)
+    if (!current) return '01-01'
+    const found = await lookup(q, regionCode, current.version)
+    return found.status === 'ok' ? found.bundle.settlementYear.startMonthDay : '01-01'
+  }
+
+  return { lookup, yearStart }
+}
+
+export type BundleCache = ReturnType<typeof createBundleCache>
