@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto'
+import type { Writable } from 'node:stream'
+import type { Knex } from 'knex'
+import { settlementYearOf } from '../core/rules/settlement-year'
+import {
+  PROTOCOL_VERSION,
+  type AccountLine,
+  type RemovedLine,
+  type SnapshotEnd,
+  type SnapshotHeader,
+} from '../core/sync/protocol'
+import type { Clock } from '../core/time'
+import { currentVersion, deltaFloor } from './db/state'
+import type { BundleCache } from './rules'
+
+/**
+ * The account snapshot as NDJSON, written page by page as rows come out of SQLite: memory stays
+ * flat however many accounts there are. The whole snapshot is read in one read transaction, so
+ * every line is as of `snapshotVersion` even while uploads commit alongside.
+ */
+
+export interface SnapshotRequest {
+  readonly regionCodes: readonly string[]
+  /** The version the terminal holds; null for a full snapshot. */
+  readonly since: number | null
+  /** The version at which the terminal's regions last changed: a delta from before it would miss a region. */
+  readonly regionsSinceVersion: number
+  readonly clock: Clock
+  readonly bundles: BundleCache
+  readonly pageSize?: number
+}
+
+export interface SnapshotWritten {
+  readonly header: SnapshotHeader
+  readonly end: SnapshotEnd
+  readonly accounts: number
+  readonly removed: number
+}
+
+interface AccountRow {
+  id: number
+  account_no: string
+  card_number: string
+  id_number: string
+  name: string
+  region_code: string
+  insurance_type: AccountLine['insuranceType']
+  status: AccountLine['status']
+  balance_fen: number
+  historical_balance_fen: number
+  fitness_card_transfers_fen: number
+  spent_fen: number
+  version: number
+}
+
+interface FamilyRow {
+  account_id: number
+  id_number: string
+  name: string
+  relation: AccountLine['family'][number]['relation']
+  bound_at: string
+}
+
+interface HoldingRow {
+  insured_id_number: string
+  product_code: string
+  cover_from: string
+  cover_to: string
+  payer_account_id: number | null
+}
+
+const MAX_FAMILY = 20
+const MAX_HOLDINGS = 200
+
+/** Whether `since` can be answered with a delta, given what the centre still knows. */
+function canDelta(since: number | null, version: number, floor: number, regionsSinceVersion: number): since is number {
+  return since !== null && since >= floor && since >= regionsSinceVersion && since <= version
+}
+
+export async function writeSnapshot(reader: Knex, request: SnapshotRequest, write: (chunk: string) => Promise<void>): Promise<SnapshotWritten> {
+  const pageSize = request.pageSize ?? 500
+  const regionCodes = [...new Set(request.regionCodes)].sort()
+  return reader.transaction(async (trx) => {
+    // The first read fixes the transaction's view: the counter and every row after it agree.
+    const version = await currentVersion(trx)
+    const floor = await deltaFloor(trx)
+    const delta = canDelta(request.since, version, floor, request.regionsSinceVersion)
+    const generatedAt = request.clock.now().toISOString()
+    const hash = createHash('sha256')
+    const emit = async (text: string) => {
+      hash.update(text, 'utf8')
+      await write(text)
+    }
+    const header: SnapshotHeader = {
+      type: 'header',
+      protocol: PROTOCOL_VERSION,
+      snapshotVersion: version,
+      full: !delta,
+      baseVersion: delta ? request.since : null,
+      regionCodes,
+      balancesAsOf: generatedAt,
+      generatedAt,
+    }
+    await emit(`${JSON.stringify(header)}\n`)
+
+    let accounts = 0
+    for (const regionCode of regionCodes) {
+      const yearFrom = settlementYearOf(generatedAt, await request.bundles.yearStart(trx, regionCode)).from
+      // Keyset paging on (version, id), the index's order: each page is one index range, never an OFFSET.
+      let cursor = delta ? { version: request.since, id: Number.MAX_SAFE_INTEGER } : { version: 0, id: 0 }
+      for (;;) {
+        const rows: AccountRow[] = await trx.raw(
+          `select a.id, a.account_no, a.card_number, a.id_number, a.name, a.region_code, a.insurance_type, a.status,
+                  a.balance_fen, a.historical_balance_fen, a.fitness_card_transfers_fen, a.version, coalesce(s.spent_fen, 0) as spent_fen
+             from accounts a left join spending_years s on s.account_id = a.id and s.year_from = ?
+            where a.region_code = ? and (a.version, a.id) > (?, ?)
+            order by a.version, a.id limit ?`,
+          [yearFrom, regionCode, cursor.version, cursor.id, pageSize],
+        )
+        if (rows.length === 0) break
+        const lines = await accountLines(trx, rows, generatedAt)
+        await emit(lines.map((line) => `${JSON.stringify(line)}\n`).join(''))
+        accounts += rows.length
+        const last = rows[rows.length - 1]
+        cursor = { version: last.version, id: last.id }
+        if (rows.length < pageSize) break
+      }
+    }
+
+    let removed = 0
+    if (delta) {
+      let after = ''
+      for (;;) {
+        // An account that left one of these regions and is not now in another of them.
+        const rows: Array<{ account_no: string }> = await trx.raw(
+          `select distinct r.account_no from removals r
+            where r.region_code in (${regionCodes.map(() => '?').join(',')}) and r.version > ? and r.account_no > ?
+              and not exists (select 1 from accounts a where a.account_no = r.account_no and a.region_code in (${regionCodes.map(() => '?').join(',')}))
+            order by r.account_no limit ?`,
+          [...regionCodes, request.since, after, ...regionCodes, pageSize],
+        )
+        if (rows.length === 0) break
+        await emit(rows.map((row) => `${JSON.stringify({ type: 'removed', accountNo: row.account_no } satisfies RemovedLine)}\n`).join(''))
+        removed += rows.length
+        after = rows[rows.length - 1].account_no
+        if (rows.length < pageSize) break
+      }
+    }
+
+    const end: SnapshotEnd = { type: 'end', count: accounts + removed, sha256: hash.digest('hex') }
+    await write(`${JSON.stringify(end)}\n`)
+    return { header, end, accounts, removed }
+  })
+}
+
+/** One page of accounts with their bound family and what their persons hold now. */
+async function accountLines(trx: Knex.Transaction, rows: readonly AccountRow[], now: string): Promise<AccountLine[]> {
+  const ids = rows.map((row) => row.id)
+  const family: FamilyRow[] = await trx('family_members')
+    .whereIn('account_id', ids)
+    .orderBy(['account_id', 'id'])
+    .select('account_id', 'id_number', 'name', 'relation', 'bound_at')
+  const familyOf = new Map<number, FamilyRow[]>()
+  for (const member of family) listIn(familyOf, member.account_id).push(member)
+  const persons = [...new Set([...rows.map((row) => row.id_number), ...family.map((member) => member.id_number)])]
+  // The holder's and the bound family's holdings, and what this account paid for anyone else.
+  const holdings: HoldingRow[] = await trx('holdings')
+    .where('cover_to', '>', now)
+    .andWhere((q) => q.whereIn('insured_id_number', persons).orWhereIn('payer_account_id', ids))
+    .orderBy('id')
+    .select('insured_id_number', 'product_code', 'cover_from', 'cover_to', 'payer_account_id')
+  const byPerson = new Map<string, HoldingRow[]>()
+  const byPayer = new Map<number, HoldingRow[]>()
+  for (const holding of holdings) {
+    listIn(byPerson, holding.insured_id_number).push(holding)
+    if (holding.payer_account_id !== null) listIn(byPayer, holding.payer_account_id).push(holding)
+  }
+  return rows.map((row) => {
+    const members = (familyOf.get(row.id) ?? []).slice(0, MAX_FAMILY)
+    const held = new Map<string, AccountLine['holdings'][number]>()
+    for (const person of [row.id_number, ...members.map((member) => member.id_number)]) {
+      for (const h of byPerson.get(person) ?? []) addHolding(held, h)
+    }
+    for (const h of byPayer.get(row.id) ?? []) addHolding(held, h)
+    return {
+      type: 'account',
+      accountNo: row.account_no,
+      cardNumber: row.card_number,
+      idNumber: row.id_number,
+      name: row.name,
+      regionCode: row.region_code,
+      insuranceType: row.insurance_type,
+      status: row.status,
+      balanceFen: row.balance_fen,
+      historicalBalanceFen: row.historical_balance_fen,
+      spentThisSettlementYearFen: row.spent_fen,
+      fitnessCardTransfersFen: row.fitness_card_transfers_fen,
+      family: members.map((member) => ({ idNumber: member.id_number, name: member.name, relation: member.relation, boundAt: member.bound_at })),
+      holdings: [...held.values()].slice(-MAX_HOLDINGS),
+    }
+  })
+}
+
+function listIn<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key)
+  if (!list) map.set(key, (list = []))
+  return list
+}
+
+function addHolding(held: Map<string, AccountLine['holdings'][number]>, h: HoldingRow): void {
+  const key = `${h.insured_id_number}/${h.product_code}/${h.cover_from}/${h.cover_to}`
+  if (!held.has(key)) held.set(key, { idNumber: h.insured_id_number, productCode: h.product_code, coverFrom: h.cover_from, coverTo: h.cover_to })
+}
+
+/** `write` for a Node stream that waits when the stream's buffer is full, and fails once it is closed. */
+export function streamWriter(stream: Writable): (chunk: string) => Promise<void> {
+  return (chunk) =>
+    new Promise((resolve, reject) => {
+      if (stream.destroyed) {
+        reject(new Error('对方已断开'))
+        return
+      }
+      if (stream.write(chunk)) {
+        resolve()
+        return
+      }
+      const settle = () => {
+        stream.off('drain', settle)
+        stream.off('close', settle)
+        if (stream.destroyed) reject(new Error('对方已断开'))
+        else resolve()
+      }
+      stream.on('drain', settle)
+      stream.on('close', settle)
+    })
+}

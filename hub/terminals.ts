@@ -1,0 +1,133 @@
+import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Knex } from 'knex'
+import type { RegistrationRequest, RegistrationResponse, TokenGrant } from '../core/sync/protocol'
+import type { Clock } from '../core/time'
+import { nextVersion } from './db/state'
+
+/**
+ * Terminals, their credentials and bearer tokens. Secrets are 32 random bytes handed out once;
+ * only their SHA-256 is stored, so the database alone cannot be used to act as a terminal.
+ */
+
+export const DEFAULT_TOKEN_TTL_MS = 12 * 3600_000
+
+export interface TerminalRecord {
+  readonly id: string
+  readonly regionCodes: readonly string[]
+  readonly publicKeyPem: string
+  readonly regionsSinceVersion: number
+}
+
+interface TerminalRow {
+  id: string
+  public_key_pem: string
+  refresh_secret_hash: string
+  region_codes_json: string
+  regions_since_version: number
+}
+
+interface CodeRow {
+  code: string
+  region_codes_json: string
+  reusable: number | boolean
+  used_by: string | null
+}
+
+export type Refusal = { readonly ok: false; readonly status: 400 | 401 | 403; readonly code: string; readonly message: string }
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+const secret = () => randomBytes(32).toString('base64url')
+
+function recordOf(row: TerminalRow): TerminalRecord {
+  return { id: row.id, regionCodes: JSON.parse(row.region_codes_json) as string[], publicKeyPem: row.public_key_pem, regionsSinceVersion: row.regions_since_version }
+}
+
+async function issueToken(trx: Knex | Knex.Transaction, terminalId: string, clock: Clock, ttlMs: number): Promise<TokenGrant> {
+  const now = clock.now()
+  const token = secret()
+  const tokenExpiresAt = new Date(now.getTime() + ttlMs).toISOString()
+  await trx('tokens').where({ terminal_id: terminalId }).where('expires_at', '<=', now.toISOString()).delete()
+  await trx('tokens').insert({ token_hash: sha256(token), terminal_id: terminalId, expires_at: tokenExpiresAt })
+  return { token, tokenExpiresAt }
+}
+
+function isEd25519PublicKey(pem: string): boolean {
+  try {
+    return createPublicKey(pem).asymmetricKeyType === 'ed25519'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Registration with an enrolment code. A one-time code binds to the first terminal that uses it;
+ * that terminal may use it again (a registration whose answer was lost is simply repeated), any
+ * other may not. Registering again re-issues credentials: the old refresh secret and tokens die.
+ */
+export async function registerTerminal(
+  db: Knex,
+  request: RegistrationRequest,
+  options: { clock: Clock; tokenTtlMs: number },
+): Promise<{ readonly ok: true; readonly value: RegistrationResponse } | Refusal> {
+  if (!isEd25519PublicKey(request.publicKeyPem)) {
+    return { ok: false, status: 400, code: 'BAD_REQUEST', message: '终端公钥不正确：应为 Ed25519 公钥（SPKI PEM）' }
+  }
+  const now = options.clock.now().toISOString()
+  return db.transaction(async (trx) => {
+    const code = await trx('enrolment_codes').where({ code: request.enrolmentCode }).first<CodeRow | undefined>()
+    if (!code) return { ok: false, status: 403, code: 'ENROLMENT_REFUSED', message: '注册码无效：请向医保中心管理员索取注册码' } as const
+    const reusable = Boolean(code.reusable)
+    if (!reusable && code.used_by !== null && code.used_by !== request.terminalId) {
+      return { ok: false, status: 403, code: 'ENROLMENT_REFUSED', message: '注册码已被其他终端使用：每个注册码只能注册一台终端' } as const
+    }
+    const regionCodes = (JSON.parse(code.region_codes_json) as string[]).slice().sort()
+    const existing = await trx('terminals').where({ id: request.terminalId }).first<TerminalRow | undefined>()
+    const sameRegions = existing !== undefined && JSON.stringify(recordOf(existing).regionCodes.slice().sort()) === JSON.stringify(regionCodes)
+    // A changed region set starts at a new version: a delta from before it would lack the new regions.
+    const regionsSinceVersion = existing && sameRegions ? existing.regions_since_version : await nextVersion(trx)
+    const refreshSecret = secret()
+    await trx('terminals')
+      .insert({
+        id: request.terminalId,
+        territory: request.territory,
+        app_version: request.appVersion,
+        public_key_pem: request.publicKeyPem,
+        refresh_secret_hash: sha256(refreshSecret),
+        region_codes_json: JSON.stringify(regionCodes),
+        regions_since_version: regionsSinceVersion,
+        registered_at: now,
+        updated_at: now,
+      })
+      .onConflict('id')
+      .merge(['territory', 'app_version', 'public_key_pem', 'refresh_secret_hash', 'region_codes_json', 'regions_since_version', 'updated_at'])
+    if (!reusable && code.used_by === null) await trx('enrolment_codes').where({ code: code.code }).update({ used_by: request.terminalId, used_at: now })
+    await trx('tokens').where({ terminal_id: request.terminalId }).delete()
+    const grant = await issueToken(trx, request.terminalId, options.clock, options.tokenTtlMs)
+    return { ok: true, value: { terminalId: request.terminalId, regionCodes, refreshSecret, ...grant } } as const
+  })
+}
+
+/** A new token for the refresh secret; null when the terminal or the secret is not known. */
+export async function renewToken(db: Knex, terminalId: string, refreshSecret: string, options: { clock: Clock; tokenTtlMs: number }): Promise<TokenGrant | null> {
+  const row = await db('terminals').where({ id: terminalId }).first<TerminalRow | undefined>()
+  if (!row) return null
+  const given = Buffer.from(sha256(refreshSecret), 'hex')
+  const kept = Buffer.from(row.refresh_secret_hash, 'hex')
+  if (given.length !== kept.length || !timingSafeEqual(given, kept)) return null
+  return issueToken(db, terminalId, options.clock, options.tokenTtlMs)
+}
+
+/** The terminal a bearer token belongs to, while it is valid. */
+export async function authenticate(db: Knex, token: string, clock: Clock): Promise<TerminalRecord | null> {
+  const row = await db('tokens as t')
+    .join('terminals as r', 'r.id', 't.terminal_id')
+    .where('t.token_hash', sha256(token))
+    .where('t.expires_at', '>', clock.now().toISOString())
+    .first<TerminalRow | undefined>('r.id', 'r.public_key_pem', 'r.refresh_secret_hash', 'r.region_codes_json', 'r.regions_since_version')
+  return row ? recordOf(row) : null
+}
+
+export async function findTerminal(db: Knex, id: string): Promise<TerminalRecord | null> {
+  const row = await db('terminals').where({ id }).first<TerminalRow | undefined>()
+  return row ? recordOf(row) : null
+}
