@@ -1,0 +1,194 @@
+import { createHash, createPublicKey, verify } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { open, readFile, rename, rm } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { pipeline } from 'node:stream/promises'
+import type { Knex } from 'knex'
+import {
+  PACKAGE_FILE_FORMAT,
+  QUEUE_FILE_FORMAT,
+  queueFilePayloadSchema,
+  signedFileSchema,
+  type ItemResult,
+  type PackagePayload,
+  type SignedFile,
+} from '../core/sync/protocol'
+import type { Clock } from '../core/time'
+import { silentLogger, type Logger } from '../electron/services/log'
+import { DEMO_KEY_ID } from '../electron/services/rules/keys'
+import { signPayload } from '../electron/services/rules/envelope'
+import { currentBundle, type BundleCache } from './rules'
+import { newBatchOrder, settleItems } from './settle'
+import { streamWriter, writeSnapshot, type SnapshotWritten } from './snapshot'
+import { findTerminal } from './terminals'
+
+/**
+ * The file transport for agents out of reach for days: a terminal's signed queue file is settled
+ * exactly like an upload (same deduplication, so importing it twice changes nothing), and a sync
+ * package carries rules, a full snapshot and the centre's results back.
+ */
+
+/** The file is not accepted: nothing was settled. */
+export class FileRefused extends Error {
+  override readonly name = 'FileRefused'
+  readonly code = 'FILE_REFUSED'
+}
+
+export const DEMO_CENTRE_PRIVATE_KEY_FILE = fileURLToPath(new URL(`../bundles/keys/${DEMO_KEY_ID}.private.pem`, import.meta.url))
+
+export interface QueueImport {
+  readonly terminalId: string
+  readonly results: readonly ItemResult[]
+  /** How many items had each outcome, and rejections by code. */
+  readonly summary: Readonly<Record<string, number>>
+}
+
+const CHUNK_ITEMS = 500
+
+/**
+ * Verifies the queue file with the key the terminal registered (its `keyId` is the terminal id),
+ * then settles its items in order, 500 to a transaction.
+ */
+export async function importQueueFile(db: Knex, text: string, options: { clock: Clock; bundles: BundleCache; log?: Logger }): Promise<QueueImport> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new FileRefused('待上传文件不是有效的签名文件（无法解析）')
+  }
+  const file = signedFileSchema.safeParse(value)
+  if (!file.success || file.data.format !== QUEUE_FILE_FORMAT) throw new FileRefused(`文件格式不正确：应为 ${QUEUE_FILE_FORMAT}`)
+  const { keyId, payload, signature } = file.data
+  const terminal = await findTerminal(db, keyId)
+  if (!terminal) throw new FileRefused(`待上传文件的终端 ${keyId.slice(0, 40)} 未在中心注册`)
+  let valid: boolean
+  try {
+    const bytes = Buffer.from(signature, 'base64')
+    valid = bytes.toString('base64') === signature && verify(null, Buffer.from(payload, 'utf8'), createPublicKey(terminal.publicKeyPem), bytes)
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new FileRefused('待上传文件签名验证失败：内容可能被改动，或不是该终端签名的；未导入任何交易')
+  let contents: unknown
+  try {
+    contents = JSON.parse(payload)
+  } catch {
+    contents = null
+  }
+  const parsed = queueFilePayloadSchema.safeParse(contents)
+  if (!parsed.success) throw new FileRefused('待上传文件内容不符合协议；未导入任何交易')
+  if (parsed.data.terminalId !== terminal.id) throw new FileRefused('待上传文件内的终端编号与签名终端不符；未导入任何交易')
+
+  const order = newBatchOrder()
+  const results: ItemResult[] = []
+  const context = { terminal, clock: options.clock, bundles: options.bundles, isLocked: () => false, log: options.log ?? silentLogger }
+  for (let i = 0; i < parsed.data.items.length; i += CHUNK_ITEMS) {
+    results.push(...(await settleItems(db, context, parsed.data.items.slice(i, i + CHUNK_ITEMS), order)))
+  }
+  const summary: Record<string, number> = {}
+  for (const result of results) {
+    const key = result.outcome === 'rejected' ? `rejected:${result.code}` : result.outcome
+    summary[key] = (summary[key] ?? 0) + 1
+  }
+  return { terminalId: terminal.id, results, summary }
+}
+
+export async function readQueueFileText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    throw new FileRefused(`无法读取待上传文件（${(error as NodeJS.ErrnoException).code ?? '未知错误'}）`)
+  }
+}
+
+export interface PackageExport {
+  readonly file: string
+  readonly snapshot: SnapshotWritten
+  readonly ruleEnvelopes: number
+  readonly results: number
+}
+
+const MAX_PACKAGE_RESULTS = 100_000
+
+/**
+ * A sync package for one terminal: the first line is the signed header (payload: the current rule
+ * envelope of each region, the snapshot's digest and the centre's results for the terminal's
+ * items), then a full snapshot exactly as `GET /v1/snapshot` streams it. The snapshot is streamed
+ * to a side file first (its digest goes into the header), then both are joined and renamed into
+ * place, so a crash never leaves half a package under the real name.
+ */
+export async function exportPackage(
+  db: Knex,
+  options: { terminalId: string; file: string; clock: Clock; bundles: BundleCache; privateKeyPem: string; keyId: string; reader?: Knex },
+): Promise<PackageExport> {
+  const terminal = await findTerminal(db, options.terminalId)
+  if (!terminal) throw new FileRefused(`终端 ${options.terminalId.slice(0, 40)} 未在中心注册`)
+  const ruleEnvelopes: string[] = []
+  for (const region of terminal.regionCodes) {
+    const current = await currentBundle(db, region)
+    if (current) ruleEnvelopes.push(current.envelope)
+  }
+  const stored: Array<{ item_id: string; outcome: 'accepted' | 'rejected'; code: string | null; message: string | null; settled_at: string }> = await db('item_results')
+    .where({ terminal_id: terminal.id })
+    .orderBy([{ column: 'settled_at', order: 'desc' }, { column: 'item_id', order: 'desc' }])
+    .limit(MAX_PACKAGE_RESULTS)
+    .select('item_id', 'outcome', 'code', 'message', 'settled_at')
+  const results: ItemResult[] = stored.reverse().map((row) =>
+    row.outcome === 'accepted'
+      ? { itemId: row.item_id, outcome: 'accepted', settledAt: row.settled_at }
+      : { itemId: row.item_id, outcome: 'rejected', code: row.code ?? 'INVALID_ITEM', message: row.message ?? '', settledAt: row.settled_at },
+  )
+
+  const snapshotFile = `${options.file}.snapshot.partial`
+  const packageFile = `${options.file}.partial`
+  try {
+    const out = createWriteStream(snapshotFile, { mode: 0o600 })
+    const closed = new Promise<void>((resolve, reject) => {
+      out.once('close', resolve)
+      out.once('error', reject)
+    })
+    let snapshot: SnapshotWritten
+    try {
+      snapshot = await writeSnapshot(
+        options.reader ?? db,
+        { regionCodes: terminal.regionCodes, since: null, regionsSinceVersion: terminal.regionsSinceVersion, clock: options.clock, bundles: options.bundles },
+        streamWriter(out),
+      )
+    } finally {
+      out.end()
+      await closed
+    }
+    const payload: PackagePayload = {
+      terminalId: terminal.id,
+      createdAt: options.clock.now().toISOString(),
+      ruleEnvelopes,
+      snapshotSha256: snapshot.end.sha256,
+      results,
+    }
+    const payloadText = JSON.stringify(payload)
+    // signPayload makes a bundle envelope; its signature is over the same payload bytes.
+    const { signature } = JSON.parse(signPayload(payloadText, options.privateKeyPem, options.keyId)) as { signature: string }
+    const header: SignedFile = { format: PACKAGE_FILE_FORMAT, keyId: options.keyId, payload: payloadText, signature }
+    const target = createWriteStream(packageFile, { mode: 0o600 })
+    target.write(`${JSON.stringify(header)}\n`)
+    await pipeline(createReadStream(snapshotFile), target)
+    const handle = await open(packageFile, 'r+')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(packageFile, options.file)
+    return { file: options.file, snapshot, ruleEnvelopes: ruleEnvelopes.length, results: results.length }
+  } finally {
+    await rm(snapshotFile, { force: true })
+    await rm(packageFile, { force: true })
+  }
+}
+
+/** The hex SHA-256 of a file, read as a stream. */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}

@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { systemClock } from '../core/time'
+import { stderrLogger } from '../electron/services/log'
+import { DEMO_KEY_ID } from '../electron/services/rules/keys'
+import { openHubDatabase } from './db/open'
+import { DEMO_ENROLMENT_CODES, seedSyntheticAccounts } from './db/seed'
+import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, FileRefused, importQueueFile, readQueueFileText } from './files'
+import { createBundleCache, withdrawRules } from './rules'
+import { startHub } from './server'
+
+/**
+ * `npm run hub`: the reference medical-insurance centre on 127.0.0.1, for demos and tests.
+ * PORT (default 8790), HUB_DATA_DIR (default .hub-data/ in the repository), HUB_TEST_HOOKS=1 adds
+ * the /v1/_test/* calls. Subcommands work on the same data folder, also while the server runs.
+ */
+
+const USAGE = `用法：npm run hub [-- <命令> [参数]]
+  （无命令）                                    启动中心参考实现：PORT（默认 8790），HUB_DATA_DIR（默认 .hub-data/）
+  import-queue <文件>                           导入终端导出的待上传文件：验签、去重、结算，可重复导入
+  export-package --terminal <终端编号> <文件>    为终端制作同步包：规则包、全量账户数据与中心的结算结果
+  seed-synthetic <数量>                         加入合成账户（压力测试用）
+  withdraw-rules <地区代码> <版本>               撤回一个规则包版本：不再下发，按它办理的交易被拒绝`
+
+class UsageError extends Error {}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { terminal: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  })
+  if (values.help) throw new UsageError(USAGE)
+  const [command, ...rest] = positionals
+  if (command !== undefined && !['serve', 'import-queue', 'export-package', 'seed-synthetic', 'withdraw-rules'].includes(command)) {
+    throw new UsageError(`未知命令：${command}\n${USAGE}`)
+  }
+  const dataDir = resolve(process.env.HUB_DATA_DIR || join(root, '.hub-data'))
+  const clock = systemClock
+  const db = await openHubDatabase(dataDir, { clock })
+  const bundles = createBundleCache()
+
+  if (command === undefined || command === 'serve') {
+    const port = Number(process.env.PORT ?? 8790)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`PORT 应为 0–65535 的整数，现在是「${process.env.PORT}」`)
+    const hub = await startHub({ db, clock, log: stderrLogger, port, testHooks: process.env.HUB_TEST_HOOKS === '1' })
+    process.stdout.write(`医保中心参考实现已启动：${hub.url}\n数据目录：${dataDir}\n演示注册码：\n`)
+    for (const code of DEMO_ENROLMENT_CODES) {
+      process.stdout.write(`  ${code.code.padEnd(12)} 地区 ${code.regionCodes.join('、')}${code.reusable ? '（演示用，可反复使用）' : '（一次性）'}\n`)
+    }
+    if (process.env.HUB_TEST_HOOKS === '1') process.stdout.write('测试接口已开启：POST /v1/_test/faults\n')
+    await new Promise<void>((done) => {
+      const stop = (signal: string) => {
+        process.stdout.write(`收到 ${signal}，正在关闭…\n`)
+        done()
+      }
+      process.once('SIGINT', () => stop('SIGINT'))
+      process.once('SIGTERM', () => stop('SIGTERM'))
+    })
+    await hub.close()
+    await db.destroy()
+    return 0
+  }
+
+  try {
+    if (command === 'import-queue') {
+      const [file] = rest
+      if (!file || rest.length !== 1) throw new UsageError(`import-queue 需要一个文件\n${USAGE}`)
+      const imported = await importQueueFile(db, await readQueueFileText(file), { clock, bundles, log: stderrLogger })
+      process.stdout.write(`终端 ${imported.terminalId}：共 ${imported.results.length} 笔\n`)
+      for (const [outcome, count] of Object.entries(imported.summary).sort()) process.stdout.write(`  ${outcome}：${count}\n`)
+      for (const result of imported.results) {
+        if (result.outcome === 'rejected') process.stdout.write(`  拒绝 ${result.itemId} ${result.code}：${result.message}\n`)
+        if (result.outcome === 'retryLater') process.stdout.write(`  暂缓 ${result.itemId}：${result.message}\n`)
+      }
+      process.stdout.write(`${JSON.stringify({ terminalId: imported.terminalId, summary: imported.summary })}\n`)
+      return 0
+    }
+    if (command === 'export-package') {
+      const [file] = rest
+      if (!values.terminal || !file || rest.length !== 1) throw new UsageError(`export-package 需要 --terminal <终端编号> 和一个文件\n${USAGE}`)
+      const exported = await exportPackage(db, {
+        terminalId: values.terminal,
+        file: resolve(file),
+        clock,
+        bundles,
+        privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
+        keyId: DEMO_KEY_ID,
+      })
+      const { header, accounts } = exported.snapshot
+      process.stdout.write(`同步包已写入 ${exported.file}：规则包 ${exported.ruleEnvelopes} 个，账户 ${accounts} 个（快照版本 ${header.snapshotVersion}），结算结果 ${exported.results} 条\n`)
+      return 0
+    }
+    if (command === 'seed-synthetic') {
+      const count = Number(rest[0])
+      if (rest.length !== 1 || !Number.isSafeInteger(count) || count <= 0) throw new UsageError(`seed-synthetic 需要一个正整数\n${USAGE}`)
+      const started = Date.now()
+      await seedSyntheticAccounts(db, count, { clock })
+      process.stdout.write(`已加入 ${count} 个合成账户，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒\n`)
+      return 0
+    }
+    if (command === 'withdraw-rules') {
+      const [region, version] = rest
+      if (!/^\d{6}$/.test(region ?? '') || !/^\d+$/.test(version ?? '')) throw new UsageError(`withdraw-rules 需要地区代码和版本号\n${USAGE}`)
+      const withdrawn = await withdrawRules(db, region, Number(version), '中心撤回', clock)
+      process.stdout.write(withdrawn ? `已撤回地区 ${region} 第 ${version} 版规则包\n` : `没有可撤回的地区 ${region} 第 ${version} 版规则包\n`)
+      return withdrawn ? 0 : 1
+    }
+    throw new UsageError(USAGE)
+  } finally {
+    await db.destroy()
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(2)
+    }
+    if (error instanceof FileRefused) {
+      process.stderr.write(`文件被拒绝：${error.message}\n`)
+      process.exit(1)
+    }
+    process.stderr.write(`中心出错：${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  },
+)
