@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto'
+import { createPublicKey, verify } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { open, readFile, rename, rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -184,11 +184,4 @@ export async function exportPackage(
     await rm(snapshotFile, { force: true })
     await rm(packageFile, { force: true })
   }
-}
-
-/** The hex SHA-256 of a file, read as a stream. */
-export async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
 }
