@@ -22,7 +22,8 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   import-queue <文件>                           导入终端导出的待上传文件：验签、去重、结算，可重复导入
   export-package --terminal <终端编号> <文件>    为终端制作同步包：规则包、全量账户数据与中心的结算结果
   seed-synthetic <数量>                         加入合成账户（压力测试用）
-  withdraw-rules <地区代码> <版本>               撤回一个规则包版本：不再下发，按它办理的交易被拒绝`
+  withdraw-rules <地区代码> <版本>               撤回一个规则包版本：不再下发，按它办理的交易被拒绝
+测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status`
 
 class UsageError extends Error {}
 
