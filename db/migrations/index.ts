@@ -4,6 +4,8 @@ import * as m0001 from './0001_snapshot'
 import * as m0002 from './0002_rule_bundles'
 import * as m0003 from './0003_sales'
 import * as m0004 from './0004_personal_data'
+import * as m0005 from './0005_sync'
+import * as m0006 from './0006_snapshot_staging'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
@@ -22,6 +24,8 @@ export function createMigrations(cipher: PersonalDataCipher): readonly NamedMigr
     { name: '0002_rule_bundles', up: m0002.up, down: m0002.down },
     { name: '0003_sales', up: m0003.up, down: m0003.down },
     { name: '0004_personal_data', config: { transaction: false }, up: (db) => m0004.up(db, cipher), down: m0004.down },
+    { name: '0005_sync', up: m0005.up, down: m0005.down },
+    { name: '0006_snapshot_staging', up: m0006.up, down: m0006.down },
   ]
 }
 

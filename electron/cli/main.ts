@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { version } from '../../package.json'
 import type { CallInput, CallName, CallResult } from '../../core/api/contract'
 import { RELATIONS } from '../../core/cardholder'
-import { fail, type Result } from '../../core/errors'
+import { AppError, fail, ok, type Result } from '../../core/errors'
 import { parseYuan } from '../../core/money'
 import { systemClock } from '../../core/time'
 import { stderrLogger } from '../services/log'
@@ -22,9 +22,25 @@ const USAGE = `用法：npm run cli -- <命令> [参数]
           [--enrolled | --not-enrolled] [--covered] [--at <时间，ISO 8601>]
   offers  --card <卡号或身份证号>        本人可购买的产品与可用额度
   import-bundle <规则包文件>             导入中心签发的规则包
+  register --centre <中心地址> --code <注册码> --territory <网点>   向中心注册本终端
+  sync                                  立即同步：上传待传交易，下载规则与账户数据
+  status                                与中心的连接、待上传与被拒交易、离线限额
+  export-queue <文件>                   把待上传交易导出为签名文件，交中心导入（长时间离线时）
+  import-package <文件>                 导入中心制作的签名同步包（规则、账户数据与处理结果）
 通用：  --data-dir <目录>（默认 COUNTER_DATA_DIR，或 ./.counter-data）`
 
 class UsageError extends Error {}
+
+/** File commands are not API calls (a file path means nothing to the renderer): their refusals print like one. */
+async function fileCommand(run: () => Promise<unknown>): Promise<Result<unknown>> {
+  try {
+    return ok(await run())
+  } catch (error) {
+    if (error instanceof AppError) return fail(error.code, error.message)
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return fail('FILE_REFUSED', '找不到文件')
+    throw error
+  }
+}
 
 function print(result: Result<unknown>): void {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
@@ -46,6 +62,9 @@ async function main(argv: string[]): Promise<number> {
       covered: { type: 'boolean' },
       at: { type: 'string' },
       'data-dir': { type: 'string' },
+      centre: { type: 'string' },
+      code: { type: 'string' },
+      territory: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -84,6 +103,16 @@ async function main(argv: string[]): Promise<number> {
       if (rest.length !== 1) throw new UsageError(`import-bundle 需要一个规则包文件\n${USAGE}`)
       const envelope = await readFile(rest[0], 'utf8').catch(() => null)
       result = envelope === null ? fail('INVALID_ARGUMENT', `无法读取文件：${rest[0]}`) : await call('rules.import', { envelope })
+    } else if (command === 'register') {
+      if (!values.centre || !values.code || !values.territory) throw new UsageError(`register 需要 --centre、--code 和 --territory\n${USAGE}`)
+      result = await call('sync.register', { centreUrl: values.centre, enrolmentCode: values.code, territory: values.territory })
+    } else if (command === 'sync') {
+      result = await call('sync.now', {})
+    } else if (command === 'status') {
+      result = await call('sync.status', {})
+    } else if (command === 'export-queue' || command === 'import-package') {
+      if (rest.length !== 1) throw new UsageError(`${command} 需要一个文件\n${USAGE}`)
+      result = await fileCommand(() => (command === 'export-queue' ? runtime.sync.exportQueue(rest[0]) : runtime.sync.importPackage(rest[0])))
     } else {
       throw new UsageError(`没有命令「${command}」\n${USAGE}`)
     }

@@ -31,6 +31,8 @@ async function start(): Promise<void> {
     return
   }
   registerApi(ipcMain, runtime.dispatch, (event) => isTrustedSender(event.senderFrame, location))
+  // At start and every few minutes, in the background: the counter never waits for it.
+  runtime.sync.sync.start()
   mainWindow = createMainWindow({ preloadPath: join(here, '../preload/index.cjs'), location, devTools: !app.isPackaged })
   mainWindow.on('closed', () => {
     mainWindow = null

@@ -25,6 +25,8 @@ import { createSalesService } from './sales'
 import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './rules/keys'
 import type { Logger } from './log'
 import { createReaderSettingsService } from './reader-settings'
+import { createSyncStateRepository } from '../../db/repositories/sync-state'
+import { createSyncStack, type SyncStack, type SyncStackOptions } from './sync/stack'
 import { loadPersonalDataKey, readKeyCheck, type KeyProtector } from './personal-data-key'
 
 export const DATABASE_FILE_NAME = 'counter.sqlite3'
@@ -38,6 +40,8 @@ export interface RuntimeOptions {
   readonly trustedKeys?: TrustedKeys
   /** Electron's safeStorage when it can encrypt; absent (browser mode, CLI, tests): a plain key file. */
   readonly personalDataProtector?: KeyProtector | null
+  /** Tests shorten the sync interval and timeouts and fix the jitter. */
+  readonly syncTuning?: SyncStackOptions['tuning']
 }
 
 /** Everything behind the API, the same in Electron, in browser mode, in the CLI and in tests. */
@@ -48,6 +52,8 @@ export interface CounterRuntime {
   /** Seals and hashes personal data for the tables (the snapshot import and the upload need it too). */
   readonly personalData: PersonalDataCipher
   readonly dispatch: Dispatch
+  /** Sync with the centre; the shells start its schedule, the CLI and tests call it directly. */
+  readonly sync: SyncStack
   close(): Promise<void>
 }
 
@@ -88,19 +94,45 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     }
     const bundles = createRuleBundlesRepository(db)
     const sales = createSalesRepository(db, cipher)
-    const rules = createRuleStore({ bundles, trustedKeys: options.trustedKeys ?? TRUSTED_CENTRE_KEYS, clock, log })
+    const syncState = createSyncStateRepository(db)
+    const trustedKeys = options.trustedKeys ?? TRUSTED_CENTRE_KEYS
+    const rules = createRuleStore({ bundles, trustedKeys, clock, log, checkedAt: async (region) => (await syncState.read()).rulesCheckedAt[region] ?? null })
     const eligibility = createEligibilityService({ accounts, rules, sales, clock })
     if (dataSource === 'demo' && (await bundles.list()).length === 0) {
       for (const envelope of DEMO_BUNDLE_ENVELOPES) await rules.import(envelope)
       log.info('demo_rules_imported', { bundles: DEMO_BUNDLE_ENVELOPES.length })
     }
-    const salesService = createSalesService({ accounts, sales, operators, auth, rules, clock, terminalId })
+    const sync = createSyncStack({
+      db,
+      cipher,
+      clock,
+      log,
+      rules,
+      trustedKeys,
+      terminalId,
+      appVersion: options.appVersion,
+      heldRegions: async () => [...new Set((await bundles.list()).map((bundle) => bundle.regionCode))],
+      tuning: options.syncTuning,
+    })
+    const salesService = createSalesService({
+      accounts,
+      sales,
+      operators,
+      auth,
+      rules,
+      clock,
+      terminalId,
+      centreReachable: () => sync.sync.centreReachable(),
+      // The centre hears of a sale within seconds when it can be reached; a failure waits for the next sync.
+      onCommitted: () => void sync.sync.uploadNow().catch(() => undefined),
+    })
     const handlers = createHandlers({
       auth,
       cardholders: createCardholderService({ accounts, clock }),
       eligibility,
       sales: salesService,
       readerSettings: createReaderSettingsService({ settings, log }),
+      sync: sync.sync,
       appInfo: async () => ({
         version: options.appVersion,
         dataDir,
@@ -117,7 +149,11 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       db,
       personalData: cipher,
       dispatch: createDispatcher(handlers, log, (token) => auth.session(token)),
-      close: () => db.destroy(),
+      sync,
+      async close() {
+        await sync.sync.stop()
+        await db.destroy()
+      },
     }
   } catch (error) {
     await db.destroy()

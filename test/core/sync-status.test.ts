@@ -29,7 +29,7 @@ describe('offline limits on the status bar', () => {
   })
 
   it('warns when the queued amount is within a fifth of its limit, and a fresh terminal is all clear', () => {
-    const queued = { count: 1, totalFen: limits.maxQueuedFen - 1 }
+    const queued = { count: 1, totalFen: (limits.maxQueuedFen ?? 0) - 1 }
     const views = offlineLimits([{ bundle: quzhou, rulesCheckedAt: NOW, balancesAsOf: NOW, queued, now: NOW }])
     expect(views[0]).toMatchObject({ kind: 'queuedFen', level: 'near' })
     const fresh = offlineLimits([{ bundle: quzhou, rulesCheckedAt: NOW, balancesAsOf: NOW, queued: { count: 0, totalFen: 0 }, now: NOW }])

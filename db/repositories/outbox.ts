@@ -1,0 +1,164 @@
+import type { Knex } from 'knex'
+import type { ItemResult } from '../../core/sync/protocol'
+import type { PersonalDataCipher } from '../personal-data'
+
+/** An outbox entry waiting for the centre, with what the upload needs to keep each account's order. */
+export interface PendingEntry {
+  readonly id: string
+  readonly kind: 'sale' | 'reversal'
+  readonly saleId: string
+  readonly accountId: number
+  readonly createdAt: string
+  readonly attempts: number
+  /** UTC ISO; null: due now. */
+  readonly nextAttemptAt: string | null
+  /** The payload as the sale wrote it (JSON text), unsealed. */
+  readonly payloadJson: string
+}
+
+/** One answered item: the outbox entry, and what the centre said. */
+export interface AnsweredEntry {
+  readonly entry: PendingEntry
+  readonly result: ItemResult
+}
+
+export interface OutboxRepository {
+  /** Pending entries in the order they were queued (the order the centre must see them in). */
+  pending(options: { afterCreatedAt?: string; afterId?: string; limit: number }): Promise<PendingEntry[]>
+  /** Before sending: the sales are now in the centre's hands as far as a void is concerned. */
+  markSending(entries: readonly PendingEntry[], at: string): Promise<void>
+  /** The centre's answers, applied in one transaction: all of a response or none of it. */
+  applyResults(answered: readonly AnsweredEntry[], context: { at: string; retryAt: (entry: PendingEntry) => string }): Promise<void>
+  /** No answer (network, timeout, 5xx, a garbled reply): the entries wait and are sent again later. */
+  deferAll(entries: readonly PendingEntry[], context: { at: string; error: string; retryAt: (entry: PendingEntry) => string }): Promise<void>
+  /** The earliest time a pending entry may be tried again (null: something is due now or nothing waits). */
+  nextAttemptAt(): Promise<string | null>
+  /** Pending sales (not reversals): how many, how much, and since when. */
+  queuedSales(): Promise<{ count: number; totalFen: number; oldestAt: string | null }>
+  /** Sales the centre rejected. */
+  rejectedCount(): Promise<number>
+}
+
+interface OutboxRow {
+  id: string
+  kind: 'sale' | 'reversal'
+  sale_id: string
+  account_id: number
+  created_at: string
+  attempts: number
+  next_attempt_at: string | null
+  payload_sealed: Buffer
+}
+
+export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): OutboxRepository {
+  const toEntry = (row: OutboxRow): PendingEntry => ({
+    id: row.id,
+    kind: row.kind,
+    saleId: row.sale_id,
+    accountId: row.account_id,
+    createdAt: row.created_at,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    payloadJson: cipher.open(row.payload_sealed),
+  })
+
+  return {
+    async pending({ afterCreatedAt, afterId, limit }) {
+      const query = db('outbox as o')
+        .join('sales as s', 's.id', 'o.sale_id')
+        .where('o.state', 'pending')
+        .orderBy([{ column: 'o.created_at' }, { column: 'o.id' }])
+        .limit(limit)
+        .select<OutboxRow[]>('o.id', 'o.kind', 'o.sale_id', 's.account_id', 'o.created_at', 'o.attempts', 'o.next_attempt_at', 'o.payload_sealed')
+      if (afterCreatedAt !== undefined && afterId !== undefined) {
+        query.where((q) => q.where('o.created_at', '>', afterCreatedAt).orWhere((q2) => q2.where('o.created_at', afterCreatedAt).andWhere('o.id', '>', afterId)))
+      }
+      return (await query).map(toEntry)
+    },
+
+    async markSending(entries, at) {
+      if (entries.length === 0) return
+      await db.transaction(async (trx) => {
+        await trx('outbox').whereIn('id', entries.map((e) => e.id)).update({ last_attempt_at: at, attempts: trx.raw('attempts + 1') })
+        const saleIds = entries.filter((e) => e.kind === 'sale').map((e) => e.saleId)
+        // From here a void must go to the centre as a reversal: the centre may already have settled it.
+        for (let i = 0; i < saleIds.length; i += 500) {
+          await trx('sales').whereIn('id', saleIds.slice(i, i + 500)).where('status', 'queued').update({ status: 'uploaded' })
+        }
+      })
+    },
+
+    async applyResults(answered, { at, retryAt }) {
+      await db.transaction(async (trx) => {
+        for (const { entry, result } of answered) {
+          if (result.outcome === 'retryLater') {
+            await trx('outbox').where({ id: entry.id, state: 'pending' }).update({ next_attempt_at: retryAt(entry), last_error: result.message })
+            continue
+          }
+          // Written once: a second application of the same answer finds the entry already sent.
+          const claimed = await trx('outbox').where({ id: entry.id, state: 'pending' }).update({ state: 'sent', sent_at: at, last_error: null, next_attempt_at: null })
+          if (claimed !== 1) continue
+          const sale = await trx('sales').where({ id: entry.saleId }).first<{ account_id: number; total_fen: number; status: string } | undefined>('account_id', 'total_fen', 'status')
+          if (!sale) continue
+          const accepted = result.outcome !== 'rejected'
+          if (entry.kind === 'sale') {
+            await trx('sales')
+              .where({ id: entry.saleId })
+              .update(
+                accepted
+                  ? { status: 'accepted', settled_at: result.settledAt, result_code: null, result_message: null }
+                  : { status: 'rejected', settled_at: result.settledAt, result_code: result.code, result_message: result.message },
+              )
+            if (!accepted) {
+              // Nothing was taken from the account: the reservation is given back.
+              await trx('ledger').insert({ account_id: sale.account_id, sale_id: entry.saleId, kind: 'release', amount_fen: sale.total_fen, at })
+            }
+          } else if (accepted) {
+            await trx('sales').where({ id: entry.saleId }).update({ status: 'voided', voided_at: result.settledAt, reversal_settled_at: result.settledAt })
+            await trx('ledger').insert({ account_id: sale.account_id, sale_id: entry.saleId, kind: 'release', amount_fen: sale.total_fen, at })
+          } else {
+            await trx('sales').where({ id: entry.saleId }).update({ reversal_settled_at: result.settledAt, reversal_result_code: result.code, reversal_result_message: result.message })
+          }
+          await trx('audit_log').insert({
+            at,
+            action: `centre_${entry.kind}_${accepted ? 'accepted' : 'rejected'}`,
+            subject: entry.saleId,
+            details_json: JSON.stringify(accepted ? { settledAt: result.settledAt } : { code: result.outcome === 'rejected' ? result.code : null }),
+          })
+        }
+      })
+    },
+
+    async deferAll(entries, { error, retryAt }) {
+      if (entries.length === 0) return
+      await db.transaction(async (trx) => {
+        for (const entry of entries) {
+          await trx('outbox').where({ id: entry.id, state: 'pending' }).update({ next_attempt_at: retryAt(entry), last_error: error })
+        }
+      })
+    },
+
+    async nextAttemptAt() {
+      const row = await db('outbox').where({ state: 'pending' }).min<{ due: string | null; undated: number }>({ due: 'next_attempt_at' }).first()
+      const undated = await db('outbox').where({ state: 'pending' }).whereNull('next_attempt_at').first('id')
+      return undated ? null : (row?.due ?? null)
+    },
+
+    async queuedSales() {
+      const [row] = await db('outbox as o')
+        .join('sales as s', 's.id', 'o.sale_id')
+        .where({ 'o.kind': 'sale', 'o.state': 'pending' })
+        .select<Array<{ count: number; total: number | null; oldest: string | null }>>(
+          db.raw('count(*) as count'),
+          db.raw('sum(s.total_fen) as total'),
+          db.raw('min(o.created_at) as oldest'),
+        )
+      return { count: row.count, totalFen: row.total ?? 0, oldestAt: row.oldest }
+    },
+
+    async rejectedCount() {
+      const [row] = await db('sales').where({ status: 'rejected' }).count<Array<{ n: number }>>({ n: '*' })
+      return Number(row.n)
+    },
+  }
+}

@@ -1,0 +1,78 @@
+import type { Knex } from 'knex'
+
+/**
+ * What the terminal remembers about its link to the centre, kept in the settings table under
+ * `sync.` keys: registration, the token, and the times and outcome of the last exchanges.
+ */
+export interface SyncState {
+  readonly centreUrl: string | null
+  readonly regionCodes: readonly string[]
+  /** Sealed with the personal-data key (base64): whoever copies the database file cannot renew tokens with it. */
+  readonly refreshSecretSealed: string | null
+  /** The terminal's Ed25519 private key (PKCS#8 PEM), sealed (base64): it signs exported queue files. */
+  readonly signingKeySealed: string | null
+  readonly territory: string | null
+  readonly lastContactAt: string | null
+  readonly lastSyncAt: string | null
+  readonly lastError: string | null
+  /** Per region: when the centre last confirmed the rules this terminal holds are current. */
+  readonly rulesCheckedAt: Readonly<Record<string, string>>
+}
+
+const KEYS = {
+  centreUrl: 'sync.centre_url',
+  regionCodes: 'sync.region_codes',
+  refreshSecretSealed: 'sync.refresh_secret',
+  signingKeySealed: 'sync.signing_key',
+  territory: 'sync.territory',
+  lastContactAt: 'sync.last_contact_at',
+  lastSyncAt: 'sync.last_sync_at',
+  lastError: 'sync.last_error',
+  rulesCheckedAt: 'sync.rules_checked_at',
+} as const
+
+export type SyncStateChange = Partial<{ -readonly [K in keyof SyncState]: SyncState[K] }>
+
+export interface SyncStateRepository {
+  read(): Promise<SyncState>
+  /** Several fields at once, in one transaction. `null` clears a field. */
+  write(change: SyncStateChange): Promise<void>
+}
+
+export function createSyncStateRepository(db: Knex): SyncStateRepository {
+  return {
+    async read() {
+      const rows = await db('settings').where('key', 'like', 'sync.%').select<Array<{ key: string; value: string }>>('key', 'value')
+      const value = (key: string) => rows.find((row) => row.key === key)?.value ?? null
+      const json = <T>(key: string, fallback: T): T => {
+        const text = value(key)
+        return text === null ? fallback : (JSON.parse(text) as T)
+      }
+      return {
+        centreUrl: value(KEYS.centreUrl),
+        regionCodes: json<string[]>(KEYS.regionCodes, []),
+        refreshSecretSealed: value(KEYS.refreshSecretSealed),
+        signingKeySealed: value(KEYS.signingKeySealed),
+        territory: value(KEYS.territory),
+        lastContactAt: value(KEYS.lastContactAt),
+        lastSyncAt: value(KEYS.lastSyncAt),
+        lastError: value(KEYS.lastError),
+        rulesCheckedAt: json<Record<string, string>>(KEYS.rulesCheckedAt, {}),
+      }
+    },
+    async write(change) {
+      await db.transaction(async (trx) => {
+        for (const [field, next] of Object.entries(change) as Array<[keyof SyncState, SyncState[keyof SyncState] | undefined]>) {
+          if (next === undefined) continue
+          const key = KEYS[field]
+          if (next === null) {
+            await trx('settings').where({ key }).delete()
+            continue
+          }
+          const text = typeof next === 'string' ? next : JSON.stringify(next)
+          await trx('settings').insert({ key, value: text }).onConflict('key').merge()
+        }
+      })
+    },
+  }
+}

@@ -1,0 +1,158 @@
+import type { z } from 'zod'
+import {
+  centreErrorSchema,
+  registrationResponseSchema,
+  rulesResponseSchema,
+  tokenGrantSchema,
+  uploadResponseSchema,
+  type RegistrationRequest,
+  type RegistrationResponse,
+  type TokenGrant,
+  type UploadItem,
+  type UploadResponse,
+} from '../../../core/sync/protocol'
+
+/**
+ * How a call to the centre failed. `unreachable` (network, timeout, 5xx, a garbled answer) means
+ * the outcome is unknown and the same request may be sent again; `unauthorized` means the token
+ * must be renewed; `refused` is a definite no from the centre (4xx with its reason).
+ */
+export class CentreCallError extends Error {
+  override readonly name = 'CentreCallError'
+  constructor(
+    readonly kind: 'unreachable' | 'unauthorized' | 'refused',
+    message: string,
+    readonly status: number | null = null,
+    readonly centreCode: string | null = null,
+  ) {
+    super(message)
+  }
+}
+
+export interface CentreClientOptions {
+  readonly baseUrl: string
+  /** Per request; for the snapshot stream, the longest wait for the next bytes. */
+  readonly timeoutMs?: number
+  readonly fetch?: typeof fetch
+}
+
+/** The terminal's side of the HTTP protocol in core/sync/protocol.ts: one method per call, answers checked. */
+export interface CentreClient {
+  register(request: RegistrationRequest): Promise<RegistrationResponse>
+  renewToken(terminalId: string, refreshSecret: string): Promise<TokenGrant>
+  /** The signed envelope text, or null when `knownTag` is still current (304). */
+  rules(token: string, regionCode: string, knownTag: string | null): Promise<string | null>
+  /** The snapshot NDJSON as it arrives, never whole in memory. */
+  snapshot(token: string, since: number | null): Promise<AsyncIterable<Uint8Array>>
+  upload(token: string, terminalId: string, items: readonly UploadItem[]): Promise<UploadResponse>
+}
+
+const DEFAULT_TIMEOUT_MS = 20_000
+
+export function rulesTag(regionCode: string, version: number): string {
+  return `"${regionCode}-v${version}"`
+}
+
+export function createCentreClient(options: CentreClientOptions): CentreClient {
+  const doFetch = options.fetch ?? fetch
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const base = options.baseUrl.replace(/\/+$/, '')
+
+  async function send(path: string, init: RequestInit & { token?: string; idle?: AbortController }): Promise<Response> {
+    const controller = init.idle ?? new AbortController()
+    const timer = setTimeout(() => controller.abort(), timeoutMs)
+    const headers = new Headers(init.headers)
+    if (init.token) headers.set('authorization', `Bearer ${init.token}`)
+    if (init.body) headers.set('content-type', 'application/json')
+    let response: Response
+    try {
+      response = await doFetch(`${base}${path}`, { ...init, headers, signal: controller.signal })
+    } catch (error) {
+      const reason = controller.signal.aborted ? `${Math.round(timeoutMs / 1000)} 秒内无应答` : error instanceof Error && 'cause' in error && error.cause instanceof Error ? error.cause.message : String(error)
+      throw new CentreCallError('unreachable', `连接不上中心（${reason}）`)
+    } finally {
+      if (!init.idle) clearTimeout(timer)
+    }
+    if (init.idle) clearTimeout(timer)
+    if (response.ok || response.status === 304) return response
+    const detail = await readError(response)
+    if (response.status === 401) throw new CentreCallError('unauthorized', detail.message, 401, detail.code)
+    if (response.status >= 500 || response.status === 429 || response.status === 408) {
+      throw new CentreCallError('unreachable', `中心暂时无法处理（${response.status}）：${detail.message}`, response.status, detail.code)
+    }
+    throw new CentreCallError('refused', detail.message, response.status, detail.code)
+  }
+
+  async function readJson<T>(response: Response, schema: z.ZodType<T>): Promise<T> {
+    let value: unknown
+    try {
+      value = await response.json()
+    } catch {
+      throw new CentreCallError('unreachable', '中心的应答不完整或不是 JSON')
+    }
+    const parsed = schema.safeParse(value)
+    if (!parsed.success) throw new CentreCallError('unreachable', `中心的应答格式不符合协议：${parsed.error.issues[0]?.path.join('.') ?? ''}`)
+    return parsed.data
+  }
+
+  return {
+    async register(request) {
+      const response = await send('/v1/terminals', { method: 'POST', body: JSON.stringify(request) })
+      return readJson(response, registrationResponseSchema)
+    },
+    async renewToken(terminalId, refreshSecret) {
+      const response = await send(`/v1/terminals/${encodeURIComponent(terminalId)}/token`, { method: 'POST', body: JSON.stringify({ refreshSecret }) })
+      return readJson(response, tokenGrantSchema)
+    },
+    async rules(token, regionCode, knownTag) {
+      const headers: Record<string, string> = knownTag ? { 'if-none-match': knownTag } : {}
+      const response = await send(`/v1/rules?region=${encodeURIComponent(regionCode)}`, { method: 'GET', token, headers })
+      if (response.status === 304) return null
+      return (await readJson(response, rulesResponseSchema)).envelope
+    },
+    async snapshot(token, since) {
+      const idle = new AbortController()
+      const response = await send(`/v1/snapshot${since === null ? '' : `?since=${since}`}`, { method: 'GET', token, idle })
+      const body = response.body
+      if (!body) throw new CentreCallError('unreachable', '中心的账户数据应答为空')
+      return streamWithIdleTimeout(body, idle, timeoutMs)
+    },
+    async upload(token, terminalId, items) {
+      const response = await send('/v1/transactions', { method: 'POST', token, body: JSON.stringify({ terminalId, items }) })
+      return readJson(response, uploadResponseSchema)
+    },
+  }
+}
+
+/** A stalled download is given up after `timeoutMs` without bytes, however long the whole takes. */
+async function* streamWithIdleTimeout(body: ReadableStream<Uint8Array>, controller: AbortController, timeoutMs: number): AsyncIterable<Uint8Array> {
+  const reader = body.getReader()
+  try {
+    for (;;) {
+      const timer = setTimeout(() => controller.abort(), timeoutMs)
+      let chunk: Awaited<ReturnType<typeof reader.read>>
+      try {
+        chunk = await reader.read()
+      } catch {
+        throw new CentreCallError('unreachable', controller.signal.aborted ? '账户数据下载中断（长时间无数据）' : '账户数据下载中断')
+      } finally {
+        clearTimeout(timer)
+      }
+      if (chunk.done) return
+      yield chunk.value
+    }
+  } finally {
+    // Stopped early (a refused line, a failed write): the rest is not downloaded.
+    await reader.cancel().catch(() => undefined)
+  }
+}
+
+async function readError(response: Response): Promise<{ code: string | null; message: string }> {
+  try {
+    const parsed = centreErrorSchema.safeParse(await response.json())
+    if (parsed.success) return parsed.data.error
+  } catch {
+    // Not our error body (a proxy's page, a cut connection): the status says enough.
+  }
+  return { code: null, message: `中心返回 HTTP ${response.status}` }
+}

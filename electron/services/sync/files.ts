@@ -1,0 +1,167 @@
+import { createReadStream } from 'node:fs'
+import { open, rename, rm, writeFile } from 'node:fs/promises'
+import { createPublicKey, createPrivateKey, sign, verify } from 'node:crypto'
+import { AppError } from '../../../core/errors'
+import {
+  PACKAGE_FILE_FORMAT,
+  QUEUE_FILE_FORMAT,
+  packagePayloadSchema,
+  queueFilePayloadSchema,
+  signedFileSchema,
+  snapshotHeaderSchema,
+  type QueueFilePayload,
+  type SignedFile,
+} from '../../../core/sync/protocol'
+import type { Clock } from '../../../core/time'
+import type { TrustedKeys } from '../rules/keys'
+import type { SyncService, SnapshotStore } from './service'
+import type { ActiveRules } from '../rule-store'
+
+/**
+ * The file transport for agents out of reach for days: the pending queue goes to the centre as a
+ * signed file, and rules, snapshot and the centre's results come back as a signed package. Both
+ * directions are idempotent: the centre deduplicates items on their ids, and a package's snapshot
+ * is applied like a download (an older or repeated one changes nothing it should not).
+ */
+
+function signFile(format: SignedFile['format'], keyId: string, payload: string, privateKeyPem: string): string {
+  const signature = sign(null, Buffer.from(payload, 'utf8'), createPrivateKey(privateKeyPem)).toString('base64')
+  const file: SignedFile = { format, keyId, payload, signature }
+  return JSON.stringify(file)
+}
+
+/** Checks a signed file's shape and signature; the payload text, or a refusal with the reason. */
+export function openSignedFile(text: string, format: SignedFile['format'], keys: TrustedKeys): string {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new AppError('FILE_REFUSED', '文件不是有效的签名文件（无法解析）')
+  }
+  const parsed = signedFileSchema.safeParse(value)
+  if (!parsed.success || parsed.data.format !== format) throw new AppError('FILE_REFUSED', `文件格式不正确：应为 ${format}`)
+  const { keyId, payload, signature } = parsed.data
+  if (!Object.hasOwn(keys, keyId)) throw new AppError('FILE_REFUSED', `文件的签名密钥 ${keyId.slice(0, 64)} 不受信任`)
+  let valid = false
+  try {
+    valid = verify(null, Buffer.from(payload, 'utf8'), createPublicKey(keys[keyId]), Buffer.from(signature, 'base64'))
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new AppError('FILE_REFUSED', '文件签名验证失败：内容可能被改动')
+  return payload
+}
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '')
+  } catch {
+    return null
+  }
+}
+
+/** Written beside the target and renamed into place: a crash never leaves half a file under the real name. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temporary = `${file}.partial`
+  await writeFile(temporary, text, { mode: 0o600 })
+  const handle = await open(temporary, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(temporary, file).catch(async (error: unknown) => {
+    await rm(temporary, { force: true })
+    throw error
+  })
+}
+
+export interface QueueExport {
+  readonly file: string
+  readonly items: number
+  readonly totalFen: number
+}
+
+/** The pending outbox as a signed file. The entries stay queued: the centre's answer settles them. */
+export async function exportQueue(deps: { sync: SyncService; clock: Clock; terminalId: string }, file: string): Promise<QueueExport> {
+  const privateKeyPem = await deps.sync.signingKeyPem()
+  if (!privateKeyPem) throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册，没有签名密钥，不能导出：请先注册')
+  const items = await deps.sync.pendingItems()
+  const payload: QueueFilePayload = { terminalId: deps.terminalId, exportedAt: deps.clock.now().toISOString(), items }
+  await writeAtomically(file, signFile(QUEUE_FILE_FORMAT, deps.terminalId, JSON.stringify(payload), privateKeyPem))
+  const totalFen = items.reduce((sum, item) => sum + (item.type === 'sale' ? item.totalFen : 0), 0)
+  return { file, items: items.length, totalFen }
+}
+
+/** Reads a queue file as the centre would: verified with the terminal's public key. */
+export function readQueueFile(text: string, terminalPublicKeys: TrustedKeys): QueueFilePayload {
+  const payload = openSignedFile(text, QUEUE_FILE_FORMAT, terminalPublicKeys)
+  const parsed = queueFilePayloadSchema.safeParse(parseJson(payload))
+  if (!parsed.success) throw new AppError('FILE_REFUSED', '待上传文件内容不符合协议')
+  return parsed.data
+}
+
+export interface PackageImport {
+  readonly rules: Array<{ regionCode: string; version: number; status: 'new' | 'unchanged' }>
+  readonly snapshot: { version: number; accounts: number; removed: number } | 'unchanged'
+  readonly results: number
+}
+
+/** The first lines of a file and where the next one starts, without reading the (possibly large) rest. */
+async function firstLines(file: string, count: number): Promise<{ lines: string[]; bytes: number }> {
+  const stream = createReadStream(file, { highWaterMark: 64 * 1024 })
+  let pending = Buffer.alloc(0)
+  const lines: string[] = []
+  let bytes = 0
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      pending = Buffer.concat([pending, chunk])
+      let newline: number
+      while (lines.length < count && (newline = pending.indexOf(0x0a)) >= 0) {
+        lines.push(pending.subarray(0, newline).toString('utf8'))
+        bytes += newline + 1
+        pending = pending.subarray(newline + 1)
+      }
+      if (lines.length === count) return { lines, bytes }
+      if (pending.length > 64 * 1024 * 1024) break
+    }
+  } finally {
+    stream.destroy()
+  }
+  throw new AppError('FILE_REFUSED', '同步包文件不完整')
+}
+
+/**
+ * A signed rules-and-snapshot package from the centre: the signature is checked before anything is
+ * used; rules are imported as if downloaded; the snapshot streams from the file into the same
+ * all-or-nothing import; the centre's results settle queued items.
+ */
+export async function importPackage(
+  deps: { sync: SyncService; rules: ActiveRules; snapshots: SnapshotStore; trustedKeys: TrustedKeys; terminalId: string },
+  file: string,
+): Promise<PackageImport> {
+  const head = await firstLines(file, 1)
+  const parsed = packagePayloadSchema.safeParse(parseJson(openSignedFile(head.lines[0], PACKAGE_FILE_FORMAT, deps.trustedKeys)))
+  if (!parsed.success) throw new AppError('FILE_REFUSED', '同步包内容不符合协议')
+  const contents = parsed.data
+  if (contents.terminalId !== deps.terminalId) throw new AppError('FILE_REFUSED', `同步包是为终端 ${contents.terminalId} 制作的，不是本终端（${deps.terminalId}）`)
+
+  const rules: PackageImport['rules'] = []
+  for (const envelope of contents.ruleEnvelopes) {
+    const imported = await deps.rules.import(envelope)
+    rules.push({ regionCode: imported.bundle.region.code, version: imported.bundle.version, status: imported.status })
+  }
+  // A package no newer than what is held (the same file twice, or one overtaken by a download) is
+  // not applied: an older snapshot would put back balances the centre has since changed.
+  const header = snapshotHeaderSchema.safeParse(parseJson((await firstLines(file, 2)).lines[1]))
+  if (!header.success) throw new AppError('FILE_REFUSED', '同步包的账户数据首行不符合协议')
+  let snapshot: PackageImport['snapshot'] = 'unchanged'
+  if (header.data.snapshotVersion > (await deps.snapshots.current()).version) {
+    const imported = await deps.snapshots.importSnapshot(createReadStream(file, { start: head.bytes, highWaterMark: 256 * 1024 }), {
+      expectedSha256: contents.snapshotSha256,
+    })
+    snapshot = { version: imported.snapshotVersion, accounts: imported.accounts, removed: imported.removed }
+  }
+  const results = contents.results ? await deps.sync.applyResults(contents.results) : 0
+  return { rules, snapshot, results }
+}

@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+
+const root = join(import.meta.dirname, '../..')
+const tsx = createRequire(import.meta.url).resolve('tsx/cli')
+
+/** A free loopback port, so hubs of parallel test files never collide. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * The reference centre as its own process (`npm run hub`), on its own data folder: it can be
+ * killed at any moment and started again on the same data, as a real centre could fail.
+ */
+export interface HubProcess {
+  readonly url: string
+  readonly port: number
+  readonly dataDir: string
+  readonly output: () => string
+  /** SIGKILL: no clean shutdown, nothing flushed that was not committed. */
+  kill(): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startHub(dataDir: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<HubProcess> {
+  const port = options.port ?? (await freePort())
+  const child: ChildProcess = spawn(process.execPath, [tsx, 'hub/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), HUB_DATA_DIR: dataDir, HUB_TEST_HOOKS: '1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`hub exited at start:\n${output}`)
+    try {
+      const response = await fetch(`${url}/v1/health`)
+      if (response.status < 500) break
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`hub did not start in time:\n${output}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return {
+    url,
+    port,
+    dataDir,
+    output: () => output,
+    async kill() {
+      child.kill('SIGKILL')
+      await exited
+    },
+    async stop() {
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
