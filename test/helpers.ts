@@ -7,7 +7,7 @@ import { fixedClock, type Clock } from '../core/time'
 import { createPersonalDataCipher, type PersonalDataCipher } from '../db/personal-data'
 import { DEMO_OPERATORS } from '../db/seeds/demo-population'
 import { createLogger, type Logger } from '../electron/services/log'
-import { openCounterRuntime, type CounterRuntime } from '../electron/services/runtime'
+import { openCounterRuntime, type CounterRuntime, type RuntimeOptions } from '../electron/services/runtime'
 
 /** A fresh folder per test, removed afterwards: tests use real SQLite files, never a mocked database. */
 export async function tempDir(prefix = 'counter-test-'): Promise<string> {
@@ -32,12 +32,15 @@ export function testCipher(): PersonalDataCipher {
 }
 
 /** The whole service stack on a new data folder, with a fixed clock; closed after the test. */
-export async function openTestRuntime(options: { clock?: Clock; log?: Logger; dataDir?: string } = {}): Promise<CounterRuntime> {
+export async function openTestRuntime(
+  options: { clock?: Clock; log?: Logger; dataDir?: string; syncTuning?: RuntimeOptions['syncTuning'] } = {},
+): Promise<CounterRuntime> {
   const runtime = await openCounterRuntime({
     dataDir: options.dataDir ?? (await tempDir()),
     clock: options.clock ?? fixedClock(TEST_NOW),
     log: options.log ?? recordingLogger(),
     appVersion: '0.0.0-test',
+    syncTuning: options.syncTuning,
   })
   onTestFinished(async () => {
     await runtime.close()
