@@ -1,9 +1,10 @@
 import { join } from 'node:path'
-import { app, dialog, ipcMain, session, type BrowserWindow } from 'electron'
+import { app, dialog, ipcMain, safeStorage, session, type BrowserWindow } from 'electron'
 import { systemClock } from '../../core/time'
 import { stderrLogger } from '../services/log'
 import { openCounterRuntime, resolveDataDir, type CounterRuntime } from '../services/runtime'
 import { registerApi } from './ipc'
+import { osKeyProtector } from './key-protector'
 import { hardenSession, hardenWebContents, isTrustedSender, type AppLocation } from './security'
 import { createMainWindow } from './window'
 
@@ -24,7 +25,14 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession)
   const dataDir = resolveDataDir(process.env, app.getPath('userData'))
   try {
-    runtime = await openCounterRuntime({ dataDir, clock: systemClock, log: stderrLogger, appVersion: app.getVersion() })
+    runtime = await openCounterRuntime({
+      dataDir,
+      clock: systemClock,
+      log: stderrLogger,
+      appVersion: app.getVersion(),
+      // The personal-data key, wrapped by DPAPI / Keychain / a keyring where the OS offers one.
+      personalDataProtector: osKeyProtector(safeStorage, process.platform),
+    })
   } catch (error) {
     dialog.showErrorBox('无法打开本机数据', `${error instanceof Error ? error.message : String(error)}\n数据目录：${dataDir}`)
     app.exit(1)

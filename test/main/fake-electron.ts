@@ -62,6 +62,8 @@ function createFake() {
   const state = {
     singleInstance: true,
     isPackaged: false,
+    encryptionAvailable: false,
+    storageBackend: 'gnome_libsecret',
     calls: [] as string[],
     paths: new Map<string, string>([['appData', join(tmpdir(), 'counter-fake-appdata')]]),
   }
@@ -130,11 +132,27 @@ function createFake() {
     },
   }
 
-  return { state, app, ipcMain, session: { defaultSession }, dialog, contextBridge, ipcRenderer, windows: [] as FakeBrowserWindow[] }
+  /** Reversible but not plain text; it records what it was asked to wrap. */
+  const safeStorage = {
+    wrapped: [] as string[],
+    isEncryptionAvailable: () => state.encryptionAvailable,
+    getSelectedStorageBackend: () => state.storageBackend,
+    encryptString(plainText: string) {
+      if (!state.encryptionAvailable) throw new Error('Encryption is not available.')
+      safeStorage.wrapped.push(plainText)
+      return Buffer.concat([Buffer.from('v10'), Buffer.from(Buffer.from(plainText, 'utf8').map((byte) => byte ^ 0x5a))])
+    },
+    decryptString(encrypted: Buffer) {
+      if (!state.encryptionAvailable) throw new Error('Decryption is not available.')
+      return Buffer.from(encrypted.subarray(3).map((byte) => byte ^ 0x5a)).toString('utf8')
+    },
+  }
+
+  return { state, app, ipcMain, session: { defaultSession }, dialog, contextBridge, ipcRenderer, safeStorage, windows: [] as FakeBrowserWindow[] }
 }
 
 const holder = globalThis as typeof globalThis & { __fakeElectron?: ReturnType<typeof createFake> }
 const shared = (holder.__fakeElectron ??= createFake())
 
-export const { state, app, ipcMain, session, dialog, contextBridge, ipcRenderer } = shared
+export const { state, app, ipcMain, session, dialog, contextBridge, ipcRenderer, safeStorage } = shared
 export const BrowserWindow = FakeBrowserWindow

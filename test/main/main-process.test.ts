@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { readdir, writeFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -30,6 +30,9 @@ beforeEach(async () => {
   fake.ipcMain.handlers.clear()
   fake.state.calls.length = 0
   fake.state.singleInstance = true
+  fake.state.encryptionAvailable = false
+  fake.state.storageBackend = 'gnome_libsecret'
+  fake.safeStorage.wrapped.length = 0
 })
 
 afterEach(async () => {
@@ -116,6 +119,40 @@ describe('the Electron main process', () => {
     expect(await invoke({ url: 'https://evil.example/', parent: null }, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
     expect(await invoke({ url: appUrl, parent: { url: appUrl } }, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
     expect(await invoke(null, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
+  })
+
+  it('keeps the personal-data key wrapped by the OS (safeStorage) when it can encrypt', async () => {
+    fake.state.encryptionAvailable = true
+    await bootMainProcess()
+    const dataDir = process.env.COUNTER_DATA_DIR ?? ''
+    expect(await readdir(dataDir)).toContain('personal-data.key.os')
+    expect(await readdir(dataDir)).not.toContain('personal-data.key')
+    expect(fake.safeStorage.wrapped).toHaveLength(1)
+    const handler = fake.ipcMain.handlers.get(API_CHANNEL)
+    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'os' } })
+  })
+
+  it('falls back to a key file, and says so, when safeStorage cannot encrypt or only pretends to (Linux basic_text)', async () => {
+    for (const [available, backend] of [[false, 'gnome_libsecret'], [true, 'basic_text']] as const) {
+      fake.state.encryptionAvailable = available
+      fake.state.storageBackend = backend
+      const dataDir = await tempDir()
+      vi.stubEnv('COUNTER_DATA_DIR', dataDir)
+      fake.FakeBrowserWindow.created.length = 0
+      // Linux only: elsewhere the backend is not asked.
+      const platform = vi.spyOn(process, 'platform', 'get').mockReturnValue('linux')
+      try {
+        await bootMainProcess()
+      } finally {
+        platform.mockRestore()
+      }
+      expect(await readdir(dataDir), backend).toContain('personal-data.key')
+      expect(fake.safeStorage.wrapped).toEqual([])
+      const handler = fake.ipcMain.handlers.get(API_CHANNEL)
+      expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'file' } })
+      fake.app.emit('will-quit')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   })
 
   it('does not start a second copy: the first window is focused instead', async () => {

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto'
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { AppError } from '../../core/errors'
+import { fixedClock } from '../../core/time'
+import { createPersonalDataCipher, sealKeyCheck } from '../../db/personal-data'
+import { FILE_KEY_FILE, loadPersonalDataKey, OS_KEY_FILE, type KeyProtector } from '../../electron/services/personal-data-key'
+import { DATABASE_FILE_NAME, openCounterRuntime } from '../../electron/services/runtime'
+import { recordingLogger, signedIn, tempDir, TEST_NOW } from '../helpers'
+
+/** Stands in for safeStorage: reversible, but not the plain text, and it remembers what it wrapped. */
+function fakeProtector(): KeyProtector & { wrapped: string[]; broken: boolean } {
+  const mask = (bytes: Buffer) => Buffer.from(bytes.map((byte) => byte ^ 0x5a))
+  const protector = {
+    wrapped: [] as string[],
+    broken: false,
+    encryptString(plain: string) {
+      protector.wrapped.push(plain)
+      return Buffer.concat([Buffer.from('v10'), mask(Buffer.from(plain, 'utf8'))])
+    },
+    decryptString(encrypted: Buffer) {
+      if (protector.broken || encrypted.subarray(0, 3).toString() !== 'v10') throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.')
+      return mask(encrypted.subarray(3)).toString('utf8')
+    },
+  }
+  return protector
+}
+
+async function refusal(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  )
+  expect(error).toBeInstanceOf(AppError)
+  expect((error as AppError).code).toBe('PERSONAL_DATA_KEY')
+  return error as AppError
+}
+
+describe('the personal-data key', () => {
+  it('without OS protection: a random key in a 0600 file, a warning logged, and the same key next time', async () => {
+    const dataDir = await tempDir()
+    const log = recordingLogger()
+    const first = await loadPersonalDataKey({ dataDir, protector: null, log })
+    expect(first.protection).toBe('file')
+    expect(first.key).toHaveLength(32)
+    expect(await readdir(dataDir)).toEqual([FILE_KEY_FILE])
+    if (process.platform !== 'win32') expect((await stat(join(dataDir, FILE_KEY_FILE))).mode & 0o777).toBe(0o600)
+    expect(log.lines.some((line) => line.includes('personal_data_key_unprotected'))).toBe(true)
+    // Fields name the problem, never the key.
+    expect(log.lines.join('\n')).not.toContain(first.key.toString('base64'))
+    expect(log.lines.join('\n')).not.toContain(first.key.toString('hex'))
+
+    const again = await loadPersonalDataKey({ dataDir, protector: null, log })
+    expect(again.key.equals(first.key)).toBe(true)
+  })
+
+  it('with OS protection: the key is kept only wrapped, and unwrapped again next time', async () => {
+    const dataDir = await tempDir()
+    const protector = fakeProtector()
+    const log = recordingLogger()
+    const first = await loadPersonalDataKey({ dataDir, protector, log })
+    expect(first.protection).toBe('os')
+    expect(await readdir(dataDir)).toEqual([OS_KEY_FILE])
+    const stored = await readFile(join(dataDir, OS_KEY_FILE))
+    expect(stored.includes(first.key)).toBe(false)
+    expect(stored.includes(Buffer.from(first.key.toString('base64')))).toBe(false)
+    expect(log.lines.some((line) => line.includes('personal_data_key_unprotected'))).toBe(false)
+
+    const again = await loadPersonalDataKey({ dataDir, protector, log })
+    expect(again).toEqual(first)
+  })
+
+  it('moves a plain key under OS protection once that is available, keeping the key itself', async () => {
+    const dataDir = await tempDir()
+    const plain = await loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger() })
+    const check = sealKeyCheck(createPersonalDataCipher(plain.key))
+    const log = recordingLogger()
+    const protectedNow = await loadPersonalDataKey({ dataDir, protector: fakeProtector(), log, check })
+    expect(protectedNow.protection).toBe('os')
+    expect(protectedNow.key.equals(plain.key)).toBe(true)
+    expect(await readdir(dataDir)).toEqual([OS_KEY_FILE])
+    expect(log.lines.some((line) => line.includes('personal_data_key_protected'))).toBe(true)
+  })
+
+  it('refuses, and makes no new key, when the database holds sealed data but the key file is gone', async () => {
+    const dataDir = await tempDir()
+    const check = sealKeyCheck(createPersonalDataCipher(randomBytes(32)))
+    const error = await refusal(loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger(), check }))
+    expect(error.message).toContain('密钥文件缺失')
+    expect(error.message).toContain('没有另建新密钥')
+    expect(await readdir(dataDir)).toEqual([])
+  })
+
+  it('refuses a key that does not fit the database, a damaged key file, and a wrapped key the OS cannot open', async () => {
+    const dataDir = await tempDir()
+    const check = sealKeyCheck(createPersonalDataCipher(randomBytes(32)))
+    await writeFile(join(dataDir, FILE_KEY_FILE), `${randomBytes(32).toString('base64')}\n`)
+    expect((await refusal(loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger(), check }))).message).toContain('不匹配')
+
+    await writeFile(join(dataDir, FILE_KEY_FILE), 'abc\n')
+    expect((await refusal(loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger() }))).message).toContain('已损坏')
+
+    const osDir = await tempDir()
+    const protector = fakeProtector()
+    await loadPersonalDataKey({ dataDir: osDir, protector, log: recordingLogger() })
+    protector.broken = true
+    expect((await refusal(loadPersonalDataKey({ dataDir: osDir, protector, log: recordingLogger() }))).message).toContain('操作系统无法解开')
+    // Browser mode or the CLI on a folder whose key the OS keeps: refused, not replaced by a file key.
+    expect((await refusal(loadPersonalDataKey({ dataDir: osDir, protector: null, log: recordingLogger() }))).message).toContain('系统加密服务')
+    expect(await readdir(osDir)).toEqual([OS_KEY_FILE])
+  })
+})
+
+describe('the runtime and the personal-data key', () => {
+  const clock = fixedClock(TEST_NOW)
+  const open = (dataDir: string, protector: KeyProtector | null = null) =>
+    openCounterRuntime({ dataDir, clock, log: recordingLogger(), appVersion: 't', personalDataProtector: protector })
+
+  it('will not open a database whose key file was deleted, and leaves the database as it was', async () => {
+    const dataDir = await tempDir()
+    await (await open(dataDir)).close()
+    const before = await readFile(join(dataDir, DATABASE_FILE_NAME))
+    await rm(join(dataDir, FILE_KEY_FILE))
+
+    await refusal(open(dataDir))
+    expect(await readdir(dataDir)).not.toContain(FILE_KEY_FILE)
+    expect((await readFile(join(dataDir, DATABASE_FILE_NAME))).equals(before)).toBe(true)
+  })
+
+  it('will not open a database with another terminal’s key', async () => {
+    const dataDir = await tempDir()
+    await (await open(dataDir)).close()
+    await writeFile(join(dataDir, FILE_KEY_FILE), `${randomBytes(32).toString('base64')}\n`)
+    expect((await refusal(open(dataDir))).message).toContain('不匹配')
+  })
+
+  it('says in app.info how the key is kept', async () => {
+    const withOs = await open(await tempDir(), fakeProtector())
+    const info = await withOs.dispatch('app.info', {}, await signedIn(withOs))
+    expect(info).toMatchObject({ ok: true, value: { personalDataProtection: 'os' } })
+    await withOs.close()
+
+    const withFile = await open(await tempDir())
+    expect(await withFile.dispatch('app.info', {}, { transport: 'test' })).toMatchObject({ ok: true, value: { personalDataProtection: 'file' } })
+    await withFile.close()
+  })
+})
