@@ -11,7 +11,7 @@ export interface HubFaults {
   dropResponseAfterCommit: number
   /** Answer `503 UNAVAILABLE` to this many next requests, before doing anything. */
   unavailable: number
-  /** Hold every answer this long (after the work is done, before the first byte is sent). */
+  /** Hold every upload answer this long (after the settlement committed, before the first byte is sent). */
   delayMs: number
   /** Account numbers the centre is settling: items for them are answered retryLater. */
   lockedAccounts: Set<string>

@@ -99,8 +99,9 @@ export function createHubServer(options: HubServerOptions): Server {
 
   const delay = () => (faults.delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, faults.delayMs)) : Promise.resolve())
 
-  async function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
-    await delay()
+  /** `delayed`: the slow-answer fault holds this answer (uploads only: a settlement that takes long). */
+  async function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, delayed = false): Promise<void> {
+    if (delayed) await delay()
     const text = body === undefined ? '' : JSON.stringify(body)
     res.writeHead(status, { 'cache-control': 'no-store', ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...headers })
     res.end(text)
@@ -147,7 +148,6 @@ export function createHubServer(options: HubServerOptions): Server {
     const terminal = await requireTerminal(req)
     const sinceText = url.searchParams.get('since')
     if (sinceText !== null && !/^\d{1,15}$/.test(sinceText)) throw new HttpError(400, 'BAD_REQUEST', 'since 应为快照版本号（非负整数）')
-    await delay()
     const write = streamWriter(res)
     let started = false
     const written = await writeSnapshot(
@@ -186,7 +186,7 @@ export function createHubServer(options: HubServerOptions): Server {
       req.socket.destroy()
       return
     }
-    await send(res, 200, { results })
+    await send(res, 200, { results }, {}, true)
   }
 
   const withdrawSchema = z.strictObject({ regionCode: z.string().regex(/^\d{6}$/), version: z.int().positive(), reason: z.string().max(200).optional() })
@@ -292,8 +292,10 @@ export async function startHub(options: Omit<HubServerOptions, 'faults'> & { fau
     server,
     url: `http://127.0.0.1:${port}`,
     faults,
+    // Idempotent: a test that stops the centre midway and its cleanup may both close it.
     close: () =>
       new Promise<void>((resolve, reject) => {
+        if (!server.listening) return resolve()
         server.close((error) => (error ? reject(error) : resolve()))
         server.closeAllConnections()
       }),

@@ -91,7 +91,11 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
         'a.status',
         'a.balance_fen',
         'a.historical_balance_fen',
-        'a.balance_as_of',
+        // A delta lists only what changed: every other account is confirmed unchanged as of the
+        // newest snapshot's time, so its balances are that recent too.
+        db.raw(
+          `max(a.balance_as_of, coalesce((select s.balances_as_of from snapshot_state s where s.balances_as_of is not null), a.balance_as_of)) as balance_as_of`,
+        ),
         'a.spent_this_year_fen',
         'a.fitness_card_transfers_fen',
         'a.removed_at',

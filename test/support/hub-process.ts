@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 
 const root = join(import.meta.dirname, '../..')
-const tsx = createRequire(import.meta.url).resolve('tsx/cli')
 
 /** A free loopback port, so hubs of parallel test files never collide. */
 export async function freePort(): Promise<number> {
@@ -35,7 +33,8 @@ export interface HubProcess {
 
 export async function startHub(dataDir: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<HubProcess> {
   const port = options.port ?? (await freePort())
-  const child: ChildProcess = spawn(process.execPath, [tsx, 'hub/main.ts'], {
+  // tsx as a loader in this very process, not its CLI: the CLI runs the hub in a grandchild a kill would miss.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'hub/main.ts'], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HUB_DATA_DIR: dataDir, HUB_TEST_HOOKS: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -128,7 +128,7 @@ export function createSyncService(deps: SyncDeps): SyncService {
    * The due entries in queue order, at most one batch. An account whose earlier entry must wait
    * keeps all its later entries back too: the centre sees each account's items in order.
    */
-  async function nextBatch(): Promise<PendingEntry[]> {
+  async function nextBatch(force: boolean, tried: ReadonlySet<string>): Promise<PendingEntry[]> {
     const batch: PendingEntry[] = []
     const held = new Set<number>()
     const at = now()
@@ -137,7 +137,8 @@ export function createSyncService(deps: SyncDeps): SyncService {
       const page = await deps.outbox.pending({ ...cursor, limit: 500 })
       for (const entry of page) {
         if (held.has(entry.accountId)) continue
-        if (entry.nextAttemptAt !== null && entry.nextAttemptAt > at) {
+        // Tried once in this pass already (answered retryLater, or no answer): it waits, and so does its account.
+        if (tried.has(entry.id) || (!force && entry.nextAttemptAt !== null && entry.nextAttemptAt > at)) {
           held.add(entry.accountId)
           continue
         }
@@ -159,10 +160,13 @@ export function createSyncService(deps: SyncDeps): SyncService {
 
   const retryAt = (entry: PendingEntry) => later(retryDelayMs(entry.attempts, random))
 
-  async function uploadAll(centre: CentreClient): Promise<{ sent: number }> {
+  /** `force`: someone pressed 立即同步, so entries waiting out a backoff go now too (once each). */
+  async function uploadAll(centre: CentreClient, force = false): Promise<{ sent: number }> {
     let sent = 0
+    const tried = new Set<string>()
     for (;;) {
-      const batch = await nextBatch()
+      const batch = await nextBatch(force, tried)
+      for (const entry of batch) tried.add(entry.id)
       if (batch.length === 0) return { sent }
       const items = batch.map(itemOf)
       await deps.outbox.markSending(batch, now())
@@ -217,11 +221,13 @@ export function createSyncService(deps: SyncDeps): SyncService {
     deps.log.info('snapshot_synced', { version: result.snapshotVersion, accounts: result.accounts, removed: result.removed })
   }
 
-  async function runCycle(): Promise<void> {
+  async function runCycle(force: boolean): Promise<void> {
     const { centre } = await client()
     const state = await deps.state.read()
+    // One upload at a time: the one a sale started finishes before this one looks at the queue.
+    await uploading?.catch(() => undefined)
     try {
-      await uploadAll(centre)
+      await uploadAll(centre, force)
     } catch (error) {
       await failed(error, '上传交易')
     }
@@ -235,8 +241,8 @@ export function createSyncService(deps: SyncDeps): SyncService {
     await deps.state.write({ lastSyncAt: now() })
   }
 
-  function once(): Promise<void> {
-    running ??= runCycle().finally(() => {
+  function once(force = false): Promise<void> {
+    running ??= runCycle(force).finally(() => {
       running = null
     })
     return running
@@ -297,7 +303,7 @@ export function createSyncService(deps: SyncDeps): SyncService {
     status,
 
     async syncNow() {
-      await once()
+      await once(true)
       return status()
     },
 
