@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { CallContext } from '../../core/api/contract'
+import type { ReceiptView } from '../../core/sale'
+import type { SyncStatusView } from '../../core/sync/status'
+import type { CounterRuntime } from '../../electron/services/runtime'
+import { DEMO_KEY_ID } from '../../electron/services/rules/keys'
+import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, importQueueFile } from '../../hub/files'
+import { createBundleCache } from '../../hub/rules'
+import { openTestRuntime, signedIn, tempDir } from '../helpers'
+import { openTestHub } from '../hub/helpers'
+import { accountIdOf, commit, onShift } from '../sale/fixtures'
+
+const root = join(import.meta.dirname, '../..')
+
+/** `npm run cli -- …` on the terminal's data folder, as an agent (or support) runs it. */
+function cli(dataDir: string, ...args: string[]) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'electron/cli/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, COUNTER_DATA_DIR: dataDir },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  return { status: run.status, json: () => JSON.parse(run.stdout) as { ok: boolean; value?: Record<string, unknown>; error?: { code: string; message: string } }, stderr: run.stderr }
+}
+
+async function ok<T>(promise: Promise<{ ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }>): Promise<T> {
+  const result = await promise
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`)
+  return result.value as T
+}
+
+const status = (runtime: CounterRuntime, as: CallContext) => ok<SyncStatusView>(runtime.dispatch('sync.status', {}, as))
+
+describe('the file transport, for an agent out of reach for days', () => {
+  it('queue out by file, package back by file: every sale settles once, the queue empties, and both are safe to repeat', async () => {
+    const centre = await openTestHub()
+    const dataDir = await tempDir()
+    let runtime = await openTestRuntime({ dataDir, clock: centre.clock, syncTuning: { timeoutMs: 10_000 } })
+    await ok(runtime.dispatch('sync.register', { centreUrl: centre.url, enrolmentCode: 'DEMO-ALL', territory: '上门服务 3 组' }, await signedIn(runtime, 'supervisor')))
+    let agent = await onShift(runtime, 'agent')
+    await ok(runtime.dispatch('sync.now', {}, agent))
+    const terminalId = (await status(runtime, agent)).terminalId
+
+    // Out of reach: the centre cannot be called.
+    centre.faults.unavailable = 1_000_000
+    const sold: ReceiptView[] = []
+    for (const [card, productCode] of [['C33080001', 'QZ-HQB-2027'], ['E21010002', 'SY-HEALTH-DEMO']] as const) {
+      const accountId = await accountIdOf(runtime, agent, card)
+      sold.push(await ok<ReceiptView>(commit(runtime, agent, { accountId, lines: [{ insured: { relation: 'self' }, productCode, units: 1 }] }, card)))
+    }
+    await runtime.sync.sync.uploadNow().catch(() => undefined)
+    await runtime.close()
+
+    const queueFile = join(dataDir, 'queue.json')
+    const exported = cli(dataDir, 'export-queue', queueFile)
+    expect(exported.status, exported.stderr).toBe(0)
+    expect(exported.json()).toMatchObject({ ok: true, value: { items: 2, totalFen: sold[0].totalFen + sold[1].totalFen } })
+    const queueText = await readFile(queueFile, 'utf8')
+
+    // At the centre: imported twice (a second copy carried in by mistake), settled once.
+    const bundles = createBundleCache()
+    const first = await importQueueFile(centre.db, queueText, { clock: centre.clock, bundles })
+    expect(first.results.map((r) => r.outcome)).toEqual(['accepted', 'accepted'])
+    const again = await importQueueFile(centre.db, queueText, { clock: centre.clock, bundles })
+    expect(again.results.map((r) => r.outcome)).toEqual(['alreadyAccepted', 'alreadyAccepted'])
+    const tampered = queueText.replace(/"totalFen\\":(\d+)/, (_, fen: string) => `"totalFen\\":${Number(fen) + 1}`)
+    expect(tampered).not.toBe(queueText)
+    await expect(importQueueFile(centre.db, tampered, { clock: centre.clock, bundles })).rejects.toThrow(/签名验证失败/)
+
+    centre.clock.advance(60_000)
+    const packageFile = join(dataDir, 'package.ndjson')
+    await exportPackage(centre.db, {
+      terminalId,
+      file: packageFile,
+      clock: centre.clock,
+      bundles,
+      privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
+      keyId: DEMO_KEY_ID,
+    })
+
+    // A package with one byte changed in its snapshot part is refused whole.
+    const packageText = await readFile(packageFile, 'utf8')
+    const broken = join(dataDir, 'broken.ndjson')
+    const at = packageText.indexOf('"balanceFen":') + '"balanceFen":'.length
+    await writeFile(broken, packageText.slice(0, at) + (packageText[at] === '9' ? '8' : '9') + packageText.slice(at + 1))
+    const refused = cli(dataDir, 'import-package', broken)
+    expect(refused.status).toBe(1)
+    expect(refused.json().error?.code).toBe('SNAPSHOT_REFUSED')
+
+    const imported = cli(dataDir, 'import-package', packageFile)
+    expect(imported.status, imported.stderr).toBe(0)
+    expect(imported.json()).toMatchObject({ ok: true, value: { results: 2 } })
+    expect(imported.json().value?.snapshot).toMatchObject({ version: expect.any(Number) })
+    const repeated = cli(dataDir, 'import-package', packageFile)
+    expect(repeated.json()).toMatchObject({ ok: true, value: { snapshot: 'unchanged', results: 0 } })
+
+    runtime = await openTestRuntime({ dataDir, clock: centre.clock })
+    agent = await onShift(runtime, 'agent')
+    expect(await status(runtime, agent)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0 })
+    for (const sale of sold) expect((await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: sale.saleId }, agent))).status).toBe('accepted')
+  }, 120_000)
+
+  it('refuses a file that is not a package, and an export before registration, with a Chinese reason', async () => {
+    const dataDir = await tempDir()
+    const notAPackage = join(dataDir, 'note.txt')
+    await writeFile(notAPackage, '这不是同步包\n')
+    const run = cli(dataDir, 'import-package', notAPackage)
+    expect(run.status).toBe(1)
+    expect(run.json().error).toMatchObject({ code: 'FILE_REFUSED', message: expect.stringMatching(/[\u4e00-\u9fa5]/) })
+    expect(cli(dataDir, 'export-queue', join(dataDir, 'q.json')).json().error?.code).toBe('NOT_REGISTERED')
+  }, 60_000)
+})
