@@ -35,10 +35,11 @@ describe('selling at the counter', () => {
     const sale = await runtime.db('sales').where({ id: receipt.saleId }).first()
     expect(sale).toMatchObject({ status: 'queued', total_fen: 20_000, rules_version: 1, region_code: '330800' })
     expect(await runtime.db('ledger').where({ sale_id: receipt.saleId }).select('kind', 'amount_fen')).toEqual([{ kind: 'reserve', amount_fen: -20_000 }])
-    const outbox = await runtime.db('outbox').where({ sale_id: receipt.saleId }).select('id', 'kind', 'state', 'payload_json')
+    const outbox = await runtime.db('outbox').where({ sale_id: receipt.saleId }).select('id', 'kind', 'state', 'payload_sealed')
     expect(outbox).toHaveLength(1)
     expect(outbox[0]).toMatchObject({ kind: 'sale', state: 'pending', id: expect.stringMatching(UUID_V7) })
-    expect(JSON.parse(outbox[0].payload_json)).toMatchObject({ saleId: receipt.saleId, totalFen: 20_000, rules: { version: 1 }, lines: [{ productCode: HQB }, { productCode: HQB }] })
+    // Sealed at rest (it names the payer and the insured); the upload opens it.
+    expect(JSON.parse(runtime.personalData.open(outbox[0].payload_sealed))).toMatchObject({ saleId: receipt.saleId, totalFen: 20_000, rules: { version: 1 }, lines: [{ productCode: HQB }, { productCode: HQB }] })
     const lines = await runtime.db('sale_lines').where({ sale_id: receipt.saleId }).orderBy('line_no').select('decision_json')
     expect(JSON.parse(lines[0].decision_json).checks.length).toBeGreaterThan(3)
 
@@ -245,7 +246,7 @@ describe('offline amount limits', () => {
     for (let i = 0; i < 200; i++) {
       const id = `01a20000-0000-7000-8000-${String(i).padStart(12, '0')}`
       await runtime.db('sales').insert({ id, terminal_id: 'T', shift_id: shift.id, operator_id: shift.operator_id, account_id: other, region_code: '210100', rules_version: 1, total_fen: 100, status: 'queued', created_at: at, terms_acknowledged_at: at, signature_svg: '<svg/>' })
-      await runtime.db('outbox').insert({ id: `01a20000-0000-7000-9000-${String(i).padStart(12, '0')}`, kind: 'sale', sale_id: id, payload_json: '{}', created_at: at })
+      await runtime.db('outbox').insert({ id: `01a20000-0000-7000-9000-${String(i).padStart(12, '0')}`, kind: 'sale', sale_id: id, payload_sealed: runtime.personalData.seal('{}'), created_at: at })
     }
     const quote = (await runtime.dispatch('sale.quote', order, clerk)) as { value: QuoteView }
     expect(quote.value.blockers).toEqual(['待上传交易已有 200 笔，达到离线上限 200 笔：请先上传'])

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { CardholderView } from '../../core/cardholder'
 import { openDatabase } from '../../db/connection'
+import { createMigrations } from '../../db/migrations/index'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
-import { openTestRuntime, recordingLogger, signedIn } from '../helpers'
+import { openTestRuntime, recordingLogger, signedIn, testCipher } from '../helpers'
 
 
 describe('looking up a cardholder in the local snapshot', () => {
@@ -78,9 +79,11 @@ describe('looking up a cardholder in the local snapshot', () => {
       value: {
         version: '0.0.0-test',
         dataDir: runtime.dataDir,
-        schemaVersion: '0003_sales',
+        schemaVersion: createMigrations(testCipher()).at(-1)?.name,
         terminalId: expect.stringMatching(/^T-[0-9A-F]{8}$/),
         demoData: true,
+        // Tests have no OS key protection: the key is a file, and the UI warns about it.
+        personalDataProtection: 'file',
         now: '2026-11-22T02:30:00.000Z',
       },
     })

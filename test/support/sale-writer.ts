@@ -4,6 +4,7 @@
  * commit has returned (as the counter prints a receipt only then). The test kills it at random.
  */
 import { systemClock } from '../../core/time'
+import { sealAccount } from '../../db/sealed-records'
 import { demoIdNumber } from '../../db/seeds/demo-population'
 import { silentLogger } from '../../electron/services/log'
 import { openCounterRuntime } from '../../electron/services/runtime'
@@ -18,10 +19,10 @@ async function main(dataDir: string): Promise<void> {
     for (let i = 0; i < 3000; i++) {
       const card = `Q${String(i).padStart(8, '0')}`
       cards.push(card)
+      const idNumber = demoIdNumber(`33${String(8000 + Math.floor(i / 1000)).padStart(4, '0')}`, `19${60 + (i % 30)}0101`, String(i % 1000).padStart(3, '0'))
       await trx('accounts').insert({
-        card_number: card,
-        id_number: demoIdNumber(`33${String(8000 + Math.floor(i / 1000)).padStart(4, '0')}`, `19${60 + (i % 30)}0101`, String(i % 1000).padStart(3, '0')),
-        name: '测试',
+        account_no: `330800${card.slice(1)}`,
+        ...sealAccount(runtime.personalData, { cardNumber: card, idNumber, name: '测试' }),
         region_code: '330800',
         insurance_type: 'employee_active',
         status: 'active',
