@@ -66,6 +66,8 @@ describe('the counter screen in browser mode', () => {
     expect(page.url()).toContain('#/counter')
     await expect.poll(() => page.locator('header').innerText()).toContain('医保个账购买商业健康保险柜台')
     expect(await page.locator('[data-test="demo-tag"]').innerText()).toBe('演示数据')
+    // Browser mode has no OS key protection: the header says the personal-data key is a plain file.
+    expect(await page.locator('[data-test="key-unprotected-tag"]').innerText()).toBe('个人信息密钥未受系统保护')
     expect(await panel().innerText()).toContain('请刷社会保障卡')
     // The card field has focus from the start: a clerk can swipe without touching the mouse.
     expect(await page.locator(':focus').getAttribute('data-test')).toBe('card-input')

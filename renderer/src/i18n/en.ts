@@ -47,6 +47,8 @@ const en: typeof zhCN = {
   app: {
     title: 'Personal-account health insurance counter',
     demoData: 'Demo data',
+    keyUnprotected: 'Personal-data key not OS-protected',
+    keyUnprotectedHint: 'This computer offers no OS key protection: the key that encrypts personal data is a file in the data folder. Keep the computer and the data folder safe, or contact support.',
     language: 'Language',
     version: 'Version {version}',
     schema: 'Database {schema}',

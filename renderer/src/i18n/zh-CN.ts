@@ -45,6 +45,8 @@ export default {
   app: {
     title: '医保个账购买商业健康保险柜台',
     demoData: '演示数据',
+    keyUnprotected: '个人信息密钥未受系统保护',
+    keyUnprotectedHint: '本机无法使用操作系统的密钥保护，加密个人信息的密钥以文件形式保存在数据目录中：请妥善保管本机与数据目录，或联系运维人员。',
     language: '语言',
     version: '版本 {version}',
     schema: '数据库 {schema}',
