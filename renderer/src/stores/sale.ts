@@ -5,6 +5,7 @@ import type { CatalogueView, DraftLine, QuoteView, ReceiptView, Signature } from
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api } from '../api/client'
+import { useSyncStore } from './sync'
 
 export type SaleStep = 'order' | 'confirm' | 'pay' | 'done'
 export const SALE_STEPS: readonly SaleStep[] = ['order', 'confirm', 'pay', 'done']
@@ -162,6 +163,8 @@ export const useSaleStore = defineStore('sale', () => {
       receipt.value = result.value
       error.value = null
       step.value = 'done'
+      // One more in the upload queue: the status bar says so now, not at its next poll.
+      useSyncStore().changed()
       return true
     } finally {
       busy.value = false

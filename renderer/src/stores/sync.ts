@@ -1,0 +1,116 @@
+import type { CallInput, CallResult } from '@core/api/contract'
+import type { AppErrorShape } from '@core/errors'
+import type { OfflineLimitView, SyncStatusView } from '@core/sync/status'
+import { defineStore } from 'pinia'
+import { computed, ref, watch } from 'vue'
+import { api } from '../api/client'
+
+/** How often the status bar asks again while an operator is signed in. */
+export const SYNC_POLL_MS = 15_000
+
+/**
+ * The link to the centre as the status bar shows it. Polling runs from `start()` (the bar, shown
+ * only while signed in) to `stop()`; a sale, a void and "立即同步" refresh it at once. The clock
+ * ticks every second only while a countdown is on screen.
+ */
+export const useSyncStore = defineStore('sync', () => {
+  const status = ref<SyncStatusView | null>(null)
+  /** Why the last status request failed (the local service, not the centre). */
+  const error = ref<AppErrorShape | null>(null)
+  /** "立即同步" pressed here and not answered yet. */
+  const syncing = ref(false)
+  /** The renderer's clock (ms) for ages and countdowns; moved on by polls and the ticker. */
+  const now = ref(Date.now())
+  let pollTimer: ReturnType<typeof setInterval> | undefined
+  let tickTimer: ReturnType<typeof setInterval> | undefined
+  // A later answer wins: a poll that set out before "立即同步" returned must not undo its result.
+  let seq = 0
+
+  const busy = computed(() => syncing.value || status.value?.busy === true)
+  /** Near or reached, tightest first (the service sorts them). */
+  const warnings = computed<readonly OfflineLimitView[]>(() => status.value?.limits.filter((limit) => limit.level !== 'ok') ?? [])
+  /** The limit whose deadline is counted down: the tightest age limit that is near. */
+  const countdown = computed(() => warnings.value.find((limit) => limit.level === 'near' && limit.deadline !== null) ?? null)
+  const remainingMs = computed(() => (countdown.value?.deadline ? Date.parse(countdown.value.deadline) - now.value : null))
+
+  function accept(view: SyncStatusView): void {
+    status.value = view
+    error.value = null
+    now.value = Date.now()
+  }
+
+  async function refresh(): Promise<void> {
+    const mine = ++seq
+    const result = await api.call('sync.status', {})
+    if (mine !== seq) return
+    if (result.ok) accept(result.value)
+    else error.value = result.error
+  }
+
+  /** Resolves when the sync is done; the caller does not wait on it to go on serving. */
+  async function syncNow(): Promise<AppErrorShape | null> {
+    if (syncing.value) return null
+    syncing.value = true
+    try {
+      const result = await api.call('sync.now', {})
+      seq++
+      if (result.ok) {
+        accept(result.value)
+        return null
+      }
+      // The failure is now the service's last error: show it as the service words it.
+      await refresh()
+      return result.error
+    } finally {
+      syncing.value = false
+    }
+  }
+
+  async function register(request: CallInput<'sync.register'>): Promise<CallResult<'sync.register'>> {
+    const result = await api.call('sync.register', request)
+    if (result.ok) {
+      seq++
+      accept(result.value)
+    }
+    return result
+  }
+
+  function start(): void {
+    if (pollTimer !== undefined) return
+    void refresh()
+    pollTimer = setInterval(() => void refresh(), SYNC_POLL_MS)
+  }
+
+  /** Signed out: nothing of this terminal's queue stays on screen, and nothing polls. */
+  function stop(): void {
+    clearInterval(pollTimer)
+    pollTimer = undefined
+    seq++
+    status.value = null
+    error.value = null
+  }
+
+  /** After something changed the queue here (a sale, a void): only while the bar is showing. */
+  function changed(): void {
+    if (pollTimer !== undefined) void refresh()
+  }
+
+  watch(
+    () => countdown.value !== null,
+    (shown) => {
+      clearInterval(tickTimer)
+      tickTimer = undefined
+      if (!shown) return
+      now.value = Date.now()
+      tickTimer = setInterval(() => {
+        const before = remainingMs.value
+        now.value = Date.now()
+        // At zero the limit is reached: ask the service once, which then says so (and selling stops).
+        if (before !== null && before > 0 && remainingMs.value !== null && remainingMs.value <= 0) void refresh()
+      }, 1000)
+    },
+    { immediate: true },
+  )
+
+  return { status, error, syncing, now, busy, warnings, countdown, remainingMs, refresh, syncNow, register, start, stop, changed }
+})
