@@ -19,6 +19,8 @@ const receipt: ReceiptView = {
   totalFen: 20_000,
   voided: null,
   reversalQueuedAt: null,
+  centreResult: null,
+  reversalResult: null,
 }
 
 describe('receipt sheet', () => {
@@ -38,6 +40,32 @@ describe('receipt sheet', () => {
     expect(text).toContain('衢州市 第 1 版')
     expect(text).toContain('1001 张敏')
     expect(wrapper.find('[data-test="receipt-voided"]').exists()).toBe(false)
+  })
+
+  it('says when the centre accepted the sale', () => {
+    const accepted: ReceiptView = { ...receipt, status: 'accepted', centreResult: { settledAt: '2026-11-22T15:20:00.000Z', rejection: null } }
+    const wrapper = mount(ReceiptSheet, { props: { receipt: accepted }, global: { plugins: [i18n] } })
+    expect(wrapper.get('[data-test="receipt-status"]').text()).toBe('中心已受理 2026-11-22 23:20')
+    expect(wrapper.text()).toContain('本凭条为购买凭证')
+  })
+
+  it('gives the centre’s reason for a rejected sale, and that nothing was taken', () => {
+    const rejected: ReceiptView = { ...receipt, status: 'rejected', centreResult: { settledAt: '2026-11-22T15:20:00.000Z', rejection: { code: 'BALANCE', message: '个人账户余额不足' } } }
+    const wrapper = mount(ReceiptSheet, { props: { receipt: rejected }, global: { plugins: [i18n] } })
+    expect(wrapper.get('[data-test="receipt-status"]').text()).toBe('中心拒绝：个人账户余额不足')
+    expect(wrapper.text()).toContain('未从个人账户扣款')
+    expect(wrapper.text()).not.toContain('待上传')
+  })
+
+  it('follows a reversal from request to the centre’s answer', () => {
+    const settled = { ...receipt, status: 'accepted' as const, centreResult: { settledAt: '2026-11-22T15:20:00.000Z', rejection: null } }
+    const requested = mount(ReceiptSheet, { props: { receipt: { ...settled, reversalQueuedAt: '2026-11-22T16:00:00.000Z' } }, global: { plugins: [i18n] } })
+    expect(requested.get('[data-test="receipt-reversal"]').text()).toBe('已申请冲正，待中心受理')
+    const refused = mount(ReceiptSheet, {
+      props: { receipt: { ...settled, reversalQueuedAt: '2026-11-22T16:00:00.000Z', reversalResult: { settledAt: '2026-11-22T16:05:00.000Z', rejection: { code: 'SETTLED', message: '已结算，不能冲正' } } } },
+      global: { plugins: [i18n] },
+    })
+    expect(refused.get('[data-test="receipt-reversal"]').text()).toBe('冲正被拒：已结算，不能冲正')
   })
 
   it('marks a voided sale across the receipt', () => {
