@@ -127,6 +127,34 @@ describe('a sale at the counter', () => {
     expect(await rows('select count(*) as n from sales')).toEqual([{ n: 1 }])
   })
 
+  it('shows the sale waiting for upload in the status bar, and 立即同步 (F4) says the terminal is not registered', async () => {
+    const bar = page.locator('[data-test="sync-bar"]')
+    await expect.poll(() => bar.innerText()).toContain('待上传 1 笔 ¥200.00')
+    expect(await page.locator('[data-test="sync-connection"]').innerText()).toBe('未连接中心')
+    await press('F4')
+    await expect.poll(() => page.locator('.el-message--error').innerText()).toContain('本终端尚未向中心注册')
+    await page.locator('footer').screenshot({ path: join(OUTPUT_DIR, 'sync-status-bar.png') })
+
+    // The bar at its fullest: offline, a rejected sale, two limits near. Only the answer is dressed up.
+    const deadline = new Date(Date.now() + (5 * 3600 + 12 * 60 + 9) * 1000).toISOString()
+    await page.route('**/api/sync.status', async (route) => {
+      const response = await route.fetch()
+      const body = (await response.json()) as { ok: boolean; value: Record<string, unknown> }
+      const near = (kind: string) => ({ kind, regionName: '衢州市', level: 'near', deadline, text: '' })
+      const lastSyncAt = new Date(Date.now() - 3 * 3600_000).toISOString()
+      body.value = { ...body.value, registered: true, connection: 'offline', lastSyncAt, lastError: '上传交易：连接中心超时', rejectedCount: 1, limits: [near('rulesAge'), near('snapshotAge')] }
+      await route.fulfill({ response, json: body })
+    })
+    await press('F4')
+    await expect.poll(() => page.locator('[data-test="sync-limit"]').innerText()).toMatch(/衢州市规则还可离线使用 05:1\d:\d\d/)
+    expect(await page.locator('[data-test="sync-rejected"]').innerText()).toBe('被拒 1 笔')
+    const footer = await page.locator('footer').boundingBox()
+    expect(footer?.height).toBeLessThan(40)
+    await page.locator('footer').screenshot({ path: join(OUTPUT_DIR, 'sync-status-bar-warning.png') })
+    await page.screenshot({ path: join(OUTPUT_DIR, 'sync-counter.png') })
+    await page.unroute('**/api/sync.status')
+  })
+
   it('finds the sale in the shift’s history and voids it with a supervisor’s PIN', async () => {
     await page.locator('[data-test="nav-history"]').click()
     await expect.poll(() => page.locator('[data-test="history-table"]').innerText()).toContain(saleId)
@@ -137,6 +165,15 @@ describe('a sale at the counter', () => {
     await page.locator('[data-test="void-confirm"]').click()
     await expect.poll(() => page.locator('[data-test="history-table"]').innerText()).toContain('已作废')
     expect(await rows(`select status from sales where id = '${saleId}'`)).toEqual([{ status: 'voided' }])
+    // Voided before upload: it leaves the queue, and the status bar says so at once.
+    await expect.poll(() => page.locator('[data-test="sync-queue"]').innerText()).toBe('待上传 0 笔 ¥0.00')
     await page.screenshot({ path: join(OUTPUT_DIR, 'history.png') })
+  })
+
+  it('shows the centre connection in settings, registration left to a supervisor', async () => {
+    await page.locator('[data-test="nav-settings"]').click()
+    await expect.poll(() => page.locator('[data-test="centre-current"]').innerText()).toContain('未注册')
+    expect(await page.locator('[data-test="centre-register-submit"]').isDisabled()).toBe(true)
+    await page.screenshot({ path: join(OUTPUT_DIR, 'settings-centre.png') })
   })
 })
