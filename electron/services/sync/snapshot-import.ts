@@ -1,0 +1,588 @@
+import { randomUUID } from 'node:crypto'
+import { availableParallelism } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import type { Knex } from 'knex'
+import { AppError } from '../../../core/errors'
+import type { SnapshotEnd, SnapshotHeader } from '../../../core/sync/protocol'
+import type { Clock } from '../../../core/time'
+import type { PersonalDataCipher } from '../../../db/personal-data'
+import type { Logger } from '../log'
+import { LineRefusal, type PreparedBatch } from './snapshot-batch'
+import { checkHeader, checkSnapshotLine, LineProblem } from './snapshot-check'
+import { LineTooLongError, MAX_LINE_BYTES, NdjsonLineSplitter } from './snapshot-lines'
+import { inlinePreparer, startWorkerPool, type BatchPreparer } from './snapshot-preparers'
+
+/**
+ * The account snapshot import (docs/sync-protocol.md, "Account snapshot"). The download is read as
+ * it arrives, never whole: lines are checked, hashed and sealed in batches, each written to the
+ * staging tables (migration 0006) in its own short transaction, so the counter's lookups, which
+ * share the one database connection, get their turn between batches. Only when the end line checks
+ * out (count, digest, the signed package's digest, a delta's base) is staging applied to the live
+ * tables, in one transaction of set-based SQL. Until then, and after any failure, the previous
+ * snapshot answers every swipe unchanged.
+ */
+
+export interface SnapshotImportResult {
+  readonly snapshotVersion: number
+  readonly full: boolean
+  /** Account lines applied. */
+  readonly accounts: number
+  /** Accounts that left the snapshot: deleted, or kept as removed where sales refer to them. */
+  readonly removed: number
+  readonly balancesAsOf: string
+  /** False when the snapshot was no newer than the one held (a package imported again): nothing changed. */
+  readonly applied: boolean
+}
+
+export interface SnapshotImportDeps {
+  readonly db: Knex
+  readonly cipher: PersonalDataCipher
+  readonly clock: Clock
+  readonly log: Logger
+  /**
+   * The key `cipher` was made from. Given, a large snapshot is hashed and sealed on worker threads
+   * (most of the import's work); without it, on the main thread, about twice as slowly on two cores.
+   */
+  readonly personalDataKey?: Uint8Array
+}
+
+export interface SnapshotImportOptions {
+  /** A signed package repeats the end line's digest; the snapshot must match it. */
+  readonly expectedSha256?: string
+  /** Worker threads when `personalDataKey` is given (default: one per core, at most 4; 0: none). */
+  readonly workers?: number
+}
+
+/** Lines per staging transaction: about 1 MB of NDJSON, a few tens of milliseconds of the connection. */
+export const STAGING_BATCH_LINES = 2000
+
+export async function currentSnapshot(db: Knex): Promise<{ version: number; balancesAsOf: string | null; receivedAt: string | null }> {
+  const row = await db('snapshot_state')
+    .where({ id: 1 })
+    .first<{ version: number; balances_as_of: string | null; received_at: string | null } | undefined>('version', 'balances_as_of', 'received_at')
+  return { version: row?.version ?? 0, balancesAsOf: row?.balances_as_of ?? null, receivedAt: row?.received_at ?? null }
+}
+
+function refused(reason: string): AppError {
+  return new AppError('SNAPSHOT_REFUSED', `账户快照未导入：${reason}。本机继续使用原有的账户数据。`)
+}
+
+const STAGING_TABLES = ['snapshot_staging_accounts', 'snapshot_staging_family', 'snapshot_staging_holdings', 'snapshot_staging_removed'] as const
+
+const STAGE_SQL = {
+  accounts: `insert into snapshot_staging_accounts (line_no, account_no, card_hash, id_hash, pii, region_code, insurance_type, status,
+      balance_fen, historical_balance_fen, spent_this_year_fen, fitness_card_transfers_fen)
+    select value->>0, value->>1, unhex(value->>2), unhex(value->>3), unhex(value->>4), value->>5, value->>6, value->>7,
+      value->>8, value->>9, value->>10, value->>11
+    from jsonb_each(?)`,
+  family: `insert into snapshot_staging_family (account_no, id_hash, pii, relation, bound_at)
+    select value->>0, unhex(value->>1), unhex(value->>2), value->>3, value->>4 from jsonb_each(?)`,
+  holdings: `insert into snapshot_staging_holdings (account_no, id_hash, product_code, cover_from, cover_to)
+    select value->>0, unhex(value->>1), value->>2, value->>3, value->>4 from jsonb_each(?)`,
+  removed: `insert into snapshot_staging_removed (line_no, account_no) select value->>0, value->>1 from jsonb_each(?)`,
+}
+
+/** Imports running in this process, per database: one at a time, or their staging rows would mix. */
+const running = new WeakSet<Knex>()
+
+function isConstraint(error: unknown, what: string): boolean {
+  return error instanceof Error && error.message.includes('UNIQUE constraint failed') && error.message.includes(what)
+}
+
+/** The staging tables belong to one import at a time; a second process taking them over makes the first one stop. */
+class Staging {
+  private readonly importId = randomUUID()
+  private claimed = false
+
+  constructor(
+    private readonly db: Knex,
+    private readonly clock: Clock,
+  ) {}
+
+  async claim(): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      for (const table of STAGING_TABLES) await trx.raw(`delete from ${table}`)
+      await trx.raw(
+        'insert into snapshot_staging_owner (id, import_id, started_at) values (1, ?, ?) on conflict (id) do update set import_id = excluded.import_id, started_at = excluded.started_at',
+        [this.importId, this.clock.now().toISOString()],
+      )
+    })
+    this.claimed = true
+  }
+
+  async assertOwner(trx: Knex.Transaction): Promise<void> {
+    const rows = (await trx.raw('select import_id from snapshot_staging_owner where id = 1')) as Array<{ import_id: string }>
+    if (rows[0]?.import_id !== this.importId) throw refused('另一次账户快照导入同时开始，本次导入已停止')
+  }
+
+  async write(batch: PreparedBatch): Promise<void> {
+    try {
+      await this.db.transaction(async (trx) => {
+        await this.assertOwner(trx)
+        if (batch.accounts > 0) await trx.raw(STAGE_SQL.accounts, [batch.accountsJson])
+        if (batch.familyJson.length > 2) await trx.raw(STAGE_SQL.family, [batch.familyJson])
+        if (batch.holdingsJson.length > 2) await trx.raw(STAGE_SQL.holdings, [batch.holdingsJson])
+        if (batch.removed > 0) await trx.raw(STAGE_SQL.removed, [batch.removedJson])
+      })
+    } catch (error) {
+      if (isConstraint(error, 'snapshot_staging_accounts.account_no')) throw await this.duplicate(batch.accountsJson, 'snapshot_staging_accounts')
+      if (isConstraint(error, 'snapshot_staging_removed.account_no')) throw await this.duplicate(batch.removedJson, 'snapshot_staging_removed')
+      throw error
+    }
+  }
+
+  /** Which line repeats an account number, within the batch or against earlier batches (only on failure). */
+  private async duplicate(json: string, table: string): Promise<Error> {
+    const within = (await this.db.raw(
+      `select min(value->>0) as earlier, max(value->>0) as line from jsonb_each(?) group by value->>1 having count(*) > 1 order by 2 limit 1`,
+      [json],
+    )) as Array<{ earlier: number; line: number }>
+    const before = (await this.db.raw(
+      `select s.line_no as earlier, j.value->>0 as line from jsonb_each(?) j join ${table} s on s.account_no = j.value->>1 order by 2 limit 1`,
+      [json],
+    )) as Array<{ earlier: number; line: number }>
+    const found = [...within, ...before].sort((a, b) => a.line - b.line)[0]
+    return found
+      ? new LineRefusal(found.line, `：账户编号与第 ${found.earlier} 行重复`)
+      : refused('快照中有重复的账户编号')
+  }
+
+  /** Emptied after every import, and before the next (a crash leaves rows nobody applies); only while still ours. */
+  async clear(): Promise<void> {
+    if (!this.claimed) return
+    await this.db.transaction(async (trx) => {
+      const rows = (await trx.raw('select import_id from snapshot_staging_owner where id = 1')) as Array<{ import_id: string }>
+      if (rows[0]?.import_id !== this.importId) return
+      for (const table of STAGING_TABLES) await trx.raw(`delete from ${table}`)
+      await trx.raw('delete from snapshot_staging_owner where id = 1')
+    })
+  }
+}
+
+/** What the end line must agree with. */
+interface Received {
+  readonly header: SnapshotHeader
+  readonly lines: number
+  readonly accounts: number
+  readonly removed: number
+}
+
+function checkEnd(end: SnapshotEnd, digest: string, received: Received, endLineNo: number, expectedSha256: string | undefined): void {
+  if (end.count !== received.accounts + received.removed) {
+    throw refused(`结束行（第 ${endLineNo} 行）的行数为 ${end.count}，实际收到 ${received.accounts + received.removed} 行`)
+  }
+  if (end.sha256 !== digest) throw refused('校验值与内容不符，数据在传输或保存中被损坏或改动')
+  if (expectedSha256 !== undefined && expectedSha256 !== end.sha256) throw refused('快照的校验值与同步包签名中的不一致')
+}
+
+/** Parses the last line of the stream, which must be the end line. */
+function parseEnd(line: Buffer | null, lineNo: number): SnapshotEnd {
+  const truncated = refused(`数据不完整，到第 ${lineNo} 行为止没有结束行（下载中断或文件被截断）`)
+  if (line === null) throw truncated
+  let value: unknown
+  try {
+    value = JSON.parse(line.toString('utf8'))
+  } catch {
+    throw truncated
+  }
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined
+  if (type !== 'end') throw type === 'account' || type === 'removed' ? truncated : refused(`第 ${lineNo} 行应为结束行（end）`)
+  const checked = checkSnapshotLine(value)
+  if (checked instanceof LineProblem) throw refused(`第 ${lineNo} 行（结束行）：${checked.message}`)
+  if (checked.type !== 'end') throw truncated
+  return checked.line
+}
+
+function toBuffer(chunk: Uint8Array | string): Uint8Array {
+  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+}
+
+type Staged =
+  | { readonly kind: 'staged'; readonly received: Received; readonly end: SnapshotEnd; readonly endLineNo: number; readonly digest: string }
+  | { readonly kind: 'skipped'; readonly header: SnapshotHeader }
+
+/**
+ * Reads the stream line by line and stages it batch by batch. The last line is always held back:
+ * only when the stream ends is it known to be the end line, which is checked rather than staged.
+ */
+class StreamStager {
+  private readonly splitter = new NdjsonLineSplitter()
+  private header: SnapshotHeader | null = null
+  private held: Buffer | null = null
+  private pending: Buffer[] = []
+  private pendingFirstLineNo = 2
+  private preparer: BatchPreparer
+  private workersTried = false
+  /** Batches being prepared, in line order; each already has a rejection handler, so none goes unhandled. */
+  private readonly preparing: Array<Promise<PreparedBatch>> = []
+  private writing: Promise<void> | null = null
+  private accounts = 0
+  private removed = 0
+
+  constructor(
+    private readonly deps: SnapshotImportDeps,
+    private readonly staging: Staging,
+    private readonly current: { version: number },
+    private readonly options: SnapshotImportOptions,
+  ) {
+    this.preparer = inlinePreparer(deps.cipher)
+  }
+
+  async run(source: AsyncIterable<Uint8Array | string>): Promise<Staged> {
+    const iterator = source[Symbol.asyncIterator]()
+    try {
+      for (;;) {
+        let step: IteratorResult<Uint8Array | string>
+        try {
+          step = await iterator.next()
+        } catch (error) {
+          // The source failed (network gone, file unreadable): what was read is discarded.
+          this.deps.log.error('snapshot_source_failed', { line: this.splitter.lineNo, error: error instanceof Error ? error.name : 'unknown' })
+          throw refused(`读到第 ${this.splitter.lineNo} 行时数据中断（网络断开或文件无法读取）`)
+        }
+        if (step.done) break
+        let lines: Buffer[]
+        try {
+          lines = this.splitter.push(toBuffer(step.value))
+        } catch (error) {
+          if (error instanceof LineTooLongError) throw refused(`第 ${error.lineNo} 行超过 ${MAX_LINE_BYTES / 1024 / 1024} MB，不是快照的行`)
+          throw error
+        }
+        for (const line of lines) {
+          if ((await this.take(line)) === 'skip') return { kind: 'skipped', header: this.requireHeader() }
+        }
+      }
+      const tail = this.splitter.finish()
+      if (tail !== null && (await this.take(tail)) === 'skip') return { kind: 'skipped', header: this.requireHeader() }
+      const header = this.requireHeader()
+      const lastLineNo = this.splitter.lineNo - 1
+      const endLine = this.held
+      await this.flush()
+      await this.drain()
+      const end = parseEnd(endLine, lastLineNo)
+      const received = { header, lines: lastLineNo, accounts: this.accounts, removed: this.removed }
+      return { kind: 'staged', received, end, endLineNo: lastLineNo, digest: this.splitter.digestBeforeLastLine() }
+    } finally {
+      // A batch still being written must finish (or fail) before staging is cleared.
+      await this.writing?.catch(() => undefined)
+      await this.preparer.close()
+      // Stop a download or close a file that is not read to its end.
+      await iterator.return?.()?.catch(() => undefined)
+    }
+  }
+
+  private requireHeader(): SnapshotHeader {
+    if (this.header === null) throw refused('没有收到任何数据')
+    return this.header
+  }
+
+  private async take(line: Buffer): Promise<'skip' | 'go'> {
+    if (this.header === null) {
+      const header = acceptHeader(line, this.current, this.deps)
+      this.header = header
+      if (header.full && header.snapshotVersion <= this.current.version) return 'skip'
+      await this.staging.claim()
+      return 'go'
+    }
+    if (this.held !== null) {
+      this.pending.push(this.held)
+      if (this.pending.length >= STAGING_BATCH_LINES) await this.flush()
+    }
+    this.held = line
+    return 'go'
+  }
+
+  private async flush(): Promise<void> {
+    const header = this.header
+    if (this.pending.length === 0 || header === null) return
+    // Workers only for a snapshot with more than one batch: starting them costs more than a small delta.
+    if (!this.workersTried && this.pending.length >= STAGING_BATCH_LINES) {
+      this.workersTried = true
+      await this.startWorkers()
+    }
+    const batch = this.preparer.prepare(this.pending, this.pendingFirstLineNo, header.regionCodes)
+    batch.catch(() => undefined)
+    this.preparing.push(batch)
+    this.pendingFirstLineNo += this.pending.length
+    this.pending = []
+    // Batches in preparation on the workers, one being written: memory stays flat.
+    while (this.preparing.length > this.preparer.parallelism) await this.writeNext()
+  }
+
+  private async startWorkers(): Promise<void> {
+    const key = this.deps.personalDataKey
+    const count = this.options.workers ?? Math.min(4, availableParallelism())
+    if (key === undefined || count < 1) return
+    const pool = await startWorkerPool({ key, cipher: this.deps.cipher, count, log: this.deps.log })
+    if (pool) this.preparer = pool
+  }
+
+  /** Writes the oldest prepared batch, after the one before it. */
+  private async writeNext(): Promise<void> {
+    const next = this.preparing.shift()
+    if (next === undefined) return
+    const batch = await next
+    this.accounts += batch.accounts
+    this.removed += batch.removed
+    const previous = this.writing
+    this.writing = null
+    if (previous) await previous
+    this.writing = this.staging.write(batch)
+  }
+
+  private async drain(): Promise<void> {
+    while (this.preparing.length > 0) await this.writeNext()
+    const last = this.writing
+    this.writing = null
+    if (last) await last
+  }
+}
+
+function acceptHeader(line: Buffer, current: { version: number }, deps: SnapshotImportDeps): SnapshotHeader {
+  let value: unknown
+  try {
+    value = JSON.parse(line.toString('utf8'))
+  } catch {
+    throw refused('第 1 行不是有效的 JSON')
+  }
+  const header = checkHeader(value)
+  if (header instanceof LineProblem) throw refused(`第 1 行应为头行（header）：${header.message}`)
+  if (!header.full) {
+    if (header.baseVersion !== current.version) {
+      throw refused(`增量快照基于版本 ${header.baseVersion ?? '（未注明）'}，本机现有版本 ${current.version}，需先下载完整快照`)
+    }
+    // Equal versions: nothing changed since, which is news too (the balances are confirmed as of now).
+    if (header.snapshotVersion < header.baseVersion) throw refused(`增量快照的版本 ${header.snapshotVersion} 比基础版本 ${header.baseVersion} 旧`)
+  }
+  deps.log.info('snapshot_import_started', { version: header.snapshotVersion, full: header.full, held: current.version })
+  return header
+}
+
+export async function importSnapshot(
+  deps: SnapshotImportDeps,
+  source: AsyncIterable<Uint8Array | string>,
+  options: SnapshotImportOptions = {},
+): Promise<SnapshotImportResult> {
+  if (running.has(deps.db)) throw refused('另一次账户快照导入正在进行，请稍后再试')
+  running.add(deps.db)
+  const started = performance.now()
+  const staging = new Staging(deps.db, deps.clock)
+  try {
+    const current = await currentSnapshot(deps.db)
+    const staged = await new StreamStager(deps, staging, current, options).run(source)
+    if (staged.kind === 'skipped') {
+      const { header } = staged
+      deps.log.info('snapshot_skipped', { version: header.snapshotVersion, held: current.version })
+      return { snapshotVersion: header.snapshotVersion, full: header.full, accounts: 0, removed: 0, balancesAsOf: header.balancesAsOf, applied: false }
+    }
+    const { received, end, endLineNo, digest } = staged
+    checkEnd(end, digest, received, endLineNo, options.expectedSha256)
+    const stageMs = performance.now() - started
+    const applyStarted = performance.now()
+    const removed = await applyStaging(deps, staging, received)
+    const applyMs = performance.now() - applyStarted
+    deps.log.info('snapshot_imported', {
+      version: received.header.snapshotVersion,
+      full: received.header.full,
+      accounts: received.accounts,
+      removedLines: received.removed,
+      removed,
+      stageMs: Math.round(stageMs),
+      applyMs: Math.round(applyMs),
+    })
+    return {
+      snapshotVersion: received.header.snapshotVersion,
+      full: received.header.full,
+      accounts: received.accounts,
+      removed,
+      balancesAsOf: received.header.balancesAsOf,
+      applied: true,
+    }
+  } catch (error) {
+    const refusal = error instanceof LineRefusal ? refused(error.message) : error
+    if (refusal instanceof AppError && refusal.code === 'SNAPSHOT_REFUSED') {
+      // The message names lines and fields, never their content.
+      deps.log.error('snapshot_refused', { line: error instanceof LineRefusal ? error.lineNo : null, message: refusal.message })
+      throw refusal
+    }
+    deps.log.error('snapshot_import_failed', { error: error instanceof Error ? error.name : 'unknown' })
+    throw refused('写入本机数据库时出错')
+  } finally {
+    await staging.clear().catch((error: unknown) => {
+      // The next import clears it anyway; only the disk space waits.
+      deps.log.error('snapshot_staging_clear_failed', { error: error instanceof Error ? error.name : 'unknown' })
+    })
+    running.delete(deps.db)
+  }
+}
+
+/** Tables whose rows point at an account (sales, ledger, …): an account they name is kept as removed, not deleted. */
+async function referencingColumns(trx: Knex.Transaction): Promise<Array<{ table: string; column: string }>> {
+  const rows = (await trx.raw(
+    `select m.name as tbl, p."from" as col from sqlite_master m join pragma_foreign_key_list(m.name) p
+     where m.type = 'table' and p."table" = 'accounts' and m.name not in ('family_members', 'holdings')`,
+  )) as Array<{ tbl: string; col: string }>
+  return rows.map((row) => ({ table: row.tbl, column: row.col }))
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
+
+async function changes(trx: Knex.Transaction): Promise<number> {
+  const [row] = (await trx.raw('select changes() as n')) as Array<{ n: number }>
+  return row.n
+}
+
+const UPSERT_ACCOUNTS = `insert into accounts (account_no, card_hash, id_hash, pii, region_code, insurance_type, status, balance_fen,
+    historical_balance_fen, spent_this_year_fen, fitness_card_transfers_fen, balance_as_of, updated_at, removed_at)
+  select account_no, card_hash, id_hash, pii, region_code, insurance_type, status, balance_fen,
+    historical_balance_fen, spent_this_year_fen, fitness_card_transfers_fen, ?, ?, null
+  from snapshot_staging_accounts where true order by line_no
+  on conflict (account_no) do update set card_hash = excluded.card_hash, id_hash = excluded.id_hash, pii = excluded.pii,
+    region_code = excluded.region_code, insurance_type = excluded.insurance_type, status = excluded.status,
+    balance_fen = excluded.balance_fen, historical_balance_fen = excluded.historical_balance_fen,
+    spent_this_year_fen = excluded.spent_this_year_fen, fitness_card_transfers_fen = excluded.fitness_card_transfers_fen,
+    balance_as_of = excluded.balance_as_of, updated_at = excluded.updated_at, removed_at = null`
+
+/**
+ * Staging to live in one transaction. Order matters: accounts leave first (so a person who comes
+ * back under a new account number does not collide with the row they leave), then the upsert, then
+ * family and holdings are replaced for every account in the snapshot. Returns the accounts removed.
+ */
+async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received: Received): Promise<number> {
+  const { header } = received
+  const now = deps.clock.now().toISOString()
+  return deps.db.transaction(async (trx) => {
+    await staging.assertOwner(trx)
+    const [count] = (await trx.raw(
+      'select (select count(*) from snapshot_staging_accounts) + (select count(*) from snapshot_staging_removed) as n',
+    )) as Array<{ n: number }>
+    if (count.n !== received.accounts + received.removed) throw refused('暂存的数据不完整（可能有另一次导入同时进行）')
+    const [conflict] = (await trx.raw(
+      `select r.line_no as removed, a.line_no as account from snapshot_staging_removed r
+       join snapshot_staging_accounts a on a.account_no = r.account_no order by 1 limit 1`,
+    )) as Array<{ removed: number; account: number }>
+    if (conflict) throw new LineRefusal(conflict.removed, `（删除）：该账户在第 ${conflict.account} 行又有账户行`)
+
+    // Accounts reference their region; a region new to this terminal is added under its code until its rules name it.
+    for (const code of header.regionCodes) {
+      await trx.raw('insert into regions (code, name) values (?, ?) on conflict (code) do nothing', [code, code])
+    }
+
+    const references = await referencingColumns(trx)
+    const referenced = references.length === 0 ? 'false' : references.map((r) => `exists (select 1 from ${quote(r.table)} x where x.${quote(r.column)} = accounts.id)`).join(' or ')
+    const gone = header.full
+      ? 'removed_at is null and account_no not in (select account_no from snapshot_staging_accounts)'
+      : 'removed_at is null and account_no in (select account_no from snapshot_staging_removed)'
+    await trx.raw(`update accounts set removed_at = ?, updated_at = ? where ${gone} and (${referenced})`, [now, now])
+    const kept = await changes(trx)
+    if (header.full) {
+      // Every account still in the snapshot is in staging: its family and holdings are replaced below.
+      await trx.raw('delete from family_members')
+      await trx.raw('delete from holdings')
+    } else {
+      const leaving = 'select a.id from snapshot_staging_removed r join accounts a on a.account_no = r.account_no'
+      await trx.raw(`delete from family_members where account_id in (${leaving})`)
+      await trx.raw(`delete from holdings where account_id in (${leaving})`)
+      const staged = 'select a.id from snapshot_staging_accounts s join accounts a on a.account_no = s.account_no'
+      await trx.raw(`delete from family_members where account_id in (${staged})`)
+      await trx.raw(`delete from holdings where account_id in (${staged})`)
+    }
+    // The rest of the leavers have no sales: deleted, with their family and holdings (on delete cascade).
+    await trx.raw(`delete from accounts where ${gone}`)
+    const deleted = await changes(trx)
+
+    // A full snapshot rewrites every row: the secondary indexes are dropped and built again at the
+    // end (a sort), far faster than a million random inserts into each, and their uniqueness is
+    // checked once over the final rows. A delta keeps them and upserts row by row.
+    const rebuilt = header.full ? await dropSecondaryIndexes(trx) : []
+    if (header.full) await trx.raw(UPSERT_ACCOUNTS, [header.balancesAsOf, now])
+    else await upsertAccounts(trx, header.balancesAsOf, now)
+    await trx.raw(
+      `insert into family_members (account_id, id_hash, pii, relation, bound_at)
+       select a.id, f.id_hash, f.pii, f.relation, f.bound_at from snapshot_staging_family f join accounts a on a.account_no = f.account_no`,
+    )
+    await trx.raw(
+      `insert into holdings (account_id, id_hash, product_code, cover_from, cover_to)
+       select a.id, h.id_hash, h.product_code, h.cover_from, h.cover_to from snapshot_staging_holdings h join accounts a on a.account_no = h.account_no`,
+    )
+    for (const index of rebuilt) {
+      try {
+        await trx.raw(index.sql)
+      } catch (error) {
+        if (isConstraint(error, 'accounts.card_hash')) throw await hashClash(trx, 'card_hash')
+        if (isConstraint(error, 'accounts.id_hash')) throw await hashClash(trx, 'id_hash')
+        throw error
+      }
+    }
+    await trx.raw('update snapshot_state set version = ?, "full" = ?, balances_as_of = ?, received_at = ? where id = 1', [
+      header.snapshotVersion,
+      header.full,
+      header.balancesAsOf,
+      now,
+    ])
+    if ((await changes(trx)) !== 1) throw new Error('snapshot_state row missing')
+    return kept + deleted
+  })
+}
+
+/**
+ * Drops the indexes of accounts, family_members and holdings that the apply does not use (all but
+ * the unique account number the upsert and the joins go by) and returns them to be created again,
+ * exactly as they were defined, in the same transaction.
+ */
+async function dropSecondaryIndexes(trx: Knex.Transaction): Promise<Array<{ name: string; sql: string }>> {
+  const indexes = (await trx.raw(
+    `select m.name as name, m.sql as sql from sqlite_master m
+     where m.type = 'index' and m.sql is not null and m.tbl_name in ('accounts', 'family_members', 'holdings')
+       and not (m.tbl_name = 'accounts' and (select group_concat(i.name) from pragma_index_info(m.name) i) = 'account_no')
+     order by m.name`,
+  )) as Array<{ name: string; sql: string }>
+  for (const index of indexes) await trx.raw(`drop index ${quote(index.name)}`)
+  return indexes
+}
+
+/**
+ * The upsert of a delta, in a savepoint: when a card or ID number moves between two accounts that both stay
+ * (the centre corrected a record), row-by-row uniqueness trips over the old holder, so the moving
+ * hashes are set aside first and the upsert runs again. A real clash (two accounts in the snapshot,
+ * or an account in a delta and one not in it, with one card or person) is refused with its line.
+ */
+async function upsertAccounts(trx: Knex.Transaction, balancesAsOf: string, now: string): Promise<void> {
+  try {
+    await trx.transaction(async (savepoint) => {
+      await savepoint.raw(UPSERT_ACCOUNTS, [balancesAsOf, now])
+    })
+    return
+  } catch (error) {
+    if (!isConstraint(error, 'accounts.card_hash') && !isConstraint(error, 'accounts.id_hash')) throw error
+  }
+  // 17 random bytes, never a 16-byte hash: unique per row until the upsert below overwrites it.
+  await trx.raw(
+    `update accounts set card_hash = randomblob(17), id_hash = randomblob(17)
+     where id in (select a.id from snapshot_staging_accounts s join accounts a on a.account_no = s.account_no
+                  where a.removed_at is null and (a.card_hash <> s.card_hash or a.id_hash <> s.id_hash))`,
+  )
+  try {
+    await trx.transaction(async (savepoint) => {
+      await savepoint.raw(UPSERT_ACCOUNTS, [balancesAsOf, now])
+    })
+  } catch (error) {
+    if (!isConstraint(error, 'accounts.card_hash') && !isConstraint(error, 'accounts.id_hash')) throw error
+    throw await hashClash(trx, isConstraint(error, 'accounts.card_hash') ? 'card_hash' : 'id_hash')
+  }
+}
+
+/** Names the line whose card or ID number another account also has (only on failure). */
+async function hashClash(trx: Knex.Transaction, column: 'card_hash' | 'id_hash'): Promise<Error> {
+  const what = column === 'card_hash' ? '社会保障卡号' : '身份证号'
+  const [inSnapshot] = (await trx.raw(
+    `select max(line_no) as line, min(line_no) as earlier from snapshot_staging_accounts group by ${column} having count(*) > 1 order by 1 limit 1`,
+  )) as Array<{ line: number; earlier: number }>
+  if (inSnapshot) return new LineRefusal(inSnapshot.line, `（账户）：${what}与第 ${inSnapshot.earlier} 行的账户相同`)
+  const [withLive] = (await trx.raw(
+    `select s.line_no as line from snapshot_staging_accounts s join accounts a on a.${column} = s.${column}
+     where a.removed_at is null and a.account_no <> s.account_no order by 1 limit 1`,
+  )) as Array<{ line: number }>
+  if (withLive) return new LineRefusal(withLive.line, `（账户）：${what}与本机另一个未在快照中更新的账户相同`)
+  return refused(`快照中有两个账户的${what}相同`)
+}
