@@ -102,20 +102,23 @@ describe('settings: centre connection', () => {
     await wrapper.get('[data-test="centre-register"]').trigger('submit')
   }
 
-  it('shows this terminal unregistered, and the contract’s own words for a field that is wrong', async () => {
+  it('shows this terminal unregistered, and the contract’s own words under a field that is wrong', async () => {
     const { wrapper } = await asSupervisor()
     expect(wrapper.get('[data-test="centre-current"]').text()).toContain('未注册')
     expect(wrapper.get('[data-test="centre-url"]').text()).toBe('—')
     await submit(wrapper, { url: 'ftp://centre.example', code: 'ABCD-1234', territory: '柯城区医保服务大厅' })
     await vi.waitFor(async () => {
       await flushPromises()
-      expect(wrapper.get('[data-test="centre-register-error"]').text()).toContain('中心地址应为 http(s):// 开头的网址')
+      expect(wrapper.get('[data-test="centre-url-item"] .el-form-item__error').text()).toBe('中心地址应为 http(s):// 开头的网址')
     })
     await submit(wrapper, { url: 'https://centre.example', code: 'AB', territory: '柯城区医保服务大厅' })
     await vi.waitFor(async () => {
       await flushPromises()
-      expect(wrapper.get('[data-test="centre-register-error"]').text()).toContain('请填写中心发放的注册码')
+      expect(wrapper.get('[data-test="centre-code-item"] .el-form-item__error').text()).toBe('请填写中心发放的注册码')
     })
+    // Under its own field only: the address is right now, and no banner repeats it.
+    expect(wrapper.find('[data-test="centre-url-item"] .el-form-item__error').exists()).toBe(false)
+    expect(wrapper.find('[data-test="centre-register-error"]').exists()).toBe(false)
     wrapper.unmount()
   })
 
