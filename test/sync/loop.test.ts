@@ -6,7 +6,8 @@ import { DEMO_ACCOUNTS, demoAccountNo } from '../../db/seeds/demo-population'
 import type { CounterRuntime } from '../../electron/services/runtime'
 import { setAccountStatus } from '../../hub/db/accounts'
 import { startHub } from '../../hub/server'
-import { openTestRuntime, recordingLogger, signedIn, tempDir } from '../helpers'
+import { fixedClock } from '../../core/time'
+import { openTestRuntime, recordingLogger, signedIn, tempDir, TEST_NOW } from '../helpers'
 import { openTestHub } from '../hub/helpers'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
 
@@ -102,5 +103,37 @@ describe('the full loop against the reference centre', () => {
       await restarted.close()
     }
     expect(log.lines.join('\n')).not.toContain(DEMO_ACCOUNTS.find((a) => a.cardNumber === 'C33080001')?.idNumber)
+  })
+
+  it('renews its token when the centre answers 401, and holds back a busy account without holding up another', async () => {
+    const centre = await openTestHub()
+    const log = recordingLogger()
+    // The terminal's clock stays put while the centre's runs on: the centre sees the token expire first.
+    const runtime = await openTestRuntime({ clock: fixedClock(TEST_NOW), log, syncTuning: TUNING })
+    await register(runtime, centre.url)
+    const clerk = await onShift(runtime)
+    centre.clock.advance(13 * 3_600_000)
+    expect(await syncNow(runtime, clerk)).toMatchObject({ ok: true, value: { connection: 'online', lastError: null } })
+    expect(log.lines.some((line) => line.includes('centre_token_renewed_after_401'))).toBe(true)
+
+    // The centre is settling the Quzhou account elsewhere: its sale waits, the Shenyang sale goes through.
+    const quzhou = DEMO_ACCOUNTS.find((a) => a.cardNumber === 'C33080001')
+    if (!quzhou) throw new Error('demo account')
+    centre.faults.lockedAccounts.add(demoAccountNo(quzhou))
+    const first = await ok<ReceiptView>(
+      commit(runtime, clerk, { accountId: await accountIdOf(runtime, clerk, 'C33080001'), lines: [{ insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }] }, 'C33080001'),
+    )
+    const other = await ok<ReceiptView>(
+      commit(runtime, clerk, { accountId: await accountIdOf(runtime, clerk, 'E21010002'), lines: [{ insured: { relation: 'self' }, productCode: 'SY-HEALTH-DEMO', units: 1 }] }, 'E21010002'),
+    )
+    await runtime.sync.sync.uploadNow()
+    const waiting = await ok<SyncStatusView>(syncNow(runtime, clerk))
+    expect(waiting.queue).toMatchObject({ count: 1, totalFen: first.totalFen })
+    expect((await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: other.saleId }, clerk))).status).toBe('accepted')
+    expect((await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: first.saleId }, clerk))).status).toBe('uploaded')
+
+    centre.faults.lockedAccounts.clear()
+    expect(await ok<SyncStatusView>(syncNow(runtime, clerk))).toMatchObject({ queue: { count: 0 }, rejectedCount: 0 })
+    expect((await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: first.saleId }, clerk))).status).toBe('accepted')
   })
 })
