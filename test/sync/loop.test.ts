@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import { describe, expect, it } from 'vitest'
 import type { CallContext } from '../../core/api/contract'
 import type { ReceiptView, SaleSummary } from '../../core/sale'
@@ -28,7 +29,7 @@ async function register(runtime: CounterRuntime, centreUrl: string): Promise<voi
   await ok(runtime.dispatch('sync.register', { centreUrl, enrolmentCode: 'DEMO-ALL', territory: '柯城区医保服务大厅 2 号窗口' }, supervisor))
 }
 
-async function hubAccount(db: import('knex').Knex, cardNumber: string) {
+async function hubAccount(db: Knex, cardNumber: string) {
   const account = DEMO_ACCOUNTS.find((a) => a.cardNumber === cardNumber)
   if (!account) throw new Error(cardNumber)
   const row = await db('accounts').where({ account_no: demoAccountNo(account) }).first<{ balance_fen: number; historical_balance_fen: number }>()

@@ -42,7 +42,7 @@ export function openSignedFile(text: string, format: SignedFile['format'], keys:
   if (!parsed.success || parsed.data.format !== format) throw new AppError('FILE_REFUSED', `文件格式不正确：应为 ${format}`)
   const { keyId, payload, signature } = parsed.data
   if (!Object.hasOwn(keys, keyId)) throw new AppError('FILE_REFUSED', `文件的签名密钥 ${keyId.slice(0, 64)} 不受信任`)
-  let valid = false
+  let valid: boolean
   try {
     valid = verify(null, Buffer.from(payload, 'utf8'), createPublicKey(keys[keyId]), Buffer.from(signature, 'base64'))
   } catch {
