@@ -9,8 +9,13 @@ export default defineConfig({
     resolve: { alias: { '@core': core } },
     build: {
       rolldownOptions: {
-        // The Electron shell and the browser-mode server share one build of the services.
-        input: { index: resolve('electron/main/index.ts'), web: resolve('electron/web/main.ts') },
+        // The Electron shell and the browser-mode server share one build of the services. The
+        // snapshot import hashes and seals on worker threads, which start from their own file.
+        input: {
+          index: resolve('electron/main/index.ts'),
+          web: resolve('electron/web/main.ts'),
+          'snapshot-worker': resolve('electron/services/sync/snapshot-worker.ts'),
+        },
       },
     },
   },

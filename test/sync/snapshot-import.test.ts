@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { CallContext } from '../../core/api/contract'
 import type { CardholderView } from '../../core/cardholder'
@@ -6,7 +7,8 @@ import { AppError } from '../../core/errors'
 import type { ReceiptView } from '../../core/sale'
 import { DEMO_ACCOUNTS, demoAccountNo } from '../../db/seeds/demo-population'
 import type { CounterRuntime } from '../../electron/services/runtime'
-import { currentSnapshot, importSnapshot, STAGING_BATCH_LINES, type SnapshotImportResult } from '../../electron/services/sync/snapshot-import'
+import { FILE_KEY_FILE } from '../../electron/services/personal-data-key'
+import { currentSnapshot, importSnapshot, STAGING_BATCH_LINES, type SnapshotImportOptions, type SnapshotImportResult } from '../../electron/services/sync/snapshot-import'
 import { openTestRuntime, recordingLogger, signedIn, TEST_NOW } from '../helpers'
 import { commit, onShift } from '../sale/fixtures'
 import {
@@ -35,18 +37,23 @@ function delta(version: number, baseVersion: number): HeaderInput {
 
 type Source = string | Buffer | AsyncIterable<Uint8Array | string>
 
-async function run(runtime: CounterRuntime, source: Source, options?: { expectedSha256?: string }) {
+async function run(runtime: CounterRuntime, source: Source, options?: SnapshotImportOptions, personalDataKey?: Uint8Array) {
   const log = recordingLogger()
   const result = await importSnapshot(
-    { db: runtime.db, cipher: runtime.personalData, clock: { now: () => new Date(TEST_NOW) }, log },
+    { db: runtime.db, cipher: runtime.personalData, clock: { now: () => new Date(TEST_NOW) }, log, personalDataKey },
     typeof source === 'string' || Buffer.isBuffer(source) ? chunked(source) : source,
     options,
   )
   return { result, log }
 }
 
-async function refusal(runtime: CounterRuntime, source: Source, options?: { expectedSha256?: string }): Promise<AppError> {
-  const error = await run(runtime, source, options).then(
+/** The runtime's personal-data key, as a test terminal keeps it (a plain file: no OS protection in tests). */
+async function keyOf(runtime: CounterRuntime): Promise<Buffer> {
+  return Buffer.from((await readFile(join(runtime.dataDir, FILE_KEY_FILE), 'utf8')).trim(), 'base64')
+}
+
+async function refusal(runtime: CounterRuntime, source: Source, options?: SnapshotImportOptions, personalDataKey?: Uint8Array): Promise<AppError> {
+  const error = await run(runtime, source, options, personalDataKey).then(
     () => null,
     (caught: unknown) => caught,
   )
@@ -349,5 +356,43 @@ describe('importing the account snapshot', () => {
     expect(error.message).toContain('另一次账户快照导入正在进行')
     release()
     expect((await first).result.applied).toBe(true)
+  })
+
+  describe('on worker threads, given the personal-data key', () => {
+    const entries = accounts(0, STAGING_BATCH_LINES * 3 + 7)
+
+    it('hashes and seals there, with the same outcome as on the main thread', async () => {
+      const runtime = await openTestRuntime()
+      const clerk = await signedIn(runtime)
+      const { result, log } = await run(runtime, snapshotText(full(1), entries), { workers: 2 }, await keyOf(runtime))
+      expect(result).toMatchObject({ accounts: entries.length, applied: true })
+      expect(log.lines.join()).toContain('"event":"snapshot_workers_started","workers":2')
+      for (const i of [0, STAGING_BATCH_LINES + 1, entries.length - 1]) {
+        expect(await lookup(runtime, clerk, syntheticCardNumber(i))).toMatchObject({ balanceFen: syntheticAccount(i, REGIONS).balanceFen, boundFamilyMemberCount: i % 3 })
+      }
+      expect(await runtime.db('family_members').count<Array<{ n: number }>>({ n: '*' })).toEqual([{ n: entries.reduce((sum, e) => sum + e.family.length, 0) }])
+    })
+
+    it('refuses a bad line found on a worker with the same message, and changes nothing', async () => {
+      const runtime = await openTestRuntime()
+      await run(runtime, snapshotText(full(1), accounts(0, 3)))
+      const before = await liveState(runtime)
+      const bad = [...entries]
+      bad[STAGING_BATCH_LINES + 10] = { ...bad[STAGING_BATCH_LINES + 10], regionCode: '110000' }
+      const error = await refusal(runtime, snapshotText(full(2), bad), { workers: 2 }, await keyOf(runtime))
+      expect(error.message).toBe(`账户快照未导入：第 ${STAGING_BATCH_LINES + 12} 行（账户）：地区 110000 不在头行所列的地区中。本机继续使用原有的账户数据。`)
+      expect(await liveState(runtime)).toEqual(before)
+      expect(await stagingRows(runtime)).toBe(0)
+    })
+
+    it('does not use a key that is not the database key: it seals on the main thread instead', async () => {
+      const runtime = await openTestRuntime()
+      const clerk = await signedIn(runtime)
+      const { result, log } = await run(runtime, snapshotText(full(1), entries), { workers: 2 }, Buffer.alloc(32, 9))
+      expect(result.accounts).toBe(entries.length)
+      expect(log.lines.join()).toContain('snapshot_workers_unavailable')
+      expect(log.lines.join()).not.toContain('snapshot_workers_started')
+      expect(await lookup(runtime, clerk, syntheticCardNumber(5))).toMatchObject({ balanceFen: syntheticAccount(5, REGIONS).balanceFen })
+    })
   })
 })

@@ -314,7 +314,9 @@ class StreamStager {
     const count = this.options.workers ?? Math.min(4, availableParallelism())
     if (key === undefined || count < 1) return
     const pool = await startWorkerPool({ key, cipher: this.deps.cipher, count, log: this.deps.log })
-    if (pool) this.preparer = pool
+    if (!pool) return
+    this.preparer = pool
+    this.deps.log.info('snapshot_workers_started', { workers: pool.parallelism })
   }
 
   /** Writes the oldest prepared batch, after the one before it. */

@@ -25,6 +25,8 @@ export function inlinePreparer(cipher: PersonalDataCipher): BatchPreparer {
 export interface WorkerInit {
   readonly snapshotWorker: true
   readonly key: Uint8Array
+  /** The TypeScript entry, when started through tsx. */
+  readonly entry?: string
 }
 
 /** One batch: the lines with their `\n`, as one transferred buffer. */
@@ -45,20 +47,26 @@ export const WORKER_PROBE = 'yibao-counter/snapshot-worker/probe'
 
 const NEWLINE = Buffer.from('\n')
 
+/** From source, a worker cannot load TypeScript by itself: it imports the entry through tsx. */
+const TYPESCRIPT_BOOTSTRAP = `
+  const { workerData } = require('node:worker_threads')
+  const { pathToFileURL } = require('node:url')
+  import('tsx/esm/api').then(({ tsImport }) => tsImport(workerData.entry, pathToFileURL(process.cwd() + '/').href))
+`
+
 /**
- * The worker's file: beside this module when run from source (tsx, vitest: TypeScript, so the
- * worker loads tsx too), or the bundle's `snapshot-worker.js` entry (electron.vite.config.ts)
- * beside the main entry or one folder up from a shared chunk. Null when there is none.
+ * How to start the worker: from source (tsx, vitest) the TypeScript file beside this module,
+ * through tsx; bundled, the `snapshot-worker.js` entry
+ * (electron.vite.config.ts) beside the main entry or one folder up from a shared chunk. Null when
+ * there is none.
  */
-function workerEntry(): { url: URL; execArgv?: string[] } | null {
+function workerEntry(): { script: URL | string; eval: boolean; entry?: string } | null {
   const here = import.meta.url
-  if (here.endsWith('.ts')) {
-    const hasTsx = process.execArgv.some((arg) => arg.includes('tsx'))
-    return { url: new URL('./snapshot-worker.ts', here), execArgv: hasTsx ? undefined : [...process.execArgv, '--import', 'tsx'] }
-  }
+  // Loader hooks of the parent (tsx's --import, vitest's) do not reach a worker thread.
+  if (here.endsWith('.ts')) return { script: TYPESCRIPT_BOOTSTRAP, eval: true, entry: new URL('./snapshot-worker.ts', here).href }
   for (const candidate of ['./snapshot-worker.js', '../snapshot-worker.js']) {
     const url = new URL(candidate, here)
-    if (url.protocol === 'file:' && existsSync(url)) return { url }
+    if (url.protocol === 'file:' && existsSync(url)) return { script: url, eval: false }
   }
   return null
 }
@@ -90,16 +98,21 @@ export async function startWorkerPool(options: { key: Uint8Array; cipher: Person
 
   const started = await Promise.allSettled(
     Array.from({ length: options.count }, async () => {
-      const init: WorkerInit = { snapshotWorker: true, key: options.key }
-      const worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv })
+      const init: WorkerInit = { snapshotWorker: true, key: options.key, entry: entry.entry }
+      const worker = new Worker(entry.script, { workerData: init, eval: entry.eval })
       workers.push(worker)
       const probe = await new Promise<string>((resolve, reject) => {
-        worker.once('message', (message: { probe: string }) => resolve(message.probe))
+        const exited = (code: number) => reject(new Error(`snapshot worker exited (${code})`))
+        worker.once('message', (message: { probe: string }) => {
+          // Only its own listeners: Worker keeps internal ones that start the message port.
+          worker.off('error', reject)
+          worker.off('exit', exited)
+          resolve(message.probe)
+        })
         worker.once('error', reject)
-        worker.once('exit', (code) => reject(new Error(`snapshot worker exited (${code})`)))
+        worker.once('exit', exited)
       })
       if (probe !== expectedProbe) throw new Error('snapshot worker key does not match the database key')
-      worker.removeAllListeners()
       worker.on('message', (reply: WorkerReply) => {
         const waiting = pending.get(reply.id)
         if (!waiting) return
