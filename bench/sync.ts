@@ -1,0 +1,179 @@
+/**
+ * `npm run bench:sync`: how the terminal's sync copes with a large region, phase by phase.
+ *
+ * - import: writes a full snapshot of N synthetic accounts (default 1,000,000; `--accounts N`) to
+ *   a file, streamed with the test writer, opens a fresh terminal in a temporary folder and imports
+ *   the file through `importSnapshot` from a file stream, while a simulated counter looks a card up
+ *   every 50 ms. Reports the import's time and rate, the apply transaction (the time the counter
+ *   waits), the counter's slowest answer, and peak RSS sampled every 50 ms.
+ *
+ * `--phases import` runs only the named phases. Prints figures; asserts nothing.
+ */
+import { createReadStream } from 'node:fs'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import type { CallContext } from '../core/api/contract'
+import { systemClock } from '../core/time'
+import { DEMO_REGIONS } from '../db/seeds/demo-population'
+import { silentLogger, type LogFields } from '../electron/services/log'
+import { FILE_KEY_FILE } from '../electron/services/personal-data-key'
+import { openCounterRuntime, type CounterRuntime } from '../electron/services/runtime'
+import { importSnapshot } from '../electron/services/sync/snapshot-import'
+import { syntheticAccounts, writeSnapshotFile } from '../test/support/snapshot-writer'
+
+const { values: args } = parseArgs({
+  options: {
+    accounts: { type: 'string', default: '1000000' },
+    phases: { type: 'string', default: 'import' },
+    /** Worker threads for hashing and sealing (default: one per core, at most 4; 0: main thread only). */
+    workers: { type: 'string' },
+  },
+})
+const ACCOUNTS = Number(args.accounts)
+if (!Number.isSafeInteger(ACCOUNTS) || ACCOUNTS < 1 || ACCOUNTS >= 10_000_000) throw new Error('bench: --accounts must be 1 to 9,999,999')
+
+type Row = readonly [label: string, value: string]
+
+interface BenchContext {
+  readonly dir: string
+  /** A fresh terminal (migrated, demo data) in its own folder, with its personal-data key. */
+  openTerminal(name: string): Promise<{ runtime: CounterRuntime; personalDataKey: Buffer }>
+}
+
+interface Phase {
+  readonly name: string
+  run(context: BenchContext): Promise<Row[]>
+}
+
+const n = (value: number) => Math.round(value).toLocaleString('en-US')
+const mb = (bytes: number) => `${n(bytes / 1024 / 1024)} MB`
+
+/** Peak resident set size while `work` runs, sampled every 50 ms (and at the end). */
+async function withPeakRss<T>(work: () => Promise<T>): Promise<{ value: T; peakRss: number }> {
+  let peakRss = process.memoryUsage().rss
+  const timer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss)
+  }, 50)
+  try {
+    const value = await work()
+    peakRss = Math.max(peakRss, process.memoryUsage().rss)
+    return { value, peakRss }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+/** A clerk swiping a card every 50 ms while `work` runs: how long each answer took. */
+async function withCounter<T>(runtime: CounterRuntime, work: () => Promise<T>): Promise<{ value: T; latencies: number[] }> {
+  const signIn = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, { transport: 'test' })
+  if (!signIn.ok) throw new Error(`bench: sign-in failed: ${signIn.error.message}`)
+  const context: CallContext = { transport: 'test', sessionToken: (signIn.value as { token: string }).token }
+  const latencies: number[] = []
+  let done = false
+  const counter = (async () => {
+    while (!done) {
+      const started = performance.now()
+      const result = await runtime.dispatch('cardholder.lookup', { input: 'C33080001' }, context)
+      latencies.push(performance.now() - started)
+      if (!result.ok && result.error.code !== 'CARD_NOT_FOUND') throw new Error(`bench: lookup refused: ${result.error.message}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  })()
+  try {
+    return { value: await work(), latencies }
+  } finally {
+    done = true
+    await counter
+  }
+}
+
+const importPhase: Phase = {
+  name: 'import',
+  async run(context) {
+    const file = join(context.dir, 'snapshot.ndjson')
+    const regionCodes = DEMO_REGIONS.map((region) => region.code)
+    const balancesAsOf = systemClock.now().toISOString()
+    const writeStarted = performance.now()
+    const written = await writeSnapshotFile(file, { snapshotVersion: 1, full: true, regionCodes, balancesAsOf }, syntheticAccounts(0, ACCOUNTS, regionCodes))
+    const writeMs = performance.now() - writeStarted
+
+    const { runtime, personalDataKey } = await context.openTerminal('import')
+    try {
+      // The importer logs how long staging and the apply took; the bench reads it from there.
+      let imported: LogFields = {}
+      const log = {
+        info: (event: string, fields?: LogFields) => {
+          if (event === 'snapshot_imported' && fields) imported = fields
+        },
+        error: (event: string, fields?: LogFields) => console.error(event, fields),
+      }
+      const workers = args.workers === undefined ? undefined : Number(args.workers)
+      const started = performance.now()
+      const cpuBefore = process.cpuUsage()
+      const { value, peakRss } = await withPeakRss(() =>
+        withCounter(runtime, () =>
+          importSnapshot(
+            { db: runtime.db, cipher: runtime.personalData, clock: systemClock, log, personalDataKey },
+            createReadStream(file, { highWaterMark: 256 * 1024 }),
+            { workers },
+          ),
+        ),
+      )
+      const cpu = process.cpuUsage(cpuBefore)
+      const seconds = (performance.now() - started) / 1000
+      const latencies = [...value.latencies].sort((a, b) => a - b)
+      const fileBytes = (await stat(file)).size
+      return [
+        ['accounts', n(value.value.accounts)],
+        ['snapshot file', `${mb(fileBytes)} (${n(written.count)} lines, written in ${(writeMs / 1000).toFixed(1)} s)`],
+        ['import', `${seconds.toFixed(1)} s`],
+        ['accounts per second', n(value.value.accounts / seconds)],
+        ['  reading, checking, sealing, staging', `${(Number(imported.stageMs) / 1000).toFixed(1)} s`],
+        ['  apply transaction (the counter waits)', `${(Number(imported.applyMs) / 1000).toFixed(1)} s`],
+        ['counter lookups during the import', `${latencies.length}, median ${latencies[latencies.length >> 1]?.toFixed(1)} ms, slowest ${latencies.at(-1)?.toFixed(0)} ms`],
+        ['CPU time (all threads)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`],
+        ['peak RSS (sampled every 50 ms)', mb(peakRss)],
+      ]
+    } finally {
+      await runtime.close()
+    }
+  },
+}
+
+const PHASES: readonly Phase[] = [importPhase]
+
+async function main(): Promise<void> {
+  const wanted = new Set(args.phases.split(',').map((name) => name.trim()))
+  const unknown = [...wanted].filter((name) => !PHASES.some((phase) => phase.name === name))
+  if (unknown.length > 0) throw new Error(`bench: unknown phase ${unknown.join(', ')}; known: ${PHASES.map((p) => p.name).join(', ')}`)
+  const dir = await mkdtemp(join(tmpdir(), 'counter-bench-sync-'))
+  const context: BenchContext = {
+    dir,
+    async openTerminal(name) {
+      const dataDir = join(dir, name)
+      const runtime = await openCounterRuntime({ dataDir, clock: systemClock, log: silentLogger, appVersion: 'bench' })
+      // Outside Electron the key is a plain file beside the database (personal-data-key.ts).
+      const personalDataKey = Buffer.from((await readFile(join(dataDir, FILE_KEY_FILE), 'utf8')).trim(), 'base64')
+      return { runtime, personalDataKey }
+    },
+  }
+  try {
+    console.log(`bench:sync  node ${process.version}  ${n(ACCOUNTS)} accounts`)
+    for (const phase of PHASES.filter((p) => wanted.has(p.name))) {
+      const rows = await phase.run(context)
+      const width = Math.max(...rows.map(([label]) => label.length))
+      console.log(`${phase.name}:`)
+      for (const [label, value] of rows) console.log(`  ${label.padEnd(width)}  ${value}`)
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
