@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { RELATIONS, type CardholderView } from '../cardholder'
 import type { DecisionView, EligibilityView } from '../eligibility'
 import { PIN_PATTERN, type Role, type SessionView, type ShiftView } from '../operators'
-import { draftOrderSchema, signatureSchema, type CatalogueView, type QuoteView, type ReceiptView, type SaleSummary } from '../sale'
+import { draftOrderSchema, SALE_STATUSES, signatureSchema, type CatalogueView, type QuoteView, type ReceiptView, type SaleSummary } from '../sale'
 import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
@@ -109,6 +109,8 @@ export const contract = {
       query: z.string().max(64).optional(),
       date: z.iso.date().optional(),
       scope: z.enum(['shift', 'all']),
+      /** Only sales in this state (e.g. rejected: what the centre refused). */
+      status: z.enum(SALE_STATUSES).optional(),
     }),
     '按卡号、交易号或日期查找交易',
   ),

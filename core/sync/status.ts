@@ -22,7 +22,7 @@ export interface SyncStatusView {
   readonly lastError: string | null
   readonly snapshot: { readonly version: number; readonly balancesAsOf: string | null }
   readonly queue: { readonly count: number; readonly totalFen: Fen; readonly oldestAt: string | null; readonly nextAttemptAt: string | null }
-  /** Transactions the centre rejected that no supervisor has followed up yet. */
+  /** Transactions the centre rejected (all of them until supervisors can mark them followed up, #7). */
   readonly rejectedCount: number
   /** The tightest offline limits across this terminal's regions, tightest first. */
   readonly limits: readonly OfflineLimitView[]
@@ -78,18 +78,30 @@ function amountLimit(kind: 'queuedFen' | 'queuedCount', regionName: string, used
 
 const LEVEL_ORDER: Record<LimitLevel, number> = { reached: 0, near: 1, ok: 2 }
 
-/** Pure: every offline limit of every region's bundle, tightest first (reached, near, then soonest deadline). */
+/**
+ * Pure: every offline limit of every region's bundle, tightest first (reached, near, then soonest
+ * deadline). Regions whose limit falls at the same moment (rules synced together, say) share one
+ * line: "衢州市等 6 个地区规则还可离线使用 …".
+ */
 export function offlineLimits(inputs: readonly LimitInputs[]): OfflineLimitView[] {
-  const views: OfflineLimitView[] = []
+  type Limit = { build: (regionName: string) => OfflineLimitView; regions: string[] }
+  const byKey = new Map<string, Limit>()
+  const add = (key: string, region: string, build: Limit['build']) => {
+    const found = byKey.get(key)
+    if (found) found.regions.push(region)
+    else byKey.set(key, { build, regions: [region] })
+  }
   for (const { bundle, rulesCheckedAt, balancesAsOf, queued, now } of inputs) {
     const limits = bundle.offline
     if (!limits) continue
     const region = bundle.region.name
-    views.push(ageLimit('rulesAge', region, rulesCheckedAt, limits.maxRulesAgeHours, now))
-    views.push(ageLimit('snapshotAge', region, balancesAsOf, limits.maxSnapshotAgeHours, now))
-    if (limits.maxQueuedFen !== undefined) views.push(amountLimit('queuedFen', region, queued.totalFen, limits.maxQueuedFen))
-    if (limits.maxQueuedCount !== undefined) views.push(amountLimit('queuedCount', region, queued.count, limits.maxQueuedCount))
+    const { maxRulesAgeHours, maxSnapshotAgeHours, maxQueuedFen, maxQueuedCount } = limits
+    add(`rules|${rulesCheckedAt}|${maxRulesAgeHours}|${now}`, region, (name) => ageLimit('rulesAge', name, rulesCheckedAt, maxRulesAgeHours, now))
+    add(`snapshot|${balancesAsOf}|${maxSnapshotAgeHours}|${now}`, region, (name) => ageLimit('snapshotAge', name, balancesAsOf, maxSnapshotAgeHours, now))
+    if (maxQueuedFen !== undefined) add(`fen|${queued.totalFen}|${maxQueuedFen}`, region, (name) => amountLimit('queuedFen', name, queued.totalFen, maxQueuedFen))
+    if (maxQueuedCount !== undefined) add(`count|${queued.count}|${maxQueuedCount}`, region, (name) => amountLimit('queuedCount', name, queued.count, maxQueuedCount))
   }
+  const views = [...byKey.values()].map(({ build, regions }) => build(regions.length === 1 ? regions[0] : `${regions[0]}等 ${regions.length} 个地区`))
   return views.sort(
     (a, b) =>
       LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||

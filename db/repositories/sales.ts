@@ -83,7 +83,7 @@ export interface SalesRepository {
   holds(idNumber: string, productCode: string, at: string): Promise<boolean>
   /** Sales waiting in the outbox for upload: how many, and their total. */
   queued(): Promise<{ count: number; totalFen: number }>
-  search(filter: { saleId?: string; accountId?: number; shiftId?: number; fromUtc?: string; toUtc?: string }): Promise<Array<SaleRow & { line_count: number; operator_code: string }>>
+  search(filter: { saleId?: string; accountId?: number; shiftId?: number; fromUtc?: string; toUtc?: string; status?: SaleStatus }): Promise<Array<SaleRow & { line_count: number; operator_code: string }>>
   voidQueued(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; accountId: number; totalFen: number }): Promise<boolean>
   queueReversal(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; outboxId: string; payloadJson: string }): Promise<boolean>
 }
@@ -194,6 +194,7 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher): Sal
       if (filter.shiftId !== undefined) query.where('s.shift_id', filter.shiftId)
       if (filter.fromUtc) query.where('s.created_at', '>=', filter.fromUtc)
       if (filter.toUtc) query.where('s.created_at', '<', filter.toUtc)
+      if (filter.status) query.where('s.status', filter.status)
       return query
     },
     async voidQueued(id, change) {

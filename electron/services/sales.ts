@@ -24,7 +24,7 @@ export interface SalesService {
   quote(order: DraftOrder): Promise<QuoteView>
   commit(caller: Caller, request: { order: DraftOrder; paymentCard: string; signature: Signature }): Promise<ReceiptView>
   receipt(saleId: string): Promise<ReceiptView>
-  search(caller: Caller, filter: { query?: string; date?: string; scope: 'shift' | 'all' }): Promise<SaleSummary[]>
+  search(caller: Caller, filter: { query?: string; date?: string; scope: 'shift' | 'all'; status?: SaleSummary['status'] }): Promise<SaleSummary[]>
   void(caller: Caller, request: { saleId: string; reason: string; supervisorCode: string; supervisorPin: string }): Promise<ReceiptView>
 }
 
@@ -339,7 +339,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         toUtc = new Date(Date.parse(fromUtc) + 86_400_000).toISOString()
       }
       const shiftId = filter.scope === 'shift' ? (await deps.auth.requireShift(caller)).id : undefined
-      const rows = await deps.sales.search({ saleId, accountId, shiftId, fromUtc, toUtc })
+      const rows = await deps.sales.search({ saleId, accountId, shiftId, fromUtc, toUtc, status: filter.status })
       const summaries: SaleSummary[] = []
       for (const row of rows) {
         const account = await deps.accounts.findById(row.account_id)

@@ -37,6 +37,19 @@ describe('offline limits on the status bar', () => {
   })
 })
 
+describe('offline limits across regions', () => {
+  it('gives regions whose limit falls at the same moment one line, and keeps a tighter region apart', () => {
+    const queued = { count: 0, totalFen: 0 }
+    const inputs = ['330800', '210100', '539900'].map((code) => ({ bundle: demoBundle(code), rulesCheckedAt: NOW, balancesAsOf: NOW, queued, now: NOW }))
+    const merged = offlineLimits(inputs).filter((view) => view.kind === 'rulesAge')
+    const sameLimit = new Set(inputs.map((input) => input.bundle.offline?.maxRulesAgeHours)).size
+    expect(merged).toHaveLength(sameLimit)
+    expect(merged.some((view) => view.regionName.includes('等'))).toBe(sameLimit < inputs.length)
+    const apart = offlineLimits([{ ...inputs[0], rulesCheckedAt: hoursBefore(100) }, inputs[1]]).filter((view) => view.kind === 'rulesAge')
+    expect(apart.map((view) => view.regionName)).toEqual([inputs[0].bundle.region.name, inputs[1].bundle.region.name])
+  })
+})
+
 describe('retry backoff', () => {
   it('grows exponentially, is capped, and is spread by jitter so terminals do not retry together', () => {
     const top = () => 0.999_999

@@ -113,9 +113,11 @@ export function createSyncService(deps: SyncDeps): SyncService {
   async function failed(error: unknown, during: string): Promise<never> {
     const message = error instanceof CentreCallError || error instanceof AppError ? error.message : '同步时发生内部错误'
     if (!(error instanceof AppError && error.code === 'NOT_REGISTERED')) {
-      if (error instanceof CentreCallError && error.kind !== 'refused') reachable = false
+      // Unreachable: offline. A refusal is still an answer: the centre is there.
+      const answered = error instanceof CentreCallError && error.kind !== 'unreachable'
+      reachable = answered
       failuresInARow += 1
-      await deps.state.write({ lastError: `${during}：${message}` })
+      await deps.state.write({ lastError: `${during}：${message}`, ...(answered ? { lastContactAt: now() } : {}) })
       deps.log.error('sync_failed', { during, kind: error instanceof CentreCallError ? error.kind : 'other', status: error instanceof CentreCallError ? (error.status ?? 0) : 0 })
     }
     if (error instanceof AppError) throw error
@@ -285,7 +287,8 @@ export function createSyncService(deps: SyncDeps): SyncService {
       registered: state.centreUrl !== null && state.refreshSecretSealed !== null,
       terminalId: deps.terminalId,
       centreUrl: state.centreUrl,
-      connection: state.lastContactAt === null && state.lastError === null ? 'never' : reachable && recent && state.lastError === null ? 'online' : 'offline',
+      // A refusal (a withdrawn bundle's 404, say) is an answer: the centre is there, lastError says what went wrong.
+      connection: state.lastContactAt === null && state.lastError === null ? 'never' : reachable && recent ? 'online' : 'offline',
       busy: running !== null || uploading !== null,
       lastContactAt: state.lastContactAt,
       lastSyncAt: state.lastSyncAt,
