@@ -5,6 +5,7 @@ import type { Knex } from 'knex'
 import { AppError } from '../../../core/errors'
 import type { SnapshotEnd, SnapshotHeader } from '../../../core/sync/protocol'
 import type { Clock } from '../../../core/time'
+import { openDatabase } from '../../../db/connection'
 import type { PersonalDataCipher } from '../../../db/personal-data'
 import type { Logger } from '../log'
 import { LineRefusal, type PreparedBatch } from './snapshot-batch'
@@ -55,6 +56,8 @@ export interface SnapshotImportOptions {
 
 /** Lines per staging transaction: about 1 MB of NDJSON, a few tens of milliseconds of the connection. */
 export const STAGING_BATCH_LINES = 2000
+/** …or fewer when the lines are long (families, many holdings), so a batch's memory stays bounded. */
+const STAGING_BATCH_BYTES = 4 * 1024 * 1024
 
 export async function currentSnapshot(db: Knex): Promise<{ version: number; balancesAsOf: string | null; receivedAt: string | null }> {
   const row = await db('snapshot_state')
@@ -211,8 +214,11 @@ class StreamStager {
   private held: Buffer | null = null
   private pending: Buffer[] = []
   private pendingFirstLineNo = 2
+  private readonly inline: BatchPreparer
   private preparer: BatchPreparer
+  private pool: BatchPreparer | null = null
   private workersTried = false
+  private pendingBytes = 0
   /** Batches being prepared, in line order; each already has a rejection handler, so none goes unhandled. */
   private readonly preparing: Array<Promise<PreparedBatch>> = []
   private writing: Promise<void> | null = null
@@ -225,7 +231,8 @@ class StreamStager {
     private readonly current: { version: number },
     private readonly options: SnapshotImportOptions,
   ) {
-    this.preparer = inlinePreparer(deps.cipher)
+    this.inline = inlinePreparer(deps.cipher)
+    this.preparer = this.inline
   }
 
   async run(source: AsyncIterable<Uint8Array | string>): Promise<Staged> {
@@ -265,7 +272,7 @@ class StreamStager {
     } finally {
       // A batch still being written must finish (or fail) before staging is cleared.
       await this.writing?.catch(() => undefined)
-      await this.preparer.close()
+      await this.pool?.close()
       // Stop a download or close a file that is not read to its end.
       await iterator.return?.()?.catch(() => undefined)
     }
@@ -286,25 +293,36 @@ class StreamStager {
     }
     if (this.held !== null) {
       this.pending.push(this.held)
-      if (this.pending.length >= STAGING_BATCH_LINES) await this.flush()
+      this.pendingBytes += this.held.length
+      if (this.pending.length >= STAGING_BATCH_LINES || this.pendingBytes >= STAGING_BATCH_BYTES) await this.flush(true)
     }
     this.held = line
     return 'go'
   }
 
-  private async flush(): Promise<void> {
+  private async flush(full = false): Promise<void> {
     const header = this.header
     if (this.pending.length === 0 || header === null) return
-    // Workers only for a snapshot with more than one batch: starting them costs more than a small delta.
-    if (!this.workersTried && this.pending.length >= STAGING_BATCH_LINES) {
+    // Workers only for a snapshot of more than one batch: starting them costs more than a small delta.
+    if (full && !this.workersTried) {
       this.workersTried = true
       await this.startWorkers()
     }
-    const batch = this.preparer.prepare(this.pending, this.pendingFirstLineNo, header.regionCodes)
+    const lines = this.pending
+    const firstLineNo = this.pendingFirstLineNo
+    const preparer = this.preparer
+    const batch = preparer.prepare(lines, firstLineNo, header.regionCodes).catch((error: unknown) => {
+      if (error instanceof LineRefusal || preparer === this.inline) throw error
+      // A worker failed (out of memory, killed): this batch and the rest are prepared here.
+      this.deps.log.error('snapshot_worker_failed', { line: firstLineNo, error: error instanceof Error ? error.message.slice(0, 100) : 'unknown' })
+      this.preparer = this.inline
+      return this.inline.prepare(lines, firstLineNo, header.regionCodes)
+    })
     batch.catch(() => undefined)
     this.preparing.push(batch)
-    this.pendingFirstLineNo += this.pending.length
+    this.pendingFirstLineNo += lines.length
     this.pending = []
+    this.pendingBytes = 0
     // Batches in preparation on the workers, one being written: memory stays flat.
     while (this.preparing.length > this.preparer.parallelism) await this.writeNext()
   }
@@ -313,10 +331,10 @@ class StreamStager {
     const key = this.deps.personalDataKey
     const count = this.options.workers ?? Math.min(4, availableParallelism())
     if (key === undefined || count < 1) return
-    const pool = await startWorkerPool({ key, cipher: this.deps.cipher, count, log: this.deps.log })
-    if (!pool) return
-    this.preparer = pool
-    this.deps.log.info('snapshot_workers_started', { workers: pool.parallelism })
+    this.pool = await startWorkerPool({ key, cipher: this.deps.cipher, count, log: this.deps.log })
+    if (!this.pool) return
+    this.preparer = this.pool
+    this.deps.log.info('snapshot_workers_started', { workers: this.pool.parallelism })
   }
 
   /** Writes the oldest prepared batch, after the one before it. */
@@ -381,7 +399,7 @@ export async function importSnapshot(
     checkEnd(end, digest, received, endLineNo, options.expectedSha256)
     const stageMs = performance.now() - started
     const applyStarted = performance.now()
-    const removed = await applyStaging(deps, staging, received)
+    const { removed, transactionMs } = await withApplyTuning(deps, () => applyStaging(deps, staging, received))
     const applyMs = performance.now() - applyStarted
     deps.log.info('snapshot_imported', {
       version: received.header.snapshotVersion,
@@ -390,6 +408,8 @@ export async function importSnapshot(
       removedLines: received.removed,
       removed,
       stageMs: Math.round(stageMs),
+      // The apply transaction: how long the counter's lookups wait; applyMs adds the checkpoint beside it.
+      transactionMs: Math.round(transactionMs),
       applyMs: Math.round(applyMs),
     })
     return {
@@ -415,6 +435,53 @@ export async function importSnapshot(
       deps.log.error('snapshot_staging_clear_failed', { error: error instanceof Error ? error.name : 'unknown' })
     })
     running.delete(deps.db)
+  }
+}
+
+/** Page cache while applying: a million accounts' index pages stay in memory instead of spilling to the WAL. */
+const APPLY_CACHE_KIB = 64 * 1024
+
+/**
+ * Runs the apply with a larger page cache and without the automatic checkpoint at its commit: that
+ * checkpoint would copy every page the apply wrote back into the database file while the counter
+ * waits on the one connection. Instead a second connection checkpoints afterwards, which in WAL
+ * mode blocks no reader or writer of the first. Both settings are put back; neither touches
+ * durability (the commit still syncs the WAL, synchronous = FULL).
+ */
+async function withApplyTuning<T>(deps: SnapshotImportDeps, apply: () => Promise<T>): Promise<T> {
+  const { db, log } = deps
+  const [{ cache_size: cacheSize }] = (await db.raw('pragma cache_size')) as Array<{ cache_size: number }>
+  const [{ wal_autocheckpoint: autocheckpoint }] = (await db.raw('pragma wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>
+  await db.raw(`pragma cache_size = ${-APPLY_CACHE_KIB}`)
+  await db.raw('pragma wal_autocheckpoint = 0')
+  let applied = false
+  try {
+    const result = await apply()
+    applied = true
+    return result
+  } finally {
+    await db.raw(`pragma cache_size = ${Number(cacheSize)}`)
+    if (applied) await checkpointAside(db, log)
+    await db.raw(`pragma wal_autocheckpoint = ${Number(autocheckpoint)}`)
+  }
+}
+
+/** A checkpoint on a connection of its own: copies the WAL into the database file, then empties it. */
+async function checkpointAside(db: Knex, log: Logger): Promise<void> {
+  const started = performance.now()
+  const [main] = (await db.raw("select file from pragma_database_list where name = 'main'")) as Array<{ file: string }>
+  if (!main?.file) return
+  const aside = openDatabase(main.file)
+  try {
+    await aside.raw('pragma wal_checkpoint(passive)')
+    // Only now, when nothing is left to copy, does the truncation briefly hold back a writer.
+    await aside.raw('pragma wal_checkpoint(truncate)')
+    log.info('snapshot_checkpointed', { ms: Math.round(performance.now() - started) })
+  } catch (error) {
+    // The connection's own checkpoints catch up later; nothing is lost.
+    log.error('snapshot_checkpoint_failed', { error: error instanceof Error ? error.name : 'unknown' })
+  } finally {
+    await aside.destroy()
   }
 }
 
@@ -450,10 +517,12 @@ const UPSERT_ACCOUNTS = `insert into accounts (account_no, card_hash, id_hash, p
  * back under a new account number does not collide with the row they leave), then the upsert, then
  * family and holdings are replaced for every account in the snapshot. Returns the accounts removed.
  */
-async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received: Received): Promise<number> {
+async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received: Received): Promise<{ removed: number; transactionMs: number }> {
   const { header } = received
   const now = deps.clock.now().toISOString()
-  return deps.db.transaction(async (trx) => {
+  let started = 0
+  const removed = await deps.db.transaction(async (trx) => {
+    started = performance.now()
     await staging.assertOwner(trx)
     const [count] = (await trx.raw(
       'select (select count(*) from snapshot_staging_accounts) + (select count(*) from snapshot_staging_removed) as n',
@@ -525,6 +594,7 @@ async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received
     if ((await changes(trx)) !== 1) throw new Error('snapshot_state row missing')
     return kept + deleted
   })
+  return { removed, transactionMs: performance.now() - started }
 }
 
 /**

@@ -46,6 +46,7 @@ export type WorkerReply =
 export const WORKER_PROBE = 'yibao-counter/snapshot-worker/probe'
 
 const NEWLINE = Buffer.from('\n')
+const WORKER_OLD_GENERATION_MB = 64
 
 /** From source, a worker cannot load TypeScript by itself: it imports the entry through tsx. */
 const TYPESCRIPT_BOOTSTRAP = `
@@ -99,7 +100,8 @@ export async function startWorkerPool(options: { key: Uint8Array; cipher: Person
   const started = await Promise.allSettled(
     Array.from({ length: options.count }, async () => {
       const init: WorkerInit = { snapshotWorker: true, key: options.key, entry: entry.entry }
-      const worker = new Worker(entry.script, { workerData: init, eval: entry.eval })
+      // A worker holds one batch at a time: its heap is capped, and one that runs out is replaced by the main thread.
+      const worker = new Worker(entry.script, { workerData: init, eval: entry.eval, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB } })
       workers.push(worker)
       const probe = await new Promise<string>((resolve, reject) => {
         const exited = (code: number) => reject(new Error(`snapshot worker exited (${code})`))
