@@ -9,11 +9,14 @@
  *
  * `--phases import` runs only the named phases. Prints figures; asserts nothing.
  */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { CallContext } from '../core/api/contract'
 import { systemClock } from '../core/time'
@@ -28,8 +31,10 @@ const { values: args } = parseArgs({
   options: {
     accounts: { type: 'string', default: '1000000' },
     phases: { type: 'string', default: 'import' },
-    /** Worker threads for hashing and sealing (default: one per core, at most 4; 0: main thread only). */
+    /** Worker threads for hashing and sealing (default: the importer's; 0: main thread only). */
     workers: { type: 'string' },
+    /** Internal: write the snapshot file and exit (run in a child, so its garbage is not in the import's RSS). */
+    'write-snapshot': { type: 'string' },
   },
 })
 const ACCOUNTS = Number(args.accounts)
@@ -94,14 +99,32 @@ async function withCounter<T>(runtime: CounterRuntime, work: () => Promise<T>): 
   }
 }
 
+const REGION_CODES = DEMO_REGIONS.map((region) => region.code)
+
+async function writeSnapshot(file: string, balancesAsOf: string): Promise<{ count: number }> {
+  return writeSnapshotFile(file, { snapshotVersion: 1, full: true, regionCodes: REGION_CODES, balancesAsOf }, syntheticAccounts(0, ACCOUNTS, REGION_CODES))
+}
+
+/** The same script in a child process (tsx's loader flags included) writes the file. */
+async function writeInChild(file: string, balancesAsOf: string): Promise<{ count: number }> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--accounts', String(ACCOUNTS), '--write-snapshot', file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_BALANCES_AS_OF: balancesAsOf },
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  if (code !== 0) throw new Error(`bench: writing the snapshot failed (${code})`)
+  return JSON.parse(output) as { count: number }
+}
+
 const importPhase: Phase = {
   name: 'import',
   async run(context) {
     const file = join(context.dir, 'snapshot.ndjson')
-    const regionCodes = DEMO_REGIONS.map((region) => region.code)
     const balancesAsOf = systemClock.now().toISOString()
     const writeStarted = performance.now()
-    const written = await writeSnapshotFile(file, { snapshotVersion: 1, full: true, regionCodes, balancesAsOf }, syntheticAccounts(0, ACCOUNTS, regionCodes))
+    const written = await writeInChild(file, balancesAsOf)
     const writeMs = performance.now() - writeStarted
 
     const { runtime, personalDataKey } = await context.openTerminal('import')
@@ -151,6 +174,11 @@ const importPhase: Phase = {
 const PHASES: readonly Phase[] = [importPhase]
 
 async function main(): Promise<void> {
+  if (args['write-snapshot']) {
+    const written = await writeSnapshot(args['write-snapshot'], process.env.BENCH_BALANCES_AS_OF ?? systemClock.now().toISOString())
+    process.stdout.write(JSON.stringify(written))
+    return
+  }
   const wanted = new Set(args.phases.split(',').map((name) => name.trim()))
   const unknown = [...wanted].filter((name) => !PHASES.some((phase) => phase.name === name))
   if (unknown.length > 0) throw new Error(`bench: unknown phase ${unknown.join(', ')}; known: ${PHASES.map((p) => p.name).join(', ')}`)
@@ -166,7 +194,7 @@ async function main(): Promise<void> {
     },
   }
   try {
-    console.log(`bench:sync  node ${process.version}  ${n(ACCOUNTS)} accounts`)
+    console.log(`bench:sync  node ${process.version}  ${n(ACCOUNTS)} accounts  ${availableParallelism()} cores`)
     for (const phase of PHASES.filter((p) => wanted.has(p.name))) {
       const rows = await phase.run(context)
       const width = Math.max(...rows.map(([label]) => label.length))

@@ -329,6 +329,7 @@ class StreamStager {
 
   private async startWorkers(): Promise<void> {
     const key = this.deps.personalDataKey
+    // One per core: the main thread mostly waits (on the stream, on SQLite), measured faster than leaving it a core.
     const count = this.options.workers ?? Math.min(4, availableParallelism())
     if (key === undefined || count < 1) return
     this.pool = await startWorkerPool({ key, cipher: this.deps.cipher, count, log: this.deps.log })
