@@ -2,10 +2,15 @@
  * `npm run bench:sync`: how the terminal's sync copes with a large region, phase by phase.
  *
  * - import: writes a full snapshot of N synthetic accounts (default 1,000,000; `--accounts N`) to
- *   a file, streamed with the test writer, opens a fresh terminal in a temporary folder and imports
- *   the file through `importSnapshot` from a file stream, while a simulated counter looks a card up
- *   every 50 ms. Reports the import's time and rate, the apply transaction (the time the counter
- *   waits), the counter's slowest answer, and peak RSS sampled every 50 ms.
+ *   a file, streamed with the test writer in a child process, opens a fresh terminal in a
+ *   temporary folder and imports the file through `importSnapshot` from a file stream (with the
+ *   personal-data key, so on worker threads; `--workers 0` for the main thread only), while a
+ *   simulated clerk looks a card up every 50 ms. Reports the import's time and rate, the apply
+ *   transaction (the time the counter waits), the clerk's slowest answer, CPU and peak RSS sampled
+ *   every 50 ms. `--again` then imports the same accounts as a second full snapshot.
+ * - upload: (to come) queued transactions uploaded to the reference centre.
+ *
+ * - upload: see uploadPhase (`--uploads N`, default 10,000).
  *
  * `--phases import` runs only the named phases. Prints figures; asserts nothing.
  */
@@ -26,18 +31,34 @@ import { FILE_KEY_FILE } from '../electron/services/personal-data-key'
 import { openCounterRuntime, type CounterRuntime } from '../electron/services/runtime'
 import { importSnapshot } from '../electron/services/sync/snapshot-import'
 import { syntheticAccounts, writeSnapshotFile } from '../test/support/snapshot-writer'
+import { randomBytes } from 'node:crypto'
+import { uuidv7 } from '../core/ids'
+import { coverPeriodOf } from '../core/rules/cover'
+import { createSalesRepository } from '../db/repositories/sales'
+import { openAccount } from '../db/sealed-records'
+import { openHubDatabase } from '../hub/db/open'
+import { seedSyntheticAccounts } from '../hub/db/seed'
+import { startHub } from '../hub/server'
+import { parseRuleBundleText } from '../core/rules/bundle'
 
 const { values: args } = parseArgs({
   options: {
     accounts: { type: 'string', default: '1000000' },
-    phases: { type: 'string', default: 'import' },
+    phases: { type: 'string', default: 'import,upload' },
+    /** Queued transactions for the upload phase. */
+    uploads: { type: 'string', default: '10000' },
     /** Worker threads for hashing and sealing (default: the importer's; 0: main thread only). */
     workers: { type: 'string' },
+    /** Also import a second full snapshot of the same accounts over the first (a re-import). */
+    again: { type: 'boolean', default: false },
     /** Internal: write the snapshot file and exit (run in a child, so its garbage is not in the import's RSS). */
     'write-snapshot': { type: 'string' },
+    version: { type: 'string', default: '1' },
   },
 })
 const ACCOUNTS = Number(args.accounts)
+const UPLOADS = Number(args.uploads)
+if (!Number.isSafeInteger(UPLOADS) || UPLOADS < 1 || UPLOADS > 1_000_000) throw new Error('bench: --uploads must be 1 to 1,000,000')
 if (!Number.isSafeInteger(ACCOUNTS) || ACCOUNTS < 1 || ACCOUNTS >= 10_000_000) throw new Error('bench: --accounts must be 1 to 9,999,999')
 
 type Row = readonly [label: string, value: string]
@@ -101,81 +122,172 @@ async function withCounter<T>(runtime: CounterRuntime, work: () => Promise<T>): 
 
 const REGION_CODES = DEMO_REGIONS.map((region) => region.code)
 
-async function writeSnapshot(file: string, balancesAsOf: string): Promise<{ count: number }> {
-  return writeSnapshotFile(file, { snapshotVersion: 1, full: true, regionCodes: REGION_CODES, balancesAsOf }, syntheticAccounts(0, ACCOUNTS, REGION_CODES))
+async function writeSnapshot(file: string, snapshotVersion: number, balancesAsOf: string): Promise<{ count: number }> {
+  return writeSnapshotFile(file, { snapshotVersion, full: true, regionCodes: REGION_CODES, balancesAsOf }, syntheticAccounts(0, ACCOUNTS, REGION_CODES))
 }
 
 /** The same script in a child process (tsx's loader flags included) writes the file. */
-async function writeInChild(file: string, balancesAsOf: string): Promise<{ count: number }> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--accounts', String(ACCOUNTS), '--write-snapshot', file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_BALANCES_AS_OF: balancesAsOf },
-  })
+async function writeInChild(file: string, snapshotVersion: number): Promise<{ count: number; ms: number }> {
+  const started = performance.now()
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--accounts', String(ACCOUNTS), '--write-snapshot', file, '--version', String(snapshotVersion)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const [code] = (await once(child, 'exit')) as [number | null]
   if (code !== 0) throw new Error(`bench: writing the snapshot failed (${code})`)
-  return JSON.parse(output) as { count: number }
+  return { ...(JSON.parse(output) as { count: number }), ms: performance.now() - started }
+}
+
+/** One import of `file` into `runtime`, timed, with a clerk swiping meanwhile. */
+async function timedImport(runtime: CounterRuntime, personalDataKey: Buffer, file: string): Promise<Row[]> {
+  // The importer logs how long staging and the apply took; the bench reads it from there.
+  let imported: LogFields = {}
+  const log = {
+    info: (event: string, fields?: LogFields) => {
+      if (event === 'snapshot_imported' && fields) imported = fields
+    },
+    error: (event: string, fields?: LogFields) => console.error(event, fields),
+  }
+  const workers = args.workers === undefined ? undefined : Number(args.workers)
+  const started = performance.now()
+  const cpuBefore = process.cpuUsage()
+  const { value, samples } = await withRssSamples(() =>
+    withCounter(runtime, () =>
+      importSnapshot(
+        { db: runtime.db, cipher: runtime.personalData, clock: systemClock, log, personalDataKey },
+        createReadStream(file, { highWaterMark: 256 * 1024 }),
+        { workers },
+      ),
+    ),
+  )
+  const cpu = process.cpuUsage(cpuBefore)
+  const seconds = (performance.now() - started) / 1000
+  const latencies = [...value.latencies].sort((a, b) => a - b)
+  const stageMs = Number(imported.stageMs)
+  return [
+    ['accounts', n(value.value.accounts)],
+    ['import', `${seconds.toFixed(1)} s`],
+    ['accounts per second', n(value.value.accounts / seconds)],
+    ['  reading, checking, sealing, staging', `${(stageMs / 1000).toFixed(1)} s`],
+    ['  apply transaction (the counter waits)', `${(Number(imported.transactionMs) / 1000).toFixed(1)} s`],
+    ['  checkpoint on a second connection', `${((Number(imported.applyMs) - Number(imported.transactionMs)) / 1000).toFixed(1)} s (the counter does not wait)`],
+    ['counter lookups during the import', `${latencies.length}, median ${latencies[latencies.length >> 1]?.toFixed(1)} ms, slowest ${latencies.at(-1)?.toFixed(0)} ms`],
+    ['CPU time (all threads)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`],
+    ['peak RSS (sampled every 50 ms)', `${mb(peak(samples))}: ${mb(peak(samples, 0, stageMs))} staging, ${mb(peak(samples, stageMs))} applying`],
+  ]
 }
 
 const importPhase: Phase = {
   name: 'import',
   async run(context) {
     const file = join(context.dir, 'snapshot.ndjson')
-    const balancesAsOf = systemClock.now().toISOString()
-    const writeStarted = performance.now()
-    const written = await writeInChild(file, balancesAsOf)
-    const writeMs = performance.now() - writeStarted
-
+    const written = await writeInChild(file, 1)
+    const rows: Row[] = [['snapshot file', `${mb((await stat(file)).size)} (${n(written.count)} lines, written in ${(written.ms / 1000).toFixed(1)} s)`]]
     const { runtime, personalDataKey } = await context.openTerminal('import')
     try {
-      // The importer logs how long staging and the apply took; the bench reads it from there.
-      let imported: LogFields = {}
-      const log = {
-        info: (event: string, fields?: LogFields) => {
-          if (event === 'snapshot_imported' && fields) imported = fields
-        },
-        error: (event: string, fields?: LogFields) => console.error(event, fields),
+      rows.push(...(await timedImport(runtime, personalDataKey, file)))
+      if (args.again) {
+        // The same accounts again as a new full snapshot: every row is rewritten, none added.
+        await writeInChild(file, 2)
+        rows.push(['again, over the first', ''], ...(await timedImport(runtime, personalDataKey, file)).map(([label, value]): Row => [`  ${label}`, value]))
       }
-      const workers = args.workers === undefined ? undefined : Number(args.workers)
-      const started = performance.now()
-      const cpuBefore = process.cpuUsage()
-      const { value, samples } = await withRssSamples(() =>
-        withCounter(runtime, () =>
-          importSnapshot(
-            { db: runtime.db, cipher: runtime.personalData, clock: systemClock, log, personalDataKey },
-            createReadStream(file, { highWaterMark: 256 * 1024 }),
-            { workers },
-          ),
-        ),
-      )
-      const cpu = process.cpuUsage(cpuBefore)
-      const seconds = (performance.now() - started) / 1000
-      const latencies = [...value.latencies].sort((a, b) => a - b)
-      const fileBytes = (await stat(file)).size
-      return [
-        ['accounts', n(value.value.accounts)],
-        ['snapshot file', `${mb(fileBytes)} (${n(written.count)} lines, written in ${(writeMs / 1000).toFixed(1)} s)`],
-        ['import', `${seconds.toFixed(1)} s`],
-        ['accounts per second', n(value.value.accounts / seconds)],
-        ['  reading, checking, sealing, staging', `${(Number(imported.stageMs) / 1000).toFixed(1)} s`],
-        ['  apply transaction (the counter waits)', `${(Number(imported.transactionMs) / 1000).toFixed(1)} s`],
-        ['  checkpoint on a second connection', `${((Number(imported.applyMs) - Number(imported.transactionMs)) / 1000).toFixed(1)} s (the counter does not wait)`],
-        ['counter lookups during the import', `${latencies.length}, median ${latencies[latencies.length >> 1]?.toFixed(1)} ms, slowest ${latencies.at(-1)?.toFixed(0)} ms`],
-        ['CPU time (all threads)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`],
-        ['peak RSS (sampled every 50 ms)', `${mb(peak(samples))}: ${mb(peak(samples, 0, Number(imported.stageMs)))} staging, ${mb(peak(samples, Number(imported.stageMs)))} applying`],
-      ]
+      return rows
     } finally {
       await runtime.close()
     }
   },
 }
 
-const PHASES: readonly Phase[] = [importPhase]
+/**
+ * upload: a reference centre (in this process, on loopback) holding `--uploads` synthetic Quzhou
+ * accounts; a terminal registered with it and synced; one queued sale per account written through
+ * the sales repository; then the timed part: the whole queue uploaded, in the terminal's batches,
+ * settled one by one against the centre's balances, and the answers applied.
+ */
+const uploadPhase: Phase = {
+  name: 'upload',
+  async run(context) {
+    const clock = systemClock
+    const hubDb = await openHubDatabase(join(context.dir, 'hub'), { clock })
+    await seedSyntheticAccounts(hubDb, UPLOADS, { clock, regionCodes: ['330800'] })
+    const hub = await startHub({ db: hubDb, clock, port: 0 })
+    const { runtime } = await context.openTerminal('upload')
+    const cli: CallContext = { transport: 'cli' }
+    try {
+      const registered = await runtime.dispatch('sync.register', { centreUrl: hub.url, enrolmentCode: 'DEMO-330800', territory: '压力测试' }, cli)
+      if (!registered.ok) throw new Error(registered.error.message)
+      const synced = await runtime.dispatch('sync.now', {}, cli)
+      if (!synced.ok) throw new Error(synced.error.message)
+
+      const signIn = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, { transport: 'test' })
+      if (!signIn.ok) throw new Error(signIn.error.message)
+      const clerk: CallContext = { transport: 'test', sessionToken: (signIn.value as { token: string }).token }
+      const shift = await runtime.dispatch('auth.openShift', {}, clerk)
+      if (!shift.ok) throw new Error(shift.error.message)
+      const shiftId = (shift.value as { id: number }).id
+      const operator = await runtime.db('operators').where({ code: '1001' }).first<{ id: number }>('id')
+      const terminalId = ((await runtime.dispatch('app.info', {}, cli)) as { ok: true; value: { terminalId: string } }).value.terminalId
+
+      // Setup, not measured: the queue is written without waiting for the disk on every sale.
+      const parsed = parseRuleBundleText(await readFile(fileURLToPath(new URL('../bundles/sources/330800-quzhou.json', import.meta.url)), 'utf8'))
+      if (!parsed.ok) throw new Error(parsed.message)
+      const { bundle } = parsed
+      const product = bundle.products.find((p) => p.code === 'QZ-HQB-2027')
+      if (!product) throw new Error('bench: no QZ-HQB-2027 in the demo bundle')
+      const at = clock.now().toISOString()
+      const cover = coverPeriodOf(product, at)
+      const sales = createSalesRepository(runtime.db, runtime.personalData)
+      const accounts = await runtime.db('accounts').where('account_no', 'like', '330800S%').select<Array<{ id: number; pii: Buffer }>>('id', 'pii')
+      await runtime.db.raw('pragma synchronous = off')
+      for (const account of accounts) {
+        const pii = openAccount(runtime.personalData, account.pii)
+        const id = uuidv7(Date.now(), randomBytes(10))
+        const line = { lineNo: 1, relation: 'self', insuredIdNumber: pii.idNumber, insuredName: pii.name, productCode: product.code, units: 1, premiumFen: 10_000, coverFrom: cover.from, coverTo: cover.to }
+        const payload = {
+          type: 'sale', saleId: id, terminalId, operatorCode: '1001', createdAt: at,
+          payer: { cardNumber: pii.cardNumber, idNumber: pii.idNumber, regionCode: '330800' },
+          rules: { regionCode: '330800', version: bundle.version }, totalFen: 10_000, lines: [line],
+        }
+        await sales.insert({
+          id, terminalId, shiftId, operatorId: operator.id, accountId: account.id, regionCode: '330800', rulesVersion: bundle.version,
+          totalFen: 10_000, createdAt: at, termsAcknowledgedAt: at, signatureSvg: '<svg/>',
+          lines: [{ ...line, productName: product.name, proofSeen: false, decisionJson: '{}' }],
+          outbox: { id: uuidv7(Date.now(), randomBytes(10)), payloadJson: JSON.stringify(payload) },
+        })
+      }
+      await runtime.db.raw('pragma synchronous = full')
+
+      const started = performance.now()
+      const cpuBefore = process.cpuUsage()
+      const { samples } = await withRssSamples(() => runtime.sync.sync.uploadNow())
+      const cpu = process.cpuUsage(cpuBefore)
+      const seconds = (performance.now() - started) / 1000
+      const byStatus = await runtime.db('sales').groupBy('status').select<Array<{ status: string; n: number }>>('status', runtime.db.raw('count(*) as n'))
+      const count = (status: string) => byStatus.find((row) => row.status === status)?.n ?? 0
+      return [
+        ['queued transactions', n(accounts.length)],
+        ['upload (terminal and centre in one process)', `${seconds.toFixed(1)} s`],
+        ['transactions per second', n(accounts.length / seconds)],
+        ['answers', `${n(count('accepted'))} accepted, ${n(count('rejected'))} rejected (the centre's own balances), ${n(count('queued') + count('uploaded'))} still queued`],
+        ['CPU time (both sides)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`],
+        ['peak RSS (sampled every 50 ms)', mb(peak(samples))],
+      ]
+    } finally {
+      await runtime.close()
+      await hub.close()
+      await hubDb.destroy()
+    }
+  },
+}
+
+const PHASES: readonly Phase[] = [importPhase, uploadPhase]
 
 async function main(): Promise<void> {
   if (args['write-snapshot']) {
-    const written = await writeSnapshot(args['write-snapshot'], process.env.BENCH_BALANCES_AS_OF ?? systemClock.now().toISOString())
+    const written = await writeSnapshot(args['write-snapshot'], Number(args.version), systemClock.now().toISOString())
     process.stdout.write(JSON.stringify(written))
     return
   }

@@ -52,12 +52,15 @@ function describe(problem: LineProblem, type: unknown): string {
   return `${what}：${problem.message}`
 }
 
+function hex(bytes: Buffer): string {
+  return bytes.toString('hex')
+}
+
 function accountRows(line: AccountLine, lineNo: number, ctx: BatchContext, out: { accounts: string[]; family: string[]; holdings: string[] }): void {
   if (!ctx.regionCodes.has(line.regionCode)) throw new LineRefusal(lineNo, `（账户）：地区 ${line.regionCode} 不在头行所列的地区中`)
   // The live table's check, caught here so the refusal can name the line.
   if (line.historicalBalanceFen > line.balanceFen) throw new LineRefusal(lineNo, '（账户）：历年结余大于账户余额')
   const sealed = sealAccount(ctx.cipher, line)
-  const hex = (bytes: Buffer) => bytes.toString('hex')
   const no = line.accountNo
   out.accounts.push(
     `[${lineNo},"${no}","${hex(sealed.card_hash)}","${hex(sealed.id_hash)}","${hex(sealed.pii)}","${line.regionCode}","${line.insuranceType}","${line.status}",${line.balanceFen},${line.historicalBalanceFen},${line.spentThisSettlementYearFen},${line.fitnessCardTransfersFen}]`,
