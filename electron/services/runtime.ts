@@ -105,6 +105,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     const sync = createSyncStack({
       db,
       cipher,
+      personalDataKey: personalDataKey.key,
       clock,
       log,
       rules,

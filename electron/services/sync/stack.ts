@@ -21,6 +21,8 @@ export interface SyncStack {
 export interface SyncStackOptions {
   readonly db: Knex
   readonly cipher: PersonalDataCipher
+  /** The key the cipher was made from: the snapshot import's worker threads make their own cipher with it. */
+  readonly personalDataKey: Uint8Array
   readonly clock: Clock
   readonly log: Logger
   readonly rules: ActiveRules
@@ -36,7 +38,7 @@ export interface SyncStackOptions {
 export function createSyncStack(options: SyncStackOptions): SyncStack {
   const { db, cipher, clock, log } = options
   const snapshots: SnapshotStore = {
-    importSnapshot: (source, importOptions) => importSnapshot({ db, cipher, clock, log }, source, importOptions),
+    importSnapshot: (source, importOptions) => importSnapshot({ db, cipher, clock, log, personalDataKey: options.personalDataKey }, source, importOptions),
     current: () => currentSnapshot(db),
     async oldestBalanceAsOf() {
       const row = await db('accounts').whereNull('removed_at').min<{ oldest: string | null }>({ oldest: 'balance_as_of' }).first()
