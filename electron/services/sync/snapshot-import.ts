@@ -400,7 +400,7 @@ export async function importSnapshot(
     checkEnd(end, digest, received, endLineNo, options.expectedSha256)
     const stageMs = performance.now() - started
     const applyStarted = performance.now()
-    const { removed, transactionMs } = await withApplyTuning(deps, () => applyStaging(deps, staging, received))
+    const { removed, transactionMs } = await withApplyTuning(deps, received.header.full, () => applyStaging(deps, staging, received))
     const applyMs = performance.now() - applyStarted
     deps.log.info('snapshot_imported', {
       version: received.header.snapshotVersion,
@@ -439,21 +439,24 @@ export async function importSnapshot(
   }
 }
 
-/** Page cache while applying: a million accounts' index pages stay in memory instead of spilling to the WAL. */
-const APPLY_CACHE_KIB = 64 * 1024
+/**
+ * Page cache while applying a delta: its upserts go into live indexes, whose pages then stay in
+ * memory. A full snapshot rebuilds the indexes by sorting instead, measured no faster with it.
+ */
+const DELTA_APPLY_CACHE_KIB = 64 * 1024
 
 /**
- * Runs the apply with a larger page cache and without the automatic checkpoint at its commit: that
- * checkpoint would copy every page the apply wrote back into the database file while the counter
- * waits on the one connection. Instead a second connection checkpoints afterwards, which in WAL
- * mode blocks no reader or writer of the first. Both settings are put back; neither touches
- * durability (the commit still syncs the WAL, synchronous = FULL).
+ * Runs the apply without the automatic checkpoint at its commit (and, for a delta, with a larger
+ * page cache): that checkpoint would copy every page the apply wrote back into the database file
+ * while the counter waits on the one connection. Instead a second connection checkpoints
+ * afterwards, which in WAL mode blocks no reader or writer of the first. Both settings are put
+ * back; neither touches durability (the commit still syncs the WAL, synchronous = FULL).
  */
-async function withApplyTuning<T>(deps: SnapshotImportDeps, apply: () => Promise<T>): Promise<T> {
+async function withApplyTuning<T>(deps: SnapshotImportDeps, full: boolean, apply: () => Promise<T>): Promise<T> {
   const { db, log } = deps
   const [{ cache_size: cacheSize }] = (await db.raw('pragma cache_size')) as Array<{ cache_size: number }>
   const [{ wal_autocheckpoint: autocheckpoint }] = (await db.raw('pragma wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>
-  await db.raw(`pragma cache_size = ${-APPLY_CACHE_KIB}`)
+  if (!full) await db.raw(`pragma cache_size = ${-DELTA_APPLY_CACHE_KIB}`)
   await db.raw('pragma wal_autocheckpoint = 0')
   let applied = false
   try {
@@ -461,19 +464,23 @@ async function withApplyTuning<T>(deps: SnapshotImportDeps, apply: () => Promise
     applied = true
     return result
   } finally {
-    await db.raw(`pragma cache_size = ${Number(cacheSize)}`)
+    // Once applied, a failure here must not turn the import into a refusal: it is only logged.
+    await db.raw(`pragma cache_size = ${Number(cacheSize)}`).catch(() => log.error('snapshot_pragma_restore_failed', { pragma: 'cache_size' }))
     if (applied) await checkpointAside(db, log)
-    await db.raw(`pragma wal_autocheckpoint = ${Number(autocheckpoint)}`)
+    await db
+      .raw(`pragma wal_autocheckpoint = ${Number(autocheckpoint)}`)
+      .catch(() => log.error('snapshot_pragma_restore_failed', { pragma: 'wal_autocheckpoint' }))
   }
 }
 
 /** A checkpoint on a connection of its own: copies the WAL into the database file, then empties it. */
 async function checkpointAside(db: Knex, log: Logger): Promise<void> {
   const started = performance.now()
-  const [main] = (await db.raw("select file from pragma_database_list where name = 'main'")) as Array<{ file: string }>
-  if (!main?.file) return
-  const aside = openDatabase(main.file)
+  let aside: Knex | null = null
   try {
+    const [main] = (await db.raw("select file from pragma_database_list where name = 'main'")) as Array<{ file: string }>
+    if (!main?.file) return
+    aside = openDatabase(main.file)
     await aside.raw('pragma wal_checkpoint(passive)')
     // Only now, when nothing is left to copy, does the truncation briefly hold back a writer.
     await aside.raw('pragma wal_checkpoint(truncate)')
@@ -482,7 +489,7 @@ async function checkpointAside(db: Knex, log: Logger): Promise<void> {
     // The connection's own checkpoints catch up later; nothing is lost.
     log.error('snapshot_checkpoint_failed', { error: error instanceof Error ? error.name : 'unknown' })
   } finally {
-    await aside.destroy()
+    await aside?.destroy()
   }
 }
 
