@@ -23,7 +23,7 @@ describe('a card reader on the counter screen', () => {
     await expect.poll(shownRegion).toBe('沈阳市')
     expect(await shownName()).toBe('赵*')
     expect(await field().inputValue()).toBe('')
-    expect(await lastCue()).toBe('ok')
+    await expect.poll(lastCue).toBe('ok')
   })
 
   it('reads the same with a Chinese input method on (keys arrive as "Process")', async () => {
@@ -62,7 +62,7 @@ describe('a card reader on the counter screen', () => {
     const id = DEMO_ACCOUNTS[0].idNumber
     await swipeCard(page, id.slice(0, 17) + (id[17] === '1' ? '2' : '1'))
     await expect.poll(() => page.locator('[data-test="lookup-error"]').innerText()).toContain('身份证号校验位不符')
-    expect(await lastCue()).toBe('error')
+    await expect.poll(lastCue).toBe('error')
     expect(await page.locator('[data-test="read-card"]').getAttribute('class')).toContain('is-bad-read')
     expect(await shownRegion()).toBe(before)
     expect(await field().inputValue()).toBe('')
