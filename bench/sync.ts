@@ -173,6 +173,10 @@ async function timedImport(runtime: CounterRuntime, personalDataKey: Buffer, fil
     ['accounts per second', n(value.value.accounts / seconds)],
     ['  reading, checking, sealing, staging', `${(stageMs / 1000).toFixed(1)} s`],
     ['  apply transaction (the counter waits)', `${(Number(imported.transactionMs) / 1000).toFixed(1)} s`],
+    [
+      '    emptying, leaving, accounts, family+holdings, indexes, commit',
+      ['replacingMs', 'leavingMs', 'accountsMs', 'familyAndHoldingsMs', 'indexesMs', 'commitMs'].map((key) => (Number(imported[key]) / 1000).toFixed(1)).join(' / ') + ' s',
+    ],
     ['  checkpoint on a second connection', `${((Number(imported.applyMs) - Number(imported.transactionMs)) / 1000).toFixed(1)} s (the counter does not wait)`],
     ['counter lookups during the import', `${latencies.length}, median ${latencies[latencies.length >> 1]?.toFixed(1)} ms, slowest ${latencies.at(-1)?.toFixed(0)} ms`],
     ['CPU time (all threads)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`],

@@ -400,7 +400,7 @@ export async function importSnapshot(
     checkEnd(end, digest, received, endLineNo, options.expectedSha256)
     const stageMs = performance.now() - started
     const applyStarted = performance.now()
-    const { removed, transactionMs } = await withApplyTuning(deps, received.header.full, () => applyStaging(deps, staging, received))
+    const { removed, transactionMs, steps } = await withApplyTuning(deps, received.header.full, () => applyStaging(deps, staging, received))
     const applyMs = performance.now() - applyStarted
     deps.log.info('snapshot_imported', {
       version: received.header.snapshotVersion,
@@ -411,6 +411,7 @@ export async function importSnapshot(
       stageMs: Math.round(stageMs),
       // The apply transaction: how long the counter's lookups wait; applyMs adds the checkpoint beside it.
       transactionMs: Math.round(transactionMs),
+      ...steps,
       applyMs: Math.round(applyMs),
     })
     return {
@@ -525,12 +526,25 @@ const UPSERT_ACCOUNTS = `insert into accounts (account_no, card_hash, id_hash, p
  * back under a new account number does not collide with the row they leave), then the upsert, then
  * family and holdings are replaced for every account in the snapshot. Returns the accounts removed.
  */
-async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received: Received): Promise<{ removed: number; transactionMs: number }> {
+async function applyStaging(
+  deps: SnapshotImportDeps,
+  staging: Staging,
+  received: Received,
+): Promise<{ removed: number; transactionMs: number; steps: Record<string, number> }> {
   const { header } = received
   const now = deps.clock.now().toISOString()
   let started = 0
+  // Where the transaction's time goes, for the log: the counter waits all of it.
+  const steps: Record<string, number> = {}
+  let lap = 0
+  const step = (name: string) => {
+    const at = performance.now()
+    steps[`${name}Ms`] = Math.round(at - lap)
+    lap = at
+  }
   const removed = await deps.db.transaction(async (trx) => {
     started = performance.now()
+    lap = started
     await staging.assertOwner(trx)
     const [count] = (await trx.raw(
       'select (select count(*) from snapshot_staging_accounts) + (select count(*) from snapshot_staging_removed) as n',
@@ -547,13 +561,10 @@ async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received
       await trx.raw('insert into regions (code, name) values (?, ?) on conflict (code) do nothing', [code, code])
     }
 
-    const references = await referencingColumns(trx)
-    const referenced = references.length === 0 ? 'false' : references.map((r) => `exists (select 1 from ${quote(r.table)} x where x.${quote(r.column)} = accounts.id)`).join(' or ')
-    const gone = header.full
-      ? 'removed_at is null and account_no not in (select account_no from snapshot_staging_accounts)'
-      : 'removed_at is null and account_no in (select account_no from snapshot_staging_removed)'
-    await trx.raw(`update accounts set removed_at = ?, updated_at = ? where ${gone} and (${referenced})`, [now, now])
-    const kept = await changes(trx)
+    // A full snapshot rewrites every row: the secondary indexes are dropped first and built again at
+    // the end (a sort), far faster than maintaining them through a million deletes and inserts, and
+    // their uniqueness is checked once over the final rows. A delta keeps them and works row by row.
+    const rebuilt = header.full ? await dropSecondaryIndexes(trx) : []
     if (header.full) {
       // Every account still in the snapshot is in staging: its family and holdings are replaced below.
       await trx.raw('delete from family_members')
@@ -566,16 +577,25 @@ async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received
       await trx.raw(`delete from family_members where account_id in (${staged})`)
       await trx.raw(`delete from holdings where account_id in (${staged})`)
     }
-    // The rest of the leavers have no sales: deleted, with their family and holdings (on delete cascade).
-    await trx.raw(`delete from accounts where ${gone}`)
-    const deleted = await changes(trx)
+    step('replacing')
 
-    // A full snapshot rewrites every row: the secondary indexes are dropped and built again at the
-    // end (a sort), far faster than a million random inserts into each, and their uniqueness is
-    // checked once over the final rows. A delta keeps them and upserts row by row.
-    const rebuilt = header.full ? await dropSecondaryIndexes(trx) : []
+    const references = await referencingColumns(trx)
+    const referenced = references.length === 0 ? 'false' : references.map((r) => `exists (select 1 from ${quote(r.table)} x where x.${quote(r.column)} = accounts.id)`).join(' or ')
+    // A full snapshot reads every account in rowid order (NOT INDEXED: SQLite would otherwise walk an
+    // index and read the rows in random order); a delta goes from its removed lines by account number.
+    const [accounts, gone] = header.full
+      ? ['accounts not indexed', 'removed_at is null and account_no not in (select account_no from snapshot_staging_accounts)']
+      : ['accounts', 'removed_at is null and account_no in (select account_no from snapshot_staging_removed)']
+    await trx.raw(`update ${accounts} set removed_at = ?, updated_at = ? where ${gone} and (${referenced})`, [now, now])
+    const kept = await changes(trx)
+    // The rest of the leavers have no sales: deleted, with their family and holdings (on delete cascade).
+    await trx.raw(`delete from ${accounts} where ${gone}`)
+    const deleted = await changes(trx)
+    step('leaving')
+
     if (header.full) await trx.raw(UPSERT_ACCOUNTS, [header.balancesAsOf, now])
     else await upsertAccounts(trx, header.balancesAsOf, now)
+    step('accounts')
     await trx.raw(
       `insert into family_members (account_id, id_hash, pii, relation, bound_at)
        select a.id, f.id_hash, f.pii, f.relation, f.bound_at from snapshot_staging_family f join accounts a on a.account_no = f.account_no`,
@@ -584,6 +604,7 @@ async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received
       `insert into holdings (account_id, id_hash, product_code, cover_from, cover_to)
        select a.id, h.id_hash, h.product_code, h.cover_from, h.cover_to from snapshot_staging_holdings h join accounts a on a.account_no = h.account_no`,
     )
+    step('familyAndHoldings')
     for (const index of rebuilt) {
       try {
         await trx.raw(index.sql)
@@ -593,6 +614,7 @@ async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received
         throw error
       }
     }
+    step('indexes')
     await trx.raw('update snapshot_state set version = ?, "full" = ?, balances_as_of = ?, received_at = ? where id = 1', [
       header.snapshotVersion,
       header.full,
@@ -602,7 +624,8 @@ async function applyStaging(deps: SnapshotImportDeps, staging: Staging, received
     if ((await changes(trx)) !== 1) throw new Error('snapshot_state row missing')
     return kept + deleted
   })
-  return { removed, transactionMs: performance.now() - started }
+  step('commit')
+  return { removed, transactionMs: performance.now() - started, steps }
 }
 
 /**
