@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
+import { freePort } from '../support/ports'
 
 /**
  * Runs the built app in browser mode (`node out/main/web.js`, what `npm run web` starts after its
@@ -23,18 +23,6 @@ export interface WebMode {
   readonly output: () => string
   /** Sends Ctrl-C (SIGINT) and resolves with the exit code. */
   stop(): Promise<number | null>
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolvePort(port))
-    })
-  })
 }
 
 export async function startWebMode(): Promise<WebMode> {

@@ -4,12 +4,12 @@ import type { Knex } from 'knex'
 import { describe, expect, it } from 'vitest'
 import type { CallContext } from '../../core/api/contract'
 import type { ReceiptView } from '../../core/sale'
-import type { SyncStatusView } from '../../core/sync/status'
 import { systemClock } from '../../core/time'
 import { openDatabase } from '../../db/connection'
 import type { CounterRuntime } from '../../electron/services/runtime'
 import { HUB_DB_FILE } from '../../hub/db/open'
-import { openTestRuntime, signedIn, tempDir } from '../helpers'
+import { ok, registerTerminal, syncStatus } from '../support/sync'
+import { openTestRuntime, tempDir } from '../helpers'
 import { openTestHub } from '../hub/helpers'
 import { startHub as startHubProcess } from '../support/hub-process'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
@@ -17,17 +17,8 @@ import { accountIdOf, commit, onShift } from '../sale/fixtures'
 const root = join(import.meta.dirname, '../..')
 const TUNING = { timeoutMs: 15_000, random: () => 0.5 }
 
-async function ok<T>(promise: Promise<{ ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }>): Promise<T> {
-  const result = await promise
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`)
-  return result.value as T
-}
 
-const status = (runtime: CounterRuntime, as: CallContext) => ok<SyncStatusView>(runtime.dispatch('sync.status', {}, as))
 
-async function register(runtime: CounterRuntime, centreUrl: string): Promise<void> {
-  await ok(runtime.dispatch('sync.register', { centreUrl, enrolmentCode: 'DEMO-ALL', territory: '上门服务（测试）' }, await signedIn(runtime, 'supervisor')))
-}
 
 /** Two sales to two accounts, as the counter makes them (with the centre refusing the upload each starts). */
 async function sellTwo(runtime: CounterRuntime, clerk: CallContext): Promise<ReceiptView[]> {
@@ -69,7 +60,7 @@ describe('faults between terminal and centre: every transaction reaches the cent
   it('the answer lost after the centre committed: the resend is answered "already accepted" and nothing is taken twice', async () => {
     const centre = await openTestHub()
     const runtime = await openTestRuntime({ clock: centre.clock, syncTuning: TUNING })
-    await register(runtime, centre.url)
+    await registerTerminal(runtime, centre.url)
     const clerk = await onShift(runtime)
     await ok(runtime.dispatch('sync.now', {}, clerk))
     const before = await balanceSum(centre.db)
@@ -83,14 +74,14 @@ describe('faults between terminal and centre: every transaction reaches the cent
     const ids = sales.map((sale) => sale.saleId)
     expect(await centreHas(centre.db, ids)).toEqual({ sales: 2, accepted: 2 })
     // Unknown here: still queued, and no longer voidable outright (the centre may have it).
-    const waiting = await status(runtime, clerk)
+    const waiting = await syncStatus(runtime, clerk)
     expect(waiting.queue.count).toBe(2)
     expect((await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: ids[0] }, clerk))).status).toBe('uploaded')
 
     // The same batch again, twice over.
     await ok(runtime.dispatch('sync.now', {}, clerk))
     await ok(runtime.dispatch('sync.now', {}, clerk))
-    expect(await status(runtime, clerk)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0, connection: 'online' })
+    expect(await syncStatus(runtime, clerk)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0, connection: 'online' })
     expect(await centreHas(centre.db, ids)).toEqual({ sales: 2, accepted: 2 })
     expect(await balanceSum(centre.db)).toBe(before - sales.reduce((sum, sale) => sum + sale.totalFen, 0))
     for (const id of ids) expect((await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: id }, clerk))).status).toBe('accepted')
@@ -101,7 +92,7 @@ describe('faults between terminal and centre: every transaction reaches the cent
     let hub = await startHubProcess(hubDir)
     try {
       const runtime = await openTestRuntime({ clock: systemClock, syncTuning: TUNING })
-      await register(runtime, hub.url)
+      await registerTerminal(runtime, hub.url)
       const clerk = await onShift(runtime)
       await ok(runtime.dispatch('sync.now', {}, clerk))
       await fetch(`${hub.url}/v1/_test/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ unavailable: 1000 }) })
@@ -117,12 +108,12 @@ describe('faults between terminal and centre: every transaction reaches the cent
       }
       await hub.kill()
       expect(await upload).toMatchObject({ ok: false, error: { code: 'SYNC_FAILED' } })
-      expect((await status(runtime, clerk)).queue.count).toBe(2)
+      expect((await syncStatus(runtime, clerk)).queue.count).toBe(2)
 
       hub = await startHubProcess(hubDir, { port: hub.port })
       const resent = await runtime.dispatch('sync.now', {}, clerk)
       if (!resent.ok) throw new Error(`${resent.error.message}\n${hub.output()}`)
-      expect(await status(runtime, clerk)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0 })
+      expect(await syncStatus(runtime, clerk)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0 })
       const check = openDatabase(join(hubDir, HUB_DB_FILE))
       try {
         expect(await centreHas(check, sales.map((s) => s.saleId))).toEqual({ sales: 2, accepted: 2 })
@@ -138,7 +129,7 @@ describe('faults between terminal and centre: every transaction reaches the cent
     const centre = await openTestHub()
     const dataDir = await tempDir()
     let runtime = await openTestRuntime({ dataDir, clock: centre.clock, syncTuning: TUNING })
-    await register(runtime, centre.url)
+    await registerTerminal(runtime, centre.url)
     let clerk = await onShift(runtime)
     await ok(runtime.dispatch('sync.now', {}, clerk))
     centre.faults.unavailable = 1_000
@@ -163,9 +154,9 @@ describe('faults between terminal and centre: every transaction reaches the cent
 
     runtime = await openTestRuntime({ dataDir, clock: centre.clock, syncTuning: TUNING })
     clerk = await onShift(runtime)
-    expect((await status(runtime, clerk)).queue.count).toBe(2)
+    expect((await syncStatus(runtime, clerk)).queue.count).toBe(2)
     await ok(runtime.dispatch('sync.now', {}, clerk))
-    expect(await status(runtime, clerk)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0 })
+    expect(await syncStatus(runtime, clerk)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0 })
     expect(await centreHas(centre.db, sales.map((s) => s.saleId))).toEqual({ sales: 2, accepted: 2 })
   }, 90_000)
 })

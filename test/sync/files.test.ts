@@ -2,13 +2,11 @@ import { spawnSync } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { CallContext } from '../../core/api/contract'
 import type { ReceiptView } from '../../core/sale'
-import type { SyncStatusView } from '../../core/sync/status'
-import type { CounterRuntime } from '../../electron/services/runtime'
 import { DEMO_KEY_ID } from '../../electron/services/rules/keys'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, importQueueFile } from '../../hub/files'
 import { createBundleCache } from '../../hub/rules'
+import { ok, syncStatus } from '../support/sync'
 import { openTestRuntime, signedIn, tempDir } from '../helpers'
 import { openTestHub } from '../hub/helpers'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
@@ -26,13 +24,7 @@ function cli(dataDir: string, ...args: string[]) {
   return { status: run.status, json: () => JSON.parse(run.stdout) as { ok: boolean; value?: Record<string, unknown>; error?: { code: string; message: string } }, stderr: run.stderr }
 }
 
-async function ok<T>(promise: Promise<{ ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }>): Promise<T> {
-  const result = await promise
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`)
-  return result.value as T
-}
 
-const status = (runtime: CounterRuntime, as: CallContext) => ok<SyncStatusView>(runtime.dispatch('sync.status', {}, as))
 
 describe('the file transport, for an agent out of reach for days', () => {
   it('queue out by file, package back by file: every sale settles once, the queue empties, and both are safe to repeat', async () => {
@@ -42,7 +34,7 @@ describe('the file transport, for an agent out of reach for days', () => {
     await ok(runtime.dispatch('sync.register', { centreUrl: centre.url, enrolmentCode: 'DEMO-ALL', territory: '上门服务 3 组' }, await signedIn(runtime, 'supervisor')))
     let agent = await onShift(runtime, 'agent')
     await ok(runtime.dispatch('sync.now', {}, agent))
-    const terminalId = (await status(runtime, agent)).terminalId
+    const terminalId = (await syncStatus(runtime, agent)).terminalId
 
     // Out of reach: the centre cannot be called.
     centre.faults.unavailable = 1_000_000
@@ -99,7 +91,7 @@ describe('the file transport, for an agent out of reach for days', () => {
 
     runtime = await openTestRuntime({ dataDir, clock: centre.clock })
     agent = await onShift(runtime, 'agent')
-    expect(await status(runtime, agent)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0 })
+    expect(await syncStatus(runtime, agent)).toMatchObject({ queue: { count: 0 }, rejectedCount: 0 })
     for (const sale of sold) expect((await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: sale.saleId }, agent))).status).toBe('accepted')
   }, 120_000)
 

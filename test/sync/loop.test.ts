@@ -8,26 +8,17 @@ import type { CounterRuntime } from '../../electron/services/runtime'
 import { setAccountStatus } from '../../hub/db/accounts'
 import { startHub } from '../../hub/server'
 import { fixedClock } from '../../core/time'
-import { openTestRuntime, recordingLogger, signedIn, tempDir, TEST_NOW } from '../helpers'
+import { ok, registerTerminal, syncStatus } from '../support/sync'
+import { openTestRuntime, recordingLogger, tempDir, TEST_NOW } from '../helpers'
 import { openTestHub } from '../hub/helpers'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
 
 /** Quick timeouts and no jitter: the loop runs in seconds, and every wait is the same each run. */
 const TUNING = { timeoutMs: 3_000, random: () => 0.5 }
 
-async function ok<T>(promise: Promise<{ ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }>): Promise<T> {
-  const result = await promise
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`)
-  return result.value as T
-}
 
-const status = (runtime: CounterRuntime, as: CallContext) => ok<SyncStatusView>(runtime.dispatch('sync.status', {}, as))
 const syncNow = (runtime: CounterRuntime, as: CallContext) => runtime.dispatch('sync.now', {}, as)
 
-async function register(runtime: CounterRuntime, centreUrl: string): Promise<void> {
-  const supervisor = await signedIn(runtime, 'supervisor')
-  await ok(runtime.dispatch('sync.register', { centreUrl, enrolmentCode: 'DEMO-ALL', territory: '柯城区医保服务大厅 2 号窗口' }, supervisor))
-}
 
 async function hubAccount(db: Knex, cardNumber: string) {
   const account = DEMO_ACCOUNTS.find((a) => a.cardNumber === cardNumber)
@@ -44,11 +35,11 @@ describe('the full loop against the reference centre', () => {
     let runtime = await openTestRuntime({ dataDir, clock: centre.clock, log, syncTuning: TUNING })
     const port = Number(new URL(centre.url).port)
 
-    await register(runtime, centre.url)
+    await registerTerminal(runtime, centre.url)
     let clerk = await onShift(runtime)
     const first = await syncNow(runtime, clerk)
     expect(first).toMatchObject({ ok: true, value: { connection: 'online', registered: true, lastError: null } })
-    const synced = await status(runtime, clerk)
+    const synced = await syncStatus(runtime, clerk)
     expect(synced.snapshot.version).toBeGreaterThan(0)
     expect(synced.lastSyncAt).not.toBeNull()
 
@@ -65,7 +56,7 @@ describe('the full loop against the reference centre', () => {
       commit(runtime, clerk, { accountId: await accountIdOf(runtime, clerk, 'E21010002'), lines: [{ insured: { relation: 'self' }, productCode: 'SY-HEALTH-DEMO', units: 1 }] }, 'E21010002'),
     )
     expect(await syncNow(runtime, clerk)).toMatchObject({ ok: false, error: { code: 'SYNC_FAILED' } })
-    const offline = await status(runtime, clerk)
+    const offline = await syncStatus(runtime, clerk)
     expect(offline).toMatchObject({ connection: 'offline', queue: { count: 2, totalFen: quzhouSale.totalFen + shenyangSale.totalFen }, rejectedCount: 0 })
     expect(offline.lastError).toContain('连接不上中心')
 
@@ -73,7 +64,7 @@ describe('the full loop against the reference centre', () => {
     await runtime.close()
     runtime = await openTestRuntime({ dataDir, clock: centre.clock, log, syncTuning: TUNING })
     clerk = await onShift(runtime)
-    expect((await status(runtime, clerk)).queue.count).toBe(2)
+    expect((await syncStatus(runtime, clerk)).queue.count).toBe(2)
 
     // Meanwhile the Shenyang account was suspended at the centre; the centre comes back on its address.
     expect(await setAccountStatus(centre.db, shenyangBefore.accountNo, 'suspended', centre.clock)).toBe(true)
@@ -111,7 +102,7 @@ describe('the full loop against the reference centre', () => {
     const log = recordingLogger()
     // The terminal's clock stays put while the centre's runs on: the centre sees the token expire first.
     const runtime = await openTestRuntime({ clock: fixedClock(TEST_NOW), log, syncTuning: TUNING })
-    await register(runtime, centre.url)
+    await registerTerminal(runtime, centre.url)
     const clerk = await onShift(runtime)
     centre.clock.advance(13 * 3_600_000)
     expect(await syncNow(runtime, clerk)).toMatchObject({ ok: true, value: { connection: 'online', lastError: null } })
