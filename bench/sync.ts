@@ -8,8 +8,6 @@
  *   simulated clerk looks a card up every 50 ms. Reports the import's time and rate, the apply
  *   transaction (the time the counter waits), the clerk's slowest answer, CPU and peak RSS sampled
  *   every 50 ms. `--again` then imports the same accounts as a second full snapshot.
- * - upload: (to come) queued transactions uploaded to the reference centre.
- *
  * - upload: see uploadPhase (`--uploads N`, default 10,000).
  *
  * `--phases import` runs only the named phases. Prints figures; asserts nothing.
