@@ -88,7 +88,11 @@ export interface SalesRepository {
   queueReversal(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; outboxId: string; payloadJson: string }): Promise<boolean>
 }
 
-export function createSalesRepository(db: Knex, cipher: PersonalDataCipher): SalesRepository {
+/**
+ * `reads`: where the lookups go (the runtime's read-only connection, so a swipe's quote never waits
+ * for a long write such as a snapshot's apply); writes and the reads inside them use `db`.
+ */
+export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, reads: Knex = db): SalesRepository {
   return {
     async insert(sale) {
       await db.transaction(async (trx) => {
@@ -132,10 +136,10 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher): Sal
       })
     },
     async find(id) {
-      return (await db('sales').where({ id }).first<SaleRow | undefined>()) ?? null
+      return (await reads('sales').where({ id }).first<SaleRow | undefined>()) ?? null
     },
     async lines(id) {
-      const rows = await db('sale_lines')
+      const rows = await reads('sale_lines')
         .where({ sale_id: id })
         .orderBy('line_no')
         .select<Array<Omit<SaleLineRow, 'insured_id_number' | 'insured_name'> & { insured_pii: Buffer }>>(
@@ -147,14 +151,14 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher): Sal
       })
     },
     async spendingOf(accountId) {
-      const rows = await db('sales')
+      const rows = await reads('sales')
         .where({ account_id: accountId })
         .whereNotIn('status', ['voided', 'rejected'])
         .select<Array<{ total_fen: number; created_at: string; status: SaleStatus; settled_at: string | null }>>('total_fen', 'created_at', 'status', 'settled_at')
       return rows.map((row) => ({ amountFen: row.total_fen, at: row.created_at, status: row.status, settledAt: row.settled_at }))
     },
     async insuredBy(accountId) {
-      const rows = await db('sale_lines as l')
+      const rows = await reads('sale_lines as l')
         .join('sales as s', 's.id', 'l.sale_id')
         .where('s.account_id', accountId)
         .whereNotIn('s.status', ['voided', 'rejected'])
@@ -163,8 +167,8 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher): Sal
     },
     async holds(idNumber, productCode, at) {
       const idHash = cipher.lookupHash(idNumber)
-      if ((await snapshotHoldingQuery(db, idHash, productCode, at).first('h.id')) !== undefined) return true
-      const row = await db('sale_lines as l')
+      if ((await snapshotHoldingQuery(reads, idHash, productCode, at).first('h.id')) !== undefined) return true
+      const row = await reads('sale_lines as l')
         .join('sales as s', 's.id', 'l.sale_id')
         .where({ 'l.insured_id_hash': idHash, 'l.product_code': productCode })
         .whereNotIn('s.status', ['voided', 'rejected'])
@@ -173,19 +177,19 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher): Sal
       return row !== undefined
     },
     async queued() {
-      const [row] = await db('outbox as o')
+      const [row] = await reads('outbox as o')
         .join('sales as s', 's.id', 'o.sale_id')
         .where({ 'o.kind': 'sale', 'o.state': 'pending' })
-        .select<Array<{ count: number; total: number | null }>>(db.raw('count(*) as count'), db.raw('sum(s.total_fen) as total'))
+        .select<Array<{ count: number; total: number | null }>>(reads.raw('count(*) as count'), reads.raw('sum(s.total_fen) as total'))
       return { count: row.count, totalFen: row.total ?? 0 }
     },
     async search(filter) {
-      const query = db('sales as s')
+      const query = reads('sales as s')
         .join('operators as o', 'o.id', 's.operator_id')
         .select<Array<SaleRow & { line_count: number; operator_code: string }>>(
           's.*',
           'o.code as operator_code',
-          db.raw('(select count(*) from sale_lines l where l.sale_id = s.id) as line_count'),
+          reads.raw('(select count(*) from sale_lines l where l.sale_id = s.id) as line_count'),
         )
         .orderBy('s.created_at', 'desc')
         .limit(500)

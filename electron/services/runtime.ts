@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
 import type { Clock } from '../../core/time'
-import { openDatabase } from '../../db/connection'
+import { openDatabase, openReader } from '../../db/connection'
 import { migrateToLatest } from '../../db/migrate'
 import { createMigrations } from '../../db/migrations/index'
 import { createPersonalDataCipher, type PersonalDataCipher } from '../../db/personal-data'
@@ -66,6 +66,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
   await mkdir(dataDir, { recursive: true })
   const databaseFile = join(dataDir, DATABASE_FILE_NAME)
   const db = openDatabase(databaseFile)
+  let reader: Knex | null = null
   try {
     // The key is checked against the database before anything is migrated or written with it.
     const personalDataKey = await loadPersonalDataKey({ dataDir, protector: options.personalDataProtector ?? null, log, check: await readKeyCheck(db) })
@@ -86,15 +87,18 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       terminalId = `T-${randomBytes(4).toString('hex').toUpperCase()}`
       await settings.set('terminal_id', terminalId)
     }
-    const accounts = createAccountsRepository(db, cipher)
+    // What the counter reads goes through read-only connections: a swipe never waits for the writer.
+    reader = openReader(databaseFile)
+    const accounts = createAccountsRepository(reader, cipher)
     const operators = createOperatorsRepository(db)
     const auth = createAuthService({ operators, clock, terminalId, log })
     if (dataSource === 'demo' && (await operators.count()) === 0) {
       for (const operator of DEMO_OPERATORS) await auth.createOperator(operator)
     }
     const bundles = createRuleBundlesRepository(db)
-    const sales = createSalesRepository(db, cipher)
-    const syncState = createSyncStateRepository(db)
+    const sales = createSalesRepository(db, cipher, reader)
+    // Read on every quote: through the reader, like the rest of what a swipe reads.
+    const syncState = createSyncStateRepository(reader)
     const trustedKeys = options.trustedKeys ?? TRUSTED_CENTRE_KEYS
     const rules = createRuleStore({ bundles, trustedKeys, clock, log, checkedAt: async (region) => (await syncState.read()).rulesCheckedAt[region] ?? null })
     const eligibility = createEligibilityService({ accounts, rules, sales, clock })
@@ -153,10 +157,12 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       sync,
       async close() {
         await sync.sync.stop()
+        await reader?.destroy()
         await db.destroy()
       },
     }
   } catch (error) {
+    await reader?.destroy()
     await db.destroy()
     throw error
   }

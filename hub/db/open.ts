@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import knexFactory, { type Knex } from 'knex'
+import type { Knex } from 'knex'
 import type { Clock } from '../../core/time'
-import { openDatabase } from '../../db/connection'
+import { openDatabase, openReader } from '../../db/connection'
 import { migrateToLatest } from '../../db/migrate'
 import { hubMigrations } from './migrations/index'
 import { seedDemo } from './seed'
@@ -42,16 +42,5 @@ export function databaseFileOf(db: Knex): string {
  * writer, so a long download neither blocks settlement nor mixes two versions.
  */
 export function openSnapshotReader(filename: string, connections = 4): Knex {
-  return knexFactory({
-    client: 'sqlite3',
-    connection: { filename },
-    useNullAsDefault: true,
-    pool: {
-      min: 0,
-      max: connections,
-      afterCreate(connection: { exec(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null) => void) {
-        connection.exec('PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;', done)
-      },
-    },
-  })
+  return openReader(filename, connections)
 }
