@@ -534,7 +534,7 @@ async function applyStaging(
   const { header } = received
   const now = deps.clock.now().toISOString()
   let started = 0
-  // Where the transaction's time goes, for the log: the counter waits all of it.
+  // Where the transaction's time goes, for the log: a sale's commit waits all of it (swipes read on).
   const steps: Record<string, number> = {}
   let lap = 0
   const step = (name: string) => {
