@@ -19,6 +19,10 @@ export const ERROR_CODES = [
   'SALE_NOT_FOUND',
   'PAYMENT_CARD_MISMATCH',
   'VOID_REFUSED',
+  /** A day or shift close refused: a future date, or nothing left to close. */
+  'CLOSE_REFUSED',
+  /** No close report with that number on this terminal. */
+  'CLOSE_NOT_FOUND',
   /** A snapshot (download or file) failed a check; the previous snapshot stays in use. */
   'SNAPSHOT_REFUSED',
   /** The centre could not be reached or answered with an error; nothing changed here. */

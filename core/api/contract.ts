@@ -7,6 +7,7 @@ import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 import type { SyncStatusView } from '../sync/status'
+import type { CloseReportView, SummaryReportView } from '../report/summary'
 
 /**
  * The one list of calls the renderer can make. Electron's IPC registration and the browser-mode
@@ -141,6 +142,29 @@ export const contract = {
   ),
   'reader.getSettings': call<ReaderSettings>()(z.strictObject({}), '读卡器参数（本终端）', 'public'),
   'reader.saveSettings': call<ReaderSettings>()(readerSettingsSchema, '保存读卡器参数（本终端）', 'supervisor'),
+  'report.summary': call<SummaryReportView>()(
+    z.strictObject({
+      /** Shanghai dates, both inclusive. */
+      from: z.iso.date(),
+      to: z.iso.date(),
+      terminalId: z.string().trim().min(1).max(40).optional(),
+      operatorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确').optional(),
+    }),
+    '日结汇总：按操作员、产品、地区、关系、状态与规则包版本统计，附交易清单（主管）',
+    'supervisor',
+  ),
+  'report.closeDay': call<CloseReportView>()(
+    z.strictObject({ date: z.iso.date() }),
+    '日结：为某日（今天或补结过去某日）生成编号日结单，之后的交易归下一次（主管）',
+    'supervisor',
+  ),
+  'report.closeShift': call<CloseReportView>()(z.strictObject({ shiftId: z.int().positive() }), '交班：为某班次生成编号交班单并结束该班次（主管）', 'supervisor'),
+  'report.closes': call<readonly CloseReportView[]>()(
+    z.strictObject({ from: z.iso.date().optional(), to: z.iso.date().optional() }),
+    '日结单与交班单列表（主管）',
+    'supervisor',
+  ),
+  'report.close': call<CloseReportView>()(z.strictObject({ number: z.int().positive() }), '按编号取日结单或交班单（补打，内容不变）（主管）', 'supervisor'),
 } as const
 
 export type Contract = typeof contract

@@ -6,6 +6,7 @@ import * as m0003 from './0003_sales'
 import * as m0004 from './0004_personal_data'
 import * as m0005 from './0005_sync'
 import * as m0006 from './0006_snapshot_staging'
+import * as m0007 from './0007_closes'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
@@ -26,6 +27,7 @@ export function createMigrations(cipher: PersonalDataCipher): readonly NamedMigr
     { name: '0004_personal_data', config: { transaction: false }, up: (db) => m0004.up(db, cipher), down: m0004.down },
     { name: '0005_sync', up: m0005.up, down: m0005.down },
     { name: '0006_snapshot_staging', up: m0006.up, down: m0006.down },
+    { name: '0007_closes', up: m0007.up, down: m0007.down },
   ]
 }
 

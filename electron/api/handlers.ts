@@ -6,6 +6,7 @@ import type { EligibilityService } from '../services/eligibility'
 import type { SalesService } from '../services/sales'
 import type { ReaderSettingsService } from '../services/reader-settings'
 import type { SyncService } from '../services/sync/service'
+import type { ReportsService } from '../services/reports'
 
 export interface Services {
   readonly auth: AuthService
@@ -14,6 +15,7 @@ export interface Services {
   readonly eligibility: EligibilityService
   readonly sales: SalesService
   readonly sync: SyncService
+  readonly reports: ReportsService
   appInfo(): Promise<AppInfo>
 }
 
@@ -50,5 +52,10 @@ export function createHandlers(services: Services): Handlers {
     'sync.register': (request) => services.sync.register(request),
     'reader.getSettings': () => services.readerSettings.get(),
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),
+    'report.summary': (request) => services.reports.summary(request),
+    'report.closeDay': (request, { caller }) => services.reports.closeDay(signedIn(caller), request),
+    'report.closeShift': (request, { caller }) => services.reports.closeShift(signedIn(caller), request),
+    'report.closes': (range) => services.reports.closes(range),
+    'report.close': (request) => services.reports.close(request),
   }
 }

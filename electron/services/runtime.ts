@@ -11,6 +11,7 @@ import { createAccountsRepository } from '../../db/repositories/accounts'
 import { createOperatorsRepository } from '../../db/repositories/operators'
 import { createRuleBundlesRepository } from '../../db/repositories/rule-bundles'
 import { createSalesRepository } from '../../db/repositories/sales'
+import { createReportsRepository } from '../../db/repositories/reports'
 import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { DEMO_OPERATORS } from '../../db/seeds/demo-population'
 import { createSettingsRepository } from '../../db/repositories/settings'
@@ -22,6 +23,7 @@ import { createCardholderService } from './cardholder'
 import { createEligibilityService } from './eligibility'
 import { createRuleStore } from './rule-store'
 import { createSalesService } from './sales'
+import { createReportsService } from './reports'
 import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './rules/keys'
 import type { Logger } from './log'
 import { createReaderSettingsService } from './reader-settings'
@@ -138,6 +140,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       sales: salesService,
       readerSettings: createReaderSettingsService({ settings, log }),
       sync: sync.sync,
+      reports: createReportsService({ reports: createReportsRepository(db, reader), operators, db, clock, terminalId, log }),
       appInfo: async () => ({
         version: options.appVersion,
         dataDir,

@@ -1,0 +1,128 @@
+import type { Knex } from 'knex'
+import type { Caller } from '../../core/api/contract'
+import { AppError } from '../../core/errors'
+import { reconciliationProblems, summarise, type CloseReportView, type DailySummaryView, type SummaryReportView } from '../../core/report/summary'
+import { shanghaiDate, type Clock } from '../../core/time'
+import type { OperatorsRepository } from '../../db/repositories/operators'
+import type { CloseRecord, ReportsRepository } from '../../db/repositories/reports'
+import type { Logger } from './log'
+
+export interface ReportsService {
+  summary(request: { from: string; to: string; terminalId?: string; operatorCode?: string }): Promise<SummaryReportView>
+  closeDay(caller: Caller, request: { date: string }): Promise<CloseReportView>
+  closeShift(caller: Caller, request: { shiftId: number }): Promise<CloseReportView>
+  closes(request: { from?: string; to?: string }): Promise<CloseReportView[]>
+  close(request: { number: number }): Promise<CloseReportView>
+}
+
+export interface ReportsDeps {
+  readonly reports: ReportsRepository
+  readonly operators: OperatorsRepository
+  readonly db: Knex
+  readonly clock: Clock
+  readonly terminalId: string
+  readonly log: Logger
+}
+
+/** The UTC instant a Shanghai calendar date starts (Shanghai has no daylight saving: always +08:00). */
+export function shanghaiDayStartUtc(date: string): string {
+  return new Date(`${date}T00:00:00+08:00`).toISOString()
+}
+
+export function nextDate(date: string): string {
+  const next = new Date(`${date}T00:00:00Z`)
+  next.setUTCDate(next.getUTCDate() + 1)
+  return next.toISOString().slice(0, 10)
+}
+
+const MAX_RANGE_DAYS = 366
+
+/**
+ * The daily summary (日结) and the close reports (交班 / 日结单). Supervisor only (the contract).
+ * A close is numbered per terminal inside the transaction that writes it, so numbers never repeat;
+ * it freezes the summary and the transaction list as they were, for reprint.
+ */
+export function createReportsService(deps: ReportsDeps): ReportsService {
+  function checked(summary: DailySummaryView): DailySummaryView {
+    const problems = reconciliationProblems(summary)
+    // Cannot happen with summarise(); if it ever does, say so instead of printing wrong figures.
+    if (problems.length > 0) {
+      deps.log.error('summary_not_reconciled', { problems: problems.join(',') })
+      throw new AppError('INTERNAL', '汇总数据核对不平，请联系技术支持')
+    }
+    return summary
+  }
+
+  function view({ id: _id, ...record }: CloseRecord): CloseReportView {
+    return record
+  }
+
+  async function closed(record: CloseRecord, caller: Caller): Promise<CloseReportView> {
+    await deps.operators.audit({
+      at: record.closedAt,
+      operatorId: caller.operatorId,
+      action: record.kind === 'day' ? 'day_close' : 'shift_close',
+      subject: String(record.number),
+      details: { businessDate: record.businessDate, late: record.late, saleCount: record.saleCount, totalFen: record.totalFen },
+    })
+    return view(record)
+  }
+
+  return {
+    async summary({ from, to, terminalId, operatorCode }) {
+      if (from > to) throw new AppError('INVALID_ARGUMENT', '开始日期不能晚于结束日期')
+      const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000
+      if (days >= MAX_RANGE_DAYS) throw new AppError('INVALID_ARGUMENT', `查询区间不能超过 ${MAX_RANGE_DAYS} 天`)
+      const scope = { fromUtc: shanghaiDayStartUtc(from), toUtc: shanghaiDayStartUtc(nextDate(to)), terminalId, operatorCode }
+      const lines = await deps.reports.summaryLines(scope)
+      const sales = await deps.reports.saleRows(scope)
+      return { from, to, terminalId: terminalId ?? null, operatorCode: operatorCode ?? null, summary: checked(summarise(lines)), sales }
+    },
+
+    async closeDay(caller, { date }) {
+      const now = deps.clock.now()
+      const today = shanghaiDate(now)
+      if (date > today) throw new AppError('CLOSE_REFUSED', `不能为未来日期（${date}）日结`)
+      const record = await deps.reports.close({
+        terminalId: deps.terminalId,
+        kind: 'day',
+        businessDate: date,
+        select: { fromUtc: shanghaiDayStartUtc(date), toUtc: shanghaiDayStartUtc(nextDate(date)) },
+        closedAt: now.toISOString(),
+        closedBy: caller.operatorId,
+        late: date < today,
+        allowEmpty: false,
+      })
+      if (!record) throw new AppError('CLOSE_REFUSED', `${date} 没有尚未日结的交易`)
+      return closed(record, caller)
+    },
+
+    async closeShift(caller, { shiftId }) {
+      const shift = await deps.db('shifts').where({ id: shiftId, terminal_id: deps.terminalId }).first<{ id: number; opened_at: string; closed_at: string | null } | undefined>()
+      if (!shift) throw new AppError('CLOSE_REFUSED', `本终端没有第 ${shiftId} 号班次`)
+      const now = deps.clock.now().toISOString()
+      // A shift still open is closed with its report, even with no sale; a closed one only for sales left over.
+      const record = await deps.reports.close({
+        terminalId: deps.terminalId,
+        kind: 'shift',
+        businessDate: shanghaiDate(new Date(shift.opened_at)),
+        select: { shiftId },
+        closedAt: now,
+        closedBy: caller.operatorId,
+        late: false,
+        allowEmpty: shift.closed_at === null,
+      })
+      if (!record) throw new AppError('CLOSE_REFUSED', `第 ${shiftId} 号班次已交班，且没有尚未交班的交易`)
+      await deps.db('shifts').where({ id: shiftId }).whereNull('closed_at').update({ closed_at: now })
+      return closed(record, caller)
+    },
+
+    closes: async ({ from, to }) => (await deps.reports.list(deps.terminalId, { from, to })).map(view),
+
+    async close({ number }) {
+      const record = await deps.reports.find(deps.terminalId, number)
+      if (!record) throw new AppError('CLOSE_NOT_FOUND', `没有第 ${number} 号日结单`)
+      return view(record)
+    },
+  }
+}
