@@ -1,13 +1,14 @@
 import { z } from 'zod'
 import { RELATIONS, type CardholderView } from '../cardholder'
 import type { DecisionView, EligibilityView } from '../eligibility'
-import { PIN_PATTERN, type Role, type SessionView, type ShiftView } from '../operators'
+import { PIN_PATTERN, ROLES, type Role, type SessionView, type ShiftView } from '../operators'
 import { draftOrderSchema, SALE_STATUSES, signatureSchema, type CatalogueView, type QuoteView, type ReceiptView, type SaleSummary } from '../sale'
 import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 import type { SyncStatusView } from '../sync/status'
 import type { CloseReportView, SummaryReportView } from '../report/summary'
+import type { AuditEntryView, OperatorAdminView, RejectionView } from '../supervision'
 
 /**
  * The one list of calls the renderer can make. Electron's IPC registration and the browser-mode
@@ -47,6 +48,7 @@ function call<Output>() {
 }
 
 const accountId = z.int().positive()
+const operatorCode = z.string().regex(/^\w{1,16}$/, '工号格式不正确')
 
 /** Who is insured: self, or a relative by resident ID; the rest is derived from the snapshot unless given. */
 const insuredSchema = z.strictObject({
@@ -165,6 +167,51 @@ export const contract = {
     'supervisor',
   ),
   'report.close': call<CloseReportView>()(z.strictObject({ number: z.int().positive() }), '按编号取日结单或交班单（补打，内容不变）（主管）', 'supervisor'),
+  'operators.list': call<readonly OperatorAdminView[]>()(z.strictObject({}), '操作员列表（主管）', 'supervisor'),
+  'operators.create': call<OperatorAdminView>()(
+    z.strictObject({
+      code: operatorCode,
+      name: z.string().trim().min(1, '请填写姓名').max(20),
+      role: z.enum(ROLES),
+      pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字'),
+    }),
+    '新增操作员（主管）',
+    'supervisor',
+  ),
+  'operators.setActive': call<OperatorAdminView>()(
+    z.strictObject({ code: operatorCode, active: z.boolean() }),
+    '停用或启用操作员；停用即退出其登录（主管）',
+    'supervisor',
+  ),
+  'operators.resetPin': call<OperatorAdminView>()(
+    z.strictObject({ code: operatorCode, pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字') }),
+    '重置操作员密码并解除锁定（主管）',
+    'supervisor',
+  ),
+  'audit.list': call<readonly AuditEntryView[]>()(
+    z.strictObject({
+      from: z.iso.datetime({ offset: true }).optional(),
+      to: z.iso.datetime({ offset: true }).optional(),
+      operatorCode: operatorCode.optional(),
+      action: z.string().regex(/^[a-z_]{1,40}$/, '操作类型格式不正确').optional(),
+      limit: z.int().min(1).max(1000),
+    }),
+    '审计日志：谁在何时做了什么（主管）',
+    'supervisor',
+  ),
+  'rejections.list': call<readonly RejectionView[]>()(
+    z.strictObject({ followedUp: z.boolean().optional() }),
+    '中心拒绝的交易及跟进情况（主管）',
+    'supervisor',
+  ),
+  'rejections.followUp': call<RejectionView>()(
+    z.strictObject({
+      saleId: z.string().regex(UUID_V7, '交易号格式不正确'),
+      note: z.string().trim().min(2, '请填写跟进说明（至少 2 个字）').max(200, '跟进说明最多 200 个字'),
+    }),
+    '标记被拒交易已跟进并填写说明（主管；每笔只能跟进一次）',
+    'supervisor',
+  ),
 } as const
 
 export type Contract = typeof contract

@@ -22,7 +22,7 @@ export interface SyncStatusView {
   readonly lastError: string | null
   readonly snapshot: { readonly version: number; readonly balancesAsOf: string | null }
   readonly queue: { readonly count: number; readonly totalFen: Fen; readonly oldestAt: string | null; readonly nextAttemptAt: string | null }
-  /** Transactions the centre rejected (all of them until supervisors can mark them followed up, #7). */
+  /** Transactions the centre rejected that no supervisor has followed up yet (rejections.followUp, #7). */
   readonly rejectedCount: number
   /** The tightest offline limits across this terminal's regions, tightest first. */
   readonly limits: readonly OfflineLimitView[]

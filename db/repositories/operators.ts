@@ -25,6 +25,12 @@ export interface OperatorsRepository {
   openShift(operatorId: number, terminalId: string, at: string): Promise<ShiftRecord>
   openShiftOf(operatorId: number, terminalId: string): Promise<ShiftRecord | null>
   audit(entry: { at: string; operatorId: number | null; action: string; subject?: string; details?: Record<string, unknown> }): Promise<void>
+  /** Every operator, by code, with when they were created (the PIN hash stays out of it). */
+  list(): Promise<Array<Omit<OperatorRecord, 'pinHash'> & { readonly createdAt: string }>>
+  /** Changes the operator and writes the audit line in one transaction. */
+  setActive(id: number, active: boolean, audit: { at: string; operatorId: number; action: string; subject: string }): Promise<void>
+  setPinHash(id: number, pinHash: string, audit: { at: string; operatorId: number; action: string; subject: string }): Promise<void>
+  activeSupervisorCount(): Promise<number>
 }
 
 type OperatorRow = { id: number; code: string; name: string; role: Role; pin_hash: string; active: number | boolean }
@@ -76,6 +82,26 @@ export function createOperatorsRepository(db: Knex): OperatorsRepository {
         subject: entry.subject ?? null,
         details_json: entry.details ? JSON.stringify(entry.details) : null,
       })
+    },
+    async list() {
+      const rows = await db('operators').select<Array<OperatorRow & { created_at: string }>>('id', 'code', 'name', 'role', 'active', 'created_at').orderBy('code')
+      return rows.map((row) => ({ id: row.id, code: row.code, name: row.name, role: row.role, active: Boolean(row.active), createdAt: row.created_at }))
+    },
+    async setActive(id, active, audit) {
+      await db.transaction(async (trx) => {
+        await trx('operators').where({ id }).update({ active })
+        await trx('audit_log').insert({ at: audit.at, operator_id: audit.operatorId, action: audit.action, subject: audit.subject })
+      })
+    },
+    async setPinHash(id, pinHash, audit) {
+      await db.transaction(async (trx) => {
+        await trx('operators').where({ id }).update({ pin_hash: pinHash })
+        await trx('audit_log').insert({ at: audit.at, operator_id: audit.operatorId, action: audit.action, subject: audit.subject })
+      })
+    },
+    async activeSupervisorCount() {
+      const [{ n }] = await db('operators').where({ role: 'supervisor', active: true }).count<Array<{ n: number }>>({ n: '*' })
+      return Number(n)
     },
   }
 }

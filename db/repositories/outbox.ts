@@ -35,7 +35,7 @@ export interface OutboxRepository {
   nextAttemptAt(): Promise<string | null>
   /** Pending sales (not reversals): how many, how much, and since when. */
   queuedSales(): Promise<{ count: number; totalFen: number; oldestAt: string | null }>
-  /** Sales the centre rejected. */
+  /** Sales the centre rejected that no supervisor has followed up yet (#7). */
   rejectedCount(): Promise<number>
 }
 
@@ -157,7 +157,7 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
     },
 
     async rejectedCount() {
-      const [row] = await db('sales').where({ status: 'rejected' }).count<Array<{ n: number }>>({ n: '*' })
+      const [row] = await db('sales').where({ status: 'rejected' }).whereNull('followed_up_at').count<Array<{ n: number }>>({ n: '*' })
       return Number(row.n)
     },
   }

@@ -7,6 +7,7 @@ import type { SalesService } from '../services/sales'
 import type { ReaderSettingsService } from '../services/reader-settings'
 import type { SyncService } from '../services/sync/service'
 import type { ReportsService } from '../services/reports'
+import type { SupervisionService } from '../services/supervision'
 
 export interface Services {
   readonly auth: AuthService
@@ -16,6 +17,7 @@ export interface Services {
   readonly sales: SalesService
   readonly sync: SyncService
   readonly reports: ReportsService
+  readonly supervision: SupervisionService
   appInfo(): Promise<AppInfo>
 }
 
@@ -57,5 +59,12 @@ export function createHandlers(services: Services): Handlers {
     'report.closeShift': (request, { caller }) => services.reports.closeShift(signedIn(caller), request),
     'report.closes': (range) => services.reports.closes(range),
     'report.close': (request) => services.reports.close(request),
+    'operators.list': () => services.supervision.listOperators(),
+    'operators.create': (operator, { caller }) => services.supervision.createOperator(signedIn(caller), operator),
+    'operators.setActive': (request, { caller }) => services.supervision.setActive(signedIn(caller), request),
+    'operators.resetPin': (request, { caller }) => services.supervision.resetPin(signedIn(caller), request),
+    'audit.list': (filter) => services.supervision.auditLog(filter),
+    'rejections.list': (filter) => services.supervision.rejections(filter),
+    'rejections.followUp': (request, { caller }) => services.supervision.followUp(signedIn(caller), request),
   }
 }

@@ -26,6 +26,12 @@ export interface AuthService {
   /** A supervisor's PIN, given at the counter to approve something (a void). */
   approveBySupervisor(code: string, pin: string): Promise<OperatorRecord>
   createOperator(operator: { code: string; name: string; role: Role; pin: string }): Promise<void>
+  /** Signs the operator out everywhere on this terminal (they were disabled). */
+  endSessionsOf(operatorId: number): void
+  /** Until when (epoch ms) wrong PINs lock the code, or null. */
+  lockedUntil(code: string): number | null
+  /** Forgets wrong PINs for the code (a supervisor set a new PIN). */
+  clearFailures(code: string): void
 }
 
 const MAX_FAILURES = 5
@@ -109,6 +115,16 @@ export function createAuthService(deps: { operators: OperatorsRepository; clock:
     },
     async createOperator(operator) {
       await deps.operators.create({ ...operator, pinHash: await hashPin(operator.pin), createdAt: deps.clock.now().toISOString() })
+    },
+    endSessionsOf(operatorId) {
+      for (const [token, session] of sessions) if (session.operatorId === operatorId) sessions.delete(token)
+    },
+    lockedUntil(code) {
+      const until = failures.get(code)?.lockedUntil ?? 0
+      return until > deps.clock.now().getTime() ? until : null
+    },
+    clearFailures(code) {
+      failures.delete(code)
     },
   }
 }

@@ -12,6 +12,7 @@ import { createOperatorsRepository } from '../../db/repositories/operators'
 import { createRuleBundlesRepository } from '../../db/repositories/rule-bundles'
 import { createSalesRepository } from '../../db/repositories/sales'
 import { createReportsRepository } from '../../db/repositories/reports'
+import { createSupervisionRepository } from '../../db/repositories/supervision'
 import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { DEMO_OPERATORS } from '../../db/seeds/demo-population'
 import { createSettingsRepository } from '../../db/repositories/settings'
@@ -24,6 +25,7 @@ import { createEligibilityService } from './eligibility'
 import { createRuleStore } from './rule-store'
 import { createSalesService } from './sales'
 import { createReportsService } from './reports'
+import { createSupervisionService } from './supervision'
 import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './rules/keys'
 import type { Logger } from './log'
 import { createReaderSettingsService } from './reader-settings'
@@ -141,6 +143,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       readerSettings: createReaderSettingsService({ settings, log }),
       sync: sync.sync,
       reports: createReportsService({ reports: createReportsRepository(db, reader), operators, db, clock, terminalId, log }),
+      supervision: createSupervisionService({ operators, supervision: createSupervisionRepository(db), accounts, auth, clock }),
       appInfo: async () => ({
         version: options.appVersion,
         dataDir,

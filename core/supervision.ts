@@ -1,0 +1,72 @@
+import type { Fen } from './money'
+import type { Role } from './operators'
+
+/** An operator as the supervisor's operator list shows it. The PIN (or its hash) never leaves the database. */
+export interface OperatorAdminView {
+  readonly code: string
+  readonly name: string
+  readonly role: Role
+  readonly active: boolean
+  readonly createdAt: string
+  /** Locked after too many wrong PINs: until when (UTC ISO), or null. */
+  readonly lockedUntil: string | null
+}
+
+/** One line of the audit log: who did what, when. `details` holds no personal data (no names, ID or card numbers). */
+export interface AuditEntryView {
+  readonly id: number
+  readonly at: string
+  readonly operatorCode: string | null
+  readonly operatorName: string | null
+  readonly action: string
+  /** Chinese, for the actions this program writes; the action itself otherwise. */
+  readonly actionLabel: string
+  /** A sale id, an operator code, a shift number, the terminal: what the action was about. */
+  readonly subject: string | null
+  readonly details: Readonly<Record<string, string | number | boolean | null>> | null
+}
+
+export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
+  sign_in: '登录',
+  sign_in_failed: '登录失败',
+  shift_open: '开班',
+  sale: '收款',
+  void: '作废',
+  reversal_queued: '申请冲正',
+  centre_sale_accepted: '中心受理交易',
+  centre_sale_rejected: '中心拒绝交易',
+  centre_reversal_accepted: '中心受理冲正',
+  centre_reversal_rejected: '中心拒绝冲正',
+  operator_created: '新增操作员',
+  operator_disabled: '停用操作员',
+  operator_enabled: '启用操作员',
+  operator_pin_reset: '重置操作员密码',
+  rejection_followed_up: '跟进被拒交易',
+}
+
+export function auditActionLabel(action: string): string {
+  return AUDIT_ACTION_LABELS[action] ?? action
+}
+
+/**
+ * Detail keys the audit log may show. Anything else written to details_json stays in the database:
+ * an unknown key might one day carry a name or an ID number, so it is left out rather than shown.
+ */
+export const AUDIT_DETAIL_KEYS = ['approvedBy', 'settledAt', 'code', 'role', 'active'] as const
+
+/** A sale the centre rejected, for the supervisor's follow-up list. The payer is masked. */
+export interface RejectionView {
+  readonly saleId: string
+  readonly createdAt: string
+  readonly totalFen: Fen
+  /** When the centre answered (its clock). */
+  readonly settledAt: string | null
+  readonly reasonCode: string | null
+  readonly reasonMessage: string | null
+  readonly payerNameMasked: string
+  readonly payerCardMasked: string
+  readonly operatorCode: string
+  readonly operatorName: string
+  /** null until a supervisor followed it up. */
+  readonly followUp: { readonly at: string; readonly operatorCode: string; readonly operatorName: string; readonly note: string } | null
+}
