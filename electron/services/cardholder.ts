@@ -33,6 +33,13 @@ function toView(account: AccountRecord, identifiedBy: CardholderView['identified
  * The account behind what was swiped or typed, from the local snapshot. Refused in Chinese when the
  * input is malformed, an e-voucher (only the centre resolves those), or not in the snapshot.
  */
+/** The payer as lists show them (history, rejections): masked, or a dash when the account is gone. */
+export function maskedPayer(account: Pick<AccountRecord, 'name' | 'cardNumber'> | null): { payerNameMasked: string; payerCardMasked: string } {
+  return account
+    ? { payerNameMasked: maskName(account.name), payerCardMasked: maskCardNumber(account.cardNumber) }
+    : { payerNameMasked: '—', payerCardMasked: '—' }
+}
+
 export async function findAccountByCard(
   accounts: AccountsRepository,
   input: string,

@@ -16,7 +16,7 @@ import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { SalesRepository } from '../../db/repositories/sales'
 import type { Caller } from '../../core/api/contract'
 import type { AuthService } from './auth'
-import { findAccountByCard } from './cardholder'
+import { findAccountByCard, maskedPayer } from './cardholder'
 import type { ActiveRules } from './rule-store'
 
 export interface SalesService {
@@ -347,8 +347,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
           saleId: row.id,
           createdAt: row.created_at,
           status: row.status,
-          payerNameMasked: account ? maskName(account.name) : '—',
-          payerCardMasked: account ? maskCardNumber(account.cardNumber) : '—',
+          ...maskedPayer(account),
           totalFen: row.total_fen,
           lineCount: row.line_count,
           operatorCode: row.operator_code,

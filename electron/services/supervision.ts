@@ -1,6 +1,6 @@
 import type { Caller } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
-import { maskCardNumber, maskName } from '../../core/masking'
+import { maskedPayer } from './cardholder'
 import type { Role } from '../../core/operators'
 import { AUDIT_DETAIL_KEYS, auditActionLabel, type AuditEntryView, type OperatorAdminView, type RejectionView } from '../../core/supervision'
 import type { Clock } from '../../core/time'
@@ -86,8 +86,7 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
           settledAt: row.settled_at,
           reasonCode: row.result_code,
           reasonMessage: row.result_message,
-          payerNameMasked: account ? maskName(account.name) : '—',
-          payerCardMasked: account ? maskCardNumber(account.cardNumber) : '—',
+          ...maskedPayer(account),
           operatorCode: row.operator_code,
           operatorName: row.operator_name,
           followUp:
