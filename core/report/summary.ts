@@ -156,14 +156,7 @@ export function reconciliationProblems(view: DailySummaryView): string[] {
 }
 
 /** One sale as the summary's transaction list shows it: no payer, no insured person. */
-export interface ReportSaleRow {
-  readonly saleId: string
-  /** UTC ISO. */
-  readonly createdAt: string
-  readonly status: SaleStatus
-  readonly operatorCode: string
-  readonly operatorName: string
-  readonly regionCode: string
+export type ReportSaleRow = Pick<SummaryLine, 'saleId' | 'createdAt' | 'status' | 'operatorCode' | 'operatorName' | 'regionCode'> & {
   readonly totalFen: Fen
   readonly lineCount: number
 }

@@ -139,9 +139,10 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
     },
 
     async nextAttemptAt() {
-      const row = await db('outbox').where({ state: 'pending' }).min<{ due: string | null; undated: number }>({ due: 'next_attempt_at' }).first()
-      const undated = await db('outbox').where({ state: 'pending' }).whereNull('next_attempt_at').first('id')
-      return undated ? null : (row?.due ?? null)
+      const [row] = await db('outbox')
+        .where({ state: 'pending' })
+        .select<Array<{ due: string | null; undated: number | null }>>(db.raw('min(next_attempt_at) as due'), db.raw('sum(next_attempt_at is null) as undated'))
+      return row.undated ? null : row.due
     },
 
     async queuedSales() {

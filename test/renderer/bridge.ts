@@ -1,3 +1,5 @@
+import { defineComponent } from 'vue'
+import { createMemoryHistory, createRouter, type Router } from 'vue-router'
 import { onTestFinished } from 'vitest'
 import type { CounterBridge } from '../../core/api/contract'
 import type { Clock } from '../../core/time'
@@ -45,4 +47,13 @@ export async function installRealBridge(
     setSessionToken(undefined)
   })
   return bridge
+}
+
+/** A router whose routes render nothing: for components that link to screens a test does not mount. */
+export function blankRouter(paths: readonly string[]): Router {
+  const Blank = defineComponent({ template: '<div />' })
+  return createRouter({
+    history: createMemoryHistory(),
+    routes: paths.map((path) => ({ path, name: path.split('/')[1], component: Blank })),
+  })
 }

@@ -1,8 +1,8 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { defineComponent, type Component } from 'vue'
-import { createMemoryHistory, createRouter, type Router } from 'vue-router'
+import type { Component } from 'vue'
+import type { Router } from 'vue-router'
 import type { CallContext } from '../../core/api/contract'
 import type { CounterRuntime } from '../../electron/services/runtime'
 import { i18n } from '../../renderer/src/i18n'
@@ -11,7 +11,7 @@ import HistoryView from '../../renderer/src/views/HistoryView.vue'
 import SettingsView from '../../renderer/src/views/SettingsView.vue'
 import { TEST_NOW } from '../helpers'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
-import { installRealBridge } from './bridge'
+import { blankRouter, installRealBridge } from './bridge'
 
 let pinia: Pinia
 let router: Router
@@ -19,15 +19,7 @@ let router: Router
 beforeEach(() => {
   pinia = createPinia()
   setActivePinia(pinia)
-  const Blank = defineComponent({ template: '<div />' })
-  router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/history', name: 'history', component: Blank },
-      { path: '/receipt/:saleId', name: 'receipt', component: Blank },
-      { path: '/settings', name: 'settings', component: Blank },
-    ],
-  })
+  router = blankRouter(['/history', '/receipt/:saleId', '/settings'])
 })
 
 afterEach(() => {

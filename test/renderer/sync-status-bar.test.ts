@@ -1,8 +1,7 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { defineComponent } from 'vue'
-import { createMemoryHistory, createRouter, type Router } from 'vue-router'
+import type { Router } from 'vue-router'
 import { fixedClock } from '../../core/time'
 import { api } from '../../renderer/src/api/client'
 import SyncStatusBar from '../../renderer/src/components/SyncStatusBar.vue'
@@ -11,7 +10,7 @@ import { useCounterStore } from '../../renderer/src/stores/counter'
 import { useSaleStore } from '../../renderer/src/stores/sale'
 import { SYNC_POLL_MS, useSyncStore } from '../../renderer/src/stores/sync'
 import { tempDir, TEST_NOW } from '../helpers'
-import { installRealBridge } from './bridge'
+import { blankRouter, installRealBridge } from './bridge'
 
 const realSleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const SIGNATURE = { width: 400, height: 150, strokes: ['M10 100 L60 40 L110 120'] }
@@ -23,14 +22,7 @@ let router: Router
 beforeEach(async () => {
   pinia = createPinia()
   setActivePinia(pinia)
-  const Blank = defineComponent({ template: '<div />' })
-  router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/counter', name: 'counter', component: Blank },
-      { path: '/history', name: 'history', component: Blank },
-    ],
-  })
+  router = blankRouter(['/counter', '/history'])
   await router.push('/counter')
 })
 
