@@ -9,3 +9,12 @@ declare global {
 }
 
 export {}
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Shown before sign-in. */
+    public?: boolean
+    /** For supervisors only (the guard sends anyone else to the counter). */
+    supervisor?: boolean
+  }
+}

@@ -1,4 +1,4 @@
-import { createRouter, createWebHashHistory } from 'vue-router'
+import { createRouter, createWebHashHistory, type RouteLocationNormalized } from 'vue-router'
 import { useAuthStore } from './stores/auth'
 import CounterView from './views/CounterView.vue'
 import SignInView from './views/SignInView.vue'
@@ -15,11 +15,32 @@ export const router = createRouter({
     { path: '/history', name: 'history', component: () => import('./views/HistoryView.vue') },
     { path: '/receipt/:saleId', name: 'receipt', component: () => import('./views/ReceiptPage.vue') },
     { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
+    {
+      path: '/supervisor',
+      component: () => import('./views/supervisor/SupervisorLayout.vue'),
+      meta: { supervisor: true },
+      redirect: { name: 'reports' },
+      children: [
+        { path: 'reports', name: 'reports', component: () => import('./views/supervisor/ReportsView.vue') },
+        { path: 'closes/:number?', name: 'closes', component: () => import('./views/supervisor/ClosesView.vue') },
+        { path: 'rejections', name: 'rejections', component: () => import('./views/supervisor/RejectionsView.vue') },
+        { path: 'operators', name: 'operators', component: () => import('./views/supervisor/OperatorsView.vue') },
+        { path: 'audit', name: 'audit', component: () => import('./views/supervisor/AuditView.vue') },
+      ],
+    },
   ],
 })
 
-// Every screen but sign-in is for a signed-in operator; the services refuse their calls anyway.
-router.beforeEach((to) => {
-  if (to.meta.public || useAuthStore().signedIn) return true
-  return { name: 'sign-in', query: to.fullPath === '/counter' ? {} : { back: to.fullPath } }
-})
+/**
+ * Every screen but sign-in is for a signed-in operator, the supervisor's screens for supervisors
+ * only. The services refuse the calls anyway; the guard keeps a clerk from an empty, refusing screen.
+ */
+export function guard(to: RouteLocationNormalized): true | { name: string; query?: Record<string, string> } {
+  const auth = useAuthStore()
+  if (to.meta.public) return true
+  if (!auth.signedIn) return { name: 'sign-in', query: to.fullPath === '/counter' ? {} : { back: to.fullPath } }
+  if (to.matched.some((record) => record.meta.supervisor) && !auth.isSupervisor) return { name: 'counter' }
+  return true
+}
+
+router.beforeEach(guard)

@@ -13,7 +13,7 @@ const en: typeof zhCN = {
     roles: { clerk: 'Window clerk', agent: 'Home-visit agent', supervisor: 'Supervisor' },
     supervisorOnly: 'Only a supervisor may change this',
   },
-  nav: { counter: 'Counter', history: 'Transactions', settings: 'Settings' },
+  nav: { counter: 'Counter', history: 'Transactions', supervisor: 'Supervisor', settings: 'Settings' },
   reader: {
     unwanted: 'This screen takes no card; the read was ignored',
     settingsTitle: 'Card reader (this terminal)',
@@ -266,6 +266,15 @@ const en: typeof zhCN = {
     resident: 'Resident basic medical insurance',
   },
   status: { active: 'Enrolled', suspended: 'Suspended', terminated: 'Terminated' },
+  supervisor: {
+    title: 'Supervisor',
+    menu: { reports: 'Daily summary', closes: 'Close reports', rejections: 'Rejected sales', operators: 'Operators', audit: 'Audit log' },
+  },
+  reports: {},
+  closes: {},
+  rejections: {},
+  operatorsAdmin: {},
+  audit: {},
   errors: {
     CARD_MALFORMED: 'The number read is not a valid card or ID number. Swipe again or retype it.',
     CARD_NOT_FOUND: 'No cardholder with this number in the local data. Check the number or sync, then try again.',
@@ -285,6 +294,8 @@ const en: typeof zhCN = {
     NOT_REGISTERED: 'This terminal is not registered with the centre yet.',
     FILE_REFUSED: 'The file was refused: broken, altered, or for another terminal.',
     PERSONAL_DATA_KEY: 'The key protecting personal data is missing or does not fit this database.',
+    CLOSE_REFUSED: 'Nothing was closed: see the reason.',
+    CLOSE_NOT_FOUND: 'No close report with this number on this terminal.',
     INVALID_ARGUMENT: 'The request was not valid.',
     UNKNOWN_CALL: 'This function is not available in this version.',
     FORBIDDEN: 'This page may not use counter functions.',

@@ -11,7 +11,7 @@ export default {
     roles: { clerk: '窗口经办', agent: '上门服务专员', supervisor: '主管' },
     supervisorOnly: '只有主管可以修改',
   },
-  nav: { counter: '柜台', history: '交易查询', settings: '设置' },
+  nav: { counter: '柜台', history: '交易查询', supervisor: '主管', settings: '设置' },
   reader: {
     unwanted: '此页面不需要刷卡，已忽略这次读卡',
     settingsTitle: '读卡器设置（本终端）',
@@ -265,5 +265,14 @@ export default {
     resident: '城乡居民基本医疗保险',
   },
   status: { active: '正常参保', suspended: '暂停参保', terminated: '终止参保' },
+  supervisor: {
+    title: '主管',
+    menu: { reports: '日结汇总', closes: '日结单与交班单', rejections: '被拒交易', operators: '操作员', audit: '审计日志' },
+  },
+  reports: {},
+  closes: {},
+  rejections: {},
+  operatorsAdmin: {},
+  audit: {},
   errors: {} as Record<string, string>,
 }
