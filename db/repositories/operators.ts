@@ -21,7 +21,11 @@ export interface OperatorsRepository {
   findByCode(code: string): Promise<OperatorRecord | null>
   findById(id: number): Promise<OperatorRecord | null>
   count(): Promise<number>
-  create(operator: { code: string; name: string; role: Role; pinHash: string; createdAt: string }): Promise<number>
+  /** With an audit line: both written in one transaction, so no operator appears without it. */
+  create(
+    operator: { code: string; name: string; role: Role; pinHash: string; createdAt: string },
+    audit?: { at: string; operatorId: number; action: string; subject: string; details?: Record<string, unknown> },
+  ): Promise<number>
   openShift(operatorId: number, terminalId: string, at: string): Promise<ShiftRecord>
   openShiftOf(operatorId: number, terminalId: string): Promise<ShiftRecord | null>
   audit(entry: { at: string; operatorId: number | null; action: string; subject?: string; details?: Record<string, unknown> }): Promise<void>
@@ -60,11 +64,22 @@ export function createOperatorsRepository(db: Knex): OperatorsRepository {
       const [{ n }] = await db('operators').count<Array<{ n: number }>>({ n: '*' })
       return n
     },
-    async create(operator) {
-      const [{ id }] = await db('operators')
-        .insert({ code: operator.code, name: operator.name, role: operator.role, pin_hash: operator.pinHash, active: true, created_at: operator.createdAt })
-        .returning<Array<{ id: number }>>('id')
-      return id
+    async create(operator, audit) {
+      return db.transaction(async (trx) => {
+        const [{ id }] = await trx('operators')
+          .insert({ code: operator.code, name: operator.name, role: operator.role, pin_hash: operator.pinHash, active: true, created_at: operator.createdAt })
+          .returning<Array<{ id: number }>>('id')
+        if (audit) {
+          await trx('audit_log').insert({
+            at: audit.at,
+            operator_id: audit.operatorId,
+            action: audit.action,
+            subject: audit.subject,
+            details_json: audit.details ? JSON.stringify(audit.details) : null,
+          })
+        }
+        return id
+      })
     },
     async openShift(operatorId, terminalId, at) {
       const [{ id }] = await db('shifts').insert({ operator_id: operatorId, terminal_id: terminalId, opened_at: at }).returning<Array<{ id: number }>>('id')

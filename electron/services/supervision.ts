@@ -107,9 +107,12 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
     async createOperator(caller, operator) {
       if (await deps.operators.findByCode(operator.code)) throw new AppError('INVALID_ARGUMENT', `工号 ${operator.code} 已存在`)
       const at = now()
-      await deps.operators.create({ code: operator.code, name: operator.name, role: operator.role, pinHash: await hashPin(operator.pin), createdAt: at })
-      // Subject: the new operator's code; details: the role only (the name is personal data, the PIN a secret).
-      await deps.operators.audit({ at, operatorId: caller.operatorId, action: 'operator_created', subject: operator.code, details: { role: operator.role } })
+      // One transaction with its audit line. Subject: the new operator's code; details: the role
+      // only (the name is personal data, the PIN a secret).
+      await deps.operators.create(
+        { code: operator.code, name: operator.name, role: operator.role, pinHash: await hashPin(operator.pin), createdAt: at },
+        { at, operatorId: caller.operatorId, action: 'operator_created', subject: operator.code, details: { role: operator.role } },
+      )
       return adminView(operator.code)
     },
 

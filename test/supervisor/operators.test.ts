@@ -58,6 +58,20 @@ describe('supervisor: operators and the audit log', () => {
     expect(json).not.toMatch(/pin|scrypt|123456/i)
   })
 
+  it('writes a new operator and its audit line together: when the audit line fails, no operator is left', async () => {
+    const runtime = await openTestRuntime()
+    const supervisor = await signedIn(runtime, 'supervisor')
+    // As if the process died between the two writes: the audit insert fails after the operator's.
+    await runtime.db.raw(`CREATE TRIGGER refuse_created BEFORE INSERT ON audit_log WHEN NEW.action = 'operator_created' BEGIN SELECT RAISE(ABORT, 'audit write failed'); END`)
+    expect(await runtime.dispatch('operators.create', { code: '3001', name: '王五', role: 'clerk', pin: '123456' }, supervisor)).toMatchObject({ ok: false })
+    expect(await runtime.db('operators').where({ code: '3001' }).first()).toBeUndefined()
+    expect(await signIn(runtime, '3001', '123456')).toMatchObject({ ok: false })
+
+    await runtime.db.raw('DROP TRIGGER refuse_created')
+    await value(runtime.dispatch('operators.create', { code: '3001', name: '王五', role: 'clerk', pin: '123456' }, supervisor))
+    expect(await runtime.db('audit_log').where({ action: 'operator_created', subject: '3001' }).count<Array<{ n: number }>>({ n: '*' })).toEqual([{ n: 1 }])
+  })
+
   it('disabling ends the open session and refuses sign-in; enabling lets them back', async () => {
     const runtime = await openTestRuntime()
     const supervisor = await signedIn(runtime, 'supervisor')
