@@ -7,7 +7,7 @@ import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 import type { SyncStatusView } from '../sync/status'
-import type { CloseReportView, SummaryReportView } from '../report/summary'
+import type { CloseReportView, ShiftCloseView, SummaryReportView } from '../report/summary'
 import type { AuditEntryView, OperatorAdminView, RejectionView } from '../supervision'
 
 /**
@@ -164,6 +164,11 @@ export const contract = {
   'report.closes': call<readonly CloseReportView[]>()(
     z.strictObject({ from: z.iso.date().optional(), to: z.iso.date().optional() }),
     '日结单与交班单列表（主管）',
+    'supervisor',
+  ),
+  'report.shifts': call<readonly ShiftCloseView[]>()(
+    z.strictObject({ from: z.iso.date(), to: z.iso.date() }),
+    '班次列表：区间内开班的、仍未结束的、有未交班交易的（主管）',
     'supervisor',
   ),
   'report.close': call<CloseReportView>()(z.strictObject({ number: z.int().positive() }), '按编号取日结单或交班单（补打，内容不变）（主管）', 'supervisor'),

@@ -161,6 +161,33 @@ export type ReportSaleRow = Pick<SummaryLine, 'saleId' | 'createdAt' | 'status' 
   readonly lineCount: number
 }
 
+/** One hour of the day (Shanghai) for the on-screen chart: what each product took, `net` only. */
+export interface HourFigures {
+  /** 0–23, Asia/Shanghai. */
+  readonly hour: number
+  /** Product code → lines and amount in that hour; products with nothing that hour are absent. */
+  readonly byProduct: Readonly<Record<string, { readonly lineCount: number; readonly amountFen: Fen }>>
+}
+
+/**
+ * Sales per hour of the day, by product, for the chart: only what counts in `net` (a voided or
+ * rejected sale took nothing). Over several days the same hour adds up: the counter's busy hours.
+ * Always 24 entries, so the chart's axis does not depend on the data.
+ */
+export function hourly(lines: readonly SummaryLine[]): HourFigures[] {
+  const hours = Array.from({ length: 24 }, () => new Map<string, { lineCount: number; amountFen: number }>())
+  for (const line of lines) {
+    if (!countsInNet(line.status)) continue
+    // Shanghai is UTC+8 all year (no daylight saving).
+    const hour = (new Date(line.createdAt).getUTCHours() + 8) % 24
+    const figures = hours[hour].get(line.productCode) ?? { lineCount: 0, amountFen: 0 }
+    figures.lineCount += 1
+    figures.amountFen += line.premiumFen
+    hours[hour].set(line.productCode, figures)
+  }
+  return hours.map((products, hour) => ({ hour, byProduct: Object.fromEntries(products) }))
+}
+
 /** `report.summary`: the figures and the transaction list they reconcile to (`totals.all`, fen for fen). */
 export interface SummaryReportView {
   /** Shanghai dates, inclusive. */
@@ -169,8 +196,23 @@ export interface SummaryReportView {
   readonly terminalId: string | null
   readonly operatorCode: string | null
   readonly summary: DailySummaryView
+  /** For the on-screen chart (the printout stays a table). */
+  readonly byHour: readonly HourFigures[]
   /** Every sale counted, whatever its status. */
   readonly sales: readonly ReportSaleRow[]
+}
+
+/** A shift as the close screen lists it: whose, when, and what of it is not on a shift report yet. */
+export interface ShiftCloseView {
+  readonly shiftId: number
+  readonly operatorCode: string
+  readonly operatorName: string
+  /** UTC ISO. */
+  readonly openedAt: string
+  readonly closedAt: string | null
+  /** Sales of the shift on no shift report yet (all statuses). */
+  readonly unclosedSaleCount: number
+  readonly unclosedTotalFen: Fen
 }
 
 /** A close report (日结单 / 交班单) as written: never changed afterwards, reprinted as it is. */

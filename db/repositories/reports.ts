@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { summarise, type CloseReportView, type DailySummaryView, type ReportSaleRow, type SummaryLine } from '../../core/report/summary'
+import { summarise, type CloseReportView, type DailySummaryView, type ReportSaleRow, type ShiftCloseView, type SummaryLine } from '../../core/report/summary'
 import type { SaleStatus } from '../../core/sale'
 
 export interface ReportScope {
@@ -29,8 +29,14 @@ export interface NewClose {
 export interface ReportsRepository {
   summaryLines(scope: ReportScope): Promise<SummaryLine[]>
   saleRows(scope: ReportScope): Promise<ReportSaleRow[]>
-  /** Numbers the close (max + 1 on the terminal), freezes its summary and marks its sales, in one transaction; null when there was nothing to close. */
+  /**
+   * Numbers the close (max + 1 on the terminal), freezes its summary, marks its sales and, for a
+   * shift, ends the shift, all in one transaction; null when there was nothing to close.
+   */
   close(input: NewClose): Promise<CloseRecord | null>
+  shift(terminalId: string, shiftId: number): Promise<ShiftCloseView | null>
+  /** Shifts opened in [fromUtc, toUtc), plus any shift still open or with sales on no shift report. */
+  shifts(terminalId: string, range: { fromUtc: string; toUtc: string }): Promise<ShiftCloseView[]>
   list(terminalId: string, range: { from?: string; to?: string }): Promise<CloseRecord[]>
   find(terminalId: string, number: number): Promise<CloseRecord | null>
 }
@@ -40,6 +46,9 @@ type LineRow = {
   region_name: string | null; product_code: string; product_name: string; relation: string; premium_fen: number; rules_version: number
 }
 type SaleListRow = { sale_id: string; created_at: string; status: SaleStatus; operator_code: string; operator_name: string; region_code: string; total_fen: number; line_count: number }
+type ShiftRow = {
+  id: number; operator_code: string; operator_name: string; opened_at: string; closed_at: string | null; unclosed_count: number; unclosed_fen: number | null
+}
 type CloseRow = {
   id: number; terminal_id: string; number: number; kind: 'shift' | 'day'; business_date: string; shift_id: number | null; closed_at: string
   closed_by_code: string; closed_by_name: string; late: number | boolean; sale_count: number; total_fen: number; report_json: string
@@ -97,6 +106,26 @@ function toClose(row: CloseRow): CloseRecord {
   }
 }
 
+function shiftsQuery(db: Knex, terminalId: string): Knex.QueryBuilder {
+  return db('shifts as sh')
+    .join('operators as o', 'o.id', 'sh.operator_id')
+    .leftJoin('sales as s', function () {
+      this.on('s.shift_id', 'sh.id').andOnNull('s.shift_close_id')
+    })
+    .where('sh.terminal_id', terminalId)
+    .groupBy('sh.id')
+    .select('sh.id', 'o.code as operator_code', 'o.name as operator_name', 'sh.opened_at', 'sh.closed_at')
+    .select(db.raw('count(s.id) as unclosed_count'), db.raw('sum(s.total_fen) as unclosed_fen'))
+    .orderBy('sh.id')
+}
+
+function toShift(row: ShiftRow): ShiftCloseView {
+  return {
+    shiftId: row.id, operatorCode: row.operator_code, operatorName: row.operator_name, openedAt: row.opened_at, closedAt: row.closed_at,
+    unclosedSaleCount: Number(row.unclosed_count), unclosedTotalFen: Number(row.unclosed_fen ?? 0),
+  }
+}
+
 /**
  * Reads for the daily summary and the close reports. A close report is written once and never
  * updated (there is no update here, and the table's triggers refuse one).
@@ -131,6 +160,8 @@ export function createReportsRepository(db: Knex, reader: Knex = db): ReportsRep
         for (let i = 0; i < saleIds.length; i += 500) {
           await trx('sales').whereIn('id', saleIds.slice(i, i + 500)).update({ [column]: id })
         }
+        // Handing over ends the shift with its report: never a report for a shift left open, or the reverse.
+        if ('shiftId' in input.select) await trx('shifts').where({ id: input.select.shiftId }).whereNull('closed_at').update({ closed_at: input.closedAt })
         const row = await trx('close_reports as c').join('operators as o', 'o.id', 'c.closed_by')
           .select('c.*', 'o.code as closed_by_code', 'o.name as closed_by_name').where('c.id', id).first<CloseRow>()
         return toClose(row)
@@ -141,6 +172,16 @@ export function createReportsRepository(db: Knex, reader: Knex = db): ReportsRep
       if (range.from !== undefined) query.andWhere('c.business_date', '>=', range.from)
       if (range.to !== undefined) query.andWhere('c.business_date', '<=', range.to)
       return ((await query) as CloseRow[]).map(toClose)
+    },
+    async shift(terminalId, shiftId) {
+      const row = (await shiftsQuery(reader, terminalId).andWhere('sh.id', shiftId).first()) as ShiftRow | undefined
+      return row ? toShift(row) : null
+    },
+    async shifts(terminalId, range) {
+      const rows = (await shiftsQuery(reader, terminalId).having(
+        reader.raw('(sh.opened_at >= ? and sh.opened_at < ?) or sh.closed_at is null or count(s.id) > 0', [range.fromUtc, range.toUtc]),
+      )) as ShiftRow[]
+      return rows.map(toShift)
     },
     async find(terminalId, number) {
       const row = (await closes().where({ 'c.terminal_id': terminalId, 'c.number': number }).first()) as CloseRow | undefined

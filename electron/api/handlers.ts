@@ -58,6 +58,7 @@ export function createHandlers(services: Services): Handlers {
     'report.closeDay': (request, { caller }) => services.reports.closeDay(signedIn(caller), request),
     'report.closeShift': (request, { caller }) => services.reports.closeShift(signedIn(caller), request),
     'report.closes': (range) => services.reports.closes(range),
+    'report.shifts': (range) => services.reports.shifts(range),
     'report.close': (request) => services.reports.close(request),
     'operators.list': () => services.supervision.listOperators(),
     'operators.create': (operator, { caller }) => services.supervision.createOperator(signedIn(caller), operator),

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { Caller } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
-import { reconciliationProblems, summarise, type CloseReportView, type DailySummaryView, type SummaryReportView } from '../../core/report/summary'
+import { hourly, reconciliationProblems, summarise, type CloseReportView, type DailySummaryView, type ShiftCloseView, type SummaryReportView } from '../../core/report/summary'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { CloseRecord, ReportsRepository } from '../../db/repositories/reports'
@@ -12,6 +12,8 @@ export interface ReportsService {
   closeDay(caller: Caller, request: { date: string }): Promise<CloseReportView>
   closeShift(caller: Caller, request: { shiftId: number }): Promise<CloseReportView>
   closes(request: { from?: string; to?: string }): Promise<CloseReportView[]>
+  /** Shifts opened in the range (Shanghai dates), and every shift still open or with sales on no shift report. */
+  shifts(request: { from: string; to: string }): Promise<ShiftCloseView[]>
   close(request: { number: number }): Promise<CloseReportView>
 }
 
@@ -76,7 +78,7 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
       const scope = { fromUtc: shanghaiDayStartUtc(from), toUtc: shanghaiDayStartUtc(nextDate(to)), terminalId, operatorCode }
       const lines = await deps.reports.summaryLines(scope)
       const sales = await deps.reports.saleRows(scope)
-      return { from, to, terminalId: terminalId ?? null, operatorCode: operatorCode ?? null, summary: checked(summarise(lines)), sales }
+      return { from, to, terminalId: terminalId ?? null, operatorCode: operatorCode ?? null, summary: checked(summarise(lines)), byHour: hourly(lines), sales }
     },
 
     async closeDay(caller, { date }) {
@@ -98,26 +100,27 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
     },
 
     async closeShift(caller, { shiftId }) {
-      const shift = await deps.db('shifts').where({ id: shiftId, terminal_id: deps.terminalId }).first<{ id: number; opened_at: string; closed_at: string | null } | undefined>()
+      const shift = await deps.reports.shift(deps.terminalId, shiftId)
       if (!shift) throw new AppError('CLOSE_REFUSED', `本终端没有第 ${shiftId} 号班次`)
       const now = deps.clock.now().toISOString()
       // A shift still open is closed with its report, even with no sale; a closed one only for sales left over.
       const record = await deps.reports.close({
         terminalId: deps.terminalId,
         kind: 'shift',
-        businessDate: shanghaiDate(new Date(shift.opened_at)),
+        businessDate: shanghaiDate(new Date(shift.openedAt)),
         select: { shiftId },
         closedAt: now,
         closedBy: caller.operatorId,
         late: false,
-        allowEmpty: shift.closed_at === null,
+        allowEmpty: shift.closedAt === null,
       })
       if (!record) throw new AppError('CLOSE_REFUSED', `第 ${shiftId} 号班次已交班，且没有尚未交班的交易`)
-      await deps.db('shifts').where({ id: shiftId }).whereNull('closed_at').update({ closed_at: now })
       return closed(record, caller)
     },
 
     closes: async ({ from, to }) => (await deps.reports.list(deps.terminalId, { from, to })).map(view),
+
+    shifts: ({ from, to }) => deps.reports.shifts(deps.terminalId, { fromUtc: shanghaiDayStartUtc(from), toUtc: shanghaiDayStartUtc(nextDate(to)) }),
 
     async close({ number }) {
       const record = await deps.reports.find(deps.terminalId, number)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CallContext } from '../../core/api/contract'
-import type { CloseReportView, SummaryReportView } from '../../core/report/summary'
+import type { CloseReportView, ShiftCloseView, SummaryReportView } from '../../core/report/summary'
 import { reconciliationProblems } from '../../core/report/summary'
 import type { ReceiptView } from '../../core/sale'
 import type { Clock } from '../../core/time'
@@ -173,6 +173,46 @@ describe('daily summary and closes (日结)', () => {
     expect(day).toMatchObject({ number: 2, kind: 'day', saleCount: 1, totalFen: sale.totalFen })
   })
 
+  it('lists the shifts to hand over: open ones and ones with sales on no shift report, with what is left to close', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const supervisor = await signedIn(runtime, 'supervisor')
+    const first = await sell(runtime, clerk, 'C33080001', [self(HQB)])
+    const second = await sell(runtime, clerk, 'E21010002', [self('SY-HEALTH-DEMO')])
+    const { shift } = await call<{ shift: { id: number } }>(runtime, 'auth.session', {}, clerk)
+
+    const before = await call<ShiftCloseView[]>(runtime, 'report.shifts', { from: '2026-11-22', to: '2026-11-22' }, supervisor)
+    expect(before).toEqual([
+      { shiftId: shift.id, operatorCode: '1001', operatorName: '张敏', openedAt: TEST_NOW, closedAt: null, unclosedSaleCount: 2, unclosedTotalFen: first.totalFen + second.totalFen },
+    ])
+    await call<CloseReportView>(runtime, 'report.closeShift', { shiftId: shift.id }, supervisor)
+    // Closed and nothing left over: still listed for its own day, with nothing to close; not for another day.
+    expect(await call<ShiftCloseView[]>(runtime, 'report.shifts', { from: '2026-11-22', to: '2026-11-22' }, supervisor)).toEqual([
+      { ...before[0], closedAt: TEST_NOW, unclosedSaleCount: 0, unclosedTotalFen: 0 },
+    ])
+    expect(await call<ShiftCloseView[]>(runtime, 'report.shifts', { from: '2026-11-23', to: '2026-11-23' }, supervisor)).toEqual([])
+  })
+
+  it('charts the day by hour and product, net only, on Shanghai hours', async () => {
+    const clock = movableClock('2026-11-22T01:05:00.000Z')
+    const runtime = await openTestRuntime({ clock })
+    const clerk = await onShift(runtime)
+    const supervisor = await signedIn(runtime, 'supervisor')
+    const nine = await sell(runtime, clerk, 'C33080001', [self(HQB)])
+    clock.set('2026-11-22T06:40:00.000Z')
+    const twoPm = await sell(runtime, clerk, 'E21010002', [self('SY-HEALTH-DEMO')])
+    const voided = await sell(runtime, clerk, 'A53000001', [self('YN-JRAK')])
+    await runtime.db('sales').where({ id: voided.saleId }).update({ status: 'voided' })
+
+    const report = await call<SummaryReportView>(runtime, 'report.summary', { from: '2026-11-22', to: '2026-11-22' }, supervisor)
+    expect(report.byHour).toHaveLength(24)
+    expect(report.byHour[9].byProduct).toEqual({ [HQB]: { lineCount: 1, amountFen: nine.totalFen } })
+    // The voided sale, in the same hour, took nothing.
+    expect(report.byHour[14].byProduct).toEqual({ 'SY-HEALTH-DEMO': { lineCount: 1, amountFen: twoPm.totalFen } })
+    const charted = report.byHour.flatMap((h) => Object.values(h.byProduct)).reduce((acc, f) => acc + f.amountFen, 0)
+    expect(charted).toBe(report.summary.totals.net.amountFen)
+  })
+
   it('refuses clerks and agents on every report call', async () => {
     const runtime = await openTestRuntime()
     for (const role of ['clerk', 'agent'] as const) {
@@ -183,6 +223,7 @@ describe('daily summary and closes (日结)', () => {
         ['report.closeShift', { shiftId: 1 }],
         ['report.closes', {}],
         ['report.close', { number: 1 }],
+        ['report.shifts', { from: '2026-11-22', to: '2026-11-22' }],
       ] as const) {
         expect(await runtime.dispatch(name, args, as)).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: expect.any(String) } })
       }
