@@ -254,7 +254,16 @@ export function isCallName(name: unknown): name is CallName {
   return typeof name === 'string' && Object.hasOwn(contract, name)
 }
 
-/** The bridge both transports offer the renderer: one function, any call of the contract. */
+/** A file saved through the shell's save dialog: where, or `saved: false` when the operator cancelled. */
+export type SavedFile = { readonly saved: true; readonly path: string } | { readonly saved: false }
+
+/**
+ * The bridge both transports offer the renderer: one function, any call of the contract. Under
+ * Electron it also saves files through the system's save dialog (a PDF of the page being shown, or
+ * an export's bytes); browser mode has no such functions and uses the browser's print and download.
+ */
 export interface CounterBridge {
   invoke(call: string, args: unknown, sessionToken?: string): Promise<Result<unknown>>
+  savePdf?(fileName: string): Promise<Result<SavedFile>>
+  saveFile?(fileName: string, base64: string): Promise<Result<SavedFile>>
 }

@@ -1,9 +1,10 @@
 import { join } from 'node:path'
-import { app, dialog, ipcMain, safeStorage, session, type BrowserWindow } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, safeStorage, session, type IpcMainInvokeEvent } from 'electron'
 import { systemClock } from '../../core/time'
 import { stderrLogger } from '../services/log'
 import { openCounterRuntime, resolveDataDir, type CounterRuntime } from '../services/runtime'
 import { registerApi } from './ipc'
+import { registerFileSaving } from './save-files'
 import { osKeyProtector } from './key-protector'
 import { hardenSession, hardenWebContents, isTrustedSender, type AppLocation } from './security'
 import { createMainWindow } from './window'
@@ -38,7 +39,22 @@ async function start(): Promise<void> {
     app.exit(1)
     return
   }
-  registerApi(ipcMain, runtime.dispatch, (event) => isTrustedSender(event.senderFrame, location))
+  const isTrusted = (event: IpcMainInvokeEvent) => isTrustedSender(event.senderFrame, location)
+  registerApi(ipcMain, runtime.dispatch, isTrusted)
+  registerFileSaving(
+    ipcMain,
+    {
+      async chooseFile(event, options) {
+        const owner = BrowserWindow.fromWebContents(event.sender)
+        const choice = owner ? await dialog.showSaveDialog(owner, options) : await dialog.showSaveDialog(options)
+        return choice.canceled ? undefined : choice.filePath
+      },
+      // The page's own @page rules decide size, margins and the running header and page numbers.
+      printToPdf: (event) => event.sender.printToPDF({ preferCSSPageSize: true, printBackground: true }),
+      defaultDir: app.getPath('documents'),
+    },
+    isTrusted,
+  )
   // At start and every few minutes, in the background: the counter never waits for it.
   runtime.sync.sync.start()
   mainWindow = createMainWindow({ preloadPath: join(here, '../preload/index.cjs'), location, devTools: !app.isPackaged })

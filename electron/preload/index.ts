@@ -1,13 +1,15 @@
 import { contextBridge, ipcRenderer } from 'electron'
-import { API_CHANNEL } from '../../core/api/channel'
+import { API_CHANNEL, SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../core/api/channel'
 import type { CounterBridge } from '../../core/api/contract'
 
 /**
- * The renderer gets one function and nothing of Electron: no ipcRenderer, no channel choice.
+ * The renderer gets three functions and nothing of Electron: no ipcRenderer, no channel choice.
  * Sandboxed preloads can only require `electron`, so this is built as a single CommonJS file.
  */
-const bridge: CounterBridge = {
+const bridge: Required<CounterBridge> = {
   invoke: (call, args, sessionToken) => ipcRenderer.invoke(API_CHANNEL, call, args, sessionToken),
+  savePdf: (fileName) => ipcRenderer.invoke(SAVE_PDF_CHANNEL, fileName),
+  saveFile: (fileName, base64) => ipcRenderer.invoke(SAVE_FILE_CHANNEL, fileName, base64),
 }
 
 contextBridge.exposeInMainWorld('counter', bridge)

@@ -34,6 +34,10 @@ export class FakeBrowserWindow extends Emitter {
   static get created(): FakeBrowserWindow[] {
     return shared.windows
   }
+  /** The window showing a web contents; in these tests, the one window there is. */
+  static fromWebContents(): FakeBrowserWindow | null {
+    return shared.windows[0] ?? null
+  }
   loadFile(file: string): Promise<void> {
     this.loaded = { file }
     return Promise.resolve()
@@ -63,6 +67,8 @@ function createFake() {
     singleInstance: true,
     isPackaged: false,
     encryptionAvailable: false,
+    /** What the next save dialog answers: a path, or undefined for Cancel. */
+    saveDialogPath: undefined as string | undefined,
     storageBackend: 'gnome_libsecret',
     calls: [] as string[],
     paths: new Map<string, string>([['appData', join(tmpdir(), 'counter-fake-appdata')]]),
@@ -112,8 +118,15 @@ function createFake() {
 
   const dialog = {
     errors: [] as Array<{ title: string; content: string }>,
+    saveDialogs: [] as Array<{ defaultPath: string; filters: unknown }>,
     showErrorBox(title: string, content: string) {
       dialog.errors.push({ title, content })
+    },
+    showSaveDialog(...args: unknown[]) {
+      const options = args[args.length - 1] as { defaultPath: string; filters: unknown }
+      dialog.saveDialogs.push(options)
+      const filePath = state.saveDialogPath
+      return Promise.resolve(filePath === undefined ? { canceled: true, filePath: '' } : { canceled: false, filePath })
     },
   }
 

@@ -1,8 +1,8 @@
-import { readdir, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { API_CHANNEL } from '../../core/api/channel'
+import { API_CHANNEL, SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../core/api/channel'
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../electron/content-security-policy'
 import { tempDir } from '../helpers'
 import * as fake from './fake-electron'
@@ -33,6 +33,8 @@ beforeEach(async () => {
   fake.state.encryptionAvailable = false
   fake.state.storageBackend = 'gnome_libsecret'
   fake.safeStorage.wrapped.length = 0
+  fake.state.saveDialogPath = undefined
+  fake.dialog.saveDialogs.length = 0
 })
 
 afterEach(async () => {
@@ -119,6 +121,42 @@ describe('the Electron main process', () => {
     expect(await invoke({ url: 'https://evil.example/', parent: null }, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
     expect(await invoke({ url: appUrl, parent: { url: appUrl } }, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
     expect(await invoke(null, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
+  })
+
+  it('saves the page as a PDF and an export’s bytes where the operator chooses; Cancel writes nothing; other pages and other kinds are refused', async () => {
+    await bootMainProcess()
+    const folder = await tempDir()
+    const appFrame = { url: appUrl, parent: null }
+    const pdfBytes = Buffer.from('%PDF-1.7 fake')
+    let printed = 0
+    const sender = { printToPDF: (options: unknown) => (printed++, expect(options).toEqual({ preferCSSPageSize: true, printBackground: true }), Promise.resolve(pdfBytes)) }
+    const savePdf = (frame: unknown, name: unknown) => fake.ipcMain.handlers.get(SAVE_PDF_CHANNEL)?.({ senderFrame: frame, sender }, name)
+    const saveFile = (frame: unknown, name: unknown, base64: unknown) => fake.ipcMain.handlers.get(SAVE_FILE_CHANNEL)?.({ senderFrame: frame, sender }, name, base64)
+
+    fake.state.saveDialogPath = join(folder, 'close.pdf')
+    expect(await savePdf(appFrame, '日结单-T1-第3号')).toEqual({ ok: true, value: { saved: true, path: join(folder, 'close.pdf') } })
+    expect(await readFile(join(folder, 'close.pdf'))).toEqual(pdfBytes)
+    // The dialog opens in the documents folder with a cleaned-up name and the PDF filter.
+    expect(fake.dialog.saveDialogs[0]).toMatchObject({ defaultPath: expect.stringMatching(/日结单-T1-第3号\.pdf$/), filters: [{ extensions: ['pdf'] }] })
+
+    fake.state.saveDialogPath = join(folder, 'summary.csv')
+    const csv = Buffer.from('\uFEFF网点,柯城\r\n')
+    expect(await saveFile(appFrame, '../../日结汇总.csv', csv.toString('base64'))).toEqual({ ok: true, value: { saved: true, path: join(folder, 'summary.csv') } })
+    expect(await readFile(join(folder, 'summary.csv'))).toEqual(csv)
+    expect(fake.dialog.saveDialogs[1].defaultPath).not.toContain('..')
+
+    fake.state.saveDialogPath = undefined
+    expect(await savePdf(appFrame, 'x')).toEqual({ ok: true, value: { saved: false } })
+    expect(printed).toBe(1)
+
+    fake.state.saveDialogPath = join(folder, 'evil.exe')
+    expect(await saveFile(appFrame, 'evil.exe', 'AAAA')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    expect(await saveFile({ url: 'https://evil.example/', parent: null }, 'a.csv', 'AAAA')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+    expect(await savePdf({ url: appUrl, parent: appFrame }, 'a')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+    // A place that cannot be written: a Chinese message, nothing claimed saved.
+    fake.state.saveDialogPath = join(folder, 'missing-folder', 'a.csv')
+    expect(await saveFile(appFrame, 'a.csv', 'AAAA')).toMatchObject({ ok: false, error: { code: 'INTERNAL', message: expect.stringContaining('文件没有保存') } })
+    expect(await readdir(folder)).toEqual(['close.pdf', 'summary.csv'])
   })
 
   it('keeps the personal-data key wrapped by the OS (safeStorage) when it can encrypt', async () => {
