@@ -1,4 +1,6 @@
 import type { Fen } from '../money'
+import { formatShanghaiDateTime } from '../time'
+import { STATUS_NAMES, type CloseReportView, type DailySummaryView, type ReportSaleRow, type SummaryFigures, type SummaryGroup, type SummaryReportView } from './summary'
 
 /**
  * A report as a document: a title, the lines every page carries (office, terminal, operator,
@@ -48,4 +50,177 @@ export interface ReportDocument {
   readonly tables: readonly ReportTable[]
   /** A file name without extension, safe on Windows: e.g. 日结单-T-3301-0007-第12号. */
   readonly fileBaseName: string
+}
+
+/** Who and what a document is printed for: the caller's side of it, passed in (the builders do no I/O). */
+export interface ReportMeta {
+  /** The terminal's registered territory (网点); null before registration. */
+  readonly office: string | null
+  readonly terminalId: string
+  /** The operator scope: '全部', or e.g. '1001 张敏'. */
+  readonly operator: string
+  readonly printedBy: { readonly code: string; readonly name: string }
+  /** UTC ISO; shown in Asia/Shanghai. */
+  readonly printedAt: string
+}
+
+/** The relation of the insured person to the payer, as the report names it. */
+export const RELATION_NAMES: Readonly<Record<string, string>> = {
+  self: '本人',
+  spouse: '配偶',
+  child: '子女',
+  parent: '父母',
+  grandparent: '祖父母/外祖父母',
+  grandchild: '孙子女/外孙子女',
+  sibling: '兄弟姐妹',
+}
+
+const RELATION_ORDER = Object.keys(RELATION_NAMES)
+
+/** Relations in their usual order (本人 first), not by key; unknown keys last. */
+function relationOrder(groups: readonly SummaryGroup[]): SummaryGroup[] {
+  const rank = (key: string) => (RELATION_ORDER.includes(key) ? RELATION_ORDER.indexOf(key) : RELATION_ORDER.length)
+  return [...groups].sort((a, b) => rank(a.key) - rank(b.key))
+}
+
+const NET_NOTE = '实收：不含已作废与中心拒绝的交易。'
+const NOT_ADDITIVE_NOTE = (what: string) => `一笔交易可含多个${what}，各行笔数之和可大于合计笔数，故合计笔数不列（—）。`
+
+const count = (value: number): ReportCell => ({ count: value })
+const money = (fen: Fen): ReportCell => ({ fen })
+const staff = (person: { readonly code: string; readonly name: string }) => `${person.code} ${person.name}`
+
+function headerFields(meta: ReportMeta, terminalId: string, range: string): ReportField[] {
+  return [
+    { label: '网点', value: meta.office ?? '未登记' },
+    { label: '终端', value: terminalId },
+    { label: '操作员', value: meta.operator },
+    { label: '统计区间', value: range },
+    { label: '打印人', value: staff(meta.printedBy) },
+    { label: '打印时间', value: formatShanghaiDateTime(meta.printedAt, true) },
+  ]
+}
+
+function totalsTable(summary: DailySummaryView): ReportTable {
+  const { all, net } = summary.totals
+  return {
+    title: '合计',
+    columns: [
+      { label: '项目', kind: 'text' },
+      { label: '笔数', kind: 'count' },
+      { label: '人次', kind: 'count' },
+      { label: '金额', kind: 'money' },
+    ],
+    rows: [
+      ['全部', count(all.saleCount), count(all.lineCount), money(all.amountFen)],
+      ['实收 (不含作废与被拒)', count(net.saleCount), count(net.lineCount), money(net.amountFen)],
+    ],
+    note: NET_NOTE,
+  }
+}
+
+/**
+ * One dimension's table. The 合计 row sums the rows (they add up to the summary's totals, which
+ * `reconciliationProblems` checks); sale counts only where a sale belongs to exactly one group.
+ */
+function dimensionTable(title: string, nameLabel: string, groups: readonly SummaryGroup[], nameOf: (group: SummaryGroup) => string, salesAddUp: boolean, note?: string): ReportTable {
+  const sum = (part: 'all' | 'net', field: keyof SummaryFigures) => groups.reduce((acc, group) => acc + group[part][field], 0)
+  return {
+    title,
+    columns: [
+      { label: nameLabel, kind: 'text' },
+      { label: '笔数', kind: 'count' },
+      { label: '人次', kind: 'count' },
+      { label: '金额', kind: 'money' },
+      { label: '实收笔数', kind: 'count' },
+      { label: '实收金额', kind: 'money' },
+    ],
+    rows: groups.map((group) => [nameOf(group), count(group.all.saleCount), count(group.all.lineCount), money(group.all.amountFen), count(group.net.saleCount), money(group.net.amountFen)]),
+    totals: [
+      '合计',
+      salesAddUp ? count(sum('all', 'saleCount')) : '—',
+      count(sum('all', 'lineCount')),
+      money(sum('all', 'amountFen')),
+      salesAddUp ? count(sum('net', 'saleCount')) : '—',
+      money(sum('net', 'amountFen')),
+    ],
+    note: note ?? NET_NOTE,
+  }
+}
+
+function saleListTable(summary: DailySummaryView, sales: readonly ReportSaleRow[]): ReportTable {
+  const regionNames = new Map(summary.byRegion.map((group) => [group.key, group.name]))
+  return {
+    title: '交易清单',
+    columns: [
+      { label: '时间', kind: 'text' },
+      { label: '交易号', kind: 'text' },
+      { label: '经办', kind: 'text' },
+      { label: '地区', kind: 'text' },
+      { label: '人次', kind: 'count' },
+      { label: '金额', kind: 'money' },
+      { label: '状态', kind: 'text' },
+    ],
+    // The payer and the insured people are not in a ReportSaleRow at all: nothing to leave out here.
+    rows: sales.map((sale) => [
+      formatShanghaiDateTime(sale.createdAt, true),
+      sale.saleId,
+      `${sale.operatorCode} ${sale.operatorName}`,
+      regionNames.get(sale.regionCode) ?? sale.regionCode,
+      count(sale.lineCount),
+      money(sale.totalFen),
+      STATUS_NAMES[sale.status],
+    ]),
+    totals: ['合计', `${sales.length} 笔`, '', '', count(sales.reduce((acc, sale) => acc + sale.lineCount, 0)), money(sales.reduce((acc, sale) => acc + sale.totalFen, 0)), ''],
+    note: '全部交易，含已作废与中心拒绝的交易；合计等于汇总的“全部”。',
+  }
+}
+
+function summaryTables(summary: DailySummaryView, sales: readonly ReportSaleRow[]): ReportTable[] {
+  return [
+    totalsTable(summary),
+    dimensionTable('按操作员', '操作员', summary.byOperator, (g) => `${g.key} ${g.name}`, true),
+    dimensionTable('按产品', '产品', summary.byProduct, (g) => `${g.name} (${g.key})`, false, `${NET_NOTE}${NOT_ADDITIVE_NOTE('产品')}`),
+    dimensionTable('按地区', '地区', summary.byRegion, (g) => g.name, true),
+    dimensionTable('按参保关系', '参保关系', relationOrder(summary.byRelation), (g) => RELATION_NAMES[g.key] ?? g.key, false, `${NET_NOTE}${NOT_ADDITIVE_NOTE('参保关系')}`),
+    dimensionTable('按状态', '状态', summary.byStatus, (g) => g.name, true),
+    dimensionTable('按规则包版本', '规则包版本', summary.rulesVersions, (g) => g.name, true),
+    saleListTable(summary, sales),
+  ]
+}
+
+/** Characters Windows refuses in a file name (and control characters), replaced by '_'. */
+export function safeFileName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').replace(/[. ]+$/, '') || '报表'
+}
+
+/** The daily summary (日结汇总表) of a date range, as it is now. */
+export function summaryDocument(view: SummaryReportView, meta: ReportMeta): ReportDocument {
+  const terminalId = view.terminalId ?? meta.terminalId
+  const range = view.from === view.to ? view.from : `${view.from} 至 ${view.to}`
+  return {
+    title: '日结汇总表',
+    fields: headerFields(meta, terminalId, range),
+    tables: summaryTables(view.summary, view.sales),
+    fileBaseName: safeFileName(`日结汇总-${terminalId}-${view.from}至${view.to}${view.operatorCode === null ? '' : `-${view.operatorCode}`}`),
+  }
+}
+
+/** A close report (日结单 / 交班单) as it was written, whenever it is printed. */
+export function closeDocument(view: CloseReportView, meta: ReportMeta): ReportDocument {
+  const kind = view.kind === 'day' ? '日结单' : '交班单'
+  const range = view.kind === 'day' || view.shiftId === null ? view.businessDate : `${view.businessDate} / 班次 ${view.shiftId}`
+  return {
+    title: `${kind} 第 ${view.number} 号`,
+    fields: [
+      ...headerFields(meta, view.terminalId, range),
+      { label: '编号', value: String(view.number) },
+      { label: '结账时间', value: formatShanghaiDateTime(view.closedAt, true) },
+      { label: '结账人', value: staff(view.closedBy) },
+      { label: '补结', value: view.late ? '是' : '否' },
+    ],
+    tables: summaryTables(view.summary, view.sales),
+    fileBaseName: safeFileName(`${kind}-${view.terminalId}-第${view.number}号`),
+  }
 }
