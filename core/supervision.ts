@@ -42,6 +42,7 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   operator_enabled: '启用操作员',
   operator_pin_reset: '重置操作员密码',
   rejection_followed_up: '跟进被拒交易',
+  report_exported: '导出报表',
   day_close: '日结',
   shift_close: '交班',
 }
@@ -54,7 +55,7 @@ export function auditActionLabel(action: string): string {
  * Detail keys the audit log may show. Anything else written to details_json stays in the database:
  * an unknown key might one day carry a name or an ID number, so it is left out rather than shown.
  */
-export const AUDIT_DETAIL_KEYS = ['approvedBy', 'settledAt', 'code', 'role', 'active', 'businessDate', 'late', 'saleCount', 'totalFen'] as const
+export const AUDIT_DETAIL_KEYS = ['approvedBy', 'settledAt', 'code', 'role', 'active', 'businessDate', 'late', 'saleCount', 'totalFen', 'format'] as const
 
 export type AuditDetailKey = (typeof AUDIT_DETAIL_KEYS)[number]
 

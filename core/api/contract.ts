@@ -8,6 +8,7 @@ import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 import type { SyncStatusView } from '../sync/status'
 import type { CloseReportView, ShiftCloseView, SummaryReportView } from '../report/summary'
+import type { ReportDocument, ReportSource } from '../report/document'
 import type { AuditEntryView, OperatorAdminView, RejectionView } from '../supervision'
 
 /**
@@ -57,6 +58,26 @@ const insuredSchema = z.strictObject({
   enrolledLocally: z.boolean().optional(),
   alreadyCovered: z.boolean().optional(),
 })
+
+/** What a report is drawn from: a date range's live summary, or one close report as written (`ReportSource`). */
+export const reportSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('summary'),
+    /** Shanghai dates, both inclusive. */
+    from: z.iso.date(),
+    to: z.iso.date(),
+    terminalId: z.string().trim().min(1).max(40).optional(),
+    operatorCode: operatorCode.optional(),
+  }),
+  z.strictObject({ kind: z.literal('close'), number: z.int().positive() }),
+]) satisfies z.ZodType<ReportSource>
+
+/** A report file for the renderer to save: base64, so IPC and HTTP carry it alike. */
+export interface ExportedReportView {
+  readonly fileName: string
+  readonly mimeType: string
+  readonly base64: string
+}
 
 export interface ImportedBundleView {
   readonly regionCode: string
@@ -172,6 +193,16 @@ export const contract = {
     'supervisor',
   ),
   'report.close': call<CloseReportView>()(z.strictObject({ number: z.int().positive() }), '按编号取日结单或交班单（补打，内容不变）（主管）', 'supervisor'),
+  'report.document': call<ReportDocument>()(
+    z.strictObject({ source: reportSourceSchema }),
+    '报表文档：标题、页眉栏目（网点、终端、操作员、区间、打印人与时间）与各表，打印即据此（主管）',
+    'supervisor',
+  ),
+  'report.export': call<ExportedReportView>()(
+    z.strictObject({ source: reportSourceSchema, format: z.enum(['xlsx', 'csv']) }),
+    '导出报表为 Excel（.xlsx）或 CSV 文件，并记入审计日志（主管）',
+    'supervisor',
+  ),
   'operators.list': call<readonly OperatorAdminView[]>()(z.strictObject({}), '操作员列表（主管）', 'supervisor'),
   'operators.create': call<OperatorAdminView>()(
     z.strictObject({

@@ -7,6 +7,7 @@ import type { SalesService } from '../services/sales'
 import type { ReaderSettingsService } from '../services/reader-settings'
 import type { SyncService } from '../services/sync/service'
 import type { ReportsService } from '../services/reports'
+import type { ReportExportService } from '../services/report-export'
 import type { SupervisionService } from '../services/supervision'
 
 export interface Services {
@@ -17,6 +18,7 @@ export interface Services {
   readonly sales: SalesService
   readonly sync: SyncService
   readonly reports: ReportsService
+  readonly reportExport: ReportExportService
   readonly supervision: SupervisionService
   appInfo(): Promise<AppInfo>
 }
@@ -60,6 +62,8 @@ export function createHandlers(services: Services): Handlers {
     'report.closes': (range) => services.reports.closes(range),
     'report.shifts': (range) => services.reports.shifts(range),
     'report.close': (request) => services.reports.close(request),
+    'report.document': ({ source }, { caller }) => services.reportExport.document(signedIn(caller), source),
+    'report.export': ({ source, format }, { caller }) => services.reportExport.export(signedIn(caller), source, format),
     'operators.list': () => services.supervision.listOperators(),
     'operators.create': (operator, { caller }) => services.supervision.createOperator(signedIn(caller), operator),
     'operators.setActive': (request, { caller }) => services.supervision.setActive(signedIn(caller), request),

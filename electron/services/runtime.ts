@@ -25,6 +25,7 @@ import { createEligibilityService } from './eligibility'
 import { createRuleStore } from './rule-store'
 import { createSalesService } from './sales'
 import { createReportsService } from './reports'
+import { createReportExportService } from './report-export'
 import { createSupervisionService } from './supervision'
 import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './rules/keys'
 import type { Logger } from './log'
@@ -135,6 +136,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       // The centre hears of a sale within seconds when it can be reached; a failure waits for the next sync.
       onCommitted: () => void sync.sync.uploadNow().catch(() => undefined),
     })
+    const reports = createReportsService({ reports: createReportsRepository(db, reader), operators, db, clock, terminalId, log })
     const handlers = createHandlers({
       auth,
       cardholders: createCardholderService({ accounts, clock }),
@@ -142,7 +144,8 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       sales: salesService,
       readerSettings: createReaderSettingsService({ settings, log }),
       sync: sync.sync,
-      reports: createReportsService({ reports: createReportsRepository(db, reader), operators, db, clock, terminalId, log }),
+      reports,
+      reportExport: createReportExportService({ reports, operators, syncState, db, clock, terminalId }),
       supervision: createSupervisionService({ operators, supervision: createSupervisionRepository(db), accounts, auth, clock }),
       appInfo: async () => ({
         version: options.appVersion,
