@@ -87,8 +87,17 @@ describe('supervisor: operators', () => {
     fill('input[data-test="new-operator-pin"]', '135790')
     fill('input[data-test="new-operator-pin-confirm"]', '135791')
     element('[data-test="operator-create-submit"]').click()
-    await until(() => expect(text('[data-test="operator-create-error"]')).toBe('两次输入的密码不一致'))
+    await until(() => expect(text('[data-test="new-operator-pin-confirm-item"] .el-form-item__error')).toBe('两次输入的密码不一致'))
     await flushPromises()
+    expect(await runtime.db('operators').where({ code: '3001' }).first()).toBeUndefined()
+
+    // The contract's own words, under the PIN.
+    fill('input[data-test="new-operator-pin"]', '1357')
+    fill('input[data-test="new-operator-pin-confirm"]', '1357')
+    element('[data-test="operator-create-submit"]').click()
+    await until(() => expect(text('[data-test="new-operator-pin-item"] .el-form-item__error')).toBe('密码应为 6–12 位数字'))
+    expect(document.querySelector('[data-test="new-operator-pin-confirm-item"] .el-form-item__error')).toBeNull()
+    expect(document.querySelector('[data-test="operator-create-error"]')).toBeNull()
     expect(await runtime.db('operators').where({ code: '3001' }).first()).toBeUndefined()
 
     fill('input[data-test="new-operator-pin-confirm"]', '135790')
@@ -169,7 +178,7 @@ describe('supervisor: operators', () => {
     fill('input[data-test="reset-pin"]', '246810')
     fill('input[data-test="reset-pin-confirm"]', '246811')
     element('[data-test="operator-reset-submit"]').click()
-    await until(() => expect(text('[data-test="operator-reset-error"]')).toBe('两次输入的密码不一致'))
+    await until(() => expect(text('[data-test="reset-pin-confirm-item"] .el-form-item__error')).toBe('两次输入的密码不一致'))
     expect(await signIn(runtime, '1001', '111111')).toMatchObject({ ok: true })
 
     fill('input[data-test="reset-pin"]', '246810')
@@ -300,7 +309,8 @@ describe('supervisor: rejected sales', () => {
     await until(() => expect(document.querySelector('textarea[data-test="follow-up-note"]')).not.toBeNull())
     fill('textarea[data-test="follow-up-note"]', '好')
     element('[data-test="follow-up-submit"]').click()
-    await until(() => expect(text('[data-test="follow-up-error"]')).toContain('请填写跟进说明（至少 2 个字）'))
+    await until(() => expect(text('[data-test="follow-up-note-item"] .el-form-item__error')).toBe('请填写跟进说明（至少 2 个字）'))
+    expect(document.querySelector('[data-test="follow-up-error"]')).toBeNull()
     expect(await bridge.runtime.db('sales').where({ id: saleId }).first()).toMatchObject({ followed_up_at: null, follow_up_note: null })
     expect(wrapper.find(`[data-test="follow-up-open-${saleId}"]`).exists()).toBe(true)
     wrapper.unmount()

@@ -282,6 +282,7 @@ const en: typeof zhCN = {
     operator: 'Operator',
     reason: 'Centre’s reason',
     settledAt: 'Answered by centre',
+    settledAtTime: 'Centre answered {time}',
     followUpColumn: 'Follow-up',
     followUp: 'Follow up',
     followedUpBy: '{code} {name} · {time}',

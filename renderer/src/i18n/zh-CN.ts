@@ -281,6 +281,7 @@ export default {
     operator: '经办',
     reason: '中心拒绝原因',
     settledAt: '中心处理时间',
+    settledAtTime: '中心答复于 {time}',
     followUpColumn: '跟进',
     followUp: '跟进',
     followedUpBy: '{code} {name} · {time}',
