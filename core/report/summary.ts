@@ -106,8 +106,8 @@ function groupBy(lines: readonly SummaryLine[], keyOf: (line: SummaryLine) => st
     .map(([key, { name, tally }]) => ({ key, name, ...tally.figures() }))
 }
 
-/** Chinese status names, as the summary, the printout and the exports show them. */
-export const STATUS_NAMES: Readonly<Record<SaleStatus, string>> = { queued: '待上传', uploaded: '已上传', accepted: '中心已确认', rejected: '中心拒绝', voided: '已作废' }
+/** Chinese status names for the summary, the printout and the exports: the screens' words (i18n `saleStatus`), so paper and screen match. */
+export const STATUS_NAMES: Readonly<Record<SaleStatus, string>> = { queued: '待上传', uploaded: '上传中', accepted: '已受理', rejected: '被拒', voided: '已作废' }
 
 export function summarise(lines: readonly SummaryLine[]): DailySummaryView {
   const total = new Tally()

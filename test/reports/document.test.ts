@@ -101,8 +101,8 @@ describe('report documents (pure)', () => {
 
   it('names relations and statuses in Chinese', () => {
     expect(table(document, '按参保关系').rows.map((r) => r[0])).toEqual(['本人', '配偶', '祖父母/外祖父母', '兄弟姐妹'])
-    expect(table(document, '按状态').rows.map((r) => r[0])).toEqual(['待上传', '已上传', '中心已确认', '中心拒绝', '已作废'])
-    expect(table(document, '交易清单').rows.map((r) => r[6])).toEqual(['待上传', '中心已确认', '已作废', '中心拒绝', '已上传'])
+    expect(table(document, '按状态').rows.map((r) => r[0])).toEqual(['待上传', '上传中', '已受理', '被拒', '已作废'])
+    expect(table(document, '交易清单').rows.map((r) => r[6])).toEqual(['待上传', '已受理', '已作废', '被拒', '上传中'])
   })
 
   it('titles a close by its kind and number, with its close fields and a Windows-safe file name', () => {
