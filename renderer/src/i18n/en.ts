@@ -276,6 +276,8 @@ const en: typeof zhCN = {
     allOperators: 'All operators',
     refresh: 'Refresh',
     closeDay: 'Close the day',
+    closeDayLate: 'Late close of {date}',
+    closeDayOneDay: 'A close is for one day: choose the same day as start and end',
     closeDayConfirm: 'Close {date}: the day’s sales not closed yet go on a numbered day report; later sales go on the next one. Continue?',
     closeDayLateConfirm: '{date} is past: this is a late close. The day’s sales not closed yet go on a numbered report marked late. Continue?',
     closed: 'Report no. {number} written',

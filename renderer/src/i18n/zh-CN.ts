@@ -275,6 +275,8 @@ export default {
     allOperators: '全部操作员',
     refresh: '刷新',
     closeDay: '日结',
+    closeDayLate: '补日结 {date}',
+    closeDayOneDay: '日结针对某一天：请把区间选为同一天',
     closeDayConfirm: '为 {date} 日结：当日尚未日结的交易生成编号日结单，之后的交易归下一次日结。继续吗？',
     closeDayLateConfirm: '{date} 已过去，这是补日结：当日尚未日结的交易生成编号日结单（标为补结）。继续吗？',
     closed: '已生成第 {number} 号',
