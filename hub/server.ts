@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { ENROLMENT_STATUSES } from '../core/cardholder'
 import { formatPath } from '../core/rules/bundle'
 import {
+  officeReportRequestSchema,
   registrationRequestSchema,
   terminalIdSchema,
   tokenRenewalRequestSchema,
@@ -16,6 +17,7 @@ import { silentLogger, type Logger } from '../electron/services/log'
 import { setAccountStatus } from './db/accounts'
 import { databaseFileOf, openSnapshotReader } from './db/open'
 import { applyFaults, createFaults, faultsPatchSchema, faultsView, type HubFaults } from './faults'
+import { officeReport } from './office'
 import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { settleItems } from './settle'
 import { streamWriter, writeSnapshot } from './snapshot'
@@ -189,6 +191,14 @@ export function createHubServer(options: HubServerOptions): Server {
     await send(res, 200, { results }, {}, true)
   }
 
+  async function office(req: IncomingMessage, res: ServerResponse) {
+    const terminal = await requireTerminal(req)
+    const request = await readJson(req, officeReportRequestSchema, maxBodyBytes)
+    const report = await officeReport(reader, terminal.id, request, { clock })
+    log.info('office_report_sent', { terminal: terminal.id, terminals: report.terminals.length, lines: report.lines.length })
+    await send(res, 200, report)
+  }
+
   const withdrawSchema = z.strictObject({ regionCode: z.string().regex(/^\d{6}$/), version: z.int().positive(), reason: z.string().max(200).optional() })
   const statusSchema = z.strictObject({ accountNo: z.string().regex(/^[0-9A-Z]{6,32}$/), status: z.enum(ENROLMENT_STATUSES) })
 
@@ -218,6 +228,7 @@ export function createHubServer(options: HubServerOptions): Server {
     { pattern: /^\/v1\/rules$/, method: 'GET', run: (req, res, url) => rules(req, res, url) },
     { pattern: /^\/v1\/snapshot$/, method: 'GET', run: (req, res, url) => snapshot(req, res, url) },
     { pattern: /^\/v1\/transactions$/, method: 'POST', run: (req, res) => upload(req, res) },
+    { pattern: /^\/v1\/reports\/office$/, method: 'POST', run: (req, res) => office(req, res) },
   ]
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

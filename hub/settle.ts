@@ -126,10 +126,29 @@ export async function settleItems(db: Knex, ctx: SettleContext, items: readonly 
         settled_at: settledAt,
         content_sha256: contentSha256,
       })
+      if (item.type === 'sale') await recordReceivedSale(trx, ctx.terminal.id, item)
       results.push(verdict.kind === 'accepted' ? { itemId, outcome: 'accepted', settledAt } : { itemId, outcome: 'rejected', code: verdict.code, message: verdict.message, settledAt })
     }
     return results
   })
+}
+
+/** The sale's non-personal part, kept for the office report (accepted and refused alike). */
+async function recordReceivedSale(trx: Knex.Transaction, terminalId: string, item: SaleItem): Promise<void> {
+  await trx('received_sales').insert({
+    sale_id: item.saleId,
+    terminal_id: terminalId,
+    operator_code: item.operatorCode,
+    created_at: item.createdAt,
+    region_code: item.payer.regionCode,
+    rules_region_code: item.rules.regionCode,
+    rules_version: item.rules.version,
+    total_fen: item.totalFen,
+  })
+  await trx('received_sale_lines').insert(
+    // Position, not the terminal's lineNo: a refused item may repeat a number.
+    item.lines.map((line, index) => ({ sale_id: item.saleId, line_no: index + 1, relation: line.relation, product_code: line.productCode, premium_fen: line.premiumFen })),
+  )
 }
 
 /** The first answer again: accepted becomes alreadyAccepted with the original time; a refusal stays one. */

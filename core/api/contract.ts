@@ -70,6 +70,8 @@ export const reportSourceSchema = z.discriminatedUnion('kind', [
     operatorCode: operatorCode.optional(),
   }),
   z.strictObject({ kind: z.literal('close'), number: z.int().positive() }),
+  /** The office's (网点) summary from the centre: every terminal of this territory, what the centre has received. */
+  z.strictObject({ kind: z.literal('office'), from: z.iso.date(), to: z.iso.date() }),
 ]) satisfies z.ZodType<ReportSource>
 
 /** A report file for the renderer to save: base64, so IPC and HTTP carry it alike. */
@@ -174,6 +176,15 @@ export const contract = {
       operatorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确').optional(),
     }),
     '日结汇总：按操作员、产品、地区、关系、状态与规则包版本统计，附交易清单（主管）',
+    'supervisor',
+  ),
+  'report.officeSummary': call<SummaryReportView>()(
+    z.strictObject({
+      /** Shanghai dates, both inclusive; at most 31 days. */
+      from: z.iso.date(),
+      to: z.iso.date(),
+    }),
+    '网点日结汇总：本网点各终端已上传到中心的交易，由中心提供，需连接中心（主管）',
     'supervisor',
   ),
   'report.closeDay': call<CloseReportView>()(

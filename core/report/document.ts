@@ -38,6 +38,8 @@ export interface ReportField {
 export type ReportSource =
   | { readonly kind: 'summary'; readonly from: string; readonly to: string; readonly terminalId?: string; readonly operatorCode?: string }
   | { readonly kind: 'close'; readonly number: number }
+  /** The office's (网点) summary, from the centre (`report.officeSummary`). */
+  | { readonly kind: 'office'; readonly from: string; readonly to: string }
 
 export interface ReportDocument {
   /** e.g. 日结汇总表, 日结单 第 12 号, 交班单 第 13 号. */
@@ -148,12 +150,17 @@ function dimensionTable(title: string, nameLabel: string, groups: readonly Summa
   }
 }
 
-function saleListTable(summary: DailySummaryView, sales: readonly ReportSaleRow[]): ReportTable {
+const SALE_LIST_NOTE = '全部交易，含已作废与中心拒绝的交易；合计等于汇总的“全部”。'
+
+/** The transaction list; `withTerminal`: a 终端 column after the time (an office's list spans terminals). */
+function saleListTable(summary: DailySummaryView, sales: readonly ReportSaleRow[], withTerminal = false, note = SALE_LIST_NOTE): ReportTable {
   const regionNames = new Map(summary.byRegion.map((group) => [group.key, group.name]))
+  const terminal = (cells: ReportCell[], value: ReportCell): ReportCell[] => (withTerminal ? [cells[0], value, ...cells.slice(1)] : cells)
   return {
     title: '交易清单',
     columns: [
       { label: '时间', kind: 'text' },
+      ...(withTerminal ? [{ label: '终端', kind: 'text' } as const] : []),
       { label: '交易号', kind: 'text' },
       { label: '经办', kind: 'text' },
       { label: '地区', kind: 'text' },
@@ -162,17 +169,25 @@ function saleListTable(summary: DailySummaryView, sales: readonly ReportSaleRow[
       { label: '状态', kind: 'text' },
     ],
     // The payer and the insured people are not in a ReportSaleRow at all: nothing to leave out here.
-    rows: sales.map((sale) => [
-      formatShanghaiDateTime(sale.createdAt, true),
-      sale.saleId,
-      `${sale.operatorCode} ${sale.operatorName}`,
-      regionNames.get(sale.regionCode) ?? sale.regionCode,
-      count(sale.lineCount),
-      money(sale.totalFen),
-      STATUS_NAMES[sale.status],
-    ]),
-    totals: ['合计', `${sales.length} 笔`, '', '', count(sales.reduce((acc, sale) => acc + sale.lineCount, 0)), money(sales.reduce((acc, sale) => acc + sale.totalFen, 0)), ''],
-    note: '全部交易，含已作废与中心拒绝的交易；合计等于汇总的“全部”。',
+    rows: sales.map((sale) =>
+      terminal(
+        [
+          formatShanghaiDateTime(sale.createdAt, true),
+          sale.saleId,
+          `${sale.operatorCode} ${sale.operatorName}`,
+          regionNames.get(sale.regionCode) ?? sale.regionCode,
+          count(sale.lineCount),
+          money(sale.totalFen),
+          STATUS_NAMES[sale.status],
+        ],
+        sale.terminalId ?? '',
+      ),
+    ),
+    totals: terminal(
+      ['合计', `${sales.length} 笔`, '', '', count(sales.reduce((acc, sale) => acc + sale.lineCount, 0)), money(sales.reduce((acc, sale) => acc + sale.totalFen, 0)), ''],
+      '',
+    ),
+    note,
   }
 }
 
@@ -204,6 +219,35 @@ export function summaryDocument(view: SummaryReportView, meta: ReportMeta): Repo
     fields: headerFields(meta, terminalId, range),
     tables: summaryTables(view.summary, view.sales),
     fileBaseName: safeFileName(`日结汇总-${terminalId}-${view.from}至${view.to}${view.operatorCode === null ? '' : `-${view.operatorCode}`}`),
+  }
+}
+
+/** What an office summary holds, under its header and its transaction list. */
+export const OFFICE_NOTE = '网点汇总由医保中心提供，只含中心已收到的交易；各窗口尚未上传的交易，上传后才会计入。经办栏为工号（中心只收到工号）。'
+
+/** The office's terminals for the 终端 field: "3 台：T-1、T-2、T-3". */
+export function officeTerminals(terminalIds: readonly string[]): string {
+  return `${terminalIds.length} 台：${terminalIds.join('、')}`
+}
+
+/**
+ * The office's daily summary (网点日结汇总表) of a date range, from the centre's lines: the same
+ * tables as a terminal's, the office's terminals in the 终端 field, a 终端 column in the transaction
+ * list, and the note that only what the centre has received is in it.
+ */
+export function officeDocument(view: SummaryReportView & { readonly office: NonNullable<SummaryReportView['office']> }, meta: ReportMeta): ReportDocument {
+  const range = view.from === view.to ? view.from : `${view.from} 至 ${view.to}`
+  const header = headerFields({ ...meta, office: view.office.territory }, officeTerminals(view.office.terminalIds), range)
+  const tables = summaryTables(view.summary, view.sales).slice(0, -1)
+  return {
+    title: '网点日结汇总表',
+    fields: [...header, { label: '中心数据时间', value: formatShanghaiDateTime(view.office.asOf, true) }],
+    tables: [
+      { ...tables[0], note: `${tables[0].note ?? ''}${OFFICE_NOTE}` },
+      ...tables.slice(1),
+      saleListTable(view.summary, view.sales, true, `${SALE_LIST_NOTE}${OFFICE_NOTE}`),
+    ],
+    fileBaseName: safeFileName(`网点日结汇总-${view.office.territory}-${view.from}至${view.to}`),
   }
 }
 

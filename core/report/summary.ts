@@ -160,6 +160,8 @@ export function reconciliationProblems(view: DailySummaryView): string[] {
 export type ReportSaleRow = Pick<SummaryLine, 'saleId' | 'createdAt' | 'status' | 'operatorCode' | 'operatorName' | 'regionCode'> & {
   readonly totalFen: Fen
   readonly lineCount: number
+  /** The terminal that made the sale: in an office summary (several terminals) only. */
+  readonly terminalId?: string
 }
 
 /** One hour of the day (Shanghai) for the on-screen chart: what each product took, `net` only. */
@@ -201,6 +203,19 @@ export interface SummaryReportView {
   readonly byHour: readonly HourFigures[]
   /** Every sale counted, whatever its status. */
   readonly sales: readonly ReportSaleRow[]
+  /**
+   * An office summary (网点, `report.officeSummary`): drawn from the centre, not from this
+   * terminal's database; only the sales the centre has received. Absent for a terminal's own summary.
+   */
+  readonly office?: OfficeScope
+}
+
+/** Where an office summary came from: the office, its terminals, and when the centre answered. */
+export interface OfficeScope {
+  readonly territory: string
+  readonly terminalIds: readonly string[]
+  /** The centre's `generatedAt`, UTC ISO. */
+  readonly asOf: string
 }
 
 /** A shift as the close screen lists it: whose, when, and what of it is not on a shift report yet. */

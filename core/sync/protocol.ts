@@ -278,3 +278,60 @@ export const signedFileSchema = z.strictObject({
   signature: z.string().min(1).max(200),
 })
 export type SignedFile = z.infer<typeof signedFileSchema>
+
+// ── Office report ───────────────────────────────────────────────────────────────────────────────
+
+/** The longest range an office report covers, in days (both ends included). */
+export const OFFICE_REPORT_MAX_DAYS = 31
+
+const shanghaiDate = z.iso.date()
+
+/**
+ * `POST /v1/reports/office`: the sales the centre has received from every terminal of the caller's
+ * office (网点: terminals registered with the same territory, compared trimmed), for a range of
+ * Shanghai dates, both inclusive, at most OFFICE_REPORT_MAX_DAYS days. Read-only at both ends.
+ */
+export const officeReportRequestSchema = z
+  .strictObject({ from: shanghaiDate, to: shanghaiDate })
+  .superRefine((range, ctx) => {
+    if (range.from > range.to) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: '开始日期不能晚于结束日期' })
+      return
+    }
+    const days = (Date.parse(`${range.to}T00:00:00Z`) - Date.parse(`${range.from}T00:00:00Z`)) / 86_400_000 + 1
+    if (days > OFFICE_REPORT_MAX_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: `网点汇总的区间不能超过 ${OFFICE_REPORT_MAX_DAYS} 天（含首尾）` })
+  })
+export type OfficeReportRequest = z.infer<typeof officeReportRequestSchema>
+
+/**
+ * One line of a sale the centre received, as the centre sees it now. `status` in the terminal's
+ * words: `accepted` (settled), `rejected` (refused), `voided` (settled, then a reversal accepted).
+ * No personal data: no payer, no insured person, no card or ID number.
+ */
+export const officeReportLineSchema = z.strictObject({
+  terminalId: terminalIdSchema,
+  saleId: uuid,
+  /** The terminal's time of sale (UTC). */
+  createdAt: utc,
+  status: z.enum(['accepted', 'rejected', 'voided']),
+  operatorCode: z.string().max(16),
+  /** The upload carries the operator's code only: the centre repeats the code here. */
+  operatorName: z.string().max(50),
+  regionCode,
+  regionName: z.string().min(1).max(100),
+  productCode: z.string().min(1).max(40),
+  productName: z.string().min(1).max(100),
+  relation: z.enum(['self', ...RELATIONS]),
+  premiumFen: fen.positive(),
+  rulesVersion: z.int().positive(),
+})
+export type OfficeReportLine = z.infer<typeof officeReportLineSchema>
+
+/** `200`: the office's terminals (the caller's included) and every received sale line in the range, oldest first. */
+export const officeReportResponseSchema = z.strictObject({
+  territory: z.string().min(1).max(100),
+  generatedAt: utc,
+  terminals: z.array(terminalIdSchema).min(1).max(1000),
+  lines: z.array(officeReportLineSchema).max(200_000),
+})
+export type OfficeReportResponse = z.infer<typeof officeReportResponseSchema>

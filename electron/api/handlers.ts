@@ -57,6 +57,7 @@ export function createHandlers(services: Services): Handlers {
     'reader.getSettings': () => services.readerSettings.get(),
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),
     'report.summary': (request) => services.reports.summary(request),
+    'report.officeSummary': (request) => services.reports.officeSummary(request),
     'report.closeDay': (request, { caller }) => services.reports.closeDay(signedIn(caller), request),
     'report.closeShift': (request, { caller }) => services.reports.closeShift(signedIn(caller), request),
     'report.closes': (range) => services.reports.closes(range),

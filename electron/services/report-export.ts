@@ -4,7 +4,7 @@ import type { Knex } from 'knex'
 import type { Caller } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
 import { reportCsv } from '../../core/report/csv'
-import { closeDocument, summaryDocument, type ReportCell, type ReportColumn, type ReportDocument, type ReportMeta, type ReportSource, type ReportTable } from '../../core/report/document'
+import { closeDocument, officeDocument, summaryDocument, type ReportCell, type ReportColumn, type ReportDocument, type ReportMeta, type ReportSource, type ReportTable } from '../../core/report/document'
 import type { Clock } from '../../core/time'
 import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { SyncStateRepository } from '../../db/repositories/sync-state'
@@ -146,7 +146,8 @@ export async function workbookOf(document: ReportDocument): Promise<Buffer> {
   const saleList = document.tables.find((t) => t.title === SALE_LIST_TITLE)
   const sales = workbook.addWorksheet(SALE_LIST_TITLE, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] })
   if (saleList) writeTable(sales, saleList, 1, false)
-  sales.columns = [{ width: 20 }, { width: 38 }, { width: 14 }, { width: 14 }, { width: 8 }, { width: 14 }, { width: 12 }]
+  const withTerminal = saleList?.columns[1]?.label === '终端'
+  sales.columns = [{ width: 20 }, ...(withTerminal ? [{ width: 14 }] : []), { width: 38 }, { width: 14 }, { width: 14 }, { width: 8 }, { width: 14 }, { width: 12 }]
   printSetup(sales, document, 'landscape')
   sales.pageSetup.printTitlesRow = '1:1'
 
@@ -198,6 +199,11 @@ export function createReportExportService(deps: ReportExportDeps): ReportExportS
   }
 
   async function documentOf(caller: Caller, source: ReportSource): Promise<ReportDocument> {
+    if (source.kind === 'office') {
+      const view = await deps.reports.officeSummary({ from: source.from, to: source.to })
+      if (!view.office) throw new AppError('INTERNAL', '网点汇总缺少中心的来源信息')
+      return officeDocument({ ...view, office: view.office }, await meta(caller, '全部'))
+    }
     if (source.kind === 'summary') {
       const view = await deps.reports.summary(source)
       return summaryDocument(view, await meta(caller, view.operatorCode === null ? '全部' : await operatorScope(view.operatorCode)))
@@ -223,7 +229,7 @@ export function createReportExportService(deps: ReportExportDeps): ReportExportS
         at: deps.clock.now().toISOString(),
         operatorId: caller.operatorId,
         action: 'report_exported',
-        subject: source.kind === 'close' ? String(source.number) : `${source.from}至${source.to}`,
+        subject: source.kind === 'close' ? String(source.number) : `${source.kind === 'office' ? '网点 ' : ''}${source.from}至${source.to}`,
         details: { format },
       })
       return { fileName: `${document.fileBaseName}.${format}`, mimeType: MIME_TYPES[format], base64: bytes.toString('base64') }

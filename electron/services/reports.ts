@@ -1,7 +1,8 @@
 import type { Knex } from 'knex'
 import type { Caller } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
-import { hourly, reconciliationProblems, summarise, type CloseReportView, type DailySummaryView, type ShiftCloseView, type SummaryReportView } from '../../core/report/summary'
+import { hourly, reconciliationProblems, summarise, type CloseReportView, type DailySummaryView, type ReportSaleRow, type ShiftCloseView, type SummaryLine, type SummaryReportView } from '../../core/report/summary'
+import { OFFICE_REPORT_MAX_DAYS, type OfficeReportResponse } from '../../core/sync/protocol'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { CloseRecord, ReportsRepository } from '../../db/repositories/reports'
@@ -9,6 +10,11 @@ import type { Logger } from './log'
 
 export interface ReportsService {
   summary(request: { from: string; to: string; terminalId?: string; operatorCode?: string }): Promise<SummaryReportView>
+  /**
+   * The office's (网点) summary, from the centre: every terminal registered with this one's
+   * territory, only what the centre has received. Read-only; needs the centre (SYNC_FAILED without it).
+   */
+  officeSummary(request: { from: string; to: string }): Promise<SummaryReportView>
   closeDay(caller: Caller, request: { date: string }): Promise<CloseReportView>
   closeShift(caller: Caller, request: { shiftId: number }): Promise<CloseReportView>
   closes(request: { from?: string; to?: string }): Promise<CloseReportView[]>
@@ -24,6 +30,8 @@ export interface ReportsDeps {
   readonly clock: Clock
   readonly terminalId: string
   readonly log: Logger
+  /** The centre's office report (the sync service's call); absent: no office summary (NOT_REGISTERED). */
+  readonly office?: (range: { from: string; to: string }) => Promise<OfficeReportResponse>
 }
 
 /** The UTC instant a Shanghai calendar date starts (Shanghai has no daylight saving: always +08:00). */
@@ -38,6 +46,32 @@ export function nextDate(date: string): string {
 }
 
 const MAX_RANGE_DAYS = 366
+
+/** The centre's lines as the summary's: one sale row per sale, in the centre's order (oldest first). */
+export function officeLinesAndSales(report: OfficeReportResponse): { lines: SummaryLine[]; sales: ReportSaleRow[] } {
+  const lines: SummaryLine[] = report.lines.map(({ terminalId: _terminal, ...line }) => line)
+  const sales = new Map<string, ReportSaleRow & { totalFen: number; lineCount: number }>()
+  for (const line of report.lines) {
+    const sale = sales.get(line.saleId)
+    if (sale) {
+      sale.totalFen += line.premiumFen
+      sale.lineCount += 1
+      continue
+    }
+    sales.set(line.saleId, {
+      saleId: line.saleId,
+      createdAt: line.createdAt,
+      status: line.status,
+      operatorCode: line.operatorCode,
+      operatorName: line.operatorName,
+      regionCode: line.regionCode,
+      terminalId: line.terminalId,
+      totalFen: line.premiumFen,
+      lineCount: 1,
+    })
+  }
+  return { lines, sales: [...sales.values()] }
+}
 
 /**
  * The daily summary (日结) and the close reports (交班 / 日结单). Supervisor only (the contract).
@@ -79,6 +113,25 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
       const lines = await deps.reports.summaryLines(scope)
       const sales = await deps.reports.saleRows(scope)
       return { from, to, terminalId: terminalId ?? null, operatorCode: operatorCode ?? null, summary: checked(summarise(lines)), byHour: hourly(lines), sales }
+    },
+
+    async officeSummary({ from, to }) {
+      if (from > to) throw new AppError('INVALID_ARGUMENT', '开始日期不能晚于结束日期')
+      const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1
+      if (days > OFFICE_REPORT_MAX_DAYS) throw new AppError('INVALID_ARGUMENT', `网点汇总的区间不能超过 ${OFFICE_REPORT_MAX_DAYS} 天（含首尾）`)
+      if (!deps.office) throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册，无法取得网点汇总')
+      const report = await deps.office({ from, to })
+      const { lines, sales } = officeLinesAndSales(report)
+      return {
+        from,
+        to,
+        terminalId: null,
+        operatorCode: null,
+        summary: checked(summarise(lines)),
+        byHour: hourly(lines),
+        sales,
+        office: { territory: report.territory, terminalIds: report.terminals, asOf: report.generatedAt },
+      }
     },
 
     async closeDay(caller, { date }) {

@@ -136,7 +136,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       // The centre hears of a sale within seconds when it can be reached; a failure waits for the next sync.
       onCommitted: () => void sync.sync.uploadNow().catch(() => undefined),
     })
-    const reports = createReportsService({ reports: createReportsRepository(db, reader), operators, db, clock, terminalId, log })
+    const reports = createReportsService({ reports: createReportsRepository(db, reader), operators, db, clock, terminalId, log, office: (range) => sync.sync.officeReport(range) })
     const handlers = createHandlers({
       auth,
       cardholders: createCardholderService({ accounts, clock }),

@@ -101,10 +101,10 @@ export interface RegisteredTerminal extends RegistrationResponse {
   readonly publicKeyPem: string
 }
 
-export async function register(url: string, terminalId = 'T-TEST0001', enrolmentCode = 'DEMO-ALL'): Promise<RegisteredTerminal> {
+export async function register(url: string, terminalId = 'T-TEST0001', enrolmentCode = 'DEMO-ALL', territory = '测试大厅 1 号窗口'): Promise<RegisteredTerminal> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
-  const answer = await call(url, '/v1/terminals', { body: { enrolmentCode, terminalId, territory: '测试大厅 1 号窗口', appVersion: '0.1.0', publicKeyPem } })
+  const answer = await call(url, '/v1/terminals', { body: { enrolmentCode, terminalId, territory, appVersion: '0.1.0', publicKeyPem } })
   if (answer.status !== 201) throw new Error(`registration failed: ${answer.status} ${answer.text}`)
   return { ...registrationResponseSchema.parse(answer.json()), privateKey, publicKeyPem }
 }

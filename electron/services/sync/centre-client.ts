@@ -1,10 +1,13 @@
 import type { z } from 'zod'
 import {
   centreErrorSchema,
+  officeReportResponseSchema,
   registrationResponseSchema,
   rulesResponseSchema,
   tokenGrantSchema,
   uploadResponseSchema,
+  type OfficeReportRequest,
+  type OfficeReportResponse,
   type RegistrationRequest,
   type RegistrationResponse,
   type TokenGrant,
@@ -45,6 +48,8 @@ export interface CentreClient {
   /** The snapshot NDJSON as it arrives, never whole in memory. */
   snapshot(token: string, since: number | null): Promise<AsyncIterable<Uint8Array>>
   upload(token: string, terminalId: string, items: readonly UploadItem[]): Promise<UploadResponse>
+  /** The sales the centre received from this terminal's office (网点) in a range of Shanghai dates. Read-only. */
+  officeReport(token: string, range: OfficeReportRequest): Promise<OfficeReportResponse>
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000
@@ -120,6 +125,10 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
     async upload(token, terminalId, items) {
       const response = await send('/v1/transactions', { method: 'POST', token, body: JSON.stringify({ terminalId, items }) })
       return readJson(response, uploadResponseSchema)
+    },
+    async officeReport(token, range) {
+      const response = await send('/v1/reports/office', { method: 'POST', token, body: JSON.stringify({ from: range.from, to: range.to }) })
+      return readJson(response, officeReportResponseSchema)
     },
   }
 }

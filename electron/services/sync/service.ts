@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { AppError } from '../../../core/errors'
-import { itemIdOf, uploadItemSchema, type ItemResult, type UploadItem } from '../../../core/sync/protocol'
+import { itemIdOf, uploadItemSchema, type ItemResult, type OfficeReportRequest, type OfficeReportResponse, type UploadItem } from '../../../core/sync/protocol'
 import { offlineLimits, retryDelayMs, type LimitInputs, type SyncStatusView } from '../../../core/sync/status'
 import type { Clock } from '../../../core/time'
 import type { PersonalDataCipher } from '../../../db/personal-data'
@@ -30,6 +30,12 @@ export interface SyncService {
   applyResults(results: readonly ItemResult[]): Promise<number>
   /** The terminal's signing key (PEM), made at registration. */
   signingKeyPem(): Promise<string | null>
+  /**
+   * The sales the centre received from this terminal's office (网点), read-only: nothing is written
+   * locally, not even the contact time. NOT_REGISTERED before registration; SYNC_FAILED when the
+   * centre cannot be reached; the centre's refusal (a bad range) as INVALID_ARGUMENT.
+   */
+  officeReport(range: OfficeReportRequest): Promise<OfficeReportResponse>
   /** Whether the centre answered recently: offline amount limits apply only when it did not. */
   centreReachable(): boolean
   /** Sync now and then every `intervalMs`; sooner after a failure, with backoff. */
@@ -385,6 +391,22 @@ export function createSyncService(deps: SyncDeps): SyncService {
     async signingKeyPem() {
       const sealed = (await deps.state.read()).signingKeySealed
       return sealed ? open(sealed) : null
+    },
+
+    async officeReport(range) {
+      const { centre } = await client()
+      try {
+        return await authorized(centre, (value) => centre.officeReport(value, range))
+      } catch (error) {
+        if (!(error instanceof CentreCallError)) throw error
+        deps.log.error('office_report_failed', { kind: error.kind, status: error.status ?? 0 })
+        if (error.kind === 'refused' && error.status === 400) throw new AppError('INVALID_ARGUMENT', error.message)
+        if (error.kind !== 'unreachable') throw new AppError('SYNC_FAILED', `中心拒绝了网点汇总的查询：${error.message}`)
+        throw new AppError(
+          'SYNC_FAILED',
+          `网点汇总需要连接医保中心，现在连不上（${error.message}）。本终端自己的日结汇总不需要中心，仍可离线查看与打印。`,
+        )
+      }
     },
 
     centreReachable: () => reachable,

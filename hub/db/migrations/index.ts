@@ -1,8 +1,12 @@
 import type { NamedMigration } from '../../../db/migrations/index'
 import * as m0001 from './0001_hub'
+import * as m0002 from './0002_received_sales'
 
 /**
  * The reference centre's migrations: its own list and its own database file, never the
  * terminal's. Static for the same reason as the terminal's; append only.
  */
-export const hubMigrations: readonly NamedMigration[] = [{ name: 'hub_0001', up: m0001.up, down: m0001.down }]
+export const hubMigrations: readonly NamedMigration[] = [
+  { name: 'hub_0001', up: m0001.up, down: m0001.down },
+  { name: 'hub_0002_received_sales', up: m0002.up, down: m0002.down },
+]
