@@ -1,6 +1,9 @@
+import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import type { ReportDocument } from '../../core/report/document'
-import { cellText, cssString, reportPageRules } from '../../renderer/src/print/report-page'
+import ReportSheet from '../../renderer/src/components/report/ReportSheet.vue'
+import { i18n } from '../../renderer/src/i18n'
+import { cellText, cssString, MAX_PRINTED_ROWS, reportPageRules } from '../../renderer/src/print/report-page'
 
 const document: ReportDocument = {
   title: '日结单 第 3 号',
@@ -36,5 +39,24 @@ describe('the A4 page of a printed report', () => {
     expect(cellText({ fen: -5 })).toBe('-0.05')
     expect(cellText({ count: 7 })).toBe('7')
     expect(cellText('合计')).toBe('合计')
+  })
+})
+
+describe('the report sheet', () => {
+  it('lists a month’s transactions only up to the printable limit, says how many more the exports hold, and totals them all', () => {
+    const rows = Array.from({ length: MAX_PRINTED_ROWS + 5 }, (_, i) => [`交易-${i + 1}-`, { fen: 100 }] as const)
+    const wrapper = mount(ReportSheet, {
+      props: {
+        document: {
+          ...document,
+          tables: [{ title: '交易清单', columns: [{ label: '交易号', kind: 'text' }, { label: '金额', kind: 'money' }], rows, totals: ['合计', { fen: 100 * rows.length }] }],
+        },
+      },
+      global: { plugins: [i18n] },
+    })
+    expect(wrapper.findAll('tbody tr')).toHaveLength(MAX_PRINTED_ROWS + 1)
+    expect(wrapper.get('[data-test="rows-left-out"]').text()).toContain('另有 5 行未列出')
+    expect(wrapper.get('tfoot').text()).toContain('1,005.00')
+    expect(wrapper.text()).not.toContain(`交易-${MAX_PRINTED_ROWS + 1}-`)
   })
 })

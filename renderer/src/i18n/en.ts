@@ -295,6 +295,11 @@ const en: typeof zhCN = {
     xlsx: 'Export Excel',
     csv: 'Export CSV',
     saved: 'Saved: {path}',
+    rowsLeftOut: '… {count} more rows not listed (print lists the first 1000); export to Excel or CSV for the full list. The total row covers them all.',
+    scopeTerminal: 'This terminal',
+    scopeOffice: 'This office (centre data)',
+    officeSource: 'Sales of the {count} terminals of office “{territory}” ({terminals}), from the centre, as of {asOf}. Only sales the centre has received: a window’s queued sales appear once uploaded.',
+    officeNoClose: 'A day close is for this terminal: switch to “This terminal”',
   },
   closes: {
     shiftsTitle: 'Shifts to hand over',

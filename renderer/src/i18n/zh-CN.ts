@@ -294,6 +294,11 @@ export default {
     xlsx: '导出 Excel',
     csv: '导出 CSV',
     saved: '已保存：{path}',
+    rowsLeftOut: '……另有 {count} 行未列出（打印只列前 1000 行）；完整清单请导出 Excel 或 CSV。合计行包括全部。',
+    scopeTerminal: '本终端',
+    scopeOffice: '本网点（中心数据）',
+    officeSource: '网点“{territory}”共 {count} 台终端（{terminals}）的交易，来自医保中心，截至 {asOf}。只含中心已收到的交易：各窗口尚未上传的交易，上传后才会计入。',
+    officeNoClose: '日结针对本终端：请切换到“本终端”',
   },
   closes: {
     shiftsTitle: '待交班的班次',

@@ -1,6 +1,12 @@
 import type { ReportCell, ReportDocument } from '@core/report/document'
 import { formatYuan } from '@core/money'
 
+/**
+ * Rows of one table the printout shows: a day's transaction list fits (about 25 pages); a month's
+ * (tens of thousands of rows, hundreds of pages) is for the Excel or CSV export, not for paper.
+ */
+export const MAX_PRINTED_ROWS = 1000
+
 /** A cell as printed and shown: amounts in yuan with two decimals, from integer fen. */
 export function cellText(cell: ReportCell): string {
   if (typeof cell === 'string') return cell
