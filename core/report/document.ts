@@ -90,7 +90,8 @@ const NOT_ADDITIVE_NOTE = (what: string) => `一笔交易可含多个${what}，�
 
 const count = (value: number): ReportCell => ({ count: value })
 const money = (fen: Fen): ReportCell => ({ fen })
-const staff = (person: { readonly code: string; readonly name: string }) => `${person.code} ${person.name}`
+/** "1001 张敏"; the code alone when the name is unknown (the centre's office lines carry only the code). */
+const staff = (person: { readonly code: string; readonly name: string }) => (person.name && person.name !== person.code ? `${person.code} ${person.name}` : person.code)
 
 function headerFields(meta: ReportMeta, terminalId: string, range: string): ReportField[] {
   return [
@@ -174,7 +175,7 @@ function saleListTable(summary: DailySummaryView, sales: readonly ReportSaleRow[
         [
           formatShanghaiDateTime(sale.createdAt, true),
           sale.saleId,
-          `${sale.operatorCode} ${sale.operatorName}`,
+          staff({ code: sale.operatorCode, name: sale.operatorName }),
           regionNames.get(sale.regionCode) ?? sale.regionCode,
           count(sale.lineCount),
           money(sale.totalFen),
@@ -194,7 +195,7 @@ function saleListTable(summary: DailySummaryView, sales: readonly ReportSaleRow[
 function summaryTables(summary: DailySummaryView, sales: readonly ReportSaleRow[]): ReportTable[] {
   return [
     totalsTable(summary),
-    dimensionTable('按操作员', '操作员', summary.byOperator, (g) => `${g.key} ${g.name}`, true),
+    dimensionTable('按操作员', '操作员', summary.byOperator, (g) => staff({ code: g.key, name: g.name }), true),
     dimensionTable('按产品', '产品', summary.byProduct, (g) => `${g.name} (${g.key})`, false, `${NET_NOTE}${NOT_ADDITIVE_NOTE('产品')}`),
     dimensionTable('按地区', '地区', summary.byRegion, (g) => g.name, true),
     dimensionTable('按参保关系', '参保关系', relationOrder(summary.byRelation), (g) => RELATION_NAMES[g.key] ?? g.key, false, `${NET_NOTE}${NOT_ADDITIVE_NOTE('参保关系')}`),

@@ -70,6 +70,8 @@ describe('report.officeSummary: the office’s (网点) summary from the centre'
     const list = document.tables.find((t) => t.title === '交易清单')
     expect(list?.columns.map((c) => c.label)).toContain('终端')
     expect(list?.note).toContain('中心已收到')
+    // The centre knows operators by code only: the code, not "1001 1001".
+    expect(document.tables.find((t) => t.title === '按操作员')?.rows.map((r) => r[0])).toEqual(['1001'])
 
     const csv = await ok<ExportedReportView>(east.dispatch('report.export', { source: { kind: 'office', ...DAY }, format: 'csv' }, supervisor))
     const text = Buffer.from(csv.base64, 'base64').toString('utf8')
