@@ -1,10 +1,10 @@
 import { createPublicKey, verify } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { open, readFile, rename, rm } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { pipeline } from 'node:stream/promises'
 import type { Knex } from 'knex'
 import {
+  ENCRYPTED_QUEUE_FILE_FORMAT,
   PACKAGE_FILE_FORMAT,
   QUEUE_FILE_FORMAT,
   queueFilePayloadSchema,
@@ -15,12 +15,13 @@ import {
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { silentLogger, type Logger } from '../electron/services/log'
-import { DEMO_KEY_ID } from '../electron/services/rules/keys'
 import { signPayload } from '../electron/services/rules/envelope'
 import { currentBundle, type BundleCache } from './rules'
 import { newBatchOrder, settleItems } from './settle'
 import { streamWriter, writeSnapshot, type SnapshotWritten } from './snapshot'
-import { findTerminal } from './terminals'
+import { findTerminal, type TerminalRecord } from './terminals'
+import { DEMO_CENTRE_PRIVATE_KEY_FILE, fileKeyById } from './file-key'
+import { decryptQueueFile, parseEncryptedQueueFile, QueueFileUnreadable } from '../electron/services/sync/file-crypto'
 
 /**
  * The file transport for agents out of reach for days: a terminal's signed queue file is settled
@@ -34,7 +35,7 @@ export class FileRefused extends Error {
   readonly code = 'FILE_REFUSED'
 }
 
-export const DEMO_CENTRE_PRIVATE_KEY_FILE = fileURLToPath(new URL(`../bundles/keys/${DEMO_KEY_ID}.private.pem`, import.meta.url))
+export { DEMO_CENTRE_PRIVATE_KEY_FILE }
 
 export interface QueueImport {
   readonly terminalId: string
@@ -44,6 +45,41 @@ export interface QueueImport {
 }
 
 const CHUNK_ITEMS = 500
+
+/**
+ * The terminal that sent a queue file and the payload text: an encrypted file (version 2) is checked
+ * against the terminal's registered key, then decrypted with the centre's file key it names; a
+ * version 1 file (signed, in the clear, from a terminal not updated yet) is checked likewise.
+ */
+async function openQueueFile(db: Knex, value: unknown): Promise<{ terminal: TerminalRecord; payload: string }> {
+  const encrypted = parseEncryptedQueueFile(value)
+  if (encrypted) {
+    const terminal = await findTerminal(db, encrypted.terminalId)
+    if (!terminal) throw new FileRefused(`待上传文件的终端 ${encrypted.terminalId} 未在中心注册`)
+    const key = await fileKeyById(db, encrypted.recipientKeyId)
+    if (!key) throw new FileRefused(`待上传文件是加密给另一个中心密钥（${encrypted.recipientKeyId.slice(0, 40)}）的，本中心无法解密；未导入任何交易`)
+    try {
+      return { terminal, payload: decryptQueueFile(encrypted, { terminalPublicKeyPem: terminal.publicKeyPem, recipientPrivateKeyPem: key.privateKeyPem }) }
+    } catch (error) {
+      if (error instanceof QueueFileUnreadable) throw new FileRefused(`${error.message}；未导入任何交易`)
+      throw error
+    }
+  }
+  const file = signedFileSchema.safeParse(value)
+  if (!file.success || file.data.format !== QUEUE_FILE_FORMAT) throw new FileRefused(`文件格式不正确：应为 ${ENCRYPTED_QUEUE_FILE_FORMAT} 或 ${QUEUE_FILE_FORMAT}`)
+  const { keyId, payload, signature } = file.data
+  const terminal = await findTerminal(db, keyId)
+  if (!terminal) throw new FileRefused(`待上传文件的终端 ${keyId.slice(0, 40)} 未在中心注册`)
+  let valid: boolean
+  try {
+    const bytes = Buffer.from(signature, 'base64')
+    valid = bytes.toString('base64') === signature && verify(null, Buffer.from(payload, 'utf8'), createPublicKey(terminal.publicKeyPem), bytes)
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new FileRefused('待上传文件签名验证失败：内容可能被改动，或不是该终端签名的；未导入任何交易')
+  return { terminal, payload }
+}
 
 /**
  * Verifies the queue file with the key the terminal registered (its `keyId` is the terminal id),
@@ -56,19 +92,7 @@ export async function importQueueFile(db: Knex, text: string, options: { clock: 
   } catch {
     throw new FileRefused('待上传文件不是有效的签名文件（无法解析）')
   }
-  const file = signedFileSchema.safeParse(value)
-  if (!file.success || file.data.format !== QUEUE_FILE_FORMAT) throw new FileRefused(`文件格式不正确：应为 ${QUEUE_FILE_FORMAT}`)
-  const { keyId, payload, signature } = file.data
-  const terminal = await findTerminal(db, keyId)
-  if (!terminal) throw new FileRefused(`待上传文件的终端 ${keyId.slice(0, 40)} 未在中心注册`)
-  let valid: boolean
-  try {
-    const bytes = Buffer.from(signature, 'base64')
-    valid = bytes.toString('base64') === signature && verify(null, Buffer.from(payload, 'utf8'), createPublicKey(terminal.publicKeyPem), bytes)
-  } catch {
-    valid = false
-  }
-  if (!valid) throw new FileRefused('待上传文件签名验证失败：内容可能被改动，或不是该终端签名的；未导入任何交易')
+  const { terminal, payload } = await openQueueFile(db, value)
   let contents: unknown
   try {
     contents = JSON.parse(payload)

@@ -19,7 +19,7 @@ import { startHub } from './server'
 
 const USAGE = `用法：npm run hub [-- <命令> [参数]]
   （无命令）                                    启动中心参考实现：PORT（默认 8790），HUB_DATA_DIR（默认 .hub-data/）
-  import-queue <文件>                           导入终端导出的待上传文件：验签、去重、结算，可重复导入
+  import-queue <文件>                           导入终端导出的待上传文件：验签、解密、去重、结算，可重复导入
   export-package --terminal <终端编号> <文件>    为终端制作同步包：规则包、全量账户数据与中心的结算结果
   seed-synthetic <数量>                         加入合成账户（压力测试用）
   withdraw-rules <地区代码> <版本>               撤回一个规则包版本：不再下发，按它办理的交易被拒绝

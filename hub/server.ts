@@ -21,6 +21,7 @@ import { officeReport } from './office'
 import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { settleItems } from './settle'
 import { streamWriter, writeSnapshot } from './snapshot'
+import { currentFileKey } from './file-key'
 import { authenticate, DEFAULT_TOKEN_TTL_MS, registerTerminal, renewToken, type TerminalRecord } from './terminals'
 
 /**
@@ -123,7 +124,7 @@ export function createHubServer(options: HubServerOptions): Server {
     const outcome = await registerTerminal(db, request, { clock, tokenTtlMs })
     if (!outcome.ok) throw new HttpError(outcome.status, outcome.code, outcome.message)
     log.info('terminal_registered', { terminal: request.terminalId, regions: outcome.value.regionCodes.length })
-    await send(res, 201, outcome.value)
+    await send(res, 201, { ...outcome.value, centreFileKey: (await currentFileKey(db, clock)).signedPublicKey })
   }
 
   async function renew(req: IncomingMessage, res: ServerResponse, terminalId: string) {
@@ -229,6 +230,8 @@ export function createHubServer(options: HubServerOptions): Server {
     { pattern: /^\/v1\/snapshot$/, method: 'GET', run: (req, res, url) => snapshot(req, res, url) },
     { pattern: /^\/v1\/transactions$/, method: 'POST', run: (req, res) => upload(req, res) },
     { pattern: /^\/v1\/reports\/office$/, method: 'POST', run: (req, res) => office(req, res) },
+    // Signed by the centre, so it needs no token: a terminal registered before file keys existed fetches it.
+    { pattern: /^\/v1\/centre\/file-key$/, method: 'GET', run: async (_req, res) => send(res, 200, { signedKey: (await currentFileKey(db, clock)).signedPublicKey }) },
   ]
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -69,6 +69,8 @@ export const registrationResponseSchema = z.strictObject({
   /** Kept by the terminal to renew its token (`POST /v1/terminals/{id}/token`, body `{ refreshSecret }`). */
   refreshSecret: z.string().min(16).max(200),
   ...tokenGrantSchema.shape,
+  /** The centre's file-encryption key, a signed file of format CENTRE_FILE_KEY_FORMAT (below). */
+  centreFileKey: z.string().min(1).max(4000).optional(),
 })
 export type RegistrationResponse = z.infer<typeof registrationResponseSchema>
 
@@ -239,8 +241,10 @@ export type UploadResponse = z.infer<typeof uploadResponseSchema>
 
 /**
  * The pending queue as a file the centre imports with the same deduplication
- * (`npm run cli -- export-queue`): the items as they would be uploaded, signed with the
- * terminal's registered key. The signature covers the UTF-8 bytes of `payload`.
+ * (`npm run cli -- export-queue`): the payload holds the items as they would be uploaded. Version
+ * 1 (this format) is the payload in the clear, signed with the terminal's registered key (the
+ * signature covers the UTF-8 bytes of `payload`); terminals now write version 2, encrypted
+ * (ENCRYPTED_QUEUE_FILE_FORMAT below), and the centre still accepts version 1.
  */
 export const QUEUE_FILE_FORMAT = 'yibao-queue-export/1'
 export const queueFilePayloadSchema = z.strictObject({
@@ -270,9 +274,59 @@ export const packagePayloadSchema = z.strictObject({
 })
 export type PackagePayload = z.infer<typeof packagePayloadSchema>
 
+/**
+ * The centre's key for files sent to it (an X25519 public key, SPKI PEM), signed by a centre key
+ * the terminal trusts for rule bundles, as a signed file (below) whose payload is this object.
+ * Handed out at registration and by `GET /v1/centre/file-key` (`200 { signedKey }`, no token: it is
+ * signed). The terminal encrypts exported queue files to it.
+ */
+export const CENTRE_FILE_KEY_FORMAT = 'yibao-centre-file-key/1'
+export const centreFileKeyPayloadSchema = z.strictObject({
+  keyId: z.string().min(1).max(100),
+  publicKeyPem: z.string().min(40).max(1000),
+  issuedAt: utc,
+})
+export type CentreFileKeyPayload = z.infer<typeof centreFileKeyPayloadSchema>
+export const centreFileKeyResponseSchema = z.strictObject({ signedKey: z.string().min(1).max(4000) })
+
+/**
+ * The queue file, encrypted to the centre (what the terminal writes since version 2): it carries
+ * sales, and so names, ID and card numbers, on USB sticks. The QueueFilePayload's JSON text is
+ * sealed with AES-256-GCM under a key both sides derive: X25519 between a fresh key of the
+ * terminal's and the centre's file key (`recipientKeyId`), then HKDF-SHA256 with the fresh public
+ * key as salt and the format as info. The header (format, terminal, recipient) is the AAD. Then the
+ * terminal signs (Ed25519, its registered key) the lines of `encryptedQueueSigningText`, so the
+ * centre refuses a changed file before it decrypts anything. Version 1 (signed, in the clear) is
+ * still accepted from terminals that have not been updated.
+ */
+export const ENCRYPTED_QUEUE_FILE_FORMAT = 'yibao-queue-export/2'
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/)
+export const encryptedQueueFileSchema = z.strictObject({
+  format: z.literal(ENCRYPTED_QUEUE_FILE_FORMAT),
+  terminalId: terminalIdSchema,
+  recipientKeyId: z.string().min(1).max(100),
+  /** The terminal's fresh X25519 public key, SPKI DER, base64. */
+  ephemeralKey: base64.min(40).max(200),
+  nonce: base64.length(16),
+  ciphertext: base64.max(200_000_000),
+  tag: base64.length(24),
+  signature: base64.min(1).max(200),
+})
+export type EncryptedQueueFile = z.infer<typeof encryptedQueueFileSchema>
+
+/** What the terminal's signature of an encrypted queue file covers: every field but the signature, one a line. */
+export function encryptedQueueSigningText(file: Omit<EncryptedQueueFile, 'signature'>): string {
+  return [file.format, file.terminalId, file.recipientKeyId, file.ephemeralKey, file.nonce, file.ciphertext, file.tag].join('\n')
+}
+
+/** The AES-GCM additional data: the header, so a file cannot be passed off as another terminal's. */
+export function encryptedQueueAad(file: Pick<EncryptedQueueFile, 'format' | 'terminalId' | 'recipientKeyId'>): string {
+  return [file.format, file.terminalId, file.recipientKeyId].join('\n')
+}
+
 /** A signed file: the exact payload text, and an Ed25519 signature of its UTF-8 bytes (base64). */
 export const signedFileSchema = z.strictObject({
-  format: z.enum([QUEUE_FILE_FORMAT, PACKAGE_FILE_FORMAT]),
+  format: z.enum([QUEUE_FILE_FORMAT, PACKAGE_FILE_FORMAT, CENTRE_FILE_KEY_FORMAT]),
   keyId: z.string().min(1).max(100),
   payload: z.string(),
   signature: z.string().min(1).max(200),

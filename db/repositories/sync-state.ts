@@ -12,6 +12,8 @@ export interface SyncState {
   /** The terminal's Ed25519 private key (PKCS#8 PEM), sealed (base64): it signs exported queue files. */
   readonly signingKeySealed: string | null
   readonly territory: string | null
+  /** The centre's file-encryption key as the centre signed it (checked before it is kept): queue files are encrypted to it. */
+  readonly centreFileKey: string | null
   readonly lastContactAt: string | null
   readonly lastSyncAt: string | null
   readonly lastError: string | null
@@ -25,6 +27,7 @@ const KEYS = {
   refreshSecretSealed: 'sync.refresh_secret',
   signingKeySealed: 'sync.signing_key',
   territory: 'sync.territory',
+  centreFileKey: 'sync.centre_file_key',
   lastContactAt: 'sync.last_contact_at',
   lastSyncAt: 'sync.last_sync_at',
   lastError: 'sync.last_error',
@@ -54,6 +57,7 @@ export function createSyncStateRepository(db: Knex): SyncStateRepository {
         refreshSecretSealed: value(KEYS.refreshSecretSealed),
         signingKeySealed: value(KEYS.signingKeySealed),
         territory: value(KEYS.territory),
+        centreFileKey: value(KEYS.centreFileKey),
         lastContactAt: value(KEYS.lastContactAt),
         lastSyncAt: value(KEYS.lastSyncAt),
         lastError: value(KEYS.lastError),

@@ -219,7 +219,7 @@ export function reversalOf(sale: SaleItem, at = TEST_NOW): ReversalItem {
   return { type: 'reversal', reversalId: newId(), saleId: sale.saleId, terminalId: sale.terminalId, operatorCode: '9001', at, reason: '客户撤销', totalFen: sale.totalFen }
 }
 
-/** A queue file as `npm run cli -- export-queue` writes it: signed with the terminal's key, keyId its id. */
+/** A version 1 queue file, as terminals wrote them before encryption: signed with the terminal's key, keyId its id, in the clear. */
 export function queueFile(terminal: RegisteredTerminal, items: readonly UploadItem[], exportedAt = TEST_NOW): string {
   const payload = JSON.stringify({ terminalId: terminal.terminalId, exportedAt, items })
   const file: SignedFile = { format: QUEUE_FILE_FORMAT, keyId: terminal.terminalId, payload, signature: sign(null, Buffer.from(payload, 'utf8'), terminal.privateKey).toString('base64') }

@@ -51,6 +51,9 @@ describe('the file transport, for an agent out of reach for days', () => {
     expect(exported.status, exported.stderr).toBe(0)
     expect(exported.json()).toMatchObject({ ok: true, value: { items: 2, totalFen: sold[0].totalFen + sold[1].totalFen } })
     const queueText = await readFile(queueFile, 'utf8')
+    // Encrypted to the centre: nothing of the customers can be read off the USB stick.
+    expect(JSON.parse(queueText)).toMatchObject({ format: 'yibao-queue-export/2', terminalId })
+    for (const secret of ['C33080001', 'E21010002', '徐卫东', '赵婷', 'QZ-HQB-2027', 'totalFen']) expect(queueText).not.toContain(secret)
 
     // At the centre: imported twice (a second copy carried in by mistake), settled once.
     const bundles = createBundleCache()
@@ -58,8 +61,9 @@ describe('the file transport, for an agent out of reach for days', () => {
     expect(first.results.map((r) => r.outcome)).toEqual(['accepted', 'accepted'])
     const again = await importQueueFile(centre.db, queueText, { clock: centre.clock, bundles })
     expect(again.results.map((r) => r.outcome)).toEqual(['alreadyAccepted', 'alreadyAccepted'])
-    const tampered = queueText.replace(/"totalFen\\":(\d+)/, (_, fen: string) => `"totalFen\\":${Number(fen) + 1}`)
-    expect(tampered).not.toBe(queueText)
+    const file = JSON.parse(queueText) as { ciphertext: string }
+    const flipped = file.ciphertext.slice(0, 40) + (file.ciphertext[40] === 'A' ? 'B' : 'A') + file.ciphertext.slice(41)
+    const tampered = JSON.stringify({ ...file, ciphertext: flipped })
     await expect(importQueueFile(centre.db, tampered, { clock: centre.clock, bundles })).rejects.toThrow(/签名验证失败/)
 
     centre.clock.advance(60_000)
@@ -103,5 +107,21 @@ describe('the file transport, for an agent out of reach for days', () => {
     expect(run.status).toBe(1)
     expect(run.json().error).toMatchObject({ code: 'FILE_REFUSED', message: expect.stringMatching(/[\u4e00-\u9fa5]/) })
     expect(cli(dataDir, 'export-queue', join(dataDir, 'q.json')).json().error?.code).toBe('NOT_REGISTERED')
+  }, 60_000)
+
+  it('without the centre’s file key (a terminal registered before there was one) refuses to export, then fetches it on the next sync', async () => {
+    const centre = await openTestHub()
+    const dataDir = await tempDir()
+    const runtime = await openTestRuntime({ dataDir, clock: centre.clock, syncTuning: { timeoutMs: 10_000 } })
+    const supervisor = await signedIn(runtime, 'supervisor')
+    await ok(runtime.dispatch('sync.register', { centreUrl: centre.url, enrolmentCode: 'DEMO-ALL', territory: '上门服务 3 组' }, supervisor))
+    await runtime.db('settings').where({ key: 'sync.centre_file_key' }).delete()
+    const file = join(dataDir, 'queue.json')
+    await expect(runtime.sync.exportQueue(file)).rejects.toThrow(/文件加密密钥/)
+    await expect(readFile(file, 'utf8')).rejects.toThrow()
+
+    await ok(runtime.dispatch('sync.now', {}, supervisor))
+    expect(await runtime.sync.exportQueue(file)).toMatchObject({ items: 0 })
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ format: 'yibao-queue-export/2' })
   }, 60_000)
 })

@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import {
   centreErrorSchema,
+  centreFileKeyResponseSchema,
   officeReportResponseSchema,
   registrationResponseSchema,
   rulesResponseSchema,
@@ -50,6 +51,8 @@ export interface CentreClient {
   upload(token: string, terminalId: string, items: readonly UploadItem[]): Promise<UploadResponse>
   /** The sales the centre received from this terminal's office (网点) in a range of Shanghai dates. Read-only. */
   officeReport(token: string, range: OfficeReportRequest): Promise<OfficeReportResponse>
+  /** The centre's file-encryption key as a signed file (checked by the caller against the trusted keys). */
+  centreFileKey(): Promise<string>
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000
@@ -104,6 +107,10 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
     async register(request) {
       const response = await send('/v1/terminals', { method: 'POST', body: JSON.stringify(request) })
       return readJson(response, registrationResponseSchema)
+    },
+    async centreFileKey() {
+      const response = await send('/v1/centre/file-key', { method: 'GET' })
+      return (await readJson(response, centreFileKeyResponseSchema)).signedKey
     },
     async renewToken(terminalId, refreshSecret) {
       const response = await send(`/v1/terminals/${encodeURIComponent(terminalId)}/token`, { method: 'POST', body: JSON.stringify({ refreshSecret }) })

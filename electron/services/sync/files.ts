@@ -1,12 +1,12 @@
 import { createReadStream } from 'node:fs'
 import { open, rename, rm, writeFile } from 'node:fs/promises'
-import { createPublicKey, createPrivateKey, sign, verify } from 'node:crypto'
+import { createPublicKey, verify } from 'node:crypto'
 import { AppError } from '../../../core/errors'
 import {
+  CENTRE_FILE_KEY_FORMAT,
+  centreFileKeyPayloadSchema,
   PACKAGE_FILE_FORMAT,
-  QUEUE_FILE_FORMAT,
   packagePayloadSchema,
-  queueFilePayloadSchema,
   signedFileSchema,
   snapshotHeaderSchema,
   type QueueFilePayload,
@@ -15,20 +15,15 @@ import {
 import type { Clock } from '../../../core/time'
 import type { TrustedKeys } from '../rules/keys'
 import type { SyncService, SnapshotStore } from './service'
+import { encryptQueueFile, isX25519PublicKey } from './file-crypto'
 import type { ActiveRules } from '../rule-store'
 
 /**
- * The file transport for agents out of reach for days: the pending queue goes to the centre as a
- * signed file, and rules, snapshot and the centre's results come back as a signed package. Both
+ * The file transport for agents out of reach for days: the pending queue goes to the centre as an
+ * encrypted, signed file, and rules, snapshot and the centre's results come back as a signed package. Both
  * directions are idempotent: the centre deduplicates items on their ids, and a package's snapshot
  * is applied like a download (an older or repeated one changes nothing it should not).
  */
-
-function signFile(format: SignedFile['format'], keyId: string, payload: string, privateKeyPem: string): string {
-  const signature = sign(null, Buffer.from(payload, 'utf8'), createPrivateKey(privateKeyPem)).toString('base64')
-  const file: SignedFile = { format, keyId, payload, signature }
-  return JSON.stringify(file)
-}
 
 /** Checks a signed file's shape and signature; the payload text, or a refusal with the reason. */
 export function openSignedFile(text: string, format: SignedFile['format'], keys: TrustedKeys): string {
@@ -50,6 +45,16 @@ export function openSignedFile(text: string, format: SignedFile['format'], keys:
   }
   if (!valid) throw new AppError('FILE_REFUSED', '文件签名验证失败：内容可能被改动')
   return payload
+}
+
+/**
+ * The centre's file-encryption key, checked: signed by a centre key trusted for rules, and an
+ * X25519 public key. Throws FILE_REFUSED otherwise (then nothing is kept).
+ */
+export function readCentreFileKey(signedText: string, keys: TrustedKeys): { keyId: string; publicKeyPem: string } {
+  const parsed = centreFileKeyPayloadSchema.safeParse(parseJson(openSignedFile(signedText, CENTRE_FILE_KEY_FORMAT, keys)))
+  if (!parsed.success || !isX25519PublicKey(parsed.data.publicKeyPem)) throw new AppError('FILE_REFUSED', '中心的文件加密密钥不符合协议')
+  return { keyId: parsed.data.keyId, publicKeyPem: parsed.data.publicKeyPem }
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -82,23 +87,23 @@ export interface QueueExport {
   readonly totalFen: number
 }
 
-/** The pending outbox as a signed file. The entries stay queued: the centre's answer settles them. */
+/**
+ * The pending outbox as a file for the centre, encrypted to the centre's file key and signed with
+ * the terminal's key: it carries names, ID and card numbers, and travels on USB sticks. The
+ * entries stay queued: the centre's answer settles them.
+ */
 export async function exportQueue(deps: { sync: SyncService; clock: Clock; terminalId: string }, file: string): Promise<QueueExport> {
   const privateKeyPem = await deps.sync.signingKeyPem()
   if (!privateKeyPem) throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册，没有签名密钥，不能导出：请先注册')
+  const recipient = await deps.sync.centreFileKey()
+  if (!recipient) {
+    throw new AppError('NOT_REGISTERED', '还没有医保中心的文件加密密钥，不能导出：请联网同步一次后再导出（待上传的交易仍在本机，没有变化）')
+  }
   const items = await deps.sync.pendingItems()
   const payload: QueueFilePayload = { terminalId: deps.terminalId, exportedAt: deps.clock.now().toISOString(), items }
-  await writeAtomically(file, signFile(QUEUE_FILE_FORMAT, deps.terminalId, JSON.stringify(payload), privateKeyPem))
+  await writeAtomically(file, encryptQueueFile(JSON.stringify(payload), { terminalId: deps.terminalId, recipient, signingKeyPem: privateKeyPem }))
   const totalFen = items.reduce((sum, item) => sum + (item.type === 'sale' ? item.totalFen : 0), 0)
   return { file, items: items.length, totalFen }
-}
-
-/** Reads a queue file as the centre would: verified with the terminal's public key. */
-export function readQueueFile(text: string, terminalPublicKeys: TrustedKeys): QueueFilePayload {
-  const payload = openSignedFile(text, QUEUE_FILE_FORMAT, terminalPublicKeys)
-  const parsed = queueFilePayloadSchema.safeParse(parseJson(payload))
-  if (!parsed.success) throw new AppError('FILE_REFUSED', '待上传文件内容不符合协议')
-  return parsed.data
 }
 
 export interface PackageImport {

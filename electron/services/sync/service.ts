@@ -8,7 +8,9 @@ import type { AnsweredEntry, OutboxRepository, PendingEntry } from '../../../db/
 import type { SyncStateRepository } from '../../../db/repositories/sync-state'
 import type { Logger } from '../log'
 import type { ActiveRules } from '../rule-store'
+import type { TrustedKeys } from '../rules/keys'
 import { CentreCallError, createCentreClient, rulesTag, type CentreClient } from './centre-client'
+import { readCentreFileKey } from './files'
 
 /** What the snapshot importer offers the sync: apply a stream, and say which version is held. */
 export interface SnapshotStore {
@@ -30,6 +32,8 @@ export interface SyncService {
   applyResults(results: readonly ItemResult[]): Promise<number>
   /** The terminal's signing key (PEM), made at registration. */
   signingKeyPem(): Promise<string | null>
+  /** The centre's file-encryption key (X25519, checked), from registration or the next sync; null until then. */
+  centreFileKey(): Promise<{ keyId: string; publicKeyPem: string } | null>
   /**
    * The sales the centre received from this terminal's office (网点), read-only: nothing is written
    * locally, not even the contact time. NOT_REGISTERED before registration; SYNC_FAILED when the
@@ -55,6 +59,8 @@ export interface SyncDeps {
   readonly appVersion: string
   /** The regions this terminal holds rules for, when not registered yet (demo). */
   readonly heldRegions: () => Promise<string[]>
+  /** The centre keys trusted for rules: they also vouch for the centre's file-encryption key. */
+  readonly trustedKeys: TrustedKeys
   readonly fetch?: typeof fetch
   readonly random?: () => number
   /** Between automatic syncs while online. */
@@ -229,9 +235,24 @@ export function createSyncService(deps: SyncDeps): SyncService {
     deps.log.info('snapshot_synced', { version: result.snapshotVersion, accounts: result.accounts, removed: result.removed })
   }
 
+  /**
+   * A terminal registered before the centre handed out file keys fetches it once. Checked against
+   * the trusted keys before it is kept; a failure only means the queue cannot be exported yet.
+   */
+  async function fetchCentreFileKey(centre: CentreClient): Promise<void> {
+    try {
+      const signed = await centre.centreFileKey()
+      readCentreFileKey(signed, deps.trustedKeys)
+      await deps.state.write({ centreFileKey: signed })
+    } catch (error) {
+      deps.log.info('centre_file_key_unavailable', { error: error instanceof Error ? error.name : 'unknown' })
+    }
+  }
+
   async function runCycle(force: boolean): Promise<void> {
     const { centre } = await client()
     const state = await deps.state.read()
+    if (state.centreFileKey === null) await fetchCentreFileKey(centre)
     // One upload at a time: the one a sale started finishes before this one looks at the queue.
     await uploading?.catch(() => undefined)
     try {
@@ -347,7 +368,18 @@ export function createSyncService(deps: SyncDeps): SyncService {
         throw error
       }
       token = { value: granted.token, expiresAt: Date.parse(granted.tokenExpiresAt) }
+      // A centre that does not vouch for its file key properly is still registered with; the key is fetched again on sync.
+      let centreFileKey: string | null = null
+      if (granted.centreFileKey !== undefined) {
+        try {
+          readCentreFileKey(granted.centreFileKey, deps.trustedKeys)
+          centreFileKey = granted.centreFileKey
+        } catch {
+          deps.log.error('centre_file_key_refused', {})
+        }
+      }
       await deps.state.write({
+        centreFileKey,
         centreUrl: request.centreUrl,
         regionCodes: granted.regionCodes,
         refreshSecretSealed: seal(granted.refreshSecret),
@@ -358,6 +390,11 @@ export function createSyncService(deps: SyncDeps): SyncService {
       await contact()
       deps.log.info('terminal_registered', { regions: granted.regionCodes.length })
       return status()
+    },
+
+    async centreFileKey() {
+      const signed = (await deps.state.read()).centreFileKey
+      return signed === null ? null : readCentreFileKey(signed, deps.trustedKeys)
     },
 
     async pendingItems() {

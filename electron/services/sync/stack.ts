@@ -56,6 +56,7 @@ export function createSyncStack(options: SyncStackOptions): SyncStack {
     terminalId: options.terminalId,
     appVersion: options.appVersion,
     heldRegions: options.heldRegions,
+    trustedKeys: options.trustedKeys,
     ...options.tuning,
   })
   return {

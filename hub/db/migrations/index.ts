@@ -1,6 +1,7 @@
 import type { NamedMigration } from '../../../db/migrations/index'
 import * as m0001 from './0001_hub'
 import * as m0002 from './0002_received_sales'
+import * as m0003 from './0003_file_keys'
 
 /**
  * The reference centre's migrations: its own list and its own database file, never the
@@ -9,4 +10,5 @@ import * as m0002 from './0002_received_sales'
 export const hubMigrations: readonly NamedMigration[] = [
   { name: 'hub_0001', up: m0001.up, down: m0001.down },
   { name: 'hub_0002_received_sales', up: m0002.up, down: m0002.down },
+  { name: 'hub_0003_file_keys', up: m0003.up, down: m0003.down },
 ]

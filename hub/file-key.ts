@@ -1,0 +1,53 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import type { Knex } from 'knex'
+import { CENTRE_FILE_KEY_FORMAT, type CentreFileKeyPayload, type SignedFile } from '../core/sync/protocol'
+import type { Clock } from '../core/time'
+import { DEMO_KEY_ID } from '../electron/services/rules/keys'
+import { signPayload } from '../electron/services/rules/envelope'
+
+/** The centre's signing key of the demo (its private half is in the repository for anyone to read). */
+export const DEMO_CENTRE_PRIVATE_KEY_FILE = fileURLToPath(new URL(`../bundles/keys/${DEMO_KEY_ID}.private.pem`, import.meta.url))
+
+/**
+ * The centre's key for queue files sent to it: made on first need, its public half signed with the
+ * centre's signing key (the demo key, like the demo bundles), so a terminal can check it came from
+ * the centre it trusts for rules.
+ */
+
+export interface CentreFileKey {
+  readonly keyId: string
+  readonly privateKeyPem: string
+  /** As terminals receive it: a signed file of format CENTRE_FILE_KEY_FORMAT. */
+  readonly signedPublicKey: string
+}
+
+type Row = { key_id: string; private_key_pem: string; signed_public_key: string }
+const toKey = (row: Row): CentreFileKey => ({ keyId: row.key_id, privateKeyPem: row.private_key_pem, signedPublicKey: row.signed_public_key })
+
+/** The newest file key, made (and kept) when there is none yet. */
+export async function currentFileKey(db: Knex, clock: Clock): Promise<CentreFileKey> {
+  const newest = await db('file_keys').orderBy('created_at', 'desc').first<Row | undefined>()
+  if (newest) return toKey(newest)
+  const pair = generateKeyPairSync('x25519')
+  const payload: CentreFileKeyPayload = {
+    keyId: `file-${randomBytes(6).toString('hex')}`,
+    publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    issuedAt: clock.now().toISOString(),
+  }
+  const payloadText = JSON.stringify(payload)
+  // signPayload makes a bundle envelope; its signature is over the same payload bytes.
+  const { signature } = JSON.parse(signPayload(payloadText, await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'), DEMO_KEY_ID)) as { signature: string }
+  const signed: SignedFile = { format: CENTRE_FILE_KEY_FORMAT, keyId: DEMO_KEY_ID, payload: payloadText, signature }
+  const row: Row = { key_id: payload.keyId, private_key_pem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), signed_public_key: JSON.stringify(signed) }
+  // Two first requests at once: the first insert wins, both answer with what is stored.
+  await db('file_keys').insert({ ...row, created_at: payload.issuedAt }).onConflict('key_id').ignore()
+  return toKey((await db('file_keys').orderBy('created_at', 'desc').first<Row>()) ?? row)
+}
+
+/** A file key by id, old or new: a queue file names the key it was encrypted to. */
+export async function fileKeyById(db: Knex, keyId: string): Promise<CentreFileKey | null> {
+  const row = await db('file_keys').where({ key_id: keyId }).first<Row | undefined>()
+  return row ? toKey(row) : null
+}
