@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Knex } from 'knex'
 import type { Clock } from '../../core/time'
 import { openDatabase, openReader } from '../../db/connection'
+import { removePlaintextBackups, PLAINTEXT_BACKUP_DAYS } from '../../db/plaintext-backups'
 import { migrateToLatest } from '../../db/migrate'
 import { createMigrations } from '../../db/migrations/index'
 import { createPersonalDataCipher, type PersonalDataCipher } from '../../db/personal-data'
@@ -76,10 +77,13 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     // The key is checked against the database before anything is migrated or written with it.
     const personalDataKey = await loadPersonalDataKey({ dataDir, protector: options.personalDataProtector ?? null, log, check: await readKeyCheck(db) })
     const cipher = createPersonalDataCipher(personalDataKey.key)
-    const migration = await migrateToLatest(db, { backupDir: join(dataDir, 'backups'), clock, migrations: createMigrations(cipher) })
+    const backupDir = join(dataDir, 'backups')
+    const migration = await migrateToLatest(db, { backupDir, clock, migrations: createMigrations(cipher) })
     if (migration.applied.length > 0) {
       log.info('database_migrated', { applied: migration.applied.join(','), backup: migration.backupFile !== null })
     }
+    const expired = await removePlaintextBackups(backupDir, { takenBefore: new Date(clock.now().getTime() - PLAINTEXT_BACKUP_DAYS * 86_400_000) })
+    if (expired > 0) log.info('plaintext_backups_removed', { count: expired, why: 'age' })
     const settings = createSettingsRepository(db)
     if ((await settings.get('data_source')) === null) {
       await seedDemoData(db, clock, cipher)
@@ -123,6 +127,11 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       appVersion: options.appVersion,
       heldRegions: async () => [...new Set((await bundles.list()).map((bundle) => bundle.regionCode))],
       tuning: options.syncTuning,
+      // A full sync worked on the sealed database: the plain-text way back is no longer needed.
+      afterSync: async () => {
+        const removed = await removePlaintextBackups(backupDir)
+        if (removed > 0) log.info('plaintext_backups_removed', { count: removed, why: 'synced' })
+      },
     })
     const salesService = createSalesService({
       accounts,

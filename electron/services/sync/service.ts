@@ -61,6 +61,8 @@ export interface SyncDeps {
   readonly heldRegions: () => Promise<string[]>
   /** The centre keys trusted for rules: they also vouch for the centre's file-encryption key. */
   readonly trustedKeys: TrustedKeys
+  /** After a cycle that went through; its failure is logged and changes nothing of the sync. */
+  readonly afterSync?: () => Promise<void>
   readonly fetch?: typeof fetch
   readonly random?: () => number
   /** Between automatic syncs while online. */
@@ -268,6 +270,7 @@ export function createSyncService(deps: SyncDeps): SyncService {
     }
     await contact()
     await deps.state.write({ lastSyncAt: now() })
+    await deps.afterSync?.().catch((error: unknown) => deps.log.error('after_sync_failed', { error: error instanceof Error ? error.name : 'unknown' }))
   }
 
   function once(force = false): Promise<void> {

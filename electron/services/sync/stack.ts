@@ -30,6 +30,8 @@ export interface SyncStackOptions {
   readonly terminalId: string
   readonly appVersion: string
   readonly heldRegions: () => Promise<string[]>
+  /** After each sync that went through (uploads and downloads). */
+  readonly afterSync?: () => Promise<void>
   /** Tests shorten the interval and the timeouts, and fix the jitter. */
   readonly tuning?: { intervalMs?: number; timeoutMs?: number; batchSize?: number; random?: () => number }
 }
@@ -57,6 +59,7 @@ export function createSyncStack(options: SyncStackOptions): SyncStack {
     appVersion: options.appVersion,
     heldRegions: options.heldRegions,
     trustedKeys: options.trustedKeys,
+    afterSync: options.afterSync,
     ...options.tuning,
   })
   return {
