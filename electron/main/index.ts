@@ -32,7 +32,7 @@ async function start(): Promise<void> {
       log: stderrLogger,
       appVersion: app.getVersion(),
       // The personal-data key, wrapped by DPAPI / Keychain / a keyring where the OS offers one.
-      personalDataProtector: osKeyProtector(safeStorage, process.platform),
+      personalDataProtector: await osKeyProtector(safeStorage, process.platform),
     })
   } catch (error) {
     dialog.showErrorBox('无法打开本机数据', `${error instanceof Error ? error.message : String(error)}\n数据目录：${dataDir}`)

@@ -8,8 +8,9 @@ import type { Logger } from './log'
 
 /** Electron's safeStorage, when it can encrypt (DPAPI on Windows, Keychain on macOS, a keyring on Linux). */
 export interface KeyProtector {
-  encryptString(plainText: string): Buffer
-  decryptString(encrypted: Buffer): string
+  encrypt(plainText: string): Promise<Buffer>
+  /** `stale`: the OS rotated its key (or offers a better one); the text should be wrapped again. */
+  decrypt(encrypted: Buffer): Promise<{ readonly text: string; readonly stale: boolean }>
 }
 
 export type PersonalDataProtection = 'os' | 'file'
@@ -94,13 +95,21 @@ export async function loadPersonalDataKey(options: {
         `个人信息密钥由操作系统加密保存，但当前无法使用系统加密服务（例如以浏览器模式或命令行打开了柜台程序的数据目录）。请以柜台程序正常启动。${CONTACT}`,
       )
     }
-    let text: string
+    let opened: { text: string; stale: boolean }
     try {
-      text = protector.decryptString(wrapped)
+      opened = await protector.decrypt(wrapped)
     } catch {
       throw new AppError('PERSONAL_DATA_KEY', `操作系统无法解开个人信息密钥（可能更换了系统用户或重置了系统密码）。${CONTACT}`)
     }
-    loaded = { key: decodeKey(text, osFile), protection: 'os' }
+    loaded = { key: decodeKey(opened.text, osFile), protection: 'os' }
+    if (opened.stale) {
+      // The OS rotated its own key: wrap ours under the new one, once the new copy is proven to open.
+      const rewrapped = await protector.encrypt(opened.text)
+      if (decodeKey((await protector.decrypt(rewrapped)).text, osFile).equals(loaded.key)) {
+        await writeKeyFile(osFile, rewrapped)
+        log.info('personal_data_key_rewrapped', { protection: 'os' })
+      }
+    }
   } else {
     const plain = await readIfExists(plainFile)
     if (plain !== null) loaded = { key: decodeKey(plain.toString('utf8'), plainFile), protection: 'file' }
@@ -112,7 +121,7 @@ export async function loadPersonalDataKey(options: {
     }
     const key = randomBytes(PERSONAL_DATA_KEY_BYTES)
     if (protector) {
-      await writeKeyFile(osFile, protector.encryptString(key.toString('base64')))
+      await writeKeyFile(osFile, await protector.encrypt(key.toString('base64')))
       log.info('personal_data_key_created', { protection: 'os' })
       return { key, protection: 'os' }
     }
@@ -125,8 +134,8 @@ export async function loadPersonalDataKey(options: {
 
   if (loaded.protection === 'file' && protector) {
     // The OS can protect the key now: wrap it, prove the wrapped copy opens, then drop the plain file.
-    const rewrapped = protector.encryptString(loaded.key.toString('base64'))
-    if (decodeKey(protector.decryptString(rewrapped), osFile).equals(loaded.key)) {
+    const rewrapped = await protector.encrypt(loaded.key.toString('base64'))
+    if (decodeKey((await protector.decrypt(rewrapped)).text, osFile).equals(loaded.key)) {
       await writeKeyFile(osFile, rewrapped)
       await rm(plainFile, { force: true })
       log.info('personal_data_key_protected', { protection: 'os' })

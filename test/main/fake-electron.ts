@@ -145,19 +145,22 @@ function createFake() {
     },
   }
 
-  /** Reversible but not plain text; it records what it was asked to wrap. */
+  /**
+   * Reversible but not plain text; it records what it was asked to wrap. Only the asynchronous API
+   * (the synchronous one is deprecated in Electron 45, gone in 46): the main process must not use it.
+   */
   const safeStorage = {
     wrapped: [] as string[],
-    isEncryptionAvailable: () => state.encryptionAvailable,
+    isAsyncEncryptionAvailable: () => Promise.resolve(state.encryptionAvailable),
     getSelectedStorageBackend: () => state.storageBackend,
-    encryptString(plainText: string) {
-      if (!state.encryptionAvailable) throw new Error('Encryption is not available.')
+    encryptStringAsync(plainText: string) {
+      if (!state.encryptionAvailable) return Promise.reject(new Error('Encryption is not available.'))
       safeStorage.wrapped.push(plainText)
-      return Buffer.concat([Buffer.from('v10'), Buffer.from(Buffer.from(plainText, 'utf8').map((byte) => byte ^ 0x5a))])
+      return Promise.resolve(Buffer.concat([Buffer.from('v10'), Buffer.from(Buffer.from(plainText, 'utf8').map((byte) => byte ^ 0x5a))]))
     },
-    decryptString(encrypted: Buffer) {
-      if (!state.encryptionAvailable) throw new Error('Decryption is not available.')
-      return Buffer.from(encrypted.subarray(3).map((byte) => byte ^ 0x5a)).toString('utf8')
+    decryptStringAsync(encrypted: Buffer) {
+      if (!state.encryptionAvailable) return Promise.reject(new Error('Decryption is not available.'))
+      return Promise.resolve({ result: Buffer.from(encrypted.subarray(3).map((byte) => byte ^ 0x5a)).toString('utf8'), shouldReEncrypt: false })
     },
   }
 

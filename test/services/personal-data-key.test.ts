@@ -10,18 +10,22 @@ import { DATABASE_FILE_NAME, openCounterRuntime } from '../../electron/services/
 import { recordingLogger, signedIn, tempDir, TEST_NOW } from '../helpers'
 
 /** Stands in for safeStorage: reversible, but not the plain text, and it remembers what it wrapped. */
-function fakeProtector(): KeyProtector & { wrapped: string[]; broken: boolean } {
+function fakeProtector(): KeyProtector & { wrapped: string[]; broken: boolean; version: string } {
   const mask = (bytes: Buffer) => Buffer.from(bytes.map((byte) => byte ^ 0x5a))
   const protector = {
     wrapped: [] as string[],
     broken: false,
-    encryptString(plain: string) {
+    /** The OS key's generation: data wrapped under an older one opens, but is stale. */
+    version: 'v10',
+    encrypt(plain: string) {
       protector.wrapped.push(plain)
-      return Buffer.concat([Buffer.from('v10'), mask(Buffer.from(plain, 'utf8'))])
+      return Promise.resolve(Buffer.concat([Buffer.from(protector.version), mask(Buffer.from(plain, 'utf8'))]))
     },
-    decryptString(encrypted: Buffer) {
-      if (protector.broken || encrypted.subarray(0, 3).toString() !== 'v10') throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.')
-      return mask(encrypted.subarray(3)).toString('utf8')
+    decrypt(encrypted: Buffer) {
+      if (protector.broken || !['v10', 'v11'].includes(encrypted.subarray(0, 3).toString())) {
+        return Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.'))
+      }
+      return Promise.resolve({ text: mask(encrypted.subarray(3)).toString('utf8'), stale: encrypted.subarray(0, 3).toString() !== protector.version })
     },
   }
   return protector
@@ -69,6 +73,18 @@ describe('the personal-data key', () => {
 
     const again = await loadPersonalDataKey({ dataDir, protector, log })
     expect(again).toEqual(first)
+  })
+
+  it('wraps the key again when the OS has rotated its own key, keeping the key itself', async () => {
+    const dataDir = await tempDir()
+    const protector = fakeProtector()
+    const first = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() })
+    protector.version = 'v11'
+    const log = recordingLogger()
+    const after = await loadPersonalDataKey({ dataDir, protector, log })
+    expect(after).toEqual(first)
+    expect((await readFile(join(dataDir, OS_KEY_FILE))).subarray(0, 3).toString()).toBe('v11')
+    expect(log.lines.some((line) => line.includes('personal_data_key_rewrapped'))).toBe(true)
   })
 
   it('moves a plain key under OS protection once that is available, keeping the key itself', async () => {
