@@ -56,6 +56,31 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 20_000)
   }
 }
 
+describe('a sale made while a sync is under way', () => {
+  it('is uploaded as soon as that sync ends, not at the next scheduled one', async () => {
+    const centre = await openTestHub()
+    // The snapshot download is slow: the sync is past its upload step for a while.
+    let downloading = false
+    const slowSnapshot: typeof fetch = async (input, init) => {
+      if (String(input).includes('/v1/snapshot')) {
+        downloading = true
+        await new Promise((resolve) => setTimeout(resolve, 1_500))
+      }
+      return fetch(input, init)
+    }
+    const runtime = await openTestRuntime({ clock: centre.clock, syncTuning: { ...TUNING, fetch: slowSnapshot } })
+    await registerTerminal(runtime, centre.url)
+    const clerk = await onShift(runtime)
+    const syncing = runtime.dispatch('sync.now', {}, clerk)
+    await waitFor(() => Promise.resolve(downloading), 'the sync to reach its download')
+    const sale = await ok<ReceiptView>(commit(runtime, clerk, { accountId: await accountIdOf(runtime, clerk, 'C33080001'), lines: [{ insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }] }, 'C33080001'))
+    await ok(syncing)
+    // Nobody syncs again, and the schedule does not run in tests: only the follow-up upload can bring it.
+    await waitFor(async () => (await centreHas(centre.db, [sale.saleId])).accepted === 1, 'the sale at the centre', 10_000)
+    await waitFor(async () => (await syncStatus(runtime, clerk)).queue.count === 0, 'the queue to empty', 10_000)
+  }, 60_000)
+})
+
 describe('faults between terminal and centre: every transaction reaches the centre exactly once', () => {
   it('the answer lost after the centre committed: the resend is answered "already accepted" and nothing is taken twice', async () => {
     const centre = await openTestHub()

@@ -276,8 +276,42 @@ export function createSyncService(deps: SyncDeps): SyncService {
   function once(force = false): Promise<void> {
     running ??= runCycle(force).finally(() => {
       running = null
+      uploadAgainIfAsked()
     })
     return running
+  }
+
+  /**
+   * A sale committed while an upload or a sync was already under way may have missed it (its
+   * last look at the queue came before the commit): asked for meanwhile, another upload follows at
+   * once, instead of the sale waiting for the next scheduled sync.
+   */
+  let uploadAsked = false
+  /** Set by stop(): nothing new starts while the service winds down (the database closes next). */
+  let closing = false
+  function uploadAgainIfAsked(): void {
+    if (!uploadAsked || closing) return
+    uploadAsked = false
+    void uploadSoon().catch(() => undefined)
+  }
+
+  function uploadSoon(): Promise<void> {
+    if (running || uploading) {
+      uploadAsked = true
+      return (running ?? uploading) as Promise<void>
+    }
+    uploading = (async () => {
+      const { centre } = await client()
+      try {
+        await uploadAll(centre)
+      } catch (error) {
+        await failed(error, '上传交易')
+      }
+    })().finally(() => {
+      uploading = null
+      uploadAgainIfAsked()
+    })
+    return uploading
   }
 
   function schedule(delayMs: number): void {
@@ -340,20 +374,7 @@ export function createSyncService(deps: SyncDeps): SyncService {
       return status()
     },
 
-    async uploadNow() {
-      if (running) return running
-      uploading ??= (async () => {
-        const { centre } = await client()
-        try {
-          await uploadAll(centre)
-        } catch (error) {
-          await failed(error, '上传交易')
-        }
-      })().finally(() => {
-        uploading = null
-      })
-      return uploading
-    },
+    uploadNow: () => uploadSoon(),
 
     async register(request) {
       const centre = createCentreClient({ baseUrl: request.centreUrl, fetch: deps.fetch, timeoutMs: deps.timeoutMs })
@@ -454,10 +475,12 @@ export function createSyncService(deps: SyncDeps): SyncService {
     start() {
       if (!stopped) return
       stopped = false
+      closing = false
       schedule(0)
     },
 
     async stop() {
+      closing = true
       stopped = true
       if (timer) clearTimeout(timer)
       timer = null

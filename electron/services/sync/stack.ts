@@ -32,8 +32,8 @@ export interface SyncStackOptions {
   readonly heldRegions: () => Promise<string[]>
   /** After each sync that went through (uploads and downloads). */
   readonly afterSync?: () => Promise<void>
-  /** Tests shorten the interval and the timeouts, and fix the jitter. */
-  readonly tuning?: { intervalMs?: number; timeoutMs?: number; batchSize?: number; random?: () => number }
+  /** Tests shorten the interval and the timeouts, fix the jitter, and may slow the network down. */
+  readonly tuning?: { intervalMs?: number; timeoutMs?: number; batchSize?: number; random?: () => number; fetch?: typeof fetch }
 }
 
 /** The sync service with the stores it works on, wired once for every shell (Electron, browser mode, CLI, tests). */
