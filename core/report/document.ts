@@ -1,4 +1,6 @@
 import type { Fen } from '../money'
+import type { InsuredRelation } from '../rules/bundle'
+import { RELATION_LABELS } from '../rules/engine'
 import { formatShanghaiDateTime } from '../time'
 import { STATUS_NAMES, type CloseReportView, type DailySummaryView, type ReportSaleRow, type SummaryFigures, type SummaryGroup, type SummaryReportView } from './summary'
 
@@ -66,18 +68,9 @@ export interface ReportMeta {
   readonly printedAt: string
 }
 
-/** The relation of the insured person to the payer, as the report names it. */
-export const RELATION_NAMES: Readonly<Record<string, string>> = {
-  self: '本人',
-  spouse: '配偶',
-  child: '子女',
-  parent: '父母',
-  grandparent: '祖父母/外祖父母',
-  grandchild: '孙子女/外孙子女',
-  sibling: '兄弟姐妹',
-}
-
-const RELATION_ORDER = Object.keys(RELATION_NAMES)
+/** The relation of the insured person to the payer, in the engine's words, in its order (本人 first). */
+const RELATION_ORDER: readonly string[] = Object.keys(RELATION_LABELS)
+const relationName = (key: string) => (Object.hasOwn(RELATION_LABELS, key) ? RELATION_LABELS[key as InsuredRelation] : key)
 
 /** Relations in their usual order (本人 first), not by key; unknown keys last. */
 function relationOrder(groups: readonly SummaryGroup[]): SummaryGroup[] {
@@ -198,7 +191,7 @@ function summaryTables(summary: DailySummaryView, sales: readonly ReportSaleRow[
     dimensionTable('按操作员', '操作员', summary.byOperator, (g) => staff({ code: g.key, name: g.name }), true),
     dimensionTable('按产品', '产品', summary.byProduct, (g) => `${g.name} (${g.key})`, false, `${NET_NOTE}${NOT_ADDITIVE_NOTE('产品')}`),
     dimensionTable('按地区', '地区', summary.byRegion, (g) => g.name, true),
-    dimensionTable('按参保关系', '参保关系', relationOrder(summary.byRelation), (g) => RELATION_NAMES[g.key] ?? g.key, false, `${NET_NOTE}${NOT_ADDITIVE_NOTE('参保关系')}`),
+    dimensionTable('按参保关系', '参保关系', relationOrder(summary.byRelation), (g) => relationName(g.key), false, `${NET_NOTE}${NOT_ADDITIVE_NOTE('参保关系')}`),
     dimensionTable('按状态', '状态', summary.byStatus, (g) => g.name, true),
     dimensionTable('按规则包版本', '规则包版本', summary.rulesVersions, (g) => g.name, true),
     saleListTable(summary, sales),

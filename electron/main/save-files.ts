@@ -4,6 +4,7 @@ import type { IpcMain, IpcMainInvokeEvent } from 'electron'
 import { SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../core/api/channel'
 import type { SavedFile } from '../../core/api/contract'
 import { fail, type Result } from '../../core/errors'
+import { safeFileName as windowsSafeName } from '../../core/report/document'
 
 /** What saving needs of Electron, handed in so it can be tested without Electron. */
 export interface SaveFileShell {
@@ -31,8 +32,7 @@ const MAX_FILE_BYTES = 50 * 1024 * 1024
  */
 export function safeFileName(suggested: string, extension: string): string {
   const base = suggested.split(/[\\/]/).pop() ?? ''
-  const cleaned = [...base].map((char) => (char < ' ' || '<>:"|?*'.includes(char) ? '_' : char)).join('')
-    .replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 120)
+  const cleaned = windowsSafeName(base).replace(/^[.\s]+/, '').slice(0, 120)
   const stem = cleaned.toLowerCase().endsWith(`.${extension}`) ? cleaned.slice(0, -(extension.length + 1)) : cleaned
   return `${stem || '报表'}.${extension}`
 }

@@ -1,9 +1,9 @@
+import { SIGNATURE } from '../sale/fixtures'
+
 /**
  * Sales made through browser mode's own HTTP API, as the counter screen would make them: for the
  * supervisor's tests, which need a day of business without clicking through every sale.
  */
-
-const SIGNATURE = { width: 400, height: 150, strokes: ['M10 100 L60 40 L110 120 L160 50'] }
 
 type Line = { insured: { relation: 'self' }; productCode: string; units?: number; amountFen?: number }
 
