@@ -5,5 +5,8 @@ import { createApp } from 'vue'
 import App from './App.vue'
 import { i18n } from './i18n'
 import { router } from './router'
+import { installFailureNet } from './unexpected'
 
-createApp(App).use(createPinia()).use(i18n).use(router).mount('#app')
+const app = createApp(App).use(createPinia()).use(i18n).use(router)
+installFailureNet(app, window)
+app.mount('#app')

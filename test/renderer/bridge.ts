@@ -30,7 +30,11 @@ export async function installRealBridge(
     runtime,
     invoke: (call: string, args: unknown, sessionToken?: string) => {
       calls.push(call)
-      const answer = runtime.dispatch(call, args, { transport: 'test', sessionToken })
+      // Electron's IPC copies both ways with the structured clone algorithm: a Vue proxy, a function
+      // or a class instance that it cannot carry fails here as it would in the app.
+      const answer = Promise.resolve()
+        .then(() => runtime.dispatch(call, structuredClone(args), { transport: 'test', sessionToken }))
+        .then((result) => structuredClone(result))
       pending.add(answer)
       void answer.finally(() => pending.delete(answer))
       return answer

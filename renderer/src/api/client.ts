@@ -8,7 +8,7 @@ const httpBridge: CounterBridge = {
       const response = await fetch(`/api/${encodeURIComponent(call)}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(sessionToken ? { 'x-counter-session': sessionToken } : {}) },
-        body: JSON.stringify(args ?? {}),
+        body: JSON.stringify(args),
       })
       return (await response.json()) as Result<unknown>
     } catch {
@@ -22,6 +22,16 @@ function bridge(): CounterBridge {
   return window.counter ?? httpBridge
 }
 
+/**
+ * What crosses the bridge: plain JSON data, whatever the caller holds. A store's state is a Vue
+ * proxy, which Electron's context bridge and IPC cannot clone ("An object could not be cloned")
+ * while JSON reads straight through it; arguments are JSON-shaped by contract, and browser mode
+ * sends exactly this text, so both transports carry the same values.
+ */
+export function plainArguments(args: unknown): unknown {
+  return args === undefined ? {} : (JSON.parse(JSON.stringify(args)) as unknown)
+}
+
 /** The signed-in operator's session token, sent with every call; kept in memory only. */
 let sessionToken: string | undefined
 
@@ -30,7 +40,18 @@ export function setSessionToken(token: string | undefined): void {
 }
 
 export const api = {
-  call<K extends CallName>(name: K, args: CallInput<K>): Promise<CallResult<K>> {
-    return bridge().invoke(name, args, sessionToken) as Promise<CallResult<K>>
+  /** Never rejects: whatever goes wrong on the way is a failed result with a Chinese message. */
+  async call<K extends CallName>(name: K, args: CallInput<K>): Promise<CallResult<K>> {
+    let plain: unknown
+    try {
+      plain = plainArguments(args)
+    } catch {
+      return fail('INVALID_ARGUMENT', '本次操作的数据无法发送给柜台服务，没有办理；请重试，仍不行请联系运维人员')
+    }
+    try {
+      return (await bridge().invoke(name, plain, sessionToken)) as CallResult<K>
+    } catch {
+      return fail('TRANSPORT', '柜台界面与本机服务通讯失败，本次操作没有完成；请重试，仍不行请重新启动柜台程序')
+    }
   },
 }

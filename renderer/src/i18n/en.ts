@@ -47,6 +47,7 @@ const en: typeof zhCN = {
   app: {
     title: 'Personal-account health insurance counter',
     demoData: 'Demo data',
+    unexpectedFailure: 'Not done: the program hit an unexpected error. Try again; if it keeps happening, restart the counter or call support.',
     keyUnprotected: 'Personal-data key not OS-protected',
     keyUnprotectedHint: 'This computer offers no OS key protection: the key that encrypts personal data is a file in the data folder. Keep the computer and the data folder safe, or contact support.',
     language: 'Language',

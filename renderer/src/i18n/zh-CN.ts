@@ -45,6 +45,7 @@ export default {
   app: {
     title: '医保个账购买商业健康保险柜台',
     demoData: '演示数据',
+    unexpectedFailure: '操作没有完成：程序出现意外错误。请重试；反复出现请重新启动柜台程序或联系运维人员',
     keyUnprotected: '个人信息密钥未受系统保护',
     keyUnprotectedHint: '本机无法使用操作系统的密钥保护，加密个人信息的密钥以文件形式保存在数据目录中：请妥善保管本机与数据目录，或联系运维人员。',
     language: '语言',

@@ -1,6 +1,7 @@
 import type { ReaderTrace } from '@core/reader/detector'
 import { DEFAULT_READER_SETTINGS, type ReaderSettings } from '@core/reader/settings'
 import { onBeforeUnmount, onMounted } from 'vue'
+import { startAction } from '../unexpected'
 import { attachKeyboardReader, type KeyboardReader } from './keyboard-reader'
 
 /**
@@ -9,7 +10,8 @@ import { attachKeyboardReader, type KeyboardReader } from './keyboard-reader'
  */
 
 export interface CardConsumer {
-  onCard(text: string): void
+  /** May start work (a lookup, a payment): a failure nobody handled is shown and heard, not lost. */
+  onCard(text: string): void | Promise<void>
   onBadRead(reason: string): void
 }
 
@@ -28,12 +30,12 @@ export function startCardReader(win: Window, notices: CardReaderNotices, setting
   reader = attachKeyboardReader(win, settings, {
     onBurst(text) {
       const consumer = consumers.at(-1)
-      if (consumer) consumer.onCard(text)
+      if (consumer) startAction(() => consumer.onCard(text))
       else notices.unwanted()
     },
     onBadRead(reason) {
       const consumer = consumers.at(-1)
-      if (consumer) consumer.onBadRead(reason)
+      if (consumer) startAction(() => consumer.onBadRead(reason))
       else notices.badRead(reason)
     },
     onTrace: notices.trace,

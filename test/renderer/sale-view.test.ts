@@ -1,0 +1,121 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { ElMessage } from 'element-plus'
+import { createPinia, setActivePinia, type Pinia } from 'pinia'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { api } from '../../renderer/src/api/client'
+import { i18n } from '../../renderer/src/i18n'
+import { startCardReader, stopCardReader } from '../../renderer/src/reader/card-reader'
+import { useCounterStore } from '../../renderer/src/stores/counter'
+import { useSaleStore } from '../../renderer/src/stores/sale'
+import SaleView from '../../renderer/src/views/SaleView.vue'
+import { blankRouter, installRealBridge } from './bridge'
+
+const SIGNATURE = { width: 400, height: 150, strokes: ['M10 100 L60 40 L110 120'] }
+
+/** The keydown events a keyboard-wedge reader sends: 5 ms apart, each key's own time stamp, Enter last. */
+function swipeCard(text: string): void {
+  let at = performance.now()
+  const send = (key: string, code: string, shiftKey = false) => {
+    const event = new KeyboardEvent('keydown', { key, code, shiftKey, bubbles: true, cancelable: true })
+    Object.defineProperty(event, 'timeStamp', { value: (at += 5) })
+    window.dispatchEvent(event)
+  }
+  for (const char of text) {
+    if (/\d/.test(char)) send(char, `Digit${char}`)
+    else send(char, `Key${char.toUpperCase()}`, char !== char.toLowerCase())
+  }
+  send('Enter', 'Enter')
+}
+
+const lastCue = () => document.documentElement.dataset.lastCue
+
+let pinia: Pinia
+
+/** The sale screen at its pay step for the Quzhou demo cardholder, on real services, with the app's card reader listening. */
+async function atPayStep() {
+  pinia = createPinia()
+  setActivePinia(pinia)
+  await api.call('auth.openShift', {})
+  const counter = useCounterStore()
+  await counter.lookup('C33080001')
+  const sale = useSaleStore()
+  expect(await sale.start(counter.cardholder ?? never(), 'QZ-HQB-2027')).toBe(true)
+  await vi.waitFor(() => expect(sale.quote?.ok).toBe(true))
+  sale.next()
+  sale.termsAcknowledged = true
+  // As the signature pad leaves it: the store's reactive state, which IPC cannot clone as it is.
+  sale.signature = SIGNATURE
+  sale.next()
+  expect(sale.step).toBe('pay')
+  startCardReader(window, { unwanted: () => undefined, badRead: () => undefined, trace: () => undefined })
+  const router = blankRouter(['/counter', '/sale'])
+  await router.push('/sale')
+  const wrapper = mount(SaleView, { global: { plugins: [pinia, i18n, router] }, attachTo: document.body })
+  await flushPromises()
+  expect(wrapper.find('[data-test="pay-step"]').exists()).toBe(true)
+  delete document.documentElement.dataset.lastCue
+  return { sale, wrapper }
+}
+
+function never(): never {
+  throw new Error('the Quzhou demo card was not found')
+}
+
+afterEach(() => {
+  stopCardReader()
+  document.body.innerHTML = ''
+})
+
+describe('sale screen, pay step', () => {
+  it('takes the second swipe as payment over a bridge that copies like IPC, and shows the receipt', async () => {
+    await installRealBridge()
+    const { sale, wrapper } = await atPayStep()
+    swipeCard('C33080001')
+    await vi.waitFor(() => expect(sale.step).toBe('done'))
+    await flushPromises()
+    expect(lastCue()).toBe('ok')
+    expect(wrapper.find('[data-test="sale-error"]').exists()).toBe(false)
+    expect(sale.receipt).toMatchObject({ status: 'queued', totalFen: 10_000 })
+    wrapper.unmount()
+  })
+
+  it('says in Chinese that nothing was done, with the error cue, when the bridge itself fails; nothing is sold', async () => {
+    const bridge = await installRealBridge()
+    const { sale, wrapper } = await atPayStep()
+    const invoke = bridge.invoke
+    // What ipcRenderer.invoke does when the main process cannot take the call: it rejects.
+    bridge.invoke = (call, args, token) => (call === 'sale.commit' ? Promise.reject(new Error('An object could not be cloned.')) : invoke(call, args, token))
+    swipeCard('C33080001')
+    await vi.waitFor(() => expect(lastCue()).toBe('error'))
+    await flushPromises()
+    expect(wrapper.get('[data-test="sale-error"]').text()).toContain('本次操作没有完成')
+    expect(sale.step).toBe('pay')
+    expect(sale.busy).toBe(false)
+    bridge.invoke = invoke
+    const sold = await api.call('sale.search', { scope: 'all' })
+    expect(sold).toEqual({ ok: true, value: [] })
+    wrapper.unmount()
+  })
+
+  it('shows a message and sounds the error cue when work started by a swipe or a key fails unexpectedly', async () => {
+    await installRealBridge()
+    const { sale, wrapper } = await atPayStep()
+    vi.spyOn(sale, 'pay').mockRejectedValue(new Error('unexpected'))
+    swipeCard('C33080001')
+    await vi.waitFor(() => expect(lastCue()).toBe('error'))
+    await vi.waitFor(() => expect(document.body.querySelector('.el-message--error')?.textContent).toContain('操作没有完成：程序出现意外错误'))
+    expect(sale.step).toBe('pay')
+
+    // A function key's work, the same: Esc goes back, F2 forward, here failing underneath.
+    ElMessage.closeAll()
+    await vi.waitFor(() => expect(document.body.querySelector('.el-message')).toBeNull())
+    delete document.documentElement.dataset.lastCue
+    vi.spyOn(sale, 'back').mockImplementation(() => {
+      throw new Error('unexpected')
+    })
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }))
+    await vi.waitFor(() => expect(lastCue()).toBe('error'))
+    await vi.waitFor(() => expect(document.body.querySelector('.el-message--error')?.textContent).toContain('操作没有完成'))
+    wrapper.unmount()
+  })
+})
