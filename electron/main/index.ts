@@ -2,12 +2,13 @@ import { join } from 'node:path'
 import { app, BrowserWindow, dialog, ipcMain, safeStorage, session, type IpcMainInvokeEvent } from 'electron'
 import { systemClock } from '../../core/time'
 import { stderrLogger } from '../services/log'
+import { KeyStoreLockedError } from '../services/personal-data-key'
 import { openCounterRuntime, resolveDataDir, type CounterRuntime } from '../services/runtime'
 import { registerApi } from './ipc'
 import { registerFileSaving } from './save-files'
 import { osKeyProtector } from './key-protector'
-import { hardenSession, hardenWebContents, isTrustedSender, type AppLocation } from './security'
-import { createMainWindow } from './window'
+import { appLocation, hardenSession, hardenWebContents, isTrustedSender } from './security'
+import { createMainWindow, loadAppPage } from './window'
 
 /**
  * The Electron shell, kept thin: paths, lifecycle, security wiring. Everything it calls is tested in
@@ -15,30 +16,60 @@ import { createMainWindow } from './window'
  */
 
 const here = import.meta.dirname
-const location: AppLocation = process.env.ELECTRON_RENDERER_URL
-  ? { kind: 'dev', url: process.env.ELECTRON_RENDERER_URL }
-  : { kind: 'file', indexFile: join(here, '../renderer/index.html') }
+const location = appLocation({
+  env: process.env,
+  isPackaged: app.isPackaged,
+  indexFile: join(here, '../renderer/index.html'),
+  platform: process.platform,
+})
 
 let runtime: CounterRuntime | null = null
 let mainWindow: BrowserWindow | null = null
 
+/**
+ * Opens the data folder. A key store that stays locked (a Linux keyring the user has not unlocked
+ * yet) is not an error to die of: the operator is told in Chinese and may try again once it is
+ * unlocked. Anything else ends the app with its reason.
+ */
+async function openRuntime(dataDir: string): Promise<CounterRuntime | null> {
+  for (;;) {
+    try {
+      return await openCounterRuntime({
+        dataDir,
+        clock: systemClock,
+        log: stderrLogger,
+        appVersion: app.getVersion(),
+        // The personal-data key, wrapped by DPAPI / Keychain / a keyring where the OS offers one.
+        personalDataProtector: await osKeyProtector(safeStorage),
+      })
+    } catch (error) {
+      if (error instanceof KeyStoreLockedError) {
+        stderrLogger.error('personal_data_key_store_locked', {})
+        const choice = await dialog.showMessageBox({
+          type: 'warning',
+          title: '个人信息密钥暂时无法读取',
+          message: '系统密钥环尚未解锁',
+          detail: `${error.message}\n\n解锁后点"重试"；点"退出"关闭柜台程序。`,
+          buttons: ['重试', '退出'],
+          defaultId: 0,
+          cancelId: 1,
+          noLink: true,
+        })
+        if (choice.response === 0) continue
+      } else {
+        dialog.showErrorBox('无法打开本机数据', `${error instanceof Error ? error.message : String(error)}\n数据目录：${dataDir}`)
+      }
+      app.exit(1)
+      return null
+    }
+  }
+}
+
 async function start(): Promise<void> {
   hardenSession(session.defaultSession)
   const dataDir = resolveDataDir(process.env, app.getPath('userData'))
-  try {
-    runtime = await openCounterRuntime({
-      dataDir,
-      clock: systemClock,
-      log: stderrLogger,
-      appVersion: app.getVersion(),
-      // The personal-data key, wrapped by DPAPI / Keychain / a keyring where the OS offers one.
-      personalDataProtector: await osKeyProtector(safeStorage, process.platform),
-    })
-  } catch (error) {
-    dialog.showErrorBox('无法打开本机数据', `${error instanceof Error ? error.message : String(error)}\n数据目录：${dataDir}`)
-    app.exit(1)
-    return
-  }
+  runtime = await openRuntime(dataDir)
+  if (!runtime) return
   const isTrusted = (event: IpcMainInvokeEvent) => isTrustedSender(event.senderFrame, location)
   registerApi(ipcMain, runtime.dispatch, isTrusted)
   registerFileSaving(
@@ -57,20 +88,32 @@ async function start(): Promise<void> {
   )
   // At start and every few minutes, in the background: the counter never waits for it.
   runtime.sync.sync.start()
-  mainWindow = createMainWindow({ preloadPath: join(here, '../preload/index.cjs'), location, devTools: !app.isPackaged })
-  mainWindow.on('closed', () => {
+  const window = createMainWindow({ preloadPath: join(here, '../preload/index.cjs'), devTools: !app.isPackaged })
+  mainWindow = window
+  window.on('closed', () => {
     mainWindow = null
   })
+  try {
+    await loadAppPage(window, location)
+  } catch (error) {
+    // A missing or damaged page file: said plainly, not as Electron's uncaught-error dialog.
+    const code = error instanceof Error && 'code' in error ? String(error.code) : 'unknown'
+    stderrLogger.error('app_page_not_loaded', { code })
+    dialog.showErrorBox('无法打开柜台界面', `柜台程序的界面文件无法载入（${code}），程序文件可能不完整。请重新安装柜台程序，或联系运维人员。本机数据未受影响。`)
+    app.exit(1)
+  }
 }
 
 export function bootstrap(): void {
+  // An ASCII folder name: some office tools and backup scripts still trip over non-ASCII paths.
+  // Set before the single-instance lock, which lives in this folder: otherwise the default,
+  // Chinese-named folder is created just to hold the lock.
+  app.setPath('userData', join(app.getPath('appData'), 'yibao-counter'))
   // One counter per machine: two windows would read the same card swipe and write the same database.
   if (!app.requestSingleInstanceLock()) {
     app.quit()
     return
   }
-  // An ASCII folder name: some office tools and backup scripts still trip over non-ASCII paths.
-  app.setPath('userData', join(app.getPath('appData'), 'yibao-counter'))
   app.enableSandbox()
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, location))
   app.on('second-instance', () => {
@@ -83,10 +126,14 @@ export function bootstrap(): void {
     // Committed transactions are already durable in the WAL; closing just releases the file.
     void runtime?.close()
   })
-  app.whenReady().then(start, (error: unknown) => {
-    stderrLogger.error('app_not_ready', { error: error instanceof Error ? error.name : 'unknown' })
-    app.exit(1)
-  })
+  app
+    .whenReady()
+    .then(start)
+    .catch((error: unknown) => {
+      stderrLogger.error('app_not_started', { error: error instanceof Error ? error.name : 'unknown' })
+      dialog.showErrorBox('柜台程序无法启动', '启动时出现意外错误，本机数据未受影响。请重新启动柜台程序；反复出现请联系运维人员。')
+      app.exit(1)
+    })
 }
 
 bootstrap()

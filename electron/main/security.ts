@@ -1,11 +1,41 @@
+import { posix, win32 } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Session, WebContents, WebFrameMain } from 'electron'
 import { CONTENT_SECURITY_POLICY_HEADER } from '../content-security-policy'
 
-/** Where the app's own page lives: the built file, or the dev server while developing. */
-export type AppLocation = { readonly kind: 'file'; readonly indexFile: string } | { readonly kind: 'dev'; readonly url: string }
+/**
+ * Where the app's own page lives: the built file (with the platform's way of comparing paths), or
+ * electron-vite's dev server while developing.
+ */
+export type AppLocation =
+  | { readonly kind: 'file'; readonly indexFile: string; readonly windowsPaths: boolean }
+  | { readonly kind: 'dev'; readonly url: string }
 
-function fileUrlPath(indexFile: string): string {
-  return new URL(`file://${indexFile.startsWith('/') ? '' : '/'}${indexFile.replaceAll('\\', '/')}`).pathname
+/**
+ * The page to show. `ELECTRON_RENDERER_URL` (set by `npm run dev`) is honoured only in a build
+ * that is not packaged: in an installed app whoever sets it could point the window, and the IPC
+ * sender check with it, at any origin.
+ */
+export function appLocation(options: { env: NodeJS.ProcessEnv; isPackaged: boolean; indexFile: string; platform: NodeJS.Platform }): AppLocation {
+  const devUrl = options.env.ELECTRON_RENDERER_URL
+  if (devUrl && !options.isPackaged) return { kind: 'dev', url: devUrl }
+  return { kind: 'file', indexFile: options.indexFile, windowsPaths: options.platform === 'win32' }
+}
+
+/**
+ * Whether a file URL names this file, compared as the platform compares paths: decoded from the
+ * URL (a `#` or a space in the install folder is escaped there), and on Windows without regard to
+ * case (Chromium writes the drive letter in capitals whatever the path said).
+ */
+function isSameFile(url: URL, file: string, windowsPaths: boolean): boolean {
+  let path: string
+  try {
+    path = fileURLToPath(url, { windows: windowsPaths })
+  } catch {
+    return false // a host on a POSIX file URL, an encoded separator
+  }
+  if (!windowsPaths) return posix.normalize(path) === posix.normalize(file)
+  return win32.normalize(path).toUpperCase() === win32.normalize(file).toUpperCase()
 }
 
 /** Only the app's own page, at any hash route, may be shown; nothing else is navigated to. */
@@ -17,7 +47,7 @@ export function isAppUrl(url: string, location: AppLocation): boolean {
     return false
   }
   if (location.kind === 'dev') return parsed.origin === new URL(location.url).origin
-  return parsed.protocol === 'file:' && parsed.pathname === fileUrlPath(location.indexFile)
+  return parsed.protocol === 'file:' && isSameFile(parsed, location.indexFile, location.windowsPaths)
 }
 
 /** IPC is answered only for the app's own top-level page, never for a frame it might embed. */

@@ -28,10 +28,14 @@ export function mainWindowOptions(preloadPath: string, devTools: boolean): Brows
   }
 }
 
-export function createMainWindow(options: { preloadPath: string; location: AppLocation; devTools: boolean }): BrowserWindow {
+export function createMainWindow(options: { preloadPath: string; devTools: boolean }): BrowserWindow {
   const window = new BrowserWindow(mainWindowOptions(options.preloadPath, options.devTools))
   window.once('ready-to-show', () => window.show())
-  if (options.location.kind === 'dev') void window.loadURL(options.location.url)
-  else void window.loadFile(options.location.indexFile)
   return window
+}
+
+/** Loads the app's page; rejects (with Chromium's error code) when it cannot, for the caller to say so. */
+export async function loadAppPage(window: BrowserWindow, location: AppLocation): Promise<void> {
+  if (location.kind === 'dev') await window.loadURL(location.url)
+  else await window.loadFile(location.indexFile)
 }

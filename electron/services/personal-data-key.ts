@@ -11,6 +11,22 @@ export interface KeyProtector {
   encrypt(plainText: string): Promise<Buffer>
   /** `stale`: the OS rotated its key (or offers a better one); the text should be wrapped again. */
   decrypt(encrypted: Buffer): Promise<{ readonly text: string; readonly stale: boolean }>
+  /** Whether this wrapped text is really kept by the OS, not under a key anyone can look up (Chromium's Linux fallback). */
+  protects(encrypted: Buffer, plainText: string): boolean
+}
+
+/**
+ * The OS key store cannot answer yet (a Linux keyring not unlocked): worth waiting for, never a
+ * reason to make a new key or to read the database without one.
+ */
+export class KeyStoreLockedError extends AppError {
+  constructor() {
+    super(
+      'PERSONAL_DATA_KEY',
+      '系统密钥环尚未解锁，暂时无法读取个人信息密钥。请登录桌面或解锁系统的"登录"密钥环后重试；数据未被改动。',
+    )
+    this.name = 'KeyStoreLockedError'
+  }
 }
 
 export type PersonalDataProtection = 'os' | 'file'
@@ -86,7 +102,9 @@ export async function loadPersonalDataKey(options: {
   const osFile = join(dataDir, OS_KEY_FILE)
   const plainFile = join(dataDir, FILE_KEY_FILE)
 
-  let loaded: PersonalDataKey | null = null
+  // The key as stored, and whether storing it again would help: the OS rotated its own key, the
+  // ".os" file opens with a public fallback key, or the key lies in a plain file.
+  let loaded: (PersonalDataKey & { readonly rewrap: boolean }) | null = null
   const wrapped = await readIfExists(osFile)
   if (wrapped !== null) {
     if (!protector) {
@@ -98,21 +116,15 @@ export async function loadPersonalDataKey(options: {
     let opened: { text: string; stale: boolean }
     try {
       opened = await protector.decrypt(wrapped)
-    } catch {
+    } catch (error) {
+      if (error instanceof KeyStoreLockedError) throw error
       throw new AppError('PERSONAL_DATA_KEY', `操作系统无法解开个人信息密钥（可能更换了系统用户或重置了系统密码）。${CONTACT}`)
     }
-    loaded = { key: decodeKey(opened.text, osFile), protection: 'os' }
-    if (opened.stale) {
-      // The OS rotated its own key: wrap ours under the new one, once the new copy is proven to open.
-      const rewrapped = await protector.encrypt(opened.text)
-      if (decodeKey((await protector.decrypt(rewrapped)).text, osFile).equals(loaded.key)) {
-        await writeKeyFile(osFile, rewrapped)
-        log.info('personal_data_key_rewrapped', { protection: 'os' })
-      }
-    }
+    const protectedByOs = protector.protects(wrapped, opened.text)
+    loaded = { key: decodeKey(opened.text, osFile), protection: protectedByOs ? 'os' : 'file', rewrap: opened.stale || !protectedByOs }
   } else {
     const plain = await readIfExists(plainFile)
-    if (plain !== null) loaded = { key: decodeKey(plain.toString('utf8'), plainFile), protection: 'file' }
+    if (plain !== null) loaded = { key: decodeKey(plain.toString('utf8'), plainFile), protection: 'file', rewrap: true }
   }
 
   if (loaded === null) {
@@ -120,31 +132,58 @@ export async function loadPersonalDataKey(options: {
       throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥文件缺失（${OS_KEY_FILE} 或 ${FILE_KEY_FILE}），无法读取本机已加密的参保人信息；程序没有另建新密钥。${CONTACT}`)
     }
     const key = randomBytes(PERSONAL_DATA_KEY_BYTES)
-    if (protector) {
-      await writeKeyFile(osFile, await protector.encrypt(key.toString('base64')))
+    if (await wrapUnderOs(key)) {
       log.info('personal_data_key_created', { protection: 'os' })
       return { key, protection: 'os' }
     }
     await writeKeyFile(plainFile, Buffer.from(`${key.toString('base64')}\n`, 'utf8'))
     log.info('personal_data_key_created', { protection: 'file' })
-    loaded = { key, protection: 'file' }
-  } else if (check !== null && !keyFitsCheck(createPersonalDataCipher(loaded.key), check)) {
+    warnUnprotected()
+    return { key, protection: 'file' }
+  }
+  if (check !== null && !keyFitsCheck(createPersonalDataCipher(loaded.key), check)) {
     throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥与本机数据库不匹配（可能换用了其他终端的密钥文件），无法读取已加密的参保人信息。${CONTACT}`)
   }
 
-  if (loaded.protection === 'file' && protector) {
-    // The OS can protect the key now: wrap it, prove the wrapped copy opens, then drop the plain file.
-    const rewrapped = await protector.encrypt(loaded.key.toString('base64'))
-    if (decodeKey((await protector.decrypt(rewrapped)).text, osFile).equals(loaded.key)) {
-      await writeKeyFile(osFile, rewrapped)
-      await rm(plainFile, { force: true })
-      log.info('personal_data_key_protected', { protection: 'os' })
-      return { key: loaded.key, protection: 'os' }
-    }
+  if (loaded.rewrap && (await wrapUnderOs(loaded.key))) {
+    // Written and proven under the OS's protection: a plain copy, if there was one, goes.
+    await rm(plainFile, { force: true })
+    log.info(wrapped === null ? 'personal_data_key_protected' : 'personal_data_key_rewrapped', { protection: 'os' })
+    return { key: loaded.key, protection: 'os' }
   }
   if (loaded.protection === 'file') {
-    // Fields name the problem, never the key.
-    log.error('personal_data_key_unprotected', { file: FILE_KEY_FILE, reason: 'os_encryption_unavailable' })
+    if (wrapped !== null) {
+      // A ".os" file anyone can open is a plain key under another name: keep it under its true name.
+      await writeKeyFile(plainFile, Buffer.from(`${loaded.key.toString('base64')}\n`, 'utf8'))
+      await rm(osFile, { force: true })
+    }
+    warnUnprotected()
   }
-  return loaded
+  return { key: loaded.key, protection: loaded.protection }
+
+  function warnUnprotected(): void {
+    // Fields name the problem, never the key.
+    log.error('personal_data_key_unprotected', { file: FILE_KEY_FILE, reason: protector ? 'os_key_store_built_in_key' : 'os_encryption_unavailable' })
+  }
+
+  /**
+   * Wraps the key under the OS and writes it, only when the wrapped copy is really protected and
+   * opens to the same key; false (nothing written) otherwise. A locked key store is waited for by
+   * the caller; any other failure leaves the key where it is, with the warning.
+   */
+  async function wrapUnderOs(key: Buffer): Promise<boolean> {
+    if (!protector) return false
+    const text = key.toString('base64')
+    try {
+      const rewrapped = await protector.encrypt(text)
+      if (!protector.protects(rewrapped, text)) return false
+      if (!decodeKey((await protector.decrypt(rewrapped)).text, osFile).equals(key)) return false
+      await writeKeyFile(osFile, rewrapped)
+      return true
+    } catch (error) {
+      if (error instanceof KeyStoreLockedError) throw error
+      log.error('personal_data_key_wrap_failed', { error: error instanceof Error ? error.name : 'unknown' })
+      return false
+    }
+  }
 }

@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, pbkdf2Sync, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -38,9 +39,10 @@ export class FakeBrowserWindow extends Emitter {
   static fromWebContents(): FakeBrowserWindow | null {
     return shared.windows[0] ?? null
   }
+  /** As Electron's: rejects with Chromium's error code when the page cannot be loaded. */
   loadFile(file: string): Promise<void> {
     this.loaded = { file }
-    return Promise.resolve()
+    return shared.state.pageMissing ? Promise.reject(Object.assign(new Error(`ERR_FILE_NOT_FOUND (-6) loading 'file://${file}'`), { code: 'ERR_FILE_NOT_FOUND', errno: -6 })) : Promise.resolve()
   }
   loadURL(url: string): Promise<void> {
     this.loaded = { url }
@@ -62,23 +64,44 @@ export class FakeWebContents extends Emitter {
   }
 }
 
+/** Chromium's Linux fallback key ("peanuts"), as its async key provider uses it: AES-128-CBC, an IV of spaces. */
+const BUILT_IN_KEY = pbkdf2Sync('peanuts', 'saltysalt', 1, 16, 'sha1')
+const IV = Buffer.alloc(16, ' ')
+
 function createFake() {
   const state = {
     singleInstance: true,
     isPackaged: false,
     encryptionAvailable: false,
+    /**
+     * What safeStorage's asynchronous API encrypts with: the desktop's keyring ('v11', a key only
+     * the keyring holds), or Chromium's built-in key ('v10'), which it falls back to when no
+     * keyring answers, whatever the synchronous API's backend says.
+     */
+    asyncKeyProvider: 'keyring' as 'keyring' | 'built-in',
+    /** What the synchronous API reports: the app must not take this for the asynchronous API's protection. */
+    storageBackend: 'gnome_libsecret',
+    /** Operations rejected as "temporarily unavailable" before the keyring answers: a locked keyring. */
+    keyringLockedFor: 0,
     /** What the next save dialog answers: a path, or undefined for Cancel. */
     saveDialogPath: undefined as string | undefined,
-    storageBackend: 'gnome_libsecret',
+    /** The index of the button the next message boxes answer with, in turn. */
+    messageBoxAnswers: [] as number[],
+    /** The page file cannot be loaded (a damaged install). */
+    pageMissing: false,
+    /** The userData folder when the single-instance lock was asked for (the lock lives there). */
+    userDataAtLock: undefined as string | undefined,
     calls: [] as string[],
     paths: new Map<string, string>([['appData', join(tmpdir(), 'counter-fake-appdata')]]),
   }
+  /** The keyring's own key: stays the same for the run, like a user's login keyring. */
+  const keyringKey = randomBytes(16)
 
   const app = Object.assign(new Emitter(), {
-    get isPackaged() {
-      return state.isPackaged
+    requestSingleInstanceLock: () => {
+      state.userDataAtLock = state.paths.get('userData')
+      return state.singleInstance
     },
-    requestSingleInstanceLock: () => state.singleInstance,
     setPath: (name: string, value: string) => void state.paths.set(name, value),
     getPath: (name: string) => state.paths.get(name) ?? join(tmpdir(), `counter-fake-${name}`),
     getVersion: () => '0.1.0-fake',
@@ -87,6 +110,8 @@ function createFake() {
     quit: () => void state.calls.push('quit'),
     exit: (code: number) => void state.calls.push(`exit:${code}`),
   })
+  // A getter of its own: Object.assign would have copied the value once.
+  Object.defineProperty(app, 'isPackaged', { get: () => state.isPackaged })
 
   const ipcMain = {
     handlers: new Map<string, AnyHandler>(),
@@ -119,8 +144,13 @@ function createFake() {
   const dialog = {
     errors: [] as Array<{ title: string; content: string }>,
     saveDialogs: [] as Array<{ defaultPath: string; filters: unknown }>,
+    messageBoxes: [] as Array<{ title: string; message: string; detail: string; buttons: string[] }>,
     showErrorBox(title: string, content: string) {
       dialog.errors.push({ title, content })
+    },
+    showMessageBox(options: { title: string; message: string; detail: string; buttons: string[] }) {
+      dialog.messageBoxes.push(options)
+      return Promise.resolve({ response: state.messageBoxAnswers.shift() ?? options.buttons.length - 1, checkboxChecked: false })
     },
     showSaveDialog(...args: unknown[]) {
       const options = args[args.length - 1] as { defaultPath: string; filters: unknown }
@@ -146,21 +176,39 @@ function createFake() {
   }
 
   /**
-   * Reversible but not plain text; it records what it was asked to wrap. Only the asynchronous API
-   * (the synchronous one is deprecated in Electron 45, gone in 46): the main process must not use it.
+   * safeStorage's asynchronous API as Chromium implements it on Linux: a provider prefix, then
+   * AES-128-CBC under the provider's key. It records what it was asked to wrap. Only the
+   * asynchronous API exists here (the synchronous one is deprecated in Electron 45, gone in 46).
    */
+  const providerKeys: Record<string, Buffer> = { v10: BUILT_IN_KEY, v11: keyringKey }
+  const locked = () => {
+    if (state.keyringLockedFor <= 0) return false
+    state.keyringLockedFor--
+    return true
+  }
   const safeStorage = {
     wrapped: [] as string[],
     isAsyncEncryptionAvailable: () => Promise.resolve(state.encryptionAvailable),
     getSelectedStorageBackend: () => state.storageBackend,
     encryptStringAsync(plainText: string) {
       if (!state.encryptionAvailable) return Promise.reject(new Error('Encryption is not available.'))
+      if (locked()) return Promise.reject(new Error('Encryption is temporarily unavailable.'))
       safeStorage.wrapped.push(plainText)
-      return Promise.resolve(Buffer.concat([Buffer.from('v10'), Buffer.from(Buffer.from(plainText, 'utf8').map((byte) => byte ^ 0x5a))]))
+      const prefix = state.asyncKeyProvider === 'keyring' ? 'v11' : 'v10'
+      const cipher = createCipheriv('aes-128-cbc', providerKeys[prefix], IV)
+      return Promise.resolve(Buffer.concat([Buffer.from(prefix), cipher.update(plainText, 'utf8'), cipher.final()]))
     },
     decryptStringAsync(encrypted: Buffer) {
       if (!state.encryptionAvailable) return Promise.reject(new Error('Decryption is not available.'))
-      return Promise.resolve({ result: Buffer.from(encrypted.subarray(3).map((byte) => byte ^ 0x5a)).toString('utf8'), shouldReEncrypt: false })
+      if (locked()) return Promise.reject(new Error('Decryption is temporarily unavailable.'))
+      const prefix = encrypted.subarray(0, 3).toString()
+      try {
+        const decipher = createDecipheriv('aes-128-cbc', providerKeys[prefix], IV)
+        const result = Buffer.concat([decipher.update(encrypted.subarray(3)), decipher.final()]).toString('utf8')
+        return Promise.resolve({ result, shouldReEncrypt: prefix !== (state.asyncKeyProvider === 'keyring' ? 'v11' : 'v10') })
+      } catch {
+        return Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.'))
+      }
     },
   }
 

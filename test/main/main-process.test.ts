@@ -3,7 +3,9 @@ import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { API_CHANNEL, SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../core/api/channel'
+import type { WebFrameMain } from 'electron'
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../electron/content-security-policy'
+import { appLocation, isTrustedSender } from '../../electron/main/security'
 import { tempDir } from '../helpers'
 import * as fake from './fake-electron'
 
@@ -31,10 +33,20 @@ beforeEach(async () => {
   fake.state.calls.length = 0
   fake.state.singleInstance = true
   fake.state.encryptionAvailable = false
+  fake.state.asyncKeyProvider = 'keyring'
   fake.state.storageBackend = 'gnome_libsecret'
+  fake.state.keyringLockedFor = 0
+  fake.state.isPackaged = false
+  fake.state.pageMissing = false
+  fake.state.messageBoxAnswers.length = 0
+  fake.state.userDataAtLock = undefined
+  // Electron's default until the app sets its own: the product name, in Chinese.
+  fake.state.paths.set('userData', join(fake.app.getPath('appData'), '医保个账购买商业健康保险柜台'))
   fake.safeStorage.wrapped.length = 0
   fake.state.saveDialogPath = undefined
   fake.dialog.saveDialogs.length = 0
+  fake.dialog.messageBoxes.length = 0
+  fake.dialog.errors.length = 0
 })
 
 afterEach(async () => {
@@ -170,27 +182,73 @@ describe('the Electron main process', () => {
     expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'os' } })
   })
 
-  it('falls back to a key file, and says so, when safeStorage cannot encrypt or only pretends to (Linux basic_text)', async () => {
-    for (const [available, backend] of [[false, 'gnome_libsecret'], [true, 'basic_text']] as const) {
+  it('falls back to a key file, and says so, when safeStorage cannot encrypt, or encrypts under Chromium’s built-in key while the synchronous backend names a keyring', async () => {
+    for (const [available, provider] of [[false, 'keyring'], [true, 'built-in']] as const) {
       fake.state.encryptionAvailable = available
-      fake.state.storageBackend = backend
+      fake.state.asyncKeyProvider = provider
+      // What the synchronous API reports; the asynchronous API may still have fallen back.
+      fake.state.storageBackend = 'gnome_libsecret'
       const dataDir = await tempDir()
       vi.stubEnv('COUNTER_DATA_DIR', dataDir)
       fake.FakeBrowserWindow.created.length = 0
-      // Linux only: elsewhere the backend is not asked.
-      const platform = vi.spyOn(process, 'platform', 'get').mockReturnValue('linux')
-      try {
-        await bootMainProcess()
-      } finally {
-        platform.mockRestore()
-      }
-      expect(await readdir(dataDir), backend).toContain('personal-data.key')
-      expect(fake.safeStorage.wrapped).toEqual([])
+      await bootMainProcess()
+      expect(await readdir(dataDir), provider).toContain('personal-data.key')
+      expect(await readdir(dataDir), provider).not.toContain('personal-data.key.os')
       const handler = fake.ipcMain.handlers.get(API_CHANNEL)
       expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'file' } })
       fake.app.emit('will-quit')
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
+  })
+
+  it('waits for a keyring that is still locked at start, then opens as usual', async () => {
+    fake.state.encryptionAvailable = true
+    await bootMainProcess()
+    fake.app.emit('will-quit')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    fake.FakeBrowserWindow.created.length = 0
+
+    // Unlocked after two refusals ("temporarily unavailable"): no dialog, no refusal, the same key.
+    fake.state.keyringLockedFor = 2
+    await bootMainProcess()
+    expect(fake.dialog.messageBoxes).toEqual([])
+    expect(fake.dialog.errors).toEqual([])
+    const handler = fake.ipcMain.handlers.get(API_CHANNEL)
+    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'os' } })
+  })
+
+  it('says in Chinese when the keyring stays locked, opens on 重试 once it is unlocked, and changes nothing on 退出', { timeout: 30_000 }, async () => {
+    fake.state.encryptionAvailable = true
+    const dataDir = process.env.COUNTER_DATA_DIR ?? ''
+    await bootMainProcess()
+    fake.app.emit('will-quit')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const keyBefore = await readFile(join(dataDir, 'personal-data.key.os'))
+    // 退出: locked through every wait (about four seconds); the app ends, the key file is as it was, no window.
+    fake.FakeBrowserWindow.created.length = 0
+    fake.state.keyringLockedFor = 1000
+    fake.state.messageBoxAnswers.push(1)
+    vi.resetModules()
+    await import('../../electron/main/index')
+    await vi.waitFor(() => expect(fake.state.calls).toContain('exit:1'), { timeout: 10_000 })
+    expect(fake.dialog.messageBoxes).toHaveLength(1)
+    expect(fake.dialog.messageBoxes[0]).toMatchObject({ message: '系统密钥环尚未解锁', buttons: ['重试', '退出'] })
+    expect(fake.dialog.messageBoxes[0].detail).toContain('数据未被改动')
+    expect(fake.dialog.errors).toEqual([])
+    expect(fake.FakeBrowserWindow.created).toHaveLength(0)
+    expect((await readFile(join(dataDir, 'personal-data.key.os'))).equals(keyBefore)).toBe(true)
+    expect(await readdir(dataDir)).not.toContain('personal-data.key')
+
+    // 重试: still locked for the first round, unlocked by the time the operator presses it.
+    fake.state.calls.length = 0
+    fake.dialog.messageBoxes.length = 0
+    fake.state.keyringLockedFor = 1 + 4 // the first try and its four retries
+    fake.state.messageBoxAnswers.push(0)
+    await bootMainProcess()
+    expect(fake.dialog.messageBoxes).toHaveLength(1)
+    expect(fake.state.calls).not.toContain('exit:1')
+    const handler = fake.ipcMain.handlers.get(API_CHANNEL)
+    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'os' } })
   })
 
   it('does not start a second copy: the first window is focused instead', async () => {
@@ -200,6 +258,43 @@ describe('the Electron main process', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(fake.state.calls).toContain('quit')
     expect(fake.FakeBrowserWindow.created).toHaveLength(0)
+  })
+
+  it('takes the single-instance lock in the ASCII data folder, never creating the default Chinese-named one for it', async () => {
+    await bootMainProcess()
+    expect(fake.state.userDataAtLock).toBe(join(fake.app.getPath('appData'), 'yibao-counter'))
+  })
+
+  it('says plainly that the page could not be loaded, instead of an uncaught error, and ends', async () => {
+    fake.state.pageMissing = true
+    await bootMainProcess()
+    await vi.waitFor(() => expect(fake.state.calls).toContain('exit:1'))
+    expect(fake.dialog.errors).toEqual([{ title: '无法打开柜台界面', content: expect.stringContaining('ERR_FILE_NOT_FOUND') }])
+    expect(fake.dialog.errors[0].content).toContain('请重新安装柜台程序')
+  })
+
+  it('honours the dev server address only when not packaged: an installed app shows its own file and trusts nothing else', async () => {
+    vi.stubEnv('ELECTRON_RENDERER_URL', 'https://evil.example/')
+    fake.state.isPackaged = true
+    const window = await bootMainProcess()
+    expect(window.loaded).toEqual({ file: appIndexFile })
+    const handler = fake.ipcMain.handlers.get(API_CHANNEL)
+    const forbidden = { ok: false, error: { code: 'FORBIDDEN', message: '此页面无权调用柜台功能' } }
+    expect(await handler?.({ senderFrame: { url: 'https://evil.example/', parent: null } }, 'app.info', {})).toEqual(forbidden)
+    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true })
+    const contents = new fake.FakeWebContents()
+    fake.app.emit('web-contents-created', {}, contents)
+    const away = preventable()
+    contents.emit('will-navigate', away, 'https://evil.example/#/counter')
+    expect(away.prevented).toBe(true)
+
+    // npm run dev, unpackaged: the dev server it names.
+    fake.app.emit('will-quit')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    vi.stubEnv('ELECTRON_RENDERER_URL', 'http://localhost:5173/')
+    fake.state.isPackaged = false
+    fake.FakeBrowserWindow.created.length = 0
+    expect((await bootMainProcess()).loaded).toEqual({ url: 'http://localhost:5173/' })
   })
 
   it('shows a clear error and exits when the data folder cannot be opened', async () => {
@@ -213,5 +308,40 @@ describe('the Electron main process', () => {
     await vi.waitFor(() => expect(fake.state.calls).toContain('exit:1'))
     expect(fake.dialog.errors[0]).toMatchObject({ title: '无法打开本机数据', content: expect.stringContaining(join(blocker, 'counter')) })
     expect(fake.FakeBrowserWindow.created).toHaveLength(0)
+  })
+})
+
+describe('the IPC sender check, as each platform names the app’s file', () => {
+  // What Chromium reports for a page loaded with loadFile: the path made a URL, `#` and spaces
+  // escaped, the Windows drive letter in capitals whatever the path said.
+  const windowsInstall = 'c:\\Program Files\\医保柜台 #2\\resources\\app.asar\\out\\renderer\\index.html'
+  const windows = appLocation({ env: {}, isPackaged: true, indexFile: windowsInstall, platform: 'win32' })
+  const frame = (url: string) => ({ url, parent: null }) as unknown as WebFrameMain
+
+  it('trusts the app’s page on Windows with a lower-case drive letter and a # in the install folder', () => {
+    const chromiumUrl = `${pathToFileURL(windowsInstall.replace(/^c:/, 'C:'), { windows: true }).href}#/counter`
+    expect(chromiumUrl).toMatch(/^file:\/\/\/C:\/Program%20Files\/.*%20%232\/resources/)
+    expect(isTrustedSender(frame(chromiumUrl), windows)).toBe(true)
+    expect(isTrustedSender(frame('file:///C:/PROGRAM%20FILES/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/RESOURCES/APP.ASAR/OUT/RENDERER/INDEX.HTML'), windows)).toBe(true)
+  })
+
+  it('refuses every other file and origin on Windows: the folder before the #, a sibling file, another drive, a share, the web', () => {
+    for (const url of [
+      'file:///C:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20#2/resources/app.asar/out/renderer/index.html',
+      'file:///C:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/other.html',
+      'file:///D:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/index.html',
+      'file://evil-host/share/index.html',
+      'https://evil.example/index.html',
+    ]) {
+      expect(isTrustedSender(frame(url), windows), url).toBe(false)
+    }
+  })
+
+  it('compares exactly on Linux, where case matters, and decodes a # in the folder', () => {
+    const linuxInstall = '/opt/医保柜台 #2/resources/app.asar/out/renderer/index.html'
+    const linux = appLocation({ env: {}, isPackaged: true, indexFile: linuxInstall, platform: 'linux' })
+    expect(isTrustedSender(frame(`${pathToFileURL(linuxInstall).href}#/sale`), linux)).toBe(true)
+    expect(isTrustedSender(frame(pathToFileURL(linuxInstall.toUpperCase()).href), linux)).toBe(false)
+    expect(isTrustedSender(frame(pathToFileURL('/opt/医保柜台 ').href), linux)).toBe(false)
   })
 })

@@ -5,28 +5,36 @@ import { describe, expect, it } from 'vitest'
 import { AppError } from '../../core/errors'
 import { fixedClock } from '../../core/time'
 import { createPersonalDataCipher, sealKeyCheck } from '../../db/personal-data'
-import { FILE_KEY_FILE, loadPersonalDataKey, OS_KEY_FILE, type KeyProtector } from '../../electron/services/personal-data-key'
+import { FILE_KEY_FILE, KeyStoreLockedError, loadPersonalDataKey, OS_KEY_FILE, type KeyProtector } from '../../electron/services/personal-data-key'
 import { DATABASE_FILE_NAME, openCounterRuntime } from '../../electron/services/runtime'
 import { recordingLogger, signedIn, tempDir, TEST_NOW } from '../helpers'
 
 /** Stands in for safeStorage: reversible, but not the plain text, and it remembers what it wrapped. */
-function fakeProtector(): KeyProtector & { wrapped: string[]; broken: boolean; version: string } {
+function fakeProtector(): KeyProtector & { wrapped: string[]; broken: boolean; locked: boolean; publicKey: boolean; version: string } {
   const mask = (bytes: Buffer) => Buffer.from(bytes.map((byte) => byte ^ 0x5a))
   const protector = {
     wrapped: [] as string[],
     broken: false,
+    /** The key store is locked (a keyring not unlocked yet): every operation says so. */
+    locked: false,
+    /** Wrapping under a key anyone can look up (Chromium's Linux fallback), not the OS's own. */
+    publicKey: false,
     /** The OS key's generation: data wrapped under an older one opens, but is stale. */
     version: 'v10',
     encrypt(plain: string) {
+      if (protector.locked) return Promise.reject(new KeyStoreLockedError())
       protector.wrapped.push(plain)
-      return Promise.resolve(Buffer.concat([Buffer.from(protector.version), mask(Buffer.from(plain, 'utf8'))]))
+      return Promise.resolve(Buffer.concat([Buffer.from(protector.publicKey ? 'v00' : protector.version), mask(Buffer.from(plain, 'utf8'))]))
     },
     decrypt(encrypted: Buffer) {
-      if (protector.broken || !['v10', 'v11'].includes(encrypted.subarray(0, 3).toString())) {
+      if (protector.locked) return Promise.reject(new KeyStoreLockedError())
+      if (protector.broken || !['v00', 'v10', 'v11'].includes(encrypted.subarray(0, 3).toString())) {
         return Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.'))
       }
       return Promise.resolve({ text: mask(encrypted.subarray(3)).toString('utf8'), stale: encrypted.subarray(0, 3).toString() !== protector.version })
     },
+    // The fake marks what it wrapped under the public key by the generation 'v00'.
+    protects: (encrypted: Buffer) => encrypted.subarray(0, 3).toString() !== 'v00',
   }
   return protector
 }
@@ -97,6 +105,51 @@ describe('the personal-data key', () => {
     expect(protectedNow.key.equals(plain.key)).toBe(true)
     expect(await readdir(dataDir)).toEqual([OS_KEY_FILE])
     expect(log.lines.some((line) => line.includes('personal_data_key_protected'))).toBe(true)
+  })
+
+  it('does not call a key protected that the OS wrapped under a public fallback key: a plain key file, said so, until the OS really protects it', async () => {
+    const dataDir = await tempDir()
+    const protector = fakeProtector()
+    protector.publicKey = true
+    const log = recordingLogger()
+    const first = await loadPersonalDataKey({ dataDir, protector, log })
+    expect(first.protection).toBe('file')
+    expect(await readdir(dataDir)).toEqual([FILE_KEY_FILE])
+    expect(log.lines.join('\n')).toContain('os_key_store_built_in_key')
+
+    // A ".os" file written under the public key by an earlier release: reported as unprotected and
+    // kept under its true name; the key itself never changes.
+    const check = sealKeyCheck(createPersonalDataCipher(first.key))
+    await rm(join(dataDir, FILE_KEY_FILE))
+    await writeFile(join(dataDir, OS_KEY_FILE), await protector.encrypt(first.key.toString('base64')))
+    const reopened = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger(), check })
+    expect(reopened).toEqual(first)
+    expect(await readdir(dataDir)).toEqual([FILE_KEY_FILE])
+
+    // The keyring answers now: the key goes under its protection, and is reported so.
+    protector.publicKey = false
+    const protectedNow = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger(), check })
+    expect(protectedNow).toEqual({ key: first.key, protection: 'os' })
+    expect(await readdir(dataDir)).toEqual([OS_KEY_FILE])
+  })
+
+  it('waits for a locked key store instead of refusing for good: nothing is changed, no new key is made', async () => {
+    const dataDir = await tempDir()
+    const protector = fakeProtector()
+    const first = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() })
+    const stored = await readFile(join(dataDir, OS_KEY_FILE))
+    protector.locked = true
+    const error = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() }).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(KeyStoreLockedError)
+    expect((error as KeyStoreLockedError).message).toContain('系统密钥环尚未解锁')
+    expect(await readdir(dataDir)).toEqual([OS_KEY_FILE])
+    expect((await readFile(join(dataDir, OS_KEY_FILE))).equals(stored)).toBe(true)
+    // A new folder is not given a plain key because the keyring is locked for now.
+    const fresh = await tempDir()
+    expect(await loadPersonalDataKey({ dataDir: fresh, protector, log: recordingLogger() }).catch((caught: unknown) => caught)).toBeInstanceOf(KeyStoreLockedError)
+    expect(await readdir(fresh)).toEqual([])
+    protector.locked = false
+    expect(await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() })).toEqual(first)
   })
 
   it('refuses, and makes no new key, when the database holds sealed data but the key file is gone', async () => {
