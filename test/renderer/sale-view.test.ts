@@ -79,7 +79,7 @@ describe('sale screen, pay step', () => {
     wrapper.unmount()
   })
 
-  it('says in Chinese that nothing was done, with the error cue, when the bridge itself fails; nothing is sold', async () => {
+  it('says in Chinese that the outcome is unknown and to check the history before swiping again, with the error cue, when the bridge itself fails', async () => {
     const bridge = await installRealBridge()
     const { sale, wrapper } = await atPayStep()
     const invoke = bridge.invoke
@@ -88,7 +88,8 @@ describe('sale screen, pay step', () => {
     swipeCard('C33080001')
     await vi.waitFor(() => expect(lastCue()).toBe('error'))
     await flushPromises()
-    expect(wrapper.get('[data-test="sale-error"]').text()).toContain('本次操作没有完成')
+    expect(wrapper.get('[data-test="sale-error"]').text()).toContain('收款结果未知')
+    expect(wrapper.get('[data-test="sale-error"]').text()).toContain('交易查询')
     expect(sale.step).toBe('pay')
     expect(sale.busy).toBe(false)
     bridge.invoke = invoke

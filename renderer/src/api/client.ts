@@ -51,7 +51,7 @@ export const api = {
     try {
       return (await bridge().invoke(name, plain, sessionToken)) as CallResult<K>
     } catch {
-      return fail('TRANSPORT', '柜台界面与本机服务通讯失败，本次操作没有完成；请重试，仍不行请重新启动柜台程序')
+      return fail('TRANSPORT', '柜台界面与本机服务通讯失败，操作结果未知；请重试，仍不行请重新启动柜台程序')
     }
   },
 }

@@ -8,6 +8,9 @@ import { api } from '../api/client'
 import { useSyncStore } from './sync'
 
 export type SaleStep = 'order' | 'confirm' | 'pay' | 'done'
+
+export const PAYMENT_OUTCOME_UNKNOWN =
+  '收款结果未知：柜台界面与本机服务的通讯中断。请先在"交易查询"中查看这张卡今天的交易，确认没有这笔记录后再重新刷卡。'
 export const SALE_STEPS: readonly SaleStep[] = ['order', 'confirm', 'pay', 'done']
 
 /** One insured person of the order, as the clerk fills it in. */
@@ -157,7 +160,8 @@ export const useSaleStore = defineStore('sale', () => {
         signature: signature.value,
       })
       if (!result.ok) {
-        error.value = result.error
+        // The answer was lost on the way: the sale may be written. A second swipe would sell again.
+        error.value = result.error.code === 'TRANSPORT' ? { code: 'TRANSPORT', message: PAYMENT_OUTCOME_UNKNOWN } : result.error
         return false
       }
       receipt.value = result.value
