@@ -13,8 +13,8 @@ export default defineConfig({
         // snapshot import hashes and seals on worker threads, which start from their own file.
         input: {
           index: resolve('electron/main/index.ts'),
-          web: resolve('electron/web/main.ts'),
-          'snapshot-worker': resolve('electron/services/sync/snapshot-worker.ts'),
+          web: resolve('backend/web/main.ts'),
+          'snapshot-worker': resolve('backend/services/sync/snapshot-worker.ts'),
         },
       },
     },

@@ -66,7 +66,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['db/**', 'electron/services/**', 'electron/api/**', 'electron/web/**'],
+    files: ['db/**', 'backend/services/**', 'backend/api/**', 'backend/web/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -12,8 +12,8 @@ import { fixedClock } from '../core/time'
 import type { PersonalDataCipher } from '../db/personal-data'
 import { sealAccount } from '../db/sealed-records'
 import { demoIdNumber } from '../db/seeds/demo-population'
-import { silentLogger } from '../electron/services/log'
-import { openCounterRuntime } from '../electron/services/runtime'
+import { silentLogger } from '../backend/services/log'
+import { openCounterRuntime } from '../backend/runtime'
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 200_000)
 const LOOKUPS = 20_000

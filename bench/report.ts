@@ -13,8 +13,8 @@ import { performance } from 'node:perf_hooks'
 import type { CallContext } from '../core/api/contract'
 import { fixedClock } from '../core/time'
 import { DEMO_OPERATORS } from '../db/seeds/demo-population'
-import { silentLogger } from '../electron/services/log'
-import { openCounterRuntime, type CounterRuntime } from '../electron/services/runtime'
+import { silentLogger } from '../backend/services/log'
+import { openCounterRuntime, type CounterRuntime } from '../backend/runtime'
 
 const SALES = Number(process.env.BENCH_SALES ?? 30_000)
 const DAYS = 30

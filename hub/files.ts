@@ -14,14 +14,14 @@ import {
   type SignedFile,
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { silentLogger, type Logger } from '../electron/services/log'
-import { signPayload } from '../electron/services/rules/envelope'
+import { silentLogger, type Logger } from '../backend/services/log'
+import { signPayload } from '../backend/services/rules/envelope'
 import { currentBundle, type BundleCache } from './rules'
 import { newBatchOrder, settleItems } from './settle'
 import { streamWriter, writeSnapshot, type SnapshotWritten } from './snapshot'
 import { findTerminal, type TerminalRecord } from './terminals'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, fileKeyById } from './file-key'
-import { decryptQueueFile, parseEncryptedQueueFile, QueueFileUnreadable } from '../electron/services/sync/file-crypto'
+import { decryptQueueFile, parseEncryptedQueueFile, QueueFileUnreadable } from '../backend/services/sync/file-crypto'
 
 /**
  * The file transport for agents out of reach for days: a terminal's signed queue file is settled

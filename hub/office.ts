@@ -2,8 +2,8 @@ import type { Knex } from 'knex'
 import type { RuleBundle } from '../core/rules/bundle'
 import type { OfficeReportLine, OfficeReportRequest, OfficeReportResponse } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from '../electron/services/rules/keys'
-import { verifyBundle } from '../electron/services/rules/load'
+import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from '../backend/services/rules/keys'
+import { verifyBundle } from '../backend/services/rules/load'
 
 /**
  * The office report (`POST /v1/reports/office`): every sale line the centre received from the

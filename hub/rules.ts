@@ -1,8 +1,8 @@
 import type { Knex } from 'knex'
 import type { RuleBundle } from '../core/rules/bundle'
 import type { Clock } from '../core/time'
-import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from '../electron/services/rules/keys'
-import { verifyBundle } from '../electron/services/rules/load'
+import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from '../backend/services/rules/keys'
+import { verifyBundle } from '../backend/services/rules/load'
 
 /**
  * The rule bundles the centre issues: stored as signed envelopes, served as they are, and parsed

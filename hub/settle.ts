@@ -8,7 +8,7 @@ import { decide, type InsuredEntry, type PayerAccount, type SpendingEntry } from
 import { settlementYearOf } from '../core/rules/settlement-year'
 import { itemIdOf, type ItemResult, type ReversalItem, type SaleItem, type UploadItem } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import type { Logger } from '../electron/services/log'
+import type { Logger } from '../backend/services/log'
 import { accountsShowing, touchAccounts, versionOnce } from './db/state'
 import type { BundleCache } from './rules'
 

@@ -12,9 +12,9 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseRuleBundleText } from '../core/rules/bundle'
-import { openEnvelope, publicKeyPemOf, signPayload } from '../electron/services/rules/envelope'
-import { DEMO_KEY_ID } from '../electron/services/rules/keys'
-import { bundleFileName } from '../electron/services/rules/load'
+import { openEnvelope, publicKeyPemOf, signPayload } from '../backend/services/rules/envelope'
+import { DEMO_KEY_ID } from '../backend/services/rules/keys'
+import { bundleFileName } from '../backend/services/rules/load'
 
 const BUNDLES_DIR = fileURLToPath(new URL('../bundles/', import.meta.url))
 

@@ -6,8 +6,8 @@ import type { CallContext } from '../core/api/contract'
 import { fixedClock, type Clock } from '../core/time'
 import { createPersonalDataCipher, type PersonalDataCipher } from '../db/personal-data'
 import { DEMO_OPERATORS } from '../db/seeds/demo-population'
-import { createLogger, type Logger } from '../electron/services/log'
-import { openCounterRuntime, type CounterRuntime, type RuntimeOptions } from '../electron/services/runtime'
+import { createLogger, type Logger } from '../backend/services/log'
+import { openCounterRuntime, type CounterRuntime, type RuntimeOptions } from '../backend/runtime'
 
 /** A fresh folder per test, removed afterwards: tests use real SQLite files, never a mocked database. */
 export async function tempDir(prefix = 'counter-test-'): Promise<string> {

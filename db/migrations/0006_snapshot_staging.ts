@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 
 /**
- * Staging for the account snapshot import (electron/services/sync/snapshot-import.ts): a download
+ * Staging for the account snapshot import (backend/services/sync/snapshot-import.ts): a download
  * is parsed, hashed and sealed into these tables in short transactions while the counter keeps
  * serving swipes, and copied to the live tables in one transaction only once its end line checks
  * out. Nothing reads them but the import; an interrupted import leaves rows here that the next one

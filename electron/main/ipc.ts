@@ -1,7 +1,7 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron'
 import { API_CHANNEL } from '../../core/api/channel'
 import { fail, type Result } from '../../core/errors'
-import type { Dispatch } from '../api/dispatch'
+import type { Dispatch } from '../../backend/api/dispatch'
 
 /** The one IPC handler: checks who sent it, then hands the call to the same dispatcher browser mode uses. */
 export function registerApi(

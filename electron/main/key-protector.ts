@@ -1,5 +1,5 @@
 import { createDecipheriv, pbkdf2Sync } from 'node:crypto'
-import { KeyStoreLockedError, type KeyProtector } from '../services/personal-data-key'
+import { KeyStoreLockedError, type KeyProtector } from '../../backend/services/personal-data-key'
 
 /** The part of Electron's safeStorage the key protection uses: the asynchronous API (the synchronous one is deprecated in Electron 45 and gone in 46). */
 export interface SafeStorageLike {

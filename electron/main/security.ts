@@ -1,7 +1,7 @@
 import { posix, win32 } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Session, WebContents, WebFrameMain } from 'electron'
-import { CONTENT_SECURITY_POLICY_HEADER } from '../content-security-policy'
+import { CONTENT_SECURITY_POLICY_HEADER } from '../../backend/content-security-policy'
 
 /**
  * Where the app's own page lives: the built file (with the platform's way of comparing paths), or

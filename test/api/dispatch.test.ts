@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { contract, type Caller, type Handlers } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
-import { createDispatcher } from '../../electron/api/dispatch'
+import { createDispatcher } from '../../backend/api/dispatch'
 import { recordingLogger } from '../helpers'
 
 const context = { transport: 'test', sessionToken: 'clerk-token' } as const

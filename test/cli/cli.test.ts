@@ -11,7 +11,7 @@ const tsx = createRequire(import.meta.url).resolve('tsx/cli')
 
 /** `npm run cli -- …` as support staff run it, on a data folder of its own. */
 function cli(dataDir: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [tsx, 'electron/cli/main.ts', ...args], {
+  const run = spawnSync(process.execPath, [tsx, 'backend/cli/main.ts', ...args], {
     cwd: root,
     env: { ...process.env, COUNTER_DATA_DIR: dataDir },
     encoding: 'utf8',

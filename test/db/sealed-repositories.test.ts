@@ -5,7 +5,7 @@ import { createAccountsRepository } from '../../db/repositories/accounts'
 import { createSalesRepository } from '../../db/repositories/sales'
 import { sealAccount } from '../../db/sealed-records'
 import { DEMO_ACCOUNTS, DEMO_OPERATORS, demoAccountNo } from '../../db/seeds/demo-population'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { openTestRuntime, recordingLogger, TEST_NOW } from '../helpers'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
 

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../db/connection'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
-import { DATABASE_FILE_NAME } from '../../electron/services/runtime'
+import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { launchChromium, OUTPUT_DIR, signIn, startWebMode, type WebMode } from './harness'
 
 let web: WebMode

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../db/connection'
-import { DATABASE_FILE_NAME } from '../../electron/services/runtime'
+import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { OUTPUT_DIR, useBrowserSession } from './harness'
 import { settle, swipeCard } from './keyboard'
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { opensWithBuiltInKey, osKeyProtector, type SafeStorageLike } from '../../electron/main/key-protector'
-import { KeyStoreLockedError } from '../../electron/services/personal-data-key'
+import { KeyStoreLockedError } from '../../backend/services/personal-data-key'
 
 /**
  * Written by real Chromium (Debian's 156, `--password-store=basic`, no keyring): the cookie

@@ -3,7 +3,7 @@ import { createMemoryHistory, createRouter, type Router } from 'vue-router'
 import { onTestFinished } from 'vitest'
 import type { CounterBridge } from '../../core/api/contract'
 import type { Clock } from '../../core/time'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { setSessionToken } from '../../renderer/src/api/client'
 import { openTestRuntime, signedIn } from '../helpers'
 

@@ -5,7 +5,7 @@ import { closeDocument, summaryDocument, type ReportCell, type ReportDocument, t
 import { summarise, type CloseReportView, type SummaryFigures, type SummaryLine, type SummaryReportView } from '../../core/report/summary'
 import type { ReceiptView, SaleStatus } from '../../core/sale'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { openTestRuntime, signedIn } from '../helpers'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
 

@@ -5,7 +5,7 @@ import { formatYuan } from '../../core/money'
 import type { CloseReportView, SummaryReportView } from '../../core/report/summary'
 import type { ReceiptView } from '../../core/sale'
 import type { Clock } from '../../core/time'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { openTestRuntime, signedIn, TEST_NOW } from '../helpers'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
 

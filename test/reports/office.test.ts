@@ -3,7 +3,7 @@ import type { AppInfo, CallContext, ExportedReportView } from '../../core/api/co
 import type { ReportDocument } from '../../core/report/document'
 import type { SummaryReportView } from '../../core/report/summary'
 import type { ReceiptView } from '../../core/sale'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
 import { ok, registerTerminal } from '../support/sync'
 import { openTestRuntime, signedIn } from '../helpers'

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../../db/connection'
-import { DATABASE_FILE_NAME } from '../../electron/services/runtime'
+import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { seededRandom } from '../support/keystroke-corpus'
 import { tempDir } from '../helpers'
 

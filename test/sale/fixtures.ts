@@ -1,6 +1,6 @@
 import type { CallContext } from '../../core/api/contract'
 import type { DraftOrder, Signature } from '../../core/sale'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { signedIn } from '../helpers'
 
 export const SIGNATURE: Signature = { width: 400, height: 150, strokes: ['M10 100 L60 40 L110 120 L160 50', 'M200 90 L260 90'] }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { EligibilityView } from '../../core/eligibility'
 import { fixedClock } from '../../core/time'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { openTestRuntime, recordingLogger, signedIn } from '../helpers'
 
 const bundlesDir = join(import.meta.dirname, '../../bundles')

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { AppError } from '../../core/errors'
 import { fixedClock } from '../../core/time'
 import { createPersonalDataCipher, sealKeyCheck } from '../../db/personal-data'
-import { FILE_KEY_FILE, KeyStoreLockedError, loadPersonalDataKey, OS_KEY_FILE, type KeyProtector } from '../../electron/services/personal-data-key'
-import { DATABASE_FILE_NAME, openCounterRuntime } from '../../electron/services/runtime'
+import { FILE_KEY_FILE, KeyStoreLockedError, loadPersonalDataKey, OS_KEY_FILE, type KeyProtector } from '../../backend/services/personal-data-key'
+import { DATABASE_FILE_NAME, openCounterRuntime } from '../../backend/runtime'
 import { recordingLogger, signedIn, tempDir, TEST_NOW } from '../helpers'
 
 /** Stands in for safeStorage: reversible, but not the plain text, and it remembers what it wrapped. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_READER_SETTINGS } from '../../core/reader/settings'
 import { fixedClock } from '../../core/time'
-import { openCounterRuntime } from '../../electron/services/runtime'
+import { openCounterRuntime } from '../../backend/runtime'
 import { openTestRuntime, recordingLogger, signedIn, tempDir } from '../helpers'
 
 const context = { transport: 'test' } as const

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CallName } from '../../core/api/contract'
 import type { AuditEntryView, OperatorAdminView } from '../../core/supervision'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { openTestRuntime, signedIn } from '../helpers'
 
 type Answer = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }

@@ -4,7 +4,7 @@ import type { AuditEntryView, RejectionView } from '../../core/supervision'
 import type { SyncStatusView } from '../../core/sync/status'
 import * as m0008 from '../../db/migrations/0008_rejection_follow_up'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { openTestRuntime, signedIn } from '../helpers'
 import { accountIdOf, commit, onShift } from '../sale/fixtures'
 

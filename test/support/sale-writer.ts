@@ -6,8 +6,8 @@
 import { systemClock } from '../../core/time'
 import { sealAccount } from '../../db/sealed-records'
 import { demoIdNumber } from '../../db/seeds/demo-population'
-import { silentLogger } from '../../electron/services/log'
-import { openCounterRuntime } from '../../electron/services/runtime'
+import { silentLogger } from '../../backend/services/log'
+import { openCounterRuntime } from '../../backend/runtime'
 
 const SIGNATURE = { width: 300, height: 100, strokes: ['M10 50 L80 20 L150 80'] }
 

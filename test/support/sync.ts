@@ -1,6 +1,6 @@
 import type { CallContext } from '../../core/api/contract'
 import type { SyncStatusView } from '../../core/sync/status'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { signedIn } from '../helpers'
 
 type Answer = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }

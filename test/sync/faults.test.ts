@@ -6,7 +6,7 @@ import type { CallContext } from '../../core/api/contract'
 import type { ReceiptView } from '../../core/sale'
 import { systemClock } from '../../core/time'
 import { openDatabase } from '../../db/connection'
-import type { CounterRuntime } from '../../electron/services/runtime'
+import type { CounterRuntime } from '../../backend/runtime'
 import { HUB_DB_FILE } from '../../hub/db/open'
 import { ok, registerTerminal, syncStatus } from '../support/sync'
 import { openTestRuntime, tempDir } from '../helpers'
@@ -164,7 +164,7 @@ describe('faults between terminal and centre: every transaction reaches the cent
     centre.faults.delayMs = 30_000
 
     // `npm run cli -- sync` is the terminal here: one process (tsx as a loader), killed outright.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'electron/cli/main.ts', 'sync'], { cwd: root, env: { ...process.env, COUNTER_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'backend/cli/main.ts', 'sync'], { cwd: root, env: { ...process.env, COUNTER_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ReceiptView } from '../../core/sale'
-import { DEMO_KEY_ID } from '../../electron/services/rules/keys'
+import { DEMO_KEY_ID } from '../../backend/services/rules/keys'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, importQueueFile } from '../../hub/files'
 import { createBundleCache } from '../../hub/rules'
 import { ok, syncStatus } from '../support/sync'
@@ -15,7 +15,7 @@ const root = join(import.meta.dirname, '../..')
 
 /** `npm run cli -- …` on the terminal's data folder, as an agent (or support) runs it. */
 function cli(dataDir: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'electron/cli/main.ts', ...args], {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'backend/cli/main.ts', ...args], {
     cwd: root,
     env: { ...process.env, COUNTER_DATA_DIR: dataDir },
     encoding: 'utf8',

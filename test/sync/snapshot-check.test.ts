@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { accountLineSchema, removedLineSchema, snapshotEndSchema, snapshotHeaderSchema } from '../../core/sync/protocol'
-import { checkSnapshotLine, LineProblem } from '../../electron/services/sync/snapshot-check'
+import { checkSnapshotLine, LineProblem } from '../../backend/services/sync/snapshot-check'
 import { headerLine, syntheticAccount } from '../support/snapshot-writer'
 
 /** The protocol's zod schemas, as one union: the specification the hand-written checks must agree with. */

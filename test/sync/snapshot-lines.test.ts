@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { LineTooLongError, MAX_LINE_BYTES, NdjsonLineSplitter } from '../../electron/services/sync/snapshot-lines'
+import { LineTooLongError, MAX_LINE_BYTES, NdjsonLineSplitter } from '../../backend/services/sync/snapshot-lines'
 
 function splitAll(bytes: Buffer, chunkSize: number): { lines: string[]; digest: string } {
   const splitter = new NdjsonLineSplitter()

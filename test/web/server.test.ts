@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CONTENT_SECURITY_POLICY_HEADER } from '../../electron/content-security-policy'
-import { startWebServer, type RunningWebServer } from '../../electron/web/server'
+import { CONTENT_SECURITY_POLICY_HEADER } from '../../backend/content-security-policy'
+import { startWebServer, type RunningWebServer } from '../../backend/web/server'
 import { openTestRuntime, recordingLogger, tempDir } from '../helpers'
 
 let server: RunningWebServer | null = null

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { version } from '../../package.json'
 import { systemClock } from '../../core/time'
 import { stderrLogger } from '../services/log'
-import { openCounterRuntime, resolveDataDir } from '../services/runtime'
+import { openCounterRuntime, resolveDataDir } from '../runtime'
 import { startWebServer } from './server'
 
 /**

@@ -8,7 +8,7 @@ import { AppError, fail, ok, type Result } from '../../core/errors'
 import { parseYuan } from '../../core/money'
 import { systemClock } from '../../core/time'
 import { stderrLogger } from '../services/log'
-import { openCounterRuntime, resolveDataDir } from '../services/runtime'
+import { openCounterRuntime, resolveDataDir } from '../runtime'
 
 /**
  * `npm run cli -- <command> …`: support staff explain a decision from the terminal's own data, and
