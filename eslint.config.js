@@ -1,4 +1,5 @@
 import js from '@eslint/js'
+import prettier from 'eslint-config-prettier/flat'
 import { defineConfig } from 'eslint/config'
 import pluginVue from 'eslint-plugin-vue'
 import globals from 'globals'
@@ -12,6 +13,8 @@ export default defineConfig(
   js.configs.recommended,
   tseslint.configs.strict,
   pluginVue.configs['flat/recommended'],
+  // Layout is Prettier's: the stylistic rules that would argue with it are off.
+  prettier,
   {
     files: ['**/*.vue'],
     languageOptions: { parserOptions: { parser: tseslint.parser } },
