@@ -14,10 +14,10 @@ export default defineConfig({
         input: {
           index: resolve('electron/main/index.ts'),
           web: resolve('backend/web/main.ts'),
-          'snapshot-worker': resolve('backend/services/sync/snapshot-worker.ts'),
-        },
-      },
-    },
+          'snapshot-worker': resolve('backend/services/sync/snapshot-worker.ts')
+        }
+      }
+    }
   },
   preload: {
     resolve: { alias: { '@core': core } },
@@ -25,9 +25,9 @@ export default defineConfig({
       rolldownOptions: {
         input: { index: resolve('electron/preload/index.ts') },
         // A sandboxed preload is run as a classic script: one CommonJS file, nothing to import.
-        output: { format: 'cjs', entryFileNames: '[name].cjs' },
-      },
-    },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' }
+      }
+    }
   },
   renderer: {
     root: 'renderer',
@@ -37,7 +37,7 @@ export default defineConfig({
     plugins: [vue()],
     build: {
       rolldownOptions: { input: resolve('renderer/index.html') },
-      chunkSizeWarningLimit: 1500,
-    },
-  },
+      chunkSizeWarningLimit: 1500
+    }
+  }
 })

@@ -17,7 +17,7 @@ export default defineConfig(
   prettier,
   {
     files: ['**/*.vue'],
-    languageOptions: { parserOptions: { parser: tseslint.parser } },
+    languageOptions: { parserOptions: { parser: tseslint.parser } }
   },
   {
     languageOptions: { globals: { ...globals.node } },
@@ -28,14 +28,14 @@ export default defineConfig(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'vue/max-attributes-per-line': 'off',
       'vue/singleline-html-element-content-newline': 'off',
-      'vue/html-self-closing': 'off',
-    },
+      'vue/html-self-closing': 'off'
+    }
   },
   {
     // electron-builder loads its hooks with require().
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
   },
   {
     files: ['renderer/**'],
@@ -45,12 +45,19 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            { group: nodeOnly, message: 'The renderer runs in a browser sandbox: reach the main process through the API client.' },
-            { group: ['**/db/**', '**/electron/**'], message: 'The renderer talks to services only through the API contract.' },
-          ],
-        },
-      ],
-    },
+            {
+              group: nodeOnly,
+              message:
+                'The renderer runs in a browser sandbox: reach the main process through the API client.'
+            },
+            {
+              group: ['**/db/**', '**/electron/**'],
+              message: 'The renderer talks to services only through the API contract.'
+            }
+          ]
+        }
+      ]
+    }
   },
   {
     files: ['core/**'],
@@ -60,21 +67,38 @@ export default defineConfig(
         {
           patterns: [
             {
-              group: [...nodeOnly, 'vue', 'pinia', 'element-plus', 'vue-i18n', '**/db/**', '**/electron/**', '**/renderer/**'],
-              message: 'core/ is the pure domain: no I/O, no framework, no Electron.',
-            },
-          ],
-        },
-      ],
-    },
+              group: [
+                ...nodeOnly,
+                'vue',
+                'pinia',
+                'element-plus',
+                'vue-i18n',
+                '**/db/**',
+                '**/electron/**',
+                '**/renderer/**'
+              ],
+              message: 'core/ is the pure domain: no I/O, no framework, no Electron.'
+            }
+          ]
+        }
+      ]
+    }
   },
   {
     files: ['db/**', 'backend/services/**', 'backend/api/**', 'backend/web/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'Services run in plain Node too (browser mode, CLI, tests): keep Electron in electron/main.' }] },
-      ],
-    },
-  },
+        {
+          paths: [
+            {
+              name: 'electron',
+              message:
+                'Services run in plain Node too (browser mode, CLI, tests): keep Electron in electron/main.'
+            }
+          ]
+        }
+      ]
+    }
+  }
 )

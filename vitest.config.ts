@@ -12,13 +12,13 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/renderer/**', 'test/e2e/**'],
-        },
+          exclude: ['test/renderer/**', 'test/e2e/**']
+        }
       },
       {
         extends: true,
         plugins: [vue()],
-        test: { name: 'renderer', environment: 'happy-dom', include: ['test/renderer/**/*.test.ts'] },
+        test: { name: 'renderer', environment: 'happy-dom', include: ['test/renderer/**/*.test.ts'] }
       },
       {
         extends: true,
@@ -29,9 +29,9 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
-        },
-      },
-    ],
-  },
+          fileParallelism: false
+        }
+      }
+    ]
+  }
 })

@@ -14,7 +14,7 @@ export const CONTENT_SECURITY_POLICY = [
   "media-src 'self' data: blob:",
   "object-src 'none'",
   "base-uri 'none'",
-  "form-action 'none'",
+  "form-action 'none'"
 ].join('; ')
 
 export const CONTENT_SECURITY_POLICY_HEADER = `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`

@@ -75,14 +75,24 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
   let reader: Knex | null = null
   try {
     // The key is checked against the database before anything is migrated or written with it.
-    const personalDataKey = await loadPersonalDataKey({ dataDir, protector: options.personalDataProtector ?? null, log, check: await readKeyCheck(db) })
+    const personalDataKey = await loadPersonalDataKey({
+      dataDir,
+      protector: options.personalDataProtector ?? null,
+      log,
+      check: await readKeyCheck(db)
+    })
     const cipher = createPersonalDataCipher(personalDataKey.key)
     const backupDir = join(dataDir, 'backups')
     const migration = await migrateToLatest(db, { backupDir, clock, migrations: createMigrations(cipher) })
     if (migration.applied.length > 0) {
-      log.info('database_migrated', { applied: migration.applied.join(','), backup: migration.backupFile !== null })
+      log.info('database_migrated', {
+        applied: migration.applied.join(','),
+        backup: migration.backupFile !== null
+      })
     }
-    const expired = await removePlaintextBackups(backupDir, { takenBefore: new Date(clock.now().getTime() - PLAINTEXT_BACKUP_DAYS * 86_400_000) })
+    const expired = await removePlaintextBackups(backupDir, {
+      takenBefore: new Date(clock.now().getTime() - PLAINTEXT_BACKUP_DAYS * 86_400_000)
+    })
     if (expired > 0) log.info('plaintext_backups_removed', { count: expired, why: 'age' })
     const settings = createSettingsRepository(db)
     if ((await settings.get('data_source')) === null) {
@@ -109,7 +119,13 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     // Read on every quote: through the reader, like the rest of what a swipe reads.
     const syncState = createSyncStateRepository(reader)
     const trustedKeys = options.trustedKeys ?? TRUSTED_CENTRE_KEYS
-    const rules = createRuleStore({ bundles, trustedKeys, clock, log, checkedAt: async (region) => (await syncState.read()).rulesCheckedAt[region] ?? null })
+    const rules = createRuleStore({
+      bundles,
+      trustedKeys,
+      clock,
+      log,
+      checkedAt: async (region) => (await syncState.read()).rulesCheckedAt[region] ?? null
+    })
     const eligibility = createEligibilityService({ accounts, rules, sales, clock })
     if (dataSource === 'demo' && (await bundles.list()).length === 0) {
       for (const envelope of DEMO_BUNDLE_ENVELOPES) await rules.import(envelope)
@@ -131,7 +147,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       afterSync: async () => {
         const removed = await removePlaintextBackups(backupDir)
         if (removed > 0) log.info('plaintext_backups_removed', { count: removed, why: 'synced' })
-      },
+      }
     })
     const salesService = createSalesService({
       accounts,
@@ -143,9 +159,17 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       terminalId,
       centreReachable: () => sync.sync.centreReachable(),
       // The centre hears of a sale within seconds when it can be reached; a failure waits for the next sync.
-      onCommitted: () => void sync.sync.uploadNow().catch(() => undefined),
+      onCommitted: () => void sync.sync.uploadNow().catch(() => undefined)
     })
-    const reports = createReportsService({ reports: createReportsRepository(db, reader), operators, db, clock, terminalId, log, office: (range) => sync.sync.officeReport(range) })
+    const reports = createReportsService({
+      reports: createReportsRepository(db, reader),
+      operators,
+      db,
+      clock,
+      terminalId,
+      log,
+      office: (range) => sync.sync.officeReport(range)
+    })
     const handlers = createHandlers({
       auth,
       cardholders: createCardholderService({ accounts, clock }),
@@ -155,7 +179,13 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       sync: sync.sync,
       reports,
       reportExport: createReportExportService({ reports, operators, syncState, db, clock, terminalId }),
-      supervision: createSupervisionService({ operators, supervision: createSupervisionRepository(db), accounts, auth, clock }),
+      supervision: createSupervisionService({
+        operators,
+        supervision: createSupervisionRepository(db),
+        accounts,
+        auth,
+        clock
+      }),
       appInfo: async () => ({
         version: options.appVersion,
         dataDir,
@@ -163,8 +193,8 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         terminalId,
         demoData: dataSource === 'demo',
         personalDataProtection: personalDataKey.protection,
-        now: clock.now().toISOString(),
-      }),
+        now: clock.now().toISOString()
+      })
     })
     return {
       dataDir,
@@ -177,7 +207,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         await sync.sync.stop()
         await reader?.destroy()
         await db.destroy()
-      },
+      }
     }
   } catch (error) {
     await reader?.destroy()

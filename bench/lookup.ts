@@ -42,8 +42,8 @@ function syntheticAccount(i: number, asOf: string, cipher: PersonalDataCipher) {
       balance_fen: 100_000 + (i % 900_000),
       historical_balance_fen: 50_000,
       balance_as_of: asOf,
-      updated_at: asOf,
-    },
+      updated_at: asOf
+    }
   }
 }
 
@@ -76,7 +76,11 @@ async function main(): Promise<void> {
     const insertMs = performance.now() - insertStart
 
     // Lookups are for a signed-in operator, as at the counter.
-    const signIn = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, { transport: 'test' })
+    const signIn = await runtime.dispatch(
+      'auth.signIn',
+      { operatorCode: '1001', pin: '111111' },
+      { transport: 'test' }
+    )
     if (!signIn.ok) throw new Error(`bench: sign-in failed: ${signIn.error.message}`)
     const context = { transport: 'test' as const, sessionToken: (signIn.value as { token: string }).token }
 
@@ -86,12 +90,17 @@ async function main(): Promise<void> {
     for (let n = 0; n < LOOKUPS; n++) {
       // Mostly card swipes, some typed ID numbers, one in ten a card the snapshot does not have.
       const input =
-        n % 10 === 9 ? `Z${String(n).padStart(8, '0')}` : n % 4 === 3 ? ids[n % ids.length] : `S${String((n * 7919) % ACCOUNTS).padStart(8, '0')}`
+        n % 10 === 9
+          ? `Z${String(n).padStart(8, '0')}`
+          : n % 4 === 3
+            ? ids[n % ids.length]
+            : `S${String((n * 7919) % ACCOUNTS).padStart(8, '0')}`
       const t0 = performance.now()
       const result = await runtime.dispatch('cardholder.lookup', { input }, context)
       latencies.push(performance.now() - t0)
       if (result.ok) found++
-      else if (result.error.code !== 'CARD_NOT_FOUND') throw new Error(`bench: lookup refused: ${result.error.message}`)
+      else if (result.error.code !== 'CARD_NOT_FOUND')
+        throw new Error(`bench: lookup refused: ${result.error.message}`)
     }
     const lookupMs = performance.now() - lookupStart
     latencies.sort((a, b) => a - b)
@@ -100,12 +109,21 @@ async function main(): Promise<void> {
     const rows: Array<[string, string]> = [
       ['accounts in snapshot', ACCOUNTS.toLocaleString('en-US')],
       ['open fresh data folder (migrate + demo seed)', `${openMs.toFixed(0)} ms`],
-      ['snapshot insert (sealed)', `${Math.round(ACCOUNTS / (insertMs / 1000)).toLocaleString('en-US')} accounts/s`],
+      [
+        'snapshot insert (sealed)',
+        `${Math.round(ACCOUNTS / (insertMs / 1000)).toLocaleString('en-US')} accounts/s`
+      ],
       ['seal + 2 hashes per account', `${((sealMs * 1000) / ACCOUNTS).toFixed(1)} µs`],
-      ['lookups (card, ID, unknown)', `${LOOKUPS.toLocaleString('en-US')} (${found.toLocaleString('en-US')} found)`],
+      [
+        'lookups (card, ID, unknown)',
+        `${LOOKUPS.toLocaleString('en-US')} (${found.toLocaleString('en-US')} found)`
+      ],
       ['lookup throughput', `${Math.round(LOOKUPS / (lookupMs / 1000)).toLocaleString('en-US')} /s`],
-      ['lookup latency p50 / p99 / max', `${percentile(latencies, 50).toFixed(3)} / ${percentile(latencies, 99).toFixed(3)} / ${latencies[latencies.length - 1].toFixed(3)} ms`],
-      ['peak RSS', `${Math.round(process.resourceUsage().maxRSS / 1024)} MB`],
+      [
+        'lookup latency p50 / p99 / max',
+        `${percentile(latencies, 50).toFixed(3)} / ${percentile(latencies, 99).toFixed(3)} / ${latencies[latencies.length - 1].toFixed(3)} ms`
+      ],
+      ['peak RSS', `${Math.round(process.resourceUsage().maxRSS / 1024)} MB`]
     ]
     const width = Math.max(...rows.map(([label]) => label.length))
     console.log(`bench:lookup  node ${process.version}`)

@@ -24,7 +24,15 @@ function keyCodeOf(stroke: KeyStroke): number {
   if (digit) return (digit[1] === 'Digit' ? 48 : 96) + Number(digit[2])
   const letter = /^Key([A-Z])$/.exec(stroke.code)
   if (letter) return letter[1].charCodeAt(0)
-  const named: Record<string, number> = { Enter: 13, Tab: 9, Backspace: 8, ShiftLeft: 16, Semicolon: 186, Equal: 187, Slash: 191 }
+  const named: Record<string, number> = {
+    Enter: 13,
+    Tab: 9,
+    Backspace: 8,
+    ShiftLeft: 16,
+    Semicolon: 186,
+    Equal: 187,
+    Slash: 191
+  }
   return named[stroke.code] ?? 0
 }
 
@@ -72,7 +80,7 @@ function runOnScan(onScan: OnScan, timeline: Timeline): string[] {
         code: stroke.code,
         keyCode: keyCodeOf(stroke),
         which: keyCodeOf(stroke),
-        shiftKey: stroke.shiftKey,
+        shiftKey: stroke.shiftKey
       })
       element.dispatchEvent(event)
     }
@@ -99,7 +107,10 @@ function main(): void {
     const ours = replay(timeline.strokes, DEFAULT_READER_SETTINGS).bursts
     oursMs += performance.now() - t0
     const theirs = runOnScan(onScan, timeline)
-    for (const [name, scans] of [['ours', ours], ['onscan', theirs]] as const) {
+    for (const [name, scans] of [
+      ['ours', ours],
+      ['onscan', theirs]
+    ] as const) {
       const tally = tallies[name][timeline.ime ? 'on' : 'off']
       if (timeline.kind === 'reader') {
         tally.bursts++
@@ -112,12 +123,19 @@ function main(): void {
   }
 
   const cell = (done: number, of: number) => `${done}/${of}`.padStart(9)
-  console.log(`bench:reader  ${corpus.length.toLocaleString('en-US')} timelines (seed ${SEED}), ${strokes.toLocaleString('en-US')} key events`)
+  console.log(
+    `bench:reader  ${corpus.length.toLocaleString('en-US')} timelines (seed ${SEED}), ${strokes.toLocaleString('en-US')} key events`
+  )
   console.log('                              bursts decoded exactly   people taken for a reader')
   console.log('                              IME off     IME on       IME off     IME on')
-  for (const [label, name] of [['ours (core/reader)', 'ours'], ['onscan.js 1.5.2, defaults', 'onscan']] as const) {
+  for (const [label, name] of [
+    ['ours (core/reader)', 'ours'],
+    ['onscan.js 1.5.2, defaults', 'onscan']
+  ] as const) {
     const { off, on } = tallies[name]
-    console.log(`  ${label.padEnd(28)}${cell(off.decoded, off.bursts)}  ${cell(on.decoded, on.bursts)}    ${cell(off.mistaken, off.people)}  ${cell(on.mistaken, on.people)}`)
+    console.log(
+      `  ${label.padEnd(28)}${cell(off.decoded, off.bursts)}  ${cell(on.decoded, on.bursts)}    ${cell(off.mistaken, off.people)}  ${cell(on.mistaken, on.people)}`
+    )
   }
   console.log(`  our detector: ${Math.round(strokes / (oursMs / 1000)).toLocaleString('en-US')} key events/s`)
 }

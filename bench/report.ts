@@ -27,7 +27,7 @@ const TEMPLATES: Array<{ card: string; productCode: string; units?: number; amou
   { card: 'E21010002', productCode: 'SY-HEALTH-DEMO', units: 1 },
   { card: 'A53000001', productCode: 'YN-JRAK', units: 1 },
   { card: 'D32050001', productCode: 'SZ-HEALTH-DEMO', amountFen: 50_000 },
-  { card: 'B54000001', productCode: 'XZ-CARE', units: 1 },
+  { card: 'B54000001', productCode: 'XZ-CARE', units: 1 }
 ]
 
 async function call<T>(runtime: CounterRuntime, name: string, args: unknown, as: CallContext): Promise<T> {
@@ -39,7 +39,12 @@ async function call<T>(runtime: CounterRuntime, name: string, args: unknown, as:
 async function signIn(runtime: CounterRuntime, role: 'clerk' | 'supervisor'): Promise<CallContext> {
   const operator = DEMO_OPERATORS.find((o) => o.role === role)
   if (!operator) throw new Error(role)
-  const { token } = await call<{ token: string }>(runtime, 'auth.signIn', { operatorCode: operator.code, pin: operator.pin }, { transport: 'test' })
+  const { token } = await call<{ token: string }>(
+    runtime,
+    'auth.signIn',
+    { operatorCode: operator.code, pin: operator.pin },
+    { transport: 'test' }
+  )
   return { transport: 'test', sessionToken: token }
 }
 
@@ -54,14 +59,39 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-report-'))
-  const runtime = await openCounterRuntime({ dataDir, clock: fixedClock(`${MONTH_END}T10:00:00.000Z`), log: silentLogger, appVersion: 'bench' })
+  const runtime = await openCounterRuntime({
+    dataDir,
+    clock: fixedClock(`${MONTH_END}T10:00:00.000Z`),
+    log: silentLogger,
+    appVersion: 'bench'
+  })
   try {
     const clerk = await signIn(runtime, 'clerk')
     await call(runtime, 'auth.openShift', {}, clerk)
     for (const template of TEMPLATES) {
-      const { accountId } = await call<{ accountId: number }>(runtime, 'cardholder.lookup', { input: template.card }, clerk)
-      const line = { insured: { relation: 'self' }, productCode: template.productCode, units: template.units, amountFen: template.amountFen }
-      await call(runtime, 'sale.commit', { order: { accountId, lines: [line] }, paymentCard: template.card, termsAcknowledged: true, signature: SIGNATURE }, clerk)
+      const { accountId } = await call<{ accountId: number }>(
+        runtime,
+        'cardholder.lookup',
+        { input: template.card },
+        clerk
+      )
+      const line = {
+        insured: { relation: 'self' },
+        productCode: template.productCode,
+        units: template.units,
+        amountFen: template.amountFen
+      }
+      await call(
+        runtime,
+        'sale.commit',
+        {
+          order: { accountId, lines: [line] },
+          paymentCard: template.card,
+          termsAcknowledged: true,
+          signature: SIGNATURE
+        },
+        clerk
+      )
     }
 
     // Clones of the real sales (sealed insured people and all), each with its own id, time and status.
@@ -69,7 +99,7 @@ async function main(): Promise<void> {
     const lines = (await runtime.db('sale_lines').select('*')) as Array<Record<string, unknown>>
     const statuses = ['accepted', 'accepted', 'accepted', 'uploaded', 'queued', 'rejected', 'voided']
     const started = performance.now()
-    for (let done = 0; done < SALES; ) {
+    for (let done = 0; done < SALES;) {
       await runtime.db.transaction(async (trx) => {
         const saleRows: Array<Record<string, unknown>> = []
         const lineRows: Array<Record<string, unknown>> = []
@@ -77,9 +107,19 @@ async function main(): Promise<void> {
           const template = sales[done % sales.length]
           const day = done % DAYS
           const minute = 8 * 60 + ((done * 7) % (10 * 60))
-          const at = new Date(Date.parse(`${MONTH_START}T00:00:00+08:00`) + day * 86_400_000 + minute * 60_000 + (done % 60) * 1000)
+          const at = new Date(
+            Date.parse(`${MONTH_START}T00:00:00+08:00`) +
+              day * 86_400_000 +
+              minute * 60_000 +
+              (done % 60) * 1000
+          )
           const id = randomUUID()
-          saleRows.push({ ...template, id, created_at: at.toISOString(), status: statuses[done % statuses.length] })
+          saleRows.push({
+            ...template,
+            id,
+            created_at: at.toISOString(),
+            status: statuses[done % statuses.length]
+          })
           for (const line of lines.filter((l) => l.sale_id === template.id)) {
             lineRows.push({ ...line, id: undefined, sale_id: id })
           }
@@ -88,18 +128,34 @@ async function main(): Promise<void> {
         await trx.batchInsert('sale_lines', lineRows, 100)
       })
     }
-    console.log(`${SALES.toLocaleString('en')} sales over ${DAYS} days written in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    console.log(
+      `${SALES.toLocaleString('en')} sales over ${DAYS} days written in ${((performance.now() - started) / 1000).toFixed(1)} s`
+    )
 
     const supervisor = await signIn(runtime, 'supervisor')
     const range = { from: MONTH_START, to: MONTH_END }
     const source = { kind: 'summary', ...range }
-    const summary = await timed('report.summary (the month)', () => call<{ sales: unknown[] }>(runtime, 'report.summary', range, supervisor))
-    const document = await timed('report.document (the month)', () => call<{ tables: unknown[] }>(runtime, 'report.document', { source }, supervisor))
-    const xlsx = await timed('report.export xlsx (the month)', () => call<{ base64: string }>(runtime, 'report.export', { source, format: 'xlsx' }, supervisor))
-    const csv = await timed('report.export csv (the month)', () => call<{ base64: string }>(runtime, 'report.export', { source, format: 'csv' }, supervisor))
-    const day = await timed('report.closeDay (one day)', () => call<{ saleCount: number }>(runtime, 'report.closeDay', { date: '2026-11-15' }, supervisor))
-    await timed('report.close (reprint of that close)', () => call(runtime, 'report.close', { number: 1 }, supervisor))
-    console.log(`month: ${summary.sales.length.toLocaleString('en')} sales in the list; ${document.tables.length} tables; xlsx ${mb((xlsx.base64.length * 3) / 4)}, csv ${mb((csv.base64.length * 3) / 4)}`)
+    const summary = await timed('report.summary (the month)', () =>
+      call<{ sales: unknown[] }>(runtime, 'report.summary', range, supervisor)
+    )
+    const document = await timed('report.document (the month)', () =>
+      call<{ tables: unknown[] }>(runtime, 'report.document', { source }, supervisor)
+    )
+    const xlsx = await timed('report.export xlsx (the month)', () =>
+      call<{ base64: string }>(runtime, 'report.export', { source, format: 'xlsx' }, supervisor)
+    )
+    const csv = await timed('report.export csv (the month)', () =>
+      call<{ base64: string }>(runtime, 'report.export', { source, format: 'csv' }, supervisor)
+    )
+    const day = await timed('report.closeDay (one day)', () =>
+      call<{ saleCount: number }>(runtime, 'report.closeDay', { date: '2026-11-15' }, supervisor)
+    )
+    await timed('report.close (reprint of that close)', () =>
+      call(runtime, 'report.close', { number: 1 }, supervisor)
+    )
+    console.log(
+      `month: ${summary.sales.length.toLocaleString('en')} sales in the list; ${document.tables.length} tables; xlsx ${mb((xlsx.base64.length * 3) / 4)}, csv ${mb((csv.base64.length * 3) / 4)}`
+    )
     console.log(`day close: ${day.saleCount.toLocaleString('en')} sales`)
     const memory = process.memoryUsage()
     console.log(`RSS ${mb(memory.rss)}, heap used ${mb(memory.heapUsed)}`)

@@ -51,13 +51,15 @@ const { values: args } = parseArgs({
     again: { type: 'boolean', default: false },
     /** Internal: write the snapshot file and exit (run in a child, so its garbage is not in the import's RSS). */
     'write-snapshot': { type: 'string' },
-    version: { type: 'string', default: '1' },
-  },
+    version: { type: 'string', default: '1' }
+  }
 })
 const ACCOUNTS = Number(args.accounts)
 const UPLOADS = Number(args.uploads)
-if (!Number.isSafeInteger(UPLOADS) || UPLOADS < 1 || UPLOADS > 1_000_000) throw new Error('bench: --uploads must be 1 to 1,000,000')
-if (!Number.isSafeInteger(ACCOUNTS) || ACCOUNTS < 1 || ACCOUNTS >= 10_000_000) throw new Error('bench: --accounts must be 1 to 9,999,999')
+if (!Number.isSafeInteger(UPLOADS) || UPLOADS < 1 || UPLOADS > 1_000_000)
+  throw new Error('bench: --uploads must be 1 to 1,000,000')
+if (!Number.isSafeInteger(ACCOUNTS) || ACCOUNTS < 1 || ACCOUNTS >= 10_000_000)
+  throw new Error('bench: --accounts must be 1 to 9,999,999')
 
 type Row = readonly [label: string, value: string]
 
@@ -76,7 +78,9 @@ const n = (value: number) => Math.round(value).toLocaleString('en-US')
 const mb = (bytes: number) => `${n(bytes / 1024 / 1024)} MB`
 
 /** Resident set size every 50 ms (and at the end) while `work` runs: [ms since start, bytes]. */
-async function withRssSamples<T>(work: () => Promise<T>): Promise<{ value: T; samples: Array<[number, number]> }> {
+async function withRssSamples<T>(
+  work: () => Promise<T>
+): Promise<{ value: T; samples: Array<[number, number]> }> {
   const started = performance.now()
   const samples: Array<[number, number]> = []
   const sample = () => samples.push([performance.now() - started, process.memoryUsage().rss])
@@ -95,8 +99,15 @@ const peak = (samples: ReadonlyArray<[number, number]>, from = 0, to = Infinity)
   Math.max(0, ...samples.filter(([at]) => at >= from && at <= to).map(([, rss]) => rss))
 
 /** A clerk swiping a card every 50 ms while `work` runs: how long each answer took. */
-async function withCounter<T>(runtime: CounterRuntime, work: () => Promise<T>): Promise<{ value: T; latencies: number[] }> {
-  const signIn = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, { transport: 'test' })
+async function withCounter<T>(
+  runtime: CounterRuntime,
+  work: () => Promise<T>
+): Promise<{ value: T; latencies: number[] }> {
+  const signIn = await runtime.dispatch(
+    'auth.signIn',
+    { operatorCode: '1001', pin: '111111' },
+    { transport: 'test' }
+  )
   if (!signIn.ok) throw new Error(`bench: sign-in failed: ${signIn.error.message}`)
   const context: CallContext = { transport: 'test', sessionToken: (signIn.value as { token: string }).token }
   const latencies: number[] = []
@@ -106,7 +117,8 @@ async function withCounter<T>(runtime: CounterRuntime, work: () => Promise<T>): 
       const started = performance.now()
       const result = await runtime.dispatch('cardholder.lookup', { input: 'C33080001' }, context)
       latencies.push(performance.now() - started)
-      if (!result.ok && result.error.code !== 'CARD_NOT_FOUND') throw new Error(`bench: lookup refused: ${result.error.message}`)
+      if (!result.ok && result.error.code !== 'CARD_NOT_FOUND')
+        throw new Error(`bench: lookup refused: ${result.error.message}`)
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   })()
@@ -120,8 +132,16 @@ async function withCounter<T>(runtime: CounterRuntime, work: () => Promise<T>): 
 
 const REGION_CODES = DEMO_REGIONS.map((region) => region.code)
 
-async function writeSnapshot(file: string, snapshotVersion: number, balancesAsOf: string): Promise<{ count: number }> {
-  return writeSnapshotFile(file, { snapshotVersion, full: true, regionCodes: REGION_CODES, balancesAsOf }, syntheticAccounts(0, ACCOUNTS, REGION_CODES))
+async function writeSnapshot(
+  file: string,
+  snapshotVersion: number,
+  balancesAsOf: string
+): Promise<{ count: number }> {
+  return writeSnapshotFile(
+    file,
+    { snapshotVersion, full: true, regionCodes: REGION_CODES, balancesAsOf },
+    syntheticAccounts(0, ACCOUNTS, REGION_CODES)
+  )
 }
 
 /** The same script in a child process (tsx's loader flags included) writes the file. */
@@ -129,8 +149,17 @@ async function writeInChild(file: string, snapshotVersion: number): Promise<{ co
   const started = performance.now()
   const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--accounts', String(ACCOUNTS), '--write-snapshot', file, '--version', String(snapshotVersion)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--accounts',
+      String(ACCOUNTS),
+      '--write-snapshot',
+      file,
+      '--version',
+      String(snapshotVersion)
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
   )
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -147,7 +176,7 @@ async function timedImport(runtime: CounterRuntime, personalDataKey: Buffer, fil
     info: (event: string, fields?: LogFields) => {
       if (event === 'snapshot_imported' && fields) imported = fields
     },
-    error: (event: string, fields?: LogFields) => console.error(event, fields),
+    error: (event: string, fields?: LogFields) => console.error(event, fields)
   }
   const workers = args.workers === undefined ? undefined : Number(args.workers)
   const started = performance.now()
@@ -157,9 +186,9 @@ async function timedImport(runtime: CounterRuntime, personalDataKey: Buffer, fil
       importSnapshot(
         { db: runtime.db, cipher: runtime.personalData, clock: systemClock, log, personalDataKey },
         createReadStream(file, { highWaterMark: 256 * 1024 }),
-        { workers },
-      ),
-    ),
+        { workers }
+      )
+    )
   )
   const cpu = process.cpuUsage(cpuBefore)
   const seconds = (performance.now() - started) / 1000
@@ -170,15 +199,29 @@ async function timedImport(runtime: CounterRuntime, personalDataKey: Buffer, fil
     ['import', `${seconds.toFixed(1)} s`],
     ['accounts per second', n(value.value.accounts / seconds)],
     ['  reading, checking, sealing, staging', `${(stageMs / 1000).toFixed(1)} s`],
-    ['  apply transaction (a sale commit waits; swipes do not)', `${(Number(imported.transactionMs) / 1000).toFixed(1)} s`],
+    [
+      '  apply transaction (a sale commit waits; swipes do not)',
+      `${(Number(imported.transactionMs) / 1000).toFixed(1)} s`
+    ],
     [
       '    emptying, leaving, accounts, family+holdings, indexes, commit',
-      ['replacingMs', 'leavingMs', 'accountsMs', 'familyAndHoldingsMs', 'indexesMs', 'commitMs'].map((key) => (Number(imported[key]) / 1000).toFixed(1)).join(' / ') + ' s',
+      ['replacingMs', 'leavingMs', 'accountsMs', 'familyAndHoldingsMs', 'indexesMs', 'commitMs']
+        .map((key) => (Number(imported[key]) / 1000).toFixed(1))
+        .join(' / ') + ' s'
     ],
-    ['  checkpoint on a second connection', `${((Number(imported.applyMs) - Number(imported.transactionMs)) / 1000).toFixed(1)} s (the counter does not wait)`],
-    ['counter lookups during the import', `${latencies.length}, median ${latencies[latencies.length >> 1]?.toFixed(1)} ms, slowest ${latencies.at(-1)?.toFixed(0)} ms`],
+    [
+      '  checkpoint on a second connection',
+      `${((Number(imported.applyMs) - Number(imported.transactionMs)) / 1000).toFixed(1)} s (the counter does not wait)`
+    ],
+    [
+      'counter lookups during the import',
+      `${latencies.length}, median ${latencies[latencies.length >> 1]?.toFixed(1)} ms, slowest ${latencies.at(-1)?.toFixed(0)} ms`
+    ],
     ['CPU time (all threads)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`],
-    ['peak RSS (sampled every 50 ms)', `${mb(peak(samples))}: ${mb(peak(samples, 0, stageMs))} staging, ${mb(peak(samples, stageMs))} applying`],
+    [
+      'peak RSS (sampled every 50 ms)',
+      `${mb(peak(samples))}: ${mb(peak(samples, 0, stageMs))} staging, ${mb(peak(samples, stageMs))} applying`
+    ]
   ]
 }
 
@@ -187,20 +230,31 @@ const importPhase: Phase = {
   async run(context) {
     const file = join(context.dir, 'snapshot.ndjson')
     const written = await writeInChild(file, 1)
-    const rows: Row[] = [['snapshot file', `${mb((await stat(file)).size)} (${n(written.count)} lines, written in ${(written.ms / 1000).toFixed(1)} s)`]]
+    const rows: Row[] = [
+      [
+        'snapshot file',
+        `${mb((await stat(file)).size)} (${n(written.count)} lines, written in ${(written.ms / 1000).toFixed(1)} s)`
+      ]
+    ]
     const { runtime, personalDataKey } = await context.openTerminal('import')
     try {
       rows.push(...(await timedImport(runtime, personalDataKey, file)))
       if (args.again) {
         // The same accounts again as a new full snapshot: every row is rewritten, none added.
         await writeInChild(file, 2)
-        rows.push(['again, over the first', ''], ...(await timedImport(runtime, personalDataKey, file)).map(([label, value]): Row => [`  ${label}`, value]))
+        rows.push(
+          ['again, over the first', ''],
+          ...(await timedImport(runtime, personalDataKey, file)).map(([label, value]): Row => [
+            `  ${label}`,
+            value
+          ])
+        )
       }
       return rows
     } finally {
       await runtime.close()
     }
-  },
+  }
 }
 
 /**
@@ -219,22 +273,40 @@ const uploadPhase: Phase = {
     const { runtime } = await context.openTerminal('upload')
     const cli: CallContext = { transport: 'cli' }
     try {
-      const registered = await runtime.dispatch('sync.register', { centreUrl: hub.url, enrolmentCode: 'DEMO-330800', territory: '压力测试' }, cli)
+      const registered = await runtime.dispatch(
+        'sync.register',
+        { centreUrl: hub.url, enrolmentCode: 'DEMO-330800', territory: '压力测试' },
+        cli
+      )
       if (!registered.ok) throw new Error(registered.error.message)
       const synced = await runtime.dispatch('sync.now', {}, cli)
       if (!synced.ok) throw new Error(synced.error.message)
 
-      const signIn = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, { transport: 'test' })
+      const signIn = await runtime.dispatch(
+        'auth.signIn',
+        { operatorCode: '1001', pin: '111111' },
+        { transport: 'test' }
+      )
       if (!signIn.ok) throw new Error(signIn.error.message)
-      const clerk: CallContext = { transport: 'test', sessionToken: (signIn.value as { token: string }).token }
+      const clerk: CallContext = {
+        transport: 'test',
+        sessionToken: (signIn.value as { token: string }).token
+      }
       const shift = await runtime.dispatch('auth.openShift', {}, clerk)
       if (!shift.ok) throw new Error(shift.error.message)
       const shiftId = (shift.value as { id: number }).id
       const operator = await runtime.db('operators').where({ code: '1001' }).first<{ id: number }>('id')
-      const terminalId = ((await runtime.dispatch('app.info', {}, cli)) as { ok: true; value: { terminalId: string } }).value.terminalId
+      const terminalId = (
+        (await runtime.dispatch('app.info', {}, cli)) as { ok: true; value: { terminalId: string } }
+      ).value.terminalId
 
       // Setup, not measured: the queue is written without waiting for the disk on every sale.
-      const parsed = parseRuleBundleText(await readFile(fileURLToPath(new URL('../bundles/sources/330800-quzhou.json', import.meta.url)), 'utf8'))
+      const parsed = parseRuleBundleText(
+        await readFile(
+          fileURLToPath(new URL('../bundles/sources/330800-quzhou.json', import.meta.url)),
+          'utf8'
+        )
+      )
       if (!parsed.ok) throw new Error(parsed.message)
       const { bundle } = parsed
       const product = bundle.products.find((p) => p.code === 'QZ-HQB-2027')
@@ -242,22 +314,50 @@ const uploadPhase: Phase = {
       const at = clock.now().toISOString()
       const cover = coverPeriodOf(product, at)
       const sales = createSalesRepository(runtime.db, runtime.personalData)
-      const accounts = await runtime.db('accounts').where('account_no', 'like', '330800S%').select<Array<{ id: number; pii: Buffer }>>('id', 'pii')
+      const accounts = await runtime
+        .db('accounts')
+        .where('account_no', 'like', '330800S%')
+        .select<Array<{ id: number; pii: Buffer }>>('id', 'pii')
       await runtime.db.raw('pragma synchronous = off')
       for (const account of accounts) {
         const pii = openAccount(runtime.personalData, account.pii)
         const id = uuidv7(Date.now(), randomBytes(10))
-        const line = { lineNo: 1, relation: 'self', insuredIdNumber: pii.idNumber, insuredName: pii.name, productCode: product.code, units: 1, premiumFen: 10_000, coverFrom: cover.from, coverTo: cover.to }
+        const line = {
+          lineNo: 1,
+          relation: 'self',
+          insuredIdNumber: pii.idNumber,
+          insuredName: pii.name,
+          productCode: product.code,
+          units: 1,
+          premiumFen: 10_000,
+          coverFrom: cover.from,
+          coverTo: cover.to
+        }
         const payload = {
-          type: 'sale', saleId: id, terminalId, operatorCode: '1001', createdAt: at,
+          type: 'sale',
+          saleId: id,
+          terminalId,
+          operatorCode: '1001',
+          createdAt: at,
           payer: { cardNumber: pii.cardNumber, idNumber: pii.idNumber, regionCode: '330800' },
-          rules: { regionCode: '330800', version: bundle.version }, totalFen: 10_000, lines: [line],
+          rules: { regionCode: '330800', version: bundle.version },
+          totalFen: 10_000,
+          lines: [line]
         }
         await sales.insert({
-          id, terminalId, shiftId, operatorId: operator.id, accountId: account.id, regionCode: '330800', rulesVersion: bundle.version,
-          totalFen: 10_000, createdAt: at, termsAcknowledgedAt: at, signatureSvg: '<svg/>',
+          id,
+          terminalId,
+          shiftId,
+          operatorId: operator.id,
+          accountId: account.id,
+          regionCode: '330800',
+          rulesVersion: bundle.version,
+          totalFen: 10_000,
+          createdAt: at,
+          termsAcknowledgedAt: at,
+          signatureSvg: '<svg/>',
           lines: [{ ...line, productName: product.name, proofSeen: false, decisionJson: '{}' }],
-          outbox: { id: uuidv7(Date.now(), randomBytes(10)), payloadJson: JSON.stringify(payload) },
+          outbox: { id: uuidv7(Date.now(), randomBytes(10)), payloadJson: JSON.stringify(payload) }
         })
       }
       await runtime.db.raw('pragma synchronous = full')
@@ -267,48 +367,71 @@ const uploadPhase: Phase = {
       const { samples } = await withRssSamples(() => runtime.sync.sync.uploadNow())
       const cpu = process.cpuUsage(cpuBefore)
       const seconds = (performance.now() - started) / 1000
-      const byStatus = await runtime.db('sales').groupBy('status').select<Array<{ status: string; n: number }>>('status', runtime.db.raw('count(*) as n'))
+      const byStatus = await runtime
+        .db('sales')
+        .groupBy('status')
+        .select<Array<{ status: string; n: number }>>('status', runtime.db.raw('count(*) as n'))
       const count = (status: string) => byStatus.find((row) => row.status === status)?.n ?? 0
       return [
         ['queued transactions', n(accounts.length)],
         ['upload (terminal and centre in one process)', `${seconds.toFixed(1)} s`],
         ['transactions per second', n(accounts.length / seconds)],
-        ['answers', `${n(count('accepted'))} accepted, ${n(count('rejected'))} rejected (the centre's own balances), ${n(count('queued') + count('uploaded'))} still queued`],
+        [
+          'answers',
+          `${n(count('accepted'))} accepted, ${n(count('rejected'))} rejected (the centre's own balances), ${n(count('queued') + count('uploaded'))} still queued`
+        ],
         ['CPU time (both sides)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`],
-        ['peak RSS (sampled every 50 ms)', mb(peak(samples))],
+        ['peak RSS (sampled every 50 ms)', mb(peak(samples))]
       ]
     } finally {
       await runtime.close()
       await hub.close()
       await hubDb.destroy()
     }
-  },
+  }
 }
 
 const PHASES: readonly Phase[] = [importPhase, uploadPhase]
 
 async function main(): Promise<void> {
   if (args['write-snapshot']) {
-    const written = await writeSnapshot(args['write-snapshot'], Number(args.version), systemClock.now().toISOString())
+    const written = await writeSnapshot(
+      args['write-snapshot'],
+      Number(args.version),
+      systemClock.now().toISOString()
+    )
     process.stdout.write(JSON.stringify(written))
     return
   }
   const wanted = new Set(args.phases.split(',').map((name) => name.trim()))
   const unknown = [...wanted].filter((name) => !PHASES.some((phase) => phase.name === name))
-  if (unknown.length > 0) throw new Error(`bench: unknown phase ${unknown.join(', ')}; known: ${PHASES.map((p) => p.name).join(', ')}`)
+  if (unknown.length > 0)
+    throw new Error(
+      `bench: unknown phase ${unknown.join(', ')}; known: ${PHASES.map((p) => p.name).join(', ')}`
+    )
   const dir = await mkdtemp(join(tmpdir(), 'counter-bench-sync-'))
   const context: BenchContext = {
     dir,
     async openTerminal(name) {
       const dataDir = join(dir, name)
-      const runtime = await openCounterRuntime({ dataDir, clock: systemClock, log: silentLogger, appVersion: 'bench' })
+      const runtime = await openCounterRuntime({
+        dataDir,
+        clock: systemClock,
+        log: silentLogger,
+        appVersion: 'bench'
+      })
       // Outside Electron the key is a plain file beside the database (personal-data-key.ts).
-      const personalDataKey = Buffer.from((await readFile(join(dataDir, FILE_KEY_FILE), 'utf8')).trim(), 'base64')
+      const personalDataKey = Buffer.from(
+        (await readFile(join(dataDir, FILE_KEY_FILE), 'utf8')).trim(),
+        'base64'
+      )
       return { runtime, personalDataKey }
-    },
+    }
   }
   try {
-    console.log(`bench:sync  node ${process.version}  ${n(ACCOUNTS)} accounts  ${availableParallelism()} cores`)
+    console.log(
+      `bench:sync  node ${process.version}  ${n(ACCOUNTS)} accounts  ${availableParallelism()} cores`
+    )
     for (const phase of PHASES.filter((p) => wanted.has(p.name))) {
       const rows = await phase.run(context)
       const width = Math.max(...rows.map(([label]) => label.length))

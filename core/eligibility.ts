@@ -30,7 +30,11 @@ export interface EligibilityView {
 /** A full decision, explained rule by rule (the CLI prints it; the sale will show it). */
 export interface DecisionView {
   readonly rules: RulesRef
-  readonly payer: { readonly nameMasked: string; readonly cardNumberMasked: string; readonly region: RegionRef }
+  readonly payer: {
+    readonly nameMasked: string
+    readonly cardNumberMasked: string
+    readonly region: RegionRef
+  }
   readonly insured: {
     readonly relation: InsuredRelation
     readonly idNumberMasked: string
@@ -50,7 +54,10 @@ export interface DecisionView {
  * What the account may spend now, for the screen: nothing while an account-level rule (bundle in
  * force, region, insurance type, enrolment, balance threshold) fails, else the engine's maximum.
  */
-export function spendableNow(decision: { readonly checks: readonly RuleCheck[]; readonly allowed: Allowed }): Fen {
+export function spendableNow(decision: {
+  readonly checks: readonly RuleCheck[]
+  readonly allowed: Allowed
+}): Fen {
   const accountRules = decision.checks.filter((check) => /^(bundle|payer|balance)\./.test(check.rule))
   return accountRules.every((check) => check.passed) ? decision.allowed.maxSpendFen : 0
 }

@@ -34,7 +34,7 @@ export const ERROR_CODES = [
   /** The key that protects personal data at rest is missing or does not fit this database. */
   'PERSONAL_DATA_KEY',
   'TRANSPORT',
-  'INTERNAL',
+  'INTERNAL'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -60,7 +60,8 @@ export class AppError extends Error implements AppErrorShape {
   }
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AppErrorShape }
+export type Result<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AppErrorShape }
 
 export function ok<T>(value: T): Result<T> {
   return { ok: true, value }

@@ -18,7 +18,8 @@ export type CardIdentifier =
   /** A medical-insurance e-voucher (医保电子凭证) QR code: opaque, passed on as it was read. */
   | { readonly kind: 'e-voucher'; readonly code: string }
 
-export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string }
+export type ParseResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string }
 
 /** GB 11643 / ISO 7064 MOD 11-2 weights for the first 17 digits. */
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const
@@ -26,9 +27,42 @@ const ID_CHECK_CHARS = '10X98765432'
 
 /** Province-level codes of GB/T 2260 (the first two digits of every resident ID). */
 const PROVINCE_CODES = new Set([
-  '11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37',
-  '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65',
-  '71', '81', '82', '83', '91',
+  '11',
+  '12',
+  '13',
+  '14',
+  '15',
+  '21',
+  '22',
+  '23',
+  '31',
+  '32',
+  '33',
+  '34',
+  '35',
+  '36',
+  '37',
+  '41',
+  '42',
+  '43',
+  '44',
+  '45',
+  '46',
+  '50',
+  '51',
+  '52',
+  '53',
+  '54',
+  '61',
+  '62',
+  '63',
+  '64',
+  '65',
+  '71',
+  '81',
+  '82',
+  '83',
+  '91'
 ])
 
 /** Full-width digits and letters (typed with a Chinese IME on) become ASCII; spaces and dashes go. */
@@ -62,7 +96,10 @@ function isoDate(yyyymmdd: string): string {
  * An 18-character resident ID: region, a real birth date not after `today` (YYYY-MM-DD),
  * sequence (odd = male) and the check character.
  */
-export function parseResidentId(raw: string, today: string): ParseResult<Extract<CardIdentifier, { kind: 'resident-id' }>> {
+export function parseResidentId(
+  raw: string,
+  today: string
+): ParseResult<Extract<CardIdentifier, { kind: 'resident-id' }>> {
   const id = normaliseTypedIdentifier(raw)
   if (id.length === 15) return parseFirstGenerationId(id, today)
   if (id.length !== 18) return { ok: false, reason: `身份证号应为 18 位，读到 ${id.length} 位` }
@@ -73,7 +110,7 @@ export function parseResidentId(raw: string, today: string): ParseResult<Extract
 function checkResidentIdBody(
   id: string,
   today: string,
-  convertedFrom15: boolean,
+  convertedFrom15: boolean
 ): ParseResult<Extract<CardIdentifier, { kind: 'resident-id' }>> {
   if (!PROVINCE_CODES.has(id.slice(0, 2))) {
     return { ok: false, reason: `身份证号前两位 ${id.slice(0, 2)} 不是有效的省级行政区划代码` }
@@ -90,17 +127,23 @@ function checkResidentIdBody(
 }
 
 /** 15 digits (issued before 1999): 6 region + YYMMDD (19YY) + 3 sequence; converted to 18 with a check char. */
-function parseFirstGenerationId(id: string, today: string): ParseResult<Extract<CardIdentifier, { kind: 'resident-id' }>> {
+function parseFirstGenerationId(
+  id: string,
+  today: string
+): ParseResult<Extract<CardIdentifier, { kind: 'resident-id' }>> {
   if (!/^\d{15}$/.test(id)) return { ok: false, reason: '15 位旧身份证号只能是数字' }
   const first17 = `${id.slice(0, 6)}19${id.slice(6)}`
   return checkResidentIdBody(first17 + residentIdCheckChar(first17), today, true)
 }
 
 /** The social-security card number printed on and encoded in the card: nine letters or digits. */
-export function parseSocialSecurityCardNumber(raw: string): ParseResult<Extract<CardIdentifier, { kind: 'social-security-card' }>> {
+export function parseSocialSecurityCardNumber(
+  raw: string
+): ParseResult<Extract<CardIdentifier, { kind: 'social-security-card' }>> {
   const cardNumber = normaliseTypedIdentifier(raw)
   if (!/^[A-Z0-9]+$/.test(cardNumber)) return { ok: false, reason: '社会保障卡号只能是字母或数字' }
-  if (cardNumber.length !== 9) return { ok: false, reason: `社会保障卡号应为 9 位，读到 ${cardNumber.length} 位` }
+  if (cardNumber.length !== 9)
+    return { ok: false, reason: `社会保障卡号应为 9 位，读到 ${cardNumber.length} 位` }
   return { ok: true, value: { kind: 'social-security-card', cardNumber } }
 }
 

@@ -4,7 +4,11 @@
  */
 function maskMiddle(value: string, keepStart: number, keepEnd: number): string {
   if (value.length <= keepStart + keepEnd) return '*'.repeat(value.length)
-  return value.slice(0, keepStart) + '*'.repeat(value.length - keepStart - keepEnd) + value.slice(value.length - keepEnd)
+  return (
+    value.slice(0, keepStart) +
+    '*'.repeat(value.length - keepStart - keepEnd) +
+    value.slice(value.length - keepEnd)
+  )
 }
 
 /** 张伟 -> 张*, 欧阳娜娜 -> 欧***: the surname's first character stays. */

@@ -18,16 +18,16 @@ export const draftLineSchema = z.strictObject({
     /** The clerk saw proof of the relationship (household register, birth certificate). */
     proofSeen: z.boolean().optional(),
     /** The clerk checked the person is enrolled in basic insurance in the region, where the snapshot cannot show it. */
-    enrolmentConfirmed: z.boolean().optional(),
+    enrolmentConfirmed: z.boolean().optional()
   }),
   productCode: z.string().min(1).max(40),
   units: z.int().min(1).max(1000).optional(),
-  amountFen: z.int().positive().max(100_000_000).optional(),
+  amountFen: z.int().positive().max(100_000_000).optional()
 })
 
 export const draftOrderSchema = z.strictObject({
   accountId: z.int().positive(),
-  lines: z.array(draftLineSchema).min(1).max(10),
+  lines: z.array(draftLineSchema).min(1).max(10)
 })
 
 export type DraftLine = z.infer<typeof draftLineSchema>
@@ -37,7 +37,15 @@ export type DraftOrder = z.infer<typeof draftOrderSchema>
 export const signatureSchema = z.strictObject({
   width: z.int().min(50).max(2000),
   height: z.int().min(20).max(1000),
-  strokes: z.array(z.string().regex(/^[ML][\d.\sML-]*$/, '签名数据不正确').max(20_000)).min(1).max(200),
+  strokes: z
+    .array(
+      z
+        .string()
+        .regex(/^[ML][\d.\sML-]*$/, '签名数据不正确')
+        .max(20_000)
+    )
+    .min(1)
+    .max(200)
 })
 export type Signature = z.infer<typeof signatureSchema>
 
@@ -92,7 +100,12 @@ export interface ReceiptView {
   readonly status: SaleStatus
   readonly terminalId: string
   readonly operator: { readonly code: string; readonly name: string }
-  readonly payer: { readonly nameMasked: string; readonly cardNumberMasked: string; readonly idNumberMasked: string; readonly region: RegionRef }
+  readonly payer: {
+    readonly nameMasked: string
+    readonly cardNumberMasked: string
+    readonly idNumberMasked: string
+    readonly region: RegionRef
+  }
   readonly rules: { readonly regionName: string; readonly version: number }
   readonly lines: ReadonlyArray<{
     readonly lineNo: number

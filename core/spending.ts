@@ -18,14 +18,22 @@ export interface LocalSpending {
  * include yet. A sale the centre settled before the balances were stated is inside both numbers
  * already and must not be counted again; a voided or rejected sale took nothing.
  */
-export function spendingEntries(account: { readonly balanceAsOf: string; readonly spentThisSettlementYearFen: Fen }, sales: readonly LocalSpending[]): SpendingEntry[] {
+export function spendingEntries(
+  account: { readonly balanceAsOf: string; readonly spentThisSettlementYearFen: Fen },
+  sales: readonly LocalSpending[]
+): SpendingEntry[] {
   const entries: SpendingEntry[] = []
   if (account.spentThisSettlementYearFen > 0) {
-    entries.push({ amountFen: account.spentThisSettlementYearFen, at: account.balanceAsOf, reflectedInBalance: true })
+    entries.push({
+      amountFen: account.spentThisSettlementYearFen,
+      at: account.balanceAsOf,
+      reflectedInBalance: true
+    })
   }
   for (const sale of sales) {
     if (sale.status === 'voided' || sale.status === 'rejected') continue
-    if (sale.status === 'accepted' && sale.settledAt !== null && sale.settledAt <= account.balanceAsOf) continue
+    if (sale.status === 'accepted' && sale.settledAt !== null && sale.settledAt <= account.balanceAsOf)
+      continue
     entries.push({ amountFen: sale.amountFen, at: sale.at, reflectedInBalance: false })
   }
   return entries

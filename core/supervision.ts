@@ -44,7 +44,7 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   rejection_followed_up: '跟进被拒交易',
   report_exported: '导出报表',
   day_close: '日结',
-  shift_close: '交班',
+  shift_close: '交班'
 }
 
 export function auditActionLabel(action: string): string {
@@ -55,7 +55,18 @@ export function auditActionLabel(action: string): string {
  * Detail keys the audit log may show. Anything else written to details_json stays in the database:
  * an unknown key might one day carry a name or an ID number, so it is left out rather than shown.
  */
-export const AUDIT_DETAIL_KEYS = ['approvedBy', 'settledAt', 'code', 'role', 'active', 'businessDate', 'late', 'saleCount', 'totalFen', 'format'] as const
+export const AUDIT_DETAIL_KEYS = [
+  'approvedBy',
+  'settledAt',
+  'code',
+  'role',
+  'active',
+  'businessDate',
+  'late',
+  'saleCount',
+  'totalFen',
+  'format'
+] as const
 
 export type AuditDetailKey = (typeof AUDIT_DETAIL_KEYS)[number]
 
@@ -73,5 +84,10 @@ export interface RejectionView {
   readonly operatorCode: string
   readonly operatorName: string
   /** null until a supervisor followed it up. */
-  readonly followUp: { readonly at: string; readonly operatorCode: string; readonly operatorName: string; readonly note: string } | null
+  readonly followUp: {
+    readonly at: string
+    readonly operatorCode: string
+    readonly operatorName: string
+    readonly note: string
+  } | null
 }

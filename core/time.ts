@@ -22,7 +22,7 @@ const dateTimeParts = new Intl.DateTimeFormat('en-CA', {
   hour: '2-digit',
   minute: '2-digit',
   second: '2-digit',
-  hourCycle: 'h23',
+  hourCycle: 'h23'
 })
 
 function partsOf(date: Date): Record<string, string> {

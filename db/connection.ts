@@ -14,13 +14,16 @@ export function openDatabase(filename: string): Knex {
       max: 1,
       // WAL: readers never block the writer. synchronous=FULL: a committed sale survives a power cut,
       // not only a crash. foreign_keys is per connection in SQLite and off unless asked for.
-      afterCreate(connection: { exec(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null) => void) {
+      afterCreate(
+        connection: { exec(sql: string, done: (error: Error | null) => void): void },
+        done: (error: Error | null) => void
+      ) {
         connection.exec(
           'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
-          done,
+          done
         )
-      },
-    },
+      }
+    }
   })
 }
 
@@ -37,9 +40,12 @@ export function openReader(filename: string, connections = 2): Knex {
     pool: {
       min: 0,
       max: connections,
-      afterCreate(connection: { exec(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null) => void) {
+      afterCreate(
+        connection: { exec(sql: string, done: (error: Error | null) => void): void },
+        done: (error: Error | null) => void
+      ) {
         connection.exec('PRAGMA query_only = ON; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;', done)
-      },
-    },
+      }
+    }
   })
 }

@@ -23,7 +23,7 @@ export class DatabaseTooNewError extends Error {
 
 async function hasUserTables(db: Knex): Promise<boolean> {
   const rows: Array<{ n: number }> = await db.raw(
-    "select count(*) as n from sqlite_master where type = 'table' and name not like 'sqlite_%'",
+    "select count(*) as n from sqlite_master where type = 'table' and name not like 'sqlite_%'"
   )
   return rows[0].n > 0
 }
@@ -34,7 +34,10 @@ async function appliedNames(db: Knex): Promise<string[]> {
 }
 
 function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 }
 
 /** Old copies beyond the newest few are removed, so backups cannot fill a laptop's disk. */
@@ -51,7 +54,7 @@ async function pruneBackups(backupDir: string): Promise<void> {
 export async function migrateToLatest(
   db: Knex,
   /** `migrations`: createMigrations(cipher), or in tests a list cut short or lengthened. */
-  options: { backupDir: string; clock: Clock; migrations: readonly NamedMigration[] },
+  options: { backupDir: string; clock: Clock; migrations: readonly NamedMigration[] }
 ): Promise<MigrationOutcome> {
   const { migrations } = options
   const config = { migrationSource: sourceOf(migrations) }
@@ -60,13 +63,18 @@ export async function migrateToLatest(
   const known = new Set(migrations.map((migration) => migration.name))
   const unknown = (await appliedNames(db)).filter((name) => !known.has(name))
   if (unknown.length > 0) {
-    throw new DatabaseTooNewError(`数据库由更新版本的程序创建（含 ${unknown[0]}），请安装新版程序后再打开，数据未被改动。`)
+    throw new DatabaseTooNewError(
+      `数据库由更新版本的程序创建（含 ${unknown[0]}），请安装新版程序后再打开，数据未被改动。`
+    )
   }
   const [, pending] = (await db.migrate.list(config)) as [unknown, Array<{ name: string }>]
   let backupFile: string | null = null
   if (pending.length > 0 && !createdFresh) {
     await mkdir(options.backupDir, { recursive: true })
-    backupFile = join(options.backupDir, `counter-${stamp(options.clock.now())}-before-${pending[0].name}.sqlite3`)
+    backupFile = join(
+      options.backupDir,
+      `counter-${stamp(options.clock.now())}-before-${pending[0].name}.sqlite3`
+    )
     await db.raw('VACUUM INTO ?', [backupFile])
     await pruneBackups(options.backupDir)
   }

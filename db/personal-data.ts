@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  randomFillSync,
+  type KeyObject
+} from 'node:crypto'
 import { AppError } from '../core/errors'
 
 /**
@@ -34,11 +42,14 @@ const IV_POOL_BYTES = IV_BYTES * 4096
 
 function subkey(key: Buffer, purpose: string): KeyObject {
   // No salt: the key is already uniformly random; `info` separates the two uses.
-  return createSecretKey(Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `yibao-counter/personal-data/${purpose}/v1`, 32)))
+  return createSecretKey(
+    Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `yibao-counter/personal-data/${purpose}/v1`, 32))
+  )
 }
 
 export function createPersonalDataCipher(key: Buffer): PersonalDataCipher {
-  if (key.length !== PERSONAL_DATA_KEY_BYTES) throw new Error(`personal-data key must be ${PERSONAL_DATA_KEY_BYTES} bytes`)
+  if (key.length !== PERSONAL_DATA_KEY_BYTES)
+    throw new Error(`personal-data key must be ${PERSONAL_DATA_KEY_BYTES} bytes`)
   const hashKey = subkey(key, 'lookup-hash')
   const sealKey = subkey(key, 'seal')
   const ivPool = Buffer.alloc(IV_POOL_BYTES)
@@ -70,11 +81,13 @@ export function createPersonalDataCipher(key: Buffer): PersonalDataCipher {
       const decipher = createDecipheriv('aes-256-gcm', sealKey, sealed.subarray(1, 1 + IV_BYTES))
       decipher.setAuthTag(sealed.subarray(1 + IV_BYTES, HEADER_BYTES))
       try {
-        return Buffer.concat([decipher.update(sealed.subarray(HEADER_BYTES)), decipher.final()]).toString('utf8')
+        return Buffer.concat([decipher.update(sealed.subarray(HEADER_BYTES)), decipher.final()]).toString(
+          'utf8'
+        )
       } catch {
         throw new PersonalDataError()
       }
-    },
+    }
   }
 }
 
@@ -84,7 +97,11 @@ export function sealJson(cipher: PersonalDataCipher, value: unknown): Buffer {
 }
 
 /** Opens what sealJson wrote; `check` says whether it has the expected shape. */
-export function openJson<T>(cipher: PersonalDataCipher, sealed: Buffer, check: (value: unknown) => value is T): T {
+export function openJson<T>(
+  cipher: PersonalDataCipher,
+  sealed: Buffer,
+  check: (value: unknown) => value is T
+): T {
   const text = cipher.open(sealed)
   let value: unknown
   try {

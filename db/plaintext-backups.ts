@@ -26,7 +26,10 @@ export function plaintextBackupTakenAt(fileName: string): Date | null {
 }
 
 /** Deletes the plain-text backups (all, or only those taken before `takenBefore`); how many went. */
-export async function removePlaintextBackups(backupDir: string, options: { takenBefore?: Date } = {}): Promise<number> {
+export async function removePlaintextBackups(
+  backupDir: string,
+  options: { takenBefore?: Date } = {}
+): Promise<number> {
   let names: string[]
   try {
     names = await readdir(backupDir)

@@ -30,19 +30,28 @@ interface PersonPiiV1 {
   n: string
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null
 
 const isAccountPii = (value: unknown): value is AccountPiiV1 =>
   isRecord(value) && typeof value.c === 'string' && typeof value.i === 'string' && typeof value.n === 'string'
 
-const isPersonPii = (value: unknown): value is PersonPiiV1 => isRecord(value) && typeof value.i === 'string' && typeof value.n === 'string'
+const isPersonPii = (value: unknown): value is PersonPiiV1 =>
+  isRecord(value) && typeof value.i === 'string' && typeof value.n === 'string'
 
 /** The columns `card_hash`, `id_hash`, `pii` of an account row. */
-export function sealAccount(cipher: PersonalDataCipher, account: AccountPii): { card_hash: Buffer; id_hash: Buffer; pii: Buffer } {
+export function sealAccount(
+  cipher: PersonalDataCipher,
+  account: AccountPii
+): { card_hash: Buffer; id_hash: Buffer; pii: Buffer } {
   return {
     card_hash: cipher.lookupHash(account.cardNumber),
     id_hash: cipher.lookupHash(account.idNumber),
-    pii: sealJson(cipher, { c: account.cardNumber, i: account.idNumber, n: account.name } satisfies AccountPiiV1),
+    pii: sealJson(cipher, {
+      c: account.cardNumber,
+      i: account.idNumber,
+      n: account.name
+    } satisfies AccountPiiV1)
   }
 }
 
@@ -53,7 +62,10 @@ export function openAccount(cipher: PersonalDataCipher, sealed: Buffer): Account
 
 /** The columns `id_hash`, `pii` of a family member (a sale line names them `insured_id_hash`, `insured_pii`). */
 export function sealPerson(cipher: PersonalDataCipher, person: PersonPii): { id_hash: Buffer; pii: Buffer } {
-  return { id_hash: cipher.lookupHash(person.idNumber), pii: sealJson(cipher, { i: person.idNumber, n: person.name } satisfies PersonPiiV1) }
+  return {
+    id_hash: cipher.lookupHash(person.idNumber),
+    pii: sealJson(cipher, { i: person.idNumber, n: person.name } satisfies PersonPiiV1)
+  }
 }
 
 export function openPerson(cipher: PersonalDataCipher, sealed: Buffer): PersonPii {

@@ -26,12 +26,16 @@ export const faultsPatchSchema = z.strictObject({
   dropResponseAfterCommit: z.int().min(0).max(1000).optional(),
   unavailable: z.int().min(0).max(1000).optional(),
   delayMs: z.int().min(0).max(600_000).optional(),
-  lockedAccounts: z.array(z.string().regex(/^[0-9A-Z]{6,32}$/)).max(10_000).optional(),
+  lockedAccounts: z
+    .array(z.string().regex(/^[0-9A-Z]{6,32}$/))
+    .max(10_000)
+    .optional()
 })
 export type FaultsPatch = z.infer<typeof faultsPatchSchema>
 
 export function applyFaults(faults: HubFaults, patch: FaultsPatch): void {
-  if (patch.dropResponseAfterCommit !== undefined) faults.dropResponseAfterCommit = patch.dropResponseAfterCommit
+  if (patch.dropResponseAfterCommit !== undefined)
+    faults.dropResponseAfterCommit = patch.dropResponseAfterCommit
   if (patch.unavailable !== undefined) faults.unavailable = patch.unavailable
   if (patch.delayMs !== undefined) faults.delayMs = patch.delayMs
   if (patch.lockedAccounts !== undefined) faults.lockedAccounts = new Set(patch.lockedAccounts)

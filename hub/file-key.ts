@@ -8,7 +8,9 @@ import { DEMO_KEY_ID } from '../backend/services/rules/keys'
 import { signPayload } from '../backend/services/rules/envelope'
 
 /** The centre's signing key of the demo (its private half is in the repository for anyone to read). */
-export const DEMO_CENTRE_PRIVATE_KEY_FILE = fileURLToPath(new URL(`../bundles/keys/${DEMO_KEY_ID}.private.pem`, import.meta.url))
+export const DEMO_CENTRE_PRIVATE_KEY_FILE = fileURLToPath(
+  new URL(`../bundles/keys/${DEMO_KEY_ID}.private.pem`, import.meta.url)
+)
 
 /**
  * The centre's key for queue files sent to it: made on first need, its public half signed with the
@@ -24,7 +26,11 @@ export interface CentreFileKey {
 }
 
 type Row = { key_id: string; private_key_pem: string; signed_public_key: string }
-const toKey = (row: Row): CentreFileKey => ({ keyId: row.key_id, privateKeyPem: row.private_key_pem, signedPublicKey: row.signed_public_key })
+const toKey = (row: Row): CentreFileKey => ({
+  keyId: row.key_id,
+  privateKeyPem: row.private_key_pem,
+  signedPublicKey: row.signed_public_key
+})
 
 /** The newest file key, made (and kept) when there is none yet. */
 export async function currentFileKey(db: Knex, clock: Clock): Promise<CentreFileKey> {
@@ -34,15 +40,29 @@ export async function currentFileKey(db: Knex, clock: Clock): Promise<CentreFile
   const payload: CentreFileKeyPayload = {
     keyId: `file-${randomBytes(6).toString('hex')}`,
     publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    issuedAt: clock.now().toISOString(),
+    issuedAt: clock.now().toISOString()
   }
   const payloadText = JSON.stringify(payload)
   // signPayload makes a bundle envelope; its signature is over the same payload bytes.
-  const { signature } = JSON.parse(signPayload(payloadText, await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'), DEMO_KEY_ID)) as { signature: string }
-  const signed: SignedFile = { format: CENTRE_FILE_KEY_FORMAT, keyId: DEMO_KEY_ID, payload: payloadText, signature }
-  const row: Row = { key_id: payload.keyId, private_key_pem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), signed_public_key: JSON.stringify(signed) }
+  const { signature } = JSON.parse(
+    signPayload(payloadText, await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'), DEMO_KEY_ID)
+  ) as { signature: string }
+  const signed: SignedFile = {
+    format: CENTRE_FILE_KEY_FORMAT,
+    keyId: DEMO_KEY_ID,
+    payload: payloadText,
+    signature
+  }
+  const row: Row = {
+    key_id: payload.keyId,
+    private_key_pem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    signed_public_key: JSON.stringify(signed)
+  }
   // Two first requests at once: the first insert wins, both answer with what is stored.
-  await db('file_keys').insert({ ...row, created_at: payload.issuedAt }).onConflict('key_id').ignore()
+  await db('file_keys')
+    .insert({ ...row, created_at: payload.issuedAt })
+    .onConflict('key_id')
+    .ignore()
   return toKey((await db('file_keys').orderBy('created_at', 'desc').first<Row>()) ?? row)
 }
 

@@ -11,7 +11,7 @@ import {
   signedFileSchema,
   type ItemResult,
   type PackagePayload,
-  type SignedFile,
+  type SignedFile
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { silentLogger, type Logger } from '../backend/services/log'
@@ -21,7 +21,11 @@ import { newBatchOrder, settleItems } from './settle'
 import { streamWriter, writeSnapshot, type SnapshotWritten } from './snapshot'
 import { findTerminal, type TerminalRecord } from './terminals'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, fileKeyById } from './file-key'
-import { decryptQueueFile, parseEncryptedQueueFile, QueueFileUnreadable } from '../backend/services/sync/file-crypto'
+import {
+  decryptQueueFile,
+  parseEncryptedQueueFile,
+  QueueFileUnreadable
+} from '../backend/services/sync/file-crypto'
 
 /**
  * The file transport for agents out of reach for days: a terminal's signed queue file is settled
@@ -51,33 +55,49 @@ const CHUNK_ITEMS = 500
  * against the terminal's registered key, then decrypted with the centre's file key it names; a
  * version 1 file (signed, in the clear, from a terminal not updated yet) is checked likewise.
  */
-async function openQueueFile(db: Knex, value: unknown): Promise<{ terminal: TerminalRecord; payload: string }> {
+async function openQueueFile(
+  db: Knex,
+  value: unknown
+): Promise<{ terminal: TerminalRecord; payload: string }> {
   const encrypted = parseEncryptedQueueFile(value)
   if (encrypted) {
     const terminal = await findTerminal(db, encrypted.terminalId)
     if (!terminal) throw new FileRefused(`待上传文件的终端 ${encrypted.terminalId} 未在中心注册`)
     const key = await fileKeyById(db, encrypted.recipientKeyId)
-    if (!key) throw new FileRefused(`待上传文件是加密给另一个中心密钥（${encrypted.recipientKeyId.slice(0, 40)}）的，本中心无法解密；未导入任何交易`)
+    if (!key)
+      throw new FileRefused(
+        `待上传文件是加密给另一个中心密钥（${encrypted.recipientKeyId.slice(0, 40)}）的，本中心无法解密；未导入任何交易`
+      )
     try {
-      return { terminal, payload: decryptQueueFile(encrypted, { terminalPublicKeyPem: terminal.publicKeyPem, recipientPrivateKeyPem: key.privateKeyPem }) }
+      return {
+        terminal,
+        payload: decryptQueueFile(encrypted, {
+          terminalPublicKeyPem: terminal.publicKeyPem,
+          recipientPrivateKeyPem: key.privateKeyPem
+        })
+      }
     } catch (error) {
       if (error instanceof QueueFileUnreadable) throw new FileRefused(`${error.message}；未导入任何交易`)
       throw error
     }
   }
   const file = signedFileSchema.safeParse(value)
-  if (!file.success || file.data.format !== QUEUE_FILE_FORMAT) throw new FileRefused(`文件格式不正确：应为 ${ENCRYPTED_QUEUE_FILE_FORMAT} 或 ${QUEUE_FILE_FORMAT}`)
+  if (!file.success || file.data.format !== QUEUE_FILE_FORMAT)
+    throw new FileRefused(`文件格式不正确：应为 ${ENCRYPTED_QUEUE_FILE_FORMAT} 或 ${QUEUE_FILE_FORMAT}`)
   const { keyId, payload, signature } = file.data
   const terminal = await findTerminal(db, keyId)
   if (!terminal) throw new FileRefused(`待上传文件的终端 ${keyId.slice(0, 40)} 未在中心注册`)
   let valid: boolean
   try {
     const bytes = Buffer.from(signature, 'base64')
-    valid = bytes.toString('base64') === signature && verify(null, Buffer.from(payload, 'utf8'), createPublicKey(terminal.publicKeyPem), bytes)
+    valid =
+      bytes.toString('base64') === signature &&
+      verify(null, Buffer.from(payload, 'utf8'), createPublicKey(terminal.publicKeyPem), bytes)
   } catch {
     valid = false
   }
-  if (!valid) throw new FileRefused('待上传文件签名验证失败：内容可能被改动，或不是该终端签名的；未导入任何交易')
+  if (!valid)
+    throw new FileRefused('待上传文件签名验证失败：内容可能被改动，或不是该终端签名的；未导入任何交易')
   return { terminal, payload }
 }
 
@@ -85,7 +105,11 @@ async function openQueueFile(db: Knex, value: unknown): Promise<{ terminal: Term
  * Verifies the queue file with the key the terminal registered (its `keyId` is the terminal id),
  * then settles its items in order, 500 to a transaction.
  */
-export async function importQueueFile(db: Knex, text: string, options: { clock: Clock; bundles: BundleCache; log?: Logger }): Promise<QueueImport> {
+export async function importQueueFile(
+  db: Knex,
+  text: string,
+  options: { clock: Clock; bundles: BundleCache; log?: Logger }
+): Promise<QueueImport> {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -101,11 +125,18 @@ export async function importQueueFile(db: Knex, text: string, options: { clock: 
   }
   const parsed = queueFilePayloadSchema.safeParse(contents)
   if (!parsed.success) throw new FileRefused('待上传文件内容不符合协议；未导入任何交易')
-  if (parsed.data.terminalId !== terminal.id) throw new FileRefused('待上传文件内的终端编号与签名终端不符；未导入任何交易')
+  if (parsed.data.terminalId !== terminal.id)
+    throw new FileRefused('待上传文件内的终端编号与签名终端不符；未导入任何交易')
 
   const order = newBatchOrder()
   const results: ItemResult[] = []
-  const context = { terminal, clock: options.clock, bundles: options.bundles, isLocked: () => false, log: options.log ?? silentLogger }
+  const context = {
+    terminal,
+    clock: options.clock,
+    bundles: options.bundles,
+    isLocked: () => false,
+    log: options.log ?? silentLogger
+  }
   for (let i = 0; i < parsed.data.items.length; i += CHUNK_ITEMS) {
     results.push(...(await settleItems(db, context, parsed.data.items.slice(i, i + CHUNK_ITEMS), order)))
   }
@@ -143,7 +174,15 @@ const MAX_PACKAGE_RESULTS = 100_000
  */
 export async function exportPackage(
   db: Knex,
-  options: { terminalId: string; file: string; clock: Clock; bundles: BundleCache; privateKeyPem: string; keyId: string; reader?: Knex },
+  options: {
+    terminalId: string
+    file: string
+    clock: Clock
+    bundles: BundleCache
+    privateKeyPem: string
+    keyId: string
+    reader?: Knex
+  }
 ): Promise<PackageExport> {
   const terminal = await findTerminal(db, options.terminalId)
   if (!terminal) throw new FileRefused(`终端 ${options.terminalId.slice(0, 40)} 未在中心注册`)
@@ -152,16 +191,33 @@ export async function exportPackage(
     const current = await currentBundle(db, region)
     if (current) ruleEnvelopes.push(current.envelope)
   }
-  const stored: Array<{ item_id: string; outcome: 'accepted' | 'rejected'; code: string | null; message: string | null; settled_at: string }> = await db('item_results')
+  const stored: Array<{
+    item_id: string
+    outcome: 'accepted' | 'rejected'
+    code: string | null
+    message: string | null
+    settled_at: string
+  }> = await db('item_results')
     .where({ terminal_id: terminal.id })
-    .orderBy([{ column: 'settled_at', order: 'desc' }, { column: 'item_id', order: 'desc' }])
+    .orderBy([
+      { column: 'settled_at', order: 'desc' },
+      { column: 'item_id', order: 'desc' }
+    ])
     .limit(MAX_PACKAGE_RESULTS)
     .select('item_id', 'outcome', 'code', 'message', 'settled_at')
-  const results: ItemResult[] = stored.reverse().map((row) =>
-    row.outcome === 'accepted'
-      ? { itemId: row.item_id, outcome: 'accepted', settledAt: row.settled_at }
-      : { itemId: row.item_id, outcome: 'rejected', code: row.code ?? 'INVALID_ITEM', message: row.message ?? '', settledAt: row.settled_at },
-  )
+  const results: ItemResult[] = stored
+    .reverse()
+    .map((row) =>
+      row.outcome === 'accepted'
+        ? { itemId: row.item_id, outcome: 'accepted', settledAt: row.settled_at }
+        : {
+            itemId: row.item_id,
+            outcome: 'rejected',
+            code: row.code ?? 'INVALID_ITEM',
+            message: row.message ?? '',
+            settledAt: row.settled_at
+          }
+    )
 
   const snapshotFile = `${options.file}.snapshot.partial`
   const packageFile = `${options.file}.partial`
@@ -175,8 +231,14 @@ export async function exportPackage(
     try {
       snapshot = await writeSnapshot(
         options.reader ?? db,
-        { regionCodes: terminal.regionCodes, since: null, regionsSinceVersion: terminal.regionsSinceVersion, clock: options.clock, bundles: options.bundles },
-        streamWriter(out),
+        {
+          regionCodes: terminal.regionCodes,
+          since: null,
+          regionsSinceVersion: terminal.regionsSinceVersion,
+          clock: options.clock,
+          bundles: options.bundles
+        },
+        streamWriter(out)
       )
     } finally {
       out.end()
@@ -187,12 +249,19 @@ export async function exportPackage(
       createdAt: options.clock.now().toISOString(),
       ruleEnvelopes,
       snapshotSha256: snapshot.end.sha256,
-      results,
+      results
     }
     const payloadText = JSON.stringify(payload)
     // signPayload makes a bundle envelope; its signature is over the same payload bytes.
-    const { signature } = JSON.parse(signPayload(payloadText, options.privateKeyPem, options.keyId)) as { signature: string }
-    const header: SignedFile = { format: PACKAGE_FILE_FORMAT, keyId: options.keyId, payload: payloadText, signature }
+    const { signature } = JSON.parse(signPayload(payloadText, options.privateKeyPem, options.keyId)) as {
+      signature: string
+    }
+    const header: SignedFile = {
+      format: PACKAGE_FILE_FORMAT,
+      keyId: options.keyId,
+      payload: payloadText,
+      signature
+    }
     const target = createWriteStream(packageFile, { mode: 0o600 })
     target.write(`${JSON.stringify(header)}\n`)
     await pipeline(createReadStream(snapshotFile), target)

@@ -7,7 +7,13 @@ import { stderrLogger } from '../backend/services/log'
 import { DEMO_KEY_ID } from '../backend/services/rules/keys'
 import { openHubDatabase } from './db/open'
 import { DEMO_ENROLMENT_CODES, seedSyntheticAccounts } from './db/seed'
-import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, FileRefused, importQueueFile, readQueueFileText } from './files'
+import {
+  DEMO_CENTRE_PRIVATE_KEY_FILE,
+  exportPackage,
+  FileRefused,
+  importQueueFile,
+  readQueueFileText
+} from './files'
 import { createBundleCache, withdrawRules } from './rules'
 import { startHub } from './server'
 
@@ -33,11 +39,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { terminal: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { terminal: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
   })
   if (values.help) throw new UsageError(USAGE)
   const [command, ...rest] = positionals
-  if (command !== undefined && !['serve', 'import-queue', 'export-package', 'seed-synthetic', 'withdraw-rules'].includes(command)) {
+  if (
+    command !== undefined &&
+    !['serve', 'import-queue', 'export-package', 'seed-synthetic', 'withdraw-rules'].includes(command)
+  ) {
     throw new UsageError(`未知命令：${command}\n${USAGE}`)
   }
   const dataDir = resolve(process.env.HUB_DATA_DIR || join(root, '.hub-data'))
@@ -47,11 +56,20 @@ async function main(argv: readonly string[]): Promise<number> {
 
   if (command === undefined || command === 'serve') {
     const port = Number(process.env.PORT ?? 8790)
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`PORT 应为 0–65535 的整数，现在是「${process.env.PORT}」`)
-    const hub = await startHub({ db, clock, log: stderrLogger, port, testHooks: process.env.HUB_TEST_HOOKS === '1' })
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`PORT 应为 0–65535 的整数，现在是「${process.env.PORT}」`)
+    const hub = await startHub({
+      db,
+      clock,
+      log: stderrLogger,
+      port,
+      testHooks: process.env.HUB_TEST_HOOKS === '1'
+    })
     process.stdout.write(`医保中心参考实现已启动：${hub.url}\n数据目录：${dataDir}\n演示注册码：\n`)
     for (const code of DEMO_ENROLMENT_CODES) {
-      process.stdout.write(`  ${code.code.padEnd(12)} 地区 ${code.regionCodes.join('、')}${code.reusable ? '（演示用，可反复使用）' : '（一次性）'}\n`)
+      process.stdout.write(
+        `  ${code.code.padEnd(12)} 地区 ${code.regionCodes.join('、')}${code.reusable ? '（演示用，可反复使用）' : '（一次性）'}\n`
+      )
     }
     if (process.env.HUB_TEST_HOOKS === '1') process.stdout.write('测试接口已开启：POST /v1/_test/faults\n')
     await new Promise<void>((done) => {
@@ -71,44 +89,64 @@ async function main(argv: readonly string[]): Promise<number> {
     if (command === 'import-queue') {
       const [file] = rest
       if (!file || rest.length !== 1) throw new UsageError(`import-queue 需要一个文件\n${USAGE}`)
-      const imported = await importQueueFile(db, await readQueueFileText(file), { clock, bundles, log: stderrLogger })
+      const imported = await importQueueFile(db, await readQueueFileText(file), {
+        clock,
+        bundles,
+        log: stderrLogger
+      })
       process.stdout.write(`终端 ${imported.terminalId}：共 ${imported.results.length} 笔\n`)
-      for (const [outcome, count] of Object.entries(imported.summary).sort()) process.stdout.write(`  ${outcome}：${count}\n`)
+      for (const [outcome, count] of Object.entries(imported.summary).sort())
+        process.stdout.write(`  ${outcome}：${count}\n`)
       for (const result of imported.results) {
-        if (result.outcome === 'rejected') process.stdout.write(`  拒绝 ${result.itemId} ${result.code}：${result.message}\n`)
-        if (result.outcome === 'retryLater') process.stdout.write(`  暂缓 ${result.itemId}：${result.message}\n`)
+        if (result.outcome === 'rejected')
+          process.stdout.write(`  拒绝 ${result.itemId} ${result.code}：${result.message}\n`)
+        if (result.outcome === 'retryLater')
+          process.stdout.write(`  暂缓 ${result.itemId}：${result.message}\n`)
       }
-      process.stdout.write(`${JSON.stringify({ terminalId: imported.terminalId, summary: imported.summary })}\n`)
+      process.stdout.write(
+        `${JSON.stringify({ terminalId: imported.terminalId, summary: imported.summary })}\n`
+      )
       return 0
     }
     if (command === 'export-package') {
       const [file] = rest
-      if (!values.terminal || !file || rest.length !== 1) throw new UsageError(`export-package 需要 --terminal <终端编号> 和一个文件\n${USAGE}`)
+      if (!values.terminal || !file || rest.length !== 1)
+        throw new UsageError(`export-package 需要 --terminal <终端编号> 和一个文件\n${USAGE}`)
       const exported = await exportPackage(db, {
         terminalId: values.terminal,
         file: resolve(file),
         clock,
         bundles,
         privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-        keyId: DEMO_KEY_ID,
+        keyId: DEMO_KEY_ID
       })
       const { header, accounts } = exported.snapshot
-      process.stdout.write(`同步包已写入 ${exported.file}：规则包 ${exported.ruleEnvelopes} 个，账户 ${accounts} 个（快照版本 ${header.snapshotVersion}），结算结果 ${exported.results} 条\n`)
+      process.stdout.write(
+        `同步包已写入 ${exported.file}：规则包 ${exported.ruleEnvelopes} 个，账户 ${accounts} 个（快照版本 ${header.snapshotVersion}），结算结果 ${exported.results} 条\n`
+      )
       return 0
     }
     if (command === 'seed-synthetic') {
       const count = Number(rest[0])
-      if (rest.length !== 1 || !Number.isSafeInteger(count) || count <= 0) throw new UsageError(`seed-synthetic 需要一个正整数\n${USAGE}`)
+      if (rest.length !== 1 || !Number.isSafeInteger(count) || count <= 0)
+        throw new UsageError(`seed-synthetic 需要一个正整数\n${USAGE}`)
       const started = Date.now()
       await seedSyntheticAccounts(db, count, { clock })
-      process.stdout.write(`已加入 ${count} 个合成账户，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒\n`)
+      process.stdout.write(
+        `已加入 ${count} 个合成账户，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒\n`
+      )
       return 0
     }
     if (command === 'withdraw-rules') {
       const [region, version] = rest
-      if (!/^\d{6}$/.test(region ?? '') || !/^\d+$/.test(version ?? '')) throw new UsageError(`withdraw-rules 需要地区代码和版本号\n${USAGE}`)
+      if (!/^\d{6}$/.test(region ?? '') || !/^\d+$/.test(version ?? ''))
+        throw new UsageError(`withdraw-rules 需要地区代码和版本号\n${USAGE}`)
       const withdrawn = await withdrawRules(db, region, Number(version), '中心撤回', clock)
-      process.stdout.write(withdrawn ? `已撤回地区 ${region} 第 ${version} 版规则包\n` : `没有可撤回的地区 ${region} 第 ${version} 版规则包\n`)
+      process.stdout.write(
+        withdrawn
+          ? `已撤回地区 ${region} 第 ${version} 版规则包\n`
+          : `没有可撤回的地区 ${region} 第 ${version} 版规则包\n`
+      )
       return withdrawn ? 0 : 1
     }
     throw new UsageError(USAGE)
@@ -130,5 +168,5 @@ main(process.argv.slice(2)).then(
     }
     process.stderr.write(`中心出错：${error instanceof Error ? error.message : String(error)}\n`)
     process.exit(1)
-  },
+  }
 )

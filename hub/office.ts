@@ -41,7 +41,9 @@ function createNames(db: Knex, trustedKeys: TrustedKeys) {
   async function bundle(regionCode: string, version: number): Promise<RuleBundle | null> {
     const key = `${regionCode}/${version}`
     if (!bundles.has(key)) {
-      const row = await db('rule_bundles').where({ region_code: regionCode, version }).first<{ envelope: string } | undefined>('envelope')
+      const row = await db('rule_bundles')
+        .where({ region_code: regionCode, version })
+        .first<{ envelope: string } | undefined>('envelope')
       const verified = row ? verifyBundle(row.envelope, trustedKeys) : null
       bundles.set(key, verified?.ok ? verified.value.bundle : null)
     }
@@ -54,12 +56,17 @@ export async function officeReport(
   db: Knex,
   terminalId: string,
   request: OfficeReportRequest,
-  options: { clock: Clock; trustedKeys?: TrustedKeys },
+  options: { clock: Clock; trustedKeys?: TrustedKeys }
 ): Promise<OfficeReportResponse> {
-  const own = await db('terminals').where({ id: terminalId }).first<{ territory: string } | undefined>('territory')
+  const own = await db('terminals')
+    .where({ id: terminalId })
+    .first<{ territory: string } | undefined>('territory')
   if (!own) throw new Error('authenticated terminal not found')
   const territory = own.territory.trim()
-  const terminals = ((await db('terminals').whereRaw('trim(territory) = ?', [territory]).orderBy('id').pluck('id')) as string[])
+  const terminals = (await db('terminals')
+    .whereRaw('trim(territory) = ?', [territory])
+    .orderBy('id')
+    .pluck('id')) as string[]
   const rows: LineRow[] = await db('received_sales as s')
     .join('received_sale_lines as l', 'l.sale_id', 's.sale_id')
     .join('item_results as r', 'r.item_id', 's.sale_id')
@@ -69,11 +76,26 @@ export async function officeReport(
     .where('s.created_at', '<', dayStartUtc(dayAfter(request.to)))
     .orderBy([{ column: 's.created_at' }, { column: 's.sale_id' }, { column: 'l.line_no' }])
     .select(
-      's.terminal_id', 's.sale_id', 's.created_at', 's.operator_code', 's.region_code', 's.rules_region_code', 's.rules_version',
-      'l.relation', 'l.product_code', 'l.premium_fen', 'r.outcome', 'h.reversed_at',
+      's.terminal_id',
+      's.sale_id',
+      's.created_at',
+      's.operator_code',
+      's.region_code',
+      's.rules_region_code',
+      's.rules_version',
+      'l.relation',
+      'l.product_code',
+      'l.premium_fen',
+      'r.outcome',
+      'h.reversed_at'
     )
   const names = createNames(db, options.trustedKeys ?? TRUSTED_CENTRE_KEYS)
-  const regionNames = new Map(((await db('regions').select('code', 'name')) as Array<{ code: string; name: string }>).map((r) => [r.code, r.name]))
+  const regionNames = new Map(
+    ((await db('regions').select('code', 'name')) as Array<{ code: string; name: string }>).map((r) => [
+      r.code,
+      r.name
+    ])
+  )
   const lines: OfficeReportLine[] = []
   for (const row of rows) {
     const bundle = await names.bundle(row.rules_region_code, row.rules_version)
@@ -86,12 +108,14 @@ export async function officeReport(
       operatorCode: row.operator_code,
       operatorName: row.operator_code,
       regionCode: row.region_code,
-      regionName: regionNames.get(row.region_code) ?? (bundle?.region.code === row.region_code ? bundle.region.name : row.region_code),
+      regionName:
+        regionNames.get(row.region_code) ??
+        (bundle?.region.code === row.region_code ? bundle.region.name : row.region_code),
       productCode: row.product_code,
       productName: bundle?.products.find((p) => p.code === row.product_code)?.name ?? row.product_code,
       relation: row.relation,
       premiumFen: row.premium_fen,
-      rulesVersion: row.rules_version,
+      rulesVersion: row.rules_version
     })
   }
   return { territory, generatedAt: options.clock.now().toISOString(), terminals, lines }

@@ -17,7 +17,12 @@ interface BundleRow {
 }
 
 /** Adds a signed bundle (checked against the trusted keys first); the same one again changes nothing. */
-export async function addRuleBundle(db: Knex | Knex.Transaction, envelopeText: string, clock: Clock, trustedKeys: TrustedKeys = TRUSTED_CENTRE_KEYS): Promise<{ regionCode: string; version: number }> {
+export async function addRuleBundle(
+  db: Knex | Knex.Transaction,
+  envelopeText: string,
+  clock: Clock,
+  trustedKeys: TrustedKeys = TRUSTED_CENTRE_KEYS
+): Promise<{ regionCode: string; version: number }> {
   const verified = verifyBundle(envelopeText, trustedKeys)
   if (!verified.ok) throw new Error(`规则包无法加入中心：${verified.message}`)
   const { bundle, keyId } = verified.value
@@ -28,7 +33,7 @@ export async function addRuleBundle(db: Knex | Knex.Transaction, envelopeText: s
       effective_from: bundle.effectiveFrom,
       key_id: keyId,
       envelope: envelopeText,
-      received_at: clock.now().toISOString(),
+      received_at: clock.now().toISOString()
     })
     .onConflict(['region_code', 'version'])
     .ignore()
@@ -36,7 +41,13 @@ export async function addRuleBundle(db: Knex | Knex.Transaction, envelopeText: s
 }
 
 /** A version withdrawn is served no more, and sales made under it are refused (RULES_WITHDRAWN). */
-export async function withdrawRules(db: Knex, regionCode: string, version: number, reason: string, clock: Clock): Promise<boolean> {
+export async function withdrawRules(
+  db: Knex,
+  regionCode: string,
+  version: number,
+  reason: string,
+  clock: Clock
+): Promise<boolean> {
   const changed = await db('rule_bundles')
     .where({ region_code: regionCode, version })
     .whereNull('withdrawn_at')
@@ -45,7 +56,10 @@ export async function withdrawRules(db: Knex, regionCode: string, version: numbe
 }
 
 /** The newest version not withdrawn: what a terminal is given. */
-export async function currentBundle(q: Knex | Knex.Transaction, regionCode: string): Promise<{ version: number; envelope: string } | null> {
+export async function currentBundle(
+  q: Knex | Knex.Transaction,
+  regionCode: string
+): Promise<{ version: number; envelope: string } | null> {
   const row = await q('rule_bundles')
     .where({ region_code: regionCode })
     .whereNull('withdrawn_at')
@@ -54,14 +68,21 @@ export async function currentBundle(q: Knex | Knex.Transaction, regionCode: stri
   return row ?? null
 }
 
-export type BundleLookup = { readonly status: 'ok'; readonly bundle: RuleBundle } | { readonly status: 'withdrawn' | 'unknown' }
+export type BundleLookup =
+  { readonly status: 'ok'; readonly bundle: RuleBundle } | { readonly status: 'withdrawn' | 'unknown' }
 
 /** Parsed bundles by region and version; the withdrawn mark is read fresh every time. */
 export function createBundleCache(trustedKeys: TrustedKeys = TRUSTED_CENTRE_KEYS) {
   const parsed = new Map<string, RuleBundle>()
 
-  async function lookup(q: Knex | Knex.Transaction, regionCode: string, version: number): Promise<BundleLookup> {
-    const row = await q('rule_bundles').where({ region_code: regionCode, version }).first<BundleRow | undefined>()
+  async function lookup(
+    q: Knex | Knex.Transaction,
+    regionCode: string,
+    version: number
+  ): Promise<BundleLookup> {
+    const row = await q('rule_bundles')
+      .where({ region_code: regionCode, version })
+      .first<BundleRow | undefined>()
     if (!row) return { status: 'unknown' }
     if (row.withdrawn_at) return { status: 'withdrawn' }
     const key = `${regionCode}/${version}`

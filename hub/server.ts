@@ -10,7 +10,7 @@ import {
   terminalIdSchema,
   tokenRenewalRequestSchema,
   uploadRequestSchema,
-  type CentreError,
+  type CentreError
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { silentLogger, type Logger } from '../backend/services/log'
@@ -22,7 +22,13 @@ import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { settleItems } from './settle'
 import { streamWriter, writeSnapshot } from './snapshot'
 import { currentFileKey } from './file-key'
-import { authenticate, DEFAULT_TOKEN_TTL_MS, registerTerminal, renewToken, type TerminalRecord } from './terminals'
+import {
+  authenticate,
+  DEFAULT_TOKEN_TTL_MS,
+  registerTerminal,
+  renewToken,
+  type TerminalRecord
+} from './terminals'
 
 /**
  * The reference medical-insurance centre: the protocol of core/sync/protocol.ts over plain Node
@@ -49,7 +55,7 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string,
+    message: string
   ) {
     super(message)
   }
@@ -63,12 +69,14 @@ function isLoopback(address: string | undefined): boolean {
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, 'BODY_TOO_LARGE', `请求内容超过 ${Math.floor(limit / 1024)} KB 的上限`)
+  if (Number.isFinite(declared) && declared > limit)
+    throw new HttpError(413, 'BODY_TOO_LARGE', `请求内容超过 ${Math.floor(limit / 1024)} KB 的上限`)
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > limit) throw new HttpError(413, 'BODY_TOO_LARGE', `请求内容超过 ${Math.floor(limit / 1024)} KB 的上限`)
+    if (size > limit)
+      throw new HttpError(413, 'BODY_TOO_LARGE', `请求内容超过 ${Math.floor(limit / 1024)} KB 的上限`)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)
@@ -87,7 +95,11 @@ async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, limit: nu
   if (parsed.success) return parsed.data
   const issue = parsed.error.issues[0]
   const field = formatPath(issue.path)
-  throw new HttpError(400, 'BAD_REQUEST', `请求内容不符合协议${field ? `（字段 ${field}）` : ''}：${issue.message}；未做任何处理`.slice(0, 500))
+  throw new HttpError(
+    400,
+    'BAD_REQUEST',
+    `请求内容不符合协议${field ? `（字段 ${field}）` : ''}：${issue.message}；未做任何处理`.slice(0, 500)
+  )
 }
 
 export function createHubServer(options: HubServerOptions): Server {
@@ -100,22 +112,41 @@ export function createHubServer(options: HubServerOptions): Server {
   const reader = options.reader ?? openSnapshotReader(databaseFileOf(db))
   const bundles = createBundleCache()
 
-  const delay = () => (faults.delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, faults.delayMs)) : Promise.resolve())
+  const delay = () =>
+    faults.delayMs > 0
+      ? new Promise<void>((resolve) => setTimeout(resolve, faults.delayMs))
+      : Promise.resolve()
 
   /** `delayed`: the slow-answer fault holds this answer (uploads only: a settlement that takes long). */
-  async function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, delayed = false): Promise<void> {
+  async function send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+    delayed = false
+  ): Promise<void> {
     if (delayed) await delay()
     const text = body === undefined ? '' : JSON.stringify(body)
-    res.writeHead(status, { 'cache-control': 'no-store', ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...headers })
+    res.writeHead(status, {
+      'cache-control': 'no-store',
+      ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+      ...headers
+    })
     res.end(text)
   }
 
-  const sendError = (res: ServerResponse, status: number, error: CentreError, headers: Record<string, string> = {}) => send(res, status, { error }, headers)
+  const sendError = (
+    res: ServerResponse,
+    status: number,
+    error: CentreError,
+    headers: Record<string, string> = {}
+  ) => send(res, status, { error }, headers)
 
   async function requireTerminal(req: IncomingMessage): Promise<TerminalRecord> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')
     const terminal = match ? await authenticate(db, match[1], clock) : null
-    if (!terminal) throw new HttpError(401, 'UNAUTHENTICATED', '令牌无效或已过期：请用刷新凭据更新令牌，或重新注册终端')
+    if (!terminal)
+      throw new HttpError(401, 'UNAUTHENTICATED', '令牌无效或已过期：请用刷新凭据更新令牌，或重新注册终端')
     return terminal
   }
 
@@ -123,13 +154,21 @@ export function createHubServer(options: HubServerOptions): Server {
     const request = await readJson(req, registrationRequestSchema, maxBodyBytes)
     const outcome = await registerTerminal(db, request, { clock, tokenTtlMs })
     if (!outcome.ok) throw new HttpError(outcome.status, outcome.code, outcome.message)
-    log.info('terminal_registered', { terminal: request.terminalId, regions: outcome.value.regionCodes.length })
-    await send(res, 201, { ...outcome.value, centreFileKey: (await currentFileKey(db, clock)).signedPublicKey })
+    log.info('terminal_registered', {
+      terminal: request.terminalId,
+      regions: outcome.value.regionCodes.length
+    })
+    await send(res, 201, {
+      ...outcome.value,
+      centreFileKey: (await currentFileKey(db, clock)).signedPublicKey
+    })
   }
 
   async function renew(req: IncomingMessage, res: ServerResponse, terminalId: string) {
     const request = await readJson(req, tokenRenewalRequestSchema, maxBodyBytes)
-    const grant = terminalIdSchema.safeParse(terminalId).success ? await renewToken(db, terminalId, request.refreshSecret, { clock, tokenTtlMs }) : null
+    const grant = terminalIdSchema.safeParse(terminalId).success
+      ? await renewToken(db, terminalId, request.refreshSecret, { clock, tokenTtlMs })
+      : null
     if (!grant) throw new HttpError(401, 'UNAUTHENTICATED', '刷新凭据无效：请重新注册终端')
     await send(res, 200, grant)
   }
@@ -137,8 +176,10 @@ export function createHubServer(options: HubServerOptions): Server {
   async function rules(req: IncomingMessage, res: ServerResponse, url: URL) {
     const terminal = await requireTerminal(req)
     const region = url.searchParams.get('region') ?? ''
-    if (!/^\d{6}$/.test(region)) throw new HttpError(400, 'BAD_REQUEST', '缺少地区代码或格式不正确：region 应为 6 位数字')
-    if (!terminal.regionCodes.includes(region)) throw new HttpError(403, 'FORBIDDEN', `本终端未获准办理地区 ${region} 的业务`)
+    if (!/^\d{6}$/.test(region))
+      throw new HttpError(400, 'BAD_REQUEST', '缺少地区代码或格式不正确：region 应为 6 位数字')
+    if (!terminal.regionCodes.includes(region))
+      throw new HttpError(403, 'FORBIDDEN', `本终端未获准办理地区 ${region} 的业务`)
     const current = await currentBundle(db, region)
     if (!current) throw new HttpError(404, 'NOT_FOUND', `中心没有地区 ${region} 的规则包`)
     const etag = `"${region}-v${current.version}"`
@@ -150,30 +191,51 @@ export function createHubServer(options: HubServerOptions): Server {
   async function snapshot(req: IncomingMessage, res: ServerResponse, url: URL) {
     const terminal = await requireTerminal(req)
     const sinceText = url.searchParams.get('since')
-    if (sinceText !== null && !/^\d{1,15}$/.test(sinceText)) throw new HttpError(400, 'BAD_REQUEST', 'since 应为快照版本号（非负整数）')
+    if (sinceText !== null && !/^\d{1,15}$/.test(sinceText))
+      throw new HttpError(400, 'BAD_REQUEST', 'since 应为快照版本号（非负整数）')
     const write = streamWriter(res)
     let started = false
     const written = await writeSnapshot(
       reader,
-      { regionCodes: terminal.regionCodes, since: sinceText === null ? null : Number(sinceText), regionsSinceVersion: terminal.regionsSinceVersion, clock, bundles },
+      {
+        regionCodes: terminal.regionCodes,
+        since: sinceText === null ? null : Number(sinceText),
+        regionsSinceVersion: terminal.regionsSinceVersion,
+        clock,
+        bundles
+      },
       (chunk) => {
         // The status goes out with the first line, so a failure before it can still be a 500.
         if (!started) {
           started = true
-          res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' })
+          res.writeHead(200, {
+            'content-type': 'application/x-ndjson; charset=utf-8',
+            'cache-control': 'no-store'
+          })
         }
         return write(chunk)
-      },
+      }
     )
     res.end()
-    log.info('snapshot_sent', { terminal: terminal.id, version: written.header.snapshotVersion, full: written.header.full, accounts: written.accounts, removed: written.removed })
+    log.info('snapshot_sent', {
+      terminal: terminal.id,
+      version: written.header.snapshotVersion,
+      full: written.header.full,
+      accounts: written.accounts,
+      removed: written.removed
+    })
   }
 
   async function upload(req: IncomingMessage, res: ServerResponse) {
     const terminal = await requireTerminal(req)
     const request = await readJson(req, uploadRequestSchema, maxBodyBytes)
-    if (request.terminalId !== terminal.id) throw new HttpError(403, 'FORBIDDEN', `上传的终端编号 ${request.terminalId} 与令牌所属终端不符`)
-    const results = await settleItems(db, { terminal, clock, bundles, isLocked: (accountNo) => faults.lockedAccounts.has(accountNo), log }, request.items)
+    if (request.terminalId !== terminal.id)
+      throw new HttpError(403, 'FORBIDDEN', `上传的终端编号 ${request.terminalId} 与令牌所属终端不符`)
+    const results = await settleItems(
+      db,
+      { terminal, clock, bundles, isLocked: (accountNo) => faults.lockedAccounts.has(accountNo), log },
+      request.items
+    )
     const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length
     log.info('upload_settled', {
       terminal: terminal.id,
@@ -181,7 +243,7 @@ export function createHubServer(options: HubServerOptions): Server {
       accepted: count('accepted'),
       alreadyAccepted: count('alreadyAccepted'),
       rejected: count('rejected'),
-      retryLater: count('retryLater'),
+      retryLater: count('retryLater')
     })
     if (faults.dropResponseAfterCommit > 0) {
       faults.dropResponseAfterCommit -= 1
@@ -196,12 +258,23 @@ export function createHubServer(options: HubServerOptions): Server {
     const terminal = await requireTerminal(req)
     const request = await readJson(req, officeReportRequestSchema, maxBodyBytes)
     const report = await officeReport(reader, terminal.id, request, { clock })
-    log.info('office_report_sent', { terminal: terminal.id, terminals: report.terminals.length, lines: report.lines.length })
+    log.info('office_report_sent', {
+      terminal: terminal.id,
+      terminals: report.terminals.length,
+      lines: report.lines.length
+    })
     await send(res, 200, report)
   }
 
-  const withdrawSchema = z.strictObject({ regionCode: z.string().regex(/^\d{6}$/), version: z.int().positive(), reason: z.string().max(200).optional() })
-  const statusSchema = z.strictObject({ accountNo: z.string().regex(/^[0-9A-Z]{6,32}$/), status: z.enum(ENROLMENT_STATUSES) })
+  const withdrawSchema = z.strictObject({
+    regionCode: z.string().regex(/^\d{6}$/),
+    version: z.int().positive(),
+    reason: z.string().max(200).optional()
+  })
+  const statusSchema = z.strictObject({
+    accountNo: z.string().regex(/^[0-9A-Z]{6,32}$/),
+    status: z.enum(ENROLMENT_STATUSES)
+  })
 
   /** Only with testHooks: what a test in another process needs to stage the centre's side. */
   async function testHook(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
@@ -212,7 +285,9 @@ export function createHubServer(options: HubServerOptions): Server {
     }
     if (path === '/v1/_test/withdraw-rules' && req.method === 'POST') {
       const body = await readJson(req, withdrawSchema, maxBodyBytes)
-      await send(res, 200, { withdrawn: await withdrawRules(db, body.regionCode, body.version, body.reason ?? '测试撤回', clock) })
+      await send(res, 200, {
+        withdrawn: await withdrawRules(db, body.regionCode, body.version, body.reason ?? '测试撤回', clock)
+      })
       return true
     }
     if (path === '/v1/_test/account-status' && req.method === 'POST') {
@@ -223,15 +298,28 @@ export function createHubServer(options: HubServerOptions): Server {
     return false
   }
 
-  const routes: Array<{ pattern: RegExp; method: string; run: (req: IncomingMessage, res: ServerResponse, url: URL, match: RegExpExecArray) => Promise<void> }> = [
+  const routes: Array<{
+    pattern: RegExp
+    method: string
+    run: (req: IncomingMessage, res: ServerResponse, url: URL, match: RegExpExecArray) => Promise<void>
+  }> = [
     { pattern: /^\/v1\/terminals$/, method: 'POST', run: (req, res) => register(req, res) },
-    { pattern: /^\/v1\/terminals\/([^/]+)\/token$/, method: 'POST', run: (req, res, _url, match) => renew(req, res, decodeURIComponent(match[1])) },
+    {
+      pattern: /^\/v1\/terminals\/([^/]+)\/token$/,
+      method: 'POST',
+      run: (req, res, _url, match) => renew(req, res, decodeURIComponent(match[1]))
+    },
     { pattern: /^\/v1\/rules$/, method: 'GET', run: (req, res, url) => rules(req, res, url) },
     { pattern: /^\/v1\/snapshot$/, method: 'GET', run: (req, res, url) => snapshot(req, res, url) },
     { pattern: /^\/v1\/transactions$/, method: 'POST', run: (req, res) => upload(req, res) },
     { pattern: /^\/v1\/reports\/office$/, method: 'POST', run: (req, res) => office(req, res) },
     // Signed by the centre, so it needs no token: a terminal registered before file keys existed fetches it.
-    { pattern: /^\/v1\/centre\/file-key$/, method: 'GET', run: async (_req, res) => send(res, 200, { signedKey: (await currentFileKey(db, clock)).signedPublicKey }) },
+    {
+      pattern: /^\/v1\/centre\/file-key$/,
+      method: 'GET',
+      run: async (_req, res) =>
+        send(res, 200, { signedKey: (await currentFileKey(db, clock)).signedPublicKey })
+    }
   ]
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -241,19 +329,31 @@ export function createHubServer(options: HubServerOptions): Server {
       return
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    if (options.testHooks && url.pathname.startsWith('/v1/_test/') && (await testHook(req, res, url.pathname))) return
+    if (
+      options.testHooks &&
+      url.pathname.startsWith('/v1/_test/') &&
+      (await testHook(req, res, url.pathname))
+    )
+      return
     // For whoever waits for the hub to come up; no token, and it never uses up a fault.
     if (url.pathname === '/v1/health' && req.method === 'GET') return send(res, 200, { status: 'ok' })
     if (faults.unavailable > 0) {
       faults.unavailable -= 1
       throw new HttpError(503, 'UNAVAILABLE', '医保中心系统维护中，请稍后再试')
     }
-    const matching = routes.map((route) => ({ route, match: route.pattern.exec(url.pathname) })).filter((m) => m.match !== null)
-    if (matching.length === 0) throw new HttpError(404, 'NOT_FOUND', `没有这个接口：${url.pathname.slice(0, 100)}`)
+    const matching = routes
+      .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
+      .filter((m) => m.match !== null)
+    if (matching.length === 0)
+      throw new HttpError(404, 'NOT_FOUND', `没有这个接口：${url.pathname.slice(0, 100)}`)
     const found = matching.find((m) => m.route.method === req.method)
     if (!found || !found.match) {
       res.setHeader('allow', matching.map((m) => m.route.method).join(', '))
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `接口 ${url.pathname.slice(0, 100)} 不支持 ${String(req.method).slice(0, 10)} 请求`)
+      throw new HttpError(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `接口 ${url.pathname.slice(0, 100)} 不支持 ${String(req.method).slice(0, 10)} 请求`
+      )
     }
     await found.route.run(req, res, url, found.match)
   }
@@ -262,19 +362,31 @@ export function createHubServer(options: HubServerOptions): Server {
     handle(req, res).catch(async (error: unknown) => {
       if (res.headersSent) {
         // Mid-stream: cut the connection, so the terminal sees no end line and applies nothing.
-        log.error('hub_stream_failed', { path: req.url?.split('?')[0] ?? '', error: error instanceof Error ? error.name : 'unknown' })
+        log.error('hub_stream_failed', {
+          path: req.url?.split('?')[0] ?? '',
+          error: error instanceof Error ? error.name : 'unknown'
+        })
         res.destroy()
         return
       }
       if (error instanceof HttpError) {
-        const headers: Record<string, string> = error.status === 503 ? { 'retry-after': '1' } : error.status === 413 ? { connection: 'close' } : {}
+        const headers: Record<string, string> =
+          error.status === 503 ? { 'retry-after': '1' } : error.status === 413 ? { connection: 'close' } : {}
         if (error.status === 401) headers['www-authenticate'] = 'Bearer'
-        await sendError(res, error.status, { code: error.code, message: error.message }, headers).catch(() => res.destroy())
+        await sendError(res, error.status, { code: error.code, message: error.message }, headers).catch(() =>
+          res.destroy()
+        )
         return
       }
       // Never the error text: it may quote values from the request.
-      log.error('hub_request_failed', { path: req.url?.split('?')[0] ?? '', error: error instanceof Error ? error.name : 'unknown' })
-      await sendError(res, 500, { code: 'INTERNAL', message: '中心内部错误，未确认是否已处理：请稍后重发（重复发送不会重复扣款）' }).catch(() => res.destroy())
+      log.error('hub_request_failed', {
+        path: req.url?.split('?')[0] ?? '',
+        error: error instanceof Error ? error.name : 'unknown'
+      })
+      await sendError(res, 500, {
+        code: 'INTERNAL',
+        message: '中心内部错误，未确认是否已处理：请稍后重发（重复发送不会重复扣款）'
+      }).catch(() => res.destroy())
     })
   })
   server.on('close', () => {
@@ -291,7 +403,9 @@ export interface RunningHub {
 }
 
 /** Creates the server and listens on 127.0.0.1 (port 0: any free port; the URL says which). */
-export async function startHub(options: Omit<HubServerOptions, 'faults'> & { faults?: HubFaults; port?: number }): Promise<RunningHub> {
+export async function startHub(
+  options: Omit<HubServerOptions, 'faults'> & { faults?: HubFaults; port?: number }
+): Promise<RunningHub> {
   const faults = options.faults ?? createFaults()
   const server = createHubServer({ ...options, faults })
   await new Promise<void>((resolve, reject) => {
@@ -312,6 +426,6 @@ export async function startHub(options: Omit<HubServerOptions, 'faults'> & { fau
         if (!server.listening) return resolve()
         server.close((error) => (error ? reject(error) : resolve()))
         server.closeAllConnections()
-      }),
+      })
   }
 }

@@ -6,7 +6,13 @@ import type { RuleBundle } from '../core/rules/bundle'
 import { coverPeriodOf } from '../core/rules/cover'
 import { decide, type InsuredEntry, type PayerAccount, type SpendingEntry } from '../core/rules/engine'
 import { settlementYearOf } from '../core/rules/settlement-year'
-import { itemIdOf, type ItemResult, type ReversalItem, type SaleItem, type UploadItem } from '../core/sync/protocol'
+import {
+  itemIdOf,
+  type ItemResult,
+  type ReversalItem,
+  type SaleItem,
+  type UploadItem
+} from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import type { Logger } from '../backend/services/log'
 import { accountsShowing, touchAccounts, versionOnce } from './db/state'
@@ -81,21 +87,35 @@ type Verdict =
   | { readonly kind: 'retryLater'; readonly message: string; readonly keys: readonly string[] }
   | { readonly kind: 'accepted' }
 
-const reject = (code: string, message: string): Verdict => ({ kind: 'rejected', code, message: message.slice(0, 500) })
-const STATUS_TEXT: Readonly<Record<EnrolmentStatus, string>> = { active: '正常参保', suspended: '暂停参保', terminated: '终止参保' }
+const reject = (code: string, message: string): Verdict => ({
+  kind: 'rejected',
+  code,
+  message: message.slice(0, 500)
+})
+const STATUS_TEXT: Readonly<Record<EnrolmentStatus, string>> = {
+  active: '正常参保',
+  suspended: '暂停参保',
+  terminated: '终止参保'
+}
 const LOCKED_MESSAGE = '中心正在结算该账户，请稍后重新上传'
 const WAITING_MESSAGE = '同一账户的前一笔业务尚未处理，本笔随后重新上传'
 
 /** The engine's failed check, as the code a terminal acts on. */
 export function rejectionCodeFor(rule: string): string {
-  if (rule === 'spending.available' || rule === 'spending.band' || rule.startsWith('balance.threshold')) return 'INSUFFICIENT_BALANCE'
+  if (rule === 'spending.available' || rule === 'spending.band' || rule.startsWith('balance.threshold'))
+    return 'INSUFFICIENT_BALANCE'
   if (rule === 'spending.cap' || rule === 'insured.maxPersons') return 'OVER_CAP'
   if (rule === 'product.duplicate') return 'DUPLICATE_COVER'
   if (rule === 'payer.enrolment') return 'ACCOUNT_SUSPENDED'
   return 'INVALID_ITEM'
 }
 
-export async function settleItems(db: Knex, ctx: SettleContext, items: readonly UploadItem[], order: BatchOrder = newBatchOrder()): Promise<ItemResult[]> {
+export async function settleItems(
+  db: Knex,
+  ctx: SettleContext,
+  items: readonly UploadItem[],
+  order: BatchOrder = newBatchOrder()
+): Promise<ItemResult[]> {
   return db.transaction(async (trx) => {
     const settledAt = ctx.clock.now().toISOString()
     const version = versionOnce(trx)
@@ -105,11 +125,15 @@ export async function settleItems(db: Knex, ctx: SettleContext, items: readonly 
       const contentSha256 = createHash('sha256').update(JSON.stringify(item)).digest('hex')
       const stored = await trx('item_results').where({ item_id: itemId }).first<StoredResult | undefined>()
       if (stored) {
-        if (stored.content_sha256 !== contentSha256) ctx.log.error('item_resent_with_other_content', { item: itemId, terminal: ctx.terminal.id })
+        if (stored.content_sha256 !== contentSha256)
+          ctx.log.error('item_resent_with_other_content', { item: itemId, terminal: ctx.terminal.id })
         results.push(repeat(stored))
         continue
       }
-      const verdict = item.type === 'sale' ? await settleSale(trx, ctx, item, settledAt, version, order) : await settleReversal(trx, ctx, item, settledAt, version, order)
+      const verdict =
+        item.type === 'sale'
+          ? await settleSale(trx, ctx, item, settledAt, version, order)
+          : await settleReversal(trx, ctx, item, settledAt, version, order)
       if (verdict.kind === 'retryLater') {
         for (const key of verdict.keys) order.blocked.add(key)
         if (item.type === 'sale') order.waitingSales.set(item.saleId, verdict.keys)
@@ -124,10 +148,14 @@ export async function settleItems(db: Knex, ctx: SettleContext, items: readonly 
         code: verdict.kind === 'rejected' ? verdict.code : null,
         message: verdict.kind === 'rejected' ? verdict.message : null,
         settled_at: settledAt,
-        content_sha256: contentSha256,
+        content_sha256: contentSha256
       })
       if (item.type === 'sale') await recordReceivedSale(trx, ctx.terminal.id, item)
-      results.push(verdict.kind === 'accepted' ? { itemId, outcome: 'accepted', settledAt } : { itemId, outcome: 'rejected', code: verdict.code, message: verdict.message, settledAt })
+      results.push(
+        verdict.kind === 'accepted'
+          ? { itemId, outcome: 'accepted', settledAt }
+          : { itemId, outcome: 'rejected', code: verdict.code, message: verdict.message, settledAt }
+      )
     }
     return results
   })
@@ -143,37 +171,64 @@ async function recordReceivedSale(trx: Knex.Transaction, terminalId: string, ite
     region_code: item.payer.regionCode,
     rules_region_code: item.rules.regionCode,
     rules_version: item.rules.version,
-    total_fen: item.totalFen,
+    total_fen: item.totalFen
   })
   await trx('received_sale_lines').insert(
     // Position, not the terminal's lineNo: a refused item may repeat a number.
-    item.lines.map((line, index) => ({ sale_id: item.saleId, line_no: index + 1, relation: line.relation, product_code: line.productCode, premium_fen: line.premiumFen })),
+    item.lines.map((line, index) => ({
+      sale_id: item.saleId,
+      line_no: index + 1,
+      relation: line.relation,
+      product_code: line.productCode,
+      premium_fen: line.premiumFen
+    }))
   )
 }
 
 /** The first answer again: accepted becomes alreadyAccepted with the original time; a refusal stays one. */
 function repeat(stored: StoredResult): ItemResult {
-  if (stored.outcome === 'accepted') return { itemId: stored.item_id, outcome: 'alreadyAccepted', settledAt: stored.settled_at }
-  return { itemId: stored.item_id, outcome: 'rejected', code: stored.code ?? 'INVALID_ITEM', message: stored.message ?? '', settledAt: stored.settled_at }
+  if (stored.outcome === 'accepted')
+    return { itemId: stored.item_id, outcome: 'alreadyAccepted', settledAt: stored.settled_at }
+  return {
+    itemId: stored.item_id,
+    outcome: 'rejected',
+    code: stored.code ?? 'INVALID_ITEM',
+    message: stored.message ?? '',
+    settledAt: stored.settled_at
+  }
 }
 
 /** The payer's account: by card, confirmed by ID number and region; by ID number when the card was reissued since. */
 async function findPayer(trx: Knex.Transaction, payer: SaleItem['payer']): Promise<AccountRow | null> {
-  const byCard = await trx('accounts').where({ card_number: payer.cardNumber }).first<AccountRow | undefined>()
-  if (byCard) return byCard.id_number === payer.idNumber && byCard.region_code === payer.regionCode ? byCard : null
+  const byCard = await trx('accounts')
+    .where({ card_number: payer.cardNumber })
+    .first<AccountRow | undefined>()
+  if (byCard)
+    return byCard.id_number === payer.idNumber && byCard.region_code === payer.regionCode ? byCard : null
   const byId = await trx('accounts').where({ id_number: payer.idNumber }).first<AccountRow | undefined>()
   return byId && byId.region_code === payer.regionCode ? byId : null
 }
 
 /** The centre's register of who is insured in the region: an active account there, or bound as family to one (binding requires it). */
 async function enrolledIn(trx: Knex.Transaction, idNumber: string, regionCode: string): Promise<boolean> {
-  const holder = await trx('accounts').where({ id_number: idNumber, region_code: regionCode, status: 'active' }).first('id')
+  const holder = await trx('accounts')
+    .where({ id_number: idNumber, region_code: regionCode, status: 'active' })
+    .first('id')
   if (holder) return true
-  const bound = await trx('family_members as f').join('accounts as a', 'a.id', 'f.account_id').where({ 'f.id_number': idNumber, 'a.region_code': regionCode }).first('f.id')
+  const bound = await trx('family_members as f')
+    .join('accounts as a', 'a.id', 'f.account_id')
+    .where({ 'f.id_number': idNumber, 'a.region_code': regionCode })
+    .first('f.id')
   return bound !== undefined
 }
 
-async function holdsOverlapping(trx: Knex.Transaction, idNumber: string, productCode: string, from: string, to: string): Promise<boolean> {
+async function holdsOverlapping(
+  trx: Knex.Transaction,
+  idNumber: string,
+  productCode: string,
+  from: string,
+  to: string
+): Promise<boolean> {
   const row = await trx('holdings')
     .where({ insured_id_number: idNumber, product_code: productCode })
     .where('cover_from', '<', to)
@@ -192,33 +247,54 @@ async function settleSale(
   item: SaleItem,
   settledAt: string,
   version: () => Promise<number>,
-  order: BatchOrder,
+  order: BatchOrder
 ): Promise<Verdict> {
   const keys = [`card:${item.payer.cardNumber}`, `id:${item.payer.idNumber}`]
-  if (keys.some((key) => order.blocked.has(key))) return { kind: 'retryLater', message: WAITING_MESSAGE, keys }
-  if (item.terminalId !== ctx.terminal.id) return reject('INVALID_ITEM', `交易记录的终端编号 ${item.terminalId} 与上传的终端不符`)
-  if (!ctx.terminal.regionCodes.includes(item.payer.regionCode)) return reject('INVALID_ITEM', `本终端未获准办理地区 ${item.payer.regionCode} 的业务`)
+  if (keys.some((key) => order.blocked.has(key)))
+    return { kind: 'retryLater', message: WAITING_MESSAGE, keys }
+  if (item.terminalId !== ctx.terminal.id)
+    return reject('INVALID_ITEM', `交易记录的终端编号 ${item.terminalId} 与上传的终端不符`)
+  if (!ctx.terminal.regionCodes.includes(item.payer.regionCode))
+    return reject('INVALID_ITEM', `本终端未获准办理地区 ${item.payer.regionCode} 的业务`)
 
   const account = await findPayer(trx, item.payer)
-  if (!account) return reject('ACCOUNT_UNKNOWN', `中心在地区 ${item.payer.regionCode} 没有与该卡号、身份证号相符的账户`)
+  if (!account)
+    return reject('ACCOUNT_UNKNOWN', `中心在地区 ${item.payer.regionCode} 没有与该卡号、身份证号相符的账户`)
   const allKeys = [...new Set([...keys, ...accountKeys(account)])]
-  if (allKeys.some((key) => order.blocked.has(key))) return { kind: 'retryLater', message: WAITING_MESSAGE, keys: allKeys }
+  if (allKeys.some((key) => order.blocked.has(key)))
+    return { kind: 'retryLater', message: WAITING_MESSAGE, keys: allKeys }
   if (ctx.isLocked(account.account_no)) return { kind: 'retryLater', message: LOCKED_MESSAGE, keys: allKeys }
-  if (account.status !== 'active') return reject('ACCOUNT_SUSPENDED', `账户${STATUS_TEXT[account.status]}，不能用个人账户购买`)
+  if (account.status !== 'active')
+    return reject('ACCOUNT_SUSPENDED', `账户${STATUS_TEXT[account.status]}，不能用个人账户购买`)
 
-  if (item.rules.regionCode !== account.region_code) return reject('INVALID_ITEM', `交易所用规则包的地区 ${item.rules.regionCode} 与参保地 ${account.region_code} 不符`)
+  if (item.rules.regionCode !== account.region_code)
+    return reject(
+      'INVALID_ITEM',
+      `交易所用规则包的地区 ${item.rules.regionCode} 与参保地 ${account.region_code} 不符`
+    )
   const rules = await ctx.bundles.lookup(trx, item.rules.regionCode, item.rules.version)
   if (rules.status !== 'ok') {
     return rules.status === 'withdrawn'
-      ? reject('RULES_WITHDRAWN', `规则包（地区 ${item.rules.regionCode}）第 ${item.rules.version} 版已被中心撤回，按该版规则办理的交易不予结算`)
+      ? reject(
+          'RULES_WITHDRAWN',
+          `规则包（地区 ${item.rules.regionCode}）第 ${item.rules.version} 版已被中心撤回，按该版规则办理的交易不予结算`
+        )
       : reject('INVALID_ITEM', `中心没有地区 ${item.rules.regionCode} 的第 ${item.rules.version} 版规则包`)
   }
   const lineSum = item.lines.reduce((sum, line) => sum + line.premiumFen, 0)
-  if (lineSum !== item.totalFen) return reject('INVALID_ITEM', `交易合计 ${formatYuan(item.totalFen)} 元与各项保费之和 ${formatYuan(lineSum)} 元不符`)
+  if (lineSum !== item.totalFen)
+    return reject(
+      'INVALID_ITEM',
+      `交易合计 ${formatYuan(item.totalFen)} 元与各项保费之和 ${formatYuan(lineSum)} 元不符`
+    )
 
   const checked = await checkLines(trx, rules.bundle, account, item)
   if (checked) return checked
-  if (account.balance_fen < item.totalFen) return reject('INSUFFICIENT_BALANCE', `个人账户余额 ${formatYuan(account.balance_fen)} 元，不足支付 ${formatYuan(item.totalFen)} 元`)
+  if (account.balance_fen < item.totalFen)
+    return reject(
+      'INSUFFICIENT_BALANCE',
+      `个人账户余额 ${formatYuan(account.balance_fen)} 元，不足支付 ${formatYuan(item.totalFen)} 元`
+    )
 
   // Historical balance (历年结余) first, then this year's part: the rules of the regions that name a
   // basis buy from the historical balance, and what remains of it then still counts for them.
@@ -232,7 +308,7 @@ async function settleSale(
       balance_fen: account.balance_fen - item.totalFen,
       historical_balance_fen: account.historical_balance_fen - fromHistorical,
       version: v,
-      updated_at: settledAt,
+      updated_at: settledAt
     })
   await trx('spending_years')
     .insert({ account_id: account.id, year_from: yearFrom, spent_fen: item.totalFen })
@@ -247,7 +323,7 @@ async function settleSale(
     from_current_fen: fromCurrent,
     year_from: yearFrom,
     created_at: item.createdAt,
-    settled_at: settledAt,
+    settled_at: settledAt
   })
   await trx('holdings').insert(
     item.lines.map((line) => ({
@@ -257,11 +333,19 @@ async function settleSale(
       cover_to: line.coverTo,
       payer_account_id: account.id,
       sale_id: item.saleId,
-      bought_at: item.createdAt,
-    })),
+      bought_at: item.createdAt
+    }))
   )
   // Every account whose line shows an insured person now shows the new holding.
-  await touchAccounts(trx, await accountsShowing(trx, item.lines.map((line) => line.insuredIdNumber)), v, settledAt)
+  await touchAccounts(
+    trx,
+    await accountsShowing(
+      trx,
+      item.lines.map((line) => line.insuredIdNumber)
+    ),
+    v,
+    settledAt
+  )
   return { kind: 'accepted' }
 }
 
@@ -270,18 +354,40 @@ async function settleSale(
  * the real balances, this settlement year's spending (already deducted, so reflected in the
  * balance), what the account has paid for before, and the lines before it in the same sale.
  */
-async function checkLines(trx: Knex.Transaction, bundle: RuleBundle, account: AccountRow, item: SaleItem): Promise<Verdict | null> {
+async function checkLines(
+  trx: Knex.Transaction,
+  bundle: RuleBundle,
+  account: AccountRow,
+  item: SaleItem
+): Promise<Verdict | null> {
   const at = item.createdAt
   const year = settlementYearOf(at, bundle.settlementYear.startMonthDay)
-  const spentRow = await trx('spending_years').where({ account_id: account.id, year_from: year.from }).first<{ spent_fen: number } | undefined>('spent_fen')
-  const spending: SpendingEntry[] = spentRow && spentRow.spent_fen > 0
-    ? [{ amountFen: spentRow.spent_fen, at: new Date(`${year.from}T00:00:00+08:00`).toISOString(), reflectedInBalance: true }]
-    : []
-  const paidFor: Array<{ insured_id_number: string; product_code: string; bought_at: string }> = await trx('holdings')
+  const spentRow = await trx('spending_years')
+    .where({ account_id: account.id, year_from: year.from })
+    .first<{ spent_fen: number } | undefined>('spent_fen')
+  const spending: SpendingEntry[] =
+    spentRow && spentRow.spent_fen > 0
+      ? [
+          {
+            amountFen: spentRow.spent_fen,
+            at: new Date(`${year.from}T00:00:00+08:00`).toISOString(),
+            reflectedInBalance: true
+          }
+        ]
+      : []
+  const paidFor: Array<{ insured_id_number: string; product_code: string; bought_at: string }> = await trx(
+    'holdings'
+  )
     .where({ payer_account_id: account.id })
     .select('insured_id_number', 'product_code', 'bought_at')
-  const insuredByPayer: InsuredEntry[] = paidFor.map((row) => ({ idNumber: row.insured_id_number, productCode: row.product_code, at: row.bought_at }))
-  const family = new Set(await trx('family_members').where({ account_id: account.id }).pluck<string[]>('id_number'))
+  const insuredByPayer: InsuredEntry[] = paidFor.map((row) => ({
+    idNumber: row.insured_id_number,
+    productCode: row.product_code,
+    at: row.bought_at
+  }))
+  const family = new Set(
+    await trx('family_members').where({ account_id: account.id }).pluck<string[]>('id_number')
+  )
   const payer: PayerAccount = {
     regionCode: account.region_code,
     idNumber: account.id_number,
@@ -289,7 +395,7 @@ async function checkLines(trx: Knex.Transaction, bundle: RuleBundle, account: Ac
     status: account.status,
     balanceFen: account.balance_fen,
     historicalBalanceFen: account.historical_balance_fen,
-    fitnessCardTransfersFen: account.fitness_card_transfers_fen,
+    fitnessCardTransfersFen: account.fitness_card_transfers_fen
   }
   const inThisSale: Array<{ idNumber: string; productCode: string; from: string; to: string }> = []
 
@@ -299,8 +405,14 @@ async function checkLines(trx: Knex.Transaction, bundle: RuleBundle, account: Ac
     const idNumber = line.insuredIdNumber
     const self = line.relation === 'self'
     const overlaps = (h: { idNumber: string; productCode: string; from: string; to: string }) =>
-      h.idNumber === idNumber && h.productCode === line.productCode && h.from < line.coverTo && h.to > line.coverFrom
-    const holds = product?.onePerPersonPerCover === true && (inThisSale.some(overlaps) || (await holdsOverlapping(trx, idNumber, line.productCode, line.coverFrom, line.coverTo)))
+      h.idNumber === idNumber &&
+      h.productCode === line.productCode &&
+      h.from < line.coverTo &&
+      h.to > line.coverFrom
+    const holds =
+      product?.onePerPersonPerCover === true &&
+      (inThisSale.some(overlaps) ||
+        (await holdsOverlapping(trx, idNumber, line.productCode, line.coverFrom, line.coverTo)))
     const decision = decide({
       bundle,
       account: payer,
@@ -311,22 +423,27 @@ async function checkLines(trx: Knex.Transaction, bundle: RuleBundle, account: Ac
         idNumber,
         boundToAccount: self || family.has(idNumber),
         enrolledLocally: self || (await enrolledIn(trx, idNumber, bundle.region.code)),
-        alreadyCoveredByProduct: holds,
+        alreadyCoveredByProduct: holds
       },
       productCode: line.productCode,
       units: product?.pricing.kind === 'perUnit' ? (line.units ?? undefined) : undefined,
       amountFen: product?.pricing.kind === 'amounts' ? line.premiumFen : undefined,
-      at,
+      at
     })
     const failed = decision.checks.find((check) => !check.passed)
     if (failed) return reject(rejectionCodeFor(failed.rule), `${where}${failed.text}`)
     if (!product) return reject('INVALID_ITEM', `${where}规则包中没有产品 ${line.productCode}`)
     if (decision.allowed.premiumFen !== line.premiumFen) {
-      const expected = decision.allowed.premiumFen === null ? '无法计算' : `${formatYuan(decision.allowed.premiumFen)} 元`
-      return reject('INVALID_ITEM', `${where}保费 ${formatYuan(line.premiumFen)} 元与规则计算的 ${expected}不符`)
+      const expected =
+        decision.allowed.premiumFen === null ? '无法计算' : `${formatYuan(decision.allowed.premiumFen)} 元`
+      return reject(
+        'INVALID_ITEM',
+        `${where}保费 ${formatYuan(line.premiumFen)} 元与规则计算的 ${expected}不符`
+      )
     }
     const cover = coverPeriodOf(product, at)
-    if (cover.from !== line.coverFrom || cover.to !== line.coverTo) return reject('INVALID_ITEM', `${where}保险期间与规则包不符`)
+    if (cover.from !== line.coverFrom || cover.to !== line.coverTo)
+      return reject('INVALID_ITEM', `${where}保险期间与规则包不符`)
     // This line counts against the caps and person limits of the lines after it.
     spending.push({ amountFen: line.premiumFen, at, reflectedInBalance: false })
     insuredByPayer.push({ idNumber, productCode: line.productCode, at })
@@ -341,24 +458,36 @@ async function settleReversal(
   item: ReversalItem,
   settledAt: string,
   version: () => Promise<number>,
-  order: BatchOrder,
+  order: BatchOrder
 ): Promise<Verdict> {
   const waiting = order.waitingSales.get(item.saleId)
   if (waiting) return { kind: 'retryLater', message: WAITING_MESSAGE, keys: waiting }
-  if (item.terminalId !== ctx.terminal.id) return reject('INVALID_ITEM', `冲正记录的终端编号 ${item.terminalId} 与上传的终端不符`)
-  const original = await trx('item_results').where({ item_id: item.saleId, type: 'sale' }).first<StoredResult | undefined>()
+  if (item.terminalId !== ctx.terminal.id)
+    return reject('INVALID_ITEM', `冲正记录的终端编号 ${item.terminalId} 与上传的终端不符`)
+  const original = await trx('item_results')
+    .where({ item_id: item.saleId, type: 'sale' })
+    .first<StoredResult | undefined>()
   if (!original) return reject('SALE_UNKNOWN', '中心没有收到过这笔交易，无法冲正')
-  if (original.terminal_id !== ctx.terminal.id) return reject('INVALID_ITEM', '这笔交易不是本终端办理的，不能由本终端冲正')
+  if (original.terminal_id !== ctx.terminal.id)
+    return reject('INVALID_ITEM', '这笔交易不是本终端办理的，不能由本终端冲正')
   // The centre refused the sale: nothing was deducted, so the reversal is settled with nothing to give back.
   if (original.outcome === 'rejected') return { kind: 'accepted' }
 
   const sale = await trx('hub_sales').where({ sale_id: item.saleId }).first<HubSaleRow | undefined>()
   if (!sale) return reject('SALE_UNKNOWN', '中心没有这笔交易的结算记录，无法冲正')
-  if (sale.total_fen !== item.totalFen) return reject('INVALID_ITEM', `冲正金额 ${formatYuan(item.totalFen)} 元与原交易 ${formatYuan(sale.total_fen)} 元不符`)
-  const account = sale.account_id === null ? undefined : await trx('accounts').where({ id: sale.account_id }).first<AccountRow | undefined>()
+  if (sale.total_fen !== item.totalFen)
+    return reject(
+      'INVALID_ITEM',
+      `冲正金额 ${formatYuan(item.totalFen)} 元与原交易 ${formatYuan(sale.total_fen)} 元不符`
+    )
+  const account =
+    sale.account_id === null
+      ? undefined
+      : await trx('accounts').where({ id: sale.account_id }).first<AccountRow | undefined>()
   if (account) {
     const keys = accountKeys(account)
-    if (keys.some((key) => order.blocked.has(key))) return { kind: 'retryLater', message: WAITING_MESSAGE, keys }
+    if (keys.some((key) => order.blocked.has(key)))
+      return { kind: 'retryLater', message: WAITING_MESSAGE, keys }
     if (ctx.isLocked(account.account_no)) return { kind: 'retryLater', message: LOCKED_MESSAGE, keys }
   }
   // Already given back (another reversal of the same sale): settled, and nothing given twice.
@@ -373,7 +502,7 @@ async function settleReversal(
       balance_fen: account.balance_fen + sale.total_fen,
       historical_balance_fen: account.historical_balance_fen + sale.from_historical_fen,
       version: v,
-      updated_at: settledAt,
+      updated_at: settledAt
     })
   await trx('spending_years')
     .where({ account_id: account.id, year_from: sale.year_from })
@@ -381,6 +510,8 @@ async function settleReversal(
   const insured = await trx('holdings').where({ sale_id: sale.sale_id }).pluck<string[]>('insured_id_number')
   await trx('holdings').where({ sale_id: sale.sale_id }).delete()
   await touchAccounts(trx, await accountsShowing(trx, insured), v, settledAt)
-  await trx('hub_sales').where({ sale_id: sale.sale_id }).update({ reversed_at: settledAt, reversal_id: item.reversalId })
+  await trx('hub_sales')
+    .where({ sale_id: sale.sale_id })
+    .update({ reversed_at: settledAt, reversal_id: item.reversalId })
   return { kind: 'accepted' }
 }

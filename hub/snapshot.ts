@@ -7,7 +7,7 @@ import {
   type AccountLine,
   type RemovedLine,
   type SnapshotEnd,
-  type SnapshotHeader,
+  type SnapshotHeader
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { currentVersion, deltaFloor } from './db/state'
@@ -73,11 +73,20 @@ const MAX_FAMILY = 20
 const MAX_HOLDINGS = 200
 
 /** Whether `since` can be answered with a delta, given what the centre still knows. */
-function canDelta(since: number | null, version: number, floor: number, regionsSinceVersion: number): since is number {
+function canDelta(
+  since: number | null,
+  version: number,
+  floor: number,
+  regionsSinceVersion: number
+): since is number {
   return since !== null && since >= floor && since >= regionsSinceVersion && since <= version
 }
 
-export async function writeSnapshot(reader: Knex, request: SnapshotRequest, write: (chunk: string) => Promise<void>): Promise<SnapshotWritten> {
+export async function writeSnapshot(
+  reader: Knex,
+  request: SnapshotRequest,
+  write: (chunk: string) => Promise<void>
+): Promise<SnapshotWritten> {
   const pageSize = request.pageSize ?? 500
   const regionCodes = [...new Set(request.regionCodes)].sort()
   return reader.transaction(async (trx) => {
@@ -99,7 +108,7 @@ export async function writeSnapshot(reader: Knex, request: SnapshotRequest, writ
       baseVersion: delta ? request.since : null,
       regionCodes,
       balancesAsOf: generatedAt,
-      generatedAt,
+      generatedAt
     }
     await emit(`${JSON.stringify(header)}\n`)
 
@@ -115,7 +124,7 @@ export async function writeSnapshot(reader: Knex, request: SnapshotRequest, writ
              from accounts a left join spending_years s on s.account_id = a.id and s.year_from = ?
             where a.region_code = ? and (a.version, a.id) > (?, ?)
             order by a.version, a.id limit ?`,
-          [yearFrom, regionCode, cursor.version, cursor.id, pageSize],
+          [yearFrom, regionCode, cursor.version, cursor.id, pageSize]
         )
         if (rows.length === 0) break
         const lines = await accountLines(trx, rows, generatedAt)
@@ -137,10 +146,17 @@ export async function writeSnapshot(reader: Knex, request: SnapshotRequest, writ
             where r.region_code in (${regionCodes.map(() => '?').join(',')}) and r.version > ? and r.account_no > ?
               and not exists (select 1 from accounts a where a.account_no = r.account_no and a.region_code in (${regionCodes.map(() => '?').join(',')}))
             order by r.account_no limit ?`,
-          [...regionCodes, request.since, after, ...regionCodes, pageSize],
+          [...regionCodes, request.since, after, ...regionCodes, pageSize]
         )
         if (rows.length === 0) break
-        await emit(rows.map((row) => `${JSON.stringify({ type: 'removed', accountNo: row.account_no } satisfies RemovedLine)}\n`).join(''))
+        await emit(
+          rows
+            .map(
+              (row) =>
+                `${JSON.stringify({ type: 'removed', accountNo: row.account_no } satisfies RemovedLine)}\n`
+            )
+            .join('')
+        )
         removed += rows.length
         after = rows[rows.length - 1].account_no
         if (rows.length < pageSize) break
@@ -154,7 +170,11 @@ export async function writeSnapshot(reader: Knex, request: SnapshotRequest, writ
 }
 
 /** One page of accounts with their bound family and what their persons hold now. */
-async function accountLines(trx: Knex.Transaction, rows: readonly AccountRow[], now: string): Promise<AccountLine[]> {
+async function accountLines(
+  trx: Knex.Transaction,
+  rows: readonly AccountRow[],
+  now: string
+): Promise<AccountLine[]> {
   const ids = rows.map((row) => row.id)
   const family: FamilyRow[] = await trx('family_members')
     .whereIn('account_id', ids)
@@ -162,7 +182,9 @@ async function accountLines(trx: Knex.Transaction, rows: readonly AccountRow[], 
     .select('account_id', 'id_number', 'name', 'relation', 'bound_at')
   const familyOf = new Map<number, FamilyRow[]>()
   for (const member of family) listIn(familyOf, member.account_id).push(member)
-  const persons = [...new Set([...rows.map((row) => row.id_number), ...family.map((member) => member.id_number)])]
+  const persons = [
+    ...new Set([...rows.map((row) => row.id_number), ...family.map((member) => member.id_number)])
+  ]
   // The holder's and the bound family's holdings, and what this account paid for anyone else.
   const holdings: HoldingRow[] = await trx('holdings')
     .where('cover_to', '>', now)
@@ -195,8 +217,13 @@ async function accountLines(trx: Knex.Transaction, rows: readonly AccountRow[], 
       historicalBalanceFen: row.historical_balance_fen,
       spentThisSettlementYearFen: row.spent_fen,
       fitnessCardTransfersFen: row.fitness_card_transfers_fen,
-      family: members.map((member) => ({ idNumber: member.id_number, name: member.name, relation: member.relation, boundAt: member.bound_at })),
-      holdings: [...held.values()].slice(-MAX_HOLDINGS),
+      family: members.map((member) => ({
+        idNumber: member.id_number,
+        name: member.name,
+        relation: member.relation,
+        boundAt: member.bound_at
+      })),
+      holdings: [...held.values()].slice(-MAX_HOLDINGS)
     }
   })
 }
@@ -209,7 +236,13 @@ function listIn<K, V>(map: Map<K, V[]>, key: K): V[] {
 
 function addHolding(held: Map<string, AccountLine['holdings'][number]>, h: HoldingRow): void {
   const key = `${h.insured_id_number}/${h.product_code}/${h.cover_from}/${h.cover_to}`
-  if (!held.has(key)) held.set(key, { idNumber: h.insured_id_number, productCode: h.product_code, coverFrom: h.cover_from, coverTo: h.cover_to })
+  if (!held.has(key))
+    held.set(key, {
+      idNumber: h.insured_id_number,
+      productCode: h.product_code,
+      coverFrom: h.cover_from,
+      coverTo: h.cover_to
+    })
 }
 
 /** `write` for a Node stream that waits when the stream's buffer is full, and fails once it is closed. */

@@ -33,21 +33,40 @@ interface CodeRow {
   used_by: string | null
 }
 
-export type Refusal = { readonly ok: false; readonly status: 400 | 401 | 403; readonly code: string; readonly message: string }
+export type Refusal = {
+  readonly ok: false
+  readonly status: 400 | 401 | 403
+  readonly code: string
+  readonly message: string
+}
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 const secret = () => randomBytes(32).toString('base64url')
 
 function recordOf(row: TerminalRow): TerminalRecord {
-  return { id: row.id, regionCodes: JSON.parse(row.region_codes_json) as string[], publicKeyPem: row.public_key_pem, regionsSinceVersion: row.regions_since_version }
+  return {
+    id: row.id,
+    regionCodes: JSON.parse(row.region_codes_json) as string[],
+    publicKeyPem: row.public_key_pem,
+    regionsSinceVersion: row.regions_since_version
+  }
 }
 
-async function issueToken(trx: Knex | Knex.Transaction, terminalId: string, clock: Clock, ttlMs: number): Promise<TokenGrant> {
+async function issueToken(
+  trx: Knex | Knex.Transaction,
+  terminalId: string,
+  clock: Clock,
+  ttlMs: number
+): Promise<TokenGrant> {
   const now = clock.now()
   const token = secret()
   const tokenExpiresAt = new Date(now.getTime() + ttlMs).toISOString()
   await trx('tokens').where({ terminal_id: terminalId }).where('expires_at', '<=', now.toISOString()).delete()
-  await trx('tokens').insert({ token_hash: sha256(token), terminal_id: terminalId, expires_at: tokenExpiresAt })
+  await trx('tokens').insert({
+    token_hash: sha256(token),
+    terminal_id: terminalId,
+    expires_at: tokenExpiresAt
+  })
   return { token, tokenExpiresAt }
 }
 
@@ -67,24 +86,45 @@ function isEd25519PublicKey(pem: string): boolean {
 export async function registerTerminal(
   db: Knex,
   request: RegistrationRequest,
-  options: { clock: Clock; tokenTtlMs: number },
+  options: { clock: Clock; tokenTtlMs: number }
 ): Promise<{ readonly ok: true; readonly value: RegistrationResponse } | Refusal> {
   if (!isEd25519PublicKey(request.publicKeyPem)) {
-    return { ok: false, status: 400, code: 'BAD_REQUEST', message: '终端公钥不正确：应为 Ed25519 公钥（SPKI PEM）' }
+    return {
+      ok: false,
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: '终端公钥不正确：应为 Ed25519 公钥（SPKI PEM）'
+    }
   }
   const now = options.clock.now().toISOString()
   return db.transaction(async (trx) => {
-    const code = await trx('enrolment_codes').where({ code: request.enrolmentCode }).first<CodeRow | undefined>()
-    if (!code) return { ok: false, status: 403, code: 'ENROLMENT_REFUSED', message: '注册码无效：请向医保中心管理员索取注册码' } as const
+    const code = await trx('enrolment_codes')
+      .where({ code: request.enrolmentCode })
+      .first<CodeRow | undefined>()
+    if (!code)
+      return {
+        ok: false,
+        status: 403,
+        code: 'ENROLMENT_REFUSED',
+        message: '注册码无效：请向医保中心管理员索取注册码'
+      } as const
     const reusable = Boolean(code.reusable)
     if (!reusable && code.used_by !== null && code.used_by !== request.terminalId) {
-      return { ok: false, status: 403, code: 'ENROLMENT_REFUSED', message: '注册码已被其他终端使用：每个注册码只能注册一台终端' } as const
+      return {
+        ok: false,
+        status: 403,
+        code: 'ENROLMENT_REFUSED',
+        message: '注册码已被其他终端使用：每个注册码只能注册一台终端'
+      } as const
     }
     const regionCodes = (JSON.parse(code.region_codes_json) as string[]).slice().sort()
     const existing = await trx('terminals').where({ id: request.terminalId }).first<TerminalRow | undefined>()
-    const sameRegions = existing !== undefined && JSON.stringify(recordOf(existing).regionCodes.slice().sort()) === JSON.stringify(regionCodes)
+    const sameRegions =
+      existing !== undefined &&
+      JSON.stringify(recordOf(existing).regionCodes.slice().sort()) === JSON.stringify(regionCodes)
     // A changed region set starts at a new version: a delta from before it would lack the new regions.
-    const regionsSinceVersion = existing && sameRegions ? existing.regions_since_version : await nextVersion(trx)
+    const regionsSinceVersion =
+      existing && sameRegions ? existing.regions_since_version : await nextVersion(trx)
     const refreshSecret = secret()
     await trx('terminals')
       .insert({
@@ -96,19 +136,38 @@ export async function registerTerminal(
         region_codes_json: JSON.stringify(regionCodes),
         regions_since_version: regionsSinceVersion,
         registered_at: now,
-        updated_at: now,
+        updated_at: now
       })
       .onConflict('id')
-      .merge(['territory', 'app_version', 'public_key_pem', 'refresh_secret_hash', 'region_codes_json', 'regions_since_version', 'updated_at'])
-    if (!reusable && code.used_by === null) await trx('enrolment_codes').where({ code: code.code }).update({ used_by: request.terminalId, used_at: now })
+      .merge([
+        'territory',
+        'app_version',
+        'public_key_pem',
+        'refresh_secret_hash',
+        'region_codes_json',
+        'regions_since_version',
+        'updated_at'
+      ])
+    if (!reusable && code.used_by === null)
+      await trx('enrolment_codes')
+        .where({ code: code.code })
+        .update({ used_by: request.terminalId, used_at: now })
     await trx('tokens').where({ terminal_id: request.terminalId }).delete()
     const grant = await issueToken(trx, request.terminalId, options.clock, options.tokenTtlMs)
-    return { ok: true, value: { terminalId: request.terminalId, regionCodes, refreshSecret, ...grant } } as const
+    return {
+      ok: true,
+      value: { terminalId: request.terminalId, regionCodes, refreshSecret, ...grant }
+    } as const
   })
 }
 
 /** A new token for the refresh secret; null when the terminal or the secret is not known. */
-export async function renewToken(db: Knex, terminalId: string, refreshSecret: string, options: { clock: Clock; tokenTtlMs: number }): Promise<TokenGrant | null> {
+export async function renewToken(
+  db: Knex,
+  terminalId: string,
+  refreshSecret: string,
+  options: { clock: Clock; tokenTtlMs: number }
+): Promise<TokenGrant | null> {
   const row = await db('terminals').where({ id: terminalId }).first<TerminalRow | undefined>()
   if (!row) return null
   const given = Buffer.from(sha256(refreshSecret), 'hex')
@@ -123,7 +182,13 @@ export async function authenticate(db: Knex, token: string, clock: Clock): Promi
     .join('terminals as r', 'r.id', 't.terminal_id')
     .where('t.token_hash', sha256(token))
     .where('t.expires_at', '>', clock.now().toISOString())
-    .first<TerminalRow | undefined>('r.id', 'r.public_key_pem', 'r.refresh_secret_hash', 'r.region_codes_json', 'r.regions_since_version')
+    .first<TerminalRow | undefined>(
+      'r.id',
+      'r.public_key_pem',
+      'r.refresh_secret_hash',
+      'r.region_codes_json',
+      'r.regions_since_version'
+    )
   return row ? recordOf(row) : null
 }
 

@@ -43,13 +43,24 @@ function binaryArch(file) {
 
 /** @param {{ appOutDir: string, arch: number, electronPlatformName: string }} context */
 function checkPackagedSqlite(context) {
-  const resources = context.electronPlatformName === 'darwin' ? join(context.appOutDir, '*.app', 'Contents', 'Resources') : join(context.appOutDir, 'resources')
-  const addon = join(resources, 'app.asar.unpacked', 'node_modules', 'sqlite3', 'build', 'Release', 'node_sqlite3.node')
+  const resources =
+    context.electronPlatformName === 'darwin'
+      ? join(context.appOutDir, '*.app', 'Contents', 'Resources')
+      : join(context.appOutDir, 'resources')
+  const addon = join(
+    resources,
+    'app.asar.unpacked',
+    'node_modules',
+    'sqlite3',
+    'build',
+    'Release',
+    'node_sqlite3.node'
+  )
   const wanted = ARCH_NAMES[/** @type {keyof typeof ARCH_NAMES} */ (context.arch)]
   const found = binaryArch(addon)
   if (found !== wanted) {
     throw new Error(
-      `sqlite3 的本地模块是 ${found ?? '未知格式'}，而安装包目标是 ${wanted}：请在 ${wanted} 机器上执行 npm ci 后再打包（${addon}）`,
+      `sqlite3 的本地模块是 ${found ?? '未知格式'}，而安装包目标是 ${wanted}：请在 ${wanted} 机器上执行 npm ci 后再打包（${addon}）`
     )
   }
 }

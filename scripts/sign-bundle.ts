@@ -26,7 +26,9 @@ export interface SignOptions {
 }
 
 /** Signs one source file; throws with a Chinese message when the source or key is not usable. */
-export async function signBundleFile(options: SignOptions): Promise<{ out: string; region: string; version: number }> {
+export async function signBundleFile(
+  options: SignOptions
+): Promise<{ out: string; region: string; version: number }> {
   // A BOM is not part of the JSON text; everything else is signed as it is.
   const payload = (await readFile(options.source, 'utf8')).replace(/^\uFEFF/, '')
   const parsed = parseRuleBundleText(payload)
@@ -38,7 +40,11 @@ export async function signBundleFile(options: SignOptions): Promise<{ out: strin
   if (!check.ok) throw new Error(`签名后自检失败：${check.message}`)
   await mkdir(dirname(resolve(options.out)), { recursive: true })
   await writeFile(options.out, envelope, 'utf8')
-  return { out: options.out, region: `${parsed.bundle.region.name}（${parsed.bundle.region.code}）`, version: parsed.bundle.version }
+  return {
+    out: options.out,
+    region: `${parsed.bundle.region.name}（${parsed.bundle.region.code}）`,
+    version: parsed.bundle.version
+  }
 }
 
 /** Re-signs every demo source into bundles/signed/ with the DEMO key. */
@@ -50,7 +56,12 @@ export async function signDemoBundles(bundlesDir = BUNDLES_DIR): Promise<string[
     const parsed = parseRuleBundleText((await readFile(source, 'utf8')).replace(/^\uFEFF/, ''))
     if (!parsed.ok) throw new Error(`${source}：${parsed.message}`)
     const out = join(bundlesDir, 'signed', bundleFileName(parsed.bundle))
-    await signBundleFile({ source, key: join(bundlesDir, 'keys', `${DEMO_KEY_ID}.private.pem`), keyId: DEMO_KEY_ID, out })
+    await signBundleFile({
+      source,
+      key: join(bundlesDir, 'keys', `${DEMO_KEY_ID}.private.pem`),
+      keyId: DEMO_KEY_ID,
+      out
+    })
     written.push(out)
   }
   return written

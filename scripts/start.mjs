@@ -47,7 +47,7 @@ export function ensureElectronBinary({ electronDir, env = process.env, isPresent
   const install = spawnSync(process.execPath, [join(electronDir, 'install.js')], {
     env,
     stdio: 'pipe',
-    timeout: 10 * 60 * 1000,
+    timeout: 10 * 60 * 1000
   })
   return install.status === 0 && isPresent(electronDir, env)
 }
@@ -55,14 +55,21 @@ export function ensureElectronBinary({ electronDir, env = process.env, isPresent
 function main() {
   const electronDir = dirname(require.resolve('electron/package.json'))
   if (!ensureElectronBinary({ electronDir })) {
-    console.error(process.env.ELECTRON_EXEC_PATH ? electronExecMissing(process.env.ELECTRON_EXEC_PATH) : ELECTRON_UNAVAILABLE)
+    console.error(
+      process.env.ELECTRON_EXEC_PATH
+        ? electronExecMissing(process.env.ELECTRON_EXEC_PATH)
+        : ELECTRON_UNAVAILABLE
+    )
     process.exit(1)
   }
   const electronVite = join(dirname(require.resolve('electron-vite/package.json')), 'bin', 'electron-vite.js')
   const args = process.argv.slice(2)
   const command = args.includes('--dev') ? 'dev' : 'preview'
-  const child = spawn(process.execPath, [electronVite, command, ...args.filter((arg) => arg !== '--dev')], { stdio: 'inherit' })
-  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => child.kill(signal))
+  const child = spawn(process.execPath, [electronVite, command, ...args.filter((arg) => arg !== '--dev')], {
+    stdio: 'inherit'
+  })
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM']))
+    process.on(signal, () => child.kill(signal))
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
 }
 

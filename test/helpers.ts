@@ -21,7 +21,10 @@ export async function tempDir(prefix = 'counter-test-'): Promise<string> {
 /** A logger that keeps its lines, so a test can assert what was (not) logged. */
 export function recordingLogger(): Logger & { readonly lines: string[] } {
   const lines: string[] = []
-  return Object.assign(createLogger((line) => lines.push(line)), { lines })
+  return Object.assign(
+    createLogger((line) => lines.push(line)),
+    { lines }
+  )
 }
 
 export const TEST_NOW = '2026-11-22T02:30:00.000Z'
@@ -33,14 +36,14 @@ export function testCipher(): PersonalDataCipher {
 
 /** The whole service stack on a new data folder, with a fixed clock; closed after the test. */
 export async function openTestRuntime(
-  options: { clock?: Clock; log?: Logger; dataDir?: string; syncTuning?: RuntimeOptions['syncTuning'] } = {},
+  options: { clock?: Clock; log?: Logger; dataDir?: string; syncTuning?: RuntimeOptions['syncTuning'] } = {}
 ): Promise<CounterRuntime> {
   const runtime = await openCounterRuntime({
     dataDir: options.dataDir ?? (await tempDir()),
     clock: options.clock ?? fixedClock(TEST_NOW),
     log: options.log ?? recordingLogger(),
     appVersion: '0.0.0-test',
-    syncTuning: options.syncTuning,
+    syncTuning: options.syncTuning
   })
   onTestFinished(async () => {
     await runtime.close()
@@ -49,10 +52,17 @@ export async function openTestRuntime(
 }
 
 /** Signs a demo operator in (clerk by default) and returns the context to call as them. */
-export async function signedIn(runtime: CounterRuntime, role: 'clerk' | 'agent' | 'supervisor' = 'clerk'): Promise<CallContext> {
+export async function signedIn(
+  runtime: CounterRuntime,
+  role: 'clerk' | 'agent' | 'supervisor' = 'clerk'
+): Promise<CallContext> {
   const operator = DEMO_OPERATORS.find((o) => o.role === role)
   if (!operator) throw new Error(`no demo ${role}`)
-  const result = await runtime.dispatch('auth.signIn', { operatorCode: operator.code, pin: operator.pin }, { transport: 'test' })
+  const result = await runtime.dispatch(
+    'auth.signIn',
+    { operatorCode: operator.code, pin: operator.pin },
+    { transport: 'test' }
+  )
   if (!result.ok) throw new Error(result.error.message)
   return { transport: 'test', sessionToken: (result.value as { token: string }).token }
 }

@@ -1,5 +1,12 @@
 import { z } from 'zod'
-import { contract, isCallName, type CallContext, type Caller, type HandlerContext, type Handlers } from '../../core/api/contract'
+import {
+  contract,
+  isCallName,
+  type CallContext,
+  type Caller,
+  type HandlerContext,
+  type Handlers
+} from '../../core/api/contract'
 import { AppError, fail, ok, type Result } from '../../core/errors'
 import type { Logger } from '../services/log'
 
@@ -18,7 +25,11 @@ function describeInvalidArguments(error: z.ZodError): string {
  * service runs; an expected refusal (AppError) comes back as it is; anything else is logged by call
  * name only and answered with a generic message, so no stack trace or personal data reaches the UI.
  */
-export function createDispatcher(handlers: Handlers, log: Logger, authenticate: (token: string | undefined) => Caller | null): Dispatch {
+export function createDispatcher(
+  handlers: Handlers,
+  log: Logger,
+  authenticate: (token: string | undefined) => Caller | null
+): Dispatch {
   return async (call, args, context) => {
     if (!isCallName(call)) return fail('UNKNOWN_CALL', `程序不支持此操作（${String(call).slice(0, 64)}）`)
     const spec = contract[call]
@@ -26,7 +37,8 @@ export function createDispatcher(handlers: Handlers, log: Logger, authenticate: 
     // The CLI runs on the terminal itself, with the machine's own trust (it could read the file anyway).
     if (context.transport !== 'cli') {
       if (spec.access !== 'public' && !caller) return fail('UNAUTHENTICATED', '请先登录')
-      if (spec.access === 'supervisor' && caller?.role !== 'supervisor') return fail('FORBIDDEN', '只有主管可以使用此功能')
+      if (spec.access === 'supervisor' && caller?.role !== 'supervisor')
+        return fail('FORBIDDEN', '只有主管可以使用此功能')
     }
     const parsed = spec.input.safeParse(args ?? {})
     if (!parsed.success) return fail('INVALID_ARGUMENT', describeInvalidArguments(parsed.error))
@@ -36,7 +48,11 @@ export function createDispatcher(handlers: Handlers, log: Logger, authenticate: 
       return ok(await handler(parsed.data, { transport: context.transport, caller }))
     } catch (error) {
       if (error instanceof AppError) return { ok: false, error: error.toShape() }
-      log.error('call_failed', { call, transport: context.transport, error: error instanceof Error ? error.name : 'unknown' })
+      log.error('call_failed', {
+        call,
+        transport: context.transport,
+        error: error instanceof Error ? error.name : 'unknown'
+      })
       return fail('INTERNAL', '系统内部错误，操作未完成。请重试；如仍失败请联系技术支持。')
     }
   }

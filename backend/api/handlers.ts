@@ -46,7 +46,8 @@ export function createHandlers(services: Services): Handlers {
     'eligibility.check': (request) => services.eligibility.check(request),
     'sale.catalogue': ({ accountId }) => services.sales.catalogue(accountId),
     'sale.quote': (order) => services.sales.quote(order),
-    'sale.commit': ({ order, paymentCard, signature }, { caller }) => services.sales.commit(signedIn(caller), { order, paymentCard, signature }),
+    'sale.commit': ({ order, paymentCard, signature }, { caller }) =>
+      services.sales.commit(signedIn(caller), { order, paymentCard, signature }),
     'sale.receipt': ({ saleId }) => services.sales.receipt(saleId),
     'sale.search': (filter, { caller }) => services.sales.search(signedIn(caller), filter),
     'sale.void': (request, { caller }) => services.sales.void(signedIn(caller), request),
@@ -64,13 +65,15 @@ export function createHandlers(services: Services): Handlers {
     'report.shifts': (range) => services.reports.shifts(range),
     'report.close': (request) => services.reports.close(request),
     'report.document': ({ source }, { caller }) => services.reportExport.document(signedIn(caller), source),
-    'report.export': ({ source, format }, { caller }) => services.reportExport.export(signedIn(caller), source, format),
+    'report.export': ({ source, format }, { caller }) =>
+      services.reportExport.export(signedIn(caller), source, format),
     'operators.list': () => services.supervision.listOperators(),
-    'operators.create': (operator, { caller }) => services.supervision.createOperator(signedIn(caller), operator),
+    'operators.create': (operator, { caller }) =>
+      services.supervision.createOperator(signedIn(caller), operator),
     'operators.setActive': (request, { caller }) => services.supervision.setActive(signedIn(caller), request),
     'operators.resetPin': (request, { caller }) => services.supervision.resetPin(signedIn(caller), request),
     'audit.list': (filter) => services.supervision.auditLog(filter),
     'rejections.list': (filter) => services.supervision.rejections(filter),
-    'rejections.followUp': (request, { caller }) => services.supervision.followUp(signedIn(caller), request),
+    'rejections.followUp': (request, { caller }) => services.supervision.followUp(signedIn(caller), request)
   }
 }

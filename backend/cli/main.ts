@@ -37,7 +37,8 @@ async function fileCommand(run: () => Promise<unknown>): Promise<Result<unknown>
     return ok(await run())
   } catch (error) {
     if (error instanceof AppError) return fail(error.code, error.message)
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return fail('FILE_REFUSED', '找不到文件')
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT')
+      return fail('FILE_REFUSED', '找不到文件')
     throw error
   }
 }
@@ -65,14 +66,19 @@ async function main(argv: string[]): Promise<number> {
       centre: { type: 'string' },
       code: { type: 'string' },
       territory: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+      help: { type: 'boolean', short: 'h' }
+    }
   })
   const [command, ...rest] = positionals
   if (values.help || !command) throw new UsageError(USAGE)
 
   const dataDir = values['data-dir'] ?? resolveDataDir(process.env, join(process.cwd(), '.counter-data'))
-  const runtime = await openCounterRuntime({ dataDir, clock: systemClock, log: stderrLogger, appVersion: version })
+  const runtime = await openCounterRuntime({
+    dataDir,
+    clock: systemClock,
+    log: stderrLogger,
+    appVersion: version
+  })
   const call = <K extends CallName>(name: K, args: CallInput<K>) =>
     runtime.dispatch(name, args, { transport: 'cli' }) as Promise<CallResult<K>>
   try {
@@ -81,19 +87,20 @@ async function main(argv: string[]): Promise<number> {
       if (!values.card || !values.product) throw new UsageError(`check 需要 --card 和 --product\n${USAGE}`)
       const relation = values.relation as CallInput<'eligibility.check'>['insured']['relation']
       const amountFen = values.amount === undefined ? undefined : parseYuan(values.amount)
-      if (amountFen === null) throw new UsageError(`--amount 应为金额（元，最多两位小数），现在是「${values.amount}」`)
+      if (amountFen === null)
+        throw new UsageError(`--amount 应为金额（元，最多两位小数），现在是「${values.amount}」`)
       result = await call('eligibility.check', {
         payer: { card: values.card },
         insured: {
           relation,
           idNumber: values['insured-id'],
           enrolledLocally: values.enrolled ? true : values['not-enrolled'] ? false : undefined,
-          alreadyCovered: values.covered,
+          alreadyCovered: values.covered
         },
         productCode: values.product,
         units: values.units === undefined ? undefined : Number(values.units),
         amountFen,
-        at: values.at,
+        at: values.at
       })
     } else if (command === 'offers') {
       if (!values.card) throw new UsageError(`offers 需要 --card\n${USAGE}`)
@@ -102,17 +109,27 @@ async function main(argv: string[]): Promise<number> {
     } else if (command === 'import-bundle') {
       if (rest.length !== 1) throw new UsageError(`import-bundle 需要一个规则包文件\n${USAGE}`)
       const envelope = await readFile(rest[0], 'utf8').catch(() => null)
-      result = envelope === null ? fail('INVALID_ARGUMENT', `无法读取文件：${rest[0]}`) : await call('rules.import', { envelope })
+      result =
+        envelope === null
+          ? fail('INVALID_ARGUMENT', `无法读取文件：${rest[0]}`)
+          : await call('rules.import', { envelope })
     } else if (command === 'register') {
-      if (!values.centre || !values.code || !values.territory) throw new UsageError(`register 需要 --centre、--code 和 --territory\n${USAGE}`)
-      result = await call('sync.register', { centreUrl: values.centre, enrolmentCode: values.code, territory: values.territory })
+      if (!values.centre || !values.code || !values.territory)
+        throw new UsageError(`register 需要 --centre、--code 和 --territory\n${USAGE}`)
+      result = await call('sync.register', {
+        centreUrl: values.centre,
+        enrolmentCode: values.code,
+        territory: values.territory
+      })
     } else if (command === 'sync') {
       result = await call('sync.now', {})
     } else if (command === 'status') {
       result = await call('sync.status', {})
     } else if (command === 'export-queue' || command === 'import-package') {
       if (rest.length !== 1) throw new UsageError(`${command} 需要一个文件\n${USAGE}`)
-      result = await fileCommand(() => (command === 'export-queue' ? runtime.sync.exportQueue(rest[0]) : runtime.sync.importPackage(rest[0])))
+      result = await fileCommand(() =>
+        command === 'export-queue' ? runtime.sync.exportQueue(rest[0]) : runtime.sync.importPackage(rest[0])
+      )
     } else {
       throw new UsageError(`没有命令「${command}」\n${USAGE}`)
     }
@@ -126,11 +143,14 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`${error.message}\n`)
       process.exit(2)
     }
     process.stderr.write(`出错：${error instanceof Error ? error.message : String(error)}\n`)
     process.exit(1)
-  },
+  }
 )

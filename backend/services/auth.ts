@@ -42,7 +42,12 @@ const WRONG = '工号或密码不正确'
  * Operators sign in with their code and PIN. Sessions live in memory only: a restart signs everyone
  * out. Five wrong PINs in a row lock that code for five minutes, so a PIN cannot be guessed at the counter.
  */
-export function createAuthService(deps: { operators: OperatorsRepository; clock: Clock; terminalId: string; log: Logger }): AuthService {
+export function createAuthService(deps: {
+  operators: OperatorsRepository
+  clock: Clock
+  terminalId: string
+  log: Logger
+}): AuthService {
   const sessions = new Map<string, Session>()
   const failures = new Map<string, { count: number; lockedUntil: number }>()
 
@@ -60,9 +65,15 @@ export function createAuthService(deps: { operators: OperatorsRepository; clock:
     const operator = await deps.operators.findByCode(code)
     const good = operator !== null && operator.active && (await verifyPin(pin, operator.pinHash))
     if (!good || !operator) {
-      const count = (record && record.lockedUntil <= now && record.count >= MAX_FAILURES ? 0 : (record?.count ?? 0)) + 1
+      const count =
+        (record && record.lockedUntil <= now && record.count >= MAX_FAILURES ? 0 : (record?.count ?? 0)) + 1
       failures.set(code, { count, lockedUntil: count >= MAX_FAILURES ? now + LOCK_MS : 0 })
-      await deps.operators.audit({ at: deps.clock.now().toISOString(), operatorId: operator?.id ?? null, action: 'sign_in_failed', subject: code })
+      await deps.operators.audit({
+        at: deps.clock.now().toISOString(),
+        operatorId: operator?.id ?? null,
+        action: 'sign_in_failed',
+        subject: code
+      })
       throw new AppError('AUTH_FAILED', WRONG)
     }
     failures.delete(code)
@@ -77,15 +88,30 @@ export function createAuthService(deps: { operators: OperatorsRepository; clock:
   async function view(session: Session): Promise<SessionView> {
     const operator = await deps.operators.findById(session.operatorId)
     if (!operator) throw new AppError('UNAUTHENTICATED', '请重新登录')
-    return { token: session.token, operator: operatorView(operator), shift: await shiftOf(session), terminalId: deps.terminalId }
+    return {
+      token: session.token,
+      operator: operatorView(operator),
+      shift: await shiftOf(session),
+      terminalId: deps.terminalId
+    }
   }
 
   return {
     async signIn(code, pin) {
       const operator = await checkPin(code, pin)
-      const session: Session = { token: randomBytes(24).toString('hex'), operatorId: operator.id, operatorCode: operator.code, role: operator.role }
+      const session: Session = {
+        token: randomBytes(24).toString('hex'),
+        operatorId: operator.id,
+        operatorCode: operator.code,
+        role: operator.role
+      }
       sessions.set(session.token, session)
-      await deps.operators.audit({ at: deps.clock.now().toISOString(), operatorId: operator.id, action: 'sign_in', subject: deps.terminalId })
+      await deps.operators.audit({
+        at: deps.clock.now().toISOString(),
+        operatorId: operator.id,
+        action: 'sign_in',
+        subject: deps.terminalId
+      })
       deps.log.info('signed_in', { role: operator.role })
       return view(session)
     },
@@ -99,8 +125,17 @@ export function createAuthService(deps: { operators: OperatorsRepository; clock:
     async openShift(session) {
       const open = await shiftOf(session)
       if (open) return open
-      const shift = await deps.operators.openShift(session.operatorId, deps.terminalId, deps.clock.now().toISOString())
-      await deps.operators.audit({ at: shift.openedAt, operatorId: session.operatorId, action: 'shift_open', subject: String(shift.id) })
+      const shift = await deps.operators.openShift(
+        session.operatorId,
+        deps.terminalId,
+        deps.clock.now().toISOString()
+      )
+      await deps.operators.audit({
+        at: shift.openedAt,
+        operatorId: session.operatorId,
+        action: 'shift_open',
+        subject: String(shift.id)
+      })
       return { id: shift.id, openedAt: shift.openedAt, operatorCode: session.operatorCode }
     },
     async requireShift(session) {
@@ -114,7 +149,11 @@ export function createAuthService(deps: { operators: OperatorsRepository; clock:
       return operator
     },
     async createOperator(operator) {
-      await deps.operators.create({ ...operator, pinHash: await hashPin(operator.pin), createdAt: deps.clock.now().toISOString() })
+      await deps.operators.create({
+        ...operator,
+        pinHash: await hashPin(operator.pin),
+        createdAt: deps.clock.now().toISOString()
+      })
     },
     endSessionsOf(operatorId) {
       for (const [token, session] of sessions) if (session.operatorId === operatorId) sessions.delete(token)
@@ -125,6 +164,6 @@ export function createAuthService(deps: { operators: OperatorsRepository; clock:
     },
     clearFailures(code) {
       failures.delete(code)
-    },
+    }
   }
 }

@@ -10,7 +10,11 @@ export interface CardholderService {
   lookup(input: string): Promise<CardholderView>
 }
 
-function toView(account: AccountRecord, identifiedBy: CardholderView['identifiedBy'], today: string): CardholderView {
+function toView(
+  account: AccountRecord,
+  identifiedBy: CardholderView['identifiedBy'],
+  today: string
+): CardholderView {
   return {
     accountId: account.id,
     identifiedBy,
@@ -25,7 +29,7 @@ function toView(account: AccountRecord, identifiedBy: CardholderView['identified
     balanceFen: account.balanceFen,
     historicalBalanceFen: account.historicalBalanceFen,
     balanceAsOf: account.balanceAsOf,
-    boundFamilyMemberCount: account.boundFamilyMemberCount,
+    boundFamilyMemberCount: account.boundFamilyMemberCount
   }
 }
 
@@ -34,7 +38,10 @@ function toView(account: AccountRecord, identifiedBy: CardholderView['identified
  * input is malformed, an e-voucher (only the centre resolves those), or not in the snapshot.
  */
 /** The payer as lists show them (history, rejections): masked, or a dash when the account is gone. */
-export function maskedPayer(account: Pick<AccountRecord, 'name' | 'cardNumber'> | null): { payerNameMasked: string; payerCardMasked: string } {
+export function maskedPayer(account: Pick<AccountRecord, 'name' | 'cardNumber'> | null): {
+  payerNameMasked: string
+  payerCardMasked: string
+} {
   return account
     ? { payerNameMasked: maskName(account.name), payerCardMasked: maskCardNumber(account.cardNumber) }
     : { payerNameMasked: '—', payerCardMasked: '—' }
@@ -43,14 +50,17 @@ export function maskedPayer(account: Pick<AccountRecord, 'name' | 'cardNumber'> 
 export async function findAccountByCard(
   accounts: AccountsRepository,
   input: string,
-  today: string,
+  today: string
 ): Promise<{ account: AccountRecord; identifiedBy: CardholderView['identifiedBy'] }> {
   const parsed = parseCardInput(input, today)
   if (!parsed.ok) throw new AppError('CARD_MALFORMED', parsed.reason)
   const identifier = parsed.value
   if (identifier.kind === 'e-voucher') {
     // An e-voucher is a token only the centre can resolve; the snapshot holds none.
-    throw new AppError('E_VOUCHER_OFFLINE', '医保电子凭证须由中心在线核验，本终端不能离线核验：请刷社会保障卡或输入身份证号')
+    throw new AppError(
+      'E_VOUCHER_OFFLINE',
+      '医保电子凭证须由中心在线核验，本终端不能离线核验：请刷社会保障卡或输入身份证号'
+    )
   }
   const account =
     identifier.kind === 'social-security-card'
@@ -63,12 +73,15 @@ export async function findAccountByCard(
   return { account, identifiedBy: identifier.kind }
 }
 
-export function createCardholderService(deps: { accounts: AccountsRepository; clock: Clock }): CardholderService {
+export function createCardholderService(deps: {
+  accounts: AccountsRepository
+  clock: Clock
+}): CardholderService {
   return {
     async lookup(input) {
       const today = shanghaiDate(deps.clock.now())
       const { account, identifiedBy } = await findAccountByCard(deps.accounts, input, today)
       return toView(account, identifiedBy, today)
-    },
+    }
   }
 }

@@ -52,7 +52,12 @@ export interface EligibilityDeps {
 }
 
 function rulesRef(bundle: RuleBundle): RulesRef {
-  return { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom }
+  return {
+    regionCode: bundle.region.code,
+    regionName: bundle.region.name,
+    version: bundle.version,
+    effectiveFrom: bundle.effectiveFrom
+  }
 }
 
 /**
@@ -62,7 +67,9 @@ function rulesRef(bundle: RuleBundle): RulesRef {
  */
 export function createEligibilityService(deps: EligibilityDeps): EligibilityService {
   /** What this terminal has already sold to the account: it counts against caps and person limits. */
-  async function soldHere(account: AccountRecord): Promise<{ spending: SpendingEntry[]; insuredByPayer: InsuredEntry[] }> {
+  async function soldHere(
+    account: AccountRecord
+  ): Promise<{ spending: SpendingEntry[]; insuredByPayer: InsuredEntry[] }> {
     const spending = spendingEntries(account, await deps.sales.spendingOf(account.id))
     return { spending, insuredByPayer: await deps.sales.insuredBy(account.id) }
   }
@@ -82,16 +89,25 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const account = await deps.accounts.findById(accountId)
       if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
       const active = await deps.rules.select(account.regionCode, at)
-      if (!active.ok) return { rules: null, unavailableReason: active.message, maxSpendFen: 0, soldHereThisYearFen: 0, freshness: null, offers: [] }
+      if (!active.ok)
+        return {
+          rules: null,
+          unavailableReason: active.message,
+          maxSpendFen: 0,
+          soldHereThisYearFen: 0,
+          freshness: null,
+          offers: []
+        }
       const { bundle } = active.value
       const covered: string[] = []
-      for (const product of bundle.products) if (await deps.sales.holds(account.idNumber, product.code, at)) covered.push(product.code)
+      for (const product of bundle.products)
+        if (await deps.sales.holds(account.idNumber, product.code, at)) covered.push(product.code)
       const offers = listProductsForSelf({
         bundle,
         account: payerOf(account, bundle, at),
         ...(await soldHere(account)),
         coveredProductCodes: covered,
-        at,
+        at
       })
       const first = offers[0]
       const maxSpendFen = first ? spendableNow({ checks: [...first.reasons], allowed: first.allowed }) : 0
@@ -99,8 +115,20 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
       const soldHereThisYearFen = (await deps.sales.spendingOf(account.id))
         .filter((entry) => inSettlementYear(entry.at, year))
         .reduce((sum, entry) => sum + entry.amountFen, 0)
-      const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.confirmedAt(bundle), at)
-      return { rules: rulesRef(bundle), unavailableReason: null, maxSpendFen, soldHereThisYearFen, freshness, offers }
+      const freshness = offlineFreshness(
+        bundle,
+        account.balanceAsOf,
+        await deps.rules.confirmedAt(bundle),
+        at
+      )
+      return {
+        rules: rulesRef(bundle),
+        unavailableReason: null,
+        maxSpendFen,
+        soldHereThisYearFen,
+        freshness,
+        offers
+      }
     },
 
     async check(request) {
@@ -118,11 +146,16 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
         if (!parsed.ok) throw new AppError('CARD_MALFORMED', `被保险人${parsed.reason}`)
         insuredId = parsed.value.idNumber
       }
-      const bound = request.insured.relation === 'self' || (await deps.accounts.boundMembers(account.id)).some((m) => m.idNumber === insuredId)
-      const insuredAccount = request.insured.relation === 'self' ? account : await deps.accounts.findByIdNumber(insuredId)
+      const bound =
+        request.insured.relation === 'self' ||
+        (await deps.accounts.boundMembers(account.id)).some((m) => m.idNumber === insuredId)
+      const insuredAccount =
+        request.insured.relation === 'self' ? account : await deps.accounts.findByIdNumber(insuredId)
       const enrolledLocally =
         request.insured.enrolledLocally ??
-        (insuredAccount !== null && insuredAccount.regionCode === account.regionCode && insuredAccount.status === 'active')
+        (insuredAccount !== null &&
+          insuredAccount.regionCode === account.regionCode &&
+          insuredAccount.status === 'active')
 
       const decision = decide({
         bundle,
@@ -133,12 +166,13 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
           idNumber: insuredId,
           boundToAccount: bound,
           enrolledLocally,
-          alreadyCoveredByProduct: request.insured.alreadyCovered ?? (await deps.sales.holds(insuredId, request.productCode, at)),
+          alreadyCoveredByProduct:
+            request.insured.alreadyCovered ?? (await deps.sales.holds(insuredId, request.productCode, at))
         },
         productCode: request.productCode,
         units: request.units,
         amountFen: request.amountFen,
-        at,
+        at
       })
       const product = bundle.products.find((p) => p.code === request.productCode)
       return {
@@ -146,7 +180,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
         payer: {
           nameMasked: maskName(account.name),
           cardNumberMasked: maskCardNumber(account.cardNumber),
-          region: { code: account.regionCode, name: account.regionName },
+          region: { code: account.regionCode, name: account.regionName }
         },
         insured: {
           relation: request.insured.relation,
@@ -154,19 +188,24 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
           age: ageOn(birthDateOfId(insuredId), today),
           gender: genderOfId(insuredId),
           boundToAccount: bound,
-          enrolledLocally,
+          enrolledLocally
         },
         product: { code: request.productCode, name: product?.name ?? request.productCode },
         at,
         eligible: decision.eligible,
         checks: decision.checks,
-        allowed: decision.allowed,
+        allowed: decision.allowed
       }
     },
 
     async importBundle(envelopeText) {
       const { bundle, status } = await deps.rules.import(envelopeText)
-      return { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, status }
-    },
+      return {
+        regionCode: bundle.region.code,
+        regionName: bundle.region.name,
+        version: bundle.version,
+        status
+      }
+    }
   }
 }

@@ -14,7 +14,7 @@ export function createLogger(write: (line: string) => void): Logger {
     write(JSON.stringify({ at: new Date().toISOString(), level, event, ...fields }))
   return {
     info: (event, fields) => emit('info', event, fields),
-    error: (event, fields) => emit('error', event, fields),
+    error: (event, fields) => emit('error', event, fields)
   }
 }
 

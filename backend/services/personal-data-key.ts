@@ -3,7 +3,12 @@ import { open, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
 import { AppError } from '../../core/errors'
-import { createPersonalDataCipher, KEY_CHECK_SETTING, keyFitsCheck, PERSONAL_DATA_KEY_BYTES } from '../../db/personal-data'
+import {
+  createPersonalDataCipher,
+  KEY_CHECK_SETTING,
+  keyFitsCheck,
+  PERSONAL_DATA_KEY_BYTES
+} from '../../db/personal-data'
 import type { Logger } from './log'
 
 /** Electron's safeStorage, when it can encrypt (DPAPI on Windows, Keychain on macOS, a keyring on Linux). */
@@ -23,7 +28,7 @@ export class KeyStoreLockedError extends AppError {
   constructor() {
     super(
       'PERSONAL_DATA_KEY',
-      '系统密钥环尚未解锁，暂时无法读取个人信息密钥。请登录桌面或解锁系统的"登录"密钥环后重试；数据未被改动。',
+      '系统密钥环尚未解锁，暂时无法读取个人信息密钥。请登录桌面或解锁系统的"登录"密钥环后重试；数据未被改动。'
     )
     this.name = 'KeyStoreLockedError'
   }
@@ -68,7 +73,8 @@ async function writeKeyFile(file: string, content: Buffer): Promise<void> {
 
 function decodeKey(text: string, file: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64')
-  if (key.length !== PERSONAL_DATA_KEY_BYTES) throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥文件已损坏（${file}）。${CONTACT}`)
+  if (key.length !== PERSONAL_DATA_KEY_BYTES)
+    throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥文件已损坏（${file}）。${CONTACT}`)
   return key
 }
 
@@ -78,7 +84,9 @@ function decodeKey(text: string, file: string): Buffer {
  */
 export async function readKeyCheck(db: Knex): Promise<string | null> {
   if (!(await db.schema.hasTable('settings'))) return null
-  const row = await db('settings').where({ key: KEY_CHECK_SETTING }).first<{ value: string } | undefined>('value')
+  const row = await db('settings')
+    .where({ key: KEY_CHECK_SETTING })
+    .first<{ value: string } | undefined>('value')
   return row?.value ?? null
 }
 
@@ -110,7 +118,7 @@ export async function loadPersonalDataKey(options: {
     if (!protector) {
       throw new AppError(
         'PERSONAL_DATA_KEY',
-        `个人信息密钥由操作系统加密保存，但当前无法使用系统加密服务（例如以浏览器模式或命令行打开了柜台程序的数据目录）。请以柜台程序正常启动。${CONTACT}`,
+        `个人信息密钥由操作系统加密保存，但当前无法使用系统加密服务（例如以浏览器模式或命令行打开了柜台程序的数据目录）。请以柜台程序正常启动。${CONTACT}`
       )
     }
     let opened: { text: string; stale: boolean }
@@ -118,18 +126,29 @@ export async function loadPersonalDataKey(options: {
       opened = await protector.decrypt(wrapped)
     } catch (error) {
       if (error instanceof KeyStoreLockedError) throw error
-      throw new AppError('PERSONAL_DATA_KEY', `操作系统无法解开个人信息密钥（可能更换了系统用户或重置了系统密码）。${CONTACT}`)
+      throw new AppError(
+        'PERSONAL_DATA_KEY',
+        `操作系统无法解开个人信息密钥（可能更换了系统用户或重置了系统密码）。${CONTACT}`
+      )
     }
     const protectedByOs = protector.protects(wrapped, opened.text)
-    loaded = { key: decodeKey(opened.text, osFile), protection: protectedByOs ? 'os' : 'file', rewrap: opened.stale || !protectedByOs }
+    loaded = {
+      key: decodeKey(opened.text, osFile),
+      protection: protectedByOs ? 'os' : 'file',
+      rewrap: opened.stale || !protectedByOs
+    }
   } else {
     const plain = await readIfExists(plainFile)
-    if (plain !== null) loaded = { key: decodeKey(plain.toString('utf8'), plainFile), protection: 'file', rewrap: true }
+    if (plain !== null)
+      loaded = { key: decodeKey(plain.toString('utf8'), plainFile), protection: 'file', rewrap: true }
   }
 
   if (loaded === null) {
     if (check !== null) {
-      throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥文件缺失（${OS_KEY_FILE} 或 ${FILE_KEY_FILE}），无法读取本机已加密的参保人信息；程序没有另建新密钥。${CONTACT}`)
+      throw new AppError(
+        'PERSONAL_DATA_KEY',
+        `个人信息密钥文件缺失（${OS_KEY_FILE} 或 ${FILE_KEY_FILE}），无法读取本机已加密的参保人信息；程序没有另建新密钥。${CONTACT}`
+      )
     }
     const key = randomBytes(PERSONAL_DATA_KEY_BYTES)
     if (await wrapUnderOs(key)) {
@@ -142,13 +161,18 @@ export async function loadPersonalDataKey(options: {
     return { key, protection: 'file' }
   }
   if (check !== null && !keyFitsCheck(createPersonalDataCipher(loaded.key), check)) {
-    throw new AppError('PERSONAL_DATA_KEY', `个人信息密钥与本机数据库不匹配（可能换用了其他终端的密钥文件），无法读取已加密的参保人信息。${CONTACT}`)
+    throw new AppError(
+      'PERSONAL_DATA_KEY',
+      `个人信息密钥与本机数据库不匹配（可能换用了其他终端的密钥文件），无法读取已加密的参保人信息。${CONTACT}`
+    )
   }
 
   if (loaded.rewrap && (await wrapUnderOs(loaded.key))) {
     // Written and proven under the OS's protection: a plain copy, if there was one, goes.
     await rm(plainFile, { force: true })
-    log.info(wrapped === null ? 'personal_data_key_protected' : 'personal_data_key_rewrapped', { protection: 'os' })
+    log.info(wrapped === null ? 'personal_data_key_protected' : 'personal_data_key_rewrapped', {
+      protection: 'os'
+    })
     return { key: loaded.key, protection: 'os' }
   }
   if (loaded.protection === 'file') {
@@ -163,7 +187,10 @@ export async function loadPersonalDataKey(options: {
 
   function warnUnprotected(): void {
     // Fields name the problem, never the key.
-    log.error('personal_data_key_unprotected', { file: FILE_KEY_FILE, reason: protector ? 'os_key_store_built_in_key' : 'os_encryption_unavailable' })
+    log.error('personal_data_key_unprotected', {
+      file: FILE_KEY_FILE,
+      reason: protector ? 'os_key_store_built_in_key' : 'os_encryption_unavailable'
+    })
   }
 
   /**

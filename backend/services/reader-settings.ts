@@ -1,4 +1,8 @@
-import { DEFAULT_READER_SETTINGS, readerSettingsSchema, type ReaderSettings } from '../../core/reader/settings'
+import {
+  DEFAULT_READER_SETTINGS,
+  readerSettingsSchema,
+  type ReaderSettings
+} from '../../core/reader/settings'
 import type { SettingsRepository } from '../../db/repositories/settings'
 import type { Logger } from './log'
 
@@ -8,7 +12,10 @@ export interface ReaderSettingsService {
 }
 
 /** The terminal's reader thresholds, kept in the database so they survive a reinstall of the app. */
-export function createReaderSettingsService(deps: { settings: SettingsRepository; log: Logger }): ReaderSettingsService {
+export function createReaderSettingsService(deps: {
+  settings: SettingsRepository
+  log: Logger
+}): ReaderSettingsService {
   return {
     async get() {
       const stored = await deps.settings.get('reader')
@@ -22,6 +29,6 @@ export function createReaderSettingsService(deps: { settings: SettingsRepository
     async save(settings) {
       await deps.settings.set('reader', JSON.stringify(settings))
       return settings
-    },
+    }
   }
 }

@@ -4,7 +4,17 @@ import type { Knex } from 'knex'
 import type { Caller } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
 import { reportCsv } from '../../core/report/csv'
-import { closeDocument, officeDocument, summaryDocument, type ReportCell, type ReportColumn, type ReportDocument, type ReportMeta, type ReportSource, type ReportTable } from '../../core/report/document'
+import {
+  closeDocument,
+  officeDocument,
+  summaryDocument,
+  type ReportCell,
+  type ReportColumn,
+  type ReportDocument,
+  type ReportMeta,
+  type ReportSource,
+  type ReportTable
+} from '../../core/report/document'
 import type { Clock } from '../../core/time'
 import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { SyncStateRepository } from '../../db/repositories/sync-state'
@@ -50,7 +60,7 @@ function printSetup(sheet: Worksheet, document: ReportDocument, orientation: 'po
     fitToWidth: 1,
     fitToHeight: 0,
     // Room at the top for the two-line page header.
-    margins: { left: 0.5, right: 0.5, top: 1.1, bottom: 0.75, header: 0.3, footer: 0.3 },
+    margins: { left: 0.5, right: 0.5, top: 1.1, bottom: 0.75, header: 0.3, footer: 0.3 }
   }
   sheet.headerFooter = { ...sheet.headerFooter, oddHeader: pageHeader(document), oddFooter: PAGE_FOOTER }
 }
@@ -147,7 +157,16 @@ export async function workbookOf(document: ReportDocument): Promise<Buffer> {
   const sales = workbook.addWorksheet(SALE_LIST_TITLE, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] })
   if (saleList) writeTable(sales, saleList, 1, false)
   const withTerminal = saleList?.columns[1]?.label === '终端'
-  sales.columns = [{ width: 20 }, ...(withTerminal ? [{ width: 14 }] : []), { width: 38 }, { width: 14 }, { width: 14 }, { width: 8 }, { width: 14 }, { width: 12 }]
+  sales.columns = [
+    { width: 20 },
+    ...(withTerminal ? [{ width: 14 }] : []),
+    { width: 38 },
+    { width: 14 },
+    { width: 14 },
+    { width: 8 },
+    { width: 14 },
+    { width: 12 }
+  ]
   printSetup(sales, document, 'landscape')
   sales.pageSetup.printTitlesRow = '1:1'
 
@@ -156,7 +175,7 @@ export async function workbookOf(document: ReportDocument): Promise<Buffer> {
 
 const MIME_TYPES: Readonly<Record<ExportFormat, string>> = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  csv: 'text/csv; charset=utf-8',
+  csv: 'text/csv; charset=utf-8'
 }
 
 export interface ReportExportService {
@@ -194,7 +213,7 @@ export function createReportExportService(deps: ReportExportDeps): ReportExportS
       terminalId: deps.terminalId,
       operator,
       printedBy: await staffName(caller.operatorId),
-      printedAt: deps.clock.now().toISOString(),
+      printedAt: deps.clock.now().toISOString()
     }
   }
 
@@ -206,13 +225,19 @@ export function createReportExportService(deps: ReportExportDeps): ReportExportS
     }
     if (source.kind === 'summary') {
       const view = await deps.reports.summary(source)
-      return summaryDocument(view, await meta(caller, view.operatorCode === null ? '全部' : await operatorScope(view.operatorCode)))
+      return summaryDocument(
+        view,
+        await meta(caller, view.operatorCode === null ? '全部' : await operatorScope(view.operatorCode))
+      )
     }
     const view = await deps.reports.close({ number: source.number })
     let operator = '全部'
     if (view.kind === 'shift' && view.shiftId !== null) {
       // A shift is one operator's: the shift close is theirs.
-      const shift = await deps.db('shifts').where({ id: view.shiftId }).first<{ operator_id: number } | undefined>('operator_id')
+      const shift = await deps
+        .db('shifts')
+        .where({ id: view.shiftId })
+        .first<{ operator_id: number } | undefined>('operator_id')
       const holder = shift ? await deps.operators.findById(shift.operator_id) : null
       if (holder) operator = `${holder.code} ${holder.name}`
     }
@@ -229,10 +254,17 @@ export function createReportExportService(deps: ReportExportDeps): ReportExportS
         at: deps.clock.now().toISOString(),
         operatorId: caller.operatorId,
         action: 'report_exported',
-        subject: source.kind === 'close' ? String(source.number) : `${source.kind === 'office' ? '网点 ' : ''}${source.from}至${source.to}`,
-        details: { format },
+        subject:
+          source.kind === 'close'
+            ? String(source.number)
+            : `${source.kind === 'office' ? '网点 ' : ''}${source.from}至${source.to}`,
+        details: { format }
       })
-      return { fileName: `${document.fileBaseName}.${format}`, mimeType: MIME_TYPES[format], base64: bytes.toString('base64') }
-    },
+      return {
+        fileName: `${document.fileBaseName}.${format}`,
+        mimeType: MIME_TYPES[format],
+        base64: bytes.toString('base64')
+      }
+    }
   }
 }

@@ -1,7 +1,17 @@
 import type { Knex } from 'knex'
 import type { Caller } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
-import { hourly, reconciliationProblems, summarise, type CloseReportView, type DailySummaryView, type ReportSaleRow, type ShiftCloseView, type SummaryLine, type SummaryReportView } from '../../core/report/summary'
+import {
+  hourly,
+  reconciliationProblems,
+  summarise,
+  type CloseReportView,
+  type DailySummaryView,
+  type ReportSaleRow,
+  type ShiftCloseView,
+  type SummaryLine,
+  type SummaryReportView
+} from '../../core/report/summary'
 import { OFFICE_REPORT_MAX_DAYS, type OfficeReportResponse } from '../../core/sync/protocol'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { OperatorsRepository } from '../../db/repositories/operators'
@@ -9,7 +19,12 @@ import type { CloseRecord, ReportsRepository } from '../../db/repositories/repor
 import type { Logger } from './log'
 
 export interface ReportsService {
-  summary(request: { from: string; to: string; terminalId?: string; operatorCode?: string }): Promise<SummaryReportView>
+  summary(request: {
+    from: string
+    to: string
+    terminalId?: string
+    operatorCode?: string
+  }): Promise<SummaryReportView>
   /**
    * The office's (网点) summary, from the centre: every terminal registered with this one's
    * territory, only what the centre has received. Read-only; needs the centre (SYNC_FAILED without it).
@@ -48,7 +63,10 @@ export function nextDate(date: string): string {
 const MAX_RANGE_DAYS = 366
 
 /** The centre's lines as the summary's: one sale row per sale, in the centre's order (oldest first). */
-export function officeLinesAndSales(report: OfficeReportResponse): { lines: SummaryLine[]; sales: ReportSaleRow[] } {
+export function officeLinesAndSales(report: OfficeReportResponse): {
+  lines: SummaryLine[]
+  sales: ReportSaleRow[]
+} {
   const lines: SummaryLine[] = report.lines.map(({ terminalId: _terminal, ...line }) => line)
   const sales = new Map<string, ReportSaleRow & { totalFen: number; lineCount: number }>()
   for (const line of report.lines) {
@@ -67,7 +85,7 @@ export function officeLinesAndSales(report: OfficeReportResponse): { lines: Summ
       regionCode: line.regionCode,
       terminalId: line.terminalId,
       totalFen: line.premiumFen,
-      lineCount: 1,
+      lineCount: 1
     })
   }
   return { lines, sales: [...sales.values()] }
@@ -99,7 +117,12 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
       operatorId: caller.operatorId,
       action: record.kind === 'day' ? 'day_close' : 'shift_close',
       subject: String(record.number),
-      details: { businessDate: record.businessDate, late: record.late, saleCount: record.saleCount, totalFen: record.totalFen },
+      details: {
+        businessDate: record.businessDate,
+        late: record.late,
+        saleCount: record.saleCount,
+        totalFen: record.totalFen
+      }
     })
     return view(record)
   }
@@ -108,17 +131,35 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
     async summary({ from, to, terminalId, operatorCode }) {
       if (from > to) throw new AppError('INVALID_ARGUMENT', '开始日期不能晚于结束日期')
       const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000
-      if (days >= MAX_RANGE_DAYS) throw new AppError('INVALID_ARGUMENT', `查询区间不能超过 ${MAX_RANGE_DAYS} 天`)
-      const scope = { fromUtc: shanghaiDayStartUtc(from), toUtc: shanghaiDayStartUtc(nextDate(to)), terminalId, operatorCode }
+      if (days >= MAX_RANGE_DAYS)
+        throw new AppError('INVALID_ARGUMENT', `查询区间不能超过 ${MAX_RANGE_DAYS} 天`)
+      const scope = {
+        fromUtc: shanghaiDayStartUtc(from),
+        toUtc: shanghaiDayStartUtc(nextDate(to)),
+        terminalId,
+        operatorCode
+      }
       const lines = await deps.reports.summaryLines(scope)
       const sales = await deps.reports.saleRows(scope)
-      return { from, to, terminalId: terminalId ?? null, operatorCode: operatorCode ?? null, summary: checked(summarise(lines)), byHour: hourly(lines), sales }
+      return {
+        from,
+        to,
+        terminalId: terminalId ?? null,
+        operatorCode: operatorCode ?? null,
+        summary: checked(summarise(lines)),
+        byHour: hourly(lines),
+        sales
+      }
     },
 
     async officeSummary({ from, to }) {
       if (from > to) throw new AppError('INVALID_ARGUMENT', '开始日期不能晚于结束日期')
       const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1
-      if (days > OFFICE_REPORT_MAX_DAYS) throw new AppError('INVALID_ARGUMENT', `网点汇总的区间不能超过 ${OFFICE_REPORT_MAX_DAYS} 天（含首尾）`)
+      if (days > OFFICE_REPORT_MAX_DAYS)
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          `网点汇总的区间不能超过 ${OFFICE_REPORT_MAX_DAYS} 天（含首尾）`
+        )
       if (!deps.office) throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册，无法取得网点汇总')
       const report = await deps.office({ from, to })
       const { lines, sales } = officeLinesAndSales(report)
@@ -130,7 +171,7 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
         summary: checked(summarise(lines)),
         byHour: hourly(lines),
         sales,
-        office: { territory: report.territory, terminalIds: report.terminals, asOf: report.generatedAt },
+        office: { territory: report.territory, terminalIds: report.terminals, asOf: report.generatedAt }
       }
     },
 
@@ -146,7 +187,7 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
         closedAt: now.toISOString(),
         closedBy: caller.operatorId,
         late: date < today,
-        allowEmpty: false,
+        allowEmpty: false
       })
       if (!record) throw new AppError('CLOSE_REFUSED', `${date} 没有尚未日结的交易`)
       return closed(record, caller)
@@ -165,7 +206,7 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
         closedAt: now,
         closedBy: caller.operatorId,
         late: false,
-        allowEmpty: shift.closedAt === null,
+        allowEmpty: shift.closedAt === null
       })
       if (!record) throw new AppError('CLOSE_REFUSED', `第 ${shiftId} 号班次已交班，且没有尚未交班的交易`)
       return closed(record, caller)
@@ -173,12 +214,16 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
 
     closes: async ({ from, to }) => (await deps.reports.list(deps.terminalId, { from, to })).map(view),
 
-    shifts: ({ from, to }) => deps.reports.shifts(deps.terminalId, { fromUtc: shanghaiDayStartUtc(from), toUtc: shanghaiDayStartUtc(nextDate(to)) }),
+    shifts: ({ from, to }) =>
+      deps.reports.shifts(deps.terminalId, {
+        fromUtc: shanghaiDayStartUtc(from),
+        toUtc: shanghaiDayStartUtc(nextDate(to))
+      }),
 
     async close({ number }) {
       const record = await deps.reports.find(deps.terminalId, number)
       if (!record) throw new AppError('CLOSE_NOT_FOUND', `没有第 ${number} 号日结单`)
       return view(record)
-    },
+    }
   }
 }

@@ -37,7 +37,7 @@ export function payerOf(account: AccountRecord, bundle: RuleBundle, at: string):
     status: account.status,
     balanceFen: account.balanceFen,
     historicalBalanceFen: account.historicalBalanceFen,
-    fitnessCardTransfersFen: inSettlementYear(account.balanceAsOf, year) ? account.fitnessCardTransfersFen : 0,
+    fitnessCardTransfersFen: inSettlementYear(account.balanceAsOf, year) ? account.fitnessCardTransfersFen : 0
   }
 }
 
@@ -64,7 +64,12 @@ export function createRuleStore(deps: {
       const result = verifyBundle(stored.envelope, deps.trustedKeys)
       receivedAtByKey.set(keyOf(stored.regionCode, stored.version), stored.receivedAt)
       if (result.ok) verified.push(result.value)
-      else deps.log.error('rule_bundle_refused_at_load', { region: stored.regionCode, version: stored.version, code: result.code })
+      else
+        deps.log.error('rule_bundle_refused_at_load', {
+          region: stored.regionCode,
+          version: stored.version,
+          code: result.code
+        })
     }
     held = verified
     return verified
@@ -97,7 +102,10 @@ export function createRuleStore(deps: {
       return checked !== null && current && checked > received ? checked : received
     },
     async import(envelopeText) {
-      const received = receiveBundle(envelopeText, { trustedKeys: deps.trustedKeys, held: await heldBundles() })
+      const received = receiveBundle(envelopeText, {
+        trustedKeys: deps.trustedKeys,
+        held: await heldBundles()
+      })
       if (!received.ok) throw new AppError('RULES_REFUSED', received.message)
       const { bundle } = received.value
       if (received.status === 'new') {
@@ -107,12 +115,12 @@ export function createRuleStore(deps: {
           effectiveFrom: bundle.effectiveFrom,
           keyId: received.value.keyId,
           envelope: envelopeText,
-          receivedAt: deps.clock.now().toISOString(),
+          receivedAt: deps.clock.now().toISOString()
         })
         held = [...(await heldBundles()), received.value]
         receivedAtByKey.set(keyOf(bundle.region.code, bundle.version), deps.clock.now().toISOString())
       }
       return { bundle, status: received.status }
-    },
+    }
   }
 }

@@ -9,7 +9,16 @@ import { formatYuan } from '../../core/money'
 import { coverPeriodOf } from '../../core/rules/cover'
 import { offlineFreshness, offlineSaleBlockers } from '../../core/rules/freshness'
 import { decide, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
-import type { CatalogueView, CentreResultView, DraftOrder, QuoteLine, QuoteView, ReceiptView, SaleSummary, Signature } from '../../core/sale'
+import type {
+  CatalogueView,
+  CentreResultView,
+  DraftOrder,
+  QuoteLine,
+  QuoteView,
+  ReceiptView,
+  SaleSummary,
+  Signature
+} from '../../core/sale'
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
 import type { OperatorsRepository } from '../../db/repositories/operators'
@@ -22,10 +31,19 @@ import type { ActiveRules } from './rule-store'
 export interface SalesService {
   catalogue(accountId: number): Promise<CatalogueView>
   quote(order: DraftOrder): Promise<QuoteView>
-  commit(caller: Caller, request: { order: DraftOrder; paymentCard: string; signature: Signature }): Promise<ReceiptView>
+  commit(
+    caller: Caller,
+    request: { order: DraftOrder; paymentCard: string; signature: Signature }
+  ): Promise<ReceiptView>
   receipt(saleId: string): Promise<ReceiptView>
-  search(caller: Caller, filter: { query?: string; date?: string; scope: 'shift' | 'all'; status?: SaleSummary['status'] }): Promise<SaleSummary[]>
-  void(caller: Caller, request: { saleId: string; reason: string; supervisorCode: string; supervisorPin: string }): Promise<ReceiptView>
+  search(
+    caller: Caller,
+    filter: { query?: string; date?: string; scope: 'shift' | 'all'; status?: SaleSummary['status'] }
+  ): Promise<SaleSummary[]>
+  void(
+    caller: Caller,
+    request: { saleId: string; reason: string; supervisorCode: string; supervisorPin: string }
+  ): Promise<ReceiptView>
 }
 
 export interface SalesDeps {
@@ -49,7 +67,11 @@ function signatureSvg(signature: Signature): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${signature.width} ${signature.height}" fill="none" stroke="#111" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round">${paths}</svg>`
 }
 
-function centreResultOf(settledAt: string | null, code: string | null, message: string | null): CentreResultView | null {
+function centreResultOf(
+  settledAt: string | null,
+  code: string | null,
+  message: string | null
+): CentreResultView | null {
   if (settledAt === null) return null
   return { settledAt, rejection: code === null ? null : { code, message: message ?? code } }
 }
@@ -59,7 +81,10 @@ function paysWithSameCard(account: AccountRecord, swiped: string, today: string)
   const parsed = parseCardInput(swiped, today)
   if (!parsed.ok) return false
   const id = parsed.value
-  return (id.kind === 'social-security-card' && id.cardNumber === account.cardNumber) || (id.kind === 'resident-id' && id.idNumber === account.idNumber)
+  return (
+    (id.kind === 'social-security-card' && id.cardNumber === account.cardNumber) ||
+    (id.kind === 'resident-id' && id.idNumber === account.idNumber)
+  )
 }
 
 /**
@@ -79,7 +104,11 @@ export function createSalesService(deps: SalesDeps): SalesService {
     const payer = deps.rules.payerOf(account, bundle, at)
     const seen = new Set<string>()
     /** What the clerk sees of a line, and what only the sale record keeps (full ID and name). */
-    const lines: Array<QuoteLine & { readonly kept: { insuredId: string; insuredName: string; units: number | null; proofSeen: boolean } }> = []
+    const lines: Array<
+      QuoteLine & {
+        readonly kept: { insuredId: string; insuredName: string; units: number | null; proofSeen: boolean }
+      }
+    > = []
     let maxSpendFen = 0
 
     for (const [index, line] of order.lines.entries()) {
@@ -100,31 +129,59 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const member = members.find((m) => m.idNumber === insuredId)
       const bound = relation === 'self' || member !== undefined
       const insuredName = relation === 'self' ? account.name : (member?.name ?? line.insured.name ?? '')
-      if (relation !== 'self' && !member && insuredName.length < 2) problems.push('请填写被保险人姓名（与身份证一致）')
-      if (relation !== 'self' && !bound && !line.insured.proofSeen) problems.push('请查验与被保险人的关系证明（户口簿或出生医学证明）并勾选')
+      if (relation !== 'self' && !member && insuredName.length < 2)
+        problems.push('请填写被保险人姓名（与身份证一致）')
+      if (relation !== 'self' && !bound && !line.insured.proofSeen)
+        problems.push('请查验与被保险人的关系证明（户口簿或出生医学证明）并勾选')
       const insuredAccount = relation === 'self' ? account : await deps.accounts.findByIdNumber(insuredId)
       const enrolledLocally =
-        (insuredAccount !== null && insuredAccount.regionCode === account.regionCode && insuredAccount.status === 'active') ||
+        (insuredAccount !== null &&
+          insuredAccount.regionCode === account.regionCode &&
+          insuredAccount.status === 'active') ||
         line.insured.enrolmentConfirmed === true
       const product = bundle.products.find((p) => p.code === line.productCode)
-      if (!product) throw new AppError('INVALID_ARGUMENT', `${bundle.region.name}规则包中没有产品 ${line.productCode}`)
+      if (!product)
+        throw new AppError('INVALID_ARGUMENT', `${bundle.region.name}规则包中没有产品 ${line.productCode}`)
       const key = `${insuredId}/${product.code}`
       if (seen.has(key)) problems.push('同一被保险人的同一产品在本单中重复')
       seen.add(key)
       const alreadyHolds = await deps.sales.holds(insuredId, product.code, at)
-      if (alreadyHolds && !product.onePerPersonPerCover) warnings.push('该被保险人在保障期内已在本终端购买过此产品，本单将增加份数')
+      if (alreadyHolds && !product.onePerPersonPerCover)
+        warnings.push('该被保险人在保障期内已在本终端购买过此产品，本单将增加份数')
 
       const insured = { relation, idNumber: insuredId, boundToAccount: bound, enrolledLocally }
       /** The rules for this person and a product, after the lines before this one. */
-      const decideFor = (code: string, holds: boolean, onePerPerson: boolean, quantity: { units?: number; amountFen?: number }) =>
-        decide({ bundle, account: payer, spending, insuredByPayer, insured: { ...insured, alreadyCoveredByProduct: holds && onePerPerson }, productCode: code, ...quantity, at })
-      const decision = decideFor(product.code, alreadyHolds, product.onePerPersonPerCover, { units: line.units, amountFen: line.amountFen })
+      const decideFor = (
+        code: string,
+        holds: boolean,
+        onePerPerson: boolean,
+        quantity: { units?: number; amountFen?: number }
+      ) =>
+        decide({
+          bundle,
+          account: payer,
+          spending,
+          insuredByPayer,
+          insured: { ...insured, alreadyCoveredByProduct: holds && onePerPerson },
+          productCode: code,
+          ...quantity,
+          at
+        })
+      const decision = decideFor(product.code, alreadyHolds, product.onePerPersonPerCover, {
+        units: line.units,
+        amountFen: line.amountFen
+      })
       // Which products this person could have at all (smallest quantity), for the clerk's choice.
       const openProducts: string[] = []
       for (const other of bundle.products) {
-        const holdsOther = other.code === product.code ? alreadyHolds : await deps.sales.holds(insuredId, other.code, at)
-        const smallest = other.pricing.kind === 'perUnit' ? { units: other.pricing.units.min } : { amountFen: Math.min(...other.pricing.amountsFen) }
-        if (decideFor(other.code, holdsOther, other.onePerPersonPerCover, smallest).eligible) openProducts.push(other.code)
+        const holdsOther =
+          other.code === product.code ? alreadyHolds : await deps.sales.holds(insuredId, other.code, at)
+        const smallest =
+          other.pricing.kind === 'perUnit'
+            ? { units: other.pricing.units.min }
+            : { amountFen: Math.min(...other.pricing.amountsFen) }
+        if (decideFor(other.code, holdsOther, other.onePerPersonPerCover, smallest).eligible)
+          openProducts.push(other.code)
       }
       if (index === 0) maxSpendFen = spendableNow(decision)
       for (const check of decision.checks) if (!check.passed) problems.push(check.text)
@@ -154,16 +211,21 @@ export function createSalesService(deps: SalesDeps): SalesService {
           insuredId,
           insuredName,
           units: product.pricing.kind === 'perUnit' ? (line.units ?? product.pricing.units.min) : null,
-          proofSeen: line.insured.proofSeen === true,
-        },
+          proofSeen: line.insured.proofSeen === true
+        }
       })
     }
     const totalFen = lines.reduce((sum, line) => sum + (line.premiumFen ?? 0), 0)
     const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.confirmedAt(bundle), at)
     // While the centre answers, every sale goes up within seconds: the offline amount limits rest.
-    const amountBlockers = deps.centreReachable() ? [] : offlineSaleBlockers(bundle, totalFen, await deps.sales.queued())
+    const amountBlockers = deps.centreReachable()
+      ? []
+      : offlineSaleBlockers(bundle, totalFen, await deps.sales.queued())
     const blockers = [...(freshness.reason ? [freshness.reason] : []), ...amountBlockers]
-    const ok = blockers.length === 0 && lines.length > 0 && lines.every((line) => line.eligible && line.problems.length === 0)
+    const ok =
+      blockers.length === 0 &&
+      lines.length > 0 &&
+      lines.every((line) => line.eligible && line.problems.length === 0)
     return { account, bundle, lines, totalFen, maxSpendFen, blockers, ok }
   }
 
@@ -173,7 +235,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
     const [account, operator, lines] = await Promise.all([
       deps.accounts.findById(sale.account_id),
       deps.operators.findById(sale.operator_id),
-      deps.sales.lines(saleId),
+      deps.sales.lines(saleId)
     ])
     if (!account || !operator) throw new AppError('INTERNAL', '交易记录不完整')
     const bundleName = account.regionName
@@ -187,7 +249,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         nameMasked: maskName(account.name),
         cardNumberMasked: maskCardNumber(account.cardNumber),
         idNumberMasked: maskIdNumber(account.idNumber),
-        region: { code: account.regionCode, name: account.regionName },
+        region: { code: account.regionCode, name: account.regionName }
       },
       rules: { regionName: bundleName, version: sale.rules_version },
       lines: lines.map((line) => ({
@@ -200,13 +262,17 @@ export function createSalesService(deps: SalesDeps): SalesService {
         units: line.units,
         premiumFen: line.premium_fen,
         coverFrom: line.cover_from,
-        coverTo: line.cover_to,
+        coverTo: line.cover_to
       })),
       totalFen: sale.total_fen,
       voided: sale.voided_at ? { at: sale.voided_at, reason: sale.void_reason ?? '' } : null,
       reversalQueuedAt: sale.reversal_queued_at,
       centreResult: centreResultOf(sale.settled_at, sale.result_code, sale.result_message),
-      reversalResult: centreResultOf(sale.reversal_settled_at, sale.reversal_result_code, sale.reversal_result_message),
+      reversalResult: centreResultOf(
+        sale.reversal_settled_at,
+        sale.reversal_result_code,
+        sale.reversal_result_message
+      )
     }
   }
 
@@ -217,9 +283,17 @@ export function createSalesService(deps: SalesDeps): SalesService {
       if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
       const { bundle } = await deps.rules.activeFor(account.regionCode, at)
       const today = shanghaiDate(new Date(at))
-      const offers = await priced({ accountId, lines: [{ insured: { relation: 'self' }, productCode: bundle.products[0].code }] }, at).catch(() => null)
+      const offers = await priced(
+        { accountId, lines: [{ insured: { relation: 'self' }, productCode: bundle.products[0].code }] },
+        at
+      ).catch(() => null)
       return {
-        rules: { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom },
+        rules: {
+          regionCode: bundle.region.code,
+          regionName: bundle.region.name,
+          version: bundle.version,
+          effectiveFrom: bundle.effectiveFrom
+        },
         maxSpendFen: offers?.maxSpendFen ?? 0,
         relations: bundle.insured.relations,
         maxPersons: bundle.insured.maxPersons?.max ?? null,
@@ -227,12 +301,19 @@ export function createSalesService(deps: SalesDeps): SalesService {
           code: product.code,
           name: product.name,
           insurer: product.insurer,
-          illustrative: product.illustrative === true || bundle.illustrative.some((entry) => entry.path.startsWith(`products[${bundle.products.indexOf(product)}]`)),
-          units: product.pricing.kind === 'perUnit' ? { min: product.pricing.units.min, max: product.pricing.units.max ?? null } : null,
+          illustrative:
+            product.illustrative === true ||
+            bundle.illustrative.some((entry) =>
+              entry.path.startsWith(`products[${bundle.products.indexOf(product)}]`)
+            ),
+          units:
+            product.pricing.kind === 'perUnit'
+              ? { min: product.pricing.units.min, max: product.pricing.units.max ?? null }
+              : null,
           amountsFen: product.pricing.kind === 'amounts' ? product.pricing.amountsFen : null,
           terms:
             product.description ??
-            `${product.name}由${product.insurer}承保，保险责任、保险金额与除外责任以保险条款为准。保费由医保个人账户支付，不能退回现金。`,
+            `${product.name}由${product.insurer}承保，保险责任、保险金额与除外责任以保险条款为准。保费由医保个人账户支付，不能退回现金。`
         })),
         family: (await deps.accounts.boundMembers(account.id)).map((member) => ({
           memberId: member.memberId,
@@ -240,8 +321,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
           nameMasked: maskName(member.name),
           idNumberMasked: maskIdNumber(member.idNumber),
           age: ageOn(birthDateOfId(member.idNumber), today),
-          gender: genderOfId(member.idNumber),
-        })),
+          gender: genderOfId(member.idNumber)
+        }))
       }
     },
 
@@ -250,11 +331,16 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const { bundle, lines, totalFen, maxSpendFen, blockers, ok } = await priced(order, at)
       return {
         blockers,
-        rules: { regionCode: bundle.region.code, regionName: bundle.region.name, version: bundle.version, effectiveFrom: bundle.effectiveFrom },
+        rules: {
+          regionCode: bundle.region.code,
+          regionName: bundle.region.name,
+          version: bundle.version,
+          effectiveFrom: bundle.effectiveFrom
+        },
         lines: lines.map(({ kept, ...view }) => view),
         totalFen,
         maxSpendFen,
-        ok,
+        ok
       }
     },
 
@@ -263,11 +349,17 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const at = deps.clock.now().toISOString()
       const { account, bundle, lines, totalFen, blockers, ok } = await priced(request.order, at)
       if (!ok) {
-        const problems = [...blockers, ...lines.flatMap((line) => line.problems.map((p) => `第 ${line.lineNo} 位：${p}`))]
+        const problems = [
+          ...blockers,
+          ...lines.flatMap((line) => line.problems.map((p) => `第 ${line.lineNo} 位：${p}`))
+        ]
         throw new AppError('SALE_REFUSED', `不能办理：${problems.join('；') || '没有可办理的项目'}`)
       }
       if (!paysWithSameCard(account, request.paymentCard, shanghaiDate(new Date(at)))) {
-        throw new AppError('PAYMENT_CARD_MISMATCH', '付款刷卡不是同一张卡：请由持卡人刷本人的社会保障卡，本次未扣款')
+        throw new AppError(
+          'PAYMENT_CARD_MISMATCH',
+          '付款刷卡不是同一张卡：请由持卡人刷本人的社会保障卡，本次未扣款'
+        )
       }
       const saleId = newId(deps.clock)
       const storedLines = lines.map((line) => ({
@@ -282,7 +374,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         coverFrom: line.cover.from,
         coverTo: line.cover.to,
         proofSeen: line.kept.proofSeen,
-        decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed }),
+        decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed })
       }))
       // What the centre settles: the lines as stored, less what only this terminal keeps.
       const payload = {
@@ -294,7 +386,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         payer: { cardNumber: account.cardNumber, idNumber: account.idNumber, regionCode: account.regionCode },
         rules: { regionCode: bundle.region.code, version: bundle.version },
         totalFen,
-        lines: storedLines.map(({ productName, proofSeen, decisionJson, ...sent }) => sent),
+        lines: storedLines.map(({ productName, proofSeen, decisionJson, ...sent }) => sent)
       }
       await deps.sales.insert({
         id: saleId,
@@ -309,7 +401,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         termsAcknowledgedAt: at,
         signatureSvg: signatureSvg(request.signature),
         lines: storedLines,
-        outbox: { id: newId(deps.clock), payloadJson: JSON.stringify(payload) },
+        outbox: { id: newId(deps.clock), payloadJson: JSON.stringify(payload) }
       })
       deps.onCommitted?.(saleId)
       return receipt(saleId)
@@ -324,7 +416,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
       if (/^[0-9a-f]{8}-/i.test(query)) saleId = query.toLowerCase()
       else if (query) {
         try {
-          accountId = (await findAccountByCard(deps.accounts, query, shanghaiDate(deps.clock.now()))).account.id
+          accountId = (await findAccountByCard(deps.accounts, query, shanghaiDate(deps.clock.now()))).account
+            .id
         } catch (error) {
           // A card this terminal does not know has no sales here.
           if (error instanceof AppError && error.code === 'CARD_NOT_FOUND') return []
@@ -339,7 +432,14 @@ export function createSalesService(deps: SalesDeps): SalesService {
         toUtc = new Date(Date.parse(fromUtc) + 86_400_000).toISOString()
       }
       const shiftId = filter.scope === 'shift' ? (await deps.auth.requireShift(caller)).id : undefined
-      const rows = await deps.sales.search({ saleId, accountId, shiftId, fromUtc, toUtc, status: filter.status })
+      const rows = await deps.sales.search({
+        saleId,
+        accountId,
+        shiftId,
+        fromUtc,
+        toUtc,
+        status: filter.status
+      })
       const summaries: SaleSummary[] = []
       for (const row of rows) {
         const account = await deps.accounts.findById(row.account_id)
@@ -352,7 +452,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
           lineCount: row.line_count,
           operatorCode: row.operator_code,
           reversalQueued: row.reversal_queued_at !== null,
-          centreResult: centreResultOf(row.settled_at, row.result_code, row.result_message),
+          centreResult: centreResultOf(row.settled_at, row.result_code, row.result_message)
         })
       }
       return summaries
@@ -366,13 +466,33 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const change = { at, reason: request.reason, voidedBy: caller.operatorId, approvedBy: supervisor.id }
       if (sale.status === 'queued') {
         // Not yet uploaded: voided here, and the reservation against the account given back.
-        if (!(await deps.sales.voidQueued(sale.id, { ...change, accountId: sale.account_id, totalFen: sale.total_fen }))) {
+        if (
+          !(await deps.sales.voidQueued(sale.id, {
+            ...change,
+            accountId: sale.account_id,
+            totalFen: sale.total_fen
+          }))
+        ) {
           throw new AppError('VOID_REFUSED', '交易状态已变化，请刷新后再试')
         }
       } else if (sale.status === 'uploaded' || sale.status === 'accepted') {
         // The centre has it: the original stays, a reversal is queued for the centre to settle.
-        const payload = JSON.stringify({ type: 'reversal', saleId: sale.id, terminalId: deps.terminalId, operatorCode: caller.operatorCode, at, reason: request.reason, totalFen: sale.total_fen })
-        if (!(await deps.sales.queueReversal(sale.id, { ...change, outboxId: newId(deps.clock), payloadJson: payload }))) {
+        const payload = JSON.stringify({
+          type: 'reversal',
+          saleId: sale.id,
+          terminalId: deps.terminalId,
+          operatorCode: caller.operatorCode,
+          at,
+          reason: request.reason,
+          totalFen: sale.total_fen
+        })
+        if (
+          !(await deps.sales.queueReversal(sale.id, {
+            ...change,
+            outboxId: newId(deps.clock),
+            payloadJson: payload
+          }))
+        ) {
           throw new AppError('VOID_REFUSED', '此交易已申请冲正')
         }
       } else if (sale.status === 'rejected') {
@@ -381,6 +501,6 @@ export function createSalesService(deps: SalesDeps): SalesService {
         throw new AppError('VOID_REFUSED', `此交易已作废，${formatYuan(sale.total_fen)} 元已退回额度`)
       }
       return receipt(sale.id)
-    },
+    }
   }
 }

@@ -2,7 +2,13 @@ import type { Caller } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
 import { maskedPayer } from './cardholder'
 import type { Role } from '../../core/operators'
-import { AUDIT_DETAIL_KEYS, auditActionLabel, type AuditEntryView, type OperatorAdminView, type RejectionView } from '../../core/supervision'
+import {
+  AUDIT_DETAIL_KEYS,
+  auditActionLabel,
+  type AuditEntryView,
+  type OperatorAdminView,
+  type RejectionView
+} from '../../core/supervision'
 import type { Clock } from '../../core/time'
 import type { AccountsRepository } from '../../db/repositories/accounts'
 import type { OperatorRecord, OperatorsRepository } from '../../db/repositories/operators'
@@ -12,10 +18,19 @@ import { hashPin } from './pin-hash'
 
 export interface SupervisionService {
   listOperators(): Promise<OperatorAdminView[]>
-  createOperator(caller: Caller, operator: { code: string; name: string; role: Role; pin: string }): Promise<OperatorAdminView>
+  createOperator(
+    caller: Caller,
+    operator: { code: string; name: string; role: Role; pin: string }
+  ): Promise<OperatorAdminView>
   setActive(caller: Caller, request: { code: string; active: boolean }): Promise<OperatorAdminView>
   resetPin(caller: Caller, request: { code: string; pin: string }): Promise<OperatorAdminView>
-  auditLog(filter: { from?: string; to?: string; operatorCode?: string; action?: string; limit: number }): Promise<AuditEntryView[]>
+  auditLog(filter: {
+    from?: string
+    to?: string
+    operatorCode?: string
+    action?: string
+    limit: number
+  }): Promise<AuditEntryView[]>
   rejections(filter: { followedUp?: boolean }): Promise<RejectionView[]>
   followUp(caller: Caller, request: { saleId: string; note: string }): Promise<RejectionView>
 }
@@ -41,7 +56,13 @@ function safeDetails(json: string | null): AuditEntryView['details'] {
   const details: Record<string, string | number | boolean | null> = {}
   for (const key of AUDIT_DETAIL_KEYS) {
     const value = (parsed as Record<string, unknown>)[key]
-    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') details[key] = value
+    if (
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'number' ||
+      typeof value === 'boolean'
+    )
+      details[key] = value
   }
   return Object.keys(details).length > 0 ? details : null
 }
@@ -70,7 +91,7 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
       role: operator.role,
       active: operator.active,
       createdAt: operator.createdAt,
-      lockedUntil: locked === null ? null : new Date(locked).toISOString(),
+      lockedUntil: locked === null ? null : new Date(locked).toISOString()
     }
   }
 
@@ -92,9 +113,14 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
           followUp:
             row.followed_up_at === null
               ? null
-              : { at: row.followed_up_at, operatorCode: row.follow_up_code ?? '', operatorName: row.follow_up_name ?? '', note: row.follow_up_note ?? '' },
+              : {
+                  at: row.followed_up_at,
+                  operatorCode: row.follow_up_code ?? '',
+                  operatorName: row.follow_up_name ?? '',
+                  note: row.follow_up_note ?? ''
+                }
         }
-      }),
+      })
     )
   }
 
@@ -105,13 +131,26 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
     },
 
     async createOperator(caller, operator) {
-      if (await deps.operators.findByCode(operator.code)) throw new AppError('INVALID_ARGUMENT', `工号 ${operator.code} 已存在`)
+      if (await deps.operators.findByCode(operator.code))
+        throw new AppError('INVALID_ARGUMENT', `工号 ${operator.code} 已存在`)
       const at = now()
       // One transaction with its audit line. Subject: the new operator's code; details: the role
       // only (the name is personal data, the PIN a secret).
       await deps.operators.create(
-        { code: operator.code, name: operator.name, role: operator.role, pinHash: await hashPin(operator.pin), createdAt: at },
-        { at, operatorId: caller.operatorId, action: 'operator_created', subject: operator.code, details: { role: operator.role } },
+        {
+          code: operator.code,
+          name: operator.name,
+          role: operator.role,
+          pinHash: await hashPin(operator.pin),
+          createdAt: at
+        },
+        {
+          at,
+          operatorId: caller.operatorId,
+          action: 'operator_created',
+          subject: operator.code,
+          details: { role: operator.role }
+        }
       )
       return adminView(operator.code)
     },
@@ -125,7 +164,12 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
             throw new AppError('INVALID_ARGUMENT', '不能停用最后一名在用的主管')
           }
         }
-        await deps.operators.setActive(operator.id, active, { at: now(), operatorId: caller.operatorId, action: active ? 'operator_enabled' : 'operator_disabled', subject: code })
+        await deps.operators.setActive(operator.id, active, {
+          at: now(),
+          operatorId: caller.operatorId,
+          action: active ? 'operator_enabled' : 'operator_disabled',
+          subject: code
+        })
       }
       // Disabled: signed out at once; sign-in already refuses an inactive operator.
       if (!active) deps.auth.endSessionsOf(operator.id)
@@ -134,14 +178,25 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
 
     async resetPin(caller, { code, pin }) {
       const operator = await operatorOf(code)
-      await deps.operators.setPinHash(operator.id, await hashPin(pin), { at: now(), operatorId: caller.operatorId, action: 'operator_pin_reset', subject: code })
+      await deps.operators.setPinHash(operator.id, await hashPin(pin), {
+        at: now(),
+        operatorId: caller.operatorId,
+        action: 'operator_pin_reset',
+        subject: code
+      })
       deps.auth.clearFailures(code)
       return adminView(code)
     },
 
     async auditLog(filter) {
       const utc = (at: string | undefined) => (at === undefined ? undefined : new Date(at).toISOString())
-      const rows = await deps.supervision.auditLog({ fromUtc: utc(filter.from), toUtc: utc(filter.to), operatorCode: filter.operatorCode, action: filter.action, limit: filter.limit })
+      const rows = await deps.supervision.auditLog({
+        fromUtc: utc(filter.from),
+        toUtc: utc(filter.to),
+        operatorCode: filter.operatorCode,
+        action: filter.action,
+        limit: filter.limit
+      })
       return rows.map((row) => ({
         id: row.id,
         at: row.at,
@@ -150,7 +205,7 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
         action: row.action,
         actionLabel: auditActionLabel(row.action),
         subject: row.subject,
-        details: safeDetails(row.details_json),
+        details: safeDetails(row.details_json)
       }))
     },
 
@@ -161,11 +216,14 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
       if (!done) {
         const current = (await rejectionViews({})).find((r) => r.saleId === saleId)
         if (!current) throw new AppError('SALE_NOT_FOUND', '没有这笔被中心拒绝的交易')
-        throw new AppError('INVALID_ARGUMENT', `此笔已于 ${current.followUp?.at ?? ''} 由 ${current.followUp?.operatorCode ?? ''} 跟进，不能重复跟进`)
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          `此笔已于 ${current.followUp?.at ?? ''} 由 ${current.followUp?.operatorCode ?? ''} 跟进，不能重复跟进`
+        )
       }
       const view = (await rejectionViews({ followedUp: true })).find((r) => r.saleId === saleId)
       if (!view) throw new AppError('SALE_NOT_FOUND', '没有这笔被中心拒绝的交易')
       return view
-    },
+    }
   }
 }

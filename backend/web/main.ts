@@ -26,16 +26,24 @@ function parsePort(text: string | undefined): number {
 async function main(): Promise<void> {
   const port = parsePort(process.env.PORT)
   const dataDir = resolveDataDir(process.env, join(process.cwd(), '.counter-data'))
-  const runtime = await openCounterRuntime({ dataDir, clock: systemClock, log: stderrLogger, appVersion: version })
+  const runtime = await openCounterRuntime({
+    dataDir,
+    clock: systemClock,
+    log: stderrLogger,
+    appVersion: version
+  })
   const staticDir = fileURLToPath(new URL('../renderer/', import.meta.url))
-  const server = await startWebServer({ port, staticDir, dispatch: runtime.dispatch, log: stderrLogger }).catch(
-    async (error: NodeJS.ErrnoException) => {
-      await runtime.close()
-      if (error.code === 'EADDRINUSE') console.error(`端口 ${port} 已被占用：用 PORT=其他端口 npm run web 重试`)
-      else console.error(`浏览器模式启动失败：${error.message}`)
-      process.exit(1)
-    },
-  )
+  const server = await startWebServer({
+    port,
+    staticDir,
+    dispatch: runtime.dispatch,
+    log: stderrLogger
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    await runtime.close()
+    if (error.code === 'EADDRINUSE') console.error(`端口 ${port} 已被占用：用 PORT=其他端口 npm run web 重试`)
+    else console.error(`浏览器模式启动失败：${error.message}`)
+    process.exit(1)
+  })
 
   console.log(`柜台浏览器模式已启动：${server.url}`)
   console.log(`数据目录：${dataDir}`)

@@ -13,7 +13,6 @@ import type { Logger } from '../services/log'
  * It is how the real UI runs and is tested where Electron cannot; it never listens beyond 127.0.0.1.
  */
 
-
 const MAX_BODY_BYTES = 1024 * 1024
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -29,7 +28,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.woff2': 'font/woff2',
   '.ttf': 'font/ttf',
   '.wav': 'audio/wav',
-  '.map': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8'
 }
 
 export interface WebServerOptions {
@@ -49,7 +48,7 @@ export interface RunningWebServer {
 class HttpRefusal extends Error {
   constructor(
     readonly status: number,
-    message: string,
+    message: string
   ) {
     super(message)
   }
@@ -61,7 +60,7 @@ function sendJson(response: ServerResponse, status: number, body: Result<unknown
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+    'x-content-type-options': 'nosniff'
   })
   response.end(text)
 }
@@ -91,7 +90,8 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   function checkCaller(request: IncomingMessage): void {
     if (!allowedHosts.has(request.headers.host ?? '')) throw new HttpRefusal(403, '只接受本机地址的访问')
     const origin = request.headers.origin
-    if (origin !== undefined && !allowedOrigins.has(origin)) throw new HttpRefusal(403, '不接受其他网页的调用')
+    if (origin !== undefined && !allowedOrigins.has(origin))
+      throw new HttpRefusal(403, '不接受其他网页的调用')
   }
 
   async function serveApi(request: IncomingMessage, response: ServerResponse, call: string): Promise<void> {
@@ -102,10 +102,21 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     }
     const args = await readJsonBody(request)
     const token = request.headers['x-counter-session']
-    sendJson(response, 200, await options.dispatch(call, args, { transport: 'http', sessionToken: typeof token === 'string' ? token : undefined }))
+    sendJson(
+      response,
+      200,
+      await options.dispatch(call, args, {
+        transport: 'http',
+        sessionToken: typeof token === 'string' ? token : undefined
+      })
+    )
   }
 
-  async function serveStatic(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
+  async function serveStatic(
+    request: IncomingMessage,
+    response: ServerResponse,
+    pathname: string
+  ): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpRefusal(405, '只接受 GET')
     const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '')
     const file = normalize(join(options.staticDir, relative))
@@ -119,7 +130,9 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       'x-content-type-options': 'nosniff',
       // Built assets carry a content hash in their names; the page itself is always fetched fresh.
       'cache-control': isHtml ? 'no-cache' : 'public, max-age=31536000, immutable',
-      ...(isHtml ? { 'content-security-policy': CONTENT_SECURITY_POLICY_HEADER, 'x-frame-options': 'DENY' } : {}),
+      ...(isHtml
+        ? { 'content-security-policy': CONTENT_SECURITY_POLICY_HEADER, 'x-frame-options': 'DENY' }
+        : {})
     })
     if (request.method === 'HEAD') {
       response.end()
@@ -167,6 +180,6 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
         server.closeAllConnections()
-      }),
+      })
   }
 }

@@ -2,7 +2,15 @@ import { z } from 'zod'
 import { RELATIONS, type CardholderView } from '../cardholder'
 import type { DecisionView, EligibilityView } from '../eligibility'
 import { PIN_PATTERN, ROLES, type Role, type SessionView, type ShiftView } from '../operators'
-import { draftOrderSchema, SALE_STATUSES, signatureSchema, type CatalogueView, type QuoteView, type ReceiptView, type SaleSummary } from '../sale'
+import {
+  draftOrderSchema,
+  SALE_STATUSES,
+  signatureSchema,
+  type CatalogueView,
+  type QuoteView,
+  type ReceiptView,
+  type SaleSummary
+} from '../sale'
 import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
@@ -41,10 +49,14 @@ interface CallSpec<Input extends z.ZodType, Output> {
 }
 
 function call<Output>() {
-  return <Input extends z.ZodType>(input: Input, summary: string, access: Access = 'operator'): CallSpec<Input, Output> => ({
+  return <Input extends z.ZodType>(
+    input: Input,
+    summary: string,
+    access: Access = 'operator'
+  ): CallSpec<Input, Output> => ({
     input,
     summary,
-    access,
+    access
   })
 }
 
@@ -56,7 +68,7 @@ const insuredSchema = z.strictObject({
   relation: z.enum(['self', ...RELATIONS]),
   idNumber: z.string().max(32).optional(),
   enrolledLocally: z.boolean().optional(),
-  alreadyCovered: z.boolean().optional(),
+  alreadyCovered: z.boolean().optional()
 })
 
 /** What a report is drawn from: a date range's live summary, or one close report as written (`ReportSource`). */
@@ -67,11 +79,11 @@ export const reportSourceSchema = z.discriminatedUnion('kind', [
     from: z.iso.date(),
     to: z.iso.date(),
     terminalId: z.string().trim().min(1).max(40).optional(),
-    operatorCode: operatorCode.optional(),
+    operatorCode: operatorCode.optional()
   }),
   z.strictObject({ kind: z.literal('close'), number: z.int().positive() }),
   /** The office's (网点) summary from the centre: every terminal of this territory, what the centre has received. */
-  z.strictObject({ kind: z.literal('office'), from: z.iso.date(), to: z.iso.date() }),
+  z.strictObject({ kind: z.literal('office'), from: z.iso.date(), to: z.iso.date() })
 ]) satisfies z.ZodType<ReportSource>
 
 /** A report file for the renderer to save: base64, so IPC and HTTP carry it alike. */
@@ -91,20 +103,23 @@ export interface ImportedBundleView {
 export const contract = {
   'app.info': call<AppInfo>()(z.strictObject({}), '终端、版本与数据目录', 'public'),
   'auth.signIn': call<SessionView>()(
-    z.strictObject({ operatorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确'), pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字') }),
+    z.strictObject({
+      operatorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确'),
+      pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
+    }),
     '操作员登录',
-    'public',
+    'public'
   ),
   'auth.session': call<SessionView>()(z.strictObject({}), '当前登录的操作员与班次'),
   'auth.signOut': call<{ readonly signedOut: true }>()(z.strictObject({}), '退出登录'),
   'auth.openShift': call<ShiftView>()(z.strictObject({}), '在本终端开班'),
   'cardholder.lookup': call<CardholderView>()(
     z.strictObject({ input: z.string().max(256) }),
-    '按社会保障卡号或身份证号查询参保人（读本地快照）',
+    '按社会保障卡号或身份证号查询参保人（读本地快照）'
   ),
   'eligibility.offers': call<EligibilityView>()(
     z.strictObject({ accountId }),
-    '本人可购买的产品与可用额度（离线规则包）',
+    '本人可购买的产品与可用额度（离线规则包）'
   ),
   'eligibility.check': call<DecisionView>()(
     z.strictObject({
@@ -113,9 +128,9 @@ export const contract = {
       productCode: z.string().min(1).max(40),
       units: z.int().min(1).max(1000).optional(),
       amountFen: z.int().positive().max(100_000_000).optional(),
-      at: z.iso.datetime({ offset: true }).optional(),
+      at: z.iso.datetime({ offset: true }).optional()
     }),
-    '逐条核对规则，给出能否购买及原因',
+    '逐条核对规则，给出能否购买及原因'
   ),
   'sale.catalogue': call<CatalogueView>()(z.strictObject({ accountId }), '可选产品与绑定家庭成员'),
   'sale.quote': call<QuoteView>()(draftOrderSchema, '按规则逐项核对订单并计价'),
@@ -125,140 +140,171 @@ export const contract = {
       /** The second swipe: must be the payer's own card. */
       paymentCard: z.string().min(1).max(256),
       termsAcknowledged: z.literal(true, { error: '请先确认已阅读条款' }),
-      signature: signatureSchema,
+      signature: signatureSchema
     }),
-    '收款：一次写入交易、扣减预留与上传队列',
+    '收款：一次写入交易、扣减预留与上传队列'
   ),
-  'sale.receipt': call<ReceiptView>()(z.strictObject({ saleId: z.string().regex(UUID_V7, '交易号格式不正确') }), '凭条（补打）'),
+  'sale.receipt': call<ReceiptView>()(
+    z.strictObject({ saleId: z.string().regex(UUID_V7, '交易号格式不正确') }),
+    '凭条（补打）'
+  ),
   'sale.search': call<readonly SaleSummary[]>()(
     z.strictObject({
       query: z.string().max(64).optional(),
       date: z.iso.date().optional(),
       scope: z.enum(['shift', 'all']),
       /** Only sales in this state (e.g. rejected: what the centre refused). */
-      status: z.enum(SALE_STATUSES).optional(),
+      status: z.enum(SALE_STATUSES).optional()
     }),
-    '按卡号、交易号或日期查找交易',
+    '按卡号、交易号或日期查找交易'
   ),
   'sale.void': call<ReceiptView>()(
     z.strictObject({
       saleId: z.string().regex(UUID_V7, '交易号格式不正确'),
       reason: z.string().trim().min(2, '请填写作废原因').max(200),
       supervisorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确'),
-      supervisorPin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字'),
+      supervisorPin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
     }),
-    '作废（未上传）或申请冲正（已上传），需主管授权',
+    '作废（未上传）或申请冲正（已上传），需主管授权'
   ),
   'rules.import': call<ImportedBundleView>()(
     z.strictObject({ envelope: z.string().min(1).max(1_000_000) }),
     '导入中心签发的规则包（验签、校验后启用）',
-    'supervisor',
+    'supervisor'
   ),
-  'sync.status': call<SyncStatusView>()(z.strictObject({}), '与中心的连接、上次同步、待上传与被拒交易、离线限额'),
-  'sync.now': call<SyncStatusView>()(z.strictObject({}), '立即同步（下载规则与账户数据，上传待传交易），不阻塞办理'),
+  'sync.status': call<SyncStatusView>()(
+    z.strictObject({}),
+    '与中心的连接、上次同步、待上传与被拒交易、离线限额'
+  ),
+  'sync.now': call<SyncStatusView>()(
+    z.strictObject({}),
+    '立即同步（下载规则与账户数据，上传待传交易），不阻塞办理'
+  ),
   'sync.register': call<SyncStatusView>()(
     z.strictObject({
       centreUrl: z.url({ protocol: /^https?$/, error: '中心地址应为 http(s):// 开头的网址' }).max(200),
       enrolmentCode: z.string().trim().min(4, '请填写中心发放的注册码').max(64),
-      territory: z.string().trim().min(2, '请填写本终端所在网点').max(100),
+      territory: z.string().trim().min(2, '请填写本终端所在网点').max(100)
     }),
     '向中心注册本终端',
-    'supervisor',
+    'supervisor'
   ),
   'reader.getSettings': call<ReaderSettings>()(z.strictObject({}), '读卡器参数（本终端）', 'public'),
-  'reader.saveSettings': call<ReaderSettings>()(readerSettingsSchema, '保存读卡器参数（本终端）', 'supervisor'),
+  'reader.saveSettings': call<ReaderSettings>()(
+    readerSettingsSchema,
+    '保存读卡器参数（本终端）',
+    'supervisor'
+  ),
   'report.summary': call<SummaryReportView>()(
     z.strictObject({
       /** Shanghai dates, both inclusive. */
       from: z.iso.date(),
       to: z.iso.date(),
       terminalId: z.string().trim().min(1).max(40).optional(),
-      operatorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确').optional(),
+      operatorCode: z
+        .string()
+        .regex(/^\w{1,16}$/, '工号格式不正确')
+        .optional()
     }),
     '日结汇总：按操作员、产品、地区、关系、状态与规则包版本统计，附交易清单（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'report.officeSummary': call<SummaryReportView>()(
     z.strictObject({
       /** Shanghai dates, both inclusive; at most 31 days. */
       from: z.iso.date(),
-      to: z.iso.date(),
+      to: z.iso.date()
     }),
     '网点日结汇总：本网点各终端已上传到中心的交易，由中心提供，需连接中心（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'report.closeDay': call<CloseReportView>()(
     z.strictObject({ date: z.iso.date() }),
     '日结：为某日（今天或补结过去某日）生成编号日结单，之后的交易归下一次（主管）',
-    'supervisor',
+    'supervisor'
   ),
-  'report.closeShift': call<CloseReportView>()(z.strictObject({ shiftId: z.int().positive() }), '交班：为某班次生成编号交班单并结束该班次（主管）', 'supervisor'),
+  'report.closeShift': call<CloseReportView>()(
+    z.strictObject({ shiftId: z.int().positive() }),
+    '交班：为某班次生成编号交班单并结束该班次（主管）',
+    'supervisor'
+  ),
   'report.closes': call<readonly CloseReportView[]>()(
     z.strictObject({ from: z.iso.date().optional(), to: z.iso.date().optional() }),
     '日结单与交班单列表（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'report.shifts': call<readonly ShiftCloseView[]>()(
     z.strictObject({ from: z.iso.date(), to: z.iso.date() }),
     '班次列表：区间内开班的、仍未结束的、有未交班交易的（主管）',
-    'supervisor',
+    'supervisor'
   ),
-  'report.close': call<CloseReportView>()(z.strictObject({ number: z.int().positive() }), '按编号取日结单或交班单（补打，内容不变）（主管）', 'supervisor'),
+  'report.close': call<CloseReportView>()(
+    z.strictObject({ number: z.int().positive() }),
+    '按编号取日结单或交班单（补打，内容不变）（主管）',
+    'supervisor'
+  ),
   'report.document': call<ReportDocument>()(
     z.strictObject({ source: reportSourceSchema }),
     '报表文档：标题、页眉栏目（网点、终端、操作员、区间、打印人与时间）与各表，打印即据此（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'report.export': call<ExportedReportView>()(
     z.strictObject({ source: reportSourceSchema, format: z.enum(['xlsx', 'csv']) }),
     '导出报表为 Excel（.xlsx）或 CSV 文件，并记入审计日志（主管）',
-    'supervisor',
+    'supervisor'
   ),
-  'operators.list': call<readonly OperatorAdminView[]>()(z.strictObject({}), '操作员列表（主管）', 'supervisor'),
+  'operators.list': call<readonly OperatorAdminView[]>()(
+    z.strictObject({}),
+    '操作员列表（主管）',
+    'supervisor'
+  ),
   'operators.create': call<OperatorAdminView>()(
     z.strictObject({
       code: operatorCode,
       name: z.string().trim().min(1, '请填写姓名').max(20),
       role: z.enum(ROLES),
-      pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字'),
+      pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
     }),
     '新增操作员（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'operators.setActive': call<OperatorAdminView>()(
     z.strictObject({ code: operatorCode, active: z.boolean() }),
     '停用或启用操作员；停用即退出其登录（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'operators.resetPin': call<OperatorAdminView>()(
     z.strictObject({ code: operatorCode, pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字') }),
     '重置操作员密码并解除锁定（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'audit.list': call<readonly AuditEntryView[]>()(
     z.strictObject({
       from: z.iso.datetime({ offset: true }).optional(),
       to: z.iso.datetime({ offset: true }).optional(),
       operatorCode: operatorCode.optional(),
-      action: z.string().regex(/^[a-z_]{1,40}$/, '操作类型格式不正确').optional(),
-      limit: z.int().min(1).max(1000),
+      action: z
+        .string()
+        .regex(/^[a-z_]{1,40}$/, '操作类型格式不正确')
+        .optional(),
+      limit: z.int().min(1).max(1000)
     }),
     '审计日志：谁在何时做了什么（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'rejections.list': call<readonly RejectionView[]>()(
     z.strictObject({ followedUp: z.boolean().optional() }),
     '中心拒绝的交易及跟进情况（主管）',
-    'supervisor',
+    'supervisor'
   ),
   'rejections.followUp': call<RejectionView>()(
     z.strictObject({
       saleId: z.string().regex(UUID_V7, '交易号格式不正确'),
-      note: z.string().trim().min(2, '请填写跟进说明（至少 2 个字）').max(200, '跟进说明最多 200 个字'),
+      note: z.string().trim().min(2, '请填写跟进说明（至少 2 个字）').max(200, '跟进说明最多 200 个字')
     }),
     '标记被拒交易已跟进并填写说明（主管；每笔只能跟进一次）',
-    'supervisor',
-  ),
+    'supervisor'
+  )
 } as const
 
 export type Contract = typeof contract

@@ -85,7 +85,7 @@ export function createReaderDetector(initial: ReaderSettings): ReaderDetector {
     startedSequence: false,
     burst: null,
     badRead: null,
-    trace: null,
+    trace: null
   })
 
   function releaseHeld(): string {
@@ -115,7 +115,8 @@ export function createReaderDetector(initial: ReaderSettings): ReaderDetector {
     const largest = Math.max(0, ...gaps)
     if (largest > settings.maxKeyGapMs) return `最大间隔 ${ms(largest)}，超过 ${ms(settings.maxKeyGapMs)}`
     const typical = median(gaps)
-    if (typical > settings.maxTypicalGapMs) return `典型间隔 ${ms(typical)}，超过 ${ms(settings.maxTypicalGapMs)}`
+    if (typical > settings.maxTypicalGapMs)
+      return `典型间隔 ${ms(typical)}，超过 ${ms(settings.maxTypicalGapMs)}`
     const total = (endAt ?? keys[keys.length - 1].at) - keys[0].at
     if (total > settings.maxBurstMs) return `全程 ${ms(total)}，超过 ${ms(settings.maxBurstMs)}`
     return null
@@ -135,7 +136,12 @@ export function createReaderDetector(initial: ReaderSettings): ReaderDetector {
     return slow >= 2 && slow * 2 > gaps.length
   }
 
-  function traceOf(verdict: ReaderTrace['verdict'], reason: string, endAt: number | null, suffix: SuffixKey | null): ReaderTrace {
+  function traceOf(
+    verdict: ReaderTrace['verdict'],
+    reason: string,
+    endAt: number | null,
+    suffix: SuffixKey | null
+  ): ReaderTrace {
     return {
       verdict,
       reason,
@@ -143,7 +149,7 @@ export function createReaderDetector(initial: ReaderSettings): ReaderDetector {
       gapsMs: gapsOf(endAt),
       totalMs: (endAt ?? keys[keys.length - 1].at) - keys[0].at,
       ime: keys.some((key) => key.ime),
-      suffix,
+      suffix
     }
   }
 
@@ -202,7 +208,13 @@ export function createReaderDetector(initial: ReaderSettings): ReaderDetector {
       const reason = whyNotABurst(at) ?? (startedFresh ? null : mostlyFast(at))
       if (reason === null) {
         out.preventDefault = true
-        out.burst = { text: keys.map((k) => k.char).join('').slice(settings.prefix.length), restoreField: reachedField }
+        out.burst = {
+          text: keys
+            .map((k) => k.char)
+            .join('')
+            .slice(settings.prefix.length),
+          restoreField: reachedField
+        }
         out.trace = traceOf('burst', '读卡器', at, suffix)
         keys = []
         typingUntil = Number.NEGATIVE_INFINITY
@@ -239,6 +251,6 @@ export function createReaderDetector(initial: ReaderSettings): ReaderDetector {
     deadline,
     configure(next) {
       settings = next
-    },
+    }
   }
 }

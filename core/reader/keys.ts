@@ -35,7 +35,7 @@ const SYMBOLS: Readonly<Record<string, readonly [string, string]>> = {
   NumpadAdd: ['+', '+'],
   NumpadSubtract: ['-', '-'],
   NumpadMultiply: ['*', '*'],
-  NumpadDivide: ['/', '/'],
+  NumpadDivide: ['/', '/']
 }
 
 const SHIFTED_DIGITS = ')!@#$%^&*('
@@ -69,5 +69,8 @@ export function suffixOf(stroke: KeyStroke): SuffixKey | null {
 
 /** Keys that change nothing by themselves: a reader presses Shift for capitals. */
 export function isModifierOnly(stroke: KeyStroke): boolean {
-  return ['Shift', 'CapsLock', 'Control', 'Alt', 'Meta', 'AltGraph'].includes(stroke.key) || /^(Shift|Control|Alt|Meta)(Left|Right)$/.test(stroke.code)
+  return (
+    ['Shift', 'CapsLock', 'Control', 'Alt', 'Meta', 'AltGraph'].includes(stroke.key) ||
+    /^(Shift|Control|Alt|Meta)(Left|Right)$/.test(stroke.code)
+  )
 }

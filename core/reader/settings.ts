@@ -17,7 +17,7 @@ export const readerSettingsSchema = z.strictObject({
   /** Keys that end a burst. */
   suffixKeys: z.array(z.enum(['Enter', 'Tab'])).min(1),
   /** Characters some readers send first; stripped, and then required. Empty: none. */
-  prefix: z.string().max(8),
+  prefix: z.string().max(8)
 })
 
 export type ReaderSettings = z.infer<typeof readerSettingsSchema>
@@ -28,5 +28,5 @@ export const DEFAULT_READER_SETTINGS: ReaderSettings = {
   maxBurstMs: 3000,
   minLength: 8,
   suffixKeys: ['Enter', 'Tab'],
-  prefix: '',
+  prefix: ''
 }

@@ -35,7 +35,10 @@ const line = (fields: readonly string[]) => fields.map(quoted).join(',') + CRLF
  */
 export function reportCsv(document: ReportDocument): string {
   const blocks: string[] = []
-  blocks.push(line([neutralised(document.title)]) + document.fields.map((field) => line([neutralised(field.label), neutralised(field.value)])).join(''))
+  blocks.push(
+    line([neutralised(document.title)]) +
+      document.fields.map((field) => line([neutralised(field.label), neutralised(field.value)])).join('')
+  )
   for (const table of document.tables) {
     let block = line([neutralised(table.title)])
     block += line(table.columns.map((column) => neutralised(column.label)))

@@ -52,7 +52,9 @@ export interface DailySummaryView {
   /** Every status, in SALE_STATUSES order, zero when none. */
   readonly byStatus: readonly SummaryGroup[]
   /** The rule bundles the sales were decided under: key "regionCode/version". */
-  readonly rulesVersions: ReadonlyArray<SummaryGroup & { readonly regionCode: string; readonly version: number }>
+  readonly rulesVersions: ReadonlyArray<
+    SummaryGroup & { readonly regionCode: string; readonly version: number }
+  >
 }
 
 /** Not counted in `net`: voided (money released) and rejected by the centre (never settled). */
@@ -71,7 +73,8 @@ class Tally {
   netAmountFen = 0
 
   add(line: SummaryLine): void {
-    if (!Number.isSafeInteger(line.premiumFen)) throw new RangeError(`保费必须是以分为单位的整数：${line.premiumFen}`)
+    if (!Number.isSafeInteger(line.premiumFen))
+      throw new RangeError(`保费必须是以分为单位的整数：${line.premiumFen}`)
     this.sales.add(line.saleId)
     this.lineCount += 1
     this.amountFen += line.premiumFen
@@ -85,12 +88,16 @@ class Tally {
   figures(): { all: SummaryFigures; net: SummaryFigures } {
     return {
       all: { saleCount: this.sales.size, lineCount: this.lineCount, amountFen: this.amountFen },
-      net: { saleCount: this.netSales.size, lineCount: this.netLineCount, amountFen: this.netAmountFen },
+      net: { saleCount: this.netSales.size, lineCount: this.netLineCount, amountFen: this.netAmountFen }
     }
   }
 }
 
-function groupBy(lines: readonly SummaryLine[], keyOf: (line: SummaryLine) => string, nameOf: (line: SummaryLine) => string): SummaryGroup[] {
+function groupBy(
+  lines: readonly SummaryLine[],
+  keyOf: (line: SummaryLine) => string,
+  nameOf: (line: SummaryLine) => string
+): SummaryGroup[] {
   const groups = new Map<string, { name: string; tally: Tally }>()
   for (const line of lines) {
     const key = keyOf(line)
@@ -107,27 +114,57 @@ function groupBy(lines: readonly SummaryLine[], keyOf: (line: SummaryLine) => st
 }
 
 /** Chinese status names for the summary, the printout and the exports: the screens' words (i18n `saleStatus`), so paper and screen match. */
-export const STATUS_NAMES: Readonly<Record<SaleStatus, string>> = { queued: '待上传', uploaded: '上传中', accepted: '已受理', rejected: '被拒', voided: '已作废' }
+export const STATUS_NAMES: Readonly<Record<SaleStatus, string>> = {
+  queued: '待上传',
+  uploaded: '上传中',
+  accepted: '已受理',
+  rejected: '被拒',
+  voided: '已作废'
+}
 
 export function summarise(lines: readonly SummaryLine[]): DailySummaryView {
   const total = new Tally()
   for (const line of lines) total.add(line)
-  const byStatus = groupBy(lines, (l) => l.status, (l) => STATUS_NAMES[l.status])
+  const byStatus = groupBy(
+    lines,
+    (l) => l.status,
+    (l) => STATUS_NAMES[l.status]
+  )
   return {
     totals: total.figures(),
-    byOperator: groupBy(lines, (l) => l.operatorCode, (l) => l.operatorName),
-    byProduct: groupBy(lines, (l) => l.productCode, (l) => l.productName),
-    byRegion: groupBy(lines, (l) => l.regionCode, (l) => l.regionName),
-    byRelation: groupBy(lines, (l) => l.relation, (l) => l.relation),
+    byOperator: groupBy(
+      lines,
+      (l) => l.operatorCode,
+      (l) => l.operatorName
+    ),
+    byProduct: groupBy(
+      lines,
+      (l) => l.productCode,
+      (l) => l.productName
+    ),
+    byRegion: groupBy(
+      lines,
+      (l) => l.regionCode,
+      (l) => l.regionName
+    ),
+    byRelation: groupBy(
+      lines,
+      (l) => l.relation,
+      (l) => l.relation
+    ),
     byStatus: SALE_STATUSES.map((status) => {
       const found = byStatus.find((g) => g.key === status)
       const zero = { saleCount: 0, lineCount: 0, amountFen: 0 }
       return found ?? { key: status, name: STATUS_NAMES[status], all: zero, net: zero }
     }),
-    rulesVersions: groupBy(lines, (l) => `${l.regionCode}/${l.rulesVersion}`, (l) => `${l.regionName} 第 ${l.rulesVersion} 版`).map((group) => {
+    rulesVersions: groupBy(
+      lines,
+      (l) => `${l.regionCode}/${l.rulesVersion}`,
+      (l) => `${l.regionName} 第 ${l.rulesVersion} 版`
+    ).map((group) => {
       const [regionCode, version] = group.key.split('/')
       return { ...group, regionCode, version: Number(version) }
-    }),
+    })
   }
 }
 
@@ -143,21 +180,25 @@ export function reconciliationProblems(view: DailySummaryView): string[] {
     ['region', view.byRegion, true],
     ['relation', view.byRelation, false],
     ['status', view.byStatus, true],
-    ['rulesVersion', view.rulesVersions, true],
+    ['rulesVersion', view.rulesVersions, true]
   ]
   for (const [name, groups, salesAddUp] of dimensions) {
     for (const part of ['all', 'net'] as const) {
       const sum = (field: keyof SummaryFigures) => groups.reduce((acc, g) => acc + g[part][field], 0)
       if (sum('amountFen') !== view.totals[part].amountFen) problems.push(`${name}.${part}.amountFen`)
       if (sum('lineCount') !== view.totals[part].lineCount) problems.push(`${name}.${part}.lineCount`)
-      if (salesAddUp && sum('saleCount') !== view.totals[part].saleCount) problems.push(`${name}.${part}.saleCount`)
+      if (salesAddUp && sum('saleCount') !== view.totals[part].saleCount)
+        problems.push(`${name}.${part}.saleCount`)
     }
   }
   return problems
 }
 
 /** One sale as the summary's transaction list shows it: no payer, no insured person. */
-export type ReportSaleRow = Pick<SummaryLine, 'saleId' | 'createdAt' | 'status' | 'operatorCode' | 'operatorName' | 'regionCode'> & {
+export type ReportSaleRow = Pick<
+  SummaryLine,
+  'saleId' | 'createdAt' | 'status' | 'operatorCode' | 'operatorName' | 'regionCode'
+> & {
   readonly totalFen: Fen
   readonly lineCount: number
   /** The terminal that made the sale: in an office summary (several terminals) only. */

@@ -31,7 +31,7 @@ const priceBand = z.strictObject({
   maxAge: z.int().min(0).optional(),
   gender: z.enum(['male', 'female']).optional(),
   unitPriceFen: positiveFen,
-  ...marks,
+  ...marks
 })
 
 const pricing = z.discriminatedUnion('kind', [
@@ -39,15 +39,15 @@ const pricing = z.discriminatedUnion('kind', [
     kind: z.literal('perUnit'),
     bands: z.array(priceBand).min(1),
     units: z.strictObject({ min: z.int().min(1), max: z.int().min(1).optional(), ...marks }),
-    ...marks,
+    ...marks
   }),
   // The premium is one of these amounts (Suzhou: 500/1000/1500/2000).
-  z.strictObject({ kind: z.literal('amounts'), amountsFen: z.array(positiveFen).min(1), ...marks }),
+  z.strictObject({ kind: z.literal('amounts'), amountsFen: z.array(positiveFen).min(1), ...marks })
 ])
 
 const cover = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('fixed'), from: utc, to: utc, text, ...marks }),
-  z.strictObject({ kind: z.literal('term'), months: z.int().positive(), text, ...marks }),
+  z.strictObject({ kind: z.literal('term'), months: z.int().positive(), text, ...marks })
 ])
 
 const product = z.strictObject({
@@ -64,17 +64,17 @@ const product = z.strictObject({
     investment: z.boolean(),
     inTermReturn: z.boolean(),
     maturityReturnPercent: z.int().positive().optional(),
-    ...marks,
+    ...marks
   }),
   onePerPersonPerCover: z.boolean(),
-  ...marks,
+  ...marks
 })
 
 const spendingBand = z.strictObject({
   when: z.array(threshold).min(1),
   amountsFen: z.array(positiveFen).min(1),
   capPerSettlementYearFen: positiveFen,
-  ...marks,
+  ...marks
 })
 
 export const ruleBundleSchema = z
@@ -87,13 +87,13 @@ export const ruleBundleSchema = z
     settlementYear: z.strictObject({
       startMonthDay: z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, '应为 MM-DD'),
       text,
-      ...marks,
+      ...marks
     }),
     payer: z.strictObject({
       insuranceTypes: z.array(z.enum(INSURANCE_TYPES)).min(1),
       enrolmentStatuses: z.array(z.enum(ENROLMENT_STATUSES)).min(1),
       text,
-      ...marks,
+      ...marks
     }),
     balance: z.strictObject({ basis: z.enum(['total', 'historical']), label: text, ...marks }),
     eligibility: z.strictObject({ thresholds: z.array(threshold), ...marks }),
@@ -102,7 +102,7 @@ export const ruleBundleSchema = z
       capPerSettlementYear: statedAmount.optional(),
       bands: z.array(spendingBand).min(1).optional(),
       countsAgainstCap: z.array(z.enum(['fitnessCardTransfers'])),
-      ...marks,
+      ...marks
     }),
     insured: z.strictObject({
       relations: z.array(z.enum(['self', ...RELATIONS])).min(1),
@@ -115,10 +115,10 @@ export const ruleBundleSchema = z
           countsPayer: z.boolean(),
           per: z.enum(['settlementYear', 'coverPeriod']),
           text,
-          ...marks,
+          ...marks
         })
         .optional(),
-      ...marks,
+      ...marks
     }),
     exclusions: z.strictObject({ investment: z.boolean(), inTermReturn: z.boolean(), text: text.optional() }),
     /** How old the rules and the account snapshot may be for this terminal to go on selling offline. */
@@ -132,12 +132,12 @@ export const ruleBundleSchema = z
         maxQueuedFen: positiveFen.optional(),
         maxQueuedCount: z.int().positive().optional(),
         text,
-        ...marks,
+        ...marks
       })
       .optional(),
     products: z.array(product).min(1),
     /** Every value the sources do not give, by path, with why it was chosen. */
-    illustrative: z.array(z.strictObject({ path: text, note: text })),
+    illustrative: z.array(z.strictObject({ path: text, note: text }))
   })
   .superRefine((bundle, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message })
@@ -160,13 +160,17 @@ export const ruleBundleSchema = z
           }
         })
         const units = p.pricing.units
-        if (units.max !== undefined && units.max < units.min) issue(['products', i, 'pricing', 'units', 'max'], '不能小于 min')
+        if (units.max !== undefined && units.max < units.min)
+          issue(['products', i, 'pricing', 'units', 'max'], '不能小于 min')
       }
-      if (p.enrolment?.from && Date.parse(p.enrolment.from) >= Date.parse(p.enrolment.to)) issue(['products', i, 'enrolment', 'to'], '应晚于 from')
-      if (p.cover.kind === 'fixed' && Date.parse(p.cover.from) >= Date.parse(p.cover.to)) issue(['products', i, 'cover', 'to'], '应晚于 from')
+      if (p.enrolment?.from && Date.parse(p.enrolment.from) >= Date.parse(p.enrolment.to))
+        issue(['products', i, 'enrolment', 'to'], '应晚于 from')
+      if (p.cover.kind === 'fixed' && Date.parse(p.cover.from) >= Date.parse(p.cover.to))
+        issue(['products', i, 'cover', 'to'], '应晚于 from')
     })
     bundle.illustrative.forEach((entry, i) => {
-      if (valueAtPath(bundle, entry.path) === undefined) issue(['illustrative', i, 'path'], `规则包中没有 ${entry.path}`)
+      if (valueAtPath(bundle, entry.path) === undefined)
+        issue(['illustrative', i, 'path'], `规则包中没有 ${entry.path}`)
     })
   })
 
@@ -177,7 +181,10 @@ export type InsuredRelation = RuleBundle['insured']['relations'][number]
 
 /** `products[2].pricing.bands[0].unitPriceFen`: the way messages and `illustrative` name a field. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '')
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    ''
+  )
 }
 
 /** The value at a path written as formatPath writes it; undefined when there is none. */
@@ -202,7 +209,9 @@ export function parseRuleBundle(value: unknown): BundleParseResult {
   if (parsed.success) return { ok: true, bundle: parsed.data }
   const issue = parsed.error.issues[0]
   const field = formatPath(issue.path)
-  const message = field ? `规则包字段 ${field} 不正确：${issue.message}` : `规则包内容不正确：${issue.message}`
+  const message = field
+    ? `规则包字段 ${field} 不正确：${issue.message}`
+    : `规则包内容不正确：${issue.message}`
   return { ok: false, code: 'INVALID_BUNDLE', message }
 }
 

@@ -8,8 +8,11 @@ import type { RuleProduct } from './bundle'
 export function coverPeriodOf(product: RuleProduct, at: string): { from: string; to: string } {
   if (product.cover.kind === 'fixed') return { from: product.cover.from, to: product.cover.to }
   const shanghai = new Date(Date.parse(at) + 8 * 3600_000)
-  const nextMidnight = Date.UTC(shanghai.getUTCFullYear(), shanghai.getUTCMonth(), shanghai.getUTCDate() + 1) - 8 * 3600_000
+  const nextMidnight =
+    Date.UTC(shanghai.getUTCFullYear(), shanghai.getUTCMonth(), shanghai.getUTCDate() + 1) - 8 * 3600_000
   const start = new Date(nextMidnight + 8 * 3600_000)
-  const end = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + product.cover.months, start.getUTCDate()) - 8 * 3600_000
+  const end =
+    Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + product.cover.months, start.getUTCDate()) -
+    8 * 3600_000
   return { from: new Date(nextMidnight).toISOString(), to: new Date(end).toISOString() }
 }

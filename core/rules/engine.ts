@@ -96,19 +96,19 @@ export const RELATION_LABELS: Readonly<Record<InsuredRelation, string>> = {
   parent: '父母',
   grandparent: '祖父母/外祖父母',
   grandchild: '孙子女/外孙子女',
-  sibling: '兄弟姐妹',
+  sibling: '兄弟姐妹'
 }
 
 const INSURANCE_TYPE_LABELS: Readonly<Record<InsuranceType, string>> = {
   employee_active: '职工医保（在职）',
   employee_retired: '职工医保（退休）',
-  resident: '城乡居民医保',
+  resident: '城乡居民医保'
 }
 
 const STATUS_LABELS: Readonly<Record<EnrolmentStatus, string>> = {
   active: '正常参保',
   suspended: '暂停参保',
-  terminated: '终止参保',
+  terminated: '终止参保'
 }
 
 type PriceBand = Extract<RuleProduct['pricing'], { kind: 'perUnit' }>['bands'][number]
@@ -118,10 +118,14 @@ const SYMBOLS: Readonly<Record<Comparison, string>> = { '>=': '≥', '>': '>', '
 
 function meets(value: Fen, t: RuleThreshold): boolean {
   switch (t.comparison) {
-    case '>=': return value >= t.amountFen
-    case '>': return value > t.amountFen
-    case '<=': return value <= t.amountFen
-    case '<': return value < t.amountFen
+    case '>=':
+      return value >= t.amountFen
+    case '>':
+      return value > t.amountFen
+    case '<=':
+      return value <= t.amountFen
+    case '<':
+      return value < t.amountFen
   }
 }
 
@@ -131,23 +135,32 @@ const thresholdText = (t: RuleThreshold) => `${SYMBOLS[t.comparison]} ${yuan(t.a
 
 function ageBandText(band: { minAge?: number; maxAge?: number; gender?: Gender }): string {
   const ages =
-    band.minAge !== undefined && band.maxAge !== undefined ? `${band.minAge}–${band.maxAge} 岁`
-    : band.minAge !== undefined ? `${band.minAge} 岁及以上`
-    : band.maxAge !== undefined ? `${band.maxAge} 岁及以下`
-    : '不限年龄'
+    band.minAge !== undefined && band.maxAge !== undefined
+      ? `${band.minAge}–${band.maxAge} 岁`
+      : band.minAge !== undefined
+        ? `${band.minAge} 岁及以上`
+        : band.maxAge !== undefined
+          ? `${band.maxAge} 岁及以下`
+          : '不限年龄'
   return band.gender ? `${GENDER_LABELS[band.gender]}性 ${ages}` : ages
 }
 
 /** Money facts of the account at `at`, independent of product and insured person. */
-function accountFigures(bundle: RuleBundle, account: PayerAccount, spending: readonly SpendingEntry[], at: string) {
+function accountFigures(
+  bundle: RuleBundle,
+  account: PayerAccount,
+  spending: readonly SpendingEntry[],
+  at: string
+) {
   const label = bundle.balance.label
   const snapshotFen = bundle.balance.basis === 'total' ? account.balanceFen : account.historicalBalanceFen
   // The snapshot does not yet know what this terminal sold since; the centre settles that later.
   const pendingFen = sum(spending.filter((e) => !e.reflectedInBalance))
   const balanceFen = snapshotFen - pendingFen
-  const balanceText = pendingFen > 0
-    ? `${label} ${yuan(snapshotFen)} − 本机未同步支出 ${yuan(pendingFen)} = ${yuan(balanceFen)}`
-    : `${label} ${yuan(balanceFen)}`
+  const balanceText =
+    pendingFen > 0
+      ? `${label} ${yuan(snapshotFen)} − 本机未同步支出 ${yuan(pendingFen)} = ${yuan(balanceFen)}`
+      : `${label} ${yuan(balanceFen)}`
 
   const above = bundle.spending.usableAbove
   const usableFen = Math.max(0, above ? balanceFen - above.amountFen : balanceFen)
@@ -157,18 +170,25 @@ function accountFigures(bundle: RuleBundle, account: PayerAccount, spending: rea
 
   const year = settlementYearOf(at, bundle.settlementYear.startMonthDay)
   const band = bundle.spending.bands?.find((b) => b.when.every((t) => meets(balanceFen, t)))
-  const caps = [bundle.spending.capPerSettlementYear?.amountFen, band?.capPerSettlementYearFen].filter((c) => c !== undefined)
+  const caps = [bundle.spending.capPerSettlementYear?.amountFen, band?.capPerSettlementYearFen].filter(
+    (c) => c !== undefined
+  )
   let cap: { remainingFen: Fen; text: string } | undefined
   if (caps.length > 0) {
     const capFen = Math.min(...caps)
     const thisYearFen = sum(spending.filter((e) => inSettlementYear(e.at, year)))
     const earlierFen = sum(spending) - thisYearFen
-    const fitnessFen = bundle.spending.countsAgainstCap.includes('fitnessCardTransfers') ? (account.fitnessCardTransfersFen ?? 0) : 0
+    const fitnessFen = bundle.spending.countsAgainstCap.includes('fitnessCardTransfers')
+      ? (account.fitnessCardTransfersFen ?? 0)
+      : 0
     const usedFen = thisYearFen + fitnessFen
     const remainingFen = Math.max(0, capFen - usedFen)
     const used = fitnessFen > 0 ? `${yuan(usedFen)}（含阳光健身卡划账 ${yuan(fitnessFen)}）` : yuan(usedFen)
     const earlier = earlierFen > 0 ? `；其他结算年度的支出 ${yuan(earlierFen)} 不计入` : ''
-    cap = { remainingFen, text: `${year.label}限额 ${yuan(capFen)} − 已用 ${used} = 剩余 ${yuan(remainingFen)}${earlier}` }
+    cap = {
+      remainingFen,
+      text: `${year.label}限额 ${yuan(capFen)} − 已用 ${used} = 剩余 ${yuan(remainingFen)}${earlier}`
+    }
   }
   const maxSpendFen = Math.min(usableFen, cap?.remainingFen ?? usableFen)
   return { balanceFen, balanceText, usableFen, usableText, year, band, cap, maxSpendFen }
@@ -185,26 +205,47 @@ export function decide(input: DecisionInput): Decision {
   const money = accountFigures(bundle, account, input.spending, at)
   const region = `${bundle.region.name}（${bundle.region.code}）`
 
-  check('bundle.effective', Date.parse(at) >= Date.parse(bundle.effectiveFrom),
-    `规则包 ${region} 第 ${bundle.version} 版自 ${formatShanghaiDateTime(bundle.effectiveFrom)} 起生效`)
+  check(
+    'bundle.effective',
+    Date.parse(at) >= Date.parse(bundle.effectiveFrom),
+    `规则包 ${region} 第 ${bundle.version} 版自 ${formatShanghaiDateTime(bundle.effectiveFrom)} 起生效`
+  )
 
   // The payer: an employee enrolled in this region, with a personal account.
-  check('payer.region', account.regionCode === bundle.region.code, `参保地 ${account.regionCode}；本规则适用于 ${region}`)
-  check('payer.insuranceType', bundle.payer.insuranceTypes.includes(account.insuranceType),
-    `参保类型 ${INSURANCE_TYPE_LABELS[account.insuranceType]}；要求 ${bundle.payer.insuranceTypes.map((t) => INSURANCE_TYPE_LABELS[t]).join('、')}（${bundle.payer.text}）`)
-  check('payer.enrolment', bundle.payer.enrolmentStatuses.includes(account.status),
-    `参保状态 ${STATUS_LABELS[account.status]}；要求 ${bundle.payer.enrolmentStatuses.map((s) => STATUS_LABELS[s]).join('、')}`)
+  check(
+    'payer.region',
+    account.regionCode === bundle.region.code,
+    `参保地 ${account.regionCode}；本规则适用于 ${region}`
+  )
+  check(
+    'payer.insuranceType',
+    bundle.payer.insuranceTypes.includes(account.insuranceType),
+    `参保类型 ${INSURANCE_TYPE_LABELS[account.insuranceType]}；要求 ${bundle.payer.insuranceTypes.map((t) => INSURANCE_TYPE_LABELS[t]).join('、')}（${bundle.payer.text}）`
+  )
+  check(
+    'payer.enrolment',
+    bundle.payer.enrolmentStatuses.includes(account.status),
+    `参保状态 ${STATUS_LABELS[account.status]}；要求 ${bundle.payer.enrolmentStatuses.map((s) => STATUS_LABELS[s]).join('、')}`
+  )
 
   bundle.eligibility.thresholds.forEach((t, i) => {
     const passed = meets(money.balanceFen, t)
-    check(`balance.threshold[${i}]`, passed, `${money.balanceText}，要求 ${thresholdText(t)}：${passed ? '符合' : '不符合'}`)
+    check(
+      `balance.threshold[${i}]`,
+      passed,
+      `${money.balanceText}，要求 ${thresholdText(t)}：${passed ? '符合' : '不符合'}`
+    )
   })
   const bands = bundle.spending.bands
   if (bands) {
     const band = money.band
-    check('spending.band', band !== undefined, band
-      ? `${money.balanceText}，适用档位 ${band.when.map(thresholdText).join(' 且 ')}：可选 ${band.amountsFen.map(yuan).join(' / ')}，年度限额 ${yuan(band.capPerSettlementYearFen)}`
-      : `${money.balanceText}，不在任何可购买档位内`)
+    check(
+      'spending.band',
+      band !== undefined,
+      band
+        ? `${money.balanceText}，适用档位 ${band.when.map(thresholdText).join(' 且 ')}：可选 ${band.amountsFen.map(yuan).join(' / ')}，年度限额 ${yuan(band.capPerSettlementYearFen)}`
+        : `${money.balanceText}，不在任何可购买档位内`
+    )
   }
 
   const product = bundle.products.find((p) => p.code === input.productCode)
@@ -213,41 +254,72 @@ export function decide(input: DecisionInput): Decision {
   let unitPriceFen: Fen | undefined
   let amountsFen: Fen[] | undefined
 
-  check('product.known', product !== undefined,
-    product ? `产品 ${product.name}（${product.code}），${product.insurer}` : `本规则包没有产品 ${input.productCode}`)
+  check(
+    'product.known',
+    product !== undefined,
+    product
+      ? `产品 ${product.name}（${product.code}），${product.insurer}`
+      : `本规则包没有产品 ${input.productCode}`
+  )
   if (product) checkProduct(product)
 
   function checkProduct(product: RuleProduct) {
     const excl = bundle.exclusions
     if (excl.investment || excl.inTermReturn) {
-      const banned = (excl.investment && product.features.investment) || (excl.inTermReturn && product.features.inTermReturn)
-      check('product.exclusion', !banned, banned
-        ? `本产品带有投资理财性质或保险期内返还条款，本地区不得用个人账户购买（${excl.text ?? ''}）`
-        : '本产品不带投资理财性质或保险期内返还条款')
+      const banned =
+        (excl.investment && product.features.investment) ||
+        (excl.inTermReturn && product.features.inTermReturn)
+      check(
+        'product.exclusion',
+        !banned,
+        banned
+          ? `本产品带有投资理财性质或保险期内返还条款，本地区不得用个人账户购买（${excl.text ?? ''}）`
+          : '本产品不带投资理财性质或保险期内返还条款'
+      )
     }
     const window = product.enrolment
     if (window) {
-      const open = (!window.from || Date.parse(at) >= Date.parse(window.from)) && Date.parse(at) < Date.parse(window.to)
+      const open =
+        (!window.from || Date.parse(at) >= Date.parse(window.from)) && Date.parse(at) < Date.parse(window.to)
       const from = window.from ? `${formatShanghaiDateTime(window.from)} 起` : ''
-      check('product.enrolmentWindow', open,
-        `参保期 ${from}至 ${formatShanghaiDateTime(window.to)} 止（${window.text}）；现在 ${formatShanghaiDateTime(at)}：${open ? '在参保期内' : '不在参保期内'}`)
+      check(
+        'product.enrolmentWindow',
+        open,
+        `参保期 ${from}至 ${formatShanghaiDateTime(window.to)} 止（${window.text}）；现在 ${formatShanghaiDateTime(at)}：${open ? '在参保期内' : '不在参保期内'}`
+      )
     }
 
     // The insured person: relation, binding, local enrolment, person limit, then age and gender.
     const allowedRelations = bundle.insured.relations
-    check('insured.relation', allowedRelations.includes(insured.relation),
-      `被保险人为${RELATION_LABELS[insured.relation]}；本地区可为 ${allowedRelations.map((r) => RELATION_LABELS[r]).join('、')}（${bundle.insured.text}）`)
+    check(
+      'insured.relation',
+      allowedRelations.includes(insured.relation),
+      `被保险人为${RELATION_LABELS[insured.relation]}；本地区可为 ${allowedRelations.map((r) => RELATION_LABELS[r]).join('、')}（${bundle.insured.text}）`
+    )
     if (insured.relation === 'self') {
-      check('insured.self', insured.idNumber === account.idNumber,
-        insured.idNumber === account.idNumber ? '被保险人即持卡人本人' : '选择了“本人”，但身份证号与持卡人不符')
+      check(
+        'insured.self',
+        insured.idNumber === account.idNumber,
+        insured.idNumber === account.idNumber
+          ? '被保险人即持卡人本人'
+          : '选择了“本人”，但身份证号与持卡人不符'
+      )
     } else {
       if (bundle.insured.boundToAccountOnly) {
-        check('insured.bound', insured.boundToAccount,
-          insured.boundToAccount ? '被保险人已绑定为本账户家庭成员' : '被保险人未绑定为本账户家庭成员，本地区只能为已绑定的家庭成员购买')
+        check(
+          'insured.bound',
+          insured.boundToAccount,
+          insured.boundToAccount
+            ? '被保险人已绑定为本账户家庭成员'
+            : '被保险人未绑定为本账户家庭成员，本地区只能为已绑定的家庭成员购买'
+        )
       }
       if (bundle.insured.enrolledLocallyRequired) {
-        check('insured.enrolledLocally', insured.enrolledLocally,
-          `被保险人${insured.enrolledLocally ? '已' : '未'}在${bundle.region.name}参加基本医疗保险；本地区要求在本地参保`)
+        check(
+          'insured.enrolledLocally',
+          insured.enrolledLocally,
+          `被保险人${insured.enrolledLocally ? '已' : '未'}在${bundle.region.name}参加基本医疗保险；本地区要求在本地参保`
+        )
       }
     }
     const limit = bundle.insured.maxPersons
@@ -265,8 +337,11 @@ export function decide(input: DecisionInput): Decision {
       const counted = limit.countsPayer || insured.idNumber !== account.idNumber
       const total = persons.size + (counted && !persons.has(insured.idNumber) ? 1 : 0)
       const period = limit.per === 'coverPeriod' && fixedCover ? '本保险期间' : money.year.label
-      check('insured.maxPersons', total <= limit.max,
-        `${period}已为 ${persons.size} 人投保，连同本次共 ${total} 人；上限 ${limit.max} 人，${limit.countsPayer ? '含' : '不含'}本人（${limit.text}）`)
+      check(
+        'insured.maxPersons',
+        total <= limit.max,
+        `${period}已为 ${persons.size} 人投保，连同本次共 ${total} 人；上限 ${limit.max} 人，${limit.countsPayer ? '含' : '不含'}本人（${limit.text}）`
+      )
     }
     const id = parseResidentId(insured.idNumber, today)
     let band: PriceBand | undefined
@@ -277,21 +352,34 @@ export function decide(input: DecisionInput): Decision {
       const age = ageOn(id.value.birthDate, today)
       check('insured.identity', true, `被保险人 ${GENDER_LABELS[gender]}，${today} 时 ${age} 周岁`)
       if (product.insuredGender) {
-        check('product.gender', gender === product.insuredGender,
-          `本产品仅限${GENDER_LABELS[product.insuredGender]}性投保；被保险人为${GENDER_LABELS[gender]}性`)
+        check(
+          'product.gender',
+          gender === product.insuredGender,
+          `本产品仅限${GENDER_LABELS[product.insuredGender]}性投保；被保险人为${GENDER_LABELS[gender]}性`
+        )
       }
       if (product.pricing.kind === 'perUnit') {
         const bands = product.pricing.bands
-        band = bands.find((b) => (b.minAge ?? 0) <= age && age <= (b.maxAge ?? Infinity) && (!b.gender || b.gender === gender))
-        check('product.ageBand', band !== undefined, band
-          ? `${age} 周岁适用费率档 ${ageBandText(band)}：每份 ${yuan(band.unitPriceFen)}`
-          : `${GENDER_LABELS[gender]}性 ${age} 周岁：本产品无适用的费率档（${bands.map(ageBandText).join('；')}）`)
+        band = bands.find(
+          (b) => (b.minAge ?? 0) <= age && age <= (b.maxAge ?? Infinity) && (!b.gender || b.gender === gender)
+        )
+        check(
+          'product.ageBand',
+          band !== undefined,
+          band
+            ? `${age} 周岁适用费率档 ${ageBandText(band)}：每份 ${yuan(band.unitPriceFen)}`
+            : `${GENDER_LABELS[gender]}性 ${age} 周岁：本产品无适用的费率档（${bands.map(ageBandText).join('；')}）`
+        )
       }
     }
     if (product.onePerPersonPerCover) {
-      check('product.duplicate', !insured.alreadyCoveredByProduct, insured.alreadyCoveredByProduct
-        ? '被保险人本保险期间已有本产品保单（每人每期限一份）'
-        : '被保险人本保险期间尚无本产品保单')
+      check(
+        'product.duplicate',
+        !insured.alreadyCoveredByProduct,
+        insured.alreadyCoveredByProduct
+          ? '被保险人本保险期间已有本产品保单（每人每期限一份）'
+          : '被保险人本保险期间尚无本产品保单'
+      )
     }
 
     // What is asked for, and what may be chosen.
@@ -312,7 +400,9 @@ export function decide(input: DecisionInput): Decision {
       }
     } else {
       const bandAmounts = bands ? (money.band?.amountsFen ?? []) : undefined
-      const choosable = product.pricing.amountsFen.filter((a) => !bandAmounts || bandAmounts.includes(a)).sort((a, b) => a - b)
+      const choosable = product.pricing.amountsFen
+        .filter((a) => !bandAmounts || bandAmounts.includes(a))
+        .sort((a, b) => a - b)
       amountsFen = choosable.filter((a) => a <= money.maxSpendFen)
       const a = input.amountFen
       const listed = choosable.length > 0 ? choosable.map(yuan).join(' / ') : '无'
@@ -331,8 +421,17 @@ export function decide(input: DecisionInput): Decision {
   const cap = money.cap
   if (premiumFen !== null) {
     const p = premiumFen
-    check('spending.available', p <= money.usableFen, `${money.usableText}，${p <= money.usableFen ? '足够支付' : '低于'}保费 ${yuan(p)}`)
-    if (cap) check('spending.cap', p <= cap.remainingFen, `${cap.text}，${p <= cap.remainingFen ? '足够支付' : '低于'}保费 ${yuan(p)}`)
+    check(
+      'spending.available',
+      p <= money.usableFen,
+      `${money.usableText}，${p <= money.usableFen ? '足够支付' : '低于'}保费 ${yuan(p)}`
+    )
+    if (cap)
+      check(
+        'spending.cap',
+        p <= cap.remainingFen,
+        `${cap.text}，${p <= cap.remainingFen ? '足够支付' : '低于'}保费 ${yuan(p)}`
+      )
   } else {
     check('spending.available', money.usableFen > 0, money.usableText)
     if (cap) check('spending.cap', cap.remainingFen > 0, cap.text)
@@ -341,7 +440,7 @@ export function decide(input: DecisionInput): Decision {
   return {
     eligible: checks.every((c) => c.passed),
     checks,
-    allowed: { maxSpendFen: money.maxSpendFen, units, unitPriceFen, amountsFen, premiumFen },
+    allowed: { maxSpendFen: money.maxSpendFen, units, unitPriceFen, amountsFen, premiumFen }
   }
 }
 
@@ -387,8 +486,8 @@ export function listProductsForSelf(input: SelfOffersInput): ProductOffer[] {
         idNumber: account.idNumber,
         boundToAccount: true,
         enrolledLocally: true,
-        alreadyCoveredByProduct: input.coveredProductCodes.includes(product.code),
-      },
+        alreadyCoveredByProduct: input.coveredProductCodes.includes(product.code)
+      }
     }
     let decision: Decision
     if (product.pricing.kind === 'perUnit') {
@@ -407,7 +506,7 @@ export function listProductsForSelf(input: SelfOffersInput): ProductOffer[] {
       illustrative,
       available: decision.eligible,
       allowed: decision.allowed,
-      reasons: decision.checks.filter((c) => !c.passed),
+      reasons: decision.checks.filter((c) => !c.passed)
     }
   })
 }

@@ -15,14 +15,21 @@ export interface OfflineFreshness {
 const HOUR = 3_600_000
 
 /** Pure: the ages against the bundle's offline limits (none given: no limit). */
-export function offlineFreshness(bundle: RuleBundle, snapshotAsOf: string, rulesReceivedAt: string, now: string): OfflineFreshness {
+export function offlineFreshness(
+  bundle: RuleBundle,
+  snapshotAsOf: string,
+  rulesReceivedAt: string,
+  now: string
+): OfflineFreshness {
   const limits = bundle.offline
   const at = Date.parse(now)
   const snapshotHours = Math.floor((at - Date.parse(snapshotAsOf)) / HOUR)
   const rulesHours = Math.floor((at - Date.parse(rulesReceivedAt)) / HOUR)
   const reasons: string[] = []
   if (limits && snapshotHours > limits.maxSnapshotAgeHours) {
-    reasons.push(`账户数据已 ${snapshotHours} 小时未更新，超过离线办理上限 ${limits.maxSnapshotAgeHours} 小时`)
+    reasons.push(
+      `账户数据已 ${snapshotHours} 小时未更新，超过离线办理上限 ${limits.maxSnapshotAgeHours} 小时`
+    )
   }
   if (limits && rulesHours > limits.maxRulesAgeHours) {
     reasons.push(`规则已 ${rulesHours} 小时未同步，超过离线办理上限 ${limits.maxRulesAgeHours} 小时`)
@@ -33,7 +40,7 @@ export function offlineFreshness(bundle: RuleBundle, snapshotAsOf: string, rules
     maxSnapshotAgeHours: limits?.maxSnapshotAgeHours ?? null,
     maxRulesAgeHours: limits?.maxRulesAgeHours ?? null,
     ok: reasons.length === 0,
-    reason: reasons.length > 0 ? `${reasons.join('；')}：请先同步数据，再办理` : null,
+    reason: reasons.length > 0 ? `${reasons.join('；')}：请先同步数据，再办理` : null
   }
 }
 
@@ -41,19 +48,27 @@ export function offlineFreshness(bundle: RuleBundle, snapshotAsOf: string, rules
  * The bundle's limits on selling while the centre cannot settle at once: one sale's amount, and the
  * amount and number already waiting in the outbox. Pure: what is queued is passed in.
  */
-export function offlineSaleBlockers(bundle: RuleBundle, saleFen: number, queued: { readonly count: number; readonly totalFen: number }): string[] {
+export function offlineSaleBlockers(
+  bundle: RuleBundle,
+  saleFen: number,
+  queued: { readonly count: number; readonly totalFen: number }
+): string[] {
   const limits = bundle.offline
   if (!limits || saleFen <= 0) return []
   const yuan = (fen: number) => formatYuan(fen)
   const blockers: string[] = []
   if (limits.maxSaleFen !== undefined && saleFen > limits.maxSaleFen) {
-    blockers.push(`本笔 ${yuan(saleFen)} 元超过离线单笔上限 ${yuan(limits.maxSaleFen)} 元：请分笔办理，或上传后再办理`)
+    blockers.push(
+      `本笔 ${yuan(saleFen)} 元超过离线单笔上限 ${yuan(limits.maxSaleFen)} 元：请分笔办理，或上传后再办理`
+    )
   }
   if (limits.maxQueuedCount !== undefined && queued.count + 1 > limits.maxQueuedCount) {
     blockers.push(`待上传交易已有 ${queued.count} 笔，达到离线上限 ${limits.maxQueuedCount} 笔：请先上传`)
   }
   if (limits.maxQueuedFen !== undefined && queued.totalFen + saleFen > limits.maxQueuedFen) {
-    blockers.push(`待上传金额将达 ${yuan(queued.totalFen + saleFen)} 元，超过离线上限 ${yuan(limits.maxQueuedFen)} 元：请先上传`)
+    blockers.push(
+      `待上传金额将达 ${yuan(queued.totalFen + saleFen)} 元，超过离线上限 ${yuan(limits.maxQueuedFen)} 元：请先上传`
+    )
   }
   return blockers
 }

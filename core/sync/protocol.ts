@@ -35,11 +35,13 @@ export const CENTRE_ERROR_CODES = [
   'BODY_TOO_LARGE',
   /** 503: maintenance or overload; the same request may be sent again later. */
   'UNAVAILABLE',
-  'INTERNAL',
+  'INTERNAL'
 ] as const
 
 /** The centre's error body. `code` is one of CENTRE_ERROR_CODES or a code the terminal does not know yet. */
-export const centreErrorSchema = z.object({ error: z.object({ code: z.string().max(64), message: z.string().max(500) }) })
+export const centreErrorSchema = z.object({
+  error: z.object({ code: z.string().max(64), message: z.string().max(500) })
+})
 export type CentreError = z.infer<typeof centreErrorSchema>['error']
 
 // ── Registration and tokens ─────────────────────────────────────────────────────────────────────
@@ -52,13 +54,13 @@ export const registrationRequestSchema = z.strictObject({
   territory: z.string().min(1).max(100),
   appVersion: z.string().max(32),
   /** The terminal's Ed25519 public key (SPKI PEM): the centre verifies exported queue files with it. */
-  publicKeyPem: z.string().min(40).max(1000),
+  publicKeyPem: z.string().min(40).max(1000)
 })
 export type RegistrationRequest = z.infer<typeof registrationRequestSchema>
 
 export const tokenGrantSchema = z.strictObject({
   token: z.string().min(16).max(200),
-  tokenExpiresAt: utc,
+  tokenExpiresAt: utc
 })
 export type TokenGrant = z.infer<typeof tokenGrantSchema>
 
@@ -70,7 +72,7 @@ export const registrationResponseSchema = z.strictObject({
   refreshSecret: z.string().min(16).max(200),
   ...tokenGrantSchema.shape,
   /** The centre's file-encryption key, a signed file of format CENTRE_FILE_KEY_FORMAT (below). */
-  centreFileKey: z.string().min(1).max(4000).optional(),
+  centreFileKey: z.string().min(1).max(4000).optional()
 })
 export type RegistrationResponse = z.infer<typeof registrationResponseSchema>
 
@@ -88,7 +90,7 @@ export const familyLineSchema = z.strictObject({
   idNumber: z.string().regex(/^\d{17}[\dX]$/),
   name: z.string().min(1).max(50),
   relation: z.enum(RELATIONS),
-  boundAt: utc,
+  boundAt: utc
 })
 
 /** What one person already holds in its cover year, bought through any channel. */
@@ -96,7 +98,7 @@ export const holdingLineSchema = z.strictObject({
   idNumber: z.string().regex(/^\d{17}[\dX]$/),
   productCode: z.string().min(1).max(40),
   coverFrom: utc,
-  coverTo: utc,
+  coverTo: utc
 })
 
 /**
@@ -120,7 +122,7 @@ export const accountLineSchema = z.strictObject({
   /** 阳光健身卡 transfers this settlement year (Suzhou); 0 elsewhere. */
   fitnessCardTransfersFen: fen,
   family: z.array(familyLineSchema).max(20),
-  holdings: z.array(holdingLineSchema).max(200),
+  holdings: z.array(holdingLineSchema).max(200)
 })
 export type AccountLine = z.infer<typeof accountLineSchema>
 
@@ -140,18 +142,21 @@ export const snapshotHeaderSchema = z.strictObject({
   regionCodes: z.array(regionCode).min(1).max(50),
   /** The moment the balances, spending and holdings in this snapshot were true at the centre. */
   balancesAsOf: utc,
-  generatedAt: utc,
+  generatedAt: utc
 })
 export type SnapshotHeader = z.infer<typeof snapshotHeaderSchema>
 
 /** The account left the terminal's regions (moved away, closed): the terminal forgets it. */
-export const removedLineSchema = z.strictObject({ type: z.literal('removed'), accountNo: accountLineSchema.shape.accountNo })
+export const removedLineSchema = z.strictObject({
+  type: z.literal('removed'),
+  accountNo: accountLineSchema.shape.accountNo
+})
 export type RemovedLine = z.infer<typeof removedLineSchema>
 
 export const snapshotEndSchema = z.strictObject({
   type: z.literal('end'),
   count: z.int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/)
 })
 export type SnapshotEnd = z.infer<typeof snapshotEndSchema>
 
@@ -166,7 +171,7 @@ const uploadLineSchema = z.strictObject({
   units: z.int().positive().nullable(),
   premiumFen: fen.positive(),
   coverFrom: utc,
-  coverTo: utc,
+  coverTo: utc
 })
 
 /** A sale exactly as the terminal's outbox holds it. Its permanent id is `saleId`. */
@@ -176,10 +181,14 @@ export const saleItemSchema = z.strictObject({
   terminalId: terminalIdSchema,
   operatorCode: z.string().max(16),
   createdAt: utc,
-  payer: z.strictObject({ cardNumber: z.string().regex(/^[A-Z0-9]{9}$/), idNumber: z.string().regex(/^\d{17}[\dX]$/), regionCode }),
+  payer: z.strictObject({
+    cardNumber: z.string().regex(/^[A-Z0-9]{9}$/),
+    idNumber: z.string().regex(/^\d{17}[\dX]$/),
+    regionCode
+  }),
   rules: z.strictObject({ regionCode, version: z.int().positive() }),
   totalFen: fen.positive(),
-  lines: z.array(uploadLineSchema).min(1).max(20),
+  lines: z.array(uploadLineSchema).min(1).max(20)
 })
 export type SaleItem = z.infer<typeof saleItemSchema>
 
@@ -192,7 +201,7 @@ export const reversalItemSchema = z.strictObject({
   operatorCode: z.string().max(16),
   at: utc,
   reason: z.string().max(200),
-  totalFen: fen.positive(),
+  totalFen: fen.positive()
 })
 export type ReversalItem = z.infer<typeof reversalItemSchema>
 
@@ -207,7 +216,7 @@ export function itemIdOf(item: UploadItem): string {
 /** `POST /v1/transactions`: items in outbox order; one account's items are never reordered. */
 export const uploadRequestSchema = z.strictObject({
   terminalId: terminalIdSchema,
-  items: z.array(uploadItemSchema).min(1).max(500),
+  items: z.array(uploadItemSchema).min(1).max(500)
 })
 export type UploadRequest = z.infer<typeof uploadRequestSchema>
 
@@ -220,16 +229,22 @@ export const REJECTION_CODES = [
   'RULES_WITHDRAWN',
   'OVER_CAP',
   'SALE_UNKNOWN',
-  'INVALID_ITEM',
+  'INVALID_ITEM'
 ] as const
 
 export const itemResultSchema = z.discriminatedUnion('outcome', [
   /** Settled against the real balance now (`alreadyAccepted`: a resend; the first result repeated). */
   z.strictObject({ itemId: uuid, outcome: z.enum(['accepted', 'alreadyAccepted']), settledAt: utc }),
   /** Refused for good (a resend repeats the refusal): kept and shown on the terminal, never retried. */
-  z.strictObject({ itemId: uuid, outcome: z.literal('rejected'), code: z.string().max(64), message: z.string().max(500), settledAt: utc }),
+  z.strictObject({
+    itemId: uuid,
+    outcome: z.literal('rejected'),
+    code: z.string().max(64),
+    message: z.string().max(500),
+    settledAt: utc
+  }),
   /** Not decided now: the terminal keeps it and sends it again later, with the items behind it for the same account. */
-  z.strictObject({ itemId: uuid, outcome: z.literal('retryLater'), message: z.string().max(500) }),
+  z.strictObject({ itemId: uuid, outcome: z.literal('retryLater'), message: z.string().max(500) })
 ])
 export type ItemResult = z.infer<typeof itemResultSchema>
 
@@ -250,7 +265,7 @@ export const QUEUE_FILE_FORMAT = 'yibao-queue-export/1'
 export const queueFilePayloadSchema = z.strictObject({
   terminalId: terminalIdSchema,
   exportedAt: utc,
-  items: z.array(uploadItemSchema).max(100_000),
+  items: z.array(uploadItemSchema).max(100_000)
 })
 export type QueueFilePayload = z.infer<typeof queueFilePayloadSchema>
 
@@ -270,7 +285,7 @@ export const packagePayloadSchema = z.strictObject({
    * What the centre decided about this terminal's items it has received (online or by queue file),
    * so an agent who never gets online still learns them and its queue empties. Optional.
    */
-  results: z.array(itemResultSchema).max(100_000).optional(),
+  results: z.array(itemResultSchema).max(100_000).optional()
 })
 export type PackagePayload = z.infer<typeof packagePayloadSchema>
 
@@ -284,7 +299,7 @@ export const CENTRE_FILE_KEY_FORMAT = 'yibao-centre-file-key/1'
 export const centreFileKeyPayloadSchema = z.strictObject({
   keyId: z.string().min(1).max(100),
   publicKeyPem: z.string().min(40).max(1000),
-  issuedAt: utc,
+  issuedAt: utc
 })
 export type CentreFileKeyPayload = z.infer<typeof centreFileKeyPayloadSchema>
 export const centreFileKeyResponseSchema = z.strictObject({ signedKey: z.string().min(1).max(4000) })
@@ -310,17 +325,27 @@ export const encryptedQueueFileSchema = z.strictObject({
   nonce: base64.length(16),
   ciphertext: base64.max(200_000_000),
   tag: base64.length(24),
-  signature: base64.min(1).max(200),
+  signature: base64.min(1).max(200)
 })
 export type EncryptedQueueFile = z.infer<typeof encryptedQueueFileSchema>
 
 /** What the terminal's signature of an encrypted queue file covers: every field but the signature, one a line. */
 export function encryptedQueueSigningText(file: Omit<EncryptedQueueFile, 'signature'>): string {
-  return [file.format, file.terminalId, file.recipientKeyId, file.ephemeralKey, file.nonce, file.ciphertext, file.tag].join('\n')
+  return [
+    file.format,
+    file.terminalId,
+    file.recipientKeyId,
+    file.ephemeralKey,
+    file.nonce,
+    file.ciphertext,
+    file.tag
+  ].join('\n')
 }
 
 /** The AES-GCM additional data: the header, so a file cannot be passed off as another terminal's. */
-export function encryptedQueueAad(file: Pick<EncryptedQueueFile, 'format' | 'terminalId' | 'recipientKeyId'>): string {
+export function encryptedQueueAad(
+  file: Pick<EncryptedQueueFile, 'format' | 'terminalId' | 'recipientKeyId'>
+): string {
   return [file.format, file.terminalId, file.recipientKeyId].join('\n')
 }
 
@@ -329,7 +354,7 @@ export const signedFileSchema = z.strictObject({
   format: z.enum([QUEUE_FILE_FORMAT, PACKAGE_FILE_FORMAT, CENTRE_FILE_KEY_FORMAT]),
   keyId: z.string().min(1).max(100),
   payload: z.string(),
-  signature: z.string().min(1).max(200),
+  signature: z.string().min(1).max(200)
 })
 export type SignedFile = z.infer<typeof signedFileSchema>
 
@@ -352,8 +377,14 @@ export const officeReportRequestSchema = z
       ctx.addIssue({ code: 'custom', path: ['from'], message: '开始日期不能晚于结束日期' })
       return
     }
-    const days = (Date.parse(`${range.to}T00:00:00Z`) - Date.parse(`${range.from}T00:00:00Z`)) / 86_400_000 + 1
-    if (days > OFFICE_REPORT_MAX_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: `网点汇总的区间不能超过 ${OFFICE_REPORT_MAX_DAYS} 天（含首尾）` })
+    const days =
+      (Date.parse(`${range.to}T00:00:00Z`) - Date.parse(`${range.from}T00:00:00Z`)) / 86_400_000 + 1
+    if (days > OFFICE_REPORT_MAX_DAYS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `网点汇总的区间不能超过 ${OFFICE_REPORT_MAX_DAYS} 天（含首尾）`
+      })
   })
 export type OfficeReportRequest = z.infer<typeof officeReportRequestSchema>
 
@@ -377,7 +408,7 @@ export const officeReportLineSchema = z.strictObject({
   productName: z.string().min(1).max(100),
   relation: z.enum(['self', ...RELATIONS]),
   premiumFen: fen.positive(),
-  rulesVersion: z.int().positive(),
+  rulesVersion: z.int().positive()
 })
 export type OfficeReportLine = z.infer<typeof officeReportLineSchema>
 
@@ -386,6 +417,6 @@ export const officeReportResponseSchema = z.strictObject({
   territory: z.string().min(1).max(100),
   generatedAt: utc,
   terminals: z.array(terminalIdSchema).min(1).max(1000),
-  lines: z.array(officeReportLineSchema).max(200_000),
+  lines: z.array(officeReportLineSchema).max(200_000)
 })
 export type OfficeReportResponse = z.infer<typeof officeReportResponseSchema>

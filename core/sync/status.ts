@@ -21,7 +21,12 @@ export interface SyncStatusView {
   /** The last failure, in Chinese, until the next success. */
   readonly lastError: string | null
   readonly snapshot: { readonly version: number; readonly balancesAsOf: string | null }
-  readonly queue: { readonly count: number; readonly totalFen: Fen; readonly oldestAt: string | null; readonly nextAttemptAt: string | null }
+  readonly queue: {
+    readonly count: number
+    readonly totalFen: Fen
+    readonly oldestAt: string | null
+    readonly nextAttemptAt: string | null
+  }
   /** Transactions the centre rejected that no supervisor has followed up yet (rejections.followUp, #7). */
   readonly rejectedCount: number
   /** The tightest offline limits across this terminal's regions, tightest first. */
@@ -57,22 +62,38 @@ export interface LimitInputs {
   readonly now: string
 }
 
-function ageLimit(kind: 'rulesAge' | 'snapshotAge', regionName: string, since: string, maxHours: number, now: string): OfflineLimitView {
+function ageLimit(
+  kind: 'rulesAge' | 'snapshotAge',
+  regionName: string,
+  since: string,
+  maxHours: number,
+  now: string
+): OfflineLimitView {
   const deadlineMs = Date.parse(since) + maxHours * HOUR
   const leftMs = deadlineMs - Date.parse(now)
   const nearMs = Math.max(maxHours * NEAR_SHARE, NEAR_HOURS) * HOUR
   const level: LimitLevel = leftMs <= 0 ? 'reached' : leftMs <= nearMs ? 'near' : 'ok'
   const what = kind === 'rulesAge' ? '规则' : '账户数据'
   const hoursLeft = Math.max(0, Math.floor(leftMs / HOUR))
-  const text = level === 'reached' ? `${regionName}${what}已超过离线上限 ${maxHours} 小时，停止办理：请同步` : `${regionName}${what}还可离线使用 ${hoursLeft} 小时`
+  const text =
+    level === 'reached'
+      ? `${regionName}${what}已超过离线上限 ${maxHours} 小时，停止办理：请同步`
+      : `${regionName}${what}还可离线使用 ${hoursLeft} 小时`
   return { kind, regionName, level, deadline: new Date(deadlineMs).toISOString(), text }
 }
 
-function amountLimit(kind: 'queuedFen' | 'queuedCount', regionName: string, used: number, max: number): OfflineLimitView {
+function amountLimit(
+  kind: 'queuedFen' | 'queuedCount',
+  regionName: string,
+  used: number,
+  max: number
+): OfflineLimitView {
   const left = max - used
   const level: LimitLevel = left <= 0 ? 'reached' : left <= max * NEAR_SHARE ? 'near' : 'ok'
   const text =
-    kind === 'queuedFen' ? `待上传 ${formatYuan(used)} 元，离线上限 ${formatYuan(max)} 元` : `待上传 ${used} 笔，离线上限 ${max} 笔`
+    kind === 'queuedFen'
+      ? `待上传 ${formatYuan(used)} 元，离线上限 ${formatYuan(max)} 元`
+      : `待上传 ${used} 笔，离线上限 ${max} 笔`
   return { kind, regionName, level, deadline: null, text }
 }
 
@@ -96,21 +117,37 @@ export function offlineLimits(inputs: readonly LimitInputs[]): OfflineLimitView[
     if (!limits) continue
     const region = bundle.region.name
     const { maxRulesAgeHours, maxSnapshotAgeHours, maxQueuedFen, maxQueuedCount } = limits
-    add(`rules|${rulesCheckedAt}|${maxRulesAgeHours}|${now}`, region, (name) => ageLimit('rulesAge', name, rulesCheckedAt, maxRulesAgeHours, now))
-    add(`snapshot|${balancesAsOf}|${maxSnapshotAgeHours}|${now}`, region, (name) => ageLimit('snapshotAge', name, balancesAsOf, maxSnapshotAgeHours, now))
-    if (maxQueuedFen !== undefined) add(`fen|${queued.totalFen}|${maxQueuedFen}`, region, (name) => amountLimit('queuedFen', name, queued.totalFen, maxQueuedFen))
-    if (maxQueuedCount !== undefined) add(`count|${queued.count}|${maxQueuedCount}`, region, (name) => amountLimit('queuedCount', name, queued.count, maxQueuedCount))
+    add(`rules|${rulesCheckedAt}|${maxRulesAgeHours}|${now}`, region, (name) =>
+      ageLimit('rulesAge', name, rulesCheckedAt, maxRulesAgeHours, now)
+    )
+    add(`snapshot|${balancesAsOf}|${maxSnapshotAgeHours}|${now}`, region, (name) =>
+      ageLimit('snapshotAge', name, balancesAsOf, maxSnapshotAgeHours, now)
+    )
+    if (maxQueuedFen !== undefined)
+      add(`fen|${queued.totalFen}|${maxQueuedFen}`, region, (name) =>
+        amountLimit('queuedFen', name, queued.totalFen, maxQueuedFen)
+      )
+    if (maxQueuedCount !== undefined)
+      add(`count|${queued.count}|${maxQueuedCount}`, region, (name) =>
+        amountLimit('queuedCount', name, queued.count, maxQueuedCount)
+      )
   }
-  const views = [...byKey.values()].map(({ build, regions }) => build(regions.length === 1 ? regions[0] : `${regions[0]}等 ${regions.length} 个地区`))
+  const views = [...byKey.values()].map(({ build, regions }) =>
+    build(regions.length === 1 ? regions[0] : `${regions[0]}等 ${regions.length} 个地区`)
+  )
   return views.sort(
     (a, b) =>
       LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
-      (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999'),
+      (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999')
   )
 }
 
 /** Exponential backoff with full jitter: a random wait in [0, min(cap, base·2^attempt)). */
-export function retryDelayMs(attempt: number, random: () => number, options: { baseMs?: number; capMs?: number } = {}): number {
+export function retryDelayMs(
+  attempt: number,
+  random: () => number,
+  options: { baseMs?: number; capMs?: number } = {}
+): number {
   const base = options.baseMs ?? 5_000
   const cap = options.capMs ?? 15 * 60_000
   const ceiling = Math.min(cap, base * 2 ** Math.min(attempt, 30))

@@ -24,7 +24,7 @@ export async function up(db: Knex): Promise<void> {
     // Money is integer fen: the database refuses a float or text amount outright.
     table.check("typeof(balance_fen) = 'integer' and balance_fen >= 0")
     table.check(
-      "typeof(historical_balance_fen) = 'integer' and historical_balance_fen >= 0 and historical_balance_fen <= balance_fen",
+      "typeof(historical_balance_fen) = 'integer' and historical_balance_fen >= 0 and historical_balance_fen <= balance_fen"
     )
   })
 

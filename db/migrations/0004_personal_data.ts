@@ -50,7 +50,7 @@ const SCHEMA = {
     // Unique among accounts still in the snapshot: a removed account kept for its sales must not
     // stop the same card or person from arriving again under another account.
     'create unique index accounts_card_hash_unique on accounts (card_hash) where removed_at is null',
-    'create unique index accounts_id_hash_unique on accounts (id_hash) where removed_at is null',
+    'create unique index accounts_id_hash_unique on accounts (id_hash) where removed_at is null'
   ],
   familyMembers: `create table family_members_new (
     id integer not null primary key autoincrement,
@@ -61,7 +61,9 @@ const SCHEMA = {
     bound_at varchar(255) not null,
     check (relation in ('spouse', 'child', 'parent', 'grandparent', 'grandchild', 'sibling'))
   )`,
-  familyMembersIndexes: ['create unique index family_members_account_id_id_hash_unique on family_members (account_id, id_hash)'],
+  familyMembersIndexes: [
+    'create unique index family_members_account_id_id_hash_unique on family_members (account_id, id_hash)'
+  ],
   saleLines: `create table sale_lines_new (
     id integer not null primary key autoincrement,
     sale_id varchar(36) not null references sales (id),
@@ -81,7 +83,7 @@ const SCHEMA = {
   )`,
   saleLinesIndexes: [
     'create unique index sale_lines_sale_id_line_no_unique on sale_lines (sale_id, line_no)',
-    'create index sale_lines_insured_id_hash_product_code_index on sale_lines (insured_id_hash, product_code)',
+    'create index sale_lines_insured_id_hash_product_code_index on sale_lines (insured_id_hash, product_code)'
   ],
   outbox: `create table outbox_new (
     id varchar(36) not null primary key,
@@ -105,7 +107,7 @@ const SCHEMA = {
       cover_to varchar(255) not null
     )`,
     'create index holdings_id_hash_product_code_index on holdings (id_hash, product_code)',
-    'create index holdings_account_id_index on holdings (account_id)',
+    'create index holdings_account_id_index on holdings (account_id)'
   ],
   snapshotState: [
     // One row: which snapshot the accounts are. Version 0 is none from the centre (fresh or demo).
@@ -116,15 +118,15 @@ const SCHEMA = {
       balances_as_of varchar(255),
       received_at varchar(255)
     )`,
-    `insert into snapshot_state (id, version, "full", balances_as_of, received_at) values (1, 0, 0, null, null)`,
-  ],
+    `insert into snapshot_state (id, version, "full", balances_as_of, received_at) values (1, 0, 0, null, null)`
+  ]
 }
 
 /** Copies a table page by page through `convert`, in id order, into `<table>_new`. */
 async function copyRows<Row extends { id: number | string }>(
   trx: Knex.Transaction,
   table: string,
-  convert: (row: Row) => Record<string, unknown>,
+  convert: (row: Row) => Record<string, unknown>
 ): Promise<void> {
   let after: number | string | null = null
   for (;;) {
@@ -135,19 +137,23 @@ async function copyRows<Row extends { id: number | string }>(
     ) as Row[]
     if (rows.length === 0) return
     const converted = rows.map(convert)
-    for (let start = 0; start < converted.length; start += INSERT_ROWS) await trx(`${table}_new`).insert(converted.slice(start, start + INSERT_ROWS))
+    for (let start = 0; start < converted.length; start += INSERT_ROWS)
+      await trx(`${table}_new`).insert(converted.slice(start, start + INSERT_ROWS))
     after = rows[rows.length - 1].id
   }
 }
 
 /** Drops the old table and puts the new one in its place (steps 6–8 of SQLite's table rebuild). */
 async function swap(trx: Knex.Transaction, table: string, indexes: readonly string[]): Promise<void> {
-  const [sequence] = (await trx.raw('select seq from sqlite_sequence where name = ?', [table])) as Array<{ seq: number }>
+  const [sequence] = (await trx.raw('select seq from sqlite_sequence where name = ?', [table])) as Array<{
+    seq: number
+  }>
   await trx.raw(`drop table ${table}`)
   await trx.raw(`alter table ${table}_new rename to ${table}`)
   for (const sql of indexes) await trx.raw(sql)
   // Ids never come back: a deleted row's id stays used, as AUTOINCREMENT promised before.
-  if (sequence) await trx.raw('update sqlite_sequence set seq = max(seq, ?) where name = ?', [sequence.seq, table])
+  if (sequence)
+    await trx.raw('update sqlite_sequence set seq = max(seq, ?) where name = ?', [sequence.seq, table])
 }
 
 interface OldAccount {
@@ -182,8 +188,11 @@ export async function up(db: Knex, cipher: PersonalDataCipher): Promise<void> {
   try {
     await db.transaction(async (trx) => {
       // One connection (db/connection.ts), so the pragma above holds here; make sure it does.
-      const [{ foreign_keys: enforced }] = (await trx.raw('PRAGMA foreign_keys')) as Array<{ foreign_keys: number }>
-      if (enforced !== 0) throw new Error('0004_personal_data: foreign keys still enforced; the table rebuild would cascade')
+      const [{ foreign_keys: enforced }] = (await trx.raw('PRAGMA foreign_keys')) as Array<{
+        foreign_keys: number
+      }>
+      if (enforced !== 0)
+        throw new Error('0004_personal_data: foreign keys still enforced; the table rebuild would cascade')
       // Committed but not recorded (a crash before knex wrote its row): nothing left to do.
       if (await trx.schema.hasColumn('accounts', 'pii')) return
 
@@ -203,7 +212,7 @@ export async function up(db: Knex, cipher: PersonalDataCipher): Promise<void> {
         fitness_card_transfers_fen: row.fitness_card_transfers_fen,
         balance_as_of: row.balance_as_of,
         updated_at: row.updated_at,
-        removed_at: null,
+        removed_at: null
       }))
       await swap(trx, 'accounts', SCHEMA.accountsIndexes)
 
@@ -214,20 +223,27 @@ export async function up(db: Knex, cipher: PersonalDataCipher): Promise<void> {
         id_hash: cipher.lookupHash(row.id_number),
         pii: cipher.seal(JSON.stringify({ i: row.id_number, n: row.name })),
         relation: row.relation,
-        bound_at: row.bound_at,
+        bound_at: row.bound_at
       }))
       await swap(trx, 'family_members', SCHEMA.familyMembersIndexes)
 
       await trx.raw(SCHEMA.saleLines)
-      await copyRows<OldLine>(trx, 'sale_lines', ({ insured_id_number: idNumber, insured_name: name, ...rest }) => ({
-        ...rest,
-        insured_id_hash: cipher.lookupHash(idNumber),
-        insured_pii: cipher.seal(JSON.stringify({ i: idNumber, n: name })),
-      }))
+      await copyRows<OldLine>(
+        trx,
+        'sale_lines',
+        ({ insured_id_number: idNumber, insured_name: name, ...rest }) => ({
+          ...rest,
+          insured_id_hash: cipher.lookupHash(idNumber),
+          insured_pii: cipher.seal(JSON.stringify({ i: idNumber, n: name }))
+        })
+      )
       await swap(trx, 'sale_lines', SCHEMA.saleLinesIndexes)
 
       await trx.raw(SCHEMA.outbox)
-      await copyRows<OldOutbox>(trx, 'outbox', ({ payload_json: payload, ...rest }) => ({ ...rest, payload_sealed: cipher.seal(payload) }))
+      await copyRows<OldOutbox>(trx, 'outbox', ({ payload_json: payload, ...rest }) => ({
+        ...rest,
+        payload_sealed: cipher.seal(payload)
+      }))
       await swap(trx, 'outbox', [])
 
       for (const sql of [...SCHEMA.holdings, ...SCHEMA.snapshotState]) await trx.raw(sql)
@@ -235,7 +251,10 @@ export async function up(db: Knex, cipher: PersonalDataCipher): Promise<void> {
       await trx('settings').insert({ key: KEY_CHECK_SETTING, value: sealKeyCheck(cipher) })
 
       const broken = (await trx.raw('PRAGMA foreign_key_check')) as unknown[]
-      if (broken.length > 0) throw new Error(`0004_personal_data: ${broken.length} rows would break a foreign key; nothing was changed`)
+      if (broken.length > 0)
+        throw new Error(
+          `0004_personal_data: ${broken.length} rows would break a foreign key; nothing was changed`
+        )
     })
   } finally {
     await db.raw('PRAGMA foreign_keys = ON')
@@ -248,5 +267,7 @@ export async function up(db: Knex, cipher: PersonalDataCipher): Promise<void> {
 
 export async function down(): Promise<void> {
   // Writing personal data back in plain text is not offered; the copy taken before 0004 is the way back.
-  throw new Error('0004_personal_data cannot be undone: restore the backup copy taken before it (backups/…-before-0004_personal_data.sqlite3)')
+  throw new Error(
+    '0004_personal_data cannot be undone: restore the backup copy taken before it (backups/…-before-0004_personal_data.sqlite3)'
+  )
 }

@@ -30,7 +30,14 @@ export async function down(db: Knex): Promise<void> {
   await db.schema.alterTable('outbox', (table) => {
     table.dropIndex(['state', 'created_at'])
   })
-  for (const column of ['settled_at', 'result_code', 'result_message', 'reversal_settled_at', 'reversal_result_code', 'reversal_result_message']) {
+  for (const column of [
+    'settled_at',
+    'result_code',
+    'result_message',
+    'reversal_settled_at',
+    'reversal_result_code',
+    'reversal_result_message'
+  ]) {
     await db.schema.alterTable('sales', (table) => table.dropColumn(column))
   }
   for (const column of ['next_attempt_at', 'last_attempt_at', 'last_error', 'sent_at']) {

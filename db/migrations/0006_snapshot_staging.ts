@@ -33,7 +33,9 @@ export async function up(db: Knex): Promise<void> {
     fitness_card_transfers_fen integer not null
   )`)
   // A second line for the same account is refused, not silently merged.
-  await db.raw('create unique index snapshot_staging_accounts_account_no_unique on snapshot_staging_accounts (account_no)')
+  await db.raw(
+    'create unique index snapshot_staging_accounts_account_no_unique on snapshot_staging_accounts (account_no)'
+  )
   await db.raw(`create table snapshot_staging_family (
     account_no varchar(32) not null,
     id_hash blob not null,
@@ -52,11 +54,19 @@ export async function up(db: Knex): Promise<void> {
     line_no integer not null primary key,
     account_no varchar(32) not null
   )`)
-  await db.raw('create unique index snapshot_staging_removed_account_no_unique on snapshot_staging_removed (account_no)')
+  await db.raw(
+    'create unique index snapshot_staging_removed_account_no_unique on snapshot_staging_removed (account_no)'
+  )
 }
 
 export async function down(db: Knex): Promise<void> {
-  for (const table of ['snapshot_staging_removed', 'snapshot_staging_holdings', 'snapshot_staging_family', 'snapshot_staging_accounts', 'snapshot_staging_owner']) {
+  for (const table of [
+    'snapshot_staging_removed',
+    'snapshot_staging_holdings',
+    'snapshot_staging_family',
+    'snapshot_staging_accounts',
+    'snapshot_staging_owner'
+  ]) {
     await db.schema.dropTable(table)
   }
 }

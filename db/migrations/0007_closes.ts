@@ -29,8 +29,12 @@ export async function up(db: Knex): Promise<void> {
     table.check("typeof(total_fen) = 'integer'")
     table.index(['business_date'])
   })
-  await db.raw("create trigger close_reports_immutable_update before update on close_reports begin select raise(abort, 'close reports are immutable'); end")
-  await db.raw("create trigger close_reports_immutable_delete before delete on close_reports begin select raise(abort, 'close reports are immutable'); end")
+  await db.raw(
+    "create trigger close_reports_immutable_update before update on close_reports begin select raise(abort, 'close reports are immutable'); end"
+  )
+  await db.raw(
+    "create trigger close_reports_immutable_delete before delete on close_reports begin select raise(abort, 'close reports are immutable'); end"
+  )
   // Plain ADD COLUMN: knex would rebuild the sales table for the foreign key, which the lines,
   // ledger and outbox that reference it refuse.
   for (const column of ['day_close_id', 'shift_close_id']) {

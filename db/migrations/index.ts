@@ -25,11 +25,16 @@ export function createMigrations(cipher: PersonalDataCipher): readonly NamedMigr
     { name: '0001_snapshot', up: m0001.up, down: m0001.down },
     { name: '0002_rule_bundles', up: m0002.up, down: m0002.down },
     { name: '0003_sales', up: m0003.up, down: m0003.down },
-    { name: '0004_personal_data', config: { transaction: false }, up: (db) => m0004.up(db, cipher), down: m0004.down },
+    {
+      name: '0004_personal_data',
+      config: { transaction: false },
+      up: (db) => m0004.up(db, cipher),
+      down: m0004.down
+    },
     { name: '0005_sync', up: m0005.up, down: m0005.down },
     { name: '0006_snapshot_staging', up: m0006.up, down: m0006.down },
     { name: '0007_closes', up: m0007.up, down: m0007.down },
-    { name: '0008_rejection_follow_up', up: m0008.up, down: m0008.down },
+    { name: '0008_rejection_follow_up', up: m0008.up, down: m0008.down }
   ]
 }
 
@@ -38,6 +43,6 @@ export function sourceOf(list: readonly NamedMigration[]): Knex.MigrationSource<
   return {
     getMigrations: async () => [...list],
     getMigrationName: (migration) => migration.name,
-    getMigration: async (migration) => migration,
+    getMigration: async (migration) => migration
   }
 }

@@ -69,7 +69,12 @@ export interface AccountsRepository {
  * The snapshot's holdings of the person (by ID hash) for the product, cover not over at `at`;
  * accounts that left the snapshot no longer speak for anyone. Shared with the sales repository.
  */
-export function snapshotHoldingQuery(db: Knex, idHash: Buffer, productCode: string, at: string): Knex.QueryBuilder {
+export function snapshotHoldingQuery(
+  db: Knex,
+  idHash: Buffer,
+  productCode: string,
+  at: string
+): Knex.QueryBuilder {
   return db('holdings as h')
     .join('accounts as a', 'a.id', 'h.account_id')
     .where({ 'h.id_hash': idHash, 'h.product_code': productCode })
@@ -79,28 +84,26 @@ export function snapshotHoldingQuery(db: Knex, idHash: Buffer, productCode: stri
 
 export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): AccountsRepository {
   const selectAccount = () =>
-    db('accounts as a')
-      .join('regions as r', 'r.code', 'a.region_code')
-      .select<AccountRow[]>(
-        'a.id',
-        'a.account_no',
-        'a.pii',
-        'a.region_code',
-        'r.name as region_name',
-        'a.insurance_type',
-        'a.status',
-        'a.balance_fen',
-        'a.historical_balance_fen',
-        // A delta lists only what changed: every other account is confirmed unchanged as of the
-        // newest snapshot's time, so its balances are that recent too.
-        db.raw(
-          `max(a.balance_as_of, coalesce((select s.balances_as_of from snapshot_state s where s.balances_as_of is not null), a.balance_as_of)) as balance_as_of`,
-        ),
-        'a.spent_this_year_fen',
-        'a.fitness_card_transfers_fen',
-        'a.removed_at',
-        db.raw('(select count(*) from family_members f where f.account_id = a.id) as bound_family_member_count'),
-      )
+    db('accounts as a').join('regions as r', 'r.code', 'a.region_code').select<AccountRow[]>(
+      'a.id',
+      'a.account_no',
+      'a.pii',
+      'a.region_code',
+      'r.name as region_name',
+      'a.insurance_type',
+      'a.status',
+      'a.balance_fen',
+      'a.historical_balance_fen',
+      // A delta lists only what changed: every other account is confirmed unchanged as of the
+      // newest snapshot's time, so its balances are that recent too.
+      db.raw(
+        `max(a.balance_as_of, coalesce((select s.balances_as_of from snapshot_state s where s.balances_as_of is not null), a.balance_as_of)) as balance_as_of`
+      ),
+      'a.spent_this_year_fen',
+      'a.fitness_card_transfers_fen',
+      'a.removed_at',
+      db.raw('(select count(*) from family_members f where f.account_id = a.id) as bound_family_member_count')
+    )
 
   function toRecord(row: AccountRow): AccountRecord {
     const pii = openAccount(cipher, row.pii)
@@ -120,18 +123,24 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
       spentThisSettlementYearFen: row.spent_this_year_fen,
       fitnessCardTransfersFen: row.fitness_card_transfers_fen,
       boundFamilyMemberCount: row.bound_family_member_count,
-      removedAt: row.removed_at,
+      removedAt: row.removed_at
     }
   }
 
   return {
     async findByCardNumber(cardNumber) {
       // `removed_at is null` also lets SQLite use the partial unique index on card_hash.
-      const row = await selectAccount().where('a.card_hash', cipher.lookupHash(cardNumber)).whereNull('a.removed_at').first()
+      const row = await selectAccount()
+        .where('a.card_hash', cipher.lookupHash(cardNumber))
+        .whereNull('a.removed_at')
+        .first()
       return row ? toRecord(row) : null
     },
     async findByIdNumber(idNumber) {
-      const row = await selectAccount().where('a.id_hash', cipher.lookupHash(idNumber)).whereNull('a.removed_at').first()
+      const row = await selectAccount()
+        .where('a.id_hash', cipher.lookupHash(idNumber))
+        .whereNull('a.removed_at')
+        .first()
       return row ? toRecord(row) : null
     },
     async findById(id) {
@@ -146,7 +155,10 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
       return rows.map((row) => ({ memberId: row.id, ...openPerson(cipher, row.pii), relation: row.relation }))
     },
     async holdsPerSnapshot(idNumber, productCode, at) {
-      return (await snapshotHoldingQuery(db, cipher.lookupHash(idNumber), productCode, at).first('h.id')) !== undefined
-    },
+      return (
+        (await snapshotHoldingQuery(db, cipher.lookupHash(idNumber), productCode, at).first('h.id')) !==
+        undefined
+      )
+    }
   }
 }

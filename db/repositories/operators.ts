@@ -24,20 +24,47 @@ export interface OperatorsRepository {
   /** With an audit line: both written in one transaction, so no operator appears without it. */
   create(
     operator: { code: string; name: string; role: Role; pinHash: string; createdAt: string },
-    audit?: { at: string; operatorId: number; action: string; subject: string; details?: Record<string, unknown> },
+    audit?: {
+      at: string
+      operatorId: number
+      action: string
+      subject: string
+      details?: Record<string, unknown>
+    }
   ): Promise<number>
   openShift(operatorId: number, terminalId: string, at: string): Promise<ShiftRecord>
   openShiftOf(operatorId: number, terminalId: string): Promise<ShiftRecord | null>
-  audit(entry: { at: string; operatorId: number | null; action: string; subject?: string; details?: Record<string, unknown> }): Promise<void>
+  audit(entry: {
+    at: string
+    operatorId: number | null
+    action: string
+    subject?: string
+    details?: Record<string, unknown>
+  }): Promise<void>
   /** Every operator, by code, with when they were created (the PIN hash stays out of it). */
   list(): Promise<Array<Omit<OperatorRecord, 'pinHash'> & { readonly createdAt: string }>>
   /** Changes the operator and writes the audit line in one transaction. */
-  setActive(id: number, active: boolean, audit: { at: string; operatorId: number; action: string; subject: string }): Promise<void>
-  setPinHash(id: number, pinHash: string, audit: { at: string; operatorId: number; action: string; subject: string }): Promise<void>
+  setActive(
+    id: number,
+    active: boolean,
+    audit: { at: string; operatorId: number; action: string; subject: string }
+  ): Promise<void>
+  setPinHash(
+    id: number,
+    pinHash: string,
+    audit: { at: string; operatorId: number; action: string; subject: string }
+  ): Promise<void>
   activeSupervisorCount(): Promise<number>
 }
 
-type OperatorRow = { id: number; code: string; name: string; role: Role; pin_hash: string; active: number | boolean }
+type OperatorRow = {
+  id: number
+  code: string
+  name: string
+  role: Role
+  pin_hash: string
+  active: number | boolean
+}
 type ShiftRow = { id: number; operator_id: number; terminal_id: string; opened_at: string }
 
 const toOperator = (row: OperatorRow): OperatorRecord => ({
@@ -46,9 +73,14 @@ const toOperator = (row: OperatorRow): OperatorRecord => ({
   name: row.name,
   role: row.role,
   pinHash: row.pin_hash,
-  active: Boolean(row.active),
+  active: Boolean(row.active)
 })
-const toShift = (row: ShiftRow): ShiftRecord => ({ id: row.id, operatorId: row.operator_id, terminalId: row.terminal_id, openedAt: row.opened_at })
+const toShift = (row: ShiftRow): ShiftRecord => ({
+  id: row.id,
+  operatorId: row.operator_id,
+  terminalId: row.terminal_id,
+  openedAt: row.opened_at
+})
 
 export function createOperatorsRepository(db: Knex): OperatorsRepository {
   return {
@@ -67,7 +99,14 @@ export function createOperatorsRepository(db: Knex): OperatorsRepository {
     async create(operator, audit) {
       return db.transaction(async (trx) => {
         const [{ id }] = await trx('operators')
-          .insert({ code: operator.code, name: operator.name, role: operator.role, pin_hash: operator.pinHash, active: true, created_at: operator.createdAt })
+          .insert({
+            code: operator.code,
+            name: operator.name,
+            role: operator.role,
+            pin_hash: operator.pinHash,
+            active: true,
+            created_at: operator.createdAt
+          })
           .returning<Array<{ id: number }>>('id')
         if (audit) {
           await trx('audit_log').insert({
@@ -75,18 +114,24 @@ export function createOperatorsRepository(db: Knex): OperatorsRepository {
             operator_id: audit.operatorId,
             action: audit.action,
             subject: audit.subject,
-            details_json: audit.details ? JSON.stringify(audit.details) : null,
+            details_json: audit.details ? JSON.stringify(audit.details) : null
           })
         }
         return id
       })
     },
     async openShift(operatorId, terminalId, at) {
-      const [{ id }] = await db('shifts').insert({ operator_id: operatorId, terminal_id: terminalId, opened_at: at }).returning<Array<{ id: number }>>('id')
+      const [{ id }] = await db('shifts')
+        .insert({ operator_id: operatorId, terminal_id: terminalId, opened_at: at })
+        .returning<Array<{ id: number }>>('id')
       return { id, operatorId, terminalId, openedAt: at }
     },
     async openShiftOf(operatorId, terminalId) {
-      const row = await db('shifts').where({ operator_id: operatorId, terminal_id: terminalId }).whereNull('closed_at').orderBy('id', 'desc').first<ShiftRow | undefined>()
+      const row = await db('shifts')
+        .where({ operator_id: operatorId, terminal_id: terminalId })
+        .whereNull('closed_at')
+        .orderBy('id', 'desc')
+        .first<ShiftRow | undefined>()
       return row ? toShift(row) : null
     },
     async audit(entry) {
@@ -95,28 +140,56 @@ export function createOperatorsRepository(db: Knex): OperatorsRepository {
         operator_id: entry.operatorId,
         action: entry.action,
         subject: entry.subject ?? null,
-        details_json: entry.details ? JSON.stringify(entry.details) : null,
+        details_json: entry.details ? JSON.stringify(entry.details) : null
       })
     },
     async list() {
-      const rows = await db('operators').select<Array<OperatorRow & { created_at: string }>>('id', 'code', 'name', 'role', 'active', 'created_at').orderBy('code')
-      return rows.map((row) => ({ id: row.id, code: row.code, name: row.name, role: row.role, active: Boolean(row.active), createdAt: row.created_at }))
+      const rows = await db('operators')
+        .select<Array<OperatorRow & { created_at: string }>>(
+          'id',
+          'code',
+          'name',
+          'role',
+          'active',
+          'created_at'
+        )
+        .orderBy('code')
+      return rows.map((row) => ({
+        id: row.id,
+        code: row.code,
+        name: row.name,
+        role: row.role,
+        active: Boolean(row.active),
+        createdAt: row.created_at
+      }))
     },
     async setActive(id, active, audit) {
       await db.transaction(async (trx) => {
         await trx('operators').where({ id }).update({ active })
-        await trx('audit_log').insert({ at: audit.at, operator_id: audit.operatorId, action: audit.action, subject: audit.subject })
+        await trx('audit_log').insert({
+          at: audit.at,
+          operator_id: audit.operatorId,
+          action: audit.action,
+          subject: audit.subject
+        })
       })
     },
     async setPinHash(id, pinHash, audit) {
       await db.transaction(async (trx) => {
         await trx('operators').where({ id }).update({ pin_hash: pinHash })
-        await trx('audit_log').insert({ at: audit.at, operator_id: audit.operatorId, action: audit.action, subject: audit.subject })
+        await trx('audit_log').insert({
+          at: audit.at,
+          operator_id: audit.operatorId,
+          action: audit.action,
+          subject: audit.subject
+        })
       })
     },
     async activeSupervisorCount() {
-      const [{ n }] = await db('operators').where({ role: 'supervisor', active: true }).count<Array<{ n: number }>>({ n: '*' })
+      const [{ n }] = await db('operators')
+        .where({ role: 'supervisor', active: true })
+        .count<Array<{ n: number }>>({ n: '*' })
       return Number(n)
-    },
+    }
   }
 }

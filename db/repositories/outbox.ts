@@ -28,9 +28,15 @@ export interface OutboxRepository {
   /** Before sending: the sales are now in the centre's hands as far as a void is concerned. */
   markSending(entries: readonly PendingEntry[], at: string): Promise<void>
   /** The centre's answers, applied in one transaction: all of a response or none of it. */
-  applyResults(answered: readonly AnsweredEntry[], context: { at: string; retryAt: (entry: PendingEntry) => string }): Promise<void>
+  applyResults(
+    answered: readonly AnsweredEntry[],
+    context: { at: string; retryAt: (entry: PendingEntry) => string }
+  ): Promise<void>
   /** No answer (network, timeout, 5xx, a garbled reply): the entries wait and are sent again later. */
-  deferAll(entries: readonly PendingEntry[], context: { at: string; error: string; retryAt: (entry: PendingEntry) => string }): Promise<void>
+  deferAll(
+    entries: readonly PendingEntry[],
+    context: { at: string; error: string; retryAt: (entry: PendingEntry) => string }
+  ): Promise<void>
   /** The earliest time a pending entry may be tried again (null: something is due now or nothing waits). */
   nextAttemptAt(): Promise<string | null>
   /** Pending sales (not reversals): how many, how much, and since when. */
@@ -59,7 +65,7 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
     createdAt: row.created_at,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
-    payloadJson: cipher.open(row.payload_sealed),
+    payloadJson: cipher.open(row.payload_sealed)
   })
 
   return {
@@ -69,9 +75,22 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
         .where('o.state', 'pending')
         .orderBy([{ column: 'o.created_at' }, { column: 'o.id' }])
         .limit(limit)
-        .select<OutboxRow[]>('o.id', 'o.kind', 'o.sale_id', 's.account_id', 'o.created_at', 'o.attempts', 'o.next_attempt_at', 'o.payload_sealed')
+        .select<OutboxRow[]>(
+          'o.id',
+          'o.kind',
+          'o.sale_id',
+          's.account_id',
+          'o.created_at',
+          'o.attempts',
+          'o.next_attempt_at',
+          'o.payload_sealed'
+        )
       if (afterCreatedAt !== undefined && afterId !== undefined) {
-        query.where((q) => q.where('o.created_at', '>', afterCreatedAt).orWhere((q2) => q2.where('o.created_at', afterCreatedAt).andWhere('o.id', '>', afterId)))
+        query.where((q) =>
+          q
+            .where('o.created_at', '>', afterCreatedAt)
+            .orWhere((q2) => q2.where('o.created_at', afterCreatedAt).andWhere('o.id', '>', afterId))
+        )
       }
       return (await query).map(toEntry)
     },
@@ -79,11 +98,19 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
     async markSending(entries, at) {
       if (entries.length === 0) return
       await db.transaction(async (trx) => {
-        await trx('outbox').whereIn('id', entries.map((e) => e.id)).update({ last_attempt_at: at, attempts: trx.raw('attempts + 1') })
+        await trx('outbox')
+          .whereIn(
+            'id',
+            entries.map((e) => e.id)
+          )
+          .update({ last_attempt_at: at, attempts: trx.raw('attempts + 1') })
         const saleIds = entries.filter((e) => e.kind === 'sale').map((e) => e.saleId)
         // From here a void must go to the centre as a reversal: the centre may already have settled it.
         for (let i = 0; i < saleIds.length; i += 500) {
-          await trx('sales').whereIn('id', saleIds.slice(i, i + 500)).where('status', 'queued').update({ status: 'uploaded' })
+          await trx('sales')
+            .whereIn('id', saleIds.slice(i, i + 500))
+            .where('status', 'queued')
+            .update({ status: 'uploaded' })
         }
       })
     },
@@ -92,13 +119,23 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
       await db.transaction(async (trx) => {
         for (const { entry, result } of answered) {
           if (result.outcome === 'retryLater') {
-            await trx('outbox').where({ id: entry.id, state: 'pending' }).update({ next_attempt_at: retryAt(entry), last_error: result.message })
+            await trx('outbox')
+              .where({ id: entry.id, state: 'pending' })
+              .update({ next_attempt_at: retryAt(entry), last_error: result.message })
             continue
           }
           // Written once: a second application of the same answer finds the entry already sent.
-          const claimed = await trx('outbox').where({ id: entry.id, state: 'pending' }).update({ state: 'sent', sent_at: at, last_error: null, next_attempt_at: null })
+          const claimed = await trx('outbox')
+            .where({ id: entry.id, state: 'pending' })
+            .update({ state: 'sent', sent_at: at, last_error: null, next_attempt_at: null })
           if (claimed !== 1) continue
-          const sale = await trx('sales').where({ id: entry.saleId }).first<{ account_id: number; total_fen: number; status: string } | undefined>('account_id', 'total_fen', 'status')
+          const sale = await trx('sales')
+            .where({ id: entry.saleId })
+            .first<{ account_id: number; total_fen: number; status: string } | undefined>(
+              'account_id',
+              'total_fen',
+              'status'
+            )
           if (!sale) continue
           const accepted = result.outcome !== 'rejected'
           if (entry.kind === 'sale') {
@@ -106,24 +143,62 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
               .where({ id: entry.saleId })
               .update(
                 accepted
-                  ? { status: 'accepted', settled_at: result.settledAt, result_code: null, result_message: null }
-                  : { status: 'rejected', settled_at: result.settledAt, result_code: result.code, result_message: result.message },
+                  ? {
+                      status: 'accepted',
+                      settled_at: result.settledAt,
+                      result_code: null,
+                      result_message: null
+                    }
+                  : {
+                      status: 'rejected',
+                      settled_at: result.settledAt,
+                      result_code: result.code,
+                      result_message: result.message
+                    }
               )
             if (!accepted) {
               // Nothing was taken from the account: the reservation is given back.
-              await trx('ledger').insert({ account_id: sale.account_id, sale_id: entry.saleId, kind: 'release', amount_fen: sale.total_fen, at })
+              await trx('ledger').insert({
+                account_id: sale.account_id,
+                sale_id: entry.saleId,
+                kind: 'release',
+                amount_fen: sale.total_fen,
+                at
+              })
             }
           } else if (accepted) {
-            await trx('sales').where({ id: entry.saleId }).update({ status: 'voided', voided_at: result.settledAt, reversal_settled_at: result.settledAt })
-            await trx('ledger').insert({ account_id: sale.account_id, sale_id: entry.saleId, kind: 'release', amount_fen: sale.total_fen, at })
+            await trx('sales')
+              .where({ id: entry.saleId })
+              .update({
+                status: 'voided',
+                voided_at: result.settledAt,
+                reversal_settled_at: result.settledAt
+              })
+            await trx('ledger').insert({
+              account_id: sale.account_id,
+              sale_id: entry.saleId,
+              kind: 'release',
+              amount_fen: sale.total_fen,
+              at
+            })
           } else {
-            await trx('sales').where({ id: entry.saleId }).update({ reversal_settled_at: result.settledAt, reversal_result_code: result.code, reversal_result_message: result.message })
+            await trx('sales')
+              .where({ id: entry.saleId })
+              .update({
+                reversal_settled_at: result.settledAt,
+                reversal_result_code: result.code,
+                reversal_result_message: result.message
+              })
           }
           await trx('audit_log').insert({
             at,
             action: `centre_${entry.kind}_${accepted ? 'accepted' : 'rejected'}`,
             subject: entry.saleId,
-            details_json: JSON.stringify(accepted ? { settledAt: result.settledAt } : { code: result.outcome === 'rejected' ? result.code : null }),
+            details_json: JSON.stringify(
+              accepted
+                ? { settledAt: result.settledAt }
+                : { code: result.outcome === 'rejected' ? result.code : null }
+            )
           })
         }
       })
@@ -133,7 +208,9 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
       if (entries.length === 0) return
       await db.transaction(async (trx) => {
         for (const entry of entries) {
-          await trx('outbox').where({ id: entry.id, state: 'pending' }).update({ next_attempt_at: retryAt(entry), last_error: error })
+          await trx('outbox')
+            .where({ id: entry.id, state: 'pending' })
+            .update({ next_attempt_at: retryAt(entry), last_error: error })
         }
       })
     },
@@ -141,7 +218,10 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
     async nextAttemptAt() {
       const [row] = await db('outbox')
         .where({ state: 'pending' })
-        .select<Array<{ due: string | null; undated: number | null }>>(db.raw('min(next_attempt_at) as due'), db.raw('sum(next_attempt_at is null) as undated'))
+        .select<Array<{ due: string | null; undated: number | null }>>(
+          db.raw('min(next_attempt_at) as due'),
+          db.raw('sum(next_attempt_at is null) as undated')
+        )
       return row.undated ? null : row.due
     },
 
@@ -152,14 +232,17 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
         .select<Array<{ count: number; total: number | null; oldest: string | null }>>(
           db.raw('count(*) as count'),
           db.raw('sum(s.total_fen) as total'),
-          db.raw('min(o.created_at) as oldest'),
+          db.raw('min(o.created_at) as oldest')
         )
       return { count: row.count, totalFen: row.total ?? 0, oldestAt: row.oldest }
     },
 
     async rejectedCount() {
-      const [row] = await db('sales').where({ status: 'rejected' }).whereNull('followed_up_at').count<Array<{ n: number }>>({ n: '*' })
+      const [row] = await db('sales')
+        .where({ status: 'rejected' })
+        .whereNull('followed_up_at')
+        .count<Array<{ n: number }>>({ n: '*' })
       return Number(row.n)
-    },
+    }
   }
 }

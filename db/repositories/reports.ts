@@ -1,5 +1,12 @@
 import type { Knex } from 'knex'
-import { summarise, type CloseReportView, type DailySummaryView, type ReportSaleRow, type ShiftCloseView, type SummaryLine } from '../../core/report/summary'
+import {
+  summarise,
+  type CloseReportView,
+  type DailySummaryView,
+  type ReportSaleRow,
+  type ShiftCloseView,
+  type SummaryLine
+} from '../../core/report/summary'
 import type { SaleStatus } from '../../core/sale'
 
 export interface ReportScope {
@@ -42,19 +49,58 @@ export interface ReportsRepository {
 }
 
 type LineRow = {
-  sale_id: string; created_at: string; status: SaleStatus; operator_code: string; operator_name: string; region_code: string
-  region_name: string | null; product_code: string; product_name: string; relation: string; premium_fen: number; rules_version: number
+  sale_id: string
+  created_at: string
+  status: SaleStatus
+  operator_code: string
+  operator_name: string
+  region_code: string
+  region_name: string | null
+  product_code: string
+  product_name: string
+  relation: string
+  premium_fen: number
+  rules_version: number
 }
-type SaleListRow = { sale_id: string; created_at: string; status: SaleStatus; operator_code: string; operator_name: string; region_code: string; total_fen: number; line_count: number }
+type SaleListRow = {
+  sale_id: string
+  created_at: string
+  status: SaleStatus
+  operator_code: string
+  operator_name: string
+  region_code: string
+  total_fen: number
+  line_count: number
+}
 type ShiftRow = {
-  id: number; operator_code: string; operator_name: string; opened_at: string; closed_at: string | null; unclosed_count: number; unclosed_fen: number | null
+  id: number
+  operator_code: string
+  operator_name: string
+  opened_at: string
+  closed_at: string | null
+  unclosed_count: number
+  unclosed_fen: number | null
 }
 type CloseRow = {
-  id: number; terminal_id: string; number: number; kind: 'shift' | 'day'; business_date: string; shift_id: number | null; closed_at: string
-  closed_by_code: string; closed_by_name: string; late: number | boolean; sale_count: number; total_fen: number; report_json: string
+  id: number
+  terminal_id: string
+  number: number
+  kind: 'shift' | 'day'
+  business_date: string
+  shift_id: number | null
+  closed_at: string
+  closed_by_code: string
+  closed_by_name: string
+  late: number | boolean
+  sale_count: number
+  total_fen: number
+  report_json: string
 }
 
-function scoped(query: Knex.QueryBuilder, scope: ReportScope | { saleIds: readonly string[] }): Knex.QueryBuilder {
+function scoped(
+  query: Knex.QueryBuilder,
+  scope: ReportScope | { saleIds: readonly string[] }
+): Knex.QueryBuilder {
   if ('saleIds' in scope) return query.whereIn('s.id', [...scope.saleIds])
   query.where('s.created_at', '>=', scope.fromUtc).andWhere('s.created_at', '<', scope.toUtc)
   if (scope.terminalId !== undefined) query.andWhere('s.terminal_id', scope.terminalId)
@@ -62,47 +108,96 @@ function scoped(query: Knex.QueryBuilder, scope: ReportScope | { saleIds: readon
   return query
 }
 
-async function linesOf(db: Knex, scope: ReportScope | { saleIds: readonly string[] }): Promise<SummaryLine[]> {
+async function linesOf(
+  db: Knex,
+  scope: ReportScope | { saleIds: readonly string[] }
+): Promise<SummaryLine[]> {
   const rows: LineRow[] = await scoped(
     db('sales as s')
       .join('sale_lines as l', 'l.sale_id', 's.id')
       .join('operators as o', 'o.id', 's.operator_id')
       .leftJoin('regions as r', 'r.code', 's.region_code')
       .select(
-        's.id as sale_id', 's.created_at', 's.status', 'o.code as operator_code', 'o.name as operator_name', 's.region_code', 'r.name as region_name',
-        'l.product_code', 'l.product_name', 'l.insured_relation as relation', 'l.premium_fen', 's.rules_version',
+        's.id as sale_id',
+        's.created_at',
+        's.status',
+        'o.code as operator_code',
+        'o.name as operator_name',
+        's.region_code',
+        'r.name as region_name',
+        'l.product_code',
+        'l.product_name',
+        'l.insured_relation as relation',
+        'l.premium_fen',
+        's.rules_version'
       )
       .orderBy([{ column: 's.created_at' }, { column: 's.id' }, { column: 'l.line_no' }]),
-    scope,
+    scope
   )
   return rows.map((r) => ({
-    saleId: r.sale_id, createdAt: r.created_at, status: r.status, operatorCode: r.operator_code, operatorName: r.operator_name,
-    regionCode: r.region_code, regionName: r.region_name ?? r.region_code, productCode: r.product_code, productName: r.product_name,
-    relation: r.relation, premiumFen: r.premium_fen, rulesVersion: r.rules_version,
+    saleId: r.sale_id,
+    createdAt: r.created_at,
+    status: r.status,
+    operatorCode: r.operator_code,
+    operatorName: r.operator_name,
+    regionCode: r.region_code,
+    regionName: r.region_name ?? r.region_code,
+    productCode: r.product_code,
+    productName: r.product_name,
+    relation: r.relation,
+    premiumFen: r.premium_fen,
+    rulesVersion: r.rules_version
   }))
 }
 
-async function salesOf(db: Knex, scope: ReportScope | { saleIds: readonly string[] }): Promise<ReportSaleRow[]> {
+async function salesOf(
+  db: Knex,
+  scope: ReportScope | { saleIds: readonly string[] }
+): Promise<ReportSaleRow[]> {
   const rows: SaleListRow[] = await scoped(
     db('sales as s')
       .join('operators as o', 'o.id', 's.operator_id')
-      .select('s.id as sale_id', 's.created_at', 's.status', 'o.code as operator_code', 'o.name as operator_name', 's.region_code', 's.total_fen')
+      .select(
+        's.id as sale_id',
+        's.created_at',
+        's.status',
+        'o.code as operator_code',
+        'o.name as operator_name',
+        's.region_code',
+        's.total_fen'
+      )
       .select(db.raw('(select count(*) from sale_lines l where l.sale_id = s.id) as line_count'))
       .orderBy([{ column: 's.created_at' }, { column: 's.id' }]),
-    scope,
+    scope
   )
   return rows.map((r) => ({
-    saleId: r.sale_id, createdAt: r.created_at, status: r.status, operatorCode: r.operator_code, operatorName: r.operator_name,
-    regionCode: r.region_code, totalFen: r.total_fen, lineCount: Number(r.line_count),
+    saleId: r.sale_id,
+    createdAt: r.created_at,
+    status: r.status,
+    operatorCode: r.operator_code,
+    operatorName: r.operator_name,
+    regionCode: r.region_code,
+    totalFen: r.total_fen,
+    lineCount: Number(r.line_count)
   }))
 }
 
 function toClose(row: CloseRow): CloseRecord {
   const frozen = JSON.parse(row.report_json) as { summary: DailySummaryView; sales: ReportSaleRow[] }
   return {
-    id: row.id, terminalId: row.terminal_id, number: row.number, kind: row.kind, businessDate: row.business_date, shiftId: row.shift_id,
-    closedAt: row.closed_at, closedBy: { code: row.closed_by_code, name: row.closed_by_name }, late: Boolean(row.late),
-    saleCount: row.sale_count, totalFen: row.total_fen, summary: frozen.summary, sales: frozen.sales,
+    id: row.id,
+    terminalId: row.terminal_id,
+    number: row.number,
+    kind: row.kind,
+    businessDate: row.business_date,
+    shiftId: row.shift_id,
+    closedAt: row.closed_at,
+    closedBy: { code: row.closed_by_code, name: row.closed_by_name },
+    late: Boolean(row.late),
+    saleCount: row.sale_count,
+    totalFen: row.total_fen,
+    summary: frozen.summary,
+    sales: frozen.sales
   }
 }
 
@@ -121,8 +216,13 @@ function shiftsQuery(db: Knex, terminalId: string): Knex.QueryBuilder {
 
 function toShift(row: ShiftRow): ShiftCloseView {
   return {
-    shiftId: row.id, operatorCode: row.operator_code, operatorName: row.operator_name, openedAt: row.opened_at, closedAt: row.closed_at,
-    unclosedSaleCount: Number(row.unclosed_count), unclosedTotalFen: Number(row.unclosed_fen ?? 0),
+    shiftId: row.id,
+    operatorCode: row.operator_code,
+    operatorName: row.operator_name,
+    openedAt: row.opened_at,
+    closedAt: row.closed_at,
+    unclosedSaleCount: Number(row.unclosed_count),
+    unclosedTotalFen: Number(row.unclosed_fen ?? 0)
   }
 }
 
@@ -144,26 +244,47 @@ export function createReportsRepository(db: Knex, reader: Knex = db): ReportsRep
         const column = input.kind === 'day' ? 'day_close_id' : 'shift_close_id'
         const pick = trx('sales').where({ terminal_id: input.terminalId }).whereNull(column)
         if ('shiftId' in input.select) pick.andWhere('shift_id', input.select.shiftId)
-        else pick.andWhere('created_at', '>=', input.select.fromUtc).andWhere('created_at', '<', input.select.toUtc)
+        else
+          pick
+            .andWhere('created_at', '>=', input.select.fromUtc)
+            .andWhere('created_at', '<', input.select.toUtc)
         const saleIds = (await pick.pluck('id')) as string[]
         if (saleIds.length === 0 && !input.allowEmpty) return null
         const summary = summarise(await linesOf(trx, { saleIds }))
         const sales = await salesOf(trx, { saleIds })
-        const [{ last }] = await trx('close_reports').where({ terminal_id: input.terminalId }).max<Array<{ last: number | null }>>({ last: 'number' })
+        const [{ last }] = await trx('close_reports')
+          .where({ terminal_id: input.terminalId })
+          .max<Array<{ last: number | null }>>({ last: 'number' })
         const number = (last ?? 0) + 1
         const [id] = await trx('close_reports').insert({
-          terminal_id: input.terminalId, number, kind: input.kind, business_date: input.businessDate,
-          shift_id: 'shiftId' in input.select ? input.select.shiftId : null, closed_at: input.closedAt, closed_by: input.closedBy,
-          late: input.late, report_json: JSON.stringify({ summary, sales }),
-          sale_count: summary.totals.all.saleCount, total_fen: summary.totals.all.amountFen,
+          terminal_id: input.terminalId,
+          number,
+          kind: input.kind,
+          business_date: input.businessDate,
+          shift_id: 'shiftId' in input.select ? input.select.shiftId : null,
+          closed_at: input.closedAt,
+          closed_by: input.closedBy,
+          late: input.late,
+          report_json: JSON.stringify({ summary, sales }),
+          sale_count: summary.totals.all.saleCount,
+          total_fen: summary.totals.all.amountFen
         })
         for (let i = 0; i < saleIds.length; i += 500) {
-          await trx('sales').whereIn('id', saleIds.slice(i, i + 500)).update({ [column]: id })
+          await trx('sales')
+            .whereIn('id', saleIds.slice(i, i + 500))
+            .update({ [column]: id })
         }
         // Handing over ends the shift with its report: never a report for a shift left open, or the reverse.
-        if ('shiftId' in input.select) await trx('shifts').where({ id: input.select.shiftId }).whereNull('closed_at').update({ closed_at: input.closedAt })
-        const row = await trx('close_reports as c').join('operators as o', 'o.id', 'c.closed_by')
-          .select('c.*', 'o.code as closed_by_code', 'o.name as closed_by_name').where('c.id', id).first<CloseRow>()
+        if ('shiftId' in input.select)
+          await trx('shifts')
+            .where({ id: input.select.shiftId })
+            .whereNull('closed_at')
+            .update({ closed_at: input.closedAt })
+        const row = await trx('close_reports as c')
+          .join('operators as o', 'o.id', 'c.closed_by')
+          .select('c.*', 'o.code as closed_by_code', 'o.name as closed_by_name')
+          .where('c.id', id)
+          .first<CloseRow>()
         return toClose(row)
       })
     },
@@ -174,18 +295,23 @@ export function createReportsRepository(db: Knex, reader: Knex = db): ReportsRep
       return ((await query) as CloseRow[]).map(toClose)
     },
     async shift(terminalId, shiftId) {
-      const row = (await shiftsQuery(reader, terminalId).andWhere('sh.id', shiftId).first()) as ShiftRow | undefined
+      const row = (await shiftsQuery(reader, terminalId).andWhere('sh.id', shiftId).first()) as
+        ShiftRow | undefined
       return row ? toShift(row) : null
     },
     async shifts(terminalId, range) {
       const rows = (await shiftsQuery(reader, terminalId).having(
-        reader.raw('(sh.opened_at >= ? and sh.opened_at < ?) or sh.closed_at is null or count(s.id) > 0', [range.fromUtc, range.toUtc]),
+        reader.raw('(sh.opened_at >= ? and sh.opened_at < ?) or sh.closed_at is null or count(s.id) > 0', [
+          range.fromUtc,
+          range.toUtc
+        ])
       )) as ShiftRow[]
       return rows.map(toShift)
     },
     async find(terminalId, number) {
-      const row = (await closes().where({ 'c.terminal_id': terminalId, 'c.number': number }).first()) as CloseRow | undefined
+      const row = (await closes().where({ 'c.terminal_id': terminalId, 'c.number': number }).first()) as
+        CloseRow | undefined
       return row ? toClose(row) : null
-    },
+    }
   }
 }

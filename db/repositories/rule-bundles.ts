@@ -18,16 +18,25 @@ export interface RuleBundlesRepository {
 export function createRuleBundlesRepository(db: Knex): RuleBundlesRepository {
   return {
     async list() {
-      const rows = await db('rule_bundles').orderBy(['region_code', 'version']).select<
-        Array<{ region_code: string; version: number; effective_from: string; key_id: string; envelope: string; received_at: string }>
-      >('region_code', 'version', 'effective_from', 'key_id', 'envelope', 'received_at')
+      const rows = await db('rule_bundles')
+        .orderBy(['region_code', 'version'])
+        .select<
+          Array<{
+            region_code: string
+            version: number
+            effective_from: string
+            key_id: string
+            envelope: string
+            received_at: string
+          }>
+        >('region_code', 'version', 'effective_from', 'key_id', 'envelope', 'received_at')
       return rows.map((row) => ({
         regionCode: row.region_code,
         version: row.version,
         effectiveFrom: row.effective_from,
         keyId: row.key_id,
         envelope: row.envelope,
-        receivedAt: row.received_at,
+        receivedAt: row.received_at
       }))
     },
     async insert(bundle) {
@@ -37,8 +46,8 @@ export function createRuleBundlesRepository(db: Knex): RuleBundlesRepository {
         effective_from: bundle.effectiveFrom,
         key_id: bundle.keyId,
         envelope: bundle.envelope,
-        received_at: bundle.receivedAt,
+        received_at: bundle.receivedAt
       })
-    },
+    }
   }
 }

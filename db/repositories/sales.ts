@@ -83,16 +83,47 @@ export interface SalesRepository {
   holds(idNumber: string, productCode: string, at: string): Promise<boolean>
   /** Sales waiting in the outbox for upload: how many, and their total. */
   queued(): Promise<{ count: number; totalFen: number }>
-  search(filter: { saleId?: string; accountId?: number; shiftId?: number; fromUtc?: string; toUtc?: string; status?: SaleStatus }): Promise<Array<SaleRow & { line_count: number; operator_code: string }>>
-  voidQueued(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; accountId: number; totalFen: number }): Promise<boolean>
-  queueReversal(id: string, change: { at: string; reason: string; voidedBy: number; approvedBy: number; outboxId: string; payloadJson: string }): Promise<boolean>
+  search(filter: {
+    saleId?: string
+    accountId?: number
+    shiftId?: number
+    fromUtc?: string
+    toUtc?: string
+    status?: SaleStatus
+  }): Promise<Array<SaleRow & { line_count: number; operator_code: string }>>
+  voidQueued(
+    id: string,
+    change: {
+      at: string
+      reason: string
+      voidedBy: number
+      approvedBy: number
+      accountId: number
+      totalFen: number
+    }
+  ): Promise<boolean>
+  queueReversal(
+    id: string,
+    change: {
+      at: string
+      reason: string
+      voidedBy: number
+      approvedBy: number
+      outboxId: string
+      payloadJson: string
+    }
+  ): Promise<boolean>
 }
 
 /**
  * `reads`: where the lookups go (the runtime's read-only connection, so a swipe's quote never waits
  * for a long write such as a snapshot's apply); writes and the reads inside them use `db`.
  */
-export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, reads: Knex = db): SalesRepository {
+export function createSalesRepository(
+  db: Knex,
+  cipher: PersonalDataCipher,
+  reads: Knex = db
+): SalesRepository {
   return {
     async insert(sale) {
       await db.transaction(async (trx) => {
@@ -108,7 +139,7 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, read
           status: 'queued',
           created_at: sale.createdAt,
           terms_acknowledged_at: sale.termsAcknowledgedAt,
-          signature_svg: sale.signatureSvg,
+          signature_svg: sale.signatureSvg
         })
         await trx('sale_lines').insert(
           sale.lines.map((line) => {
@@ -126,13 +157,30 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, read
               cover_from: line.coverFrom,
               cover_to: line.coverTo,
               proof_seen: line.proofSeen,
-              decision_json: line.decisionJson,
+              decision_json: line.decisionJson
             }
-          }),
+          })
         )
-        await trx('ledger').insert({ account_id: sale.accountId, sale_id: sale.id, kind: 'reserve', amount_fen: -sale.totalFen, at: sale.createdAt })
-        await trx('outbox').insert({ id: sale.outbox.id, kind: 'sale', sale_id: sale.id, payload_sealed: cipher.seal(sale.outbox.payloadJson), created_at: sale.createdAt })
-        await trx('audit_log').insert({ at: sale.createdAt, operator_id: sale.operatorId, action: 'sale', subject: sale.id })
+        await trx('ledger').insert({
+          account_id: sale.accountId,
+          sale_id: sale.id,
+          kind: 'reserve',
+          amount_fen: -sale.totalFen,
+          at: sale.createdAt
+        })
+        await trx('outbox').insert({
+          id: sale.outbox.id,
+          kind: 'sale',
+          sale_id: sale.id,
+          payload_sealed: cipher.seal(sale.outbox.payloadJson),
+          created_at: sale.createdAt
+        })
+        await trx('audit_log').insert({
+          at: sale.createdAt,
+          operator_id: sale.operatorId,
+          action: 'sale',
+          subject: sale.id
+        })
       })
     },
     async find(id) {
@@ -143,7 +191,15 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, read
         .where({ sale_id: id })
         .orderBy('line_no')
         .select<Array<Omit<SaleLineRow, 'insured_id_number' | 'insured_name'> & { insured_pii: Buffer }>>(
-          'line_no', 'insured_relation', 'insured_pii', 'product_code', 'product_name', 'units', 'premium_fen', 'cover_from', 'cover_to',
+          'line_no',
+          'insured_relation',
+          'insured_pii',
+          'product_code',
+          'product_name',
+          'units',
+          'premium_fen',
+          'cover_from',
+          'cover_to'
         )
       return rows.map(({ insured_pii: sealed, ...line }) => {
         const insured = openPerson(cipher, sealed)
@@ -154,20 +210,36 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, read
       const rows = await reads('sales')
         .where({ account_id: accountId })
         .whereNotIn('status', ['voided', 'rejected'])
-        .select<Array<{ total_fen: number; created_at: string; status: SaleStatus; settled_at: string | null }>>('total_fen', 'created_at', 'status', 'settled_at')
-      return rows.map((row) => ({ amountFen: row.total_fen, at: row.created_at, status: row.status, settledAt: row.settled_at }))
+        .select<
+          Array<{ total_fen: number; created_at: string; status: SaleStatus; settled_at: string | null }>
+        >('total_fen', 'created_at', 'status', 'settled_at')
+      return rows.map((row) => ({
+        amountFen: row.total_fen,
+        at: row.created_at,
+        status: row.status,
+        settledAt: row.settled_at
+      }))
     },
     async insuredBy(accountId) {
       const rows = await reads('sale_lines as l')
         .join('sales as s', 's.id', 'l.sale_id')
         .where('s.account_id', accountId)
         .whereNotIn('s.status', ['voided', 'rejected'])
-        .select<Array<{ insured_pii: Buffer; product_code: string; created_at: string }>>('l.insured_pii', 'l.product_code', 's.created_at')
-      return rows.map((row) => ({ idNumber: openPerson(cipher, row.insured_pii).idNumber, productCode: row.product_code, at: row.created_at }))
+        .select<Array<{ insured_pii: Buffer; product_code: string; created_at: string }>>(
+          'l.insured_pii',
+          'l.product_code',
+          's.created_at'
+        )
+      return rows.map((row) => ({
+        idNumber: openPerson(cipher, row.insured_pii).idNumber,
+        productCode: row.product_code,
+        at: row.created_at
+      }))
     },
     async holds(idNumber, productCode, at) {
       const idHash = cipher.lookupHash(idNumber)
-      if ((await snapshotHoldingQuery(reads, idHash, productCode, at).first('h.id')) !== undefined) return true
+      if ((await snapshotHoldingQuery(reads, idHash, productCode, at).first('h.id')) !== undefined)
+        return true
       const row = await reads('sale_lines as l')
         .join('sales as s', 's.id', 'l.sale_id')
         .where({ 'l.insured_id_hash': idHash, 'l.product_code': productCode })
@@ -180,7 +252,10 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, read
       const [row] = await reads('outbox as o')
         .join('sales as s', 's.id', 'o.sale_id')
         .where({ 'o.kind': 'sale', 'o.state': 'pending' })
-        .select<Array<{ count: number; total: number | null }>>(reads.raw('count(*) as count'), reads.raw('sum(s.total_fen) as total'))
+        .select<Array<{ count: number; total: number | null }>>(
+          reads.raw('count(*) as count'),
+          reads.raw('sum(s.total_fen) as total')
+        )
       return { count: row.count, totalFen: row.total ?? 0 }
     },
     async search(filter) {
@@ -189,7 +264,7 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, read
         .select<Array<SaleRow & { line_count: number; operator_code: string }>>(
           's.*',
           'o.code as operator_code',
-          reads.raw('(select count(*) from sale_lines l where l.sale_id = s.id) as line_count'),
+          reads.raw('(select count(*) from sale_lines l where l.sale_id = s.id) as line_count')
         )
         .orderBy('s.created_at', 'desc')
         .limit(500)
@@ -206,11 +281,31 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, read
         // Only a sale still waiting to be uploaded can be voided outright; the state is checked in the write itself.
         const updated = await trx('sales')
           .where({ id, status: 'queued' })
-          .update({ status: 'voided', voided_at: change.at, void_reason: change.reason, voided_by: change.voidedBy, void_approved_by: change.approvedBy })
+          .update({
+            status: 'voided',
+            voided_at: change.at,
+            void_reason: change.reason,
+            voided_by: change.voidedBy,
+            void_approved_by: change.approvedBy
+          })
         if (updated !== 1) return false
-        await trx('outbox').where({ sale_id: id, kind: 'sale', state: 'pending' }).update({ state: 'cancelled' })
-        await trx('ledger').insert({ account_id: change.accountId, sale_id: id, kind: 'release', amount_fen: change.totalFen, at: change.at })
-        await trx('audit_log').insert({ at: change.at, operator_id: change.voidedBy, action: 'void', subject: id, details_json: JSON.stringify({ approvedBy: change.approvedBy }) })
+        await trx('outbox')
+          .where({ sale_id: id, kind: 'sale', state: 'pending' })
+          .update({ state: 'cancelled' })
+        await trx('ledger').insert({
+          account_id: change.accountId,
+          sale_id: id,
+          kind: 'release',
+          amount_fen: change.totalFen,
+          at: change.at
+        })
+        await trx('audit_log').insert({
+          at: change.at,
+          operator_id: change.voidedBy,
+          action: 'void',
+          subject: id,
+          details_json: JSON.stringify({ approvedBy: change.approvedBy })
+        })
         return true
       })
     },
@@ -220,12 +315,29 @@ export function createSalesRepository(db: Knex, cipher: PersonalDataCipher, read
           .where({ id })
           .whereIn('status', ['uploaded', 'accepted'])
           .whereNull('reversal_queued_at')
-          .update({ reversal_queued_at: change.at, void_reason: change.reason, voided_by: change.voidedBy, void_approved_by: change.approvedBy })
+          .update({
+            reversal_queued_at: change.at,
+            void_reason: change.reason,
+            voided_by: change.voidedBy,
+            void_approved_by: change.approvedBy
+          })
         if (updated !== 1) return false
-        await trx('outbox').insert({ id: change.outboxId, kind: 'reversal', sale_id: id, payload_sealed: cipher.seal(change.payloadJson), created_at: change.at })
-        await trx('audit_log').insert({ at: change.at, operator_id: change.voidedBy, action: 'reversal_queued', subject: id, details_json: JSON.stringify({ approvedBy: change.approvedBy }) })
+        await trx('outbox').insert({
+          id: change.outboxId,
+          kind: 'reversal',
+          sale_id: id,
+          payload_sealed: cipher.seal(change.payloadJson),
+          created_at: change.at
+        })
+        await trx('audit_log').insert({
+          at: change.at,
+          operator_id: change.voidedBy,
+          action: 'reversal_queued',
+          subject: id,
+          details_json: JSON.stringify({ approvedBy: change.approvedBy })
+        })
         return true
       })
-    },
+    }
   }
 }

@@ -16,6 +16,6 @@ export function createSettingsRepository(db: Knex): SettingsRepository {
     },
     async set(key, value) {
       await db('settings').insert({ key, value }).onConflict('key').merge()
-    },
+    }
   }
 }

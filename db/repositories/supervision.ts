@@ -28,7 +28,13 @@ export interface RejectionRow {
 
 /** What a supervisor reads and records: the audit log and the sales the centre rejected. */
 export interface SupervisionRepository {
-  auditLog(filter: { fromUtc?: string; toUtc?: string; operatorCode?: string; action?: string; limit: number }): Promise<AuditRow[]>
+  auditLog(filter: {
+    fromUtc?: string
+    toUtc?: string
+    operatorCode?: string
+    action?: string
+    limit: number
+  }): Promise<AuditRow[]>
   /** Sales with status rejected, newest first; `followedUp` narrows to followed up (true) or open (false). */
   rejections(filter: { followedUp?: boolean }): Promise<RejectionRow[]>
   /** Records the follow-up and its audit line in one transaction; false when the sale is not an open rejection. */
@@ -40,7 +46,15 @@ export function createSupervisionRepository(db: Knex): SupervisionRepository {
     async auditLog(filter) {
       const query = db('audit_log as l')
         .leftJoin('operators as o', 'o.id', 'l.operator_id')
-        .select<AuditRow[]>('l.id', 'l.at', 'l.action', 'l.subject', 'l.details_json', 'o.code as operator_code', 'o.name as operator_name')
+        .select<AuditRow[]>(
+          'l.id',
+          'l.at',
+          'l.action',
+          'l.subject',
+          'l.details_json',
+          'o.code as operator_code',
+          'o.name as operator_name'
+        )
         .orderBy('l.id', 'desc')
         .limit(filter.limit)
       if (filter.fromUtc) query.where('l.at', '>=', filter.fromUtc)
@@ -67,7 +81,7 @@ export function createSupervisionRepository(db: Knex): SupervisionRepository {
           's.followed_up_at',
           's.follow_up_note',
           'f.code as follow_up_code',
-          'f.name as follow_up_name',
+          'f.name as follow_up_name'
         )
         .orderBy('s.created_at', 'desc')
       if (filter.followedUp === true) query.whereNotNull('s.followed_up_at')
@@ -79,12 +93,21 @@ export function createSupervisionRepository(db: Knex): SupervisionRepository {
         const updated = await trx('sales')
           .where({ id: saleId, status: 'rejected' })
           .whereNull('followed_up_at')
-          .update({ followed_up_at: change.at, followed_up_by: change.operatorId, follow_up_note: change.note })
+          .update({
+            followed_up_at: change.at,
+            followed_up_by: change.operatorId,
+            follow_up_note: change.note
+          })
         if (updated !== 1) return false
         // The note is the supervisor's free text: it may name the customer, so it stays with the sale, not in the log.
-        await trx('audit_log').insert({ at: change.at, operator_id: change.operatorId, action: 'rejection_followed_up', subject: saleId })
+        await trx('audit_log').insert({
+          at: change.at,
+          operator_id: change.operatorId,
+          action: 'rejection_followed_up',
+          subject: saleId
+        })
         return true
       })
-    },
+    }
   }
 }

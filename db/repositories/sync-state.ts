@@ -31,7 +31,7 @@ const KEYS = {
   lastContactAt: 'sync.last_contact_at',
   lastSyncAt: 'sync.last_sync_at',
   lastError: 'sync.last_error',
-  rulesCheckedAt: 'sync.rules_checked_at',
+  rulesCheckedAt: 'sync.rules_checked_at'
 } as const
 
 export type SyncStateChange = Partial<{ -readonly [K in keyof SyncState]: SyncState[K] }>
@@ -45,7 +45,9 @@ export interface SyncStateRepository {
 export function createSyncStateRepository(db: Knex): SyncStateRepository {
   return {
     async read() {
-      const rows = await db('settings').where('key', 'like', 'sync.%').select<Array<{ key: string; value: string }>>('key', 'value')
+      const rows = await db('settings')
+        .where('key', 'like', 'sync.%')
+        .select<Array<{ key: string; value: string }>>('key', 'value')
       const value = (key: string) => rows.find((row) => row.key === key)?.value ?? null
       const json = <T>(key: string, fallback: T): T => {
         const text = value(key)
@@ -61,12 +63,14 @@ export function createSyncStateRepository(db: Knex): SyncStateRepository {
         lastContactAt: value(KEYS.lastContactAt),
         lastSyncAt: value(KEYS.lastSyncAt),
         lastError: value(KEYS.lastError),
-        rulesCheckedAt: json<Record<string, string>>(KEYS.rulesCheckedAt, {}),
+        rulesCheckedAt: json<Record<string, string>>(KEYS.rulesCheckedAt, {})
       }
     },
     async write(change) {
       await db.transaction(async (trx) => {
-        for (const [field, next] of Object.entries(change) as Array<[keyof SyncState, SyncState[keyof SyncState] | undefined]>) {
+        for (const [field, next] of Object.entries(change) as Array<
+          [keyof SyncState, SyncState[keyof SyncState] | undefined]
+        >) {
           if (next === undefined) continue
           const key = KEYS[field]
           if (next === null) {
@@ -77,6 +81,6 @@ export function createSyncStateRepository(db: Knex): SyncStateRepository {
           await trx('settings').insert({ key, value: text }).onConflict('key').merge()
         }
       })
-    },
+    }
   }
 }

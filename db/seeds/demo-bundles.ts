@@ -10,6 +10,11 @@ import tibet from '../../bundles/signed/540000-v1.bundle.json'
  * through the same verification as any bundle from the centre; the signature covers the payload
  * text inside, so re-serialising the envelope changes nothing that is checked.
  */
-export const DEMO_BUNDLE_ENVELOPES: readonly string[] = [yunnan, tibet, quzhou, suzhou, shenyang, shanghai].map((envelope) =>
-  JSON.stringify(envelope),
-)
+export const DEMO_BUNDLE_ENVELOPES: readonly string[] = [
+  yunnan,
+  tibet,
+  quzhou,
+  suzhou,
+  shenyang,
+  shanghai
+].map((envelope) => JSON.stringify(envelope))

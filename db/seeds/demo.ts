@@ -8,7 +8,10 @@ import { DEMO_ACCOUNTS, DEMO_REGIONS, demoAccountNo } from './demo-population'
 export async function seedDemoData(db: Knex, clock: Clock, cipher: PersonalDataCipher): Promise<void> {
   const now = clock.now().toISOString()
   await db.transaction(async (trx) => {
-    await trx('regions').insert(DEMO_REGIONS.map(({ code, name }) => ({ code, name }))).onConflict('code').merge()
+    await trx('regions')
+      .insert(DEMO_REGIONS.map(({ code, name }) => ({ code, name })))
+      .onConflict('code')
+      .merge()
     for (const account of DEMO_ACCOUNTS) {
       const [{ id }] = await trx('accounts')
         .insert({
@@ -22,7 +25,7 @@ export async function seedDemoData(db: Knex, clock: Clock, cipher: PersonalDataC
           spent_this_year_fen: 0,
           fitness_card_transfers_fen: account.fitnessCardTransfersFen ?? 0,
           balance_as_of: now,
-          updated_at: now,
+          updated_at: now
         })
         .returning<Array<{ id: number }>>('id')
       for (const member of account.family) {
@@ -30,7 +33,7 @@ export async function seedDemoData(db: Knex, clock: Clock, cipher: PersonalDataC
           account_id: id,
           ...sealPerson(cipher, member),
           relation: member.relation,
-          bound_at: now,
+          bound_at: now
         })
       }
     }

@@ -20,7 +20,7 @@ const location = appLocation({
   env: process.env,
   isPackaged: app.isPackaged,
   indexFile: join(here, '../renderer/index.html'),
-  platform: process.platform,
+  platform: process.platform
 })
 
 let runtime: CounterRuntime | null = null
@@ -40,7 +40,7 @@ async function openRuntime(dataDir: string): Promise<CounterRuntime | null> {
         log: stderrLogger,
         appVersion: app.getVersion(),
         // The personal-data key, wrapped by DPAPI / Keychain / a keyring where the OS offers one.
-        personalDataProtector: await osKeyProtector(safeStorage),
+        personalDataProtector: await osKeyProtector(safeStorage)
       })
     } catch (error) {
       if (error instanceof KeyStoreLockedError) {
@@ -53,11 +53,14 @@ async function openRuntime(dataDir: string): Promise<CounterRuntime | null> {
           buttons: ['重试', '退出'],
           defaultId: 0,
           cancelId: 1,
-          noLink: true,
+          noLink: true
         })
         if (choice.response === 0) continue
       } else {
-        dialog.showErrorBox('无法打开本机数据', `${error instanceof Error ? error.message : String(error)}\n数据目录：${dataDir}`)
+        dialog.showErrorBox(
+          '无法打开本机数据',
+          `${error instanceof Error ? error.message : String(error)}\n数据目录：${dataDir}`
+        )
       }
       app.exit(1)
       return null
@@ -77,18 +80,23 @@ async function start(): Promise<void> {
     {
       async chooseFile(event, options) {
         const owner = BrowserWindow.fromWebContents(event.sender)
-        const choice = owner ? await dialog.showSaveDialog(owner, options) : await dialog.showSaveDialog(options)
+        const choice = owner
+          ? await dialog.showSaveDialog(owner, options)
+          : await dialog.showSaveDialog(options)
         return choice.canceled ? undefined : choice.filePath
       },
       // The page's own @page rules decide size, margins and the running header and page numbers.
       printToPdf: (event) => event.sender.printToPDF({ preferCSSPageSize: true, printBackground: true }),
-      defaultDir: app.getPath('documents'),
+      defaultDir: app.getPath('documents')
     },
-    isTrusted,
+    isTrusted
   )
   // At start and every few minutes, in the background: the counter never waits for it.
   runtime.sync.sync.start()
-  const window = createMainWindow({ preloadPath: join(here, '../preload/index.cjs'), devTools: !app.isPackaged })
+  const window = createMainWindow({
+    preloadPath: join(here, '../preload/index.cjs'),
+    devTools: !app.isPackaged
+  })
   mainWindow = window
   window.on('closed', () => {
     mainWindow = null
@@ -99,7 +107,10 @@ async function start(): Promise<void> {
     // A missing or damaged page file: said plainly, not as Electron's uncaught-error dialog.
     const code = error instanceof Error && 'code' in error ? String(error.code) : 'unknown'
     stderrLogger.error('app_page_not_loaded', { code })
-    dialog.showErrorBox('无法打开柜台界面', `柜台程序的界面文件无法载入（${code}），程序文件可能不完整。请重新安装柜台程序，或联系运维人员。本机数据未受影响。`)
+    dialog.showErrorBox(
+      '无法打开柜台界面',
+      `柜台程序的界面文件无法载入（${code}），程序文件可能不完整。请重新安装柜台程序，或联系运维人员。本机数据未受影响。`
+    )
     app.exit(1)
   }
 }
@@ -131,7 +142,10 @@ export function bootstrap(): void {
     .then(start)
     .catch((error: unknown) => {
       stderrLogger.error('app_not_started', { error: error instanceof Error ? error.name : 'unknown' })
-      dialog.showErrorBox('柜台程序无法启动', '启动时出现意外错误，本机数据未受影响。请重新启动柜台程序；反复出现请联系运维人员。')
+      dialog.showErrorBox(
+        '柜台程序无法启动',
+        '启动时出现意外错误，本机数据未受影响。请重新启动柜台程序；反复出现请联系运维人员。'
+      )
       app.exit(1)
     })
 }

@@ -7,10 +7,16 @@ import type { Dispatch } from '../../backend/api/dispatch'
 export function registerApi(
   ipcMain: IpcMain,
   dispatch: Dispatch,
-  isTrusted: (event: IpcMainInvokeEvent) => boolean,
+  isTrusted: (event: IpcMainInvokeEvent) => boolean
 ): void {
-  ipcMain.handle(API_CHANNEL, async (event, call: unknown, args: unknown, token: unknown): Promise<Result<unknown>> => {
-    if (!isTrusted(event)) return fail('FORBIDDEN', '此页面无权调用柜台功能')
-    return dispatch(call, args, { transport: 'ipc', sessionToken: typeof token === 'string' ? token : undefined })
-  })
+  ipcMain.handle(
+    API_CHANNEL,
+    async (event, call: unknown, args: unknown, token: unknown): Promise<Result<unknown>> => {
+      if (!isTrusted(event)) return fail('FORBIDDEN', '此页面无权调用柜台功能')
+      return dispatch(call, args, {
+        transport: 'ipc',
+        sessionToken: typeof token === 'string' ? token : undefined
+      })
+    }
+  )
 }

@@ -13,7 +13,10 @@ export interface SafeStorageLike {
  * "peanuts" (its "v10" data) and of the empty password, salt "saltysalt", one iteration, AES-128-CBC
  * with an IV of sixteen spaces. They are printed in Chromium's source, so they protect nothing.
  */
-const BUILT_IN_KEYS = [pbkdf2Sync('peanuts', 'saltysalt', 1, 16, 'sha1'), pbkdf2Sync('', 'saltysalt', 1, 16, 'sha1')]
+const BUILT_IN_KEYS = [
+  pbkdf2Sync('peanuts', 'saltysalt', 1, 16, 'sha1'),
+  pbkdf2Sync('', 'saltysalt', 1, 16, 'sha1')
+]
 const BUILT_IN_IV = Buffer.alloc(16, ' ')
 
 /**
@@ -54,7 +57,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * if it stays locked, `KeyStoreLockedError` says so in Chinese and nothing is changed. Keys
  * wrapped by the synchronous API open with the asynchronous one.
  */
-export async function osKeyProtector(storage: SafeStorageLike, retryDelaysMs: readonly number[] = KEY_STORE_RETRY_DELAYS_MS): Promise<KeyProtector | null> {
+export async function osKeyProtector(
+  storage: SafeStorageLike,
+  retryDelaysMs: readonly number[] = KEY_STORE_RETRY_DELAYS_MS
+): Promise<KeyProtector | null> {
   if (!(await storage.isAsyncEncryptionAvailable())) return null
   async function patiently<T>(operation: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -73,6 +79,6 @@ export async function osKeyProtector(storage: SafeStorageLike, retryDelaysMs: re
       const { result, shouldReEncrypt } = await patiently(() => storage.decryptStringAsync(encrypted))
       return { text: result, stale: shouldReEncrypt }
     },
-    protects: (encrypted, plainText) => !opensWithBuiltInKey(encrypted, plainText),
+    protects: (encrypted, plainText) => !opensWithBuiltInKey(encrypted, plainText)
   }
 }

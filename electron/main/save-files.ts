@@ -9,7 +9,10 @@ import { safeFileName as windowsSafeName } from '../../core/report/document'
 /** What saving needs of Electron, handed in so it can be tested without Electron. */
 export interface SaveFileShell {
   /** The system save dialog, for the window that asked; undefined path when cancelled. */
-  chooseFile(event: IpcMainInvokeEvent, options: { defaultPath: string; filters: Array<{ name: string; extensions: string[] }> }): Promise<string | undefined>
+  chooseFile(
+    event: IpcMainInvokeEvent,
+    options: { defaultPath: string; filters: Array<{ name: string; extensions: string[] }> }
+  ): Promise<string | undefined>
   /** The page as shown, printed by Chromium with its print styles and CSS page size (A4, margins, page boxes). */
   printToPdf(event: IpcMainInvokeEvent): Promise<Uint8Array>
   /** The folder the dialog opens in (the operator's documents). */
@@ -20,7 +23,7 @@ export interface SaveFileShell {
 const KINDS: Record<string, { name: string; extensions: string[] }> = {
   pdf: { name: 'PDF 文件', extensions: ['pdf'] },
   xlsx: { name: 'Excel 工作簿', extensions: ['xlsx'] },
-  csv: { name: 'CSV 文件（逗号分隔）', extensions: ['csv'] },
+  csv: { name: 'CSV 文件（逗号分隔）', extensions: ['csv'] }
 }
 
 /** An export is a few hundred kilobytes; anything near this is not one. */
@@ -32,8 +35,12 @@ const MAX_FILE_BYTES = 50 * 1024 * 1024
  */
 export function safeFileName(suggested: string, extension: string): string {
   const base = suggested.split(/[\\/]/).pop() ?? ''
-  const cleaned = windowsSafeName(base).replace(/^[.\s]+/, '').slice(0, 120)
-  const stem = cleaned.toLowerCase().endsWith(`.${extension}`) ? cleaned.slice(0, -(extension.length + 1)) : cleaned
+  const cleaned = windowsSafeName(base)
+    .replace(/^[.\s]+/, '')
+    .slice(0, 120)
+  const stem = cleaned.toLowerCase().endsWith(`.${extension}`)
+    ? cleaned.slice(0, -(extension.length + 1))
+    : cleaned
   return `${stem || '报表'}.${extension}`
 }
 
@@ -42,9 +49,21 @@ export function safeFileName(suggested: string, extension: string): string {
  * page that asked; an export's bytes come from the page (the service made them). Either way the
  * operator picks the place in the system's dialog, and a failure to write is said in Chinese.
  */
-export function registerFileSaving(ipcMain: IpcMain, shell: SaveFileShell, isTrusted: (event: IpcMainInvokeEvent) => boolean): void {
-  async function save(event: IpcMainInvokeEvent, fileName: string, extension: string, bytes: () => Promise<Uint8Array>): Promise<Result<SavedFile>> {
-    const path = await shell.chooseFile(event, { defaultPath: join(shell.defaultDir, safeFileName(fileName, extension)), filters: [KINDS[extension]] })
+export function registerFileSaving(
+  ipcMain: IpcMain,
+  shell: SaveFileShell,
+  isTrusted: (event: IpcMainInvokeEvent) => boolean
+): void {
+  async function save(
+    event: IpcMainInvokeEvent,
+    fileName: string,
+    extension: string,
+    bytes: () => Promise<Uint8Array>
+  ): Promise<Result<SavedFile>> {
+    const path = await shell.chooseFile(event, {
+      defaultPath: join(shell.defaultDir, safeFileName(fileName, extension)),
+      filters: [KINDS[extension]]
+    })
     if (path === undefined) return { ok: true, value: { saved: false } }
     try {
       await writeFile(path, await bytes())
@@ -61,12 +80,17 @@ export function registerFileSaving(ipcMain: IpcMain, shell: SaveFileShell, isTru
     return save(event, fileName, 'pdf', () => shell.printToPdf(event))
   })
 
-  ipcMain.handle(SAVE_FILE_CHANNEL, async (event, fileName: unknown, base64: unknown): Promise<Result<SavedFile>> => {
-    if (!isTrusted(event)) return fail('FORBIDDEN', '此页面无权保存文件')
-    if (typeof fileName !== 'string' || typeof base64 !== 'string') return fail('INVALID_ARGUMENT', '文件名或内容不正确')
-    const extension = fileName.split('.').pop()?.toLowerCase() ?? ''
-    if (extension === 'pdf' || !(extension in KINDS)) return fail('INVALID_ARGUMENT', '只能保存 Excel（.xlsx）或 CSV 文件')
-    if (base64.length > (MAX_FILE_BYTES / 3) * 4 + 4) return fail('INVALID_ARGUMENT', '文件过大，没有保存')
-    return save(event, fileName, extension, () => Promise.resolve(Buffer.from(base64, 'base64')))
-  })
+  ipcMain.handle(
+    SAVE_FILE_CHANNEL,
+    async (event, fileName: unknown, base64: unknown): Promise<Result<SavedFile>> => {
+      if (!isTrusted(event)) return fail('FORBIDDEN', '此页面无权保存文件')
+      if (typeof fileName !== 'string' || typeof base64 !== 'string')
+        return fail('INVALID_ARGUMENT', '文件名或内容不正确')
+      const extension = fileName.split('.').pop()?.toLowerCase() ?? ''
+      if (extension === 'pdf' || !(extension in KINDS))
+        return fail('INVALID_ARGUMENT', '只能保存 Excel（.xlsx）或 CSV 文件')
+      if (base64.length > (MAX_FILE_BYTES / 3) * 4 + 4) return fail('INVALID_ARGUMENT', '文件过大，没有保存')
+      return save(event, fileName, extension, () => Promise.resolve(Buffer.from(base64, 'base64')))
+    }
+  )
 }

@@ -16,7 +16,12 @@ export type AppLocation =
  * that is not packaged: in an installed app whoever sets it could point the window, and the IPC
  * sender check with it, at any origin.
  */
-export function appLocation(options: { env: NodeJS.ProcessEnv; isPackaged: boolean; indexFile: string; platform: NodeJS.Platform }): AppLocation {
+export function appLocation(options: {
+  env: NodeJS.ProcessEnv
+  isPackaged: boolean
+  indexFile: string
+  platform: NodeJS.Platform
+}): AppLocation {
   const devUrl = options.env.ELECTRON_RENDERER_URL
   if (devUrl && !options.isPackaged) return { kind: 'dev', url: devUrl }
   return { kind: 'file', indexFile: options.indexFile, windowsPaths: options.platform === 'win32' }
@@ -73,7 +78,10 @@ export function hardenSession(session: Session): void {
   session.setDevicePermissionHandler(() => false)
   session.webRequest.onHeadersReceived((details, callback) => {
     callback({
-      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY_HEADER] },
+      responseHeaders: {
+        ...details.responseHeaders,
+        'Content-Security-Policy': [CONTENT_SECURITY_POLICY_HEADER]
+      }
     })
   })
 }

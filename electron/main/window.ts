@@ -23,8 +23,8 @@ export function mainWindowOptions(preloadPath: string, devTools: boolean): Brows
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
-      devTools,
-    },
+      devTools
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import type { CounterBridge } from '../../core/api/contract'
 const bridge: Required<CounterBridge> = {
   invoke: (call, args, sessionToken) => ipcRenderer.invoke(API_CHANNEL, call, args, sessionToken),
   savePdf: (fileName) => ipcRenderer.invoke(SAVE_PDF_CHANNEL, fileName),
-  saveFile: (fileName, base64) => ipcRenderer.invoke(SAVE_FILE_CHANNEL, fileName, base64),
+  saveFile: (fileName, base64) => ipcRenderer.invoke(SAVE_FILE_CHANNEL, fileName, base64)
 }
 
 contextBridge.exposeInMainWorld('counter', bridge)

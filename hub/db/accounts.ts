@@ -8,11 +8,18 @@ import { nextVersion } from './state'
  * new snapshot version, so the next delta carries it.
  */
 
-export async function setAccountStatus(db: Knex, accountNo: string, status: EnrolmentStatus, clock: Clock): Promise<boolean> {
+export async function setAccountStatus(
+  db: Knex,
+  accountNo: string,
+  status: EnrolmentStatus,
+  clock: Clock
+): Promise<boolean> {
   return db.transaction(async (trx) => {
     const account = await trx('accounts').where({ account_no: accountNo }).first('id')
     if (!account) return false
-    await trx('accounts').where({ account_no: accountNo }).update({ status, version: await nextVersion(trx), updated_at: clock.now().toISOString() })
+    await trx('accounts')
+      .where({ account_no: accountNo })
+      .update({ status, version: await nextVersion(trx), updated_at: clock.now().toISOString() })
     return true
   })
 }
@@ -20,7 +27,9 @@ export async function setAccountStatus(db: Knex, accountNo: string, status: Enro
 /** The account is closed here: it leaves a removal, and terminals serving its region forget it. */
 export async function removeAccount(db: Knex, accountNo: string): Promise<boolean> {
   return db.transaction(async (trx) => {
-    const account = await trx('accounts').where({ account_no: accountNo }).first<{ id: number; region_code: string } | undefined>('id', 'region_code')
+    const account = await trx('accounts')
+      .where({ account_no: accountNo })
+      .first<{ id: number; region_code: string } | undefined>('id', 'region_code')
     if (!account) return false
     const version = await nextVersion(trx)
     await trx('removals').insert({ account_no: accountNo, region_code: account.region_code, version })

@@ -7,10 +7,11 @@ import { addRuleBundle } from '../rules'
 import { nextVersion } from './state'
 
 /** Enrolment codes of the demo: DEMO-ALL serves all six regions and may be used any number of times. */
-export const DEMO_ENROLMENT_CODES: ReadonlyArray<{ code: string; regionCodes: string[]; reusable: boolean }> = [
-  { code: 'DEMO-ALL', regionCodes: DEMO_REGIONS.map((r) => r.code), reusable: true },
-  ...DEMO_REGIONS.map((r) => ({ code: `DEMO-${r.code}`, regionCodes: [r.code], reusable: false })),
-]
+export const DEMO_ENROLMENT_CODES: ReadonlyArray<{ code: string; regionCodes: string[]; reusable: boolean }> =
+  [
+    { code: 'DEMO-ALL', regionCodes: DEMO_REGIONS.map((r) => r.code), reusable: true },
+    ...DEMO_REGIONS.map((r) => ({ code: `DEMO-${r.code}`, regionCodes: [r.code], reusable: false }))
+  ]
 
 /**
  * The demo population, rules and enrolment codes, in one transaction, once per database: a second
@@ -20,7 +21,10 @@ export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
   const now = clock.now().toISOString()
   return db.transaction(async (trx) => {
     if (await trx('hub_state').where({ key: 'demo_seeded' }).first()) return false
-    await trx('regions').insert(DEMO_REGIONS.map(({ code, name }) => ({ code, name }))).onConflict('code').merge()
+    await trx('regions')
+      .insert(DEMO_REGIONS.map(({ code, name }) => ({ code, name })))
+      .onConflict('code')
+      .merge()
     const version = await nextVersion(trx)
     for (const account of DEMO_ACCOUNTS) {
       const [{ id }] = await trx('accounts')
@@ -36,18 +40,31 @@ export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
           historical_balance_fen: account.historicalBalanceFen,
           fitness_card_transfers_fen: account.fitnessCardTransfersFen ?? 0,
           version,
-          updated_at: now,
+          updated_at: now
         })
         .returning<Array<{ id: number }>>('id')
       if (account.family.length > 0) {
         await trx('family_members').insert(
-          account.family.map((member) => ({ account_id: id, id_number: member.idNumber, name: member.name, relation: member.relation, bound_at: now })),
+          account.family.map((member) => ({
+            account_id: id,
+            id_number: member.idNumber,
+            name: member.name,
+            relation: member.relation,
+            bound_at: now
+          }))
         )
       }
     }
     for (const envelope of DEMO_BUNDLE_ENVELOPES) await addRuleBundle(trx, envelope, clock)
     await trx('enrolment_codes')
-      .insert(DEMO_ENROLMENT_CODES.map((c) => ({ code: c.code, region_codes_json: JSON.stringify(c.regionCodes), reusable: c.reusable, created_at: now })))
+      .insert(
+        DEMO_ENROLMENT_CODES.map((c) => ({
+          code: c.code,
+          region_codes_json: JSON.stringify(c.regionCodes),
+          reusable: c.reusable,
+          created_at: now
+        }))
+      )
       .onConflict('code')
       .ignore()
     await trx('hub_state').insert({ key: 'demo_seeded', value: 1 })
@@ -56,12 +73,44 @@ export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
 }
 
 /** Adds an enrolment code (the centre administrator's job): one terminal, these regions. */
-export async function addEnrolmentCode(db: Knex, code: string, regionCodes: readonly string[], clock: Clock, reusable = false): Promise<void> {
-  await db('enrolment_codes').insert({ code, region_codes_json: JSON.stringify(regionCodes), reusable, created_at: clock.now().toISOString() })
+export async function addEnrolmentCode(
+  db: Knex,
+  code: string,
+  regionCodes: readonly string[],
+  clock: Clock,
+  reusable = false
+): Promise<void> {
+  await db('enrolment_codes').insert({
+    code,
+    region_codes_json: JSON.stringify(regionCodes),
+    reusable,
+    created_at: clock.now().toISOString()
+  })
 }
 
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗'
-const GIVEN = ['伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀英', '霞', '平']
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '敏',
+  '静',
+  '丽',
+  '强',
+  '磊',
+  '军',
+  '洋',
+  '勇',
+  '艳',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '秀英',
+  '霞',
+  '平'
+]
 const FIRST_BIRTH = Date.UTC(1940, 0, 1)
 const BIRTH_DAYS = 23_000
 /** (birth day, 3-digit sequence) must stay unique per area code. */
@@ -76,7 +125,7 @@ export const MAX_SYNTHETIC_ACCOUNTS = BIRTH_DAYS * 1000
 export async function seedSyntheticAccounts(
   db: Knex,
   count: number,
-  options: { clock: Clock; regionCodes?: readonly string[] },
+  options: { clock: Clock; regionCodes?: readonly string[] }
 ): Promise<{ inserted: number; firstNo: number }> {
   const regions = options.regionCodes ?? DEMO_REGIONS.map((r) => r.code)
   if (regions.length === 0) throw new Error('没有地区')
@@ -84,7 +133,9 @@ export async function seedSyntheticAccounts(
   const known = new Set(await db('regions').pluck<string[]>('code'))
   const missing = regions.filter((code) => !known.has(code))
   if (missing.length > 0) await db('regions').insert(missing.map((code) => ({ code, name: `地区 ${code}` })))
-  const row = await db('hub_state').where({ key: 'synthetic_count' }).first<{ value: number } | undefined>('value')
+  const row = await db('hub_state')
+    .where({ key: 'synthetic_count' })
+    .first<{ value: number } | undefined>('value')
   const first = row?.value ?? 0
   if (!Number.isSafeInteger(count) || count < 0 || first + count > MAX_SYNTHETIC_ACCOUNTS) {
     throw new Error(`合成账户数量应为 0–${MAX_SYNTHETIC_ACCOUNTS - first} 之间的整数`)
@@ -97,9 +148,10 @@ export async function seedSyntheticAccounts(
       const version = await nextVersion(trx)
       for (let from = start; from < end; from += STATEMENT_ROWS) {
         const values: string[] = []
-        for (let n = from; n < Math.min(from + STATEMENT_ROWS, end); n++) values.push(syntheticRow(n, regions, version, now))
+        for (let n = from; n < Math.min(from + STATEMENT_ROWS, end); n++)
+          values.push(syntheticRow(n, regions, version, now))
         await trx.raw(
-          `insert into accounts (account_no, card_number, id_number, name, region_code, insurance_type, status, balance_fen, historical_balance_fen, fitness_card_transfers_fen, version, updated_at) values ${values.join(',')}`,
+          `insert into accounts (account_no, card_number, id_number, name, region_code, insurance_type, status, balance_fen, historical_balance_fen, fitness_card_transfers_fen, version, updated_at) values ${values.join(',')}`
         )
       }
       await trx('hub_state').insert({ key: 'synthetic_count', value: end }).onConflict('key').merge()
@@ -111,7 +163,10 @@ export async function seedSyntheticAccounts(
 /** One account as SQL values; every part is generated here (digits, fixed names), never user text. */
 function syntheticRow(n: number, regions: readonly string[], version: number, now: string): string {
   const region = regions[n % regions.length]
-  const birth = new Date(FIRST_BIRTH + Math.floor(n / 1000) * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '')
+  const birth = new Date(FIRST_BIRTH + Math.floor(n / 1000) * 86_400_000)
+    .toISOString()
+    .slice(0, 10)
+    .replaceAll('-', '')
   const first17 = `${region}${birth}${String(n % 1000).padStart(3, '0')}`
   const idNumber = first17 + residentIdCheckChar(first17)
   const cardNumber = `S${String(n).padStart(8, '0')}`

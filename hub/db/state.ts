@@ -7,7 +7,9 @@ import type { Knex } from 'knex'
  */
 
 export async function currentVersion(q: Knex | Knex.Transaction): Promise<number> {
-  const row = await q('hub_state').where({ key: 'snapshot_version' }).first<{ value: number } | undefined>('value')
+  const row = await q('hub_state')
+    .where({ key: 'snapshot_version' })
+    .first<{ value: number } | undefined>('value')
   if (!row) throw new Error('中心数据库缺少快照版本计数')
   return row.value
 }
@@ -30,15 +32,25 @@ export function versionOnce(trx: Knex.Transaction): () => Promise<number> {
 }
 
 /** Stamps accounts as changed at `version`: they go into every delta after it. */
-export async function touchAccounts(trx: Knex.Transaction, accountIds: Iterable<number>, version: number, at: string): Promise<void> {
+export async function touchAccounts(
+  trx: Knex.Transaction,
+  accountIds: Iterable<number>,
+  version: number,
+  at: string
+): Promise<void> {
   const ids = [...new Set(accountIds)]
   for (let i = 0; i < ids.length; i += 500) {
-    await trx('accounts').whereIn('id', ids.slice(i, i + 500)).update({ version, updated_at: at })
+    await trx('accounts')
+      .whereIn('id', ids.slice(i, i + 500))
+      .update({ version, updated_at: at })
   }
 }
 
 /** Accounts whose line shows these persons (as holder or bound family): their lines change with the persons' holdings. */
-export async function accountsShowing(trx: Knex.Transaction, idNumbers: readonly string[]): Promise<number[]> {
+export async function accountsShowing(
+  trx: Knex.Transaction,
+  idNumbers: readonly string[]
+): Promise<number[]> {
   if (idNumbers.length === 0) return []
   const holders = await trx('accounts').whereIn('id_number', idNumbers).pluck<number[]>('id')
   const families = await trx('family_members').whereIn('id_number', idNumbers).pluck<number[]>('account_id')
@@ -49,6 +61,8 @@ export async function accountsShowing(trx: Knex.Transaction, idNumbers: readonly
 export async function pruneRemovals(db: Knex, upToVersion: number): Promise<void> {
   await db.transaction(async (trx) => {
     await trx('removals').where('version', '<=', upToVersion).delete()
-    await trx('hub_state').where({ key: 'delta_floor' }).update({ value: trx.raw('max(value, ?)', [upToVersion]) })
+    await trx('hub_state')
+      .where({ key: 'delta_floor' })
+      .update({ value: trx.raw('max(value, ?)', [upToVersion]) })
   })
 }

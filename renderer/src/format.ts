@@ -12,7 +12,10 @@ export function shanghaiTimeShort(isoUtc: string, nowMs: number): string {
 }
 
 /** How long ago, in the largest whole unit: the message key under `sync.age` and its number. */
-export function ageOf(isoUtc: string, nowMs: number): { unit: 'now' | 'minutes' | 'hours' | 'days'; n: number } {
+export function ageOf(
+  isoUtc: string,
+  nowMs: number
+): { unit: 'now' | 'minutes' | 'hours' | 'days'; n: number } {
   const minutes = Math.floor(Math.max(0, nowMs - Date.parse(isoUtc)) / 60_000)
   if (minutes < 1) return { unit: 'now', n: 0 }
   if (minutes < 60) return { unit: 'minutes', n: minutes }
@@ -26,5 +29,8 @@ export function countdownOf(ms: number): { days: number; hms: string } {
   const days = Math.floor(total / 86_400)
   const pad = (n: number) => String(n).padStart(2, '0')
   const rest = total % 86_400
-  return { days, hms: `${pad(Math.floor(rest / 3600))}:${pad(Math.floor((rest % 3600) / 60))}:${pad(rest % 60)}` }
+  return {
+    days,
+    hms: `${pad(Math.floor(rest / 3600))}:${pad(Math.floor((rest % 3600) / 60))}:${pad(rest % 60)}`
+  }
 }

@@ -22,13 +22,25 @@ export const router = createRouter({
       redirect: { name: 'reports' },
       children: [
         { path: 'reports', name: 'reports', component: () => import('./views/supervisor/ReportsView.vue') },
-        { path: 'closes/:number?', name: 'closes', component: () => import('./views/supervisor/ClosesView.vue') },
-        { path: 'rejections', name: 'rejections', component: () => import('./views/supervisor/RejectionsView.vue') },
-        { path: 'operators', name: 'operators', component: () => import('./views/supervisor/OperatorsView.vue') },
-        { path: 'audit', name: 'audit', component: () => import('./views/supervisor/AuditView.vue') },
-      ],
-    },
-  ],
+        {
+          path: 'closes/:number?',
+          name: 'closes',
+          component: () => import('./views/supervisor/ClosesView.vue')
+        },
+        {
+          path: 'rejections',
+          name: 'rejections',
+          component: () => import('./views/supervisor/RejectionsView.vue')
+        },
+        {
+          path: 'operators',
+          name: 'operators',
+          component: () => import('./views/supervisor/OperatorsView.vue')
+        },
+        { path: 'audit', name: 'audit', component: () => import('./views/supervisor/AuditView.vue') }
+      ]
+    }
+  ]
 })
 
 /**
@@ -38,7 +50,8 @@ export const router = createRouter({
 export function guard(to: RouteLocationNormalized): true | { name: string; query?: Record<string, string> } {
   const auth = useAuthStore()
   if (to.meta.public) return true
-  if (!auth.signedIn) return { name: 'sign-in', query: to.fullPath === '/counter' ? {} : { back: to.fullPath } }
+  if (!auth.signedIn)
+    return { name: 'sign-in', query: to.fullPath === '/counter' ? {} : { back: to.fullPath } }
   if (to.matched.some((record) => record.meta.supervisor) && !auth.isSupervisor) return { name: 'counter' }
   return true
 }

@@ -5,7 +5,7 @@ import {
   parseCardInput,
   parseResidentId,
   parseSocialSecurityCardNumber,
-  residentIdCheckChar,
+  residentIdCheckChar
 } from '../../core/identifiers'
 
 const TODAY = '2026-11-22'
@@ -18,7 +18,13 @@ describe('resident ID (GB 11643)', () => {
     const result = parseResidentId(SPECIMEN, TODAY)
     expect(result).toEqual({
       ok: true,
-      value: { kind: 'resident-id', idNumber: SPECIMEN, birthDate: '1949-12-31', gender: 'female', convertedFrom15: false },
+      value: {
+        kind: 'resident-id',
+        idNumber: SPECIMEN,
+        birthDate: '1949-12-31',
+        gender: 'female',
+        convertedFrom15: false
+      }
     })
   })
 
@@ -32,7 +38,8 @@ describe('resident ID (GB 11643)', () => {
     expect(residentIdCheckChar('44052418800101001')).toBe('4')
     // Every remainder 0..10 maps to its documented character.
     const seen = new Set<string>()
-    for (let seq = 0; seq < 200; seq++) seen.add(residentIdCheckChar(`1101051990010100${seq % 10}`.slice(0, 17)))
+    for (let seq = 0; seq < 200; seq++)
+      seen.add(residentIdCheckChar(`1101051990010100${seq % 10}`.slice(0, 17)))
     for (let n = 10000; n < 10100; n++) seen.add(residentIdCheckChar(`110105199001${n}`.slice(0, 17)))
     expect([...seen].sort().join('')).toBe('0123456789X')
   })
@@ -52,7 +59,7 @@ describe('resident ID (GB 11643)', () => {
     const tomorrow = '11010520261123002'
     expect(parseResidentId(tomorrow + residentIdCheckChar(tomorrow), TODAY)).toEqual({
       ok: false,
-      reason: expect.stringContaining('晚于今天'),
+      reason: expect.stringContaining('晚于今天')
     })
     const today = '11010520261122002'
     expect(parseResidentId(today + residentIdCheckChar(today), TODAY).ok).toBe(true)
@@ -62,7 +69,7 @@ describe('resident ID (GB 11643)', () => {
     const first17 = '99010519491231002'
     expect(parseResidentId(first17 + residentIdCheckChar(first17), TODAY)).toEqual({
       ok: false,
-      reason: expect.stringContaining('省级行政区划代码'),
+      reason: expect.stringContaining('省级行政区划代码')
     })
   })
 
@@ -76,12 +83,21 @@ describe('resident ID (GB 11643)', () => {
     const result = parseResidentId('110105491231002', TODAY)
     expect(result).toEqual({
       ok: true,
-      value: { kind: 'resident-id', idNumber: SPECIMEN, birthDate: '1949-12-31', gender: 'female', convertedFrom15: true },
+      value: {
+        kind: 'resident-id',
+        idNumber: SPECIMEN,
+        birthDate: '1949-12-31',
+        gender: 'female',
+        convertedFrom15: true
+      }
     })
   })
 
   it('says how many characters it read when the length is wrong', () => {
-    expect(parseResidentId('1101051949123100', TODAY)).toEqual({ ok: false, reason: '身份证号应为 18 位，读到 16 位' })
+    expect(parseResidentId('1101051949123100', TODAY)).toEqual({
+      ok: false,
+      reason: '身份证号应为 18 位，读到 16 位'
+    })
   })
 })
 
@@ -89,36 +105,63 @@ describe('social-security card number', () => {
   it('accepts nine letters or digits, upper-casing them', () => {
     expect(parseSocialSecurityCardNumber('a53000001')).toEqual({
       ok: true,
-      value: { kind: 'social-security-card', cardNumber: 'A53000001' },
+      value: { kind: 'social-security-card', cardNumber: 'A53000001' }
     })
   })
 
   it('refuses a truncated number', () => {
-    expect(parseSocialSecurityCardNumber('A5300000')).toEqual({ ok: false, reason: '社会保障卡号应为 9 位，读到 8 位' })
+    expect(parseSocialSecurityCardNumber('A5300000')).toEqual({
+      ok: false,
+      reason: '社会保障卡号应为 9 位，读到 8 位'
+    })
   })
 })
 
 describe('what the clerk typed or the reader sent', () => {
   it('tells a card number from an ID by length', () => {
-    expect(parseCardInput('A53000001', TODAY)).toMatchObject({ ok: true, value: { kind: 'social-security-card' } })
+    expect(parseCardInput('A53000001', TODAY)).toMatchObject({
+      ok: true,
+      value: { kind: 'social-security-card' }
+    })
     expect(parseCardInput(SPECIMEN, TODAY)).toMatchObject({ ok: true, value: { kind: 'resident-id' } })
   })
 
   it('reads full-width digits typed with a Chinese input method, and ignores spaces', () => {
     expect(normaliseTypedIdentifier('Ａ５３０ ０００ ０１')).toBe('A53000001')
-    expect(parseCardInput(' Ａ５３０００００１ ', TODAY)).toMatchObject({ ok: true, value: { cardNumber: 'A53000001' } })
+    expect(parseCardInput(' Ａ５３０００００１ ', TODAY)).toMatchObject({
+      ok: true,
+      value: { cardNumber: 'A53000001' }
+    })
   })
 
   it('refuses garbage, empty input and wrong lengths with a message that says what was read', () => {
-    expect(parseCardInput('', TODAY)).toEqual({ ok: false, reason: expect.stringContaining('请刷社会保障卡') })
-    expect(parseCardInput('张三', TODAY)).toEqual({ ok: false, reason: expect.stringContaining('无法识别的字符') })
-    expect(parseCardInput('12345', TODAY)).toEqual({ ok: false, reason: expect.stringContaining('读到 5 位') })
+    expect(parseCardInput('', TODAY)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('请刷社会保障卡')
+    })
+    expect(parseCardInput('张三', TODAY)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('无法识别的字符')
+    })
+    expect(parseCardInput('12345', TODAY)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('读到 5 位')
+    })
   })
 
   it('takes anything with a letter (other than a final X) as a card number, so a cut-short card says so', () => {
-    expect(parseCardInput('C3308000', TODAY)).toEqual({ ok: false, reason: '社会保障卡号应为 9 位，读到 8 位' })
-    expect(parseCardInput('C330800012', TODAY)).toEqual({ ok: false, reason: '社会保障卡号应为 9 位，读到 10 位' })
-    expect(parseCardInput('1101051949123100X', TODAY)).toEqual({ ok: false, reason: expect.stringContaining('读到 17 位') })
+    expect(parseCardInput('C3308000', TODAY)).toEqual({
+      ok: false,
+      reason: '社会保障卡号应为 9 位，读到 8 位'
+    })
+    expect(parseCardInput('C330800012', TODAY)).toEqual({
+      ok: false,
+      reason: '社会保障卡号应为 9 位，读到 10 位'
+    })
+    expect(parseCardInput('1101051949123100X', TODAY)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('读到 17 位')
+    })
   })
 })
 
@@ -137,15 +180,30 @@ describe('age on a date', () => {
 
 describe('what a reader may send besides a bare number', () => {
   it('unwraps magnetic track-2 data to the card or ID number in its primary field', () => {
-    expect(parseCardInput(';A53000001=4912?', TODAY)).toMatchObject({ ok: true, value: { kind: 'social-security-card', cardNumber: 'A53000001' } })
-    expect(parseCardInput(`;${SPECIMEN}=2412101?7`, TODAY)).toMatchObject({ ok: true, value: { kind: 'resident-id', idNumber: SPECIMEN } })
-    expect(parseCardInput(';A53000001?', TODAY)).toMatchObject({ ok: true, value: { cardNumber: 'A53000001' } })
+    expect(parseCardInput(';A53000001=4912?', TODAY)).toMatchObject({
+      ok: true,
+      value: { kind: 'social-security-card', cardNumber: 'A53000001' }
+    })
+    expect(parseCardInput(`;${SPECIMEN}=2412101?7`, TODAY)).toMatchObject({
+      ok: true,
+      value: { kind: 'resident-id', idNumber: SPECIMEN }
+    })
+    expect(parseCardInput(';A53000001?', TODAY)).toMatchObject({
+      ok: true,
+      value: { cardNumber: 'A53000001' }
+    })
   })
 
   it('refuses track-2 data without its end sentinel or without a number', () => {
-    expect(parseCardInput(';A53000001=4912', TODAY)).toEqual({ ok: false, reason: '磁条数据不完整（缺少结束符 ?）：请重新刷卡' })
+    expect(parseCardInput(';A53000001=4912', TODAY)).toEqual({
+      ok: false,
+      reason: '磁条数据不完整（缺少结束符 ?）：请重新刷卡'
+    })
     expect(parseCardInput(';=4912?', TODAY)).toEqual({ ok: false, reason: '磁条数据中没有卡号：请重新刷卡' })
-    expect(parseCardInput(';A5300000=1?', TODAY)).toEqual({ ok: false, reason: '社会保障卡号应为 9 位，读到 8 位' })
+    expect(parseCardInput(';A5300000=1?', TODAY)).toEqual({
+      ok: false,
+      reason: '社会保障卡号应为 9 位，读到 8 位'
+    })
   })
 
   it('passes an e-voucher code on exactly as read, case included', () => {

@@ -29,9 +29,19 @@ async function migrated(): Promise<Knex> {
 
 describe('the demo population', () => {
   it('covers the six regions of the source documents', () => {
-    expect(DEMO_REGIONS.map((region) => region.name)).toEqual(['云南省省本级', '西藏自治区', '衢州市', '苏州市区', '沈阳市', '上海市'])
+    expect(DEMO_REGIONS.map((region) => region.name)).toEqual([
+      '云南省省本级',
+      '西藏自治区',
+      '衢州市',
+      '苏州市区',
+      '沈阳市',
+      '上海市'
+    ])
     for (const region of DEMO_REGIONS) {
-      expect(DEMO_ACCOUNTS.some((account) => account.regionCode === region.code), region.name).toBe(true)
+      expect(
+        DEMO_ACCOUNTS.some((account) => account.regionCode === region.code),
+        region.name
+      ).toBe(true)
     }
   })
 
@@ -39,7 +49,8 @@ describe('the demo population', () => {
     for (const account of DEMO_ACCOUNTS) {
       expect(parseCardInput(account.cardNumber, '2026-11-22'), account.cardNumber).toMatchObject({ ok: true })
       expect(parseCardInput(account.idNumber, '2026-11-22'), account.cardNumber).toMatchObject({ ok: true })
-      for (const member of account.family) expect(parseCardInput(member.idNumber, '2026-11-22')).toMatchObject({ ok: true })
+      for (const member of account.family)
+        expect(parseCardInput(member.idNumber, '2026-11-22')).toMatchObject({ ok: true })
     }
   })
 
@@ -49,7 +60,10 @@ describe('the demo population', () => {
     expect(await db('accounts').count({ n: '*' })).toEqual([{ n: DEMO_ACCOUNTS.length }])
     const members = DEMO_ACCOUNTS.reduce((sum, account) => sum + account.family.length, 0)
     expect(await db('family_members').count({ n: '*' })).toEqual([{ n: members }])
-    expect(await db('settings').where({ key: 'data_source' }).first()).toEqual({ key: 'data_source', value: 'demo' })
+    expect(await db('settings').where({ key: 'data_source' }).first()).toEqual({
+      key: 'data_source',
+      value: 'demo'
+    })
   })
 
   it('is written in one transaction: a failure half-way leaves nothing behind', async () => {
@@ -58,9 +72,15 @@ describe('the demo population', () => {
     const last = DEMO_ACCOUNTS[DEMO_ACCOUNTS.length - 1]
     await db('regions').insert({ code: last.regionCode, name: '占位' })
     await db('accounts').insert({
-      account_no: demoAccountNo(last), ...sealAccount(cipher, { cardNumber: last.cardNumber, idNumber: '11010519491231002X', name: '占位' }), region_code: last.regionCode,
-      insurance_type: 'resident', status: 'active', balance_fen: 0, historical_balance_fen: 0,
-      balance_as_of: clock.now().toISOString(), updated_at: clock.now().toISOString(),
+      account_no: demoAccountNo(last),
+      ...sealAccount(cipher, { cardNumber: last.cardNumber, idNumber: '11010519491231002X', name: '占位' }),
+      region_code: last.regionCode,
+      insurance_type: 'resident',
+      status: 'active',
+      balance_fen: 0,
+      historical_balance_fen: 0,
+      balance_as_of: clock.now().toISOString(),
+      updated_at: clock.now().toISOString()
     })
 
     await expect(seedDemoData(db, clock, cipher)).rejects.toThrow(/UNIQUE/)

@@ -28,7 +28,7 @@ afterEach(async () => {
 const addNote: NamedMigration = {
   name: '9999_add_note',
   up: (db) => db.schema.alterTable('regions', (table) => table.string('note').notNullable().defaultTo('')),
-  down: (db) => db.schema.alterTable('regions', (table) => table.dropColumn('note')),
+  down: (db) => db.schema.alterTable('regions', (table) => table.dropColumn('note'))
 }
 
 describe('opening and migrating the database', () => {
@@ -37,7 +37,11 @@ describe('opening and migrating the database', () => {
     const db = openAt(join(dir, 'counter.sqlite3'))
     const outcome = await migrateToLatest(db, { backupDir: join(dir, 'backups'), clock, migrations })
 
-    expect(outcome).toMatchObject({ createdFresh: true, backupFile: null, applied: migrations.map((m) => m.name) })
+    expect(outcome).toMatchObject({
+      createdFresh: true,
+      backupFile: null,
+      applied: migrations.map((m) => m.name)
+    })
     expect(await db.raw('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }])
     expect(await db.raw('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }])
     expect(await db.raw('PRAGMA synchronous')).toEqual([{ synchronous: 2 }])
@@ -51,7 +55,9 @@ describe('opening and migrating the database', () => {
     await db('regions').insert({ code: '330800', name: '衢州市' })
 
     await expect(db('accounts').insert(accountRow({ balance_fen: 100.5 }))).rejects.toThrow(/CHECK/)
-    await expect(db('accounts').insert(accountRow({ historical_balance_fen: 20_001 }))).rejects.toThrow(/CHECK/)
+    await expect(db('accounts').insert(accountRow({ historical_balance_fen: 20_001 }))).rejects.toThrow(
+      /CHECK/
+    )
     await db('accounts').insert(accountRow({}))
     expect(await db('accounts').count({ n: '*' })).toEqual([{ n: 1 }])
   })
@@ -80,18 +86,26 @@ describe('opening and migrating the database', () => {
     const dir = await tempDir()
     const file = join(dir, 'counter.sqlite3')
     const older = openAt(file)
-    await migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations: migrations.slice(0, 1) })
+    await migrateToLatest(older, {
+      backupDir: join(dir, 'backups'),
+      clock,
+      migrations: migrations.slice(0, 1)
+    })
     await older('regions').insert({ code: '330800', name: '衢州市' })
     await older('accounts').insert(legacyAccountRow({}))
     await older.destroy()
 
     const newer = openAt(file)
-    const outcome = await migrateToLatest(newer, { backupDir: join(dir, 'backups'), clock, migrations: migrations.slice(0, 2) })
+    const outcome = await migrateToLatest(newer, {
+      backupDir: join(dir, 'backups'),
+      clock,
+      migrations: migrations.slice(0, 2)
+    })
     expect(outcome.applied).toEqual(['0002_rule_bundles'])
     expect(outcome.backupFile).not.toBeNull()
-    expect(await newer('accounts').select('card_number', 'balance_fen', 'fitness_card_transfers_fen')).toEqual([
-      { card_number: 'C33080009', balance_fen: 20_000, fitness_card_transfers_fen: 0 },
-    ])
+    expect(
+      await newer('accounts').select('card_number', 'balance_fen', 'fitness_card_transfers_fen')
+    ).toEqual([{ card_number: 'C33080009', balance_fen: 20_000, fitness_card_transfers_fen: 0 }])
     expect(await newer('rule_bundles').count({ n: '*' })).toEqual([{ n: 0 }])
   })
 
@@ -111,7 +125,11 @@ describe('opening and migrating the database', () => {
     await migrateToLatest(openAt(file), { backupDir, clock, migrations: list })
     for (let i = 1; i <= 7; i++) {
       list.push({ name: `99${String(i).padStart(2, '0')}_step`, up: async () => {}, down: async () => {} })
-      await migrateToLatest(openAt(file), { backupDir, clock: fixedClock(`2026-11-22T02:3${i}:00Z`), migrations: list })
+      await migrateToLatest(openAt(file), {
+        backupDir,
+        clock: fixedClock(`2026-11-22T02:3${i}:00Z`),
+        migrations: list
+      })
     }
     const kept = (await readdir(backupDir)).sort()
     expect(kept).toHaveLength(5)
@@ -122,12 +140,23 @@ describe('opening and migrating the database', () => {
   it('refuses a database written by a newer release and leaves it untouched', async () => {
     const dir = await tempDir()
     const file = join(dir, 'counter.sqlite3')
-    await migrateToLatest(openAt(file), { backupDir: join(dir, 'backups'), clock, migrations: [...migrations, addNote] })
+    await migrateToLatest(openAt(file), {
+      backupDir: join(dir, 'backups'),
+      clock,
+      migrations: [...migrations, addNote]
+    })
 
     const older = openAt(file)
-    await expect(migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations })).rejects.toThrow(DatabaseTooNewError)
-    await expect(migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations })).rejects.toThrow(/安装新版程序/)
-    expect(await older('knex_migrations').pluck('name')).toEqual([...migrations.map((m) => m.name), '9999_add_note'])
+    await expect(
+      migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations })
+    ).rejects.toThrow(DatabaseTooNewError)
+    await expect(
+      migrateToLatest(older, { backupDir: join(dir, 'backups'), clock, migrations })
+    ).rejects.toThrow(/安装新版程序/)
+    expect(await older('knex_migrations').pluck('name')).toEqual([
+      ...migrations.map((m) => m.name),
+      '9999_add_note'
+    ])
   })
 })
 
@@ -144,7 +173,7 @@ function legacyAccountRow(overrides: Record<string, unknown>): Record<string, un
     historical_balance_fen: 10_000,
     balance_as_of: '2026-11-22T00:00:00.000Z',
     updated_at: '2026-11-22T00:00:00.000Z',
-    ...overrides,
+    ...overrides
   }
 }
 
@@ -153,8 +182,12 @@ function accountRow(overrides: Record<string, unknown>): Record<string, unknown>
   const { card_number: cardNumber, id_number: idNumber, name, ...rest } = legacyAccountRow({})
   return {
     account_no: '33080033080009',
-    ...sealAccount(cipher, { cardNumber: String(cardNumber), idNumber: String(idNumber), name: String(name) }),
+    ...sealAccount(cipher, {
+      cardNumber: String(cardNumber),
+      idNumber: String(idNumber),
+      name: String(name)
+    }),
     ...rest,
-    ...overrides,
+    ...overrides
   }
 }

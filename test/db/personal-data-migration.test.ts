@@ -40,9 +40,13 @@ describe('migration 0004: personal data sealed at rest', () => {
 
     const log = recordingLogger()
     const runtime = await openTestRuntime({ dataDir, log })
-    expect(log.lines.some((line) => line.includes('database_migrated') && line.includes('0004_personal_data'))).toBe(true)
+    expect(
+      log.lines.some((line) => line.includes('database_migrated') && line.includes('0004_personal_data'))
+    ).toBe(true)
     const backups = await readdir(join(dataDir, 'backups'))
-    expect(backups).toEqual([expect.stringMatching(/^counter-\d{8}T\d{6}Z-before-0004_personal_data\.sqlite3$/)])
+    expect(backups).toEqual([
+      expect.stringMatching(/^counter-\d{8}T\d{6}Z-before-0004_personal_data\.sqlite3$/)
+    ])
     await runtime.close()
 
     const after = await databaseBytes(dataDir)
@@ -55,30 +59,60 @@ describe('migration 0004: personal data sealed at rest', () => {
     const dataDir = await tempDir()
     await buildLegacyDatabase(dataDir, clock)
     const runtime = await openTestRuntime({ dataDir })
-    const columns = async (table: string) => ((await runtime.db.raw(`PRAGMA table_info(${table})`)) as Array<{ name: string }>).map((c) => c.name)
-    expect(await columns('accounts')).toEqual(expect.arrayContaining(['account_no', 'card_hash', 'id_hash', 'pii', 'spent_this_year_fen', 'removed_at']))
+    const columns = async (table: string) =>
+      ((await runtime.db.raw(`PRAGMA table_info(${table})`)) as Array<{ name: string }>).map((c) => c.name)
+    expect(await columns('accounts')).toEqual(
+      expect.arrayContaining([
+        'account_no',
+        'card_hash',
+        'id_hash',
+        'pii',
+        'spent_this_year_fen',
+        'removed_at'
+      ])
+    )
     expect(await columns('accounts')).not.toEqual(expect.arrayContaining(['card_number']))
-    for (const plain of ['card_number', 'id_number', 'name']) expect(await columns('accounts')).not.toContain(plain)
+    for (const plain of ['card_number', 'id_number', 'name'])
+      expect(await columns('accounts')).not.toContain(plain)
     for (const plain of ['id_number', 'name']) expect(await columns('family_members')).not.toContain(plain)
-    for (const plain of ['insured_id_number', 'insured_name']) expect(await columns('sale_lines')).not.toContain(plain)
+    for (const plain of ['insured_id_number', 'insured_name'])
+      expect(await columns('sale_lines')).not.toContain(plain)
     expect(await columns('outbox')).not.toContain('payload_json')
-    expect(await columns('holdings')).toEqual(['id', 'account_id', 'id_hash', 'product_code', 'cover_from', 'cover_to'])
-    expect(await runtime.db('snapshot_state').select()).toEqual([{ id: 1, version: 0, full: 0, balances_as_of: null, received_at: null }])
+    expect(await columns('holdings')).toEqual([
+      'id',
+      'account_id',
+      'id_hash',
+      'product_code',
+      'cover_from',
+      'cover_to'
+    ])
+    expect(await runtime.db('snapshot_state').select()).toEqual([
+      { id: 1, version: 0, full: 0, balances_as_of: null, received_at: null }
+    ])
     expect(await runtime.db.raw('PRAGMA foreign_key_check')).toEqual([])
     expect(await runtime.db.raw('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }])
     expect(await runtime.db.raw('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }])
     // Account numbers by the demo rule: region code, then the card number without its letter.
     const payerId = DEMO_ACCOUNTS.indexOf(LEGACY_PAYER) + 1
-    const payer = await runtime.db('accounts').where({ id: payerId }).first<{ account_no: string }>('account_no')
+    const payer = await runtime
+      .db('accounts')
+      .where({ id: payerId })
+      .first<{ account_no: string }>('account_no')
     expect(payer.account_no).toBe(`${LEGACY_PAYER.regionCode}${LEGACY_PAYER.cardNumber.slice(1)}`)
     // Ids did not move: the sale still points at its payer.
-    const sale = await runtime.db('sales').where({ id: LEGACY_SALE_ID }).first<{ account_id: number }>('account_id')
+    const sale = await runtime
+      .db('sales')
+      .where({ id: LEGACY_SALE_ID })
+      .first<{ account_id: number }>('account_id')
     expect(sale.account_id).toBe(payerId)
-    const sealed = await runtime.db('outbox').where({ sale_id: LEGACY_SALE_ID }).first<{ payload_sealed: Buffer }>('payload_sealed')
+    const sealed = await runtime
+      .db('outbox')
+      .where({ sale_id: LEGACY_SALE_ID })
+      .first<{ payload_sealed: Buffer }>('payload_sealed')
     expect(JSON.parse(runtime.personalData.open(sealed.payload_sealed))).toMatchObject({
       saleId: LEGACY_SALE_ID,
       payer: { cardNumber: LEGACY_PAYER.cardNumber, idNumber: LEGACY_PAYER.idNumber },
-      lines: [{ insuredName: LEGACY_PAYER.name }, { insuredName: LEGACY_SPOUSE.name }],
+      lines: [{ insuredName: LEGACY_PAYER.name }, { insuredName: LEGACY_SPOUSE.name }]
     })
   })
 
@@ -92,9 +126,15 @@ describe('migration 0004: personal data sealed at rest', () => {
     const found = await runtime.dispatch('cardholder.lookup', { input: LEGACY_PAYER.cardNumber }, clerk)
     expect(found).toMatchObject({ ok: true, value: { nameMasked: '徐**', boundFamilyMemberCount: 3 } })
     const byId = await runtime.dispatch('cardholder.lookup', { input: LEGACY_PAYER.idNumber }, clerk)
-    expect(byId).toMatchObject({ ok: true, value: { identifiedBy: 'resident-id', cardNumberMasked: 'C****0001' } })
+    expect(byId).toMatchObject({
+      ok: true,
+      value: { identifiedBy: 'resident-id', cardNumberMasked: 'C****0001' }
+    })
 
-    const receipt = (await runtime.dispatch('sale.receipt', { saleId: LEGACY_SALE_ID }, clerk)) as { ok: true; value: ReceiptView }
+    const receipt = (await runtime.dispatch('sale.receipt', { saleId: LEGACY_SALE_ID }, clerk)) as {
+      ok: true
+      value: ReceiptView
+    }
     expect(receipt).toMatchObject({
       ok: true,
       value: {
@@ -104,13 +144,17 @@ describe('migration 0004: personal data sealed at rest', () => {
         payer: { nameMasked: '徐**', region: { code: '330800' } },
         lines: [
           { lineNo: 1, relation: 'self', insuredNameMasked: '徐**', productCode: 'QZ-HQB-2027' },
-          { lineNo: 2, relation: 'spouse', insuredNameMasked: '周*', productCode: 'QZ-HQB-2027' },
-        ],
-      },
+          { lineNo: 2, relation: 'spouse', insuredNameMasked: '周*', productCode: 'QZ-HQB-2027' }
+        ]
+      }
     })
     expect(receipt.value.lines[1].insuredIdMasked.slice(0, 4)).toBe(LEGACY_SPOUSE.idNumber.slice(0, 4))
 
-    const history = (await runtime.dispatch('sale.search', { query: LEGACY_PAYER.cardNumber, scope: 'all' }, clerk)) as { ok: true; value: SaleSummary[] }
+    const history = (await runtime.dispatch(
+      'sale.search',
+      { query: LEGACY_PAYER.cardNumber, scope: 'all' },
+      clerk
+    )) as { ok: true; value: SaleSummary[] }
     expect(history.value.map((sale) => sale.saleId)).toEqual([LEGACY_SALE_ID])
     expect(history.value[0]).toMatchObject({ payerNameMasked: '徐**', lineCount: 2 })
 
@@ -118,8 +162,13 @@ describe('migration 0004: personal data sealed at rest', () => {
     const accountId = (found as { value: { accountId: number } }).value.accountId
     const check = (await runtime.dispatch(
       'eligibility.check',
-      { payer: { accountId }, insured: { relation: 'spouse', idNumber: LEGACY_SPOUSE.idNumber }, productCode: 'QZ-HQB-2027', units: 1 },
-      clerk,
+      {
+        payer: { accountId },
+        insured: { relation: 'spouse', idNumber: LEGACY_SPOUSE.idNumber },
+        productCode: 'QZ-HQB-2027',
+        units: 1
+      },
+      clerk
     )) as { ok: true; value: DecisionView }
     expect(check.ok).toBe(true)
     expect(check.value.eligible).toBe(false)
@@ -128,13 +177,19 @@ describe('migration 0004: personal data sealed at rest', () => {
     const supervisor = DEMO_OPERATORS.find((o) => o.role === 'supervisor')
     const voided = await runtime.dispatch(
       'sale.void',
-      { saleId: LEGACY_SALE_ID, reason: '客户取消', supervisorCode: supervisor?.code ?? '', supervisorPin: supervisor?.pin ?? '' },
-      clerk,
+      {
+        saleId: LEGACY_SALE_ID,
+        reason: '客户取消',
+        supervisorCode: supervisor?.code ?? '',
+        supervisorPin: supervisor?.pin ?? ''
+      },
+      clerk
     )
     expect(voided).toMatchObject({ ok: true, value: { status: 'voided' } })
 
     const logged = log.lines.join('\n')
-    for (const { label, bytes } of personalValues()) expect(logged.includes(bytes.toString('utf8')), label).toBe(false)
+    for (const { label, bytes } of personalValues())
+      expect(logged.includes(bytes.toString('utf8')), label).toBe(false)
   })
 
   it('seals what a sale writes now, and a later start with the same key reads it', async () => {
@@ -144,7 +199,10 @@ describe('migration 0004: personal data sealed at rest', () => {
     await first.close()
     const again = await openTestRuntime({ dataDir })
     const clerk = await signedIn(again)
-    expect(await again.dispatch('sale.receipt', { saleId: LEGACY_SALE_ID }, clerk)).toMatchObject({ ok: true, value: { payer: { nameMasked: '徐**' } } })
+    expect(await again.dispatch('sale.receipt', { saleId: LEGACY_SALE_ID }, clerk)).toMatchObject({
+      ok: true,
+      value: { payer: { nameMasked: '徐**' } }
+    })
     expect(await again.db('knex_migrations').pluck('name')).toContain('0004_personal_data')
   })
 

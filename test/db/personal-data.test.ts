@@ -1,6 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { createPersonalDataCipher, keyFitsCheck, PersonalDataError, sealKeyCheck } from '../../db/personal-data'
+import {
+  createPersonalDataCipher,
+  keyFitsCheck,
+  PersonalDataError,
+  sealKeyCheck
+} from '../../db/personal-data'
 import { openAccount, openPerson, sealAccount, sealPerson } from '../../db/sealed-records'
 
 const ID = '33080219760309011X'
@@ -68,7 +73,11 @@ describe('the personal-data cipher', () => {
     const account = sealAccount(cipher, { cardNumber: 'C33080001', idNumber: ID, name: '徐卫东' })
     expect(account.card_hash.equals(cipher.lookupHash('C33080001'))).toBe(true)
     expect(account.id_hash.equals(cipher.lookupHash(ID))).toBe(true)
-    expect(openAccount(cipher, account.pii)).toEqual({ cardNumber: 'C33080001', idNumber: ID, name: '徐卫东' })
+    expect(openAccount(cipher, account.pii)).toEqual({
+      cardNumber: 'C33080001',
+      idNumber: ID,
+      name: '徐卫东'
+    })
     const person = sealPerson(cipher, { idNumber: ID, name: '周慧' })
     expect(openPerson(cipher, person.pii)).toEqual({ idNumber: ID, name: '周慧' })
     // A sealed person is not an account record, nor the other way round.
@@ -80,7 +89,8 @@ describe('the personal-data cipher', () => {
     const cipher = createPersonalDataCipher(randomBytes(32))
     const count = 20_000
     const start = performance.now()
-    for (let i = 0; i < count; i++) sealAccount(cipher, { cardNumber: `S${String(i).padStart(8, '0')}`, idNumber: ID, name: '合成' })
+    for (let i = 0; i < count; i++)
+      sealAccount(cipher, { cardNumber: `S${String(i).padStart(8, '0')}`, idNumber: ID, name: '合成' })
     const microseconds = ((performance.now() - start) * 1000) / count
     // ~12 µs on a laptop; the bound only catches a gross regression (a key derivation per call).
     expect(microseconds).toBeLessThan(100)

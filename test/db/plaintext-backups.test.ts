@@ -8,8 +8,12 @@ import { ok, registerTerminal } from '../support/sync'
 
 describe('backups that still hold personal data in plain text', () => {
   it('are those taken before personal data was sealed (migration 0004), and no later ones', () => {
-    expect(plaintextBackupTakenAt('counter-20261101T020000Z-before-0004_personal_data.sqlite3')).toEqual(new Date('2026-11-01T02:00:00Z'))
-    expect(plaintextBackupTakenAt('counter-20261101T020000Z-before-0002_rule_bundles.sqlite3')).toEqual(new Date('2026-11-01T02:00:00Z'))
+    expect(plaintextBackupTakenAt('counter-20261101T020000Z-before-0004_personal_data.sqlite3')).toEqual(
+      new Date('2026-11-01T02:00:00Z')
+    )
+    expect(plaintextBackupTakenAt('counter-20261101T020000Z-before-0002_rule_bundles.sqlite3')).toEqual(
+      new Date('2026-11-01T02:00:00Z')
+    )
     expect(plaintextBackupTakenAt('counter-20261101T020000Z-before-0005_sync.sqlite3')).toBeNull()
     expect(plaintextBackupTakenAt('notes.txt')).toBeNull()
   })

@@ -27,13 +27,24 @@ describe('the counter reads while the database is being written', () => {
       const lookup = await within(3_000, runtime.dispatch('cardholder.lookup', { input: 'C33080001' }, clerk))
       // The committed state, not the write in progress.
       expect(lookup).toMatchObject({ ok: true, value: { balanceFen: 98_000 } })
-      expect(await within(3_000, runtime.dispatch('eligibility.offers', { accountId }, clerk))).toMatchObject({ ok: true })
-      const quote = { accountId, lines: [{ insured: { relation: 'self' as const }, productCode: 'QZ-HQB-2027', units: 1 }] }
-      expect(await within(3_000, runtime.dispatch('sale.quote', quote, clerk))).toMatchObject({ ok: true, value: { ok: true } })
+      expect(await within(3_000, runtime.dispatch('eligibility.offers', { accountId }, clerk))).toMatchObject(
+        { ok: true }
+      )
+      const quote = {
+        accountId,
+        lines: [{ insured: { relation: 'self' as const }, productCode: 'QZ-HQB-2027', units: 1 }]
+      }
+      expect(await within(3_000, runtime.dispatch('sale.quote', quote, clerk))).toMatchObject({
+        ok: true,
+        value: { ok: true }
+      })
     } finally {
       release()
       await writing
     }
-    expect(await runtime.dispatch('cardholder.lookup', { input: 'C33080001' }, clerk)).toMatchObject({ ok: true, value: { balanceFen: 1 } })
+    expect(await runtime.dispatch('cardholder.lookup', { input: 'C33080001' }, clerk)).toMatchObject({
+      ok: true,
+      value: { balanceFen: 1 }
+    })
   })
 })

@@ -41,7 +41,7 @@ async function databaseRows(): Promise<unknown> {
     return {
       accounts: await db('accounts').orderBy('id').select(),
       family: await db('family_members').orderBy('id').select(),
-      settings: await db('settings').orderBy('key').select(),
+      settings: await db('settings').orderBy('key').select()
     }
   } finally {
     await db.destroy()
@@ -56,7 +56,9 @@ describe('the counter screen in browser mode', () => {
     await page.locator('input[data-test="operator-code"]').fill('1001')
     await page.locator('input[data-test="operator-pin"]').fill('000000')
     await page.locator('[data-test="sign-in"]').click()
-    await expect.poll(() => page.locator('[data-test="sign-in-error"]').innerText()).toContain('工号或密码不正确')
+    await expect
+      .poll(() => page.locator('[data-test="sign-in-error"]').innerText())
+      .toContain('工号或密码不正确')
     await page.screenshot({ path: join(OUTPUT_DIR, 'sign-in.png') })
   })
 
@@ -67,7 +69,9 @@ describe('the counter screen in browser mode', () => {
     await expect.poll(() => page.locator('header').innerText()).toContain('医保个账购买商业健康保险柜台')
     expect(await page.locator('[data-test="demo-tag"]').innerText()).toBe('演示数据')
     // Browser mode has no OS key protection: the header says the personal-data key is a plain file.
-    expect(await page.locator('[data-test="key-unprotected-tag"]').innerText()).toBe('个人信息密钥未受系统保护')
+    expect(await page.locator('[data-test="key-unprotected-tag"]').innerText()).toBe(
+      '个人信息密钥未受系统保护'
+    )
     expect(await panel().innerText()).toContain('请刷社会保障卡')
     // The card field has focus from the start: a clerk can swipe without touching the mouse.
     expect(await page.locator(':focus').getAttribute('data-test')).toBe('card-input')
@@ -96,7 +100,9 @@ describe('the counter screen in browser mode', () => {
 
   it('shows what the cardholder may buy for themselves, from the region’s signed rules', async () => {
     await expect.poll(() => page.locator('[data-test="max-spend"]').innerText()).toBe('¥800.00')
-    expect(await page.locator('[data-test="rules-version"]').innerText()).toContain('云南省省本级 规则包第 1 版')
+    expect(await page.locator('[data-test="rules-version"]').innerText()).toContain(
+      '云南省省本级 规则包第 1 版'
+    )
     const offers = await page.locator('[data-test="offers-table"]').innerText()
     expect(offers).toContain('吉瑞安康')
     expect(offers).toContain('每份 ¥500.00，可买 1 份')
@@ -116,7 +122,9 @@ describe('the counter screen in browser mode', () => {
 
   it('answers malformed input saying what was read, keeping the text for the clerk to correct', async () => {
     await swipe('12345')
-    await expect.poll(() => alert().innerText()).toContain('无法识别：应为 9 位社会保障卡号或 18 位身份证号，读到 5 位')
+    await expect
+      .poll(() => alert().innerText())
+      .toContain('无法识别：应为 9 位社会保障卡号或 18 位身份证号，读到 5 位')
     expect(await page.getByRole('textbox', { name: '社会保障卡号或身份证号' }).inputValue()).toBe('12345')
     expect(await page.locator('[data-test="cardholder-name"]').innerText()).toBe('张**')
     await page.screenshot({ path: join(OUTPUT_DIR, 'counter-malformed.png') })

@@ -27,13 +27,14 @@ export interface WebMode {
 
 export async function startWebMode(): Promise<WebMode> {
   const entry = join(ROOT, 'out', 'main', 'web.js')
-  if (!existsSync(entry)) throw new Error('out/main/web.js is missing: run `npm run build` first (npm test does)')
+  if (!existsSync(entry))
+    throw new Error('out/main/web.js is missing: run `npm run build` first (npm test does)')
   const dataDir = await mkdtemp(join(tmpdir(), 'counter-e2e-'))
   const port = await freePort()
   const child: ChildProcess = spawn(process.execPath, [entry], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), COUNTER_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
@@ -67,12 +68,13 @@ export async function startWebMode(): Promise<WebMode> {
       const code = await exited
       await rm(dataDir, { recursive: true, force: true })
       return code
-    },
+    }
   }
 }
 
 export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`)
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`)
   const profile = await mkdtemp(join(tmpdir(), 'counter-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -86,8 +88,8 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      '--no-first-run',
-    ],
+      '--no-first-run'
+    ]
   })
   await mkdir(OUTPUT_DIR, { recursive: true })
   return {
@@ -95,7 +97,7 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
     async close() {
       await context.close()
       await rm(profile, { recursive: true, force: true })
-    },
+    }
   }
 }
 

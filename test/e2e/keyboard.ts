@@ -15,12 +15,19 @@ interface KeySpec {
 
 function specFor(char: string): KeySpec {
   if (/\d/.test(char)) return { key: char, code: `Digit${char}`, keyCode: 48 + Number(char), text: char }
-  if (/[A-Z]/.test(char)) return { key: char, code: `Key${char}`, keyCode: char.charCodeAt(0), text: char, shift: true }
-  if (/[a-z]/.test(char)) return { key: char, code: `Key${char.toUpperCase()}`, keyCode: char.toUpperCase().charCodeAt(0), text: char }
+  if (/[A-Z]/.test(char))
+    return { key: char, code: `Key${char}`, keyCode: char.charCodeAt(0), text: char, shift: true }
+  if (/[a-z]/.test(char))
+    return {
+      key: char,
+      code: `Key${char.toUpperCase()}`,
+      keyCode: char.toUpperCase().charCodeAt(0),
+      text: char
+    }
   const symbols: Record<string, KeySpec> = {
     ';': { key: ';', code: 'Semicolon', keyCode: 186, text: ';' },
     '=': { key: '=', code: 'Equal', keyCode: 187, text: '=' },
-    '?': { key: '?', code: 'Slash', keyCode: 191, text: '?', shift: true },
+    '?': { key: '?', code: 'Slash', keyCode: 191, text: '?', shift: true }
   }
   const spec = symbols[char]
   if (!spec) throw new Error(`no key for ${char}`)
@@ -34,8 +41,20 @@ async function press(cdp: CDPSession, spec: KeySpec, ime: boolean): Promise<void
   if (ime) {
     // What Chromium sees with Microsoft Pinyin or Sogou on: key "Process", keyCode 229, the physical
     // key in `code`, and no text of its own (the input method decides what text, if any, results).
-    await cdp.send('Input.dispatchKeyEvent', { type: 'rawKeyDown', key: 'Process', code: spec.code, windowsVirtualKeyCode: 229, modifiers })
-    await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: 'Process', code: spec.code, windowsVirtualKeyCode: 229, modifiers })
+    await cdp.send('Input.dispatchKeyEvent', {
+      type: 'rawKeyDown',
+      key: 'Process',
+      code: spec.code,
+      windowsVirtualKeyCode: 229,
+      modifiers
+    })
+    await cdp.send('Input.dispatchKeyEvent', {
+      type: 'keyUp',
+      key: 'Process',
+      code: spec.code,
+      windowsVirtualKeyCode: 229,
+      modifiers
+    })
     return
   }
   await cdp.send('Input.dispatchKeyEvent', {
@@ -45,9 +64,15 @@ async function press(cdp: CDPSession, spec: KeySpec, ime: boolean): Promise<void
     windowsVirtualKeyCode: spec.keyCode,
     text: spec.text,
     unmodifiedText: spec.text,
-    modifiers,
+    modifiers
   })
-  await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: spec.key, code: spec.code, windowsVirtualKeyCode: spec.keyCode, modifiers })
+  await cdp.send('Input.dispatchKeyEvent', {
+    type: 'keyUp',
+    key: spec.key,
+    code: spec.code,
+    windowsVirtualKeyCode: spec.keyCode,
+    modifiers
+  })
 }
 
 export interface TypeOptions {
@@ -69,7 +94,9 @@ export async function typeKeys(page: Page, text: string, options: TypeOptions): 
     if (options.suffix) {
       await sleep(options.gapMs)
       const spec: KeySpec =
-        options.suffix === 'Enter' ? { key: 'Enter', code: 'Enter', keyCode: 13, text: '\r' } : { key: 'Tab', code: 'Tab', keyCode: 9 }
+        options.suffix === 'Enter'
+          ? { key: 'Enter', code: 'Enter', keyCode: 13, text: '\r' }
+          : { key: 'Tab', code: 'Tab', keyCode: 9 }
       await press(cdp, spec, options.ime === true && options.suffix === 'Enter')
     }
   } finally {
@@ -78,7 +105,8 @@ export async function typeKeys(page: Page, text: string, options: TypeOptions): 
 }
 
 /** A keyboard-wedge reader: about 8 ms a key, then Enter. */
-export const swipeCard = (page: Page, text: string, ime = false) => typeKeys(page, text, { gapMs: 8, ime, suffix: 'Enter' })
+export const swipeCard = (page: Page, text: string, ime = false) =>
+  typeKeys(page, text, { gapMs: 8, ime, suffix: 'Enter' })
 
 /**
  * Waits until the page has rendered and gone quiet. DevTools key events are delivered one at a time
@@ -86,5 +114,7 @@ export const swipeCard = (page: Page, text: string, ime = false) => typeKeys(pag
  * which a real reader's events (time-stamped by the operating system) never suffer.
  */
 export async function settle(page: Page): Promise<void> {
-  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 100))))')
+  await page.evaluate(
+    'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 100))))'
+  )
 }

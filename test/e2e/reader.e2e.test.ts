@@ -35,7 +35,9 @@ describe('a card reader on the counter screen', () => {
   it('reads a resident ID ending in X, and magnetic track-2 data', async () => {
     const withX = DEMO_ACCOUNTS.find((account) => account.idNumber.endsWith('X'))
     await swipeCard(page, withX?.idNumber ?? '')
-    await expect.poll(() => page.locator('[data-test="cardholder-panel"]').innerText()).toContain('按身份证号读取')
+    await expect
+      .poll(() => page.locator('[data-test="cardholder-panel"]').innerText())
+      .toContain('按身份证号读取')
     await swipeCard(page, ';D32050002=4912?')
     await expect.poll(shownRegion).toBe('苏州市区')
     expect(await field().inputValue()).toBe('')
@@ -61,7 +63,9 @@ describe('a card reader on the counter screen', () => {
     const before = await shownRegion()
     const id = DEMO_ACCOUNTS[0].idNumber
     await swipeCard(page, id.slice(0, 17) + (id[17] === '1' ? '2' : '1'))
-    await expect.poll(() => page.locator('[data-test="lookup-error"]').innerText()).toContain('身份证号校验位不符')
+    await expect
+      .poll(() => page.locator('[data-test="lookup-error"]').innerText())
+      .toContain('身份证号校验位不符')
     await expect.poll(lastCue).toBe('error')
     expect(await page.locator('[data-test="read-card"]').getAttribute('class')).toContain('is-bad-read')
     expect(await shownRegion()).toBe(before)
@@ -71,7 +75,9 @@ describe('a card reader on the counter screen', () => {
 
   it('calls a burst without its Enter an incomplete read', async () => {
     await typeKeys(page, 'A53000001', { gapMs: 8, suffix: null })
-    await expect.poll(() => page.locator('[data-test="lookup-error"]').innerText()).toContain('读卡不完整：没有收到结束键（回车）')
+    await expect
+      .poll(() => page.locator('[data-test="lookup-error"]').innerText())
+      .toContain('读卡不完整：没有收到结束键（回车）')
     expect(await field().inputValue()).toBe('')
   })
 })
@@ -83,7 +89,9 @@ describe('a card reader elsewhere', () => {
     await probe.focus()
     await settle(page)
     await swipeCard(page, 'A53000001')
-    await expect.poll(() => page.locator('.el-message').allInnerTexts()).toEqual(['此页面不需要刷卡，已忽略这次读卡'])
+    await expect
+      .poll(() => page.locator('.el-message').allInnerTexts())
+      .toEqual(['此页面不需要刷卡，已忽略这次读卡'])
     expect(await probe.inputValue()).toBe('')
   })
 
@@ -94,7 +102,9 @@ describe('a card reader elsewhere', () => {
     const probe = page.locator('input[data-test="typing-probe"]')
     await probe.focus()
     await typeKeys(page, 'abc', { gapMs: 120 })
-    await expect.poll(() => page.locator('[data-test="reader-traces"] tbody tr').count()).toBeGreaterThanOrEqual(1)
+    await expect
+      .poll(() => page.locator('[data-test="reader-traces"] tbody tr').count())
+      .toBeGreaterThanOrEqual(1)
     const table = await page.locator('[data-test="reader-traces"]').innerText()
     expect(table).toContain('读卡器')
     expect(table).toContain('A5*****01')

@@ -33,7 +33,13 @@ async function sign(): Promise<void> {
   if (!box) throw new Error('no signature pad')
   await page.mouse.move(box.x + 40, box.y + 100)
   await page.mouse.down()
-  for (const [x, y] of [[90, 40], [140, 120], [190, 50], [240, 110]]) await page.mouse.move(box.x + x, box.y + y, { steps: 4 })
+  for (const [x, y] of [
+    [90, 40],
+    [140, 120],
+    [190, 50],
+    [240, 110]
+  ])
+    await page.mouse.move(box.x + x, box.y + y, { steps: 4 })
   await page.mouse.up()
 }
 
@@ -84,21 +90,31 @@ describe('a sale at the counter', () => {
 
   it('takes the payer’s second swipe, records the sale, and shows the receipt', async () => {
     await swipeCard(page, 'C33080001')
-    await expect.poll(() => page.locator('[data-test="receipt-total"]').innerText(), { timeout: 10_000 }).toBe('¥200.00')
+    await expect
+      .poll(() => page.locator('[data-test="receipt-total"]').innerText(), { timeout: 10_000 })
+      .toBe('¥200.00')
     saleId = await page.locator('[data-test="receipt-id"]').innerText()
     expect(saleId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/)
     expect(await page.locator('[data-test="receipt-status"]').innerText()).toBe('待上传')
     await page.screenshot({ path: join(OUTPUT_DIR, 'sale-receipt.png') })
 
-    expect(await rows(`select status, total_fen, rules_version, region_code from sales where id = '${saleId}'`)).toEqual([
-      { status: 'queued', total_fen: 20_000, rules_version: 1, region_code: '330800' },
-    ])
-    expect(await rows(`select insured_relation, product_code, premium_fen from sale_lines where sale_id = '${saleId}' order by line_no`)).toEqual([
+    expect(
+      await rows(`select status, total_fen, rules_version, region_code from sales where id = '${saleId}'`)
+    ).toEqual([{ status: 'queued', total_fen: 20_000, rules_version: 1, region_code: '330800' }])
+    expect(
+      await rows(
+        `select insured_relation, product_code, premium_fen from sale_lines where sale_id = '${saleId}' order by line_no`
+      )
+    ).toEqual([
       { insured_relation: 'self', product_code: 'QZ-HQB-2027', premium_fen: 10_000 },
-      { insured_relation: 'spouse', product_code: 'QZ-HQB-2027', premium_fen: 10_000 },
+      { insured_relation: 'spouse', product_code: 'QZ-HQB-2027', premium_fen: 10_000 }
     ])
-    expect(await rows(`select kind, amount_fen from ledger where sale_id = '${saleId}'`)).toEqual([{ kind: 'reserve', amount_fen: -20_000 }])
-    expect(await rows(`select kind, state from outbox where sale_id = '${saleId}'`)).toEqual([{ kind: 'sale', state: 'pending' }])
+    expect(await rows(`select kind, amount_fen from ledger where sale_id = '${saleId}'`)).toEqual([
+      { kind: 'reserve', amount_fen: -20_000 }
+    ])
+    expect(await rows(`select kind, state from outbox where sale_id = '${saleId}'`)).toEqual([
+      { kind: 'sale', state: 'pending' }
+    ])
   })
 
   it('prints the receipt on an 80 mm roll: the PDF carries the transaction id and the total', async () => {
@@ -142,11 +158,21 @@ describe('a sale at the counter', () => {
       const body = (await response.json()) as { ok: boolean; value: Record<string, unknown> }
       const near = (kind: string) => ({ kind, regionName: '衢州市', level: 'near', deadline, text: '' })
       const lastSyncAt = new Date(Date.now() - 3 * 3600_000).toISOString()
-      body.value = { ...body.value, registered: true, connection: 'offline', lastSyncAt, lastError: '上传交易：连接中心超时', rejectedCount: 1, limits: [near('rulesAge'), near('snapshotAge')] }
+      body.value = {
+        ...body.value,
+        registered: true,
+        connection: 'offline',
+        lastSyncAt,
+        lastError: '上传交易：连接中心超时',
+        rejectedCount: 1,
+        limits: [near('rulesAge'), near('snapshotAge')]
+      }
       await route.fulfill({ response, json: body })
     })
     await press('F4')
-    await expect.poll(() => page.locator('[data-test="sync-limit"]').innerText()).toMatch(/衢州市规则还可离线使用 05:1\d:\d\d/)
+    await expect
+      .poll(() => page.locator('[data-test="sync-limit"]').innerText())
+      .toMatch(/衢州市规则还可离线使用 05:1\d:\d\d/)
     expect(await page.locator('[data-test="sync-rejected"]').innerText()).toBe('被拒 1 笔')
     const footer = await page.locator('footer').boundingBox()
     expect(footer?.height).toBeLessThan(40)

@@ -13,34 +13,58 @@ export const DAY_OF_SALES: ReadonlyArray<{ card: string; line: Line }> = [
   { card: 'E21010002', line: { insured: { relation: 'self' }, productCode: 'SY-HEALTH-DEMO', units: 1 } },
   { card: 'A53000001', line: { insured: { relation: 'self' }, productCode: 'YN-JRAK', units: 1 } },
   { card: 'A53000003', line: { insured: { relation: 'self' }, productCode: 'YN-JRAK', units: 1 } },
-  { card: 'D32050001', line: { insured: { relation: 'self' }, productCode: 'SZ-HEALTH-DEMO', amountFen: 50_000 } },
-  { card: 'D32050002', line: { insured: { relation: 'self' }, productCode: 'SZ-HEALTH-DEMO', amountFen: 50_000 } },
-  { card: 'B54000001', line: { insured: { relation: 'self' }, productCode: 'XZ-CARE', units: 1 } },
+  {
+    card: 'D32050001',
+    line: { insured: { relation: 'self' }, productCode: 'SZ-HEALTH-DEMO', amountFen: 50_000 }
+  },
+  {
+    card: 'D32050002',
+    line: { insured: { relation: 'self' }, productCode: 'SZ-HEALTH-DEMO', amountFen: 50_000 }
+  },
+  { card: 'B54000001', line: { insured: { relation: 'self' }, productCode: 'XZ-CARE', units: 1 } }
 ]
 
 async function call<T>(baseUrl: string, name: string, args: unknown, token?: string): Promise<T> {
   const response = await fetch(new URL(`api/${name}`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { 'x-counter-session': token } : {}) },
-    body: JSON.stringify(args),
+    body: JSON.stringify(args)
   })
-  const result = (await response.json()) as { ok: true; value: T } | { ok: false; error: { code: string; message: string } }
+  const result = (await response.json()) as
+    { ok: true; value: T } | { ok: false; error: { code: string; message: string } }
   if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`)
   return result.value
 }
 
 /** Signs the operator in (their own session), opens a shift and sells each; the receipts' totals in fen. */
-export async function sellThroughApi(baseUrl: string, operator: { code: string; pin: string }, sales = DAY_OF_SALES): Promise<number[]> {
-  const { token } = await call<{ token: string }>(baseUrl, 'auth.signIn', { operatorCode: operator.code, pin: operator.pin })
+export async function sellThroughApi(
+  baseUrl: string,
+  operator: { code: string; pin: string },
+  sales = DAY_OF_SALES
+): Promise<number[]> {
+  const { token } = await call<{ token: string }>(baseUrl, 'auth.signIn', {
+    operatorCode: operator.code,
+    pin: operator.pin
+  })
   await call(baseUrl, 'auth.openShift', {}, token)
   const totals: number[] = []
   for (const { card, line } of sales) {
-    const { accountId } = await call<{ accountId: number }>(baseUrl, 'cardholder.lookup', { input: card }, token)
+    const { accountId } = await call<{ accountId: number }>(
+      baseUrl,
+      'cardholder.lookup',
+      { input: card },
+      token
+    )
     const receipt = await call<{ totalFen: number }>(
       baseUrl,
       'sale.commit',
-      { order: { accountId, lines: [line] }, paymentCard: card, termsAcknowledged: true, signature: SIGNATURE },
-      token,
+      {
+        order: { accountId, lines: [line] },
+        paymentCard: card,
+        termsAcknowledged: true,
+        signature: SIGNATURE
+      },
+      token
     )
     totals.push(receipt.totalFen)
   }

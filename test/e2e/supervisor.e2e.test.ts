@@ -52,9 +52,13 @@ describe('the supervisor', () => {
     await signIn(page, '9001', '999999')
     await page.locator('[data-test="nav-supervisor"]').click()
     await expect.poll(() => page.url()).toContain('#/supervisor/reports')
-    await expect.poll(() => page.locator('[data-test="tile-net"]').innerText()).toContain(`¥${formatYuan(sum())}`)
+    await expect
+      .poll(() => page.locator('[data-test="tile-net"]').innerText())
+      .toContain(`¥${formatYuan(sum())}`)
     expect(await page.locator('[data-test="tile-all"]').innerText()).toContain(`${DAY_OF_SALES.length} 笔`)
-    await expect.poll(() => page.locator('[data-test="busiest-hour"]').innerText()).toContain(formatYuan(sum()))
+    await expect
+      .poll(() => page.locator('[data-test="busiest-hour"]').innerText())
+      .toContain(formatYuan(sum()))
     // The chart drew something: its canvas is not blank.
     // (A string: this file is type-checked without the DOM's types.)
     const inked = await page.evaluate(`(() => {
@@ -70,7 +74,9 @@ describe('the supervisor', () => {
     await page.locator('[data-test="close-day"]').click()
     await confirmBox()
     await expect.poll(() => page.url()).toContain('#/supervisor/closes/1')
-    await expect.poll(() => page.locator('[data-test="report-sheet"]').first().innerText()).toContain('日结单 第 1 号')
+    await expect
+      .poll(() => page.locator('[data-test="report-sheet"]').first().innerText())
+      .toContain('日结单 第 1 号')
 
     const pdf = join(OUTPUT_DIR, 'day-close.pdf')
     await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true })
@@ -81,7 +87,15 @@ describe('the supervisor', () => {
     pages.forEach((text, index) => {
       const squeezed = text.replace(/ /g, '')
       expect(squeezed).toContain(`第${index + 1}页/共${pageCount}页`)
-      for (const label of ['网点：', '终端：', '操作员：全部', '统计区间：', '打印人：9001陈芳', '打印时间：']) expect(squeezed).toContain(label)
+      for (const label of [
+        '网点：',
+        '终端：',
+        '操作员：全部',
+        '统计区间：',
+        '打印人：9001陈芳',
+        '打印时间：'
+      ])
+        expect(squeezed).toContain(label)
     })
     const all = pages.join('\n')
     // Only the report prints: nothing of the app around it (menu, status bar, the toast saying it was written).
@@ -94,7 +108,10 @@ describe('the supervisor', () => {
   })
 
   it('exports the close to Excel and CSV, in Chinese, with the same totals', async () => {
-    const [xlsxDownload] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="report-xlsx"]').click()])
+    const [xlsxDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-test="report-xlsx"]').click()
+    ])
     expect(xlsxDownload.suggestedFilename()).toMatch(/^日结单-.*第1号\.xlsx$/)
     const xlsxPath = join(OUTPUT_DIR, 'day-close.xlsx')
     await xlsxDownload.saveAs(xlsxPath)
@@ -109,7 +126,10 @@ describe('the supervisor', () => {
     expect(texts).toContain('9001 陈芳')
     expect(texts).toContain(String(sum() / 100))
 
-    const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="report-csv"]').click()])
+    const [csvDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-test="report-csv"]').click()
+    ])
     const csvPath = join(OUTPUT_DIR, 'day-close.csv')
     await csvDownload.saveAs(csvPath)
     const csv = await readFile(csvPath, 'utf8')
@@ -125,7 +145,9 @@ describe('the supervisor', () => {
     await page.locator('[data-test="close-shift-1"]').click()
     await confirmBox()
     await expect.poll(() => page.url()).toContain('#/supervisor/closes/2')
-    await expect.poll(() => page.locator('[data-test="report-sheet"]').first().innerText()).toContain('交班单 第 2 号')
+    await expect
+      .poll(() => page.locator('[data-test="report-sheet"]').first().innerText())
+      .toContain('交班单 第 2 号')
     expect(await page.locator('[data-test="report-sheet"]').first().innerText()).toContain(formatYuan(sum()))
     await page.locator('[data-test="closes-back"]').click()
     await expect.poll(() => page.locator('[data-test="closes-table"]').innerText()).toContain('交班单')

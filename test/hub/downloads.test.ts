@@ -21,10 +21,16 @@ describe('hub: rules', () => {
     const verified = verifyBundle(rulesResponseSchema.parse(answer.json()).envelope, TRUSTED_CENTRE_KEYS)
     expect(verified.ok && verified.value.bundle.region.code).toBe('330800')
 
-    const unchanged = await call(url, '/v1/rules?region=330800', { token, headers: { 'if-none-match': '"330800-v1"' } })
+    const unchanged = await call(url, '/v1/rules?region=330800', {
+      token,
+      headers: { 'if-none-match': '"330800-v1"' }
+    })
     expect(unchanged.status).toBe(304)
     expect(unchanged.text).toBe('')
-    expect((await call(url, '/v1/rules?region=330800', { token, headers: { 'if-none-match': '"330800-v0"' } })).status).toBe(200)
+    expect(
+      (await call(url, '/v1/rules?region=330800', { token, headers: { 'if-none-match': '"330800-v0"' } }))
+        .status
+    ).toBe(200)
   })
 
   it('refuses a region that is not the terminal’s (403), a malformed one (400), and has none once withdrawn (404)', async () => {
@@ -50,11 +56,22 @@ describe('hub: snapshot', () => {
     expect(answer.status).toBe(200)
     expect(answer.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8')
     const full = parseSnapshot(answer.text)
-    expect(full.header).toMatchObject({ full: true, baseVersion: null, regionCodes: ['540000'], balancesAsOf: '2026-11-22T02:30:00.000Z' })
+    expect(full.header).toMatchObject({
+      full: true,
+      baseVersion: null,
+      regionCodes: ['540000'],
+      balancesAsOf: '2026-11-22T02:30:00.000Z'
+    })
     expect(full.accounts.map((a) => a.cardNumber).sort()).toEqual(['B54000001', 'B54000002', 'B54000003'])
     expect(full.end.count).toBe(3)
     const tenzin = full.accounts.find((a) => a.cardNumber === 'B54000001')
-    expect(tenzin).toMatchObject({ accountNo: '54000054000001', balanceFen: 320_000, historicalBalanceFen: 200_000, spentThisSettlementYearFen: 0, holdings: [] })
+    expect(tenzin).toMatchObject({
+      accountNo: '54000054000001',
+      balanceFen: 320_000,
+      historicalBalanceFen: 200_000,
+      spentThisSettlementYearFen: 0,
+      holdings: []
+    })
     expect(tenzin?.family.map((m) => m.relation)).toEqual(['spouse', 'child'])
     expect(full.accounts.find((a) => a.cardNumber === 'B54000003')?.status).toBe('suspended')
   })
@@ -63,10 +80,14 @@ describe('hub: snapshot', () => {
     const { url } = await openTestHub()
     const terminal = await register(url, 'T-QUZHOU01', 'DEMO-330800')
     const before = await snapshot(url, terminal.token)
-    const sale = saleFor('C33080001', [
-      { productCode: 'QZ-HQB-2027', premiumFen: 10_000 },
-      { relation: 'spouse', productCode: 'QZ-HQB-2027', premiumFen: 10_000 },
-    ], { terminalId: 'T-QUZHOU01' })
+    const sale = saleFor(
+      'C33080001',
+      [
+        { productCode: 'QZ-HQB-2027', premiumFen: 10_000 },
+        { relation: 'spouse', productCode: 'QZ-HQB-2027', premiumFen: 10_000 }
+      ],
+      { terminalId: 'T-QUZHOU01' }
+    )
     expect((await upload(url, terminal.token, 'T-QUZHOU01', [sale]))[0].outcome).toBe('accepted')
 
     const delta = await snapshot(url, terminal.token, before.header.snapshotVersion)
@@ -74,10 +95,19 @@ describe('hub: snapshot', () => {
     expect(delta.header.snapshotVersion).toBeGreaterThan(before.header.snapshotVersion)
     expect(delta.accounts).toHaveLength(1)
     const account = delta.accounts[0]
-    expect(account).toMatchObject({ cardNumber: 'C33080001', balanceFen: 98_000 - 20_000, historicalBalanceFen: 35_000 - 20_000, spentThisSettlementYearFen: 20_000 })
+    expect(account).toMatchObject({
+      cardNumber: 'C33080001',
+      balanceFen: 98_000 - 20_000,
+      historicalBalanceFen: 35_000 - 20_000,
+      spentThisSettlementYearFen: 20_000
+    })
     const covered = account.holdings.map((h) => h.idNumber)
     expect(covered).toEqual([demoAccount('C33080001').idNumber, sale.lines[1].insuredIdNumber])
-    expect(account.holdings[0]).toMatchObject({ productCode: 'QZ-HQB-2027', coverFrom: '2026-12-31T16:00:00.000Z', coverTo: '2027-12-31T16:00:00.000Z' })
+    expect(account.holdings[0]).toMatchObject({
+      productCode: 'QZ-HQB-2027',
+      coverFrom: '2026-12-31T16:00:00.000Z',
+      coverTo: '2027-12-31T16:00:00.000Z'
+    })
 
     // Nothing since: an empty delta, still with its end line.
     const nothing = await snapshot(url, terminal.token, delta.header.snapshotVersion)
@@ -107,7 +137,9 @@ describe('hub: snapshot', () => {
     const afterWidening = await snapshot(url, widened.token, delta.header.snapshotVersion)
     expect(afterWidening.header.full).toBe(true)
     expect(afterWidening.accounts).toHaveLength(14)
-    expect((await call(url, '/v1/snapshot?since=abc', { token: widened.token })).error().code).toBe('BAD_REQUEST')
+    expect((await call(url, '/v1/snapshot?since=abc', { token: widened.token })).error().code).toBe(
+      'BAD_REQUEST'
+    )
   })
 
   it('is one consistent version while a settlement commits in the middle of the stream', async () => {
@@ -120,21 +152,34 @@ describe('hub: snapshot', () => {
     let text = ''
     let settled = false
     // Two accounts a page; after the first page the writer settles a sale for the last account.
-    const written = await writeSnapshot(reader, { regionCodes: ['539900'], since: null, regionsSinceVersion: 0, clock, bundles, pageSize: 2 }, async (chunk) => {
-      text += chunk
-      if (!settled && chunk.includes('"type":"account"')) {
-        settled = true
-        const sale = saleFor('A53000003', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { terminalId: 'T-YUNNAN01' })
-        const [result] = await settleItems(db, { terminal, clock, bundles, isLocked: () => false, log: silentLogger }, [sale], newBatchOrder())
-        expect(result.outcome).toBe('accepted')
+    const written = await writeSnapshot(
+      reader,
+      { regionCodes: ['539900'], since: null, regionsSinceVersion: 0, clock, bundles, pageSize: 2 },
+      async (chunk) => {
+        text += chunk
+        if (!settled && chunk.includes('"type":"account"')) {
+          settled = true
+          const sale = saleFor('A53000003', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], {
+            terminalId: 'T-YUNNAN01'
+          })
+          const [result] = await settleItems(
+            db,
+            { terminal, clock, bundles, isLocked: () => false, log: silentLogger },
+            [sale],
+            newBatchOrder()
+          )
+          expect(result.outcome).toBe('accepted')
+        }
       }
-    })
+    )
     await reader.destroy()
     const parsed = parseSnapshot(text)
     expect(parsed.header.snapshotVersion).toBe(written.header.snapshotVersion)
     expect(parsed.accounts.find((a) => a.cardNumber === 'A53000003')?.balanceFen).toBe(1_265_050)
     // The sale is in the next delta, not lost between the two.
     const delta = await snapshot(url, registered.token, parsed.header.snapshotVersion)
-    expect(delta.accounts.map((a) => [a.cardNumber, a.balanceFen])).toEqual([['A53000003', 1_265_050 - 50_000]])
+    expect(delta.accounts.map((a) => [a.cardNumber, a.balanceFen])).toEqual([
+      ['A53000003', 1_265_050 - 50_000]
+    ])
   })
 })

@@ -12,14 +12,29 @@ import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, FileRefused, importQueueFi
 import { createBundleCache } from '../../hub/rules'
 import { startHub } from '../../hub/server'
 import { tempDir } from '../helpers'
-import { accountAtCentre, openTestHub, parseSnapshot, queueFile, register, reversalOf, saleFor, testClock, upload } from './helpers'
+import {
+  accountAtCentre,
+  openTestHub,
+  parseSnapshot,
+  queueFile,
+  register,
+  reversalOf,
+  saleFor,
+  testClock,
+  upload
+} from './helpers'
 
 const root = join(import.meta.dirname, '../..')
 const tsx = createRequire(import.meta.url).resolve('tsx/cli')
 
 /** `npm run hub -- …` on a data folder of its own. */
 function hubCli(dataDir: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [tsx, 'hub/main.ts', ...args], { cwd: root, env: { ...process.env, HUB_DATA_DIR: dataDir }, encoding: 'utf8', timeout: 60_000 })
+  const run = spawnSync(process.execPath, [tsx, 'hub/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, HUB_DATA_DIR: dataDir },
+    encoding: 'utf8',
+    timeout: 60_000
+  })
   return { status: run.status, stdout: run.stdout, stderr: run.stderr }
 }
 
@@ -27,12 +42,22 @@ describe('hub: queue files from agents out of reach', () => {
   it('imports a signed queue file with the same settlement and deduplication; importing it again changes nothing', async () => {
     const { url, db, clock } = await openTestHub()
     const terminal = await register(url, 'T-AGENT001', 'DEMO-330800')
-    const family = saleFor('C33080001', [
-      { productCode: 'QZ-HQB-2027', premiumFen: 10_000 },
-      { relation: 'spouse', productCode: 'QZ-HQB-2027', premiumFen: 10_000 },
-    ], { terminalId: 'T-AGENT001' })
-    const tooMuch = saleFor('C33080002', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], { terminalId: 'T-AGENT001' })
-    const voided = saleFor('C33080001', [{ relation: 'child', productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], { terminalId: 'T-AGENT001' })
+    const family = saleFor(
+      'C33080001',
+      [
+        { productCode: 'QZ-HQB-2027', premiumFen: 10_000 },
+        { relation: 'spouse', productCode: 'QZ-HQB-2027', premiumFen: 10_000 }
+      ],
+      { terminalId: 'T-AGENT001' }
+    )
+    const tooMuch = saleFor('C33080002', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], {
+      terminalId: 'T-AGENT001'
+    })
+    const voided = saleFor(
+      'C33080001',
+      [{ relation: 'child', productCode: 'QZ-HQB-2027', premiumFen: 10_000 }],
+      { terminalId: 'T-AGENT001' }
+    )
     const text = queueFile(terminal, [family, tooMuch, voided, reversalOf(voided)])
     const bundles = createBundleCache()
 
@@ -43,7 +68,10 @@ describe('hub: queue files from agents out of reach', () => {
 
     const second = await importQueueFile(db, text, { clock, bundles })
     expect(second.summary).toEqual({ alreadyAccepted: 3, 'rejected:INSUFFICIENT_BALANCE': 1 })
-    expect(await accountAtCentre(url, terminal.token, 'C33080001')).toMatchObject({ balanceFen: 78_000, historicalBalanceFen: 15_000 })
+    expect(await accountAtCentre(url, terminal.token, 'C33080001')).toMatchObject({
+      balanceFen: 78_000,
+      historicalBalanceFen: 15_000
+    })
     // What the file settled, an upload of the same items learns as already settled.
     expect((await upload(url, terminal.token, 'T-AGENT001', [family]))[0].outcome).toBe('alreadyAccepted')
   })
@@ -52,7 +80,9 @@ describe('hub: queue files from agents out of reach', () => {
     const { url, db, clock } = await openTestHub()
     const terminal = await register(url, 'T-AGENT001', 'DEMO-539900')
     const impostor = await register(url, 'T-AGENT002', 'DEMO-ALL')
-    const sale = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { terminalId: 'T-AGENT001' })
+    const sale = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], {
+      terminalId: 'T-AGENT001'
+    })
     const bundles = createBundleCache()
     const text = queueFile(terminal, [sale])
 
@@ -62,7 +92,9 @@ describe('hub: queue files from agents out of reach', () => {
     await expect(importQueueFile(db, tampered, { clock, bundles })).rejects.toThrow(/签名验证失败/)
     const signedByOther = queueFile({ ...impostor, terminalId: 'T-AGENT001' }, [sale])
     await expect(importQueueFile(db, signedByOther, { clock, bundles })).rejects.toThrow(/签名验证失败/)
-    const unregistered = queueFile({ ...terminal, terminalId: 'T-NOBODY01' }, [{ ...sale, terminalId: 'T-NOBODY01' }])
+    const unregistered = queueFile({ ...terminal, terminalId: 'T-NOBODY01' }, [
+      { ...sale, terminalId: 'T-NOBODY01' }
+    ])
     await expect(importQueueFile(db, unregistered, { clock, bundles })).rejects.toThrow(/未在中心注册/)
     await expect(importQueueFile(db, '{"format":', { clock, bundles })).rejects.toThrow(FileRefused)
 
@@ -74,7 +106,9 @@ describe('hub: sync packages', () => {
   it('exports rules, a full snapshot and the terminal’s results in one file the DEMO centre key verifies', async () => {
     const { url, db, clock } = await openTestHub()
     const terminal = await register(url, 'T-AGENT001', 'DEMO-330800')
-    const sale = saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], { terminalId: 'T-AGENT001' })
+    const sale = saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], {
+      terminalId: 'T-AGENT001'
+    })
     await upload(url, terminal.token, 'T-AGENT001', [sale])
     const file = join(await tempDir(), 'T-AGENT001.package')
     await exportPackage(db, {
@@ -83,18 +117,32 @@ describe('hub: sync packages', () => {
       clock,
       bundles: createBundleCache(),
       privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-      keyId: DEMO_KEY_ID,
+      keyId: DEMO_KEY_ID
     })
 
     const text = await readFile(file, 'utf8')
     const newline = text.indexOf('\n')
     const header = signedFileSchema.parse(JSON.parse(text.slice(0, newline)))
     expect(header).toMatchObject({ format: PACKAGE_FILE_FORMAT, keyId: DEMO_KEY_ID })
-    expect(verify(null, Buffer.from(header.payload, 'utf8'), createPublicKey(TRUSTED_CENTRE_KEYS[DEMO_KEY_ID]), Buffer.from(header.signature, 'base64'))).toBe(true)
+    expect(
+      verify(
+        null,
+        Buffer.from(header.payload, 'utf8'),
+        createPublicKey(TRUSTED_CENTRE_KEYS[DEMO_KEY_ID]),
+        Buffer.from(header.signature, 'base64')
+      )
+    ).toBe(true)
     const payload = packagePayloadSchema.parse(JSON.parse(header.payload))
     expect(payload).toMatchObject({ terminalId: 'T-AGENT001', createdAt: '2026-11-22T02:30:00.000Z' })
-    expect(payload.ruleEnvelopes.map((e) => { const v = verifyBundle(e, TRUSTED_CENTRE_KEYS); return v.ok && v.value.bundle.region.code })).toEqual(['330800'])
-    expect(payload.results).toEqual([{ itemId: sale.saleId, outcome: 'accepted', settledAt: '2026-11-22T02:30:00.000Z' }])
+    expect(
+      payload.ruleEnvelopes.map((e) => {
+        const v = verifyBundle(e, TRUSTED_CENTRE_KEYS)
+        return v.ok && v.value.bundle.region.code
+      })
+    ).toEqual(['330800'])
+    expect(payload.results).toEqual([
+      { itemId: sale.saleId, outcome: 'accepted', settledAt: '2026-11-22T02:30:00.000Z' }
+    ])
 
     const snapshotText = text.slice(newline + 1)
     const snapshot = parseSnapshot(snapshotText)
@@ -114,7 +162,9 @@ describe('hub: sync packages', () => {
     const terminal = await register(hub.url, 'T-AGENT001', 'DEMO-539900')
     await hub.close()
     await db.destroy()
-    const sale = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { terminalId: 'T-AGENT001' })
+    const sale = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], {
+      terminalId: 'T-AGENT001'
+    })
     const queue = join(dataDir, 'queue.json')
     await writeFile(queue, queueFile(terminal, [sale]))
 
@@ -123,7 +173,10 @@ describe('hub: sync packages', () => {
     expect(imported.status).toBe(0)
     expect(imported.stdout).toContain('accepted：1')
 
-    await writeFile(queue, (await readFile(queue, 'utf8')).replace('\\"premiumFen\\":50000', '\\"premiumFen\\":5000'))
+    await writeFile(
+      queue,
+      (await readFile(queue, 'utf8')).replace('\\"premiumFen\\":50000', '\\"premiumFen\\":5000')
+    )
     const refused = hubCli(dataDir, 'import-queue', queue)
     expect(refused.status).toBe(1)
     expect(refused.stderr).toContain('签名验证失败')
@@ -133,7 +186,10 @@ describe('hub: sync packages', () => {
     expect(exported.status).toBe(0)
     expect(exported.stdout).toContain('账户 3 个')
     const text = await readFile(packageFile, 'utf8')
-    expect(parseSnapshot(text.slice(text.indexOf('\n') + 1)).accounts.find((a) => a.cardNumber === 'A53000001')?.balanceFen).toBe(130_000)
+    expect(
+      parseSnapshot(text.slice(text.indexOf('\n') + 1)).accounts.find((a) => a.cardNumber === 'A53000001')
+        ?.balanceFen
+    ).toBe(130_000)
     // Nothing about the people in the output.
     expect(imported.stdout + exported.stdout).not.toMatch(/张建国|53010219680415/)
   }, 60_000)

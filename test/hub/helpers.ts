@@ -22,7 +22,7 @@ import {
   type SignedFile,
   type SnapshotEnd,
   type SnapshotHeader,
-  type UploadItem,
+  type UploadItem
 } from '../../core/sync/protocol'
 import type { Clock } from '../../core/time'
 import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
@@ -54,12 +54,20 @@ export interface TestHub {
 }
 
 /** The real hub on a fresh SQLite file in a temp folder, on 127.0.0.1 and a free port; closed after the test. */
-export async function openTestHub(options: { maxBodyBytes?: number; testHooks?: boolean } = {}): Promise<TestHub> {
+export async function openTestHub(
+  options: { maxBodyBytes?: number; testHooks?: boolean } = {}
+): Promise<TestHub> {
   const dir = await tempDir('hub-test-')
   const clock = testClock()
   const db = await openHubDatabase(dir, { clock })
   const faults = createFaults()
-  const hub = await startHub({ db, clock, faults, maxBodyBytes: options.maxBodyBytes, testHooks: options.testHooks })
+  const hub = await startHub({
+    db,
+    clock,
+    faults,
+    maxBodyBytes: options.maxBodyBytes,
+    testHooks: options.testHooks
+  })
   onTestFinished(async () => {
     await hub.close()
     await db.destroy()
@@ -79,20 +87,30 @@ export interface Answer {
 export async function call(
   url: string,
   path: string,
-  init: { method?: string; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  init: {
+    method?: string
+    token?: string
+    body?: unknown
+    rawBody?: string
+    headers?: Record<string, string>
+  } = {}
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...init.headers }
   if (init.token) headers.authorization = `Bearer ${init.token}`
   const body = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body))
   if (body !== undefined) headers['content-type'] = 'application/json'
-  const response = await fetch(`${url}${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body })
+  const response = await fetch(`${url}${path}`, {
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body
+  })
   const text = await response.text()
   return {
     status: response.status,
     text,
     headers: response.headers,
     json: () => JSON.parse(text) as unknown,
-    error: () => centreErrorSchema.parse(JSON.parse(text)).error,
+    error: () => centreErrorSchema.parse(JSON.parse(text)).error
   }
 }
 
@@ -101,10 +119,17 @@ export interface RegisteredTerminal extends RegistrationResponse {
   readonly publicKeyPem: string
 }
 
-export async function register(url: string, terminalId = 'T-TEST0001', enrolmentCode = 'DEMO-ALL', territory = '测试大厅 1 号窗口'): Promise<RegisteredTerminal> {
+export async function register(
+  url: string,
+  terminalId = 'T-TEST0001',
+  enrolmentCode = 'DEMO-ALL',
+  territory = '测试大厅 1 号窗口'
+): Promise<RegisteredTerminal> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
-  const answer = await call(url, '/v1/terminals', { body: { enrolmentCode, terminalId, territory, appVersion: '0.1.0', publicKeyPem } })
+  const answer = await call(url, '/v1/terminals', {
+    body: { enrolmentCode, terminalId, territory, appVersion: '0.1.0', publicKeyPem }
+  })
   if (answer.status !== 201) throw new Error(`registration failed: ${answer.status} ${answer.text}`)
   return { ...registrationResponseSchema.parse(answer.json()), privateKey, publicKeyPem }
 }
@@ -150,7 +175,12 @@ export async function accountAtCentre(url: string, token: string, cardNumber: st
   return found
 }
 
-export async function upload(url: string, token: string, terminalId: string, items: readonly UploadItem[]): Promise<ItemResult[]> {
+export async function upload(
+  url: string,
+  token: string,
+  terminalId: string,
+  items: readonly UploadItem[]
+): Promise<ItemResult[]> {
   const answer = await call(url, '/v1/transactions', { token, body: { terminalId, items } })
   if (answer.status !== 200) throw new Error(`upload failed: ${answer.status} ${answer.text}`)
   return uploadResponseSchema.parse(answer.json()).results
@@ -179,7 +209,11 @@ export interface LineSpec {
 export const newId = () => uuidv7(Date.now(), randomBytes(10))
 
 /** A sale as a terminal's outbox holds it, for a demo cardholder and members of their bound family. */
-export function saleFor(cardNumber: string, lines: readonly LineSpec[], options: { terminalId?: string; at?: string } = {}): SaleItem {
+export function saleFor(
+  cardNumber: string,
+  lines: readonly LineSpec[],
+  options: { terminalId?: string; at?: string } = {}
+): SaleItem {
   const account = demoAccount(cardNumber)
   const bundle = bundles.get(account.regionCode)
   if (!bundle) throw new Error(`no bundle for ${account.regionCode}`)
@@ -195,7 +229,10 @@ export function saleFor(cardNumber: string, lines: readonly LineSpec[], options:
     totalFen: lines.reduce((sum, line) => sum + line.premiumFen, 0),
     lines: lines.map((line, index) => {
       const relation = line.relation ?? 'self'
-      const member = relation === 'self' ? { idNumber: account.idNumber, name: account.name } : account.family.find((m) => m.relation === relation)
+      const member =
+        relation === 'self'
+          ? { idNumber: account.idNumber, name: account.name }
+          : account.family.find((m) => m.relation === relation)
       if (!member) throw new Error(`${cardNumber} has no ${relation}`)
       const product = bundle.products.find((p) => p.code === line.productCode)
       if (!product) throw new Error(`no product ${line.productCode}`)
@@ -209,19 +246,37 @@ export function saleFor(cardNumber: string, lines: readonly LineSpec[], options:
         units: line.units === undefined ? (product.pricing.kind === 'perUnit' ? 1 : null) : line.units,
         premiumFen: line.premiumFen,
         coverFrom: cover.from,
-        coverTo: cover.to,
+        coverTo: cover.to
       }
-    }),
+    })
   }
 }
 
 export function reversalOf(sale: SaleItem, at = TEST_NOW): ReversalItem {
-  return { type: 'reversal', reversalId: newId(), saleId: sale.saleId, terminalId: sale.terminalId, operatorCode: '9001', at, reason: '客户撤销', totalFen: sale.totalFen }
+  return {
+    type: 'reversal',
+    reversalId: newId(),
+    saleId: sale.saleId,
+    terminalId: sale.terminalId,
+    operatorCode: '9001',
+    at,
+    reason: '客户撤销',
+    totalFen: sale.totalFen
+  }
 }
 
 /** A version 1 queue file, as terminals wrote them before encryption: signed with the terminal's key, keyId its id, in the clear. */
-export function queueFile(terminal: RegisteredTerminal, items: readonly UploadItem[], exportedAt = TEST_NOW): string {
+export function queueFile(
+  terminal: RegisteredTerminal,
+  items: readonly UploadItem[],
+  exportedAt = TEST_NOW
+): string {
   const payload = JSON.stringify({ terminalId: terminal.terminalId, exportedAt, items })
-  const file: SignedFile = { format: QUEUE_FILE_FORMAT, keyId: terminal.terminalId, payload, signature: sign(null, Buffer.from(payload, 'utf8'), terminal.privateKey).toString('base64') }
+  const file: SignedFile = {
+    format: QUEUE_FILE_FORMAT,
+    keyId: terminal.terminalId,
+    payload,
+    signature: sign(null, Buffer.from(payload, 'utf8'), terminal.privateKey).toString('base64')
+  }
   return JSON.stringify(file)
 }

@@ -11,16 +11,35 @@ describe('hub: the office report', () => {
     const second = await register(url, 'T-OFFICE02', 'DEMO-ALL', `  ${OFFICE} `)
     const elsewhere = await register(url, 'T-ELSEWHERE1', 'DEMO-ALL', '衢江区医保服务大厅')
 
-    const yunnan = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { terminalId: first.terminalId })
-    const tooMuch = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { terminalId: first.terminalId })
-    const quzhou = saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], { terminalId: second.terminalId })
-    const other = saleFor('A53000003', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { terminalId: elsewhere.terminalId })
-    expect((await upload(url, first.token, first.terminalId, [yunnan, tooMuch])).map((r) => r.outcome)).toEqual(['accepted', 'rejected'])
-    expect((await upload(url, second.token, second.terminalId, [quzhou])).map((r) => r.outcome)).toEqual(['accepted'])
-    expect((await upload(url, elsewhere.token, elsewhere.terminalId, [other])).map((r) => r.outcome)).toEqual(['accepted'])
-    expect((await upload(url, first.token, first.terminalId, [reversalOf(yunnan)])).map((r) => r.outcome)).toEqual(['accepted'])
+    const yunnan = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], {
+      terminalId: first.terminalId
+    })
+    const tooMuch = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], {
+      terminalId: first.terminalId
+    })
+    const quzhou = saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], {
+      terminalId: second.terminalId
+    })
+    const other = saleFor('A53000003', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], {
+      terminalId: elsewhere.terminalId
+    })
+    expect(
+      (await upload(url, first.token, first.terminalId, [yunnan, tooMuch])).map((r) => r.outcome)
+    ).toEqual(['accepted', 'rejected'])
+    expect((await upload(url, second.token, second.terminalId, [quzhou])).map((r) => r.outcome)).toEqual([
+      'accepted'
+    ])
+    expect((await upload(url, elsewhere.token, elsewhere.terminalId, [other])).map((r) => r.outcome)).toEqual(
+      ['accepted']
+    )
+    expect(
+      (await upload(url, first.token, first.terminalId, [reversalOf(yunnan)])).map((r) => r.outcome)
+    ).toEqual(['accepted'])
 
-    const answer = await call(url, '/v1/reports/office', { token: second.token, body: { from: '2026-11-22', to: '2026-11-22' } })
+    const answer = await call(url, '/v1/reports/office', {
+      token: second.token,
+      body: { from: '2026-11-22', to: '2026-11-22' }
+    })
     expect(answer.status).toBe(200)
     const report = officeReportResponseSchema.parse(answer.json())
     expect(report.territory).toBe(OFFICE)
@@ -29,8 +48,8 @@ describe('hub: the office report', () => {
       [
         ['T-OFFICE01', yunnan.saleId, 'voided', 50_000],
         ['T-OFFICE01', tooMuch.saleId, 'rejected', 50_000],
-        ['T-OFFICE02', quzhou.saleId, 'accepted', 10_000],
-      ].sort(),
+        ['T-OFFICE02', quzhou.saleId, 'accepted', 10_000]
+      ].sort()
     )
     expect(report.lines.find((l) => l.saleId === quzhou.saleId)).toMatchObject({
       createdAt: quzhou.createdAt,
@@ -39,7 +58,7 @@ describe('hub: the office report', () => {
       regionCode: '330800',
       relation: 'self',
       productCode: 'QZ-HQB-2027',
-      rulesVersion: quzhou.rules.version,
+      rulesVersion: quzhou.rules.version
     })
     for (const line of report.lines) {
       expect(line.regionName).toMatch(/[\u4e00-\u9fff]/)
@@ -52,23 +71,48 @@ describe('hub: the office report', () => {
     }
 
     // The other office sees its own sale only; another day has nothing.
-    const theirs = officeReportResponseSchema.parse((await call(url, '/v1/reports/office', { token: elsewhere.token, body: { from: '2026-11-01', to: '2026-11-30' } })).json())
+    const theirs = officeReportResponseSchema.parse(
+      (
+        await call(url, '/v1/reports/office', {
+          token: elsewhere.token,
+          body: { from: '2026-11-01', to: '2026-11-30' }
+        })
+      ).json()
+    )
     expect(theirs).toMatchObject({ terminals: ['T-ELSEWHERE1'], lines: [{ saleId: other.saleId }] })
-    const before = officeReportResponseSchema.parse((await call(url, '/v1/reports/office', { token: first.token, body: { from: '2026-11-21', to: '2026-11-21' } })).json())
+    const before = officeReportResponseSchema.parse(
+      (
+        await call(url, '/v1/reports/office', {
+          token: first.token,
+          body: { from: '2026-11-21', to: '2026-11-21' }
+        })
+      ).json()
+    )
     expect(before.lines).toEqual([])
   })
 
   it('refuses a range that is upside down or longer than 31 days with 400 and a Chinese message, and a call without a token with 401', async () => {
     const { url } = await openTestHub()
     const { token } = await register(url, 'T-OFFICE01', 'DEMO-ALL', OFFICE)
-    const upsideDown = await call(url, '/v1/reports/office', { token, body: { from: '2026-11-22', to: '2026-11-01' } })
+    const upsideDown = await call(url, '/v1/reports/office', {
+      token,
+      body: { from: '2026-11-22', to: '2026-11-01' }
+    })
     expect(upsideDown.status).toBe(400)
     expect(upsideDown.error()).toMatchObject({ code: 'BAD_REQUEST' })
     expect(upsideDown.error().message).toContain('开始日期不能晚于结束日期')
-    const tooLong = await call(url, '/v1/reports/office', { token, body: { from: '2026-10-01', to: '2026-11-01' } })
+    const tooLong = await call(url, '/v1/reports/office', {
+      token,
+      body: { from: '2026-10-01', to: '2026-11-01' }
+    })
     expect(tooLong.status).toBe(400)
     expect(tooLong.error().message).toContain('不能超过 31 天')
-    expect((await call(url, '/v1/reports/office', { token, body: { from: '2026-10-02', to: '2026-11-01' } })).status).toBe(200)
-    expect((await call(url, '/v1/reports/office', { body: { from: '2026-11-22', to: '2026-11-22' } })).status).toBe(401)
+    expect(
+      (await call(url, '/v1/reports/office', { token, body: { from: '2026-10-02', to: '2026-11-01' } }))
+        .status
+    ).toBe(200)
+    expect(
+      (await call(url, '/v1/reports/office', { body: { from: '2026-11-22', to: '2026-11-22' } })).status
+    ).toBe(401)
   })
 })

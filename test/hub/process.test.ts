@@ -14,7 +14,7 @@ describe('hub: npm run hub as a child process', () => {
     const child = spawn(process.execPath, [tsx, 'hub/main.ts'], {
       cwd: root,
       env: { ...process.env, PORT: '0', HUB_DATA_DIR: dataDir, HUB_TEST_HOOKS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe']
     })
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     try {
@@ -34,8 +34,15 @@ describe('hub: npm run hub as a child process', () => {
       expect(stdout).toContain('可反复使用')
 
       const { token } = await register(url, 'T-CHILD001')
-      const set = await call(url, '/v1/_test/faults', { body: { unavailable: 1, lockedAccounts: ['53990053000001'] } })
-      expect(set.json()).toEqual({ dropResponseAfterCommit: 0, unavailable: 1, delayMs: 0, lockedAccounts: ['53990053000001'] })
+      const set = await call(url, '/v1/_test/faults', {
+        body: { unavailable: 1, lockedAccounts: ['53990053000001'] }
+      })
+      expect(set.json()).toEqual({
+        dropResponseAfterCommit: 0,
+        unavailable: 1,
+        delayMs: 0,
+        lockedAccounts: ['53990053000001']
+      })
       expect((await call(url, '/v1/rules?region=330800', { token })).status).toBe(503)
       expect((await call(url, '/v1/rules?region=330800', { token })).status).toBe(200)
       const bad = await call(url, '/v1/_test/faults', { body: { unavailable: -1 } })

@@ -20,7 +20,9 @@ describe('hub: a synthetic population', () => {
     expect(new Set(full.accounts.map((a) => a.idNumber)).size).toBe(full.accounts.length)
     for (const account of full.accounts) expect(parseResidentId(account.idNumber, '2026-11-22').ok).toBe(true)
 
-    const changed = full.accounts.find((a) => a.accountNo.includes('S') && a.regionCode === '320500' && a.status === 'active')
+    const changed = full.accounts.find(
+      (a) => a.accountNo.includes('S') && a.regionCode === '320500' && a.status === 'active'
+    )
     if (!changed) throw new Error('no synthetic account')
     await setAccountStatus(db, changed.accountNo, 'suspended', clock)
     const delta = await snapshot(url, token, full.header.snapshotVersion)

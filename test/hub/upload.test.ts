@@ -2,11 +2,22 @@ import { describe, expect, it } from 'vitest'
 import { uploadResponseSchema } from '../../core/sync/protocol'
 import { demoIdNumber } from '../../db/seeds/demo-population'
 import { withdrawRules } from '../../hub/rules'
-import { accountAtCentre, call, demoAccount, newId, openTestHub, register, reversalOf, saleFor, upload } from './helpers'
+import {
+  accountAtCentre,
+  call,
+  demoAccount,
+  newId,
+  openTestHub,
+  register,
+  reversalOf,
+  saleFor,
+  upload
+} from './helpers'
 
 /** 张建国, Yunnan: balance 1,800.00 of which the part above 1,000.00 may be spent; one YN-JRAK unit is 500.00. */
 const YUNNAN = 'A53000001'
-const oneUnit = (terminalId = 'T-TEST0001') => saleFor(YUNNAN, [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { terminalId })
+const oneUnit = (terminalId = 'T-TEST0001') =>
+  saleFor(YUNNAN, [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { terminalId })
 
 describe('hub: upload and settlement', () => {
   it('settles a sale against the real balance; a resend answers alreadyAccepted with the first settledAt and deducts nothing more', async () => {
@@ -18,17 +29,31 @@ describe('hub: upload and settlement', () => {
 
     clock.advance(60_000)
     const [again] = await upload(url, token, terminalId, [sale])
-    expect(again).toEqual({ itemId: sale.saleId, outcome: 'alreadyAccepted', settledAt: '2026-11-22T02:30:00.000Z' })
+    expect(again).toEqual({
+      itemId: sale.saleId,
+      outcome: 'alreadyAccepted',
+      settledAt: '2026-11-22T02:30:00.000Z'
+    })
     // Historical balance first: 1,500.00 − 500.00; the total 1,800.00 − 500.00, once.
-    expect(await accountAtCentre(url, token, YUNNAN)).toMatchObject({ balanceFen: 130_000, historicalBalanceFen: 100_000, spentThisSettlementYearFen: 50_000 })
+    expect(await accountAtCentre(url, token, YUNNAN)).toMatchObject({
+      balanceFen: 130_000,
+      historicalBalanceFen: 100_000,
+      spentThisSettlementYearFen: 50_000
+    })
   })
 
   it('refuses what the balance cannot pay with INSUFFICIENT_BALANCE and the engine’s Chinese reason, and repeats the refusal on a resend', async () => {
     const { url, clock } = await openTestHub()
     const { token, terminalId } = await register(url)
     const [, second] = await upload(url, token, terminalId, [oneUnit(), oneUnit()])
-    expect(second).toMatchObject({ outcome: 'rejected', code: 'INSUFFICIENT_BALANCE', settledAt: '2026-11-22T02:30:00.000Z' })
-    expect(second.outcome === 'rejected' && second.message).toMatch(/^第 1 位被保险人：.*可用 300\.00.*低于保费 500\.00/)
+    expect(second).toMatchObject({
+      outcome: 'rejected',
+      code: 'INSUFFICIENT_BALANCE',
+      settledAt: '2026-11-22T02:30:00.000Z'
+    })
+    expect(second.outcome === 'rejected' && second.message).toMatch(
+      /^第 1 位被保险人：.*可用 300\.00.*低于保费 500\.00/
+    )
 
     clock.advance(60_000)
     const [repeated] = await upload(url, token, terminalId, [{ ...oneUnit(), saleId: second.itemId }])
@@ -43,13 +68,25 @@ describe('hub: upload and settlement', () => {
     // 拉姆's card reissued since the terminal's snapshot: found by her ID number (then below the threshold).
     const lhamo = saleFor('B54000002', [{ productCode: 'XZ-CARE', premiumFen: 36_000 }])
     const reissued = { ...lhamo, payer: { ...lhamo.payer, cardNumber: 'B54000999' } }
-    const unknown = { ...lhamo, saleId: newId(), payer: { ...lhamo.payer, cardNumber: 'Z99999999', idNumber: demoIdNumber('540102', '19900101', '999') } }
+    const unknown = {
+      ...lhamo,
+      saleId: newId(),
+      payer: { ...lhamo.payer, cardNumber: 'Z99999999', idNumber: demoIdNumber('540102', '19900101', '999') }
+    }
     const quzhou = saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }])
     const quzhouAgain = saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }])
     // 赵婷, Shenyang: 4,000.00 a settlement year; 8 units of 500.00 use it up.
     const capFull = saleFor('E21010002', [{ productCode: 'SY-HEALTH-DEMO', units: 8, premiumFen: 400_000 }])
     const overCap = saleFor('E21010002', [{ productCode: 'SY-HEALTH-DEMO', units: 1, premiumFen: 50_000 }])
-    const results = await upload(url, token, terminalId, [suspended, reissued, unknown, quzhou, quzhouAgain, capFull, overCap])
+    const results = await upload(url, token, terminalId, [
+      suspended,
+      reissued,
+      unknown,
+      quzhou,
+      quzhouAgain,
+      capFull,
+      overCap
+    ])
     expect(results.map((r) => (r.outcome === 'rejected' ? r.code : r.outcome))).toEqual([
       'ACCOUNT_SUSPENDED',
       'INSUFFICIENT_BALANCE',
@@ -57,9 +94,10 @@ describe('hub: upload and settlement', () => {
       'accepted',
       'DUPLICATE_COVER',
       'accepted',
-      'OVER_CAP',
+      'OVER_CAP'
     ])
-    for (const result of results) if (result.outcome === 'rejected') expect(result.message).toMatch(/[\u4e00-\u9fff]/)
+    for (const result of results)
+      if (result.outcome === 'rejected') expect(result.message).toMatch(/[\u4e00-\u9fff]/)
     expect(results[6].outcome === 'rejected' && results[6].message).toContain('限额 4,000.00')
 
     await withdrawRules(db, '539900', 1, '政策调整', clock)
@@ -83,7 +121,11 @@ describe('hub: upload and settlement', () => {
     // Once unlocked: the first settles, the second no longer fits, the reversal gives the first back.
     faults.lockedAccounts.clear()
     const later = await upload(url, token, terminalId, [first, second, undo])
-    expect(later.map((r) => (r.outcome === 'rejected' ? r.code : r.outcome))).toEqual(['accepted', 'INSUFFICIENT_BALANCE', 'accepted'])
+    expect(later.map((r) => (r.outcome === 'rejected' ? r.code : r.outcome))).toEqual([
+      'accepted',
+      'INSUFFICIENT_BALANCE',
+      'accepted'
+    ])
     expect((await accountAtCentre(url, token, YUNNAN)).balanceFen).toBe(180_000)
   })
 
@@ -92,7 +134,7 @@ describe('hub: upload and settlement', () => {
     const { token, terminalId } = await register(url)
     const sale = saleFor('C33080001', [
       { productCode: 'QZ-HQB-2027', premiumFen: 10_000 },
-      { relation: 'child', productCode: 'QZ-HQB-2027', premiumFen: 10_000 },
+      { relation: 'child', productCode: 'QZ-HQB-2027', premiumFen: 10_000 }
     ])
     await upload(url, token, terminalId, [sale])
     expect((await accountAtCentre(url, token, 'C33080001')).holdings).toHaveLength(2)
@@ -100,10 +142,21 @@ describe('hub: upload and settlement', () => {
     const undo = reversalOf(sale)
     const [reversed] = await upload(url, token, terminalId, [undo])
     expect(reversed).toMatchObject({ itemId: undo.reversalId, outcome: 'accepted' })
-    expect(await accountAtCentre(url, token, 'C33080001')).toMatchObject({ balanceFen: 98_000, historicalBalanceFen: 35_000, spentThisSettlementYearFen: 0, holdings: [] })
+    expect(await accountAtCentre(url, token, 'C33080001')).toMatchObject({
+      balanceFen: 98_000,
+      historicalBalanceFen: 35_000,
+      spentThisSettlementYearFen: 0,
+      holdings: []
+    })
     expect((await upload(url, token, terminalId, [undo]))[0].outcome).toBe('alreadyAccepted')
     // The cover is free again: the same person may buy it.
-    expect((await upload(url, token, terminalId, [saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }])]))[0].outcome).toBe('accepted')
+    expect(
+      (
+        await upload(url, token, terminalId, [
+          saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }])
+        ])
+      )[0].outcome
+    ).toBe('accepted')
 
     const [unknown] = await upload(url, token, terminalId, [reversalOf(oneUnit())])
     expect(unknown).toMatchObject({ outcome: 'rejected', code: 'SALE_UNKNOWN' })
@@ -116,7 +169,11 @@ describe('hub: upload and settlement', () => {
     const sale = oneUnit()
     await expect(upload(url, token, terminalId, [sale])).rejects.toThrow()
     const [resent] = await upload(url, token, terminalId, [sale])
-    expect(resent).toMatchObject({ itemId: sale.saleId, outcome: 'alreadyAccepted', settledAt: '2026-11-22T02:30:00.000Z' })
+    expect(resent).toMatchObject({
+      itemId: sale.saleId,
+      outcome: 'alreadyAccepted',
+      settledAt: '2026-11-22T02:30:00.000Z'
+    })
     expect((await accountAtCentre(url, token, YUNNAN)).balanceFen).toBe(130_000)
   })
 
@@ -127,9 +184,15 @@ describe('hub: upload and settlement', () => {
     const broken = { ...oneUnit(), totalFen: -5 }
     const answer = await call(url, '/v1/transactions', { token, body: { terminalId, items: [good, broken] } })
     expect(answer.status).toBe(400)
-    expect(answer.error()).toEqual({ code: 'BAD_REQUEST', message: expect.stringContaining('items[1].totalFen') })
+    expect(answer.error()).toEqual({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('items[1].totalFen')
+    })
     expect((await call(url, '/v1/transactions', { token, rawBody: '{"terminalId":' })).status).toBe(400)
-    const huge = await call(url, '/v1/transactions', { token, body: { terminalId, items: [good], padding: 'x'.repeat(100_000) } })
+    const huge = await call(url, '/v1/transactions', {
+      token,
+      body: { terminalId, items: [good], padding: 'x'.repeat(100_000) }
+    })
     expect(huge.status).toBe(413)
     expect(huge.error().code).toBe('BODY_TOO_LARGE')
 
@@ -141,7 +204,10 @@ describe('hub: upload and settlement', () => {
   it('refuses an upload for another terminal id (403); 503 during maintenance; slow answers when asked', async () => {
     const { url, faults } = await openTestHub()
     const { token, terminalId } = await register(url)
-    const foreign = await call(url, '/v1/transactions', { token, body: { terminalId: 'T-SOMEONE1', items: [oneUnit('T-SOMEONE1')] } })
+    const foreign = await call(url, '/v1/transactions', {
+      token,
+      body: { terminalId: 'T-SOMEONE1', items: [oneUnit('T-SOMEONE1')] }
+    })
     expect(foreign.status).toBe(403)
     expect(foreign.error().code).toBe('FORBIDDEN')
 

@@ -42,7 +42,14 @@ export class FakeBrowserWindow extends Emitter {
   /** As Electron's: rejects with Chromium's error code when the page cannot be loaded. */
   loadFile(file: string): Promise<void> {
     this.loaded = { file }
-    return shared.state.pageMissing ? Promise.reject(Object.assign(new Error(`ERR_FILE_NOT_FOUND (-6) loading 'file://${file}'`), { code: 'ERR_FILE_NOT_FOUND', errno: -6 })) : Promise.resolve()
+    return shared.state.pageMissing
+      ? Promise.reject(
+          Object.assign(new Error(`ERR_FILE_NOT_FOUND (-6) loading 'file://${file}'`), {
+            code: 'ERR_FILE_NOT_FOUND',
+            errno: -6
+          })
+        )
+      : Promise.resolve()
   }
   loadURL(url: string): Promise<void> {
     this.loaded = { url }
@@ -92,7 +99,7 @@ function createFake() {
     /** The userData folder when the single-instance lock was asked for (the lock lives there). */
     userDataAtLock: undefined as string | undefined,
     calls: [] as string[],
-    paths: new Map<string, string>([['appData', join(tmpdir(), 'counter-fake-appdata')]]),
+    paths: new Map<string, string>([['appData', join(tmpdir(), 'counter-fake-appdata')]])
   }
   /** The keyring's own key: stays the same for the run, like a user's login keyring. */
   const keyringKey = randomBytes(16)
@@ -108,7 +115,7 @@ function createFake() {
     enableSandbox: () => void state.calls.push('enableSandbox'),
     whenReady: () => Promise.resolve(),
     quit: () => void state.calls.push('quit'),
-    exit: (code: number) => void state.calls.push(`exit:${code}`),
+    exit: (code: number) => void state.calls.push(`exit:${code}`)
   })
   // A getter of its own: Object.assign would have copied the value once.
   Object.defineProperty(app, 'isPackaged', { get: () => state.isPackaged })
@@ -117,7 +124,7 @@ function createFake() {
     handlers: new Map<string, AnyHandler>(),
     handle(channel: string, handler: AnyHandler) {
       this.handlers.set(channel, handler)
-    },
+    }
   }
 
   const defaultSession = {
@@ -137,8 +144,8 @@ function createFake() {
     webRequest: {
       onHeadersReceived(handler: AnyHandler) {
         defaultSession.headersHandler = handler
-      },
-    },
+      }
+    }
   }
 
   const dialog = {
@@ -150,21 +157,26 @@ function createFake() {
     },
     showMessageBox(options: { title: string; message: string; detail: string; buttons: string[] }) {
       dialog.messageBoxes.push(options)
-      return Promise.resolve({ response: state.messageBoxAnswers.shift() ?? options.buttons.length - 1, checkboxChecked: false })
+      return Promise.resolve({
+        response: state.messageBoxAnswers.shift() ?? options.buttons.length - 1,
+        checkboxChecked: false
+      })
     },
     showSaveDialog(...args: unknown[]) {
       const options = args[args.length - 1] as { defaultPath: string; filters: unknown }
       dialog.saveDialogs.push(options)
       const filePath = state.saveDialogPath
-      return Promise.resolve(filePath === undefined ? { canceled: true, filePath: '' } : { canceled: false, filePath })
-    },
+      return Promise.resolve(
+        filePath === undefined ? { canceled: true, filePath: '' } : { canceled: false, filePath }
+      )
+    }
   }
 
   const contextBridge = {
     exposed: new Map<string, unknown>(),
     exposeInMainWorld(key: string, api: unknown) {
       contextBridge.exposed.set(key, api)
-    },
+    }
   }
 
   const ipcRenderer = {
@@ -172,7 +184,7 @@ function createFake() {
     invoke(...args: unknown[]) {
       ipcRenderer.invocations.push(args)
       return Promise.resolve({ ok: true, value: 'from-main' })
-    },
+    }
   }
 
   /**
@@ -196,7 +208,9 @@ function createFake() {
       safeStorage.wrapped.push(plainText)
       const prefix = state.asyncKeyProvider === 'keyring' ? 'v11' : 'v10'
       const cipher = createCipheriv('aes-128-cbc', providerKeys[prefix], IV)
-      return Promise.resolve(Buffer.concat([Buffer.from(prefix), cipher.update(plainText, 'utf8'), cipher.final()]))
+      return Promise.resolve(
+        Buffer.concat([Buffer.from(prefix), cipher.update(plainText, 'utf8'), cipher.final()])
+      )
     },
     decryptStringAsync(encrypted: Buffer) {
       if (!state.encryptionAvailable) return Promise.reject(new Error('Decryption is not available.'))
@@ -204,15 +218,32 @@ function createFake() {
       const prefix = encrypted.subarray(0, 3).toString()
       try {
         const decipher = createDecipheriv('aes-128-cbc', providerKeys[prefix], IV)
-        const result = Buffer.concat([decipher.update(encrypted.subarray(3)), decipher.final()]).toString('utf8')
-        return Promise.resolve({ result, shouldReEncrypt: prefix !== (state.asyncKeyProvider === 'keyring' ? 'v11' : 'v10') })
+        const result = Buffer.concat([decipher.update(encrypted.subarray(3)), decipher.final()]).toString(
+          'utf8'
+        )
+        return Promise.resolve({
+          result,
+          shouldReEncrypt: prefix !== (state.asyncKeyProvider === 'keyring' ? 'v11' : 'v10')
+        })
       } catch {
-        return Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.'))
+        return Promise.reject(
+          new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.')
+        )
       }
-    },
+    }
   }
 
-  return { state, app, ipcMain, session: { defaultSession }, dialog, contextBridge, ipcRenderer, safeStorage, windows: [] as FakeBrowserWindow[] }
+  return {
+    state,
+    app,
+    ipcMain,
+    session: { defaultSession },
+    dialog,
+    contextBridge,
+    ipcRenderer,
+    safeStorage,
+    windows: [] as FakeBrowserWindow[]
+  }
 }
 
 const holder = globalThis as typeof globalThis & { __fakeElectron?: ReturnType<typeof createFake> }

@@ -22,7 +22,12 @@ async function bootMainProcess(): Promise<fake.FakeBrowserWindow> {
 }
 
 function preventable() {
-  return { prevented: false, preventDefault() { this.prevented = true } }
+  return {
+    prevented: false,
+    preventDefault() {
+      this.prevented = true
+    }
+  }
 }
 
 beforeEach(async () => {
@@ -69,7 +74,7 @@ describe('the Electron main process', () => {
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
-      preload: expect.stringMatching(/preload[\\/]index\.cjs$/),
+      preload: expect.stringMatching(/preload[\\/]index\.cjs$/)
     })
     expect(window.loaded.file).toBe(appIndexFile)
     expect(window.options).toMatchObject({ width: 1366, height: 768, show: false })
@@ -111,9 +116,12 @@ describe('the Electron main process', () => {
     expect(defaultSession.devicePermissionHandler?.({})).toBe(false)
 
     let headers: Record<string, string[]> = {}
-    defaultSession.headersHandler?.({ responseHeaders: { 'X-Other': ['1'] } }, (reply: { responseHeaders: Record<string, string[]> }) => {
-      headers = reply.responseHeaders
-    })
+    defaultSession.headersHandler?.(
+      { responseHeaders: { 'X-Other': ['1'] } },
+      (reply: { responseHeaders: Record<string, string[]> }) => {
+        headers = reply.responseHeaders
+      }
+    )
     expect(headers).toEqual({ 'X-Other': ['1'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY_HEADER] })
   })
 
@@ -121,17 +129,33 @@ describe('the Electron main process', () => {
     await bootMainProcess()
     const handler = fake.ipcMain.handlers.get(API_CHANNEL)
     expect(handler).toBeDefined()
-    const invoke = (senderFrame: unknown, call: string, args: unknown, token?: string) => handler?.({ senderFrame }, call, args, token)
+    const invoke = (senderFrame: unknown, call: string, args: unknown, token?: string) =>
+      handler?.({ senderFrame }, call, args, token)
     const appFrame = { url: appUrl, parent: null }
 
-    expect(await invoke(appFrame, 'cardholder.lookup', { input: 'A53000001' })).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } })
-    const session = (await invoke(appFrame, 'auth.signIn', { operatorCode: '1001', pin: '111111' })) as { ok: true; value: { token: string } }
+    expect(await invoke(appFrame, 'cardholder.lookup', { input: 'A53000001' })).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED' }
+    })
+    const session = (await invoke(appFrame, 'auth.signIn', { operatorCode: '1001', pin: '111111' })) as {
+      ok: true
+      value: { token: string }
+    }
     const fromApp = await invoke(appFrame, 'cardholder.lookup', { input: 'A53000001' }, session.value.token)
-    expect(fromApp).toMatchObject({ ok: true, value: { region: { name: '云南省省本级' }, balanceFen: 180_000 } })
+    expect(fromApp).toMatchObject({
+      ok: true,
+      value: { region: { name: '云南省省本级' }, balanceFen: 180_000 }
+    })
 
     const forbidden = { ok: false, error: { code: 'FORBIDDEN', message: '此页面无权调用柜台功能' } }
-    expect(await invoke({ url: 'https://evil.example/', parent: null }, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
-    expect(await invoke({ url: appUrl, parent: { url: appUrl } }, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
+    expect(
+      await invoke({ url: 'https://evil.example/', parent: null }, 'cardholder.lookup', {
+        input: 'A53000001'
+      })
+    ).toEqual(forbidden)
+    expect(
+      await invoke({ url: appUrl, parent: { url: appUrl } }, 'cardholder.lookup', { input: 'A53000001' })
+    ).toEqual(forbidden)
     expect(await invoke(null, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
   })
 
@@ -141,19 +165,36 @@ describe('the Electron main process', () => {
     const appFrame = { url: appUrl, parent: null }
     const pdfBytes = Buffer.from('%PDF-1.7 fake')
     let printed = 0
-    const sender = { printToPDF: (options: unknown) => (printed++, expect(options).toEqual({ preferCSSPageSize: true, printBackground: true }), Promise.resolve(pdfBytes)) }
-    const savePdf = (frame: unknown, name: unknown) => fake.ipcMain.handlers.get(SAVE_PDF_CHANNEL)?.({ senderFrame: frame, sender }, name)
-    const saveFile = (frame: unknown, name: unknown, base64: unknown) => fake.ipcMain.handlers.get(SAVE_FILE_CHANNEL)?.({ senderFrame: frame, sender }, name, base64)
+    const sender = {
+      printToPDF: (options: unknown) => (
+        printed++,
+        expect(options).toEqual({ preferCSSPageSize: true, printBackground: true }),
+        Promise.resolve(pdfBytes)
+      )
+    }
+    const savePdf = (frame: unknown, name: unknown) =>
+      fake.ipcMain.handlers.get(SAVE_PDF_CHANNEL)?.({ senderFrame: frame, sender }, name)
+    const saveFile = (frame: unknown, name: unknown, base64: unknown) =>
+      fake.ipcMain.handlers.get(SAVE_FILE_CHANNEL)?.({ senderFrame: frame, sender }, name, base64)
 
     fake.state.saveDialogPath = join(folder, 'close.pdf')
-    expect(await savePdf(appFrame, '日结单-T1-第3号')).toEqual({ ok: true, value: { saved: true, path: join(folder, 'close.pdf') } })
+    expect(await savePdf(appFrame, '日结单-T1-第3号')).toEqual({
+      ok: true,
+      value: { saved: true, path: join(folder, 'close.pdf') }
+    })
     expect(await readFile(join(folder, 'close.pdf'))).toEqual(pdfBytes)
     // The dialog opens in the documents folder with a cleaned-up name and the PDF filter.
-    expect(fake.dialog.saveDialogs[0]).toMatchObject({ defaultPath: expect.stringMatching(/日结单-T1-第3号\.pdf$/), filters: [{ extensions: ['pdf'] }] })
+    expect(fake.dialog.saveDialogs[0]).toMatchObject({
+      defaultPath: expect.stringMatching(/日结单-T1-第3号\.pdf$/),
+      filters: [{ extensions: ['pdf'] }]
+    })
 
     fake.state.saveDialogPath = join(folder, 'summary.csv')
     const csv = Buffer.from('\uFEFF网点,柯城\r\n')
-    expect(await saveFile(appFrame, '../../日结汇总.csv', csv.toString('base64'))).toEqual({ ok: true, value: { saved: true, path: join(folder, 'summary.csv') } })
+    expect(await saveFile(appFrame, '../../日结汇总.csv', csv.toString('base64'))).toEqual({
+      ok: true,
+      value: { saved: true, path: join(folder, 'summary.csv') }
+    })
     expect(await readFile(join(folder, 'summary.csv'))).toEqual(csv)
     expect(fake.dialog.saveDialogs[1].defaultPath).not.toContain('..')
 
@@ -162,12 +203,24 @@ describe('the Electron main process', () => {
     expect(printed).toBe(1)
 
     fake.state.saveDialogPath = join(folder, 'evil.exe')
-    expect(await saveFile(appFrame, 'evil.exe', 'AAAA')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
-    expect(await saveFile({ url: 'https://evil.example/', parent: null }, 'a.csv', 'AAAA')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
-    expect(await savePdf({ url: appUrl, parent: appFrame }, 'a')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+    expect(await saveFile(appFrame, 'evil.exe', 'AAAA')).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' }
+    })
+    expect(await saveFile({ url: 'https://evil.example/', parent: null }, 'a.csv', 'AAAA')).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' }
+    })
+    expect(await savePdf({ url: appUrl, parent: appFrame }, 'a')).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' }
+    })
     // A place that cannot be written: a Chinese message, nothing claimed saved.
     fake.state.saveDialogPath = join(folder, 'missing-folder', 'a.csv')
-    expect(await saveFile(appFrame, 'a.csv', 'AAAA')).toMatchObject({ ok: false, error: { code: 'INTERNAL', message: expect.stringContaining('文件没有保存') } })
+    expect(await saveFile(appFrame, 'a.csv', 'AAAA')).toMatchObject({
+      ok: false,
+      error: { code: 'INTERNAL', message: expect.stringContaining('文件没有保存') }
+    })
     expect(await readdir(folder)).toEqual(['close.pdf', 'summary.csv'])
   })
 
@@ -179,11 +232,17 @@ describe('the Electron main process', () => {
     expect(await readdir(dataDir)).not.toContain('personal-data.key')
     expect(fake.safeStorage.wrapped).toHaveLength(1)
     const handler = fake.ipcMain.handlers.get(API_CHANNEL)
-    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'os' } })
+    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({
+      ok: true,
+      value: { personalDataProtection: 'os' }
+    })
   })
 
   it('falls back to a key file, and says so, when safeStorage cannot encrypt, or encrypts under Chromium’s built-in key while the synchronous backend names a keyring', async () => {
-    for (const [available, provider] of [[false, 'keyring'], [true, 'built-in']] as const) {
+    for (const [available, provider] of [
+      [false, 'keyring'],
+      [true, 'built-in']
+    ] as const) {
       fake.state.encryptionAvailable = available
       fake.state.asyncKeyProvider = provider
       // What the synchronous API reports; the asynchronous API may still have fallen back.
@@ -195,7 +254,10 @@ describe('the Electron main process', () => {
       expect(await readdir(dataDir), provider).toContain('personal-data.key')
       expect(await readdir(dataDir), provider).not.toContain('personal-data.key.os')
       const handler = fake.ipcMain.handlers.get(API_CHANNEL)
-      expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'file' } })
+      expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({
+        ok: true,
+        value: { personalDataProtection: 'file' }
+      })
       fake.app.emit('will-quit')
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
@@ -214,42 +276,55 @@ describe('the Electron main process', () => {
     expect(fake.dialog.messageBoxes).toEqual([])
     expect(fake.dialog.errors).toEqual([])
     const handler = fake.ipcMain.handlers.get(API_CHANNEL)
-    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'os' } })
+    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({
+      ok: true,
+      value: { personalDataProtection: 'os' }
+    })
   })
 
-  it('says in Chinese when the keyring stays locked, opens on 重试 once it is unlocked, and changes nothing on 退出', { timeout: 30_000 }, async () => {
-    fake.state.encryptionAvailable = true
-    const dataDir = process.env.COUNTER_DATA_DIR ?? ''
-    await bootMainProcess()
-    fake.app.emit('will-quit')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    const keyBefore = await readFile(join(dataDir, 'personal-data.key.os'))
-    // 退出: locked through every wait (about four seconds); the app ends, the key file is as it was, no window.
-    fake.FakeBrowserWindow.created.length = 0
-    fake.state.keyringLockedFor = 1000
-    fake.state.messageBoxAnswers.push(1)
-    vi.resetModules()
-    await import('../../electron/main/index')
-    await vi.waitFor(() => expect(fake.state.calls).toContain('exit:1'), { timeout: 10_000 })
-    expect(fake.dialog.messageBoxes).toHaveLength(1)
-    expect(fake.dialog.messageBoxes[0]).toMatchObject({ message: '系统密钥环尚未解锁', buttons: ['重试', '退出'] })
-    expect(fake.dialog.messageBoxes[0].detail).toContain('数据未被改动')
-    expect(fake.dialog.errors).toEqual([])
-    expect(fake.FakeBrowserWindow.created).toHaveLength(0)
-    expect((await readFile(join(dataDir, 'personal-data.key.os'))).equals(keyBefore)).toBe(true)
-    expect(await readdir(dataDir)).not.toContain('personal-data.key')
+  it(
+    'says in Chinese when the keyring stays locked, opens on 重试 once it is unlocked, and changes nothing on 退出',
+    { timeout: 30_000 },
+    async () => {
+      fake.state.encryptionAvailable = true
+      const dataDir = process.env.COUNTER_DATA_DIR ?? ''
+      await bootMainProcess()
+      fake.app.emit('will-quit')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const keyBefore = await readFile(join(dataDir, 'personal-data.key.os'))
+      // 退出: locked through every wait (about four seconds); the app ends, the key file is as it was, no window.
+      fake.FakeBrowserWindow.created.length = 0
+      fake.state.keyringLockedFor = 1000
+      fake.state.messageBoxAnswers.push(1)
+      vi.resetModules()
+      await import('../../electron/main/index')
+      await vi.waitFor(() => expect(fake.state.calls).toContain('exit:1'), { timeout: 10_000 })
+      expect(fake.dialog.messageBoxes).toHaveLength(1)
+      expect(fake.dialog.messageBoxes[0]).toMatchObject({
+        message: '系统密钥环尚未解锁',
+        buttons: ['重试', '退出']
+      })
+      expect(fake.dialog.messageBoxes[0].detail).toContain('数据未被改动')
+      expect(fake.dialog.errors).toEqual([])
+      expect(fake.FakeBrowserWindow.created).toHaveLength(0)
+      expect((await readFile(join(dataDir, 'personal-data.key.os'))).equals(keyBefore)).toBe(true)
+      expect(await readdir(dataDir)).not.toContain('personal-data.key')
 
-    // 重试: still locked for the first round, unlocked by the time the operator presses it.
-    fake.state.calls.length = 0
-    fake.dialog.messageBoxes.length = 0
-    fake.state.keyringLockedFor = 1 + 4 // the first try and its four retries
-    fake.state.messageBoxAnswers.push(0)
-    await bootMainProcess()
-    expect(fake.dialog.messageBoxes).toHaveLength(1)
-    expect(fake.state.calls).not.toContain('exit:1')
-    const handler = fake.ipcMain.handlers.get(API_CHANNEL)
-    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true, value: { personalDataProtection: 'os' } })
-  })
+      // 重试: still locked for the first round, unlocked by the time the operator presses it.
+      fake.state.calls.length = 0
+      fake.dialog.messageBoxes.length = 0
+      fake.state.keyringLockedFor = 1 + 4 // the first try and its four retries
+      fake.state.messageBoxAnswers.push(0)
+      await bootMainProcess()
+      expect(fake.dialog.messageBoxes).toHaveLength(1)
+      expect(fake.state.calls).not.toContain('exit:1')
+      const handler = fake.ipcMain.handlers.get(API_CHANNEL)
+      expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({
+        ok: true,
+        value: { personalDataProtection: 'os' }
+      })
+    }
+  )
 
   it('does not start a second copy: the first window is focused instead', async () => {
     fake.state.singleInstance = false
@@ -269,7 +344,9 @@ describe('the Electron main process', () => {
     fake.state.pageMissing = true
     await bootMainProcess()
     await vi.waitFor(() => expect(fake.state.calls).toContain('exit:1'))
-    expect(fake.dialog.errors).toEqual([{ title: '无法打开柜台界面', content: expect.stringContaining('ERR_FILE_NOT_FOUND') }])
+    expect(fake.dialog.errors).toEqual([
+      { title: '无法打开柜台界面', content: expect.stringContaining('ERR_FILE_NOT_FOUND') }
+    ])
     expect(fake.dialog.errors[0].content).toContain('请重新安装柜台程序')
   })
 
@@ -280,8 +357,12 @@ describe('the Electron main process', () => {
     expect(window.loaded).toEqual({ file: appIndexFile })
     const handler = fake.ipcMain.handlers.get(API_CHANNEL)
     const forbidden = { ok: false, error: { code: 'FORBIDDEN', message: '此页面无权调用柜台功能' } }
-    expect(await handler?.({ senderFrame: { url: 'https://evil.example/', parent: null } }, 'app.info', {})).toEqual(forbidden)
-    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({ ok: true })
+    expect(
+      await handler?.({ senderFrame: { url: 'https://evil.example/', parent: null } }, 'app.info', {})
+    ).toEqual(forbidden)
+    expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({
+      ok: true
+    })
     const contents = new fake.FakeWebContents()
     fake.app.emit('web-contents-created', {}, contents)
     const away = preventable()
@@ -306,7 +387,10 @@ describe('the Electron main process', () => {
     vi.resetModules()
     await import('../../electron/main/index')
     await vi.waitFor(() => expect(fake.state.calls).toContain('exit:1'))
-    expect(fake.dialog.errors[0]).toMatchObject({ title: '无法打开本机数据', content: expect.stringContaining(join(blocker, 'counter')) })
+    expect(fake.dialog.errors[0]).toMatchObject({
+      title: '无法打开本机数据',
+      content: expect.stringContaining(join(blocker, 'counter'))
+    })
     expect(fake.FakeBrowserWindow.created).toHaveLength(0)
   })
 })
@@ -322,7 +406,14 @@ describe('the IPC sender check, as each platform names the app’s file', () => 
     const chromiumUrl = `${pathToFileURL(windowsInstall.replace(/^c:/, 'C:'), { windows: true }).href}#/counter`
     expect(chromiumUrl).toMatch(/^file:\/\/\/C:\/Program%20Files\/.*%20%232\/resources/)
     expect(isTrustedSender(frame(chromiumUrl), windows)).toBe(true)
-    expect(isTrustedSender(frame('file:///C:/PROGRAM%20FILES/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/RESOURCES/APP.ASAR/OUT/RENDERER/INDEX.HTML'), windows)).toBe(true)
+    expect(
+      isTrustedSender(
+        frame(
+          'file:///C:/PROGRAM%20FILES/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/RESOURCES/APP.ASAR/OUT/RENDERER/INDEX.HTML'
+        ),
+        windows
+      )
+    ).toBe(true)
   })
 
   it('refuses every other file and origin on Windows: the folder before the #, a sibling file, another drive, a share, the web', () => {
@@ -331,7 +422,7 @@ describe('the IPC sender check, as each platform names the app’s file', () => 
       'file:///C:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/other.html',
       'file:///D:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/index.html',
       'file://evil-host/share/index.html',
-      'https://evil.example/index.html',
+      'https://evil.example/index.html'
     ]) {
       expect(isTrustedSender(frame(url), windows), url).toBe(false)
     }

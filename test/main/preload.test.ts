@@ -12,7 +12,10 @@ describe('the preload bridge', () => {
     expect(Object.keys(bridge)).toEqual(['invoke', 'savePdf', 'saveFile'])
 
     const invoke = bridge.invoke as (call: string, args: unknown, token?: string) => Promise<unknown>
-    await expect(invoke('cardholder.lookup', { input: 'A53000001' }, 'session-token')).resolves.toEqual({ ok: true, value: 'from-main' })
+    await expect(invoke('cardholder.lookup', { input: 'A53000001' }, 'session-token')).resolves.toEqual({
+      ok: true,
+      value: 'from-main'
+    })
     const savePdf = bridge.savePdf as (name: string) => Promise<unknown>
     const saveFile = bridge.saveFile as (name: string, base64: string) => Promise<unknown>
     await savePdf('日结单')
@@ -20,7 +23,7 @@ describe('the preload bridge', () => {
     expect(fake.ipcRenderer.invocations).toEqual([
       [API_CHANNEL, 'cardholder.lookup', { input: 'A53000001' }, 'session-token'],
       [SAVE_PDF_CHANNEL, '日结单'],
-      [SAVE_FILE_CHANNEL, '日结汇总.csv', 'AAAA'],
+      [SAVE_FILE_CHANNEL, '日结汇总.csv', 'AAAA']
     ])
   })
 })

@@ -5,14 +5,37 @@ import { generateCorpus } from '../support/keystroke-corpus'
 import { replay } from '../support/replay'
 
 function key(key: string, code: string, timeStamp: number, extra: Partial<KeyStroke> = {}): KeyStroke {
-  return { key, code, timeStamp, shiftKey: false, capsLock: false, ctrlKey: false, altKey: false, metaKey: false, repeat: false, ...extra }
+  return {
+    key,
+    code,
+    timeStamp,
+    shiftKey: false,
+    capsLock: false,
+    ctrlKey: false,
+    altKey: false,
+    metaKey: false,
+    repeat: false,
+    ...extra
+  }
 }
 
 /** A burst at a fixed gap, each key as a reader (or, with ime, an input method) would send it. */
-function burst(text: string, gapMs: number, options: { ime?: boolean; suffix?: 'Enter' | 'Tab'; start?: number } = {}): KeyStroke[] {
+function burst(
+  text: string,
+  gapMs: number,
+  options: { ime?: boolean; suffix?: 'Enter' | 'Tab'; start?: number } = {}
+): KeyStroke[] {
   const start = options.start ?? 1000
   const strokes = [...text].map((char, i) => {
-    const code = /\d/.test(char) ? `Digit${char}` : /[A-Za-z]/.test(char) ? `Key${char.toUpperCase()}` : char === ';' ? 'Semicolon' : char === '=' ? 'Equal' : 'Slash'
+    const code = /\d/.test(char)
+      ? `Digit${char}`
+      : /[A-Za-z]/.test(char)
+        ? `Key${char.toUpperCase()}`
+        : char === ';'
+          ? 'Semicolon'
+          : char === '='
+            ? 'Equal'
+            : 'Slash'
     const shiftKey = /[A-Z?]/.test(char)
     return key(options.ime ? 'Process' : char, code, start + i * gapMs, { shiftKey })
   })
@@ -55,7 +78,8 @@ describe('telling a reader from a person', () => {
   it('keeps a burst whole through a stall, restoring whatever the stall let into the field', () => {
     const strokes = burst('B54000001', 10)
     // A 110 ms stall after the fourth key: the first four were released into the field meanwhile.
-    for (let i = 4; i < strokes.length; i++) strokes[i] = { ...strokes[i], timeStamp: strokes[i].timeStamp + 110 }
+    for (let i = 4; i < strokes.length; i++)
+      strokes[i] = { ...strokes[i], timeStamp: strokes[i].timeStamp + 110 }
     const result = replay(strokes, DEFAULT_READER_SETTINGS)
     expect(result.bursts).toEqual(['B54000001'])
     expect(result.field).toBe('')
@@ -84,7 +108,10 @@ describe('telling a reader from a person', () => {
   })
 
   it('does not take two quick keys and Enter for a burst', () => {
-    const result = replay(burst('12', 10).map((s) => ({ ...s, key: s.code === 'Enter' ? 'Enter' : s.key })), DEFAULT_READER_SETTINGS)
+    const result = replay(
+      burst('12', 10).map((s) => ({ ...s, key: s.code === 'Enter' ? 'Enter' : s.key })),
+      DEFAULT_READER_SETTINGS
+    )
     expect(result.bursts).toEqual([])
     expect(result.submitted).toEqual(['12'])
   })
@@ -106,7 +133,12 @@ describe('telling a reader from a person', () => {
   it('records why a sequence was not a burst, with per-key gaps, for the reader test panel', () => {
     const result = replay(burst('A53000001', 80), DEFAULT_READER_SETTINGS)
     expect(result.traces).toHaveLength(1)
-    expect(result.traces[0]).toMatchObject({ verdict: 'typed', reason: '典型间隔 80 ms，超过 40 ms', text: 'A53000001', suffix: 'Enter' })
+    expect(result.traces[0]).toMatchObject({
+      verdict: 'typed',
+      reason: '典型间隔 80 ms，超过 40 ms',
+      text: 'A53000001',
+      suffix: 'Enter'
+    })
     expect(result.traces[0].gapsMs).toEqual([80, 80, 80, 80, 80, 80, 80, 80, 80])
   })
 
@@ -122,7 +154,8 @@ describe('the seeded keystroke corpus', () => {
   it('has at least 2,000 timelines of both kinds, IME on and off', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(2000)
     for (const kind of ['reader', 'human'] as const) {
-      for (const ime of [true, false]) expect(corpus.filter((t) => t.kind === kind && t.ime === ime).length).toBeGreaterThan(400)
+      for (const ime of [true, false])
+        expect(corpus.filter((t) => t.kind === kind && t.ime === ime).length).toBeGreaterThan(400)
     }
   })
 
@@ -130,15 +163,33 @@ describe('the seeded keystroke corpus', () => {
     const misses = corpus
       .filter((t) => t.kind === 'reader')
       .map((t) => ({ t, result: replay(t.strokes, DEFAULT_READER_SETTINGS) }))
-      .filter(({ t, result }) => result.bursts.length !== 1 || result.bursts[0] !== t.expected || result.field !== '' || result.badReads.length > 0)
-    expect(misses.map(({ t, result }) => `${t.label} ime=${t.ime}: ${JSON.stringify(result.bursts)} ${result.traces.map((x) => x.reason)}`)).toEqual([])
+      .filter(
+        ({ t, result }) =>
+          result.bursts.length !== 1 ||
+          result.bursts[0] !== t.expected ||
+          result.field !== '' ||
+          result.badReads.length > 0
+      )
+    expect(
+      misses.map(
+        ({ t, result }) =>
+          `${t.label} ime=${t.ime}: ${JSON.stringify(result.bursts)} ${result.traces.map((x) => x.reason)}`
+      )
+    ).toEqual([])
   })
 
   it('takes no person for a reader, and every typed key reaches the field in order', () => {
     const wrong = corpus
       .filter((t) => t.kind === 'human')
       .map((t) => ({ t, result: replay(t.strokes, DEFAULT_READER_SETTINGS) }))
-      .filter(({ t, result }) => result.bursts.length > 0 || result.badReads.length > 0 || (!t.ime && result.submitted[0] !== t.expected))
-    expect(wrong.map(({ t, result }) => `${t.label} ime=${t.ime}: ${JSON.stringify(result)}`).slice(0, 3)).toEqual([])
+      .filter(
+        ({ t, result }) =>
+          result.bursts.length > 0 ||
+          result.badReads.length > 0 ||
+          (!t.ime && result.submitted[0] !== t.expected)
+      )
+    expect(
+      wrong.map(({ t, result }) => `${t.label} ime=${t.ime}: ${JSON.stringify(result)}`).slice(0, 3)
+    ).toEqual([])
   })
 })

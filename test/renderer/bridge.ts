@@ -20,7 +20,7 @@ export interface RealBridge extends CounterBridge {
  * data folder gives a terminal at another time (near an offline limit, say).
  */
 export async function installRealBridge(
-  options: { clock?: Clock; dataDir?: string; role?: 'clerk' | 'agent' | 'supervisor' } = {},
+  options: { clock?: Clock; dataDir?: string; role?: 'clerk' | 'agent' | 'supervisor' } = {}
 ): Promise<RealBridge> {
   const runtime = await openTestRuntime({ clock: options.clock, dataDir: options.dataDir })
   const calls: string[] = []
@@ -41,7 +41,7 @@ export async function installRealBridge(
     },
     idle: async () => {
       await Promise.allSettled([...pending])
-    },
+    }
   }
   Object.defineProperty(window, 'counter', { value: bridge, configurable: true })
   // Signed in as the demo clerk (or the role asked for), as the sign-in screen would leave it.
@@ -58,6 +58,6 @@ export function blankRouter(paths: readonly string[]): Router {
   const Blank = defineComponent({ template: '<div />' })
   return createRouter({
     history: createMemoryHistory(),
-    routes: paths.map((path) => ({ path, name: path.split('/')[1], component: Blank })),
+    routes: paths.map((path) => ({ path, name: path.split('/')[1], component: Blank }))
   })
 }

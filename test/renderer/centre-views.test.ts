@@ -32,9 +32,24 @@ async function mountAt(view: Component, path: string) {
 }
 
 /** Sells a cardholder one unit of a product for themselves, through the services; the sale's id. */
-async function sold(runtime: CounterRuntime, context: CallContext, card: string, productCode: string): Promise<string> {
+async function sold(
+  runtime: CounterRuntime,
+  context: CallContext,
+  card: string,
+  productCode: string
+): Promise<string> {
   const accountId = await accountIdOf(runtime, context, card)
-  const result = await commit(runtime, context, { accountId, lines: [{ insured: { relation: 'self', proofSeen: false, enrolmentConfirmed: false }, productCode, units: 1 }] }, card)
+  const result = await commit(
+    runtime,
+    context,
+    {
+      accountId,
+      lines: [
+        { insured: { relation: 'self', proofSeen: false, enrolmentConfirmed: false }, productCode, units: 1 }
+      ]
+    },
+    card
+  )
   if (!result.ok) throw new Error(result.error.message)
   return (result.value as { saleId: string }).saleId
 }
@@ -47,8 +62,19 @@ describe('history: what the centre said', () => {
     const rejected = await sold(bridge.runtime, context, 'A53000001', 'YN-JRAK')
     const queued = await sold(bridge.runtime, context, 'A53000003', 'YN-JRAK')
     // What the upload writes when the centre answers.
-    await bridge.runtime.db('sales').where({ id: accepted }).update({ status: 'accepted', settled_at: TEST_NOW })
-    await bridge.runtime.db('sales').where({ id: rejected }).update({ status: 'rejected', settled_at: TEST_NOW, result_code: 'BALANCE', result_message: '个人账户余额不足' })
+    await bridge.runtime
+      .db('sales')
+      .where({ id: accepted })
+      .update({ status: 'accepted', settled_at: TEST_NOW })
+    await bridge.runtime
+      .db('sales')
+      .where({ id: rejected })
+      .update({
+        status: 'rejected',
+        settled_at: TEST_NOW,
+        result_code: 'BALANCE',
+        result_message: '个人账户余额不足'
+      })
 
     const all = await mountAt(HistoryView, '/history')
     await vi.waitFor(async () => {
@@ -87,7 +113,10 @@ describe('settings: centre connection', () => {
     return { bridge, wrapper }
   }
 
-  async function submit(wrapper: Awaited<ReturnType<typeof asSupervisor>>['wrapper'], fields: { url: string; code: string; territory: string }) {
+  async function submit(
+    wrapper: Awaited<ReturnType<typeof asSupervisor>>['wrapper'],
+    fields: { url: string; code: string; territory: string }
+  ) {
     await wrapper.get('input[data-test="centre-url-input"]').setValue(fields.url)
     await wrapper.get('input[data-test="centre-code-input"]').setValue(fields.code)
     await wrapper.get('input[data-test="centre-territory-input"]').setValue(fields.territory)
@@ -101,12 +130,16 @@ describe('settings: centre connection', () => {
     await submit(wrapper, { url: 'ftp://centre.example', code: 'ABCD-1234', territory: '柯城区医保服务大厅' })
     await vi.waitFor(async () => {
       await flushPromises()
-      expect(wrapper.get('[data-test="centre-url-item"] .el-form-item__error').text()).toBe('中心地址应为 http(s):// 开头的网址')
+      expect(wrapper.get('[data-test="centre-url-item"] .el-form-item__error').text()).toBe(
+        '中心地址应为 http(s):// 开头的网址'
+      )
     })
     await submit(wrapper, { url: 'https://centre.example', code: 'AB', territory: '柯城区医保服务大厅' })
     await vi.waitFor(async () => {
       await flushPromises()
-      expect(wrapper.get('[data-test="centre-code-item"] .el-form-item__error').text()).toBe('请填写中心发放的注册码')
+      expect(wrapper.get('[data-test="centre-code-item"] .el-form-item__error').text()).toBe(
+        '请填写中心发放的注册码'
+      )
     })
     // Under its own field only: the address is right now, and no banner repeats it.
     expect(wrapper.find('[data-test="centre-url-item"] .el-form-item__error').exists()).toBe(false)
@@ -123,7 +156,7 @@ describe('settings: centre connection', () => {
         await flushPromises()
         expect(wrapper.get('[data-test="centre-register-error"]').text()).toContain('注册失败')
       },
-      { timeout: 10_000 },
+      { timeout: 10_000 }
     )
     expect(wrapper.get('[data-test="centre-current"]').text()).toContain('未注册')
     wrapper.unmount()

@@ -43,7 +43,10 @@ describe('counter store', () => {
     vi.stubGlobal('fetch', () => Promise.reject(new TypeError('Failed to fetch')))
     const counter = useCounterStore()
     expect(await counter.lookup('A53000001')).toBe(false)
-    expect(counter.error).toEqual({ code: 'TRANSPORT', message: '无法连接本机柜台服务：请确认柜台程序仍在运行' })
+    expect(counter.error).toEqual({
+      code: 'TRANSPORT',
+      message: '无法连接本机柜台服务：请确认柜台程序仍在运行'
+    })
     vi.unstubAllGlobals()
   })
 })

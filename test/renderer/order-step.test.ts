@@ -36,14 +36,27 @@ describe('signature pad', () => {
   it('turns a stroke into path data in its own box, and clears', async () => {
     const wrapper = mount(SignaturePad, { props: { modelValue: null }, global: { plugins: [i18n] } })
     const canvas = wrapper.get('canvas').element as HTMLCanvasElement
-    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 520, height: 170, right: 520, bottom: 170, x: 0, y: 0, toJSON: () => ({}) })
+    canvas.getBoundingClientRect = () => ({
+      left: 0,
+      top: 0,
+      width: 520,
+      height: 170,
+      right: 520,
+      bottom: 170,
+      x: 0,
+      y: 0,
+      toJSON: () => ({})
+    })
     canvas.setPointerCapture = () => {}
-    const pointer = (type: string, x: number, y: number) => canvas.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, pointerId: 1, bubbles: true }))
+    const pointer = (type: string, x: number, y: number) =>
+      canvas.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, pointerId: 1, bubbles: true }))
     pointer('pointerdown', 10, 20)
     pointer('pointermove', 60, 80)
     pointer('pointermove', 110, 40)
     pointer('pointerup', 110, 40)
-    expect(wrapper.emitted('update:modelValue')?.at(-1)).toEqual([{ width: 520, height: 170, strokes: ['M10 20 L60 80 L110 40'] }])
+    expect(wrapper.emitted('update:modelValue')?.at(-1)).toEqual([
+      { width: 520, height: 170, strokes: ['M10 20 L60 80 L110 40'] }
+    ])
     await wrapper.findAll('button').at(-1)?.trigger('click')
     expect(wrapper.emitted('update:modelValue')?.at(-1)).toEqual([null])
   })

@@ -13,10 +13,10 @@ const document: ReportDocument = {
     { label: '操作员', value: '全部' },
     { label: '统计区间', value: '2026-11-22' },
     { label: '打印人', value: '9001 陈芳' },
-    { label: '打印时间', value: '2026-11-22 10:30:00' },
+    { label: '打印时间', value: '2026-11-22 10:30:00' }
   ],
   tables: [],
-  fileBaseName: '日结单-T-1-第3号',
+  fileBaseName: '日结单-T-1-第3号'
 }
 
 describe('the A4 page of a printed report', () => {
@@ -44,15 +44,28 @@ describe('the A4 page of a printed report', () => {
 
 describe('the report sheet', () => {
   it('lists a month’s transactions only up to the printable limit, says how many more the exports hold, and totals them all', () => {
-    const rows = Array.from({ length: MAX_PRINTED_ROWS + 5 }, (_, i) => [`交易-${i + 1}-`, { fen: 100 }] as const)
+    const rows = Array.from(
+      { length: MAX_PRINTED_ROWS + 5 },
+      (_, i) => [`交易-${i + 1}-`, { fen: 100 }] as const
+    )
     const wrapper = mount(ReportSheet, {
       props: {
         document: {
           ...document,
-          tables: [{ title: '交易清单', columns: [{ label: '交易号', kind: 'text' }, { label: '金额', kind: 'money' }], rows, totals: ['合计', { fen: 100 * rows.length }] }],
-        },
+          tables: [
+            {
+              title: '交易清单',
+              columns: [
+                { label: '交易号', kind: 'text' },
+                { label: '金额', kind: 'money' }
+              ],
+              rows,
+              totals: ['合计', { fen: 100 * rows.length }]
+            }
+          ]
+        }
       },
-      global: { plugins: [i18n] },
+      global: { plugins: [i18n] }
     })
     expect(wrapper.findAll('tbody tr')).toHaveLength(MAX_PRINTED_ROWS + 1)
     expect(wrapper.get('[data-test="rows-left-out"]').text()).toContain('另有 5 行未列出')

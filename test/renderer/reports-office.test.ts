@@ -20,7 +20,7 @@ describe('supervisor: the summary screen’s 本网点 mode', () => {
     expect(await useAuthStore().signIn('9001', '999999')).toBeNull()
     const wrapper = mount(ReportsView, {
       global: { plugins: [pinia, i18n, router], stubs: { HourlyChart: true, PrintableReport: true } },
-      attachTo: document.body,
+      attachTo: document.body
     })
     await vi.waitFor(async () => {
       await flushPromises()
@@ -28,7 +28,9 @@ describe('supervisor: the summary screen’s 本网点 mode', () => {
     })
     expect(wrapper.find('[data-test="close-day"]').attributes('disabled')).toBeUndefined()
 
-    const office = wrapper.findAll('[data-test="report-scope"] input').find((input) => (input.element as HTMLInputElement).value === 'office')
+    const office = wrapper
+      .findAll('[data-test="report-scope"] input')
+      .find((input) => (input.element as HTMLInputElement).value === 'office')
     if (!office) throw new Error('no office radio')
     await office.setValue(true)
     await vi.waitFor(async () => {

@@ -84,7 +84,10 @@ describe('sale screen, pay step', () => {
     const { sale, wrapper } = await atPayStep()
     const invoke = bridge.invoke
     // What ipcRenderer.invoke does when the main process cannot take the call: it rejects.
-    bridge.invoke = (call, args, token) => (call === 'sale.commit' ? Promise.reject(new Error('An object could not be cloned.')) : invoke(call, args, token))
+    bridge.invoke = (call, args, token) =>
+      call === 'sale.commit'
+        ? Promise.reject(new Error('An object could not be cloned.'))
+        : invoke(call, args, token)
     swipeCard('C33080001')
     await vi.waitFor(() => expect(lastCue()).toBe('error'))
     await flushPromises()
@@ -104,7 +107,11 @@ describe('sale screen, pay step', () => {
     vi.spyOn(sale, 'pay').mockRejectedValue(new Error('unexpected'))
     swipeCard('C33080001')
     await vi.waitFor(() => expect(lastCue()).toBe('error'))
-    await vi.waitFor(() => expect(document.body.querySelector('.el-message--error')?.textContent).toContain('操作没有完成：程序出现意外错误'))
+    await vi.waitFor(() =>
+      expect(document.body.querySelector('.el-message--error')?.textContent).toContain(
+        '操作没有完成：程序出现意外错误'
+      )
+    )
     expect(sale.step).toBe('pay')
 
     // A function key's work, the same: Esc goes back, F2 forward, here failing underneath.
@@ -116,7 +123,9 @@ describe('sale screen, pay step', () => {
     })
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }))
     await vi.waitFor(() => expect(lastCue()).toBe('error'))
-    await vi.waitFor(() => expect(document.body.querySelector('.el-message--error')?.textContent).toContain('操作没有完成'))
+    await vi.waitFor(() =>
+      expect(document.body.querySelector('.el-message--error')?.textContent).toContain('操作没有完成')
+    )
     wrapper.unmount()
   })
 })

@@ -40,7 +40,7 @@ async function until(assertion: () => void, timeout = 5000): Promise<void> {
       await flushPromises()
       assertion()
     },
-    { timeout },
+    { timeout }
   )
 }
 
@@ -58,7 +58,8 @@ function fill(selector: string, value: string): void {
 }
 
 const text = (selector: string): string => element(selector).textContent?.trim() ?? ''
-const signIn = (runtime: CounterRuntime, operatorCode: string, pin: string) => runtime.dispatch('auth.signIn', { operatorCode, pin }, { transport: 'test' })
+const signIn = (runtime: CounterRuntime, operatorCode: string, pin: string) =>
+  runtime.dispatch('auth.signIn', { operatorCode, pin }, { transport: 'test' })
 
 /** The supervisor 9001, signed in as the sign-in screen would leave it, on one of their screens. */
 async function asSupervisor(view: Component, path: string) {
@@ -87,7 +88,11 @@ describe('supervisor: operators', () => {
     fill('input[data-test="new-operator-pin"]', '135790')
     fill('input[data-test="new-operator-pin-confirm"]', '135791')
     element('[data-test="operator-create-submit"]').click()
-    await until(() => expect(text('[data-test="new-operator-pin-confirm-item"] .el-form-item__error')).toBe('两次输入的密码不一致'))
+    await until(() =>
+      expect(text('[data-test="new-operator-pin-confirm-item"] .el-form-item__error')).toBe(
+        '两次输入的密码不一致'
+      )
+    )
     await flushPromises()
     expect(await runtime.db('operators').where({ code: '3001' }).first()).toBeUndefined()
 
@@ -95,8 +100,12 @@ describe('supervisor: operators', () => {
     fill('input[data-test="new-operator-pin"]', '1357')
     fill('input[data-test="new-operator-pin-confirm"]', '1357')
     element('[data-test="operator-create-submit"]').click()
-    await until(() => expect(text('[data-test="new-operator-pin-item"] .el-form-item__error')).toBe('密码应为 6–12 位数字'))
-    expect(document.querySelector('[data-test="new-operator-pin-confirm-item"] .el-form-item__error')).toBeNull()
+    await until(() =>
+      expect(text('[data-test="new-operator-pin-item"] .el-form-item__error')).toBe('密码应为 6–12 位数字')
+    )
+    expect(
+      document.querySelector('[data-test="new-operator-pin-confirm-item"] .el-form-item__error')
+    ).toBeNull()
     expect(document.querySelector('[data-test="operator-create-error"]')).toBeNull()
     expect(await runtime.db('operators').where({ code: '3001' }).first()).toBeUndefined()
 
@@ -109,7 +118,10 @@ describe('supervisor: operators', () => {
     expect(row?.textContent).toContain('窗口经办')
     expect(row?.textContent).toContain('在用')
     expect(row?.textContent).toContain('2026-11-22 10:30')
-    expect(await signIn(runtime, '3001', '135790')).toMatchObject({ ok: true, value: { operator: { code: '3001', role: 'clerk' } } })
+    expect(await signIn(runtime, '3001', '135790')).toMatchObject({
+      ok: true,
+      value: { operator: { code: '3001', role: 'clerk' } }
+    })
     wrapper.unmount()
   })
 
@@ -134,7 +146,10 @@ describe('supervisor: operators', () => {
     await wrapper.get('[data-test="operator-disable-1001"]').trigger('click')
     await confirmBox()
     await until(() => expect(wrapper.get('[data-test="operator-status-1001"]').text()).toBe('已停用'))
-    expect(await signIn(runtime, '1001', '111111')).toMatchObject({ ok: false, error: { code: 'AUTH_FAILED' } })
+    expect(await signIn(runtime, '1001', '111111')).toMatchObject({
+      ok: false,
+      error: { code: 'AUTH_FAILED' }
+    })
 
     await wrapper.get('[data-test="operator-enable-1001"]').trigger('click')
     await confirmBox()
@@ -162,11 +177,19 @@ describe('supervisor: operators', () => {
     await until(() => expect(wrapper.find('[data-test="operator-disable-9001"]').exists()).toBe(true))
     await wrapper.get('[data-test="operator-disable-9001"]').trigger('click')
     await confirmBox()
-    await until(() => expect(document.querySelector('.el-message--error')?.textContent).toContain('不能停用自己的工号'))
+    await until(() =>
+      expect(document.querySelector('.el-message--error')?.textContent).toContain('不能停用自己的工号')
+    )
     expect(wrapper.get('[data-test="operator-status-9001"]').text()).toBe('在用')
     expect(await runtime.db('operators').where({ code: '9001' }).first()).toMatchObject({ active: 1 })
     // Still signed in: the next call goes through.
-    expect(await runtime.dispatch('operators.list', {}, { transport: 'test', sessionToken: useAuthStore().session?.token })).toMatchObject({ ok: true })
+    expect(
+      await runtime.dispatch(
+        'operators.list',
+        {},
+        { transport: 'test', sessionToken: useAuthStore().session?.token }
+      )
+    ).toMatchObject({ ok: true })
     wrapper.unmount()
   })
 
@@ -178,14 +201,21 @@ describe('supervisor: operators', () => {
     fill('input[data-test="reset-pin"]', '246810')
     fill('input[data-test="reset-pin-confirm"]', '246811')
     element('[data-test="operator-reset-submit"]').click()
-    await until(() => expect(text('[data-test="reset-pin-confirm-item"] .el-form-item__error')).toBe('两次输入的密码不一致'))
+    await until(() =>
+      expect(text('[data-test="reset-pin-confirm-item"] .el-form-item__error')).toBe('两次输入的密码不一致')
+    )
     expect(await signIn(runtime, '1001', '111111')).toMatchObject({ ok: true })
 
     fill('input[data-test="reset-pin"]', '246810')
     fill('input[data-test="reset-pin-confirm"]', '246810')
     element('[data-test="operator-reset-submit"]').click()
-    await until(() => expect(document.querySelector('.el-message--success')?.textContent).toContain('已重置 1001 的密码'))
-    expect(await signIn(runtime, '1001', '111111')).toMatchObject({ ok: false, error: { code: 'AUTH_FAILED' } })
+    await until(() =>
+      expect(document.querySelector('.el-message--success')?.textContent).toContain('已重置 1001 的密码')
+    )
+    expect(await signIn(runtime, '1001', '111111')).toMatchObject({
+      ok: false,
+      error: { code: 'AUTH_FAILED' }
+    })
     expect(await signIn(runtime, '1001', '246810')).toMatchObject({ ok: true })
     wrapper.unmount()
   })
@@ -197,14 +227,30 @@ describe('supervisor: audit log', () => {
     expect(await useAuthStore().signIn('9001', '999999')).toBeNull()
     const runtime = bridge.runtime
     const token = useAuthStore().session?.token
-    expect(await runtime.dispatch('operators.create', { code: '3001', name: '王五', role: 'agent', pin: '135790' }, { transport: 'test', sessionToken: token })).toMatchObject({ ok: true })
+    expect(
+      await runtime.dispatch(
+        'operators.create',
+        { code: '3001', name: '王五', role: 'agent', pin: '135790' },
+        { transport: 'test', sessionToken: token }
+      )
+    ).toMatchObject({ ok: true })
     // A sale too, so the log holds a cardholder's transaction.
     const clerk = await onShift(runtime)
     const accountId = await accountIdOf(runtime, clerk, 'C33080001')
-    expect(await commit(runtime, clerk, { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }] }, 'C33080001')).toMatchObject({ ok: true })
+    expect(
+      await commit(
+        runtime,
+        clerk,
+        { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }] },
+        'C33080001'
+      )
+    ).toMatchObject({ ok: true })
 
     const wrapper = await mountAt(AuditView, '/audit')
-    const created = await runtime.db('audit_log').where({ action: 'operator_created' }).first<{ id: number }>()
+    const created = await runtime
+      .db('audit_log')
+      .where({ action: 'operator_created' })
+      .first<{ id: number }>()
     await until(() => expect(wrapper.find(`[data-test="audit-action-${created.id}"]`).exists()).toBe(true))
     expect(wrapper.get(`[data-test="audit-action-${created.id}"]`).text()).toBe('新增操作员')
     expect(wrapper.get(`[data-test="audit-subject-${created.id}"]`).text()).toBe('3001')
@@ -226,7 +272,11 @@ describe('supervisor: audit log', () => {
     const vm = wrapper.findComponent({ name: 'ElSelect' })
     vm.vm.$emit('update:modelValue', 'operator_created')
     await wrapper.get('[data-test="audit-search"]').trigger('click')
-    await until(() => expect(wrapper.findAll('[data-test^="audit-action-"]').map((cell) => cell.text())).toEqual(['新增操作员']))
+    await until(() =>
+      expect(wrapper.findAll('[data-test^="audit-action-"]').map((cell) => cell.text())).toEqual([
+        '新增操作员'
+      ])
+    )
     wrapper.unmount()
   })
 
@@ -235,12 +285,16 @@ describe('supervisor: audit log', () => {
     await until(() => expect(wrapper.findAll('[data-test^="audit-action-"]').length).toBeGreaterThan(0))
     // Everything in this test happens at 10:30 Shanghai time (TEST_NOW); a range an hour later is empty.
     expect(TEST_NOW).toBe('2026-11-22T02:30:00.000Z')
-    wrapper.findComponent({ name: 'ElDatePicker' }).vm.$emit('update:modelValue', ['2026-11-22 11:00:00', '2026-11-22 12:00:00'])
+    wrapper
+      .findComponent({ name: 'ElDatePicker' })
+      .vm.$emit('update:modelValue', ['2026-11-22 11:00:00', '2026-11-22 12:00:00'])
     await wrapper.get('[data-test="audit-search"]').trigger('click')
     await until(() => expect(wrapper.findAll('[data-test^="audit-action-"]')).toHaveLength(0))
     expect(wrapper.get('[data-test="audit-table"]').text()).toContain('没有记录')
 
-    wrapper.findComponent({ name: 'ElDatePicker' }).vm.$emit('update:modelValue', ['2026-11-22 10:30:00', '2026-11-22 10:31:00'])
+    wrapper
+      .findComponent({ name: 'ElDatePicker' })
+      .vm.$emit('update:modelValue', ['2026-11-22 10:30:00', '2026-11-22 10:31:00'])
     await wrapper.get('[data-test="audit-search"]').trigger('click')
     await until(() => expect(wrapper.findAll('[data-test^="audit-action-"]').length).toBeGreaterThan(0))
     wrapper.unmount()
@@ -252,10 +306,23 @@ describe('supervisor: rejected sales', () => {
   async function rejectedSale(runtime: CounterRuntime): Promise<string> {
     const clerk = await onShift(runtime)
     const accountId = await accountIdOf(runtime, clerk, 'C33080001')
-    const result = await commit(runtime, clerk, { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }] }, 'C33080001')
+    const result = await commit(
+      runtime,
+      clerk,
+      { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }] },
+      'C33080001'
+    )
     if (!result.ok) throw new Error(result.error.message)
     const saleId = (result.value as { saleId: string }).saleId
-    await runtime.db('sales').where({ id: saleId }).update({ status: 'rejected', settled_at: TEST_NOW, result_code: 'BALANCE', result_message: '个人账户余额不足' })
+    await runtime
+      .db('sales')
+      .where({ id: saleId })
+      .update({
+        status: 'rejected',
+        settled_at: TEST_NOW,
+        result_code: 'BALANCE',
+        result_message: '个人账户余额不足'
+      })
     return saleId
   }
 
@@ -278,7 +345,9 @@ describe('supervisor: rejected sales', () => {
     expect(row?.textContent).toMatch(/徐\*/)
     expect(row?.textContent).not.toContain(payer?.name)
     expect(row?.textContent).not.toContain('C33080001')
-    expect(wrapper.get(`[data-test="rejection-${saleId}"]`).attributes('href')).toContain(`/receipt/${saleId}`)
+    expect(wrapper.get(`[data-test="rejection-${saleId}"]`).attributes('href')).toContain(
+      `/receipt/${saleId}`
+    )
 
     await wrapper.get(`[data-test="follow-up-open-${saleId}"]`).trigger('click')
     await until(() => expect(document.querySelector('textarea[data-test="follow-up-note"]')).not.toBeNull())
@@ -309,9 +378,16 @@ describe('supervisor: rejected sales', () => {
     await until(() => expect(document.querySelector('textarea[data-test="follow-up-note"]')).not.toBeNull())
     fill('textarea[data-test="follow-up-note"]', '好')
     element('[data-test="follow-up-submit"]').click()
-    await until(() => expect(text('[data-test="follow-up-note-item"] .el-form-item__error')).toBe('请填写跟进说明（至少 2 个字）'))
+    await until(() =>
+      expect(text('[data-test="follow-up-note-item"] .el-form-item__error')).toBe(
+        '请填写跟进说明（至少 2 个字）'
+      )
+    )
     expect(document.querySelector('[data-test="follow-up-error"]')).toBeNull()
-    expect(await bridge.runtime.db('sales').where({ id: saleId }).first()).toMatchObject({ followed_up_at: null, follow_up_note: null })
+    expect(await bridge.runtime.db('sales').where({ id: saleId }).first()).toMatchObject({
+      followed_up_at: null,
+      follow_up_note: null
+    })
     expect(wrapper.find(`[data-test="follow-up-open-${saleId}"]`).exists()).toBe(true)
     wrapper.unmount()
   })

@@ -123,7 +123,8 @@ describe('sync status bar', () => {
     vi.setSystemTime(at)
     const wrapper = mountBar()
     const limitText = async () => {
-      for (let tries = 0; tries < 100 && !wrapper.find('[data-test="sync-limit"]').exists(); tries++) await realSleep(50)
+      for (let tries = 0; tries < 100 && !wrapper.find('[data-test="sync-limit"]').exists(); tries++)
+        await realSleep(50)
       return wrapper.get('[data-test="sync-limit"]').text()
     }
     expect(await limitText()).toMatch(/(规则|账户数据)还可离线使用 05:12:09/)
@@ -138,7 +139,14 @@ describe('sync status bar', () => {
     const bridge = await installRealBridge()
     await sellOne()
     // What the upload writes when the centre refuses the sale.
-    await bridge.runtime.db('sales').update({ status: 'rejected', settled_at: TEST_NOW, result_code: 'BALANCE', result_message: '个人账户余额不足' })
+    await bridge.runtime
+      .db('sales')
+      .update({
+        status: 'rejected',
+        settled_at: TEST_NOW,
+        result_code: 'BALANCE',
+        result_message: '个人账户余额不足'
+      })
     const wrapper = mountBar()
     await shown(wrapper)
     const rejected = wrapper.get('[data-test="sync-rejected"]')

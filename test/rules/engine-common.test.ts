@@ -22,8 +22,12 @@ describe('settlement year (Asia/Shanghai)', () => {
     const aprilYear = { ...tibet, settlementYear: { ...tibet.settlementYear, startMonthDay: '04-01' } }
     const payer = account(tibet, demoIdNumber('540102', '19900512', '015'), { balanceFen: 500_000 })
     const spending = [{ amountFen: 150_000, at: '2026-02-01T02:00:00.000Z', reflectedInBalance: true }]
-    expect(run({ bundle: tibet, account: payer, productCode: 'XZ-RRAK-MED', units: 1, spending }).eligible).toBe(false)
-    expect(run({ bundle: aprilYear, account: payer, productCode: 'XZ-RRAK-MED', units: 1, spending }).eligible).toBe(true)
+    expect(
+      run({ bundle: tibet, account: payer, productCode: 'XZ-RRAK-MED', units: 1, spending }).eligible
+    ).toBe(false)
+    expect(
+      run({ bundle: aprilYear, account: payer, productCode: 'XZ-RRAK-MED', units: 1, spending }).eligible
+    ).toBe(true)
   })
 })
 
@@ -32,32 +36,72 @@ describe('products for the cardholder themselves (shown after a swipe)', () => {
 
   it('Quzhou: the 2021 product is closed, the 2027 one is open and marked illustrative', () => {
     const bundle = demoBundle('330800')
-    const offers = byCode(listProductsForSelf({
-      bundle, account: account(bundle, demoIdNumber('330802', '19760309', '011'), { historicalBalanceFen: 35_000 }),
-      spending: [], insuredByPayer: [], coveredProductCodes: [], at: NOW,
-    }))
+    const offers = byCode(
+      listProductsForSelf({
+        bundle,
+        account: account(bundle, demoIdNumber('330802', '19760309', '011'), { historicalBalanceFen: 35_000 }),
+        spending: [],
+        insuredByPayer: [],
+        coveredProductCodes: [],
+        at: NOW
+      })
+    )
     expect(offers['QZ-HQB-2021'].available).toBe(false)
     expect(offers['QZ-HQB-2021'].reasons.map((r) => r.rule)).toEqual(['product.enrolmentWindow'])
-    expect(offers['QZ-HQB-2027']).toMatchObject({ available: true, illustrative: true, allowed: { units: { min: 1, max: 1 }, unitPriceFen: 10_000, maxSpendFen: 35_000 } })
+    expect(offers['QZ-HQB-2027']).toMatchObject({
+      available: true,
+      illustrative: true,
+      allowed: { units: { min: 1, max: 1 }, unitPriceFen: 10_000, maxSpendFen: 35_000 }
+    })
   })
 
   it('Yunnan: an adult sees 吉瑞安康 with the units they can pay for, not 宝宝安康', () => {
     const bundle = demoBundle('539900')
-    const offers = byCode(listProductsForSelf({
-      bundle, account: account(bundle, demoIdNumber('530102', '19680415', '013'), { balanceFen: 180_000 }),
-      spending: [], insuredByPayer: [], coveredProductCodes: [], at: NOW,
-    }))
-    expect(offers['YN-JRAK']).toMatchObject({ available: true, illustrative: true, allowed: { maxSpendFen: 80_000, units: { min: 1, max: 1 }, premiumFen: 50_000 } })
+    const offers = byCode(
+      listProductsForSelf({
+        bundle,
+        account: account(bundle, demoIdNumber('530102', '19680415', '013'), { balanceFen: 180_000 }),
+        spending: [],
+        insuredByPayer: [],
+        coveredProductCodes: [],
+        at: NOW
+      })
+    )
+    expect(offers['YN-JRAK']).toMatchObject({
+      available: true,
+      illustrative: true,
+      allowed: { maxSpendFen: 80_000, units: { min: 1, max: 1 }, premiumFen: 50_000 }
+    })
     expect(offers['YN-BBAK'].available).toBe(false)
     expect(offers['YN-BBAK'].reasons.map((r) => r.rule)).toEqual(['product.ageBand'])
   })
 
   it('Suzhou: offers the smallest amount the band and the cap allow; none when the cap is used up', () => {
     const bundle = demoBundle('320500')
-    const payer = account(bundle, demoIdNumber('320505', '19820101', '062'), { historicalBalanceFen: 600_000, fitnessCardTransfersFen: 150_000 })
-    const offer = listProductsForSelf({ bundle, account: payer, spending: [], insuredByPayer: [], coveredProductCodes: [], at: NOW })[0]
-    expect(offer).toMatchObject({ available: true, allowed: { amountsFen: [50_000], premiumFen: 50_000, maxSpendFen: 50_000 } })
-    const usedUp = listProductsForSelf({ bundle, account: { ...payer, fitnessCardTransfersFen: 200_000 }, spending: [], insuredByPayer: [], coveredProductCodes: [], at: NOW })[0]
+    const payer = account(bundle, demoIdNumber('320505', '19820101', '062'), {
+      historicalBalanceFen: 600_000,
+      fitnessCardTransfersFen: 150_000
+    })
+    const offer = listProductsForSelf({
+      bundle,
+      account: payer,
+      spending: [],
+      insuredByPayer: [],
+      coveredProductCodes: [],
+      at: NOW
+    })[0]
+    expect(offer).toMatchObject({
+      available: true,
+      allowed: { amountsFen: [50_000], premiumFen: 50_000, maxSpendFen: 50_000 }
+    })
+    const usedUp = listProductsForSelf({
+      bundle,
+      account: { ...payer, fitnessCardTransfersFen: 200_000 },
+      spending: [],
+      insuredByPayer: [],
+      coveredProductCodes: [],
+      at: NOW
+    })[0]
     expect(usedUp.available).toBe(false)
     expect(usedUp.reasons.map((r) => r.rule)).toEqual(['spending.cap'])
     expect(usedUp.allowed.amountsFen).toEqual([])
@@ -65,10 +109,16 @@ describe('products for the cardholder themselves (shown after a swipe)', () => {
 
   it('Tibet: a man does not see the women-only product as available; a product already held is not available', () => {
     const bundle = demoBundle('540000')
-    const offers = byCode(listProductsForSelf({
-      bundle, account: account(bundle, demoIdNumber('540102', '19790512', '015'), { balanceFen: 320_000 }),
-      spending: [], insuredByPayer: [], coveredProductCodes: ['XZ-CARE'], at: NOW,
-    }))
+    const offers = byCode(
+      listProductsForSelf({
+        bundle,
+        account: account(bundle, demoIdNumber('540102', '19790512', '015'), { balanceFen: 320_000 }),
+        spending: [],
+        insuredByPayer: [],
+        coveredProductCodes: ['XZ-CARE'],
+        at: NOW
+      })
+    )
     expect(offers['XZ-RRAK-MED'].available).toBe(true)
     expect(offers['XZ-CARE'].reasons.map((r) => r.rule)).toEqual(['product.duplicate'])
     expect(offers['XZ-FEMALE-SD'].reasons.map((r) => r.rule)).toEqual(['product.gender', 'product.ageBand'])

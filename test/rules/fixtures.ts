@@ -3,7 +3,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
 import { parseRuleBundleText, type RuleBundle } from '../../core/rules/bundle'
-import { decide, type Decision, type DecisionInput, type InsuredPerson, type PayerAccount, type RuleCheck } from '../../core/rules/engine'
+import {
+  decide,
+  type Decision,
+  type DecisionInput,
+  type InsuredPerson,
+  type PayerAccount,
+  type RuleCheck
+} from '../../core/rules/engine'
 import { demoIdNumber } from '../../db/seeds/demo-population'
 
 export { demoIdNumber }
@@ -26,7 +33,11 @@ export function demoBundle(regionCode: string): RuleBundle {
   return parsed.bundle
 }
 
-export function account(bundle: RuleBundle, idNumber: string, overrides: Partial<PayerAccount> = {}): PayerAccount {
+export function account(
+  bundle: RuleBundle,
+  idNumber: string,
+  overrides: Partial<PayerAccount> = {}
+): PayerAccount {
   return {
     regionCode: bundle.region.code,
     idNumber,
@@ -34,16 +45,34 @@ export function account(bundle: RuleBundle, idNumber: string, overrides: Partial
     status: 'active',
     balanceFen: 1_000_000,
     historicalBalanceFen: 800_000,
-    ...overrides,
+    ...overrides
   }
 }
 
 export function self(payer: PayerAccount, overrides: Partial<InsuredPerson> = {}): InsuredPerson {
-  return { relation: 'self', idNumber: payer.idNumber, boundToAccount: true, enrolledLocally: true, alreadyCoveredByProduct: false, ...overrides }
+  return {
+    relation: 'self',
+    idNumber: payer.idNumber,
+    boundToAccount: true,
+    enrolledLocally: true,
+    alreadyCoveredByProduct: false,
+    ...overrides
+  }
 }
 
-export function relative(relation: InsuredPerson['relation'], idNumber: string, overrides: Partial<InsuredPerson> = {}): InsuredPerson {
-  return { relation, idNumber, boundToAccount: true, enrolledLocally: true, alreadyCoveredByProduct: false, ...overrides }
+export function relative(
+  relation: InsuredPerson['relation'],
+  idNumber: string,
+  overrides: Partial<InsuredPerson> = {}
+): InsuredPerson {
+  return {
+    relation,
+    idNumber,
+    boundToAccount: true,
+    enrolledLocally: true,
+    alreadyCoveredByProduct: false,
+    ...overrides
+  }
 }
 
 type Request = Omit<DecisionInput, 'spending' | 'insuredByPayer' | 'insured' | 'at'> &
@@ -56,7 +85,7 @@ export function run(request: Request): Decision {
     spending: request.spending ?? [],
     insuredByPayer: request.insuredByPayer ?? [],
     insured: request.insured ?? self(request.account),
-    at: request.at ?? NOW,
+    at: request.at ?? NOW
   })
   // Invariants of every decision: unique rule ids, and eligible exactly when every check passed.
   expect(new Set(decision.checks.map((c) => c.rule)).size).toBe(decision.checks.length)
@@ -67,7 +96,8 @@ export function run(request: Request): Decision {
 /** The check with this rule id; fails the test when the rule was not checked. */
 export function checkOf(decision: Decision, rule: string): RuleCheck {
   const found = decision.checks.find((c) => c.rule === rule)
-  if (!found) throw new Error(`rule ${rule} was not checked; checked: ${decision.checks.map((c) => c.rule).join(', ')}`)
+  if (!found)
+    throw new Error(`rule ${rule} was not checked; checked: ${decision.checks.map((c) => c.rule).join(', ')}`)
   return found
 }
 

@@ -11,24 +11,27 @@ describe('沈阳市: the part above 2000', () => {
   it.each([
     { balanceFen: 199_999, threshold: false, usable: 0 },
     { balanceFen: 200_000, threshold: true, usable: 0 },
-    { balanceFen: 200_001, threshold: true, usable: 1 },
-  ])('balance $balanceFen fen: threshold $threshold, usable $usable fen', ({ balanceFen, threshold, usable }) => {
-    const decision = run({ bundle, account: payer(balanceFen), productCode: SY, units: 1 })
-    expect(checkOf(decision, 'balance.threshold[0]').passed).toBe(threshold)
-    expect(decision.allowed.maxSpendFen).toBe(usable)
-    expect(decision.eligible).toBe(false)
-  })
+    { balanceFen: 200_001, threshold: true, usable: 1 }
+  ])(
+    'balance $balanceFen fen: threshold $threshold, usable $usable fen',
+    ({ balanceFen, threshold, usable }) => {
+      const decision = run({ bundle, account: payer(balanceFen), productCode: SY, units: 1 })
+      expect(checkOf(decision, 'balance.threshold[0]').passed).toBe(threshold)
+      expect(decision.allowed.maxSpendFen).toBe(usable)
+      expect(decision.eligible).toBe(false)
+    }
+  )
 
   it('at exactly 2000 the text shows nothing above it', () => {
     const decision = run({ bundle, account: payer(200_000), productCode: SY, units: 1 })
     expect(checkOf(decision, 'spending.available').text).toBe(
-      '个人账户余额 2,000.00，减 2,000.00（结余在2000元以上的部分）= 可用 0.00，低于保费 500.00',
+      '个人账户余额 2,000.00，减 2,000.00（结余在2000元以上的部分）= 可用 0.00，低于保费 500.00'
     )
   })
 
   it.each([
     { balanceFen: 249_999, eligible: false },
-    { balanceFen: 250_000, eligible: true },
+    { balanceFen: 250_000, eligible: true }
   ])('one adult unit (500) with balance $balanceFen fen: $eligible', ({ balanceFen, eligible }) => {
     expect(run({ bundle, account: payer(balanceFen), productCode: SY, units: 1 }).eligible).toBe(eligible)
   })
@@ -48,11 +51,14 @@ describe('沈阳市: at most 4000 a settlement year', () => {
     { spentFen: 350_000, at: '2026-04-01T02:00:00.000Z', units: 1, eligible: true },
     { spentFen: 350_001, at: '2026-04-01T02:00:00.000Z', units: 1, eligible: false },
     { spentFen: 350_000, at: '2026-04-01T02:00:00.000Z', units: 2, eligible: false },
-    { spentFen: 400_000, at: '2025-04-01T02:00:00.000Z', units: 8, eligible: true },
+    { spentFen: 400_000, at: '2025-04-01T02:00:00.000Z', units: 8, eligible: true }
   ])('$spentFen fen spent at $at, $units unit(s): $eligible', ({ spentFen, at, units, eligible }) => {
     const decision = run({
-      bundle, account: payer(900_000), productCode: SY, units,
-      spending: [{ amountFen: spentFen, at, reflectedInBalance: true }],
+      bundle,
+      account: payer(900_000),
+      productCode: SY,
+      units,
+      spending: [{ amountFen: spentFen, at, reflectedInBalance: true }]
     })
     expect(checkOf(decision, 'spending.cap').passed).toBe(eligible)
     expect(decision.eligible).toBe(eligible)
@@ -62,7 +68,7 @@ describe('沈阳市: at most 4000 a settlement year', () => {
 describe('沈阳市: insured persons', () => {
   it.each([
     { at: '2026-11-21T02:30:00.000Z', premium: 30_000 },
-    { at: '2026-11-22T02:30:00.000Z', premium: 50_000 },
+    { at: '2026-11-22T02:30:00.000Z', premium: 50_000 }
   ])('a child turning 18 on 2026-11-22, at $at: premium $premium', ({ at, premium }) => {
     const child = relative('child', demoIdNumber('210103', '20081122', '013'))
     const decision = run({ bundle, account: payer(900_000), insured: child, productCode: SY, units: 1, at })
@@ -72,9 +78,11 @@ describe('沈阳市: insured persons', () => {
 
   it.each([
     { relation: 'parent', allowed: true },
-    { relation: 'grandchild', allowed: false },
+    { relation: 'grandchild', allowed: false }
   ] as const)('$relation -> $allowed', ({ relation, allowed }) => {
     const insured = relative(relation, demoIdNumber('210103', '19600101', '013'), { boundToAccount: false })
-    expect(run({ bundle, account: payer(900_000), insured, productCode: SY, units: 1 }).eligible).toBe(allowed)
+    expect(run({ bundle, account: payer(900_000), insured, productCode: SY, units: 1 }).eligible).toBe(
+      allowed
+    )
   })
 })

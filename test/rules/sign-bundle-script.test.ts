@@ -35,7 +35,10 @@ describe('scripts/sign-bundle.ts', () => {
     const errors = quiet()
     const dir = await tempDir()
     const source = join(dir, 'bad.json')
-    await writeFile(source, (await readFile(sourceFileOf('540000'), 'utf8')).replace('"version": 1', '"version": 0'))
+    await writeFile(
+      source,
+      (await readFile(sourceFileOf('540000'), 'utf8')).replace('"version": 1', '"version": 0')
+    )
     expect(await main([source, '--key', DEMO_PRIVATE, '--out', join(dir, 'out.json')])).toBe(1)
     expect(errors.join('\n')).toContain('规则包字段 version 不正确')
     expect(await readdir(dir)).toEqual(['bad.json'])
@@ -55,13 +58,24 @@ describe('scripts/sign-bundle.ts', () => {
     expect(written).toHaveLength(6)
     for (const file of written) {
       const name = file.slice(file.lastIndexOf('/') + 1)
-      expect(await readFile(file, 'utf8'), name).toBe(await readFile(join(BUNDLES_DIR, 'signed', name), 'utf8'))
+      expect(await readFile(file, 'utf8'), name).toBe(
+        await readFile(join(BUNDLES_DIR, 'signed', name), 'utf8')
+      )
     }
   })
 
   it('runs as a command', async () => {
     const out = join(await tempDir(), 'quzhou.bundle.json')
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/sign-bundle.ts', sourceFileOf('330800'), '--key', DEMO_PRIVATE, '--out', out])
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      'scripts/sign-bundle.ts',
+      sourceFileOf('330800'),
+      '--key',
+      DEMO_PRIVATE,
+      '--out',
+      out
+    ])
     expect(stdout).toContain('已签名 衢州市（330800） 第 1 版')
     expect((await readBundleFile(out, TRUSTED_CENTRE_KEYS)).ok).toBe(true)
   }, 30_000)

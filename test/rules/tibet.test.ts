@@ -6,14 +6,15 @@ import { account, checkOf, demoBundle, demoIdNumber, failedRules, relative, run 
 const bundle = demoBundle('540000')
 const PAYER = demoIdNumber('540102', '19790512', '015') // male, 47
 const WIFE = demoIdNumber('540102', '19900220', '028') // female, 36: band 18–40
-const payer = (balanceFen = 320_000, overrides = {}) => account(bundle, PAYER, { balanceFen, historicalBalanceFen: 0, ...overrides })
+const payer = (balanceFen = 320_000, overrides = {}) =>
+  account(bundle, PAYER, { balanceFen, historicalBalanceFen: 0, ...overrides })
 const MED = 'XZ-RRAK-MED' // adults 18–40: 298.00; 41–60: 598.00 (illustrative)
 
 describe('西藏自治区: balance of 3000 or more', () => {
   it.each([
     { balanceFen: 299_999, passes: false },
     { balanceFen: 300_000, passes: true }, // 以上 includes the number
-    { balanceFen: 300_001, passes: true },
+    { balanceFen: 300_001, passes: true }
   ])('balance $balanceFen fen: threshold passes $passes', ({ balanceFen, passes }) => {
     const decision = run({ bundle, account: payer(balanceFen), productCode: MED, units: 1 })
     expect(checkOf(decision, 'balance.threshold[0]').passed).toBe(passes)
@@ -27,8 +28,16 @@ describe('西藏自治区: balance of 3000 or more', () => {
   })
 
   it('refuses a suspended enrolment and resident insurance', () => {
-    expect(failedRules(run({ bundle, account: payer(500_000, { status: 'suspended' }), productCode: MED, units: 1 }))).toEqual(['payer.enrolment'])
-    expect(failedRules(run({ bundle, account: payer(500_000, { insuranceType: 'resident' }), productCode: MED, units: 1 }))).toEqual(['payer.insuranceType'])
+    expect(
+      failedRules(
+        run({ bundle, account: payer(500_000, { status: 'suspended' }), productCode: MED, units: 1 })
+      )
+    ).toEqual(['payer.enrolment'])
+    expect(
+      failedRules(
+        run({ bundle, account: payer(500_000, { insuranceType: 'resident' }), productCode: MED, units: 1 })
+      )
+    ).toEqual(['payer.insuranceType'])
   })
 })
 
@@ -38,9 +47,16 @@ describe('西藏自治区: at most 1500 per settlement year', () => {
     { spentFen: 120_200, at: '2026-03-01T02:00:00.000Z', eligible: true }, // 1500 − 1202 = 298: exactly the premium
     { spentFen: 120_201, at: '2026-03-01T02:00:00.000Z', eligible: false },
     { spentFen: 150_000, at: '2025-12-31T15:59:59.000Z', eligible: true }, // 2025-12-31 23:59:59 Shanghai: previous year
-    { spentFen: 150_000, at: '2025-12-31T16:00:00.000Z', eligible: false }, // 2026-01-01 00:00 Shanghai: this year
+    { spentFen: 150_000, at: '2025-12-31T16:00:00.000Z', eligible: false } // 2026-01-01 00:00 Shanghai: this year
   ])('after $spentFen fen spent at $at: eligible $eligible', ({ spentFen, at, eligible }) => {
-    const decision = run({ bundle, account: payer(500_000), insured: relative('spouse', WIFE), productCode: MED, units: 1, spending: spent(spentFen, at) })
+    const decision = run({
+      bundle,
+      account: payer(500_000),
+      insured: relative('spouse', WIFE),
+      productCode: MED,
+      units: 1,
+      spending: spent(spentFen, at)
+    })
     expect(decision.allowed.premiumFen).toBe(29_800)
     expect(checkOf(decision, 'spending.cap').passed).toBe(eligible)
     expect(decision.eligible).toBe(eligible)
@@ -48,14 +64,18 @@ describe('西藏自治区: at most 1500 per settlement year', () => {
 
   it('says what counts and what does not', () => {
     const decision = run({
-      bundle, account: payer(500_000), insured: relative('spouse', WIFE), productCode: MED, units: 1,
+      bundle,
+      account: payer(500_000),
+      insured: relative('spouse', WIFE),
+      productCode: MED,
+      units: 1,
       spending: [
         { amountFen: 80_000, at: '2025-06-01T02:00:00.000Z', reflectedInBalance: true },
-        { amountFen: 130_000, at: '2026-06-01T02:00:00.000Z', reflectedInBalance: true },
-      ],
+        { amountFen: 130_000, at: '2026-06-01T02:00:00.000Z', reflectedInBalance: true }
+      ]
     })
     expect(checkOf(decision, 'spending.cap').text).toBe(
-      '2026 结算年度限额 1,500.00 − 已用 1,300.00 = 剩余 200.00；其他结算年度的支出 800.00 不计入，低于保费 298.00',
+      '2026 结算年度限额 1,500.00 − 已用 1,300.00 = 剩余 200.00；其他结算年度的支出 800.00 不计入，低于保费 298.00'
     )
   })
 })
@@ -63,18 +83,30 @@ describe('西藏自治区: at most 1500 per settlement year', () => {
 describe('西藏自治区: insured persons and products', () => {
   it.each([
     { who: 'spouse, bound', bound: true, eligible: true },
-    { who: 'spouse, not bound', bound: false, eligible: false },
+    { who: 'spouse, not bound', bound: false, eligible: false }
   ])('$who', ({ bound, eligible }) => {
-    const decision = run({ bundle, account: payer(), insured: relative('spouse', WIFE, { boundToAccount: bound }), productCode: MED, units: 1 })
+    const decision = run({
+      bundle,
+      account: payer(),
+      insured: relative('spouse', WIFE, { boundToAccount: bound }),
+      productCode: MED,
+      units: 1
+    })
     expect(checkOf(decision, 'insured.bound').passed).toBe(bound)
     expect(decision.eligible).toBe(eligible)
   })
 
   it.each([
     { who: 'a woman', id: WIFE, eligible: true },
-    { who: 'a man', id: demoIdNumber('540102', '19900220', '017'), eligible: false },
+    { who: 'a man', id: demoIdNumber('540102', '19900220', '017'), eligible: false }
   ])('女性特定疾病保险 for $who', ({ id, eligible }) => {
-    const decision = run({ bundle, account: payer(), insured: relative('spouse', id), productCode: 'XZ-FEMALE-SD', units: 1 })
+    const decision = run({
+      bundle,
+      account: payer(),
+      insured: relative('spouse', id),
+      productCode: 'XZ-FEMALE-SD',
+      units: 1
+    })
     expect(checkOf(decision, 'product.gender').passed).toBe(eligible)
     expect(decision.eligible).toBe(eligible)
   })
@@ -88,32 +120,56 @@ describe('西藏自治区: insured persons and products', () => {
   })
 
   it('refuses a second policy of the same product for the same cover period', () => {
-    const decision = run({ bundle, account: payer(), insured: relative('spouse', WIFE, { alreadyCoveredByProduct: true }), productCode: MED, units: 1 })
+    const decision = run({
+      bundle,
+      account: payer(),
+      insured: relative('spouse', WIFE, { alreadyCoveredByProduct: true }),
+      productCode: MED,
+      units: 1
+    })
     expect(failedRules(decision)).toEqual(['product.duplicate'])
   })
 
   it('refuses a product with investment or in-term return features (region exclusion)', () => {
     const withFeature = (feature: 'investment' | 'inTermReturn'): RuleBundle => ({
       ...bundle,
-      products: bundle.products.map((p) => (p.code === MED ? { ...p, features: { ...p.features, [feature]: true } } : p)),
+      products: bundle.products.map((p) =>
+        p.code === MED ? { ...p, features: { ...p.features, [feature]: true } } : p
+      )
     })
     for (const feature of ['investment', 'inTermReturn'] as const) {
       const decision = run({ bundle: withFeature(feature), account: payer(), productCode: MED, units: 1 })
       expect(failedRules(decision)).toEqual(['product.exclusion'])
     }
-    expect(checkOf(run({ bundle, account: payer(), productCode: MED, units: 1 }), 'product.exclusion').passed).toBe(true)
+    expect(
+      checkOf(run({ bundle, account: payer(), productCode: MED, units: 1 }), 'product.exclusion').passed
+    ).toBe(true)
   })
 
   it('refuses a bundle not yet in force and an account of another region', () => {
-    expect(failedRules(run({ bundle, account: payer(), productCode: MED, units: 1, at: '2025-12-31T15:59:59.000Z' }))).toEqual(['bundle.effective'])
-    expect(failedRules(run({ bundle, account: payer(500_000, { regionCode: '539900' }), productCode: MED, units: 1 }))).toEqual(['payer.region'])
+    expect(
+      failedRules(
+        run({ bundle, account: payer(), productCode: MED, units: 1, at: '2025-12-31T15:59:59.000Z' })
+      )
+    ).toEqual(['bundle.effective'])
+    expect(
+      failedRules(
+        run({ bundle, account: payer(500_000, { regionCode: '539900' }), productCode: MED, units: 1 })
+      )
+    ).toEqual(['payer.region'])
   })
 
   it('refuses an unknown product and an insured ID with a wrong check digit, saying why', () => {
     const unknown = run({ bundle, account: payer(), productCode: 'NOPE', units: 1 })
     expect(checkOf(unknown, 'product.known').passed).toBe(false)
     const badId = `${WIFE.slice(0, 17)}${WIFE[17] === '0' ? '1' : '0'}`
-    const decision = run({ bundle, account: payer(), insured: relative('spouse', badId), productCode: MED, units: 1 })
+    const decision = run({
+      bundle,
+      account: payer(),
+      insured: relative('spouse', badId),
+      productCode: MED,
+      units: 1
+    })
     expect(failedRules(decision)).toEqual(['insured.identity'])
     expect(checkOf(decision, 'insured.identity').text).toContain('校验位')
   })

@@ -10,7 +10,7 @@ describe('云南省省本级: balance over 1000, only the part above it', () => 
   it.each([
     { balanceFen: 99_999, passes: false },
     { balanceFen: 100_000, passes: false }, // 超过 excludes the number itself
-    { balanceFen: 100_001, passes: true },
+    { balanceFen: 100_001, passes: true }
   ])('threshold "> 1,000.00" with accumulated balance $balanceFen fen: $passes', ({ balanceFen, passes }) => {
     const decision = run({ bundle, account: payer(balanceFen), productCode: 'YN-JRAK', units: 1 })
     expect(checkOf(decision, 'balance.threshold[0]').passed).toBe(passes)
@@ -22,27 +22,33 @@ describe('云南省省本级: balance over 1000, only the part above it', () => 
     { balanceFen: 150_000, units: 1, eligible: true },
     { balanceFen: 150_001, units: 1, eligible: true },
     { balanceFen: 199_999, units: 2, eligible: false },
-    { balanceFen: 200_000, units: 2, eligible: true },
-  ])('$units unit(s) of 吉瑞安康 (500 each) with balance $balanceFen fen: eligible $eligible', ({ balanceFen, units, eligible }) => {
-    const decision = run({ bundle, account: payer(balanceFen), productCode: 'YN-JRAK', units })
-    expect(decision.eligible).toBe(eligible)
-    expect(decision.allowed.premiumFen).toBe(units * 50_000)
-    expect(decision.allowed.maxSpendFen).toBe(balanceFen - 100_000)
-    if (!eligible) expect(failedRules(decision)).toEqual(['spending.available'])
-  })
+    { balanceFen: 200_000, units: 2, eligible: true }
+  ])(
+    '$units unit(s) of 吉瑞安康 (500 each) with balance $balanceFen fen: eligible $eligible',
+    ({ balanceFen, units, eligible }) => {
+      const decision = run({ bundle, account: payer(balanceFen), productCode: 'YN-JRAK', units })
+      expect(decision.eligible).toBe(eligible)
+      expect(decision.allowed.premiumFen).toBe(units * 50_000)
+      expect(decision.allowed.maxSpendFen).toBe(balanceFen - 100_000)
+      if (!eligible) expect(failedRules(decision)).toEqual(['spending.available'])
+    }
+  )
 
   it('says how the usable amount was found, with the numbers', () => {
     const decision = run({ bundle, account: payer(120_000), productCode: 'YN-JRAK', units: 1 })
     expect(checkOf(decision, 'spending.available').text).toBe(
-      '累计结余 1,200.00，减 1,000.00（超过1000元以上部分）= 可用 200.00，低于保费 500.00',
+      '累计结余 1,200.00，减 1,000.00（超过1000元以上部分）= 可用 200.00，低于保费 500.00'
     )
     expect(decision.allowed.units).toEqual({ min: 1, max: 0 })
   })
 
   it('allows one or more units, as many as the part above 1000 pays for, with no annual cap', () => {
     const decision = run({
-      bundle, account: payer(380_000), productCode: 'YN-JRAK', units: 5,
-      spending: [{ amountFen: 500_000, at: '2026-06-01T02:00:00.000Z', reflectedInBalance: true }],
+      bundle,
+      account: payer(380_000),
+      productCode: 'YN-JRAK',
+      units: 5,
+      spending: [{ amountFen: 500_000, at: '2026-06-01T02:00:00.000Z', reflectedInBalance: true }]
     })
     expect(decision.allowed.units).toEqual({ min: 1, max: 5 })
     expect(decision.eligible).toBe(true)
@@ -51,9 +57,20 @@ describe('云南省省本级: balance over 1000, only the part above it', () => 
   })
 
   it('deducts what this terminal sold that the snapshot does not know yet', () => {
-    const sold = (amountFen: number) => [{ amountFen, at: '2026-11-22T01:00:00.000Z', reflectedInBalance: false }]
-    expect(run({ bundle, account: payer(200_000), productCode: 'YN-JRAK', units: 1, spending: sold(50_000) }).eligible).toBe(true)
-    const short = run({ bundle, account: payer(200_000), productCode: 'YN-JRAK', units: 1, spending: sold(50_001) })
+    const sold = (amountFen: number) => [
+      { amountFen, at: '2026-11-22T01:00:00.000Z', reflectedInBalance: false }
+    ]
+    expect(
+      run({ bundle, account: payer(200_000), productCode: 'YN-JRAK', units: 1, spending: sold(50_000) })
+        .eligible
+    ).toBe(true)
+    const short = run({
+      bundle,
+      account: payer(200_000),
+      productCode: 'YN-JRAK',
+      units: 1,
+      spending: sold(50_001)
+    })
     expect(failedRules(short)).toEqual(['spending.available'])
     expect(checkOf(short, 'spending.available').text).toContain('本机未同步支出 500.01')
   })
@@ -64,7 +81,7 @@ describe('云南省省本级: balance over 1000, only the part above it', () => 
       { at: '2026-11-21T02:30:00.000Z', age: 17, BBAK: true, JRAK: false },
       { at: '2026-11-21T15:59:59.000Z', age: 17, BBAK: true, JRAK: false }, // 23:59:59 in Shanghai
       { at: '2026-11-21T16:00:00.000Z', age: 18, BBAK: false, JRAK: true }, // midnight in Shanghai
-      { at: '2026-11-22T02:30:00.000Z', age: 18, BBAK: false, JRAK: true },
+      { at: '2026-11-22T02:30:00.000Z', age: 18, BBAK: false, JRAK: true }
     ]
     it.each(cases)('at $at the child is $age', ({ at, age, BBAK, JRAK }) => {
       const insured = relative('child', child)
@@ -84,9 +101,12 @@ describe('云南省省本级: balance over 1000, only the part above it', () => 
     { relation: 'parent', allowed: true },
     { relation: 'child', allowed: true },
     { relation: 'grandparent', allowed: false },
-    { relation: 'sibling', allowed: false },
+    { relation: 'sibling', allowed: false }
   ] as const)('may insure a direct relative: $relation -> $allowed', ({ relation, allowed }) => {
-    const insured = relative(relation, demoIdNumber('530102', '19700101', '022'), { boundToAccount: false, enrolledLocally: false })
+    const insured = relative(relation, demoIdNumber('530102', '19700101', '022'), {
+      boundToAccount: false,
+      enrolledLocally: false
+    })
     const decision = run({ bundle, account: payer(1_000_000), insured, productCode: 'YN-JRAK', units: 1 })
     expect(checkOf(decision, 'insured.relation').passed).toBe(allowed)
     expect(decision.eligible).toBe(allowed) // binding and local enrolment are not required here
@@ -94,8 +114,11 @@ describe('云南省省本级: balance over 1000, only the part above it', () => 
 
   it('refuses "self" when the ID number is not the cardholder\'s', () => {
     const decision = run({
-      bundle, account: payer(1_000_000), productCode: 'YN-JRAK', units: 1,
-      insured: relative('self', demoIdNumber('530102', '19700101', '022')),
+      bundle,
+      account: payer(1_000_000),
+      productCode: 'YN-JRAK',
+      units: 1,
+      insured: relative('self', demoIdNumber('530102', '19700101', '022'))
     })
     expect(failedRules(decision)).toEqual(['insured.self'])
   })

@@ -6,15 +6,32 @@ import { describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers'
 
 const require = createRequire(import.meta.url)
-const checkPackagedSqlite = require('../../scripts/check-native-arch.cjs') as ((context: { appOutDir: string; arch: number; electronPlatformName: string }) => void) & {
+const checkPackagedSqlite = require('../../scripts/check-native-arch.cjs') as ((context: {
+  appOutDir: string
+  arch: number
+  electronPlatformName: string
+}) => void) & {
   binaryArch(file: string): string | null
 }
-const builtAddon = join(dirname(require.resolve('sqlite3/package.json')), 'build', 'Release', 'node_sqlite3.node')
+const builtAddon = join(
+  dirname(require.resolve('sqlite3/package.json')),
+  'build',
+  'Release',
+  'node_sqlite3.node'
+)
 
 /** A packaged app folder holding the sqlite3 binary this machine built. */
 async function packagedApp(): Promise<string> {
   const appOutDir = await tempDir()
-  const target = join(appOutDir, 'resources', 'app.asar.unpacked', 'node_modules', 'sqlite3', 'build', 'Release')
+  const target = join(
+    appOutDir,
+    'resources',
+    'app.asar.unpacked',
+    'node_modules',
+    'sqlite3',
+    'build',
+    'Release'
+  )
   await mkdir(target, { recursive: true })
   await copyFile(builtAddon, join(target, 'node_sqlite3.node'))
   return appOutDir
@@ -32,7 +49,9 @@ describe('packaging refuses a sqlite3 binary for the wrong CPU', () => {
     const here = arch() === 'arm64' ? ARCH.arm64 : ARCH.x64
     const other = here === ARCH.x64 ? ARCH.arm64 : ARCH.x64
     expect(() => checkPackagedSqlite({ appOutDir, arch: here, electronPlatformName: 'linux' })).not.toThrow()
-    expect(() => checkPackagedSqlite({ appOutDir, arch: other, electronPlatformName: 'linux' })).toThrow(/请在 (arm64|x64) 机器上执行 npm ci 后再打包/)
+    expect(() => checkPackagedSqlite({ appOutDir, arch: other, electronPlatformName: 'linux' })).toThrow(
+      /请在 (arm64|x64) 机器上执行 npm ci 后再打包/
+    )
   })
 
   it('reads a Windows (PE) header too, and refuses a file that is no binary', async () => {

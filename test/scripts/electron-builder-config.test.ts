@@ -34,16 +34,25 @@ async function loadBuilderConfig(): Promise<BuilderConfig> {
  * its own rule for combining the command line's architectures with the configuration's targets.
  */
 async function packedBy(script: string): Promise<Record<string, string[]>> {
-  const scripts = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+  const scripts = (
+    JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts
   const command = scripts[script]?.split('&&').pop()?.trim().split(/\s+/) ?? []
   expect(command[0], script).toBe('electron-builder')
-  const { createYargs, configureBuildCommand, normalizeOptions } = require('electron-builder/out/builder') as {
-    createYargs(): { parse(args: string[]): Record<string, unknown> }
-    configureBuildCommand(yargs: unknown): { parse(args: string[]): Record<string, unknown> }
-    normalizeOptions(args: Record<string, unknown>): { targets: Map<{ name: string }, Map<number, string[]>> }
-  }
+  const { createYargs, configureBuildCommand, normalizeOptions } =
+    require('electron-builder/out/builder') as {
+      createYargs(): { parse(args: string[]): Record<string, unknown> }
+      configureBuildCommand(yargs: unknown): { parse(args: string[]): Record<string, unknown> }
+      normalizeOptions(args: Record<string, unknown>): {
+        targets: Map<{ name: string }, Map<number, string[]>>
+      }
+    }
   const { computeArchToTargetNamesMap } = require('app-builder-lib/out/targets/targetFactory') as {
-    computeArchToTargetNamesMap(raw: Map<number, string[]>, packager: { platformSpecificBuildOptions: unknown; defaultTarget: string[] }, platform: unknown): Map<number, string[]>
+    computeArchToTargetNamesMap(
+      raw: Map<number, string[]>,
+      packager: { platformSpecificBuildOptions: unknown; defaultTarget: string[] },
+      platform: unknown
+    ): Map<number, string[]>
   }
   const { Arch } = require('builder-util') as { Arch: Record<number, string> }
   const config = await loadBuilderConfig()
@@ -51,7 +60,11 @@ async function packedBy(script: string): Promise<Record<string, string[]>> {
   const packed: Record<string, string[]> = {}
   for (const [platform, raw] of normalizeOptions(argv).targets) {
     const options = platform.name === 'linux' ? config.linux : config.win
-    for (const [arch, targets] of computeArchToTargetNamesMap(raw, { platformSpecificBuildOptions: options, defaultTarget: [] }, platform)) {
+    for (const [arch, targets] of computeArchToTargetNamesMap(
+      raw,
+      { platformSpecificBuildOptions: options, defaultTarget: [] },
+      platform
+    )) {
       packed[`${platform.name} ${Arch[arch]}`] = targets
     }
   }
@@ -76,6 +89,10 @@ describe('electron-builder.yml', () => {
     const config = await loadBuilderConfig()
     expect(config.asarUnpack).toContain('node_modules/sqlite3/**')
     expect(config.npmRebuild).toBe(false)
-    expect(config.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, onlyLoadAppFromAsar: true })
+    expect(config.electronFuses).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      onlyLoadAppFromAsar: true
+    })
   })
 })

@@ -18,7 +18,7 @@ describe('npm start where Electron cannot be had', () => {
       // A mirror nobody answers: had the launcher tried to download, the line would be the other one.
       env: { ...process.env, ELECTRON_EXEC_PATH: missing, ELECTRON_MIRROR: 'http://127.0.0.1:9/' },
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: 30_000
     })
     expect(run.status).toBe(1)
     expect(run.stdout).toBe('')
@@ -32,8 +32,14 @@ describe('npm start where Electron cannot be had', () => {
     const present = ensureElectronBinary({
       electronDir,
       // A mirror on a closed loopback port: the download is refused at once, like an unreachable site.
-      env: { ...process.env, ELECTRON_EXEC_PATH: '', ELECTRON_MIRROR: 'http://127.0.0.1:9/', electron_config_cache: cache, force_no_cache: 'true' },
-      isPresent: () => false,
+      env: {
+        ...process.env,
+        ELECTRON_EXEC_PATH: '',
+        ELECTRON_MIRROR: 'http://127.0.0.1:9/',
+        electron_config_cache: cache,
+        force_no_cache: 'true'
+      },
+      isPresent: () => false
     })
     expect(present).toBe(false)
   })
@@ -54,7 +60,7 @@ describe('npm start with an Electron binary already on the machine', () => {
       cwd: project,
       env: { ...process.env, ELECTRON_EXEC_PATH: fakeElectron, ELECTRON_MIRROR: 'http://127.0.0.1:9/' },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 60_000
     })
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)

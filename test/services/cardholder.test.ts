@@ -5,11 +5,14 @@ import { createMigrations } from '../../db/migrations/index'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
 import { openTestRuntime, recordingLogger, signedIn, testCipher } from '../helpers'
 
-
 describe('looking up a cardholder in the local snapshot', () => {
   it('finds a demo card and shows identity masked, balances in fen', async () => {
     const runtime = await openTestRuntime()
-    const result = await runtime.dispatch('cardholder.lookup', { input: 'B54000001' }, await signedIn(runtime))
+    const result = await runtime.dispatch(
+      'cardholder.lookup',
+      { input: 'B54000001' },
+      await signedIn(runtime)
+    )
     expect(result).toEqual({
       ok: true,
       value: {
@@ -26,8 +29,8 @@ describe('looking up a cardholder in the local snapshot', () => {
         balanceFen: 320_000,
         historicalBalanceFen: 200_000,
         balanceAsOf: '2026-11-22T02:30:00.000Z',
-        boundFamilyMemberCount: 2,
-      } satisfies CardholderView,
+        boundFamilyMemberCount: 2
+      } satisfies CardholderView
     })
   })
 
@@ -35,15 +38,24 @@ describe('looking up a cardholder in the local snapshot', () => {
     const runtime = await openTestRuntime()
     const specimen = DEMO_ACCOUNTS.find((account) => account.idNumber.endsWith('X'))
     expect(specimen, 'the demo population has an ID ending in X').toBeDefined()
-    const result = await runtime.dispatch('cardholder.lookup', { input: specimen?.idNumber.toLowerCase() }, await signedIn(runtime))
-    expect(result).toMatchObject({ ok: true, value: { identifiedBy: 'resident-id', cardNumberMasked: expect.stringMatching(/^\w\*{4}\d{4}$/) } })
+    const result = await runtime.dispatch(
+      'cardholder.lookup',
+      { input: specimen?.idNumber.toLowerCase() },
+      await signedIn(runtime)
+    )
+    expect(result).toMatchObject({
+      ok: true,
+      value: { identifiedBy: 'resident-id', cardNumberMasked: expect.stringMatching(/^\w\*{4}\d{4}$/) }
+    })
   })
 
   it('answers an unknown card with CARD_NOT_FOUND and a Chinese message', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('cardholder.lookup', { input: 'Z99999999' }, await signedIn(runtime))).toEqual({
+    expect(
+      await runtime.dispatch('cardholder.lookup', { input: 'Z99999999' }, await signedIn(runtime))
+    ).toEqual({
       ok: false,
-      error: { code: 'CARD_NOT_FOUND', message: expect.stringContaining('本机账户数据中没有这张社会保障卡') },
+      error: { code: 'CARD_NOT_FOUND', message: expect.stringContaining('本机账户数据中没有这张社会保障卡') }
     })
   })
 
@@ -51,7 +63,7 @@ describe('looking up a cardholder in the local snapshot', () => {
     const runtime = await openTestRuntime()
     expect(await runtime.dispatch('cardholder.lookup', { input: '12345' }, await signedIn(runtime))).toEqual({
       ok: false,
-      error: { code: 'CARD_MALFORMED', message: '无法识别：应为 9 位社会保障卡号或 18 位身份证号，读到 5 位' },
+      error: { code: 'CARD_MALFORMED', message: '无法识别：应为 9 位社会保障卡号或 18 位身份证号，读到 5 位' }
     })
   })
 
@@ -84,8 +96,8 @@ describe('looking up a cardholder in the local snapshot', () => {
         demoData: true,
         // Tests have no OS key protection: the key is a file, and the UI warns about it.
         personalDataProtection: 'file',
-        now: '2026-11-22T02:30:00.000Z',
-      },
+        now: '2026-11-22T02:30:00.000Z'
+      }
     })
   })
 })
@@ -94,7 +106,10 @@ describe('looking up a cardholder in the local snapshot', () => {
 async function snapshotOf(file: string): Promise<Record<string, unknown[]>> {
   const db = openDatabase(file)
   try {
-    const tables: string[] = await db('sqlite_master').where({ type: 'table' }).whereNot('name', 'like', 'sqlite_%').pluck('name')
+    const tables: string[] = await db('sqlite_master')
+      .where({ type: 'table' })
+      .whereNot('name', 'like', 'sqlite_%')
+      .pluck('name')
     const snapshot: Record<string, unknown[]> = {}
     for (const table of tables.sort()) snapshot[table] = await db(table).select()
     return snapshot
@@ -106,17 +121,25 @@ async function snapshotOf(file: string): Promise<Record<string, unknown[]>> {
 describe('reader payloads at the lookup', () => {
   it('finds the cardholder from track-2 data', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('cardholder.lookup', { input: ';D32050002=3012?' }, await signedIn(runtime))).toMatchObject({
+    expect(
+      await runtime.dispatch('cardholder.lookup', { input: ';D32050002=3012?' }, await signedIn(runtime))
+    ).toMatchObject({
       ok: true,
-      value: { region: { name: '苏州市区' } },
+      value: { region: { name: '苏州市区' } }
     })
   })
 
   it('explains that an e-voucher needs the centre online', async () => {
     const runtime = await openTestRuntime()
-    expect(await runtime.dispatch('cardholder.lookup', { input: 'EC01hLk3s9QpZ7xWm2Vb5Nq8Rt4Yu6Io0P' }, await signedIn(runtime))).toEqual({
+    expect(
+      await runtime.dispatch(
+        'cardholder.lookup',
+        { input: 'EC01hLk3s9QpZ7xWm2Vb5Nq8Rt4Yu6Io0P' },
+        await signedIn(runtime)
+      )
+    ).toEqual({
       ok: false,
-      error: { code: 'E_VOUCHER_OFFLINE', message: expect.stringContaining('医保电子凭证须由中心在线核验') },
+      error: { code: 'E_VOUCHER_OFFLINE', message: expect.stringContaining('医保电子凭证须由中心在线核验') }
     })
   })
 })

@@ -5,12 +5,24 @@ import { describe, expect, it } from 'vitest'
 import { AppError } from '../../core/errors'
 import { fixedClock } from '../../core/time'
 import { createPersonalDataCipher, sealKeyCheck } from '../../db/personal-data'
-import { FILE_KEY_FILE, KeyStoreLockedError, loadPersonalDataKey, OS_KEY_FILE, type KeyProtector } from '../../backend/services/personal-data-key'
+import {
+  FILE_KEY_FILE,
+  KeyStoreLockedError,
+  loadPersonalDataKey,
+  OS_KEY_FILE,
+  type KeyProtector
+} from '../../backend/services/personal-data-key'
 import { DATABASE_FILE_NAME, openCounterRuntime } from '../../backend/runtime'
 import { recordingLogger, signedIn, tempDir, TEST_NOW } from '../helpers'
 
 /** Stands in for safeStorage: reversible, but not the plain text, and it remembers what it wrapped. */
-function fakeProtector(): KeyProtector & { wrapped: string[]; broken: boolean; locked: boolean; publicKey: boolean; version: string } {
+function fakeProtector(): KeyProtector & {
+  wrapped: string[]
+  broken: boolean
+  locked: boolean
+  publicKey: boolean
+  version: string
+} {
   const mask = (bytes: Buffer) => Buffer.from(bytes.map((byte) => byte ^ 0x5a))
   const protector = {
     wrapped: [] as string[],
@@ -24,17 +36,27 @@ function fakeProtector(): KeyProtector & { wrapped: string[]; broken: boolean; l
     encrypt(plain: string) {
       if (protector.locked) return Promise.reject(new KeyStoreLockedError())
       protector.wrapped.push(plain)
-      return Promise.resolve(Buffer.concat([Buffer.from(protector.publicKey ? 'v00' : protector.version), mask(Buffer.from(plain, 'utf8'))]))
+      return Promise.resolve(
+        Buffer.concat([
+          Buffer.from(protector.publicKey ? 'v00' : protector.version),
+          mask(Buffer.from(plain, 'utf8'))
+        ])
+      )
     },
     decrypt(encrypted: Buffer) {
       if (protector.locked) return Promise.reject(new KeyStoreLockedError())
       if (protector.broken || !['v00', 'v10', 'v11'].includes(encrypted.subarray(0, 3).toString())) {
-        return Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.'))
+        return Promise.reject(
+          new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.')
+        )
       }
-      return Promise.resolve({ text: mask(encrypted.subarray(3)).toString('utf8'), stale: encrypted.subarray(0, 3).toString() !== protector.version })
+      return Promise.resolve({
+        text: mask(encrypted.subarray(3)).toString('utf8'),
+        stale: encrypted.subarray(0, 3).toString() !== protector.version
+      })
     },
     // The fake marks what it wrapped under the public key by the generation 'v00'.
-    protects: (encrypted: Buffer) => encrypted.subarray(0, 3).toString() !== 'v00',
+    protects: (encrypted: Buffer) => encrypted.subarray(0, 3).toString() !== 'v00'
   }
   return protector
 }
@@ -42,7 +64,7 @@ function fakeProtector(): KeyProtector & { wrapped: string[]; broken: boolean; l
 async function refusal(promise: Promise<unknown>): Promise<AppError> {
   const error = await promise.then(
     () => null,
-    (caught: unknown) => caught,
+    (caught: unknown) => caught
   )
   expect(error).toBeInstanceOf(AppError)
   expect((error as AppError).code).toBe('PERSONAL_DATA_KEY')
@@ -57,7 +79,8 @@ describe('the personal-data key', () => {
     expect(first.protection).toBe('file')
     expect(first.key).toHaveLength(32)
     expect(await readdir(dataDir)).toEqual([FILE_KEY_FILE])
-    if (process.platform !== 'win32') expect((await stat(join(dataDir, FILE_KEY_FILE))).mode & 0o777).toBe(0o600)
+    if (process.platform !== 'win32')
+      expect((await stat(join(dataDir, FILE_KEY_FILE))).mode & 0o777).toBe(0o600)
     expect(log.lines.some((line) => line.includes('personal_data_key_unprotected'))).toBe(true)
     // Fields name the problem, never the key.
     expect(log.lines.join('\n')).not.toContain(first.key.toString('base64'))
@@ -139,14 +162,20 @@ describe('the personal-data key', () => {
     const first = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() })
     const stored = await readFile(join(dataDir, OS_KEY_FILE))
     protector.locked = true
-    const error = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() }).catch((caught: unknown) => caught)
+    const error = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() }).catch(
+      (caught: unknown) => caught
+    )
     expect(error).toBeInstanceOf(KeyStoreLockedError)
     expect((error as KeyStoreLockedError).message).toContain('系统密钥环尚未解锁')
     expect(await readdir(dataDir)).toEqual([OS_KEY_FILE])
     expect((await readFile(join(dataDir, OS_KEY_FILE))).equals(stored)).toBe(true)
     // A new folder is not given a plain key because the keyring is locked for now.
     const fresh = await tempDir()
-    expect(await loadPersonalDataKey({ dataDir: fresh, protector, log: recordingLogger() }).catch((caught: unknown) => caught)).toBeInstanceOf(KeyStoreLockedError)
+    expect(
+      await loadPersonalDataKey({ dataDir: fresh, protector, log: recordingLogger() }).catch(
+        (caught: unknown) => caught
+      )
+    ).toBeInstanceOf(KeyStoreLockedError)
     expect(await readdir(fresh)).toEqual([])
     protector.locked = false
     expect(await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() })).toEqual(first)
@@ -155,7 +184,9 @@ describe('the personal-data key', () => {
   it('refuses, and makes no new key, when the database holds sealed data but the key file is gone', async () => {
     const dataDir = await tempDir()
     const check = sealKeyCheck(createPersonalDataCipher(randomBytes(32)))
-    const error = await refusal(loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger(), check }))
+    const error = await refusal(
+      loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger(), check })
+    )
     expect(error.message).toContain('密钥文件缺失')
     expect(error.message).toContain('没有另建新密钥')
     expect(await readdir(dataDir)).toEqual([])
@@ -165,18 +196,28 @@ describe('the personal-data key', () => {
     const dataDir = await tempDir()
     const check = sealKeyCheck(createPersonalDataCipher(randomBytes(32)))
     await writeFile(join(dataDir, FILE_KEY_FILE), `${randomBytes(32).toString('base64')}\n`)
-    expect((await refusal(loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger(), check }))).message).toContain('不匹配')
+    expect(
+      (await refusal(loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger(), check })))
+        .message
+    ).toContain('不匹配')
 
     await writeFile(join(dataDir, FILE_KEY_FILE), 'abc\n')
-    expect((await refusal(loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger() }))).message).toContain('已损坏')
+    expect(
+      (await refusal(loadPersonalDataKey({ dataDir, protector: null, log: recordingLogger() }))).message
+    ).toContain('已损坏')
 
     const osDir = await tempDir()
     const protector = fakeProtector()
     await loadPersonalDataKey({ dataDir: osDir, protector, log: recordingLogger() })
     protector.broken = true
-    expect((await refusal(loadPersonalDataKey({ dataDir: osDir, protector, log: recordingLogger() }))).message).toContain('操作系统无法解开')
+    expect(
+      (await refusal(loadPersonalDataKey({ dataDir: osDir, protector, log: recordingLogger() }))).message
+    ).toContain('操作系统无法解开')
     // Browser mode or the CLI on a folder whose key the OS keeps: refused, not replaced by a file key.
-    expect((await refusal(loadPersonalDataKey({ dataDir: osDir, protector: null, log: recordingLogger() }))).message).toContain('系统加密服务')
+    expect(
+      (await refusal(loadPersonalDataKey({ dataDir: osDir, protector: null, log: recordingLogger() })))
+        .message
+    ).toContain('系统加密服务')
     expect(await readdir(osDir)).toEqual([OS_KEY_FILE])
   })
 })
@@ -184,7 +225,13 @@ describe('the personal-data key', () => {
 describe('the runtime and the personal-data key', () => {
   const clock = fixedClock(TEST_NOW)
   const open = (dataDir: string, protector: KeyProtector | null = null) =>
-    openCounterRuntime({ dataDir, clock, log: recordingLogger(), appVersion: 't', personalDataProtector: protector })
+    openCounterRuntime({
+      dataDir,
+      clock,
+      log: recordingLogger(),
+      appVersion: 't',
+      personalDataProtector: protector
+    })
 
   it('will not open a database whose key file was deleted, and leaves the database as it was', async () => {
     const dataDir = await tempDir()
@@ -211,7 +258,10 @@ describe('the runtime and the personal-data key', () => {
     await withOs.close()
 
     const withFile = await open(await tempDir())
-    expect(await withFile.dispatch('app.info', {}, { transport: 'test' })).toMatchObject({ ok: true, value: { personalDataProtection: 'file' } })
+    expect(await withFile.dispatch('app.info', {}, { transport: 'test' })).toMatchObject({
+      ok: true,
+      value: { personalDataProtection: 'file' }
+    })
     await withFile.close()
   })
 })

@@ -18,13 +18,16 @@ export interface HubProcess {
   stop(): Promise<void>
 }
 
-export async function startHub(dataDir: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<HubProcess> {
+export async function startHub(
+  dataDir: string,
+  options: { port?: number; env?: Record<string, string> } = {}
+): Promise<HubProcess> {
   const port = options.port ?? (await freePort())
   // tsx as a loader in this very process, not its CLI: the CLI runs the hub in a grandchild a kill would miss.
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'hub/main.ts'], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HUB_DATA_DIR: dataDir, HUB_TEST_HOOKS: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -58,6 +61,6 @@ export async function startHub(dataDir: string, options: { port?: number; env?: 
     async stop() {
       child.kill('SIGTERM')
       await exited
-    },
+    }
   }
 }

@@ -35,7 +35,8 @@ export function seededRandom(seed: number): () => number {
 type Random = () => number
 const between = (random: Random, low: number, high: number) => low + random() * (high - low)
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]
-const digits = (random: Random, count: number) => Array.from({ length: count }, () => String(Math.floor(random() * 10))).join('')
+const digits = (random: Random, count: number) =>
+  Array.from({ length: count }, () => String(Math.floor(random() * 10))).join('')
 
 function residentId(random: Random): string {
   const area = pick(random, ['530102', '540102', '330802', '320505', '210102', '310101'])
@@ -50,7 +51,8 @@ function firstGenerationId(random: Random): string {
   return `${pick(random, ['530102', '330802', '210102'])}${String(40 + Math.floor(random() * 59))}${String(1 + Math.floor(random() * 12)).padStart(2, '0')}${String(1 + Math.floor(random() * 28)).padStart(2, '0')}${digits(random, 3)}`
 }
 
-const cardNumber = (random: Random) => `${pick(random, ['A', 'B', 'C', 'D', 'E', 'F', 'J', 'K', 'M'])}${digits(random, 8)}`
+const cardNumber = (random: Random) =>
+  `${pick(random, ['A', 'B', 'C', 'D', 'E', 'F', 'J', 'K', 'M'])}${digits(random, 8)}`
 const E_VOUCHER_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789'
 const eVoucher = (random: Random) =>
   `EC${Array.from({ length: 22 + Math.floor(random() * 18) }, () => pick(random, [...E_VOUCHER_ALPHABET])).join('')}`
@@ -61,14 +63,21 @@ export const IDENTIFIER_KINDS = {
   'resident ID (15)': firstGenerationId,
   'track-2, card': (random: Random) => `;${cardNumber(random)}=${digits(random, 4)}?`,
   'track-2, ID': (random: Random) => `;${residentId(random)}=${digits(random, 6)}?`,
-  'e-voucher QR': eVoucher,
+  'e-voucher QR': eVoucher
 } as const
 
 /** The physical key and Shift for a character on a US layout (what Chinese keyboards use). */
 const SHIFTED = ')!@#$%^&*('
 const SYMBOL_CODES: Record<string, [string, boolean]> = {
-  ';': ['Semicolon', false], ':': ['Semicolon', true], '=': ['Equal', false], '+': ['Equal', true],
-  '/': ['Slash', false], '?': ['Slash', true], '-': ['Minus', false], '_': ['Minus', true], '.': ['Period', false],
+  ';': ['Semicolon', false],
+  ':': ['Semicolon', true],
+  '=': ['Equal', false],
+  '+': ['Equal', true],
+  '/': ['Slash', false],
+  '?': ['Slash', true],
+  '-': ['Minus', false],
+  _: ['Minus', true],
+  '.': ['Period', false]
 }
 
 function keyFor(char: string, numpad: boolean): { code: string; shift: boolean } {
@@ -83,11 +92,27 @@ function keyFor(char: string, numpad: boolean): { code: string; shift: boolean }
 }
 
 function stroke(key: string, code: string, timeStamp: number, shiftKey = false): KeyStroke {
-  return { key, code, timeStamp, shiftKey, capsLock: false, ctrlKey: false, altKey: false, metaKey: false, repeat: false }
+  return {
+    key,
+    code,
+    timeStamp,
+    shiftKey,
+    capsLock: false,
+    ctrlKey: false,
+    altKey: false,
+    metaKey: false,
+    repeat: false
+  }
 }
 
 /** Key-down events for typing `text`, one gap before each key; Shift goes down before capitals. */
-function strokesFor(text: string, startAt: number, gapBefore: () => number, ime: boolean, numpad: boolean): { strokes: KeyStroke[]; endAt: number } {
+function strokesFor(
+  text: string,
+  startAt: number,
+  gapBefore: () => number,
+  ime: boolean,
+  numpad: boolean
+): { strokes: KeyStroke[]; endAt: number } {
   const strokes: KeyStroke[] = []
   let at = startAt
   let shiftDown = false
@@ -117,7 +142,7 @@ const HUMAN_TEXTS = [
   (random: Random) => cardNumber(random),
   (random: Random) => residentId(random),
   (random: Random) => digits(random, 6 + Math.floor(random() * 6)),
-  (random: Random) => pick(random, ['zhangsan', 'wangfang', 'huiqubao', 'lisi', 'chenjing', 'Shenyang2026']),
+  (random: Random) => pick(random, ['zhangsan', 'wangfang', 'huiqubao', 'lisi', 'chenjing', 'Shenyang2026'])
 ]
 
 function humanTimeline(random: Random, speed: 'slow' | 'fast', ime: boolean): Timeline {

@@ -16,13 +16,18 @@ import { testCipher } from '../helpers'
 export const LEGACY_SALE_ID = '019ab1c2-3d4e-7f00-8a00-000000000001'
 export const LEGACY_TERMINAL_ID = 'T-0003CAFE'
 /** 徐卫东 (Quzhou) insured himself and his spouse 周慧 with 惠衢保 2027. */
-export const LEGACY_PAYER = DEMO_ACCOUNTS.find((account) => account.cardNumber === 'C33080001') ?? DEMO_ACCOUNTS[0]
+export const LEGACY_PAYER =
+  DEMO_ACCOUNTS.find((account) => account.cardNumber === 'C33080001') ?? DEMO_ACCOUNTS[0]
 export const LEGACY_SPOUSE = LEGACY_PAYER.family[0]
 
 export async function buildLegacyDatabase(dataDir: string, clock: Clock): Promise<void> {
   const db = openDatabase(join(dataDir, DATABASE_FILE_NAME))
   try {
-    await migrateToLatest(db, { backupDir: join(dataDir, 'backups'), clock, migrations: createMigrations(testCipher()).slice(0, 3) })
+    await migrateToLatest(db, {
+      backupDir: join(dataDir, 'backups'),
+      clock,
+      migrations: createMigrations(testCipher()).slice(0, 3)
+    })
     const now = clock.now().toISOString()
     await db.transaction(async (trx) => {
       await trx('regions').insert(DEMO_REGIONS.map(({ code, name }) => ({ code, name })))
@@ -39,29 +44,51 @@ export async function buildLegacyDatabase(dataDir: string, clock: Clock): Promis
             historical_balance_fen: account.historicalBalanceFen,
             fitness_card_transfers_fen: account.fitnessCardTransfersFen ?? 0,
             balance_as_of: now,
-            updated_at: now,
+            updated_at: now
           })
           .returning<Array<{ id: number }>>('id')
         for (const member of account.family) {
-          await trx('family_members').insert({ account_id: id, id_number: member.idNumber, name: member.name, relation: member.relation, bound_at: now })
+          await trx('family_members').insert({
+            account_id: id,
+            id_number: member.idNumber,
+            name: member.name,
+            relation: member.relation,
+            bound_at: now
+          })
         }
       }
       await trx('settings').insert([
         { key: 'data_source', value: 'demo' },
-        { key: 'terminal_id', value: LEGACY_TERMINAL_ID },
+        { key: 'terminal_id', value: LEGACY_TERMINAL_ID }
       ])
     })
     for (const operator of DEMO_OPERATORS) {
-      await db('operators').insert({ code: operator.code, name: operator.name, role: operator.role, pin_hash: await hashPin(operator.pin), active: true, created_at: now })
+      await db('operators').insert({
+        code: operator.code,
+        name: operator.name,
+        role: operator.role,
+        pin_hash: await hashPin(operator.pin),
+        active: true,
+        created_at: now
+      })
     }
 
     const clerk = await db('operators').where({ code: '1001' }).first<{ id: number }>('id')
-    const payer = await db('accounts').where({ card_number: LEGACY_PAYER.cardNumber }).first<{ id: number }>('id')
-    const [{ id: shiftId }] = await db('shifts').insert({ terminal_id: LEGACY_TERMINAL_ID, operator_id: clerk.id, opened_at: now }).returning<Array<{ id: number }>>('id')
+    const payer = await db('accounts')
+      .where({ card_number: LEGACY_PAYER.cardNumber })
+      .first<{ id: number }>('id')
+    const [{ id: shiftId }] = await db('shifts')
+      .insert({ terminal_id: LEGACY_TERMINAL_ID, operator_id: clerk.id, opened_at: now })
+      .returning<Array<{ id: number }>>('id')
     const cover = { coverFrom: '2026-12-31T16:00:00.000Z', coverTo: '2027-12-31T16:00:00.000Z' }
     const lines = [
       { lineNo: 1, relation: 'self', insuredIdNumber: LEGACY_PAYER.idNumber, insuredName: LEGACY_PAYER.name },
-      { lineNo: 2, relation: 'spouse', insuredIdNumber: LEGACY_SPOUSE.idNumber, insuredName: LEGACY_SPOUSE.name },
+      {
+        lineNo: 2,
+        relation: 'spouse',
+        insuredIdNumber: LEGACY_SPOUSE.idNumber,
+        insuredName: LEGACY_SPOUSE.name
+      }
     ].map((line) => ({ ...line, productCode: 'QZ-HQB-2027', units: 1, premiumFen: 10_000, ...cover }))
     const payload = {
       type: 'sale',
@@ -69,10 +96,14 @@ export async function buildLegacyDatabase(dataDir: string, clock: Clock): Promis
       terminalId: LEGACY_TERMINAL_ID,
       operatorCode: '1001',
       createdAt: now,
-      payer: { cardNumber: LEGACY_PAYER.cardNumber, idNumber: LEGACY_PAYER.idNumber, regionCode: LEGACY_PAYER.regionCode },
+      payer: {
+        cardNumber: LEGACY_PAYER.cardNumber,
+        idNumber: LEGACY_PAYER.idNumber,
+        regionCode: LEGACY_PAYER.regionCode
+      },
       rules: { regionCode: '330800', version: 1 },
       totalFen: 20_000,
-      lines,
+      lines
     }
     await db.transaction(async (trx) => {
       await trx('sales').insert({
@@ -87,7 +118,7 @@ export async function buildLegacyDatabase(dataDir: string, clock: Clock): Promis
         status: 'queued',
         created_at: now,
         terms_acknowledged_at: now,
-        signature_svg: '<svg xmlns="http://www.w3.org/2000/svg"><path d="M10 50 L80 20"/></svg>',
+        signature_svg: '<svg xmlns="http://www.w3.org/2000/svg"><path d="M10 50 L80 20"/></svg>'
       })
       await trx('sale_lines').insert(
         lines.map((line) => ({
@@ -103,15 +134,31 @@ export async function buildLegacyDatabase(dataDir: string, clock: Clock): Promis
           cover_from: line.coverFrom,
           cover_to: line.coverTo,
           proof_seen: false,
-          decision_json: JSON.stringify({ checks: [], allowed: { premiumFen: line.premiumFen } }),
-        })),
+          decision_json: JSON.stringify({ checks: [], allowed: { premiumFen: line.premiumFen } })
+        }))
       )
-      await trx('ledger').insert({ account_id: payer.id, sale_id: LEGACY_SALE_ID, kind: 'reserve', amount_fen: -20_000, at: now })
-      await trx('outbox').insert({ id: '019ab1c2-3d4e-7f00-9a00-000000000001', kind: 'sale', sale_id: LEGACY_SALE_ID, payload_json: JSON.stringify(payload), created_at: now })
-      await trx('audit_log').insert({ at: now, operator_id: clerk.id, action: 'sale', subject: LEGACY_SALE_ID })
+      await trx('ledger').insert({
+        account_id: payer.id,
+        sale_id: LEGACY_SALE_ID,
+        kind: 'reserve',
+        amount_fen: -20_000,
+        at: now
+      })
+      await trx('outbox').insert({
+        id: '019ab1c2-3d4e-7f00-9a00-000000000001',
+        kind: 'sale',
+        sale_id: LEGACY_SALE_ID,
+        payload_json: JSON.stringify(payload),
+        created_at: now
+      })
+      await trx('audit_log').insert({
+        at: now,
+        operator_id: clerk.id,
+        action: 'sale',
+        subject: LEGACY_SALE_ID
+      })
     })
   } finally {
     await db.destroy()
   }
 }
-

@@ -17,7 +17,11 @@ export interface ReplayResult {
  * field simulated: held keys are inserted when released, keys let through are typed, a burst that
  * touched the field restores it.
  */
-export function replay(strokes: readonly KeyStroke[], settings: ReaderSettings, intoField = true): ReplayResult {
+export function replay(
+  strokes: readonly KeyStroke[],
+  settings: ReaderSettings,
+  intoField = true
+): ReplayResult {
   const detector = createReaderDetector(settings)
   const result: ReplayResult = { bursts: [], badReads: [], traces: [], submitted: [], field: '' }
   let field = ''
@@ -38,12 +42,14 @@ export function replay(strokes: readonly KeyStroke[], settings: ReaderSettings, 
     if (!stroke || out.preventDefault || !intoField) return
     if (stroke.key === 'Backspace') field = field.slice(0, -1)
     else if (stroke.key === 'Enter' || stroke.code === 'Enter') result.submitted.push(field)
-    else if (stroke.key === 'Process' && /^(Digit|Numpad|Key)/.test(stroke.code)) field += stroke.code.slice(-1).toLowerCase()
+    else if (stroke.key === 'Process' && /^(Digit|Numpad|Key)/.test(stroke.code))
+      field += stroke.code.slice(-1).toLowerCase()
     else if (stroke.key.length === 1) field += stroke.key
   }
 
   for (const stroke of strokes) {
-    for (let due = detector.deadline(); due !== null && due <= stroke.timeStamp; due = detector.deadline()) apply(detector.tick(due))
+    for (let due = detector.deadline(); due !== null && due <= stroke.timeStamp; due = detector.deadline())
+      apply(detector.tick(due))
     apply(detector.key(stroke, intoField), stroke)
   }
   for (let due = detector.deadline(); due !== null; due = detector.deadline()) apply(detector.tick(due))

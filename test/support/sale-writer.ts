@@ -12,14 +12,23 @@ import { openCounterRuntime } from '../../backend/runtime'
 const SIGNATURE = { width: 300, height: 100, strokes: ['M10 50 L80 20 L150 80'] }
 
 async function main(dataDir: string): Promise<void> {
-  const runtime = await openCounterRuntime({ dataDir, clock: systemClock, log: silentLogger, appVersion: 'crash-test' })
+  const runtime = await openCounterRuntime({
+    dataDir,
+    clock: systemClock,
+    log: silentLogger,
+    appVersion: 'crash-test'
+  })
   const now = systemClock.now().toISOString()
   const cards: string[] = []
   await runtime.db.transaction(async (trx) => {
     for (let i = 0; i < 3000; i++) {
       const card = `Q${String(i).padStart(8, '0')}`
       cards.push(card)
-      const idNumber = demoIdNumber(`33${String(8000 + Math.floor(i / 1000)).padStart(4, '0')}`, `19${60 + (i % 30)}0101`, String(i % 1000).padStart(3, '0'))
+      const idNumber = demoIdNumber(
+        `33${String(8000 + Math.floor(i / 1000)).padStart(4, '0')}`,
+        `19${60 + (i % 30)}0101`,
+        String(i % 1000).padStart(3, '0')
+      )
       await trx('accounts').insert({
         account_no: `330800${card.slice(1)}`,
         ...sealAccount(runtime.personalData, { cardNumber: card, idNumber, name: '测试' }),
@@ -29,11 +38,15 @@ async function main(dataDir: string): Promise<void> {
         balance_fen: 200_000,
         historical_balance_fen: 100_000,
         balance_as_of: now,
-        updated_at: now,
+        updated_at: now
       })
     }
   })
-  const signIn = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, { transport: 'test' })
+  const signIn = await runtime.dispatch(
+    'auth.signIn',
+    { operatorCode: '1001', pin: '111111' },
+    { transport: 'test' }
+  )
   if (!signIn.ok) throw new Error(signIn.error.message)
   const context = { transport: 'test' as const, sessionToken: (signIn.value as { token: string }).token }
   await runtime.dispatch('auth.openShift', {}, context)
@@ -43,16 +56,28 @@ async function main(dataDir: string): Promise<void> {
     const found = await runtime.dispatch('cardholder.lookup', { input: card }, context)
     if (!found.ok) throw new Error(found.error.message)
     const accountId = (found.value as { accountId: number }).accountId
-    const lines: Array<Record<string, unknown>> = [{ insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }]
+    const lines: Array<Record<string, unknown>> = [
+      { insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }
+    ]
     // Every other order insures a relative too, so a sale has more than one line to lose half of.
     if (n % 2 === 1) {
       lines.push({
-        insured: { relation: 'child', idNumber: demoIdNumber('330802', '20100101', String(n % 1000).padStart(3, '0')), name: '测试子女', proofSeen: true, enrolmentConfirmed: true },
+        insured: {
+          relation: 'child',
+          idNumber: demoIdNumber('330802', '20100101', String(n % 1000).padStart(3, '0')),
+          name: '测试子女',
+          proofSeen: true,
+          enrolmentConfirmed: true
+        },
         productCode: 'QZ-HQB-2027',
-        units: 1,
+        units: 1
       })
     }
-    const sold = await runtime.dispatch('sale.commit', { order: { accountId, lines }, paymentCard: card, termsAcknowledged: true, signature: SIGNATURE }, context)
+    const sold = await runtime.dispatch(
+      'sale.commit',
+      { order: { accountId, lines }, paymentCard: card, termsAcknowledged: true, signature: SIGNATURE },
+      context
+    )
     if (!sold.ok) throw new Error(sold.error.message)
     process.stdout.write(`COMMITTED ${(sold.value as { saleId: string }).saleId}\n`)
   }

@@ -33,7 +33,7 @@ export function headerLine(input: HeaderInput): SnapshotHeader {
     baseVersion: input.baseVersion ?? null,
     regionCodes: input.regionCodes,
     balancesAsOf: input.balancesAsOf,
-    generatedAt: input.generatedAt ?? input.balancesAsOf,
+    generatedAt: input.generatedAt ?? input.balancesAsOf
   }
 }
 
@@ -65,7 +65,7 @@ export function createSnapshotWriter(input: HeaderInput): SnapshotWriter {
     },
     get count() {
       return count
-    },
+    }
   }
 }
 
@@ -88,7 +88,7 @@ export function snapshotText(input: HeaderInput, entries: Iterable<SnapshotEntry
 export async function writeSnapshotFile(
   path: string,
   input: HeaderInput,
-  entries: Iterable<SnapshotEntry>,
+  entries: Iterable<SnapshotEntry>
 ): Promise<{ readonly bytes: number; readonly count: number }> {
   const out = createWriteStream(path)
   const writer = createSnapshotWriter(input)
@@ -115,7 +115,28 @@ export async function* chunked(text: string | Buffer, size = 7919): AsyncGenerat
 }
 
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗'
-const GIVEN = ['伟', '芳', '娜', '秀英', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀兰', '霞']
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '秀英',
+  '敏',
+  '静',
+  '丽',
+  '强',
+  '磊',
+  '军',
+  '洋',
+  '勇',
+  '艳',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '秀兰',
+  '霞'
+]
 
 function syntheticName(i: number): string {
   return `${SURNAMES[i % SURNAMES.length]}${GIVEN[Math.floor(i / SURNAMES.length) % GIVEN.length]}`
@@ -146,7 +167,11 @@ export function syntheticCardNumber(i: number): string {
  * Account i of a synthetic population: 0–2 family members and 0–1 holdings (about one member and
  * half a holding on average), regions taken in turn from `regionCodes`.
  */
-export function syntheticAccount(i: number, regionCodes: readonly string[], balanceFen = 100_000 + (i % 900_000)): Omit<AccountLine, 'type'> {
+export function syntheticAccount(
+  i: number,
+  regionCodes: readonly string[],
+  balanceFen = 100_000 + (i % 900_000)
+): Omit<AccountLine, 'type'> {
   const members = i % 3
   const family: AccountLine['family'] = []
   for (let k = 1; k <= members; k++) {
@@ -154,12 +179,19 @@ export function syntheticAccount(i: number, regionCodes: readonly string[], bala
       idNumber: syntheticIdNumber(i, k as 1 | 2),
       name: syntheticName(i + k),
       relation: k === 1 ? 'spouse' : 'child',
-      boundAt: '2025-03-01T00:00:00.000Z',
+      boundAt: '2025-03-01T00:00:00.000Z'
     })
   }
   const holdings: AccountLine['holdings'] =
     i % 2 === 0
-      ? [{ idNumber: syntheticIdNumber(i, 0), productCode: 'HZB-2026', coverFrom: '2025-12-31T16:00:00.000Z', coverTo: '2026-12-31T15:59:59.000Z' }]
+      ? [
+          {
+            idNumber: syntheticIdNumber(i, 0),
+            productCode: 'HZB-2026',
+            coverFrom: '2025-12-31T16:00:00.000Z',
+            coverTo: '2026-12-31T15:59:59.000Z'
+          }
+        ]
       : []
   return {
     accountNo: syntheticAccountNo(i),
@@ -174,11 +206,15 @@ export function syntheticAccount(i: number, regionCodes: readonly string[], bala
     spentThisSettlementYearFen: i % 7 === 0 ? 20_000 : 0,
     fitnessCardTransfersFen: 0,
     family,
-    holdings,
+    holdings
   }
 }
 
 /** Accounts `from` to `to - 1` of the synthetic population, generated as they are consumed. */
-export function* syntheticAccounts(from: number, to: number, regionCodes: readonly string[]): Generator<Omit<AccountLine, 'type'>> {
+export function* syntheticAccounts(
+  from: number,
+  to: number,
+  regionCodes: readonly string[]
+): Generator<Omit<AccountLine, 'type'>> {
   for (let i = from; i < to; i++) yield syntheticAccount(i, regionCodes)
 }

@@ -13,8 +13,19 @@ export async function ok<T>(promise: Promise<Answer>): Promise<T> {
 }
 
 /** A supervisor registers the terminal with the centre, with the demo code for every region. */
-export async function registerTerminal(runtime: CounterRuntime, centreUrl: string, territory = '柯城区医保服务大厅 2 号窗口'): Promise<void> {
-  await ok(runtime.dispatch('sync.register', { centreUrl, enrolmentCode: 'DEMO-ALL', territory }, await signedIn(runtime, 'supervisor')))
+export async function registerTerminal(
+  runtime: CounterRuntime,
+  centreUrl: string,
+  territory = '柯城区医保服务大厅 2 号窗口'
+): Promise<void> {
+  await ok(
+    runtime.dispatch(
+      'sync.register',
+      { centreUrl, enrolmentCode: 'DEMO-ALL', territory },
+      await signedIn(runtime, 'supervisor')
+    )
+  )
 }
 
-export const syncStatus = (runtime: CounterRuntime, as: CallContext) => ok<SyncStatusView>(runtime.dispatch('sync.status', {}, as))
+export const syncStatus = (runtime: CounterRuntime, as: CallContext) =>
+  ok<SyncStatusView>(runtime.dispatch('sync.status', {}, as))

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { LineTooLongError, MAX_LINE_BYTES, NdjsonLineSplitter } from '../../backend/services/sync/snapshot-lines'
+import {
+  LineTooLongError,
+  MAX_LINE_BYTES,
+  NdjsonLineSplitter
+} from '../../backend/services/sync/snapshot-lines'
 
 function splitAll(bytes: Buffer, chunkSize: number): { lines: string[]; digest: string } {
   const splitter = new NdjsonLineSplitter()
@@ -22,7 +26,12 @@ describe('splitting a snapshot stream into lines', () => {
   it('gives the same lines and digest whatever the chunk size, cuts inside a UTF-8 character included', () => {
     for (const size of [1, 2, 3, 5, 7, 16, 64, 10_000]) {
       const { lines, digest } = splitAll(Buffer.from(text, 'utf8'), size)
-      expect(lines).toEqual(['{"type":"header"}', '{"name":"张伟"}', '{"name":"李娜","n":1}', '{"type":"end"}'])
+      expect(lines).toEqual([
+        '{"type":"header"}',
+        '{"name":"张伟"}',
+        '{"name":"李娜","n":1}',
+        '{"type":"end"}'
+      ])
       expect(digest, `chunks of ${size}`).toBe(sha256(body))
     }
   })

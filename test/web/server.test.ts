@@ -22,7 +22,12 @@ async function start(): Promise<RunningWebServer> {
   await writeFile(join(staticDir, 'assets', 'app-1a2b.js'), 'console.log(1)')
   await writeFile(join(staticDir, '..', 'secret.txt'), 'outside the static folder')
   server = await startWebServer({ port: 0, staticDir, dispatch: runtime.dispatch, log: recordingLogger() })
-  const signIn = await send(server.port, { method: 'POST', path: '/api/auth.signIn', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ operatorCode: '1001', pin: '111111' }) })
+  const signIn = await send(server.port, {
+    method: 'POST',
+    path: '/api/auth.signIn',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ operatorCode: '1001', pin: '111111' })
+  })
   token = (JSON.parse(signIn.body) as { value: { token: string } }).value.token
   return server
 }
@@ -34,15 +39,30 @@ interface Reply {
 }
 
 /** A raw HTTP request, so Host and Origin can be set as a hostile page or rebinding name would. */
-function send(port: number, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
+function send(
+  port: number,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string }
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: { host: `127.0.0.1:${port}`, ...options.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: { host: `127.0.0.1:${port}`, ...options.headers }
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
-      },
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8')
+          })
+        )
+      }
     )
     req.on('error', reject)
     req.end(options.body)
@@ -80,41 +100,95 @@ describe('browser-mode server', () => {
 
   it('answers API calls with the same results as IPC, for a signed-in operator only', async () => {
     const { port } = await start()
-    const anonymous = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: json, body: JSON.stringify({ input: 'E21010002' }) })
-    expect(JSON.parse(anonymous.body)).toEqual({ ok: false, error: { code: 'UNAUTHENTICATED', message: '请先登录' } })
-    const reply = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: signedJson(), body: JSON.stringify({ input: 'E21010002' }) })
+    const anonymous = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: json,
+      body: JSON.stringify({ input: 'E21010002' })
+    })
+    expect(JSON.parse(anonymous.body)).toEqual({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED', message: '请先登录' }
+    })
+    const reply = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: signedJson(),
+      body: JSON.stringify({ input: 'E21010002' })
+    })
     expect(reply.status).toBe(200)
-    expect(JSON.parse(reply.body)).toMatchObject({ ok: true, value: { region: { name: '沈阳市' }, balanceFen: 650_000 } })
-    const unknown = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: signedJson(), body: JSON.stringify({ input: 'Z00000000' }) })
+    expect(JSON.parse(reply.body)).toMatchObject({
+      ok: true,
+      value: { region: { name: '沈阳市' }, balanceFen: 650_000 }
+    })
+    const unknown = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: signedJson(),
+      body: JSON.stringify({ input: 'Z00000000' })
+    })
     expect(JSON.parse(unknown.body)).toMatchObject({ ok: false, error: { code: 'CARD_NOT_FOUND' } })
   })
 
   it('refuses another host name (DNS rebinding) and another page’s origin', async () => {
     const { port } = await start()
     const body = JSON.stringify({ input: 'E21010002' })
-    const rebound = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: { ...json, host: `evil.example:${port}` }, body })
+    const rebound = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: { ...json, host: `evil.example:${port}` },
+      body
+    })
     expect(rebound.status).toBe(403)
-    const foreign = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: { ...json, origin: 'http://evil.example' }, body })
+    const foreign = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: { ...json, origin: 'http://evil.example' },
+      body
+    })
     expect(foreign.status).toBe(403)
     expect(foreign.body).not.toContain('沈阳')
-    const sameOrigin = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: { ...signedJson(), origin: `http://127.0.0.1:${port}` }, body })
+    const sameOrigin = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: { ...signedJson(), origin: `http://127.0.0.1:${port}` },
+      body
+    })
     expect(sameOrigin.status).toBe(200)
   })
 
   it('refuses a form post, a GET and broken JSON with a Chinese message', async () => {
     const { port } = await start()
-    const form = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: { 'content-type': 'text/plain' }, body: '{"input":"E21010002"}' })
+    const form = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"input":"E21010002"}'
+    })
     expect(form.status).toBe(415)
     const get = await send(port, { path: '/api/cardholder.lookup' })
     expect(get.status).toBe(405)
-    const broken = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: json, body: '{"input": ' })
+    const broken = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: json,
+      body: '{"input": '
+    })
     expect(broken.status).toBe(400)
-    expect(JSON.parse(broken.body)).toEqual({ ok: false, error: { code: 'INVALID_ARGUMENT', message: '请求内容不是有效的 JSON' } })
+    expect(JSON.parse(broken.body)).toEqual({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: '请求内容不是有效的 JSON' }
+    })
   })
 
   it('refuses a body over 1 MiB', async () => {
     const { port } = await start()
-    const reply = await send(port, { method: 'POST', path: '/api/cardholder.lookup', headers: json, body: JSON.stringify({ input: 'x'.repeat(1_100_000) }) })
+    const reply = await send(port, {
+      method: 'POST',
+      path: '/api/cardholder.lookup',
+      headers: json,
+      body: JSON.stringify({ input: 'x'.repeat(1_100_000) })
+    })
     expect(reply.status).toBe(413)
   })
 })

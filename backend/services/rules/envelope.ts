@@ -16,12 +16,14 @@ export interface BundleEnvelope {
   readonly signature: string
 }
 
-export type OpenedEnvelope = { readonly ok: true; readonly keyId: string; readonly payloadText: string } | BundleRefusal
+export type OpenedEnvelope =
+  { readonly ok: true; readonly keyId: string; readonly payloadText: string } | BundleRefusal
 
 /** Signs `payloadText` with an Ed25519 private key (PEM); returns the envelope as JSON text. */
 export function signPayload(payloadText: string, privateKeyPem: string, keyId: string): string {
   const key = createPrivateKey(privateKeyPem)
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`签名私钥应为 Ed25519，读到 ${key.asymmetricKeyType ?? '未知类型'}`)
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`签名私钥应为 Ed25519，读到 ${key.asymmetricKeyType ?? '未知类型'}`)
   const signature = sign(null, Buffer.from(payloadText, 'utf8'), key).toString('base64')
   const envelope: BundleEnvelope = { format: ENVELOPE_FORMAT, keyId, payload: payloadText, signature }
   return `${JSON.stringify(envelope, null, 2)}\n`
@@ -53,8 +55,10 @@ export function openEnvelope(text: string, trustedKeys: TrustedKeys): OpenedEnve
       : refuse('NOT_ENVELOPE', `规则包文件格式不正确：format 应为 ${ENVELOPE_FORMAT}`)
   }
   const { keyId, payload, signature } = record
-  if (typeof payload !== 'string' || payload.length === 0) return refuse('NOT_ENVELOPE', '规则包缺少内容（payload）')
-  if (typeof signature !== 'string' || signature.length === 0) return refuse('UNSIGNED', '规则包未签名：缺少签名（signature）')
+  if (typeof payload !== 'string' || payload.length === 0)
+    return refuse('NOT_ENVELOPE', '规则包缺少内容（payload）')
+  if (typeof signature !== 'string' || signature.length === 0)
+    return refuse('UNSIGNED', '规则包未签名：缺少签名（signature）')
   if (typeof keyId !== 'string' || !Object.hasOwn(trustedKeys, keyId)) {
     return refuse('UNKNOWN_KEY', `规则包的签名密钥 ${String(keyId).slice(0, 64)} 不在本终端信任的中心密钥中`)
   }

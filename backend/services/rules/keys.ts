@@ -11,5 +11,5 @@ export const TRUSTED_CENTRE_KEYS: TrustedKeys = {
   [DEMO_KEY_ID]: `-----BEGIN PUBLIC KEY-----
 MCowBQYDK2VwAyEAKDLyDBMgNjRZpfX8L5jY69QWjiaTeGiSPlHl3b/mCuo=
 -----END PUBLIC KEY-----
-`,
+`
 }

@@ -12,7 +12,8 @@ import type { TrustedKeys } from './keys'
  */
 
 export type Verified = { readonly ok: true; readonly value: HeldBundle } | BundleRefusal
-export type Received = { readonly ok: true; readonly value: HeldBundle; readonly status: 'new' | 'unchanged' } | BundleRefusal
+export type Received =
+  { readonly ok: true; readonly value: HeldBundle; readonly status: 'new' | 'unchanged' } | BundleRefusal
 
 export interface ReceiveOptions {
   readonly trustedKeys: TrustedKeys
@@ -61,14 +62,21 @@ export function bundleFileName(bundle: HeldBundle['bundle']): string {
 
 export interface FolderLoad {
   readonly held: HeldBundle[]
-  readonly refused: ReadonlyArray<{ readonly file: string; readonly code: BundleRefusal['code']; readonly message: string }>
+  readonly refused: ReadonlyArray<{
+    readonly file: string
+    readonly code: BundleRefusal['code']
+    readonly message: string
+  }>
 }
 
 /**
  * Every `*.json` in a folder (the demo bundles, or a terminal's store), verified and admitted in
  * version order. A missing folder holds nothing.
  */
-export async function loadBundleFolder(dir: string, options: Omit<ReceiveOptions, 'held'> & { held?: readonly HeldBundle[] }): Promise<FolderLoad> {
+export async function loadBundleFolder(
+  dir: string,
+  options: Omit<ReceiveOptions, 'held'> & { held?: readonly HeldBundle[] }
+): Promise<FolderLoad> {
   let files: string[]
   try {
     files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()
@@ -96,7 +104,11 @@ export async function loadBundleFolder(dir: string, options: Omit<ReceiveOptions
  * Receives a bundle and, when it is new, writes its envelope into the store folder (written to a
  * temporary name first, then renamed, so a crash never leaves half a file).
  */
-export async function storeReceivedBundle(dir: string, envelopeText: string, options: ReceiveOptions): Promise<Received> {
+export async function storeReceivedBundle(
+  dir: string,
+  envelopeText: string,
+  options: ReceiveOptions
+): Promise<Received> {
   const received = receiveBundle(envelopeText, options)
   if (!received.ok || received.status === 'unchanged') return received
   const target = join(dir, bundleFileName(received.value.bundle))

@@ -13,7 +13,7 @@ import {
   type RegistrationResponse,
   type TokenGrant,
   type UploadItem,
-  type UploadResponse,
+  type UploadResponse
 } from '../../../core/sync/protocol'
 
 /**
@@ -27,7 +27,7 @@ export class CentreCallError extends Error {
     readonly kind: 'unreachable' | 'unauthorized' | 'refused',
     message: string,
     readonly status: number | null = null,
-    readonly centreCode: string | null = null,
+    readonly centreCode: string | null = null
   ) {
     super(message)
   }
@@ -66,7 +66,10 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const base = options.baseUrl.replace(/\/+$/, '')
 
-  async function send(path: string, init: RequestInit & { token?: string; idle?: AbortController }): Promise<Response> {
+  async function send(
+    path: string,
+    init: RequestInit & { token?: string; idle?: AbortController }
+  ): Promise<Response> {
     const controller = init.idle ?? new AbortController()
     const timer = setTimeout(() => controller.abort(), timeoutMs)
     const headers = new Headers(init.headers)
@@ -76,7 +79,11 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
     try {
       response = await doFetch(`${base}${path}`, { ...init, headers, signal: controller.signal })
     } catch (error) {
-      const reason = controller.signal.aborted ? `${Math.round(timeoutMs / 1000)} 秒内无应答` : error instanceof Error && 'cause' in error && error.cause instanceof Error ? error.cause.message : String(error)
+      const reason = controller.signal.aborted
+        ? `${Math.round(timeoutMs / 1000)} 秒内无应答`
+        : error instanceof Error && 'cause' in error && error.cause instanceof Error
+          ? error.cause.message
+          : String(error)
       throw new CentreCallError('unreachable', `连接不上中心（${reason}）`)
     } finally {
       if (!init.idle) clearTimeout(timer)
@@ -86,7 +93,12 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
     const detail = await readError(response)
     if (response.status === 401) throw new CentreCallError('unauthorized', detail.message, 401, detail.code)
     if (response.status >= 500 || response.status === 429 || response.status === 408) {
-      throw new CentreCallError('unreachable', `中心暂时无法处理（${response.status}）：${detail.message}`, response.status, detail.code)
+      throw new CentreCallError(
+        'unreachable',
+        `中心暂时无法处理（${response.status}）：${detail.message}`,
+        response.status,
+        detail.code
+      )
     }
     throw new CentreCallError('refused', detail.message, response.status, detail.code)
   }
@@ -99,7 +111,11 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
       throw new CentreCallError('unreachable', '中心的应答不完整或不是 JSON')
     }
     const parsed = schema.safeParse(value)
-    if (!parsed.success) throw new CentreCallError('unreachable', `中心的应答格式不符合协议：${parsed.error.issues[0]?.path.join('.') ?? ''}`)
+    if (!parsed.success)
+      throw new CentreCallError(
+        'unreachable',
+        `中心的应答格式不符合协议：${parsed.error.issues[0]?.path.join('.') ?? ''}`
+      )
     return parsed.data
   }
 
@@ -113,35 +129,58 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
       return (await readJson(response, centreFileKeyResponseSchema)).signedKey
     },
     async renewToken(terminalId, refreshSecret) {
-      const response = await send(`/v1/terminals/${encodeURIComponent(terminalId)}/token`, { method: 'POST', body: JSON.stringify({ refreshSecret }) })
+      const response = await send(`/v1/terminals/${encodeURIComponent(terminalId)}/token`, {
+        method: 'POST',
+        body: JSON.stringify({ refreshSecret })
+      })
       return readJson(response, tokenGrantSchema)
     },
     async rules(token, regionCode, knownTag) {
       const headers: Record<string, string> = knownTag ? { 'if-none-match': knownTag } : {}
-      const response = await send(`/v1/rules?region=${encodeURIComponent(regionCode)}`, { method: 'GET', token, headers })
+      const response = await send(`/v1/rules?region=${encodeURIComponent(regionCode)}`, {
+        method: 'GET',
+        token,
+        headers
+      })
       if (response.status === 304) return null
       return (await readJson(response, rulesResponseSchema)).envelope
     },
     async snapshot(token, since) {
       const idle = new AbortController()
-      const response = await send(`/v1/snapshot${since === null ? '' : `?since=${since}`}`, { method: 'GET', token, idle })
+      const response = await send(`/v1/snapshot${since === null ? '' : `?since=${since}`}`, {
+        method: 'GET',
+        token,
+        idle
+      })
       const body = response.body
       if (!body) throw new CentreCallError('unreachable', '中心的账户数据应答为空')
       return streamWithIdleTimeout(body, idle, timeoutMs)
     },
     async upload(token, terminalId, items) {
-      const response = await send('/v1/transactions', { method: 'POST', token, body: JSON.stringify({ terminalId, items }) })
+      const response = await send('/v1/transactions', {
+        method: 'POST',
+        token,
+        body: JSON.stringify({ terminalId, items })
+      })
       return readJson(response, uploadResponseSchema)
     },
     async officeReport(token, range) {
-      const response = await send('/v1/reports/office', { method: 'POST', token, body: JSON.stringify({ from: range.from, to: range.to }) })
+      const response = await send('/v1/reports/office', {
+        method: 'POST',
+        token,
+        body: JSON.stringify({ from: range.from, to: range.to })
+      })
       return readJson(response, officeReportResponseSchema)
-    },
+    }
   }
 }
 
 /** A stalled download is given up after `timeoutMs` without bytes, however long the whole takes. */
-async function* streamWithIdleTimeout(body: ReadableStream<Uint8Array>, controller: AbortController, timeoutMs: number): AsyncIterable<Uint8Array> {
+async function* streamWithIdleTimeout(
+  body: ReadableStream<Uint8Array>,
+  controller: AbortController,
+  timeoutMs: number
+): AsyncIterable<Uint8Array> {
   const reader = body.getReader()
   try {
     for (;;) {
@@ -150,7 +189,10 @@ async function* streamWithIdleTimeout(body: ReadableStream<Uint8Array>, controll
       try {
         chunk = await reader.read()
       } catch {
-        throw new CentreCallError('unreachable', controller.signal.aborted ? '账户数据下载中断（长时间无数据）' : '账户数据下载中断')
+        throw new CentreCallError(
+          'unreachable',
+          controller.signal.aborted ? '账户数据下载中断（长时间无数据）' : '账户数据下载中断'
+        )
       } finally {
         clearTimeout(timer)
       }

@@ -1,10 +1,21 @@
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, verify } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  sign,
+  verify
+} from 'node:crypto'
 import {
   ENCRYPTED_QUEUE_FILE_FORMAT,
   encryptedQueueAad,
   encryptedQueueFileSchema,
   encryptedQueueSigningText,
-  type EncryptedQueueFile,
+  type EncryptedQueueFile
 } from '../../../core/sync/protocol'
 
 /**
@@ -31,12 +42,19 @@ export function isX25519PublicKey(pem: string): boolean {
 /** The payload text sealed to the centre's file key and signed with the terminal's key: the file's text. */
 export function encryptQueueFile(
   payloadText: string,
-  options: { terminalId: string; recipient: { keyId: string; publicKeyPem: string }; signingKeyPem: string },
+  options: { terminalId: string; recipient: { keyId: string; publicKeyPem: string }; signingKeyPem: string }
 ): string {
   const ephemeral = generateKeyPairSync('x25519')
   const ephemeralKeyDer = ephemeral.publicKey.export({ type: 'spki', format: 'der' })
-  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: createPublicKey(options.recipient.publicKeyPem) })
-  const header = { format: ENCRYPTED_QUEUE_FILE_FORMAT, terminalId: options.terminalId, recipientKeyId: options.recipient.keyId } as const
+  const shared = diffieHellman({
+    privateKey: ephemeral.privateKey,
+    publicKey: createPublicKey(options.recipient.publicKeyPem)
+  })
+  const header = {
+    format: ENCRYPTED_QUEUE_FILE_FORMAT,
+    terminalId: options.terminalId,
+    recipientKeyId: options.recipient.keyId
+  } as const
   const nonce = randomBytes(12)
   const cipher = createCipheriv('aes-256-gcm', fileKey(shared, ephemeralKeyDer), nonce)
   cipher.setAAD(Buffer.from(encryptedQueueAad(header), 'utf8'))
@@ -46,9 +64,13 @@ export function encryptQueueFile(
     ephemeralKey: ephemeralKeyDer.toString('base64'),
     nonce: nonce.toString('base64'),
     ciphertext: ciphertext.toString('base64'),
-    tag: cipher.getAuthTag().toString('base64'),
+    tag: cipher.getAuthTag().toString('base64')
   }
-  const signature = sign(null, Buffer.from(encryptedQueueSigningText(unsigned), 'utf8'), createPrivateKey(options.signingKeyPem)).toString('base64')
+  const signature = sign(
+    null,
+    Buffer.from(encryptedQueueSigningText(unsigned), 'utf8'),
+    createPrivateKey(options.signingKeyPem)
+  ).toString('base64')
   const file: EncryptedQueueFile = { ...unsigned, signature }
   return JSON.stringify(file)
 }
@@ -68,22 +90,40 @@ export function parseEncryptedQueueFile(value: unknown): EncryptedQueueFile | nu
  * Checks the terminal's signature first (nothing is decrypted from a changed or foreign file), then
  * decrypts with the centre's file key; the payload text. Throws QueueFileUnreadable with the reason.
  */
-export function decryptQueueFile(file: EncryptedQueueFile, keys: { terminalPublicKeyPem: string; recipientPrivateKeyPem: string }): string {
+export function decryptQueueFile(
+  file: EncryptedQueueFile,
+  keys: { terminalPublicKeyPem: string; recipientPrivateKeyPem: string }
+): string {
   let signed: boolean
   try {
     const signature = Buffer.from(file.signature, 'base64')
-    signed = verify(null, Buffer.from(encryptedQueueSigningText(file), 'utf8'), createPublicKey(keys.terminalPublicKeyPem), signature)
+    signed = verify(
+      null,
+      Buffer.from(encryptedQueueSigningText(file), 'utf8'),
+      createPublicKey(keys.terminalPublicKeyPem),
+      signature
+    )
   } catch {
     signed = false
   }
   if (!signed) throw new QueueFileUnreadable('待上传文件签名验证失败：内容可能被改动，或不是该终端签名的')
   try {
     const ephemeralKeyDer = Buffer.from(file.ephemeralKey, 'base64')
-    const shared = diffieHellman({ privateKey: createPrivateKey(keys.recipientPrivateKeyPem), publicKey: createPublicKey({ key: ephemeralKeyDer, format: 'der', type: 'spki' }) })
-    const decipher = createDecipheriv('aes-256-gcm', fileKey(shared, ephemeralKeyDer), Buffer.from(file.nonce, 'base64'))
+    const shared = diffieHellman({
+      privateKey: createPrivateKey(keys.recipientPrivateKeyPem),
+      publicKey: createPublicKey({ key: ephemeralKeyDer, format: 'der', type: 'spki' })
+    })
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      fileKey(shared, ephemeralKeyDer),
+      Buffer.from(file.nonce, 'base64')
+    )
     decipher.setAAD(Buffer.from(encryptedQueueAad(file), 'utf8'))
     decipher.setAuthTag(Buffer.from(file.tag, 'base64'))
-    return Buffer.concat([decipher.update(Buffer.from(file.ciphertext, 'base64')), decipher.final()]).toString('utf8')
+    return Buffer.concat([
+      decipher.update(Buffer.from(file.ciphertext, 'base64')),
+      decipher.final()
+    ]).toString('utf8')
   } catch {
     throw new QueueFileUnreadable('待上传文件无法解密：它不是加密给本中心的，或已损坏')
   }

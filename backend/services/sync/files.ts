@@ -10,7 +10,7 @@ import {
   signedFileSchema,
   snapshotHeaderSchema,
   type QueueFilePayload,
-  type SignedFile,
+  type SignedFile
 } from '../../../core/sync/protocol'
 import type { Clock } from '../../../core/time'
 import type { TrustedKeys } from '../rules/keys'
@@ -34,12 +34,19 @@ export function openSignedFile(text: string, format: SignedFile['format'], keys:
     throw new AppError('FILE_REFUSED', '文件不是有效的签名文件（无法解析）')
   }
   const parsed = signedFileSchema.safeParse(value)
-  if (!parsed.success || parsed.data.format !== format) throw new AppError('FILE_REFUSED', `文件格式不正确：应为 ${format}`)
+  if (!parsed.success || parsed.data.format !== format)
+    throw new AppError('FILE_REFUSED', `文件格式不正确：应为 ${format}`)
   const { keyId, payload, signature } = parsed.data
-  if (!Object.hasOwn(keys, keyId)) throw new AppError('FILE_REFUSED', `文件的签名密钥 ${keyId.slice(0, 64)} 不受信任`)
+  if (!Object.hasOwn(keys, keyId))
+    throw new AppError('FILE_REFUSED', `文件的签名密钥 ${keyId.slice(0, 64)} 不受信任`)
   let valid: boolean
   try {
-    valid = verify(null, Buffer.from(payload, 'utf8'), createPublicKey(keys[keyId]), Buffer.from(signature, 'base64'))
+    valid = verify(
+      null,
+      Buffer.from(payload, 'utf8'),
+      createPublicKey(keys[keyId]),
+      Buffer.from(signature, 'base64')
+    )
   } catch {
     valid = false
   }
@@ -51,9 +58,15 @@ export function openSignedFile(text: string, format: SignedFile['format'], keys:
  * The centre's file-encryption key, checked: signed by a centre key trusted for rules, and an
  * X25519 public key. Throws FILE_REFUSED otherwise (then nothing is kept).
  */
-export function readCentreFileKey(signedText: string, keys: TrustedKeys): { keyId: string; publicKeyPem: string } {
-  const parsed = centreFileKeyPayloadSchema.safeParse(parseJson(openSignedFile(signedText, CENTRE_FILE_KEY_FORMAT, keys)))
-  if (!parsed.success || !isX25519PublicKey(parsed.data.publicKeyPem)) throw new AppError('FILE_REFUSED', '中心的文件加密密钥不符合协议')
+export function readCentreFileKey(
+  signedText: string,
+  keys: TrustedKeys
+): { keyId: string; publicKeyPem: string } {
+  const parsed = centreFileKeyPayloadSchema.safeParse(
+    parseJson(openSignedFile(signedText, CENTRE_FILE_KEY_FORMAT, keys))
+  )
+  if (!parsed.success || !isX25519PublicKey(parsed.data.publicKeyPem))
+    throw new AppError('FILE_REFUSED', '中心的文件加密密钥不符合协议')
   return { keyId: parsed.data.keyId, publicKeyPem: parsed.data.publicKeyPem }
 }
 
@@ -92,16 +105,34 @@ export interface QueueExport {
  * the terminal's key: it carries names, ID and card numbers, and travels on USB sticks. The
  * entries stay queued: the centre's answer settles them.
  */
-export async function exportQueue(deps: { sync: SyncService; clock: Clock; terminalId: string }, file: string): Promise<QueueExport> {
+export async function exportQueue(
+  deps: { sync: SyncService; clock: Clock; terminalId: string },
+  file: string
+): Promise<QueueExport> {
   const privateKeyPem = await deps.sync.signingKeyPem()
-  if (!privateKeyPem) throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册，没有签名密钥，不能导出：请先注册')
+  if (!privateKeyPem)
+    throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册，没有签名密钥，不能导出：请先注册')
   const recipient = await deps.sync.centreFileKey()
   if (!recipient) {
-    throw new AppError('NOT_REGISTERED', '还没有医保中心的文件加密密钥，不能导出：请联网同步一次后再导出（待上传的交易仍在本机，没有变化）')
+    throw new AppError(
+      'NOT_REGISTERED',
+      '还没有医保中心的文件加密密钥，不能导出：请联网同步一次后再导出（待上传的交易仍在本机，没有变化）'
+    )
   }
   const items = await deps.sync.pendingItems()
-  const payload: QueueFilePayload = { terminalId: deps.terminalId, exportedAt: deps.clock.now().toISOString(), items }
-  await writeAtomically(file, encryptQueueFile(JSON.stringify(payload), { terminalId: deps.terminalId, recipient, signingKeyPem: privateKeyPem }))
+  const payload: QueueFilePayload = {
+    terminalId: deps.terminalId,
+    exportedAt: deps.clock.now().toISOString(),
+    items
+  }
+  await writeAtomically(
+    file,
+    encryptQueueFile(JSON.stringify(payload), {
+      terminalId: deps.terminalId,
+      recipient,
+      signingKeyPem: privateKeyPem
+    })
+  )
   const totalFen = items.reduce((sum, item) => sum + (item.type === 'sale' ? item.totalFen : 0), 0)
   return { file, items: items.length, totalFen }
 }
@@ -142,19 +173,35 @@ async function firstLines(file: string, count: number): Promise<{ lines: string[
  * all-or-nothing import; the centre's results settle queued items.
  */
 export async function importPackage(
-  deps: { sync: SyncService; rules: ActiveRules; snapshots: SnapshotStore; trustedKeys: TrustedKeys; terminalId: string },
-  file: string,
+  deps: {
+    sync: SyncService
+    rules: ActiveRules
+    snapshots: SnapshotStore
+    trustedKeys: TrustedKeys
+    terminalId: string
+  },
+  file: string
 ): Promise<PackageImport> {
   const head = await firstLines(file, 1)
-  const parsed = packagePayloadSchema.safeParse(parseJson(openSignedFile(head.lines[0], PACKAGE_FILE_FORMAT, deps.trustedKeys)))
+  const parsed = packagePayloadSchema.safeParse(
+    parseJson(openSignedFile(head.lines[0], PACKAGE_FILE_FORMAT, deps.trustedKeys))
+  )
   if (!parsed.success) throw new AppError('FILE_REFUSED', '同步包内容不符合协议')
   const contents = parsed.data
-  if (contents.terminalId !== deps.terminalId) throw new AppError('FILE_REFUSED', `同步包是为终端 ${contents.terminalId} 制作的，不是本终端（${deps.terminalId}）`)
+  if (contents.terminalId !== deps.terminalId)
+    throw new AppError(
+      'FILE_REFUSED',
+      `同步包是为终端 ${contents.terminalId} 制作的，不是本终端（${deps.terminalId}）`
+    )
 
   const rules: PackageImport['rules'] = []
   for (const envelope of contents.ruleEnvelopes) {
     const imported = await deps.rules.import(envelope)
-    rules.push({ regionCode: imported.bundle.region.code, version: imported.bundle.version, status: imported.status })
+    rules.push({
+      regionCode: imported.bundle.region.code,
+      version: imported.bundle.version,
+      status: imported.status
+    })
   }
   // A package no newer than what is held (the same file twice, or one overtaken by a download) is
   // not applied: an older snapshot would put back balances the centre has since changed.
@@ -162,9 +209,12 @@ export async function importPackage(
   if (!header.success) throw new AppError('FILE_REFUSED', '同步包的账户数据首行不符合协议')
   let snapshot: PackageImport['snapshot'] = 'unchanged'
   if (header.data.snapshotVersion > (await deps.snapshots.current()).version) {
-    const imported = await deps.snapshots.importSnapshot(createReadStream(file, { start: head.bytes, highWaterMark: 256 * 1024 }), {
-      expectedSha256: contents.snapshotSha256,
-    })
+    const imported = await deps.snapshots.importSnapshot(
+      createReadStream(file, { start: head.bytes, highWaterMark: 256 * 1024 }),
+      {
+        expectedSha256: contents.snapshotSha256
+      }
+    )
     snapshot = { version: imported.snapshotVersion, accounts: imported.accounts, removed: imported.removed }
   }
   const results = contents.results ? await deps.sync.applyResults(contents.results) : 0

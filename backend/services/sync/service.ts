@@ -1,6 +1,13 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { AppError } from '../../../core/errors'
-import { itemIdOf, uploadItemSchema, type ItemResult, type OfficeReportRequest, type OfficeReportResponse, type UploadItem } from '../../../core/sync/protocol'
+import {
+  itemIdOf,
+  uploadItemSchema,
+  type ItemResult,
+  type OfficeReportRequest,
+  type OfficeReportResponse,
+  type UploadItem
+} from '../../../core/sync/protocol'
 import { offlineLimits, retryDelayMs, type LimitInputs, type SyncStatusView } from '../../../core/sync/status'
 import type { Clock } from '../../../core/time'
 import type { PersonalDataCipher } from '../../../db/personal-data'
@@ -14,7 +21,10 @@ import { readCentreFileKey } from './files'
 
 /** What the snapshot importer offers the sync: apply a stream, and say which version is held. */
 export interface SnapshotStore {
-  importSnapshot(source: AsyncIterable<Uint8Array | string>, options?: { expectedSha256?: string }): Promise<{ snapshotVersion: number; accounts: number; removed: number }>
+  importSnapshot(
+    source: AsyncIterable<Uint8Array | string>,
+    options?: { expectedSha256?: string }
+  ): Promise<{ snapshotVersion: number; accounts: number; removed: number }>
   current(): Promise<{ version: number; balancesAsOf: string | null }>
   /** Balances-as-of of the oldest account, when no snapshot was ever downloaded (demo data). */
   oldestBalanceAsOf(): Promise<string | null>
@@ -94,8 +104,12 @@ export function createSyncService(deps: SyncDeps): SyncService {
 
   async function client(): Promise<{ centre: CentreClient; centreUrl: string }> {
     const state = await deps.state.read()
-    if (!state.centreUrl || !state.refreshSecretSealed) throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册：请主管在“设置”中填写中心地址与注册码')
-    return { centre: createCentreClient({ baseUrl: state.centreUrl, fetch: deps.fetch, timeoutMs: deps.timeoutMs }), centreUrl: state.centreUrl }
+    if (!state.centreUrl || !state.refreshSecretSealed)
+      throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册：请主管在“设置”中填写中心地址与注册码')
+    return {
+      centre: createCentreClient({ baseUrl: state.centreUrl, fetch: deps.fetch, timeoutMs: deps.timeoutMs }),
+      centreUrl: state.centreUrl
+    }
   }
 
   async function freshToken(centre: CentreClient, renew = false): Promise<string> {
@@ -125,14 +139,22 @@ export function createSyncService(deps: SyncDeps): SyncService {
   }
 
   async function failed(error: unknown, during: string): Promise<never> {
-    const message = error instanceof CentreCallError || error instanceof AppError ? error.message : '同步时发生内部错误'
+    const message =
+      error instanceof CentreCallError || error instanceof AppError ? error.message : '同步时发生内部错误'
     if (!(error instanceof AppError && error.code === 'NOT_REGISTERED')) {
       // Unreachable: offline. A refusal is still an answer: the centre is there.
       const answered = error instanceof CentreCallError && error.kind !== 'unreachable'
       reachable = answered
       failuresInARow += 1
-      await deps.state.write({ lastError: `${during}：${message}`, ...(answered ? { lastContactAt: now() } : {}) })
-      deps.log.error('sync_failed', { during, kind: error instanceof CentreCallError ? error.kind : 'other', status: error instanceof CentreCallError ? (error.status ?? 0) : 0 })
+      await deps.state.write({
+        lastError: `${during}：${message}`,
+        ...(answered ? { lastContactAt: now() } : {})
+      })
+      deps.log.error('sync_failed', {
+        during,
+        kind: error instanceof CentreCallError ? error.kind : 'other',
+        status: error instanceof CentreCallError ? (error.status ?? 0) : 0
+      })
     }
     if (error instanceof AppError) throw error
     throw new AppError('SYNC_FAILED', `${during}：${message}`)
@@ -170,7 +192,10 @@ export function createSyncService(deps: SyncDeps): SyncService {
   function itemOf(entry: PendingEntry): UploadItem {
     const payload = JSON.parse(entry.payloadJson) as Record<string, unknown>
     // Reversals queued before the protocol named them carry no id of their own: the outbox id is it.
-    const item = entry.kind === 'reversal' && payload.reversalId === undefined ? { ...payload, reversalId: entry.id } : payload
+    const item =
+      entry.kind === 'reversal' && payload.reversalId === undefined
+        ? { ...payload, reversalId: entry.id }
+        : payload
     return uploadItemSchema.parse(item)
   }
 
@@ -191,7 +216,11 @@ export function createSyncService(deps: SyncDeps): SyncService {
         results = (await authorized(centre, (t) => centre.upload(t, deps.terminalId, items))).results
       } catch (error) {
         // The centre may or may not have settled them: they are sent again, and it deduplicates.
-        await deps.outbox.deferAll(batch, { at: now(), error: error instanceof Error ? error.message : String(error), retryAt })
+        await deps.outbox.deferAll(batch, {
+          at: now(),
+          error: error instanceof Error ? error.message : String(error),
+          retryAt
+        })
         throw error
       }
       const byId = new Map(results.map((result) => [result.itemId, result]))
@@ -207,7 +236,8 @@ export function createSyncService(deps: SyncDeps): SyncService {
       await contact()
       sent += batch.length
       const counts = { accepted: 0, rejected: 0, retryLater: 0 }
-      for (const { result } of answered) counts[result.outcome === 'alreadyAccepted' ? 'accepted' : result.outcome] += 1
+      for (const { result } of answered)
+        counts[result.outcome === 'alreadyAccepted' ? 'accepted' : result.outcome] += 1
       deps.log.info('outbox_uploaded', { items: batch.length, ...counts, unanswered: unanswered.length })
       if (answered.every(({ result }) => result.outcome === 'retryLater')) return { sent }
     }
@@ -234,7 +264,11 @@ export function createSyncService(deps: SyncDeps): SyncService {
     const { version } = await deps.snapshots.current()
     const stream = await authorized(centre, (t) => centre.snapshot(t, version > 0 ? version : null))
     const result = await deps.snapshots.importSnapshot(stream)
-    deps.log.info('snapshot_synced', { version: result.snapshotVersion, accounts: result.accounts, removed: result.removed })
+    deps.log.info('snapshot_synced', {
+      version: result.snapshotVersion,
+      accounts: result.accounts,
+      removed: result.removed
+    })
   }
 
   /**
@@ -270,7 +304,11 @@ export function createSyncService(deps: SyncDeps): SyncService {
     }
     await contact()
     await deps.state.write({ lastSyncAt: now() })
-    await deps.afterSync?.().catch((error: unknown) => deps.log.error('after_sync_failed', { error: error instanceof Error ? error.name : 'unknown' }))
+    await deps
+      .afterSync?.()
+      .catch((error: unknown) =>
+        deps.log.error('after_sync_failed', { error: error instanceof Error ? error.name : 'unknown' })
+      )
   }
 
   function once(force = false): Promise<void> {
@@ -323,7 +361,11 @@ export function createSyncService(deps: SyncDeps): SyncService {
       nextSyncAt = null
       once()
         .catch(() => undefined)
-        .finally(() => schedule(failuresInARow === 0 ? intervalMs : Math.min(intervalMs, retryDelayMs(failuresInARow, random))))
+        .finally(() =>
+          schedule(
+            failuresInARow === 0 ? intervalMs : Math.min(intervalMs, retryDelayMs(failuresInARow, random))
+          )
+        )
     }, delayMs)
     timer.unref()
   }
@@ -334,7 +376,7 @@ export function createSyncService(deps: SyncDeps): SyncService {
       deps.outbox.queuedSales(),
       deps.outbox.rejectedCount(),
       deps.snapshots.current(),
-      deps.outbox.nextAttemptAt(),
+      deps.outbox.nextAttemptAt()
     ])
     const at = now()
     const balancesAsOf = snapshot.balancesAsOf ?? (await deps.snapshots.oldestBalanceAsOf()) ?? at
@@ -343,16 +385,28 @@ export function createSyncService(deps: SyncDeps): SyncService {
     for (const region of regions) {
       const held = await deps.rules.select(region, at)
       if (!held.ok) continue
-      inputs.push({ bundle: held.value.bundle, rulesCheckedAt: await deps.rules.confirmedAt(held.value.bundle), balancesAsOf, queued: queue, now: at })
+      inputs.push({
+        bundle: held.value.bundle,
+        rulesCheckedAt: await deps.rules.confirmedAt(held.value.bundle),
+        balancesAsOf,
+        queued: queue,
+        now: at
+      })
     }
     const limits = offlineLimits(inputs)
-    const recent = state.lastContactAt !== null && Date.parse(at) - Date.parse(state.lastContactAt) < 2 * intervalMs
+    const recent =
+      state.lastContactAt !== null && Date.parse(at) - Date.parse(state.lastContactAt) < 2 * intervalMs
     return {
       registered: state.centreUrl !== null && state.refreshSecretSealed !== null,
       terminalId: deps.terminalId,
       centreUrl: state.centreUrl,
       // A refusal (a withdrawn bundle's 404, say) is an answer: the centre is there, lastError says what went wrong.
-      connection: state.lastContactAt === null && state.lastError === null ? 'never' : reachable && recent ? 'online' : 'offline',
+      connection:
+        state.lastContactAt === null && state.lastError === null
+          ? 'never'
+          : reachable && recent
+            ? 'online'
+            : 'offline',
       busy: running !== null || uploading !== null,
       lastContactAt: state.lastContactAt,
       lastSyncAt: state.lastSyncAt,
@@ -362,7 +416,7 @@ export function createSyncService(deps: SyncDeps): SyncService {
       rejectedCount,
       // Every limit near or reached, else only the tightest: the status bar has one line for them.
       limits: limits.filter((limit, index) => limit.level !== 'ok' || index === 0),
-      nextSyncAt,
+      nextSyncAt
     }
   }
 
@@ -377,16 +431,30 @@ export function createSyncService(deps: SyncDeps): SyncService {
     uploadNow: () => uploadSoon(),
 
     async register(request) {
-      const centre = createCentreClient({ baseUrl: request.centreUrl, fetch: deps.fetch, timeoutMs: deps.timeoutMs })
+      const centre = createCentreClient({
+        baseUrl: request.centreUrl,
+        fetch: deps.fetch,
+        timeoutMs: deps.timeoutMs
+      })
       const state = await deps.state.read()
       let signingKeySealed = state.signingKeySealed
       if (!signingKeySealed) {
-        signingKeySealed = seal(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())
+        signingKeySealed = seal(
+          generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+        )
       }
-      const publicKeyPem = createPublicKey(open(signingKeySealed)).export({ type: 'spki', format: 'pem' }).toString()
+      const publicKeyPem = createPublicKey(open(signingKeySealed))
+        .export({ type: 'spki', format: 'pem' })
+        .toString()
       let granted
       try {
-        granted = await centre.register({ enrolmentCode: request.enrolmentCode, terminalId: deps.terminalId, territory: request.territory, appVersion: deps.appVersion, publicKeyPem })
+        granted = await centre.register({
+          enrolmentCode: request.enrolmentCode,
+          terminalId: deps.terminalId,
+          territory: request.territory,
+          appVersion: deps.appVersion,
+          publicKeyPem
+        })
       } catch (error) {
         if (error instanceof CentreCallError) throw new AppError('SYNC_FAILED', `注册失败：${error.message}`)
         throw error
@@ -409,7 +477,7 @@ export function createSyncService(deps: SyncDeps): SyncService {
         refreshSecretSealed: seal(granted.refreshSecret),
         signingKeySealed,
         territory: request.territory,
-        lastError: null,
+        lastError: null
       })
       await contact()
       deps.log.info('terminal_registered', { regions: granted.regionCodes.length })
@@ -461,11 +529,13 @@ export function createSyncService(deps: SyncDeps): SyncService {
       } catch (error) {
         if (!(error instanceof CentreCallError)) throw error
         deps.log.error('office_report_failed', { kind: error.kind, status: error.status ?? 0 })
-        if (error.kind === 'refused' && error.status === 400) throw new AppError('INVALID_ARGUMENT', error.message)
-        if (error.kind !== 'unreachable') throw new AppError('SYNC_FAILED', `中心拒绝了网点汇总的查询：${error.message}`)
+        if (error.kind === 'refused' && error.status === 400)
+          throw new AppError('INVALID_ARGUMENT', error.message)
+        if (error.kind !== 'unreachable')
+          throw new AppError('SYNC_FAILED', `中心拒绝了网点汇总的查询：${error.message}`)
         throw new AppError(
           'SYNC_FAILED',
-          `网点汇总需要连接医保中心，现在连不上（${error.message}）。本终端自己的日结汇总不需要中心，仍可离线查看与打印。`,
+          `网点汇总需要连接医保中心，现在连不上（${error.message}）。本终端自己的日结汇总不需要中心，仍可离线查看与打印。`
         )
       }
     },
@@ -485,6 +555,6 @@ export function createSyncService(deps: SyncDeps): SyncService {
       if (timer) clearTimeout(timer)
       timer = null
       await Promise.allSettled([running, uploading])
-    },
+    }
   }
 }

@@ -19,7 +19,7 @@ export class LineRefusal extends Error {
   override readonly name = 'LineRefusal'
   constructor(
     readonly lineNo: number,
-    readonly reason: string,
+    readonly reason: string
   ) {
     super(`第 ${lineNo} 行${reason}`)
   }
@@ -56,14 +56,21 @@ function hex(bytes: Buffer): string {
   return bytes.toString('hex')
 }
 
-function accountRows(line: AccountLine, lineNo: number, ctx: BatchContext, out: { accounts: string[]; family: string[]; holdings: string[] }): void {
-  if (!ctx.regionCodes.has(line.regionCode)) throw new LineRefusal(lineNo, `（账户）：地区 ${line.regionCode} 不在头行所列的地区中`)
+function accountRows(
+  line: AccountLine,
+  lineNo: number,
+  ctx: BatchContext,
+  out: { accounts: string[]; family: string[]; holdings: string[] }
+): void {
+  if (!ctx.regionCodes.has(line.regionCode))
+    throw new LineRefusal(lineNo, `（账户）：地区 ${line.regionCode} 不在头行所列的地区中`)
   // The live table's check, caught here so the refusal can name the line.
-  if (line.historicalBalanceFen > line.balanceFen) throw new LineRefusal(lineNo, '（账户）：历年结余大于账户余额')
+  if (line.historicalBalanceFen > line.balanceFen)
+    throw new LineRefusal(lineNo, '（账户）：历年结余大于账户余额')
   const sealed = sealAccount(ctx.cipher, line)
   const no = line.accountNo
   out.accounts.push(
-    `[${lineNo},"${no}","${hex(sealed.card_hash)}","${hex(sealed.id_hash)}","${hex(sealed.pii)}","${line.regionCode}","${line.insuranceType}","${line.status}",${line.balanceFen},${line.historicalBalanceFen},${line.spentThisSettlementYearFen},${line.fitnessCardTransfersFen}]`,
+    `[${lineNo},"${no}","${hex(sealed.card_hash)}","${hex(sealed.id_hash)}","${hex(sealed.pii)}","${line.regionCode}","${line.insuranceType}","${line.status}",${line.balanceFen},${line.historicalBalanceFen},${line.spentThisSettlementYearFen},${line.fitnessCardTransfersFen}]`
   )
   // ID hashes of this line's people, so a holding of one of them is not hashed again.
   const idHashes = new Map<string, string>([[line.idNumber, hex(sealed.id_hash)]])
@@ -84,7 +91,9 @@ function accountRows(line: AccountLine, lineNo: number, ctx: BatchContext, out: 
       idHash = hex(ctx.cipher.lookupHash(holding.idNumber))
       idHashes.set(holding.idNumber, idHash)
     }
-    out.holdings.push(`["${no}","${idHash}",${JSON.stringify(holding.productCode)},"${holding.coverFrom}","${holding.coverTo}"]`)
+    out.holdings.push(
+      `["${no}","${idHash}",${JSON.stringify(holding.productCode)},"${holding.coverFrom}","${holding.coverTo}"]`
+    )
   }
 }
 
@@ -92,7 +101,11 @@ function accountRows(line: AccountLine, lineNo: number, ctx: BatchContext, out: 
  * Account and removed lines only: the header (line 1) and the end line (the last) are the
  * importer's; finding either here means the stream is out of order. Throws LineRefusal.
  */
-export function prepareBatch(lines: readonly Buffer[], firstLineNo: number, ctx: BatchContext): PreparedBatch {
+export function prepareBatch(
+  lines: readonly Buffer[],
+  firstLineNo: number,
+  ctx: BatchContext
+): PreparedBatch {
   const out = { accounts: [] as string[], family: [] as string[], holdings: [] as string[] }
   const removed: string[] = []
   for (let i = 0; i < lines.length; i++) {
@@ -105,7 +118,13 @@ export function prepareBatch(lines: readonly Buffer[], firstLineNo: number, ctx:
     }
     const checked = checkSnapshotLine(value)
     if (checked instanceof LineProblem) {
-      throw new LineRefusal(lineNo, describe(checked, typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined))
+      throw new LineRefusal(
+        lineNo,
+        describe(
+          checked,
+          typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined
+        )
+      )
     }
     switch (checked.type) {
       case 'account':
@@ -128,6 +147,6 @@ export function prepareBatch(lines: readonly Buffer[], firstLineNo: number, ctx:
     accountsJson: `[${out.accounts.join(',')}]`,
     familyJson: `[${out.family.join(',')}]`,
     holdingsJson: `[${out.holdings.join(',')}]`,
-    removedJson: `[${removed.join(',')}]`,
+    removedJson: `[${removed.join(',')}]`
   }
 }

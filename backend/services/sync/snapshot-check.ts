@@ -1,6 +1,12 @@
 import { z } from 'zod'
 import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../../../core/cardholder'
-import { PROTOCOL_VERSION, type AccountLine, type RemovedLine, type SnapshotEnd, type SnapshotHeader } from '../../../core/sync/protocol'
+import {
+  PROTOCOL_VERSION,
+  type AccountLine,
+  type RemovedLine,
+  type SnapshotEnd,
+  type SnapshotHeader
+} from '../../../core/sync/protocol'
 
 /**
  * The snapshot line schemas of core/sync/protocol.ts, checked by hand: a zod parse per line costs
@@ -13,7 +19,7 @@ import { PROTOCOL_VERSION, type AccountLine, type RemovedLine, type SnapshotEnd,
 export class LineProblem {
   constructor(
     readonly field: string,
-    readonly reason: string,
+    readonly reason: string
   ) {}
 
   get message(): string {
@@ -49,7 +55,10 @@ function extraKey(value: Obj, known: ReadonlySet<string>, path: string): LinePro
   for (const key in value) {
     if (Object.hasOwn(value, key) && !known.has(key)) {
       // A key is named only when it looks like a field name: garbled text could hold personal data.
-      return new LineProblem(path, /^[A-Za-z]{1,40}$/.test(key) ? `含有协议之外的字段“${key}”` : '含有协议之外的字段')
+      return new LineProblem(
+        path,
+        /^[A-Za-z]{1,40}$/.test(key) ? `含有协议之外的字段“${key}”` : '含有协议之外的字段'
+      )
     }
   }
   return null
@@ -84,18 +93,32 @@ function int(value: unknown, min: number, max: number): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max
 }
 
-const HEADER_KEYS = new Set(['type', 'protocol', 'snapshotVersion', 'full', 'baseVersion', 'regionCodes', 'balancesAsOf', 'generatedAt'])
+const HEADER_KEYS = new Set([
+  'type',
+  'protocol',
+  'snapshotVersion',
+  'full',
+  'baseVersion',
+  'regionCodes',
+  'balancesAsOf',
+  'generatedAt'
+])
 
 export function checkHeader(value: unknown): SnapshotHeader | LineProblem {
   if (!isObject(value)) return new LineProblem('', '不是 JSON 对象')
   if (value.type !== 'header') return new LineProblem('type', '应为 header')
-  if (value.protocol !== PROTOCOL_VERSION) return new LineProblem('protocol', `应为协议版本 ${PROTOCOL_VERSION}`)
-  if (!int(value.snapshotVersion, 1, Number.MAX_SAFE_INTEGER)) return new LineProblem('snapshotVersion', '应为正整数')
+  if (value.protocol !== PROTOCOL_VERSION)
+    return new LineProblem('protocol', `应为协议版本 ${PROTOCOL_VERSION}`)
+  if (!int(value.snapshotVersion, 1, Number.MAX_SAFE_INTEGER))
+    return new LineProblem('snapshotVersion', '应为正整数')
   if (typeof value.full !== 'boolean') return new LineProblem('full', '应为 true 或 false')
-  if (value.baseVersion !== null && !int(value.baseVersion, 0, Number.MAX_SAFE_INTEGER)) return new LineProblem('baseVersion', '应为非负整数或 null')
+  if (value.baseVersion !== null && !int(value.baseVersion, 0, Number.MAX_SAFE_INTEGER))
+    return new LineProblem('baseVersion', '应为非负整数或 null')
   const regions = value.regionCodes
-  if (!Array.isArray(regions) || regions.length < 1 || regions.length > 50) return new LineProblem('regionCodes', '应为 1 到 50 个地区代码')
-  for (let i = 0; i < regions.length; i++) if (!text(regions[i], REGION)) return new LineProblem(`regionCodes[${i}]`, '应为 6 位数字')
+  if (!Array.isArray(regions) || regions.length < 1 || regions.length > 50)
+    return new LineProblem('regionCodes', '应为 1 到 50 个地区代码')
+  for (let i = 0; i < regions.length; i++)
+    if (!text(regions[i], REGION)) return new LineProblem(`regionCodes[${i}]`, '应为 6 位数字')
   if (!text(value.balancesAsOf, UTC)) return new LineProblem('balancesAsOf', '应为 UTC 时间')
   if (!text(value.generatedAt, UTC)) return new LineProblem('generatedAt', '应为 UTC 时间')
   return extraKey(value, HEADER_KEYS, '') ?? (value as SnapshotHeader)
@@ -117,14 +140,15 @@ const ACCOUNT_KEYS = new Set([
   'spentThisSettlementYearFen',
   'fitnessCardTransfersFen',
   'family',
-  'holdings',
+  'holdings'
 ])
 
 function checkFamily(value: unknown, path: string): LineProblem | null {
   if (!isObject(value)) return new LineProblem(path, '不是 JSON 对象')
   if (!text(value.idNumber, ID)) return new LineProblem(`${path}.idNumber`, '应为 18 位身份证号')
   if (!length(value.name, 1, 50)) return new LineProblem(`${path}.name`, '应为 1 到 50 个字符')
-  if (typeof value.relation !== 'string' || !RELATION.has(value.relation)) return new LineProblem(`${path}.relation`, '不是协议中的亲属关系')
+  if (typeof value.relation !== 'string' || !RELATION.has(value.relation))
+    return new LineProblem(`${path}.relation`, '不是协议中的亲属关系')
   if (!text(value.boundAt, UTC)) return new LineProblem(`${path}.boundAt`, '应为 UTC 时间')
   return extraKey(value, FAMILY_KEYS, path)
 }
@@ -146,9 +170,16 @@ export function checkAccountLine(value: unknown): AccountLine | LineProblem {
   if (!text(value.idNumber, ID)) return new LineProblem('idNumber', '应为 18 位身份证号')
   if (!length(value.name, 1, 50)) return new LineProblem('name', '应为 1 到 50 个字符')
   if (!text(value.regionCode, REGION)) return new LineProblem('regionCode', '应为 6 位数字')
-  if (typeof value.insuranceType !== 'string' || !INSURANCE.has(value.insuranceType)) return new LineProblem('insuranceType', '不是协议中的险种')
-  if (typeof value.status !== 'string' || !STATUS.has(value.status)) return new LineProblem('status', '不是协议中的参保状态')
-  for (const field of ['balanceFen', 'historicalBalanceFen', 'spentThisSettlementYearFen', 'fitnessCardTransfersFen'] as const) {
+  if (typeof value.insuranceType !== 'string' || !INSURANCE.has(value.insuranceType))
+    return new LineProblem('insuranceType', '不是协议中的险种')
+  if (typeof value.status !== 'string' || !STATUS.has(value.status))
+    return new LineProblem('status', '不是协议中的参保状态')
+  for (const field of [
+    'balanceFen',
+    'historicalBalanceFen',
+    'spentThisSettlementYearFen',
+    'fitnessCardTransfersFen'
+  ] as const) {
     if (!int(value[field], 0, MAX_FEN)) return new LineProblem(field, '应为 0 到 100 亿分之间的整数（分）')
   }
   const family = value.family
@@ -158,7 +189,8 @@ export function checkAccountLine(value: unknown): AccountLine | LineProblem {
     if (problem) return problem
   }
   const holdings = value.holdings
-  if (!Array.isArray(holdings) || holdings.length > 200) return new LineProblem('holdings', '应为至多 200 项的数组')
+  if (!Array.isArray(holdings) || holdings.length > 200)
+    return new LineProblem('holdings', '应为至多 200 项的数组')
   for (let i = 0; i < holdings.length; i++) {
     const problem = checkHolding(holdings[i], `holdings[${i}]`)
     if (problem) return problem
@@ -206,6 +238,8 @@ export function checkSnapshotLine(value: unknown): CheckedLine | LineProblem {
       return line instanceof LineProblem ? line : { type, line }
     }
     default:
-      return isObject(value) ? new LineProblem('type', '不是协议中的行类型') : new LineProblem('', '不是 JSON 对象')
+      return isObject(value)
+        ? new LineProblem('type', '不是协议中的行类型')
+        : new LineProblem('', '不是 JSON 对象')
   }
 }

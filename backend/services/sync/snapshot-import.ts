@@ -59,18 +59,33 @@ export const STAGING_BATCH_LINES = 2000
 /** …or fewer when the lines are long (families, many holdings), so a batch's memory stays bounded. */
 const STAGING_BATCH_BYTES = 4 * 1024 * 1024
 
-export async function currentSnapshot(db: Knex): Promise<{ version: number; balancesAsOf: string | null; receivedAt: string | null }> {
+export async function currentSnapshot(
+  db: Knex
+): Promise<{ version: number; balancesAsOf: string | null; receivedAt: string | null }> {
   const row = await db('snapshot_state')
     .where({ id: 1 })
-    .first<{ version: number; balances_as_of: string | null; received_at: string | null } | undefined>('version', 'balances_as_of', 'received_at')
-  return { version: row?.version ?? 0, balancesAsOf: row?.balances_as_of ?? null, receivedAt: row?.received_at ?? null }
+    .first<{ version: number; balances_as_of: string | null; received_at: string | null } | undefined>(
+      'version',
+      'balances_as_of',
+      'received_at'
+    )
+  return {
+    version: row?.version ?? 0,
+    balancesAsOf: row?.balances_as_of ?? null,
+    receivedAt: row?.received_at ?? null
+  }
 }
 
 function refused(reason: string): AppError {
   return new AppError('SNAPSHOT_REFUSED', `账户快照未导入：${reason}。本机继续使用原有的账户数据。`)
 }
 
-const STAGING_TABLES = ['snapshot_staging_accounts', 'snapshot_staging_family', 'snapshot_staging_holdings', 'snapshot_staging_removed'] as const
+const STAGING_TABLES = [
+  'snapshot_staging_accounts',
+  'snapshot_staging_family',
+  'snapshot_staging_holdings',
+  'snapshot_staging_removed'
+] as const
 
 const STAGE_SQL = {
   accounts: `insert into snapshot_staging_accounts (line_no, account_no, card_hash, id_hash, pii, region_code, insurance_type, status,
@@ -82,14 +97,18 @@ const STAGE_SQL = {
     select value->>0, unhex(value->>1), unhex(value->>2), value->>3, value->>4 from jsonb_each(?)`,
   holdings: `insert into snapshot_staging_holdings (account_no, id_hash, product_code, cover_from, cover_to)
     select value->>0, unhex(value->>1), value->>2, value->>3, value->>4 from jsonb_each(?)`,
-  removed: `insert into snapshot_staging_removed (line_no, account_no) select value->>0, value->>1 from jsonb_each(?)`,
+  removed: `insert into snapshot_staging_removed (line_no, account_no) select value->>0, value->>1 from jsonb_each(?)`
 }
 
 /** Imports running in this process, per database: one at a time, or their staging rows would mix. */
 const running = new WeakSet<Knex>()
 
 function isConstraint(error: unknown, what: string): boolean {
-  return error instanceof Error && error.message.includes('UNIQUE constraint failed') && error.message.includes(what)
+  return (
+    error instanceof Error &&
+    error.message.includes('UNIQUE constraint failed') &&
+    error.message.includes(what)
+  )
 }
 
 /** The staging tables belong to one import at a time; a second process taking them over makes the first one stop. */
@@ -99,7 +118,7 @@ class Staging {
 
   constructor(
     private readonly db: Knex,
-    private readonly clock: Clock,
+    private readonly clock: Clock
   ) {}
 
   async claim(): Promise<void> {
@@ -107,14 +126,16 @@ class Staging {
       for (const table of STAGING_TABLES) await trx.raw(`delete from ${table}`)
       await trx.raw(
         'insert into snapshot_staging_owner (id, import_id, started_at) values (1, ?, ?) on conflict (id) do update set import_id = excluded.import_id, started_at = excluded.started_at',
-        [this.importId, this.clock.now().toISOString()],
+        [this.importId, this.clock.now().toISOString()]
       )
     })
     this.claimed = true
   }
 
   async assertOwner(trx: Knex.Transaction): Promise<void> {
-    const rows = (await trx.raw('select import_id from snapshot_staging_owner where id = 1')) as Array<{ import_id: string }>
+    const rows = (await trx.raw('select import_id from snapshot_staging_owner where id = 1')) as Array<{
+      import_id: string
+    }>
     if (rows[0]?.import_id !== this.importId) throw refused('另一次账户快照导入同时开始，本次导入已停止')
   }
 
@@ -128,8 +149,10 @@ class Staging {
         if (batch.removed > 0) await trx.raw(STAGE_SQL.removed, [batch.removedJson])
       })
     } catch (error) {
-      if (isConstraint(error, 'snapshot_staging_accounts.account_no')) throw await this.duplicate(batch.accountsJson, 'snapshot_staging_accounts')
-      if (isConstraint(error, 'snapshot_staging_removed.account_no')) throw await this.duplicate(batch.removedJson, 'snapshot_staging_removed')
+      if (isConstraint(error, 'snapshot_staging_accounts.account_no'))
+        throw await this.duplicate(batch.accountsJson, 'snapshot_staging_accounts')
+      if (isConstraint(error, 'snapshot_staging_removed.account_no'))
+        throw await this.duplicate(batch.removedJson, 'snapshot_staging_removed')
       throw error
     }
   }
@@ -138,11 +161,11 @@ class Staging {
   private async duplicate(json: string, table: string): Promise<Error> {
     const within = (await this.db.raw(
       `select min(value->>0) as earlier, max(value->>0) as line from jsonb_each(?) group by value->>1 having count(*) > 1 order by 2 limit 1`,
-      [json],
+      [json]
     )) as Array<{ earlier: number; line: number }>
     const before = (await this.db.raw(
       `select s.line_no as earlier, j.value->>0 as line from jsonb_each(?) j join ${table} s on s.account_no = j.value->>1 order by 2 limit 1`,
-      [json],
+      [json]
     )) as Array<{ earlier: number; line: number }>
     const found = [...within, ...before].sort((a, b) => a.line - b.line)[0]
     return found
@@ -154,7 +177,9 @@ class Staging {
   async clear(): Promise<void> {
     if (!this.claimed) return
     await this.db.transaction(async (trx) => {
-      const rows = (await trx.raw('select import_id from snapshot_staging_owner where id = 1')) as Array<{ import_id: string }>
+      const rows = (await trx.raw('select import_id from snapshot_staging_owner where id = 1')) as Array<{
+        import_id: string
+      }>
       if (rows[0]?.import_id !== this.importId) return
       for (const table of STAGING_TABLES) await trx.raw(`delete from ${table}`)
       await trx.raw('delete from snapshot_staging_owner where id = 1')
@@ -170,12 +195,21 @@ interface Received {
   readonly removed: number
 }
 
-function checkEnd(end: SnapshotEnd, digest: string, received: Received, endLineNo: number, expectedSha256: string | undefined): void {
+function checkEnd(
+  end: SnapshotEnd,
+  digest: string,
+  received: Received,
+  endLineNo: number,
+  expectedSha256: string | undefined
+): void {
   if (end.count !== received.accounts + received.removed) {
-    throw refused(`结束行（第 ${endLineNo} 行）的行数为 ${end.count}，实际收到 ${received.accounts + received.removed} 行`)
+    throw refused(
+      `结束行（第 ${endLineNo} 行）的行数为 ${end.count}，实际收到 ${received.accounts + received.removed} 行`
+    )
   }
   if (end.sha256 !== digest) throw refused('校验值与内容不符，数据在传输或保存中被损坏或改动')
-  if (expectedSha256 !== undefined && expectedSha256 !== end.sha256) throw refused('快照的校验值与同步包签名中的不一致')
+  if (expectedSha256 !== undefined && expectedSha256 !== end.sha256)
+    throw refused('快照的校验值与同步包签名中的不一致')
 }
 
 /** Parses the last line of the stream, which must be the end line. */
@@ -189,7 +223,8 @@ function parseEnd(line: Buffer | null, lineNo: number): SnapshotEnd {
     throw truncated
   }
   const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined
-  if (type !== 'end') throw type === 'account' || type === 'removed' ? truncated : refused(`第 ${lineNo} 行应为结束行（end）`)
+  if (type !== 'end')
+    throw type === 'account' || type === 'removed' ? truncated : refused(`第 ${lineNo} 行应为结束行（end）`)
   const checked = checkSnapshotLine(value)
   if (checked instanceof LineProblem) throw refused(`第 ${lineNo} 行（结束行）：${checked.message}`)
   if (checked.type !== 'end') throw truncated
@@ -201,7 +236,13 @@ function toBuffer(chunk: Uint8Array | string): Uint8Array {
 }
 
 type Staged =
-  | { readonly kind: 'staged'; readonly received: Received; readonly end: SnapshotEnd; readonly endLineNo: number; readonly digest: string }
+  | {
+      readonly kind: 'staged'
+      readonly received: Received
+      readonly end: SnapshotEnd
+      readonly endLineNo: number
+      readonly digest: string
+    }
   | { readonly kind: 'skipped'; readonly header: SnapshotHeader }
 
 /**
@@ -229,7 +270,7 @@ class StreamStager {
     private readonly deps: SnapshotImportDeps,
     private readonly staging: Staging,
     private readonly current: { version: number },
-    private readonly options: SnapshotImportOptions,
+    private readonly options: SnapshotImportOptions
   ) {
     this.inline = inlinePreparer(deps.cipher)
     this.preparer = this.inline
@@ -244,7 +285,10 @@ class StreamStager {
           step = await iterator.next()
         } catch (error) {
           // The source failed (network gone, file unreadable): what was read is discarded.
-          this.deps.log.error('snapshot_source_failed', { line: this.splitter.lineNo, error: error instanceof Error ? error.name : 'unknown' })
+          this.deps.log.error('snapshot_source_failed', {
+            line: this.splitter.lineNo,
+            error: error instanceof Error ? error.name : 'unknown'
+          })
           throw refused(`读到第 ${this.splitter.lineNo} 行时数据中断（网络断开或文件无法读取）`)
         }
         if (step.done) break
@@ -252,7 +296,8 @@ class StreamStager {
         try {
           lines = this.splitter.push(toBuffer(step.value))
         } catch (error) {
-          if (error instanceof LineTooLongError) throw refused(`第 ${error.lineNo} 行超过 ${MAX_LINE_BYTES / 1024 / 1024} MB，不是快照的行`)
+          if (error instanceof LineTooLongError)
+            throw refused(`第 ${error.lineNo} 行超过 ${MAX_LINE_BYTES / 1024 / 1024} MB，不是快照的行`)
           throw error
         }
         for (const line of lines) {
@@ -260,7 +305,8 @@ class StreamStager {
         }
       }
       const tail = this.splitter.finish()
-      if (tail !== null && (await this.take(tail)) === 'skip') return { kind: 'skipped', header: this.requireHeader() }
+      if (tail !== null && (await this.take(tail)) === 'skip')
+        return { kind: 'skipped', header: this.requireHeader() }
       const header = this.requireHeader()
       const lastLineNo = this.splitter.lineNo - 1
       const endLine = this.held
@@ -268,7 +314,13 @@ class StreamStager {
       await this.drain()
       const end = parseEnd(endLine, lastLineNo)
       const received = { header, lines: lastLineNo, accounts: this.accounts, removed: this.removed }
-      return { kind: 'staged', received, end, endLineNo: lastLineNo, digest: this.splitter.digestBeforeLastLine() }
+      return {
+        kind: 'staged',
+        received,
+        end,
+        endLineNo: lastLineNo,
+        digest: this.splitter.digestBeforeLastLine()
+      }
     } finally {
       // A batch still being written must finish (or fail) before staging is cleared.
       await this.writing?.catch(() => undefined)
@@ -294,7 +346,8 @@ class StreamStager {
     if (this.held !== null) {
       this.pending.push(this.held)
       this.pendingBytes += this.held.length
-      if (this.pending.length >= STAGING_BATCH_LINES || this.pendingBytes >= STAGING_BATCH_BYTES) await this.flush(true)
+      if (this.pending.length >= STAGING_BATCH_LINES || this.pendingBytes >= STAGING_BATCH_BYTES)
+        await this.flush(true)
     }
     this.held = line
     return 'go'
@@ -314,7 +367,10 @@ class StreamStager {
     const batch = preparer.prepare(lines, firstLineNo, header.regionCodes).catch((error: unknown) => {
       if (error instanceof LineRefusal || preparer === this.inline) throw error
       // A worker failed (out of memory, killed): this batch and the rest are prepared here.
-      this.deps.log.error('snapshot_worker_failed', { line: firstLineNo, error: error instanceof Error ? error.message.slice(0, 100) : 'unknown' })
+      this.deps.log.error('snapshot_worker_failed', {
+        line: firstLineNo,
+        error: error instanceof Error ? error.message.slice(0, 100) : 'unknown'
+      })
       this.preparer = this.inline
       return this.inline.prepare(lines, firstLineNo, header.regionCodes)
     })
@@ -370,19 +426,26 @@ function acceptHeader(line: Buffer, current: { version: number }, deps: Snapshot
   if (header instanceof LineProblem) throw refused(`第 1 行应为头行（header）：${header.message}`)
   if (!header.full) {
     if (header.baseVersion !== current.version) {
-      throw refused(`增量快照基于版本 ${header.baseVersion ?? '（未注明）'}，本机现有版本 ${current.version}，需先下载完整快照`)
+      throw refused(
+        `增量快照基于版本 ${header.baseVersion ?? '（未注明）'}，本机现有版本 ${current.version}，需先下载完整快照`
+      )
     }
     // Equal versions: nothing changed since, which is news too (the balances are confirmed as of now).
-    if (header.snapshotVersion < header.baseVersion) throw refused(`增量快照的版本 ${header.snapshotVersion} 比基础版本 ${header.baseVersion} 旧`)
+    if (header.snapshotVersion < header.baseVersion)
+      throw refused(`增量快照的版本 ${header.snapshotVersion} 比基础版本 ${header.baseVersion} 旧`)
   }
-  deps.log.info('snapshot_import_started', { version: header.snapshotVersion, full: header.full, held: current.version })
+  deps.log.info('snapshot_import_started', {
+    version: header.snapshotVersion,
+    full: header.full,
+    held: current.version
+  })
   return header
 }
 
 export async function importSnapshot(
   deps: SnapshotImportDeps,
   source: AsyncIterable<Uint8Array | string>,
-  options: SnapshotImportOptions = {},
+  options: SnapshotImportOptions = {}
 ): Promise<SnapshotImportResult> {
   if (running.has(deps.db)) throw refused('另一次账户快照导入正在进行，请稍后再试')
   running.add(deps.db)
@@ -394,13 +457,22 @@ export async function importSnapshot(
     if (staged.kind === 'skipped') {
       const { header } = staged
       deps.log.info('snapshot_skipped', { version: header.snapshotVersion, held: current.version })
-      return { snapshotVersion: header.snapshotVersion, full: header.full, accounts: 0, removed: 0, balancesAsOf: header.balancesAsOf, applied: false }
+      return {
+        snapshotVersion: header.snapshotVersion,
+        full: header.full,
+        accounts: 0,
+        removed: 0,
+        balancesAsOf: header.balancesAsOf,
+        applied: false
+      }
     }
     const { received, end, endLineNo, digest } = staged
     checkEnd(end, digest, received, endLineNo, options.expectedSha256)
     const stageMs = performance.now() - started
     const applyStarted = performance.now()
-    const { removed, transactionMs, steps } = await withApplyTuning(deps, received.header.full, () => applyStaging(deps, staging, received))
+    const { removed, transactionMs, steps } = await withApplyTuning(deps, received.header.full, () =>
+      applyStaging(deps, staging, received)
+    )
     const applyMs = performance.now() - applyStarted
     deps.log.info('snapshot_imported', {
       version: received.header.snapshotVersion,
@@ -412,7 +484,7 @@ export async function importSnapshot(
       // The apply transaction: how long the counter's lookups wait; applyMs adds the checkpoint beside it.
       transactionMs: Math.round(transactionMs),
       ...steps,
-      applyMs: Math.round(applyMs),
+      applyMs: Math.round(applyMs)
     })
     return {
       snapshotVersion: received.header.snapshotVersion,
@@ -420,13 +492,16 @@ export async function importSnapshot(
       accounts: received.accounts,
       removed,
       balancesAsOf: received.header.balancesAsOf,
-      applied: true,
+      applied: true
     }
   } catch (error) {
     const refusal = error instanceof LineRefusal ? refused(error.message) : error
     if (refusal instanceof AppError && refusal.code === 'SNAPSHOT_REFUSED') {
       // The message names lines and fields, never their content.
-      deps.log.error('snapshot_refused', { line: error instanceof LineRefusal ? error.lineNo : null, message: refusal.message })
+      deps.log.error('snapshot_refused', {
+        line: error instanceof LineRefusal ? error.lineNo : null,
+        message: refusal.message
+      })
       throw refusal
     }
     deps.log.error('snapshot_import_failed', { error: error instanceof Error ? error.name : 'unknown' })
@@ -434,7 +509,9 @@ export async function importSnapshot(
   } finally {
     await staging.clear().catch((error: unknown) => {
       // The next import clears it anyway; only the disk space waits.
-      deps.log.error('snapshot_staging_clear_failed', { error: error instanceof Error ? error.name : 'unknown' })
+      deps.log.error('snapshot_staging_clear_failed', {
+        error: error instanceof Error ? error.name : 'unknown'
+      })
     })
     running.delete(deps.db)
   }
@@ -453,10 +530,16 @@ const DELTA_APPLY_CACHE_KIB = 64 * 1024
  * afterwards, which in WAL mode blocks no reader or writer of the first. Both settings are put
  * back; neither touches durability (the commit still syncs the WAL, synchronous = FULL).
  */
-async function withApplyTuning<T>(deps: SnapshotImportDeps, full: boolean, apply: () => Promise<T>): Promise<T> {
+async function withApplyTuning<T>(
+  deps: SnapshotImportDeps,
+  full: boolean,
+  apply: () => Promise<T>
+): Promise<T> {
   const { db, log } = deps
   const [{ cache_size: cacheSize }] = (await db.raw('pragma cache_size')) as Array<{ cache_size: number }>
-  const [{ wal_autocheckpoint: autocheckpoint }] = (await db.raw('pragma wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>
+  const [{ wal_autocheckpoint: autocheckpoint }] = (await db.raw('pragma wal_autocheckpoint')) as Array<{
+    wal_autocheckpoint: number
+  }>
   if (!full) await db.raw(`pragma cache_size = ${-DELTA_APPLY_CACHE_KIB}`)
   await db.raw('pragma wal_autocheckpoint = 0')
   let applied = false
@@ -466,7 +549,9 @@ async function withApplyTuning<T>(deps: SnapshotImportDeps, full: boolean, apply
     return result
   } finally {
     // Once applied, a failure here must not turn the import into a refusal: it is only logged.
-    await db.raw(`pragma cache_size = ${Number(cacheSize)}`).catch(() => log.error('snapshot_pragma_restore_failed', { pragma: 'cache_size' }))
+    await db
+      .raw(`pragma cache_size = ${Number(cacheSize)}`)
+      .catch(() => log.error('snapshot_pragma_restore_failed', { pragma: 'cache_size' }))
     if (applied) await checkpointAside(db, log)
     await db
       .raw(`pragma wal_autocheckpoint = ${Number(autocheckpoint)}`)
@@ -479,7 +564,9 @@ async function checkpointAside(db: Knex, log: Logger): Promise<void> {
   const started = performance.now()
   let aside: Knex | null = null
   try {
-    const [main] = (await db.raw("select file from pragma_database_list where name = 'main'")) as Array<{ file: string }>
+    const [main] = (await db.raw("select file from pragma_database_list where name = 'main'")) as Array<{
+      file: string
+    }>
     if (!main?.file) return
     aside = openDatabase(main.file)
     await aside.raw('pragma wal_checkpoint(passive)')
@@ -498,7 +585,7 @@ async function checkpointAside(db: Knex, log: Logger): Promise<void> {
 async function referencingColumns(trx: Knex.Transaction): Promise<Array<{ table: string; column: string }>> {
   const rows = (await trx.raw(
     `select m.name as tbl, p."from" as col from sqlite_master m join pragma_foreign_key_list(m.name) p
-     where m.type = 'table' and p."table" = 'accounts' and m.name not in ('family_members', 'holdings')`,
+     where m.type = 'table' and p."table" = 'accounts' and m.name not in ('family_members', 'holdings')`
   )) as Array<{ tbl: string; col: string }>
   return rows.map((row) => ({ table: row.tbl, column: row.col }))
 }
@@ -529,7 +616,7 @@ const UPSERT_ACCOUNTS = `insert into accounts (account_no, card_hash, id_hash, p
 async function applyStaging(
   deps: SnapshotImportDeps,
   staging: Staging,
-  received: Received,
+  received: Received
 ): Promise<{ removed: number; transactionMs: number; steps: Record<string, number> }> {
   const { header } = received
   const now = deps.clock.now().toISOString()
@@ -547,18 +634,23 @@ async function applyStaging(
     lap = started
     await staging.assertOwner(trx)
     const [count] = (await trx.raw(
-      'select (select count(*) from snapshot_staging_accounts) + (select count(*) from snapshot_staging_removed) as n',
+      'select (select count(*) from snapshot_staging_accounts) + (select count(*) from snapshot_staging_removed) as n'
     )) as Array<{ n: number }>
-    if (count.n !== received.accounts + received.removed) throw refused('暂存的数据不完整（可能有另一次导入同时进行）')
+    if (count.n !== received.accounts + received.removed)
+      throw refused('暂存的数据不完整（可能有另一次导入同时进行）')
     const [conflict] = (await trx.raw(
       `select r.line_no as removed, a.line_no as account from snapshot_staging_removed r
-       join snapshot_staging_accounts a on a.account_no = r.account_no order by 1 limit 1`,
+       join snapshot_staging_accounts a on a.account_no = r.account_no order by 1 limit 1`
     )) as Array<{ removed: number; account: number }>
-    if (conflict) throw new LineRefusal(conflict.removed, `（删除）：该账户在第 ${conflict.account} 行又有账户行`)
+    if (conflict)
+      throw new LineRefusal(conflict.removed, `（删除）：该账户在第 ${conflict.account} 行又有账户行`)
 
     // Accounts reference their region; a region new to this terminal is added under its code until its rules name it.
     for (const code of header.regionCodes) {
-      await trx.raw('insert into regions (code, name) values (?, ?) on conflict (code) do nothing', [code, code])
+      await trx.raw('insert into regions (code, name) values (?, ?) on conflict (code) do nothing', [
+        code,
+        code
+      ])
     }
 
     // A full snapshot rewrites every row: the secondary indexes are dropped first and built again at
@@ -570,23 +662,36 @@ async function applyStaging(
       await trx.raw('delete from family_members')
       await trx.raw('delete from holdings')
     } else {
-      const leaving = 'select a.id from snapshot_staging_removed r join accounts a on a.account_no = r.account_no'
+      const leaving =
+        'select a.id from snapshot_staging_removed r join accounts a on a.account_no = r.account_no'
       await trx.raw(`delete from family_members where account_id in (${leaving})`)
       await trx.raw(`delete from holdings where account_id in (${leaving})`)
-      const staged = 'select a.id from snapshot_staging_accounts s join accounts a on a.account_no = s.account_no'
+      const staged =
+        'select a.id from snapshot_staging_accounts s join accounts a on a.account_no = s.account_no'
       await trx.raw(`delete from family_members where account_id in (${staged})`)
       await trx.raw(`delete from holdings where account_id in (${staged})`)
     }
     step('replacing')
 
     const references = await referencingColumns(trx)
-    const referenced = references.length === 0 ? 'false' : references.map((r) => `exists (select 1 from ${quote(r.table)} x where x.${quote(r.column)} = accounts.id)`).join(' or ')
+    const referenced =
+      references.length === 0
+        ? 'false'
+        : references
+            .map((r) => `exists (select 1 from ${quote(r.table)} x where x.${quote(r.column)} = accounts.id)`)
+            .join(' or ')
     // A full snapshot reads every account in rowid order (NOT INDEXED: SQLite would otherwise walk an
     // index and read the rows in random order); a delta goes from its removed lines by account number.
     const [accounts, gone] = header.full
-      ? ['accounts not indexed', 'removed_at is null and account_no not in (select account_no from snapshot_staging_accounts)']
+      ? [
+          'accounts not indexed',
+          'removed_at is null and account_no not in (select account_no from snapshot_staging_accounts)'
+        ]
       : ['accounts', 'removed_at is null and account_no in (select account_no from snapshot_staging_removed)']
-    await trx.raw(`update ${accounts} set removed_at = ?, updated_at = ? where ${gone} and (${referenced})`, [now, now])
+    await trx.raw(`update ${accounts} set removed_at = ?, updated_at = ? where ${gone} and (${referenced})`, [
+      now,
+      now
+    ])
     const kept = await changes(trx)
     // The rest of the leavers have no sales: deleted, with their family and holdings (on delete cascade).
     await trx.raw(`delete from ${accounts} where ${gone}`)
@@ -598,11 +703,11 @@ async function applyStaging(
     step('accounts')
     await trx.raw(
       `insert into family_members (account_id, id_hash, pii, relation, bound_at)
-       select a.id, f.id_hash, f.pii, f.relation, f.bound_at from snapshot_staging_family f join accounts a on a.account_no = f.account_no`,
+       select a.id, f.id_hash, f.pii, f.relation, f.bound_at from snapshot_staging_family f join accounts a on a.account_no = f.account_no`
     )
     await trx.raw(
       `insert into holdings (account_id, id_hash, product_code, cover_from, cover_to)
-       select a.id, h.id_hash, h.product_code, h.cover_from, h.cover_to from snapshot_staging_holdings h join accounts a on a.account_no = h.account_no`,
+       select a.id, h.id_hash, h.product_code, h.cover_from, h.cover_to from snapshot_staging_holdings h join accounts a on a.account_no = h.account_no`
     )
     step('familyAndHoldings')
     for (const index of rebuilt) {
@@ -615,12 +720,10 @@ async function applyStaging(
       }
     }
     step('indexes')
-    await trx.raw('update snapshot_state set version = ?, "full" = ?, balances_as_of = ?, received_at = ? where id = 1', [
-      header.snapshotVersion,
-      header.full,
-      header.balancesAsOf,
-      now,
-    ])
+    await trx.raw(
+      'update snapshot_state set version = ?, "full" = ?, balances_as_of = ?, received_at = ? where id = 1',
+      [header.snapshotVersion, header.full, header.balancesAsOf, now]
+    )
     if ((await changes(trx)) !== 1) throw new Error('snapshot_state row missing')
     return kept + deleted
   })
@@ -638,7 +741,7 @@ async function dropSecondaryIndexes(trx: Knex.Transaction): Promise<Array<{ name
     `select m.name as name, m.sql as sql from sqlite_master m
      where m.type = 'index' and m.sql is not null and m.tbl_name in ('accounts', 'family_members', 'holdings')
        and not (m.tbl_name = 'accounts' and (select group_concat(i.name) from pragma_index_info(m.name) i) = 'account_no')
-     order by m.name`,
+     order by m.name`
   )) as Array<{ name: string; sql: string }>
   for (const index of indexes) await trx.raw(`drop index ${quote(index.name)}`)
   return indexes
@@ -663,7 +766,7 @@ async function upsertAccounts(trx: Knex.Transaction, balancesAsOf: string, now: 
   await trx.raw(
     `update accounts set card_hash = randomblob(17), id_hash = randomblob(17)
      where id in (select a.id from snapshot_staging_accounts s join accounts a on a.account_no = s.account_no
-                  where a.removed_at is null and (a.card_hash <> s.card_hash or a.id_hash <> s.id_hash))`,
+                  where a.removed_at is null and (a.card_hash <> s.card_hash or a.id_hash <> s.id_hash))`
   )
   try {
     await trx.transaction(async (savepoint) => {
@@ -679,12 +782,13 @@ async function upsertAccounts(trx: Knex.Transaction, balancesAsOf: string, now: 
 async function hashClash(trx: Knex.Transaction, column: 'card_hash' | 'id_hash'): Promise<Error> {
   const what = column === 'card_hash' ? '社会保障卡号' : '身份证号'
   const [inSnapshot] = (await trx.raw(
-    `select max(line_no) as line, min(line_no) as earlier from snapshot_staging_accounts group by ${column} having count(*) > 1 order by 1 limit 1`,
+    `select max(line_no) as line, min(line_no) as earlier from snapshot_staging_accounts group by ${column} having count(*) > 1 order by 1 limit 1`
   )) as Array<{ line: number; earlier: number }>
-  if (inSnapshot) return new LineRefusal(inSnapshot.line, `（账户）：${what}与第 ${inSnapshot.earlier} 行的账户相同`)
+  if (inSnapshot)
+    return new LineRefusal(inSnapshot.line, `（账户）：${what}与第 ${inSnapshot.earlier} 行的账户相同`)
   const [withLive] = (await trx.raw(
     `select s.line_no as line from snapshot_staging_accounts s join accounts a on a.${column} = s.${column}
-     where a.removed_at is null and a.account_no <> s.account_no order by 1 limit 1`,
+     where a.removed_at is null and a.account_no <> s.account_no order by 1 limit 1`
   )) as Array<{ line: number }>
   if (withLive) return new LineRefusal(withLive.line, `（账户）：${what}与本机另一个未在快照中更新的账户相同`)
   return refused(`快照中有两个账户的${what}相同`)

@@ -39,7 +39,9 @@ export class NdjsonLineSplitter {
   /** The complete lines this chunk finishes, in order. The first has number `lineNo` as read before the call. */
   push(chunk: Uint8Array): Buffer[] {
     if (chunk.byteLength === 0) return []
-    const incoming = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const incoming = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     const buf = this.held.length === 0 ? incoming : Buffer.concat([this.held, incoming])
     const lines: Buffer[] = []
     let start = this.partialStart

@@ -8,7 +8,11 @@ import { LineRefusal, prepareBatch, type PreparedBatch } from './snapshot-batch'
 export interface BatchPreparer {
   /** How many batches may be in preparation at once (0: prepared as they are handed over). */
   readonly parallelism: number
-  prepare(lines: readonly Buffer[], firstLineNo: number, regionCodes: readonly string[]): Promise<PreparedBatch>
+  prepare(
+    lines: readonly Buffer[],
+    firstLineNo: number,
+    regionCodes: readonly string[]
+  ): Promise<PreparedBatch>
   close(): Promise<void>
 }
 
@@ -18,7 +22,7 @@ export function inlinePreparer(cipher: PersonalDataCipher): BatchPreparer {
     async prepare(lines, firstLineNo, regionCodes) {
       return prepareBatch(lines, firstLineNo, { cipher, regionCodes: new Set(regionCodes) })
     },
-    async close() {},
+    async close() {}
   }
 }
 
@@ -66,7 +70,8 @@ const TYPESCRIPT_BOOTSTRAP = `
 function workerEntry(): { script: URL | string; eval: boolean; entry?: string } | null {
   const here = import.meta.url
   // Loader hooks of the parent (tsx's --import, vitest's) do not reach a worker thread.
-  if (here.endsWith('.ts')) return { script: TYPESCRIPT_BOOTSTRAP, eval: true, entry: new URL('./snapshot-worker.ts', here).href }
+  if (here.endsWith('.ts'))
+    return { script: TYPESCRIPT_BOOTSTRAP, eval: true, entry: new URL('./snapshot-worker.ts', here).href }
   for (const candidate of ['./snapshot-worker.js', '../snapshot-worker.js']) {
     const url = new URL(candidate, here)
     if (url.protocol === 'file:' && existsSync(url)) return { script: url, eval: false }
@@ -84,7 +89,12 @@ interface Pending {
  * worker can start or a worker's cipher does not hash like `cipher` (a key that is not this
  * database's would seal rows nobody could open).
  */
-export async function startWorkerPool(options: { key: Uint8Array; cipher: PersonalDataCipher; count: number; log: Logger }): Promise<BatchPreparer | null> {
+export async function startWorkerPool(options: {
+  key: Uint8Array
+  cipher: PersonalDataCipher
+  count: number
+  log: Logger
+}): Promise<BatchPreparer | null> {
   const entry = workerEntry()
   if (entry === null || options.count < 1) return null
   const expectedProbe = options.cipher.lookupHash(WORKER_PROBE).toString('hex')
@@ -106,7 +116,10 @@ export async function startWorkerPool(options: { key: Uint8Array; cipher: Person
       const worker = new Worker(entry.script, {
         workerData: init,
         eval: entry.eval,
-        resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+        resourceLimits: {
+          maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB,
+          maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB
+        }
       })
       workers.push(worker)
       const probe = await new Promise<string>((resolve, reject) => {
@@ -126,12 +139,13 @@ export async function startWorkerPool(options: { key: Uint8Array; cipher: Person
         if (!waiting) return
         pending.delete(reply.id)
         if ('batch' in reply) waiting.resolve(reply.batch)
-        else if ('refusal' in reply) waiting.reject(new LineRefusal(reply.refusal.lineNo, reply.refusal.reason))
+        else if ('refusal' in reply)
+          waiting.reject(new LineRefusal(reply.refusal.lineNo, reply.refusal.reason))
         else waiting.reject(new Error(`snapshot worker failed: ${reply.failure}`))
       })
       worker.on('error', (error) => failAll(error))
       worker.on('exit', () => failAll(new Error('snapshot worker exited')))
-    }),
+    })
   )
   const close = async () => {
     failAll(new Error('snapshot worker pool closed'))
@@ -139,7 +153,9 @@ export async function startWorkerPool(options: { key: Uint8Array; cipher: Person
   }
   const failed = started.find((result) => result.status === 'rejected')
   if (failed) {
-    options.log.error('snapshot_workers_unavailable', { reason: failed.reason instanceof Error ? failed.reason.message.slice(0, 100) : 'unknown' })
+    options.log.error('snapshot_workers_unavailable', {
+      reason: failed.reason instanceof Error ? failed.reason.message.slice(0, 100) : 'unknown'
+    })
     await close()
     return null
   }
@@ -164,6 +180,6 @@ export async function startWorkerPool(options: { key: Uint8Array; cipher: Person
         workers[id % workers.length].postMessage(request, [bytes.buffer])
       })
     },
-    close,
+    close
   }
 }

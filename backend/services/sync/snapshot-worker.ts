@@ -30,7 +30,10 @@ if (port && init?.snapshotWorker === true) {
     let reply: WorkerReply
     try {
       const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength)
-      const batch = prepareBatch(splitLines(bytes), request.firstLineNo, { cipher, regionCodes: new Set(request.regionCodes) })
+      const batch = prepareBatch(splitLines(bytes), request.firstLineNo, {
+        cipher,
+        regionCodes: new Set(request.regionCodes)
+      })
       reply = { id: request.id, batch }
     } catch (error) {
       reply =

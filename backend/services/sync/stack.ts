@@ -33,19 +33,33 @@ export interface SyncStackOptions {
   /** After each sync that went through (uploads and downloads). */
   readonly afterSync?: () => Promise<void>
   /** Tests shorten the interval and the timeouts, fix the jitter, and may slow the network down. */
-  readonly tuning?: { intervalMs?: number; timeoutMs?: number; batchSize?: number; random?: () => number; fetch?: typeof fetch }
+  readonly tuning?: {
+    intervalMs?: number
+    timeoutMs?: number
+    batchSize?: number
+    random?: () => number
+    fetch?: typeof fetch
+  }
 }
 
 /** The sync service with the stores it works on, wired once for every shell (Electron, browser mode, CLI, tests). */
 export function createSyncStack(options: SyncStackOptions): SyncStack {
   const { db, cipher, clock, log } = options
   const snapshots: SnapshotStore = {
-    importSnapshot: (source, importOptions) => importSnapshot({ db, cipher, clock, log, personalDataKey: options.personalDataKey }, source, importOptions),
+    importSnapshot: (source, importOptions) =>
+      importSnapshot(
+        { db, cipher, clock, log, personalDataKey: options.personalDataKey },
+        source,
+        importOptions
+      ),
     current: () => currentSnapshot(db),
     async oldestBalanceAsOf() {
-      const row = await db('accounts').whereNull('removed_at').min<{ oldest: string | null }>({ oldest: 'balance_as_of' }).first()
+      const row = await db('accounts')
+        .whereNull('removed_at')
+        .min<{ oldest: string | null }>({ oldest: 'balance_as_of' })
+        .first()
       return row?.oldest ?? null
-    },
+    }
   }
   const sync = createSyncService({
     state: createSyncStateRepository(db),
@@ -60,12 +74,22 @@ export function createSyncStack(options: SyncStackOptions): SyncStack {
     heldRegions: options.heldRegions,
     trustedKeys: options.trustedKeys,
     afterSync: options.afterSync,
-    ...options.tuning,
+    ...options.tuning
   })
   return {
     sync,
     snapshots,
     exportQueue: (file) => exportQueue({ sync, clock, terminalId: options.terminalId }, file),
-    importPackage: (file) => importPackage({ sync, rules: options.rules, snapshots, trustedKeys: options.trustedKeys, terminalId: options.terminalId }, file),
+    importPackage: (file) =>
+      importPackage(
+        {
+          sync,
+          rules: options.rules,
+          snapshots,
+          trustedKeys: options.trustedKeys,
+          terminalId: options.terminalId
+        },
+        file
+      )
   }
 }

@@ -17,7 +17,7 @@ export async function up(db: Knex): Promise<void> {
   await db('hub_state').insert([
     { key: 'snapshot_version', value: 1 },
     // Deltas are complete only for `since` at or after this (removals before it may be pruned).
-    { key: 'delta_floor', value: 0 },
+    { key: 'delta_floor', value: 0 }
   ])
 
   await db.schema.createTable('regions', (table) => {
@@ -42,7 +42,9 @@ export async function up(db: Knex): Promise<void> {
     table.check("insurance_type in ('employee_active', 'employee_retired', 'resident')")
     table.check("status in ('active', 'suspended', 'terminated')")
     table.check("typeof(balance_fen) = 'integer' and balance_fen >= 0")
-    table.check("typeof(historical_balance_fen) = 'integer' and historical_balance_fen >= 0 and historical_balance_fen <= balance_fen")
+    table.check(
+      "typeof(historical_balance_fen) = 'integer' and historical_balance_fen >= 0 and historical_balance_fen <= balance_fen"
+    )
     table.check("typeof(fitness_card_transfers_fen) = 'integer' and fitness_card_transfers_fen >= 0")
   })
   // (region, version, rowid): a snapshot pages through one region in version order, full or delta.
@@ -168,7 +170,21 @@ export async function up(db: Knex): Promise<void> {
 }
 
 export async function down(db: Knex): Promise<void> {
-  for (const table of ['item_results', 'holdings', 'hub_sales', 'tokens', 'terminals', 'enrolment_codes', 'rule_bundles', 'spending_years', 'removals', 'family_members', 'accounts', 'regions', 'hub_state']) {
+  for (const table of [
+    'item_results',
+    'holdings',
+    'hub_sales',
+    'tokens',
+    'terminals',
+    'enrolment_codes',
+    'rule_bundles',
+    'spending_years',
+    'removals',
+    'family_members',
+    'accounts',
+    'regions',
+    'hub_state'
+  ]) {
     await db.schema.dropTable(table)
   }
 }

@@ -22,7 +22,12 @@ export async function up(db: Knex): Promise<void> {
     table.index(['terminal_id', 'created_at'])
   })
   await db.schema.createTable('received_sale_lines', (table) => {
-    table.string('sale_id', 36).notNullable().references('sale_id').inTable('received_sales').onDelete('CASCADE')
+    table
+      .string('sale_id', 36)
+      .notNullable()
+      .references('sale_id')
+      .inTable('received_sales')
+      .onDelete('CASCADE')
     table.integer('line_no').notNullable()
     table.string('relation').notNullable()
     table.string('product_code').notNullable()

@@ -10,5 +10,5 @@ import * as m0003 from './0003_file_keys'
 export const hubMigrations: readonly NamedMigration[] = [
   { name: 'hub_0001', up: m0001.up, down: m0001.down },
   { name: 'hub_0002_received_sales', up: m0002.up, down: m0002.down },
-  { name: 'hub_0003_file_keys', up: m0003.up, down: m0003.down },
+  { name: 'hub_0003_file_keys', up: m0003.up, down: m0003.down }
 ]

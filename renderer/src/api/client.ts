@@ -7,14 +7,17 @@ const httpBridge: CounterBridge = {
     try {
       const response = await fetch(`/api/${encodeURIComponent(call)}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(sessionToken ? { 'x-counter-session': sessionToken } : {}) },
-        body: JSON.stringify(args),
+        headers: {
+          'content-type': 'application/json',
+          ...(sessionToken ? { 'x-counter-session': sessionToken } : {})
+        },
+        body: JSON.stringify(args)
       })
       return (await response.json()) as Result<unknown>
     } catch {
       return fail('TRANSPORT', '无法连接本机柜台服务：请确认柜台程序仍在运行')
     }
-  },
+  }
 }
 
 /** Electron's preload bridge when present, HTTP otherwise; looked up per call so tests can install one. */
@@ -46,12 +49,15 @@ export const api = {
     try {
       plain = plainArguments(args)
     } catch {
-      return fail('INVALID_ARGUMENT', '本次操作的数据无法发送给柜台服务，没有办理；请重试，仍不行请联系运维人员')
+      return fail(
+        'INVALID_ARGUMENT',
+        '本次操作的数据无法发送给柜台服务，没有办理；请重试，仍不行请联系运维人员'
+      )
     }
     try {
       return (await bridge().invoke(name, plain, sessionToken)) as CallResult<K>
     } catch {
       return fail('TRANSPORT', '柜台界面与本机服务通讯失败，操作结果未知；请重试，仍不行请重新启动柜台程序')
     }
-  },
+  }
 }

@@ -11,7 +11,7 @@ const en: typeof zhCN = {
     noShift: 'No shift open',
     shift: 'Shift {id} · opened {time}',
     roles: { clerk: 'Window clerk', agent: 'Home-visit agent', supervisor: 'Supervisor' },
-    supervisorOnly: 'Only a supervisor may change this',
+    supervisorOnly: 'Only a supervisor may change this'
   },
   nav: { counter: 'Counter', history: 'Transactions', supervisor: 'Supervisor', settings: 'Settings' },
   reader: {
@@ -41,19 +41,28 @@ const en: typeof zhCN = {
     noTraces: 'Nothing recorded yet',
     clear: 'Clear',
     verdict: { burst: 'Reader', typed: 'Typed', truncated: 'Incomplete read' },
-    columns: { verdict: 'Verdict', text: 'Content (masked)', length: 'Length', gaps: 'Key gaps (ms)', total: 'Total', reason: 'Because' },
-    ime: 'IME',
+    columns: {
+      verdict: 'Verdict',
+      text: 'Content (masked)',
+      length: 'Length',
+      gaps: 'Key gaps (ms)',
+      total: 'Total',
+      reason: 'Because'
+    },
+    ime: 'IME'
   },
   app: {
     title: 'Personal-account health insurance counter',
     demoData: 'Demo data',
-    unexpectedFailure: 'Not done: the program hit an unexpected error. Try again; if it keeps happening, restart the counter or call support.',
+    unexpectedFailure:
+      'Not done: the program hit an unexpected error. Try again; if it keeps happening, restart the counter or call support.',
     keyUnprotected: 'Personal-data key not OS-protected',
-    keyUnprotectedHint: 'This computer offers no OS key protection: the key that encrypts personal data is a file in the data folder. Keep the computer and the data folder safe, or contact support.',
+    keyUnprotectedHint:
+      'This computer offers no OS key protection: the key that encrypts personal data is a file in the data folder. Keep the computer and the data folder safe, or contact support.',
     language: 'Language',
     version: 'Version {version}',
     schema: 'Database {schema}',
-    dataDir: 'Data folder',
+    dataDir: 'Data folder'
   },
   counter: {
     readCard: 'Read card',
@@ -63,7 +72,7 @@ const en: typeof zhCN = {
     clear: 'Clear',
     hint: 'Swipe at any time: wherever the cursor is, a card read is looked up at once. Or type the 9-character card number or 18-digit ID (may end in X) and press Enter.',
     lookupFailed: 'Could not read the cardholder',
-    waitingForCard: 'Swipe a social-security card',
+    waitingForCard: 'Swipe a social-security card'
   },
   cardholder: {
     title: 'Cardholder',
@@ -82,7 +91,7 @@ const en: typeof zhCN = {
     balanceAsOf: 'Balance as of {time} (Beijing time)',
     age: '{age} years',
     gender: { male: 'Male', female: 'Female' },
-    identifiedBy: { 'social-security-card': 'Read by card number', 'resident-id': 'Read by ID number' },
+    identifiedBy: { 'social-security-card': 'Read by card number', 'resident-id': 'Read by ID number' }
   },
   offers: {
     title: 'Products the cardholder may buy',
@@ -98,12 +107,17 @@ const en: typeof zhCN = {
     illustrative: 'Example',
     units: '{price} a unit, {units} unit(s)',
     unitPrice: '{price} a unit, not enough for one',
-    amounts: 'Choose {amounts}',
+    amounts: 'Choose {amounts}'
   },
   sale: {
     sell: 'Sell',
     needShift: 'Open a shift first',
-    steps: { order: 'Insured and products', confirm: 'Confirm and sign', pay: 'Swipe to pay', done: 'Receipt' },
+    steps: {
+      order: 'Insured and products',
+      confirm: 'Confirm and sign',
+      pay: 'Swipe to pay',
+      done: 'Receipt'
+    },
     rulesShort: '{region} rules v{version}',
     addSelf: 'Cardholder',
     addMember: 'Bound family',
@@ -142,7 +156,7 @@ const en: typeof zhCN = {
     nextCustomer: 'Next customer',
     back: 'Back',
     toConfirm: 'Next: confirm',
-    toPay: 'Next: swipe to pay',
+    toPay: 'Next: swipe to pay'
   },
   receipt: {
     title: 'Receipt: commercial health insurance paid from the medical-insurance personal account',
@@ -176,10 +190,24 @@ const en: typeof zhCN = {
     voided: 'VOID',
     print80: 'Print receipt (80 mm)',
     printA4: 'Print A4',
-    reprint: 'Reprint',
+    reprint: 'Reprint'
   },
-  saleStatus: { queued: 'Queued', uploaded: 'Uploading', accepted: 'Accepted', rejected: 'Rejected', voided: 'Voided' },
-  relation: { self: 'Self', spouse: 'Spouse', child: 'Child', parent: 'Parent', grandparent: 'Grandparent', grandchild: 'Grandchild', sibling: 'Sibling' },
+  saleStatus: {
+    queued: 'Queued',
+    uploaded: 'Uploading',
+    accepted: 'Accepted',
+    rejected: 'Rejected',
+    voided: 'Voided'
+  },
+  relation: {
+    self: 'Self',
+    spouse: 'Spouse',
+    child: 'Child',
+    parent: 'Parent',
+    grandparent: 'Grandparent',
+    grandchild: 'Grandchild',
+    sibling: 'Sibling'
+  },
   history: {
     title: 'Transactions',
     query: 'Card, ID or transaction number',
@@ -205,7 +233,7 @@ const en: typeof zhCN = {
     empty: 'No transactions',
     allStatuses: 'All statuses',
     statusFilter: 'Status',
-    settledTitle: 'Settled by the centre at',
+    settledTitle: 'Settled by the centre at'
   },
   sync: {
     connection: { online: 'Online', offline: 'Offline', never: 'Not connected to the centre' },
@@ -224,19 +252,20 @@ const en: typeof zhCN = {
       snapshotAgeReached: 'Account data for {region} past the offline limit: no sales until synced',
       queuedNear: 'Near the offline limit: {text}',
       queuedReached: 'Offline limit reached: {text}',
-      more: '+{count} more',
+      more: '+{count} more'
     },
     tip: {
-      notRegistered: 'This terminal is not registered with the centre: a supervisor registers it in Settings → Centre connection',
+      notRegistered:
+        'This terminal is not registered with the centre: a supervisor registers it in Settings → Centre connection',
       lastContact: 'Last contact with the centre {time}',
       noContact: 'No contact with the centre yet',
       lastError: 'Last failure: {error}',
       nextSync: 'Next automatic sync {time}',
       oldest: 'Oldest queued {time}',
       nextAttempt: 'Next upload {time}',
-      openRejected: 'Show rejected transactions',
+      openRejected: 'Show rejected transactions'
     },
-    unavailable: 'Sync status unavailable',
+    unavailable: 'Sync status unavailable'
   },
   centre: {
     title: 'Centre connection',
@@ -259,17 +288,24 @@ const en: typeof zhCN = {
     register: 'Register',
     reregister: 'Register again',
     registeredDone: 'Registered with the centre as terminal {terminalId}',
-    registerHint: 'The centre issues the enrolment code. Once registered, this terminal syncs the rules and account data of the regions the centre assigns, and uploads its transactions.',
+    registerHint:
+      'The centre issues the enrolment code. Once registered, this terminal syncs the rules and account data of the regions the centre assigns, and uploads its transactions.'
   },
   insuranceType: {
     employee_active: 'Employee basic medical insurance (working)',
     employee_retired: 'Employee basic medical insurance (retired)',
-    resident: 'Resident basic medical insurance',
+    resident: 'Resident basic medical insurance'
   },
   status: { active: 'Enrolled', suspended: 'Suspended', terminated: 'Terminated' },
   supervisor: {
     title: 'Supervisor',
-    menu: { reports: 'Daily summary', closes: 'Close reports', rejections: 'Rejected sales', operators: 'Operators', audit: 'Audit log' },
+    menu: {
+      reports: 'Daily summary',
+      closes: 'Close reports',
+      rejections: 'Rejected sales',
+      operators: 'Operators',
+      audit: 'Audit log'
+    }
   },
   reports: {
     from: 'From',
@@ -279,8 +315,10 @@ const en: typeof zhCN = {
     closeDay: 'Close the day',
     closeDayLate: 'Late close of {date}',
     closeDayOneDay: 'A close is for one day: choose the same day as start and end',
-    closeDayConfirm: 'Close {date}: the day’s sales not closed yet go on a numbered day report; later sales go on the next one. Continue?',
-    closeDayLateConfirm: '{date} is past: this is a late close. The day’s sales not closed yet go on a numbered report marked late. Continue?',
+    closeDayConfirm:
+      'Close {date}: the day’s sales not closed yet go on a numbered day report; later sales go on the next one. Continue?',
+    closeDayLateConfirm:
+      '{date} is past: this is a late close. The day’s sales not closed yet go on a numbered report marked late. Continue?',
     closed: 'Report no. {number} written',
     cancel: 'Cancel',
     net: 'Taken (without voided and rejected)',
@@ -296,11 +334,13 @@ const en: typeof zhCN = {
     xlsx: 'Export Excel',
     csv: 'Export CSV',
     saved: 'Saved: {path}',
-    rowsLeftOut: '… {count} more rows not listed (print lists the first 1000); export to Excel or CSV for the full list. The total row covers them all.',
+    rowsLeftOut:
+      '… {count} more rows not listed (print lists the first 1000); export to Excel or CSV for the full list. The total row covers them all.',
     scopeTerminal: 'This terminal',
     scopeOffice: 'This office (centre data)',
-    officeSource: 'Sales of the {count} terminals of office “{territory}” ({terminals}), from the centre, as of {asOf}. Only sales the centre has received: a window’s queued sales appear once uploaded.',
-    officeNoClose: 'A day close is for this terminal: switch to “This terminal”',
+    officeSource:
+      'Sales of the {count} terminals of office “{territory}” ({terminals}), from the centre, as of {asOf}. Only sales the centre has received: a window’s queued sales appear once uploaded.',
+    officeNoClose: 'A day close is for this terminal: switch to “This terminal”'
   },
   closes: {
     shiftsTitle: 'Shifts to hand over',
@@ -314,8 +354,10 @@ const en: typeof zhCN = {
     leftover: 'Sales left over',
     unclosed: 'Not handed over',
     closeShift: 'Hand over',
-    closeShiftConfirm: 'Hand over shift {id} ({operator}): {count} sales, {amount} go on a numbered shift report and the shift ends. Continue?',
-    closeLeftoverConfirm: 'Shift {id} has ended, but {count} sales, {amount} are on no shift report: write one for them. Continue?',
+    closeShiftConfirm:
+      'Hand over shift {id} ({operator}): {count} sales, {amount} go on a numbered shift report and the shift ends. Continue?',
+    closeLeftoverConfirm:
+      'Shift {id} has ended, but {count} sales, {amount} are on no shift report: write one for them. Continue?',
     noShifts: 'No shift to hand over',
     none: 'No report in this range',
     number: 'No.',
@@ -329,7 +371,7 @@ const en: typeof zhCN = {
     sales: 'Sales',
     total: 'Amount',
     view: 'View',
-    back: 'Back to the list',
+    back: 'Back to the list'
   },
   rejections: {
     title: 'Rejected sales',
@@ -353,7 +395,7 @@ const en: typeof zhCN = {
     cancel: 'Cancel',
     done: 'Marked as followed up',
     empty: 'No rejected sales',
-    emptyOpen: 'No rejected sales waiting for follow-up',
+    emptyOpen: 'No rejected sales waiting for follow-up'
   },
   operatorsAdmin: {
     title: 'Operators',
@@ -376,7 +418,8 @@ const en: typeof zhCN = {
     pinHint: '6–12 digits',
     pinMismatch: 'The two PINs differ',
     confirmTitle: 'Please confirm',
-    confirmDisable: 'Disable operator {code} ({name})? They are signed out at once and can no longer sign in.',
+    confirmDisable:
+      'Disable operator {code} ({name})? They are signed out at once and can no longer sign in.',
     confirmEnable: 'Enable operator {code} ({name})?',
     resetTitle: 'Reset the PIN of {code} ({name})',
     resetHint: 'The new PIN works at once and lifts a lockout after wrong PINs.',
@@ -387,7 +430,7 @@ const en: typeof zhCN = {
     save: 'Save',
     cancel: 'Cancel',
     empty: 'No operators',
-    self: 'you',
+    self: 'you'
   },
   audit: {
     title: 'Audit log',
@@ -417,13 +460,15 @@ const en: typeof zhCN = {
       late: 'Late close',
       saleCount: 'Sales',
       totalFen: 'Amount',
-      format: 'Format',
-    },
+      format: 'Format'
+    }
   },
   errors: {
     CARD_MALFORMED: 'The number read is not a valid card or ID number. Swipe again or retype it.',
-    CARD_NOT_FOUND: 'No cardholder with this number in the local data. Check the number or sync, then try again.',
-    E_VOUCHER_OFFLINE: 'An e-voucher can only be checked online by the centre. Swipe the card or type the ID number.',
+    CARD_NOT_FOUND:
+      'No cardholder with this number in the local data. Check the number or sync, then try again.',
+    E_VOUCHER_OFFLINE:
+      'An e-voucher can only be checked online by the centre. Swipe the card or type the ID number.',
     RULES_UNAVAILABLE: 'No rules in force for this region on this terminal. Sync the rules, then try again.',
     RULES_REFUSED: 'The rule bundle was refused; the rules in use stay as they were.',
     UNAUTHENTICATED: 'Please sign in.',
@@ -432,7 +477,8 @@ const en: typeof zhCN = {
     NO_SHIFT: 'Open a shift first.',
     SALE_REFUSED: 'The order cannot be sold: see the reasons.',
     SALE_NOT_FOUND: 'No such transaction.',
-    PAYMENT_CARD_MISMATCH: 'Not the same card: the cardholder must swipe their own card. Nothing was charged.',
+    PAYMENT_CARD_MISMATCH:
+      'Not the same card: the cardholder must swipe their own card. Nothing was charged.',
     VOID_REFUSED: 'This transaction cannot be voided now.',
     SNAPSHOT_REFUSED: 'The account data was refused; the data in use stays as it was.',
     SYNC_FAILED: 'Sync with the centre failed; nothing changed here.',
@@ -445,8 +491,8 @@ const en: typeof zhCN = {
     UNKNOWN_CALL: 'This function is not available in this version.',
     FORBIDDEN: 'This page may not use counter functions.',
     TRANSPORT: 'Cannot reach the local counter service. Is the app still running?',
-    INTERNAL: 'Internal error: nothing was done. Try again or call support.',
-  },
+    INTERNAL: 'Internal error: nothing was done. Try again or call support.'
+  }
 }
 
 export default en

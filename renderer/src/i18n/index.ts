@@ -17,7 +17,7 @@ export const i18n = createI18n<[typeof zhCN], Locale, false>({
   legacy: false,
   locale: savedLocale(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zhCN, en },
+  messages: { 'zh-CN': zhCN, en }
 })
 
 export function setLocale(locale: Locale): void {

@@ -9,7 +9,7 @@ export default {
     noShift: '未开班',
     shift: '班次 {id} · {time} 开班',
     roles: { clerk: '窗口经办', agent: '上门服务专员', supervisor: '主管' },
-    supervisorOnly: '只有主管可以修改',
+    supervisorOnly: '只有主管可以修改'
   },
   nav: { counter: '柜台', history: '交易查询', supervisor: '主管', settings: '设置' },
   reader: {
@@ -39,19 +39,27 @@ export default {
     noTraces: '还没有记录',
     clear: '清空记录',
     verdict: { burst: '读卡器', typed: '人工输入', truncated: '读卡不完整' },
-    columns: { verdict: '判断', text: '内容（已遮蔽）', length: '长度', gaps: '各键间隔（毫秒）', total: '全程', reason: '依据' },
-    ime: '输入法',
+    columns: {
+      verdict: '判断',
+      text: '内容（已遮蔽）',
+      length: '长度',
+      gaps: '各键间隔（毫秒）',
+      total: '全程',
+      reason: '依据'
+    },
+    ime: '输入法'
   },
   app: {
     title: '医保个账购买商业健康保险柜台',
     demoData: '演示数据',
     unexpectedFailure: '操作没有完成：程序出现意外错误。请重试；反复出现请重新启动柜台程序或联系运维人员',
     keyUnprotected: '个人信息密钥未受系统保护',
-    keyUnprotectedHint: '本机无法使用操作系统的密钥保护，加密个人信息的密钥以文件形式保存在数据目录中：请妥善保管本机与数据目录，或联系运维人员。',
+    keyUnprotectedHint:
+      '本机无法使用操作系统的密钥保护，加密个人信息的密钥以文件形式保存在数据目录中：请妥善保管本机与数据目录，或联系运维人员。',
     language: '语言',
     version: '版本 {version}',
     schema: '数据库 {schema}',
-    dataDir: '数据目录',
+    dataDir: '数据目录'
   },
   counter: {
     readCard: '读卡',
@@ -61,7 +69,7 @@ export default {
     clear: '清空',
     hint: '随时可以刷卡：无论光标在哪里，读到的卡都会直接查询。也可手工输入 9 位社会保障卡号或 18 位身份证号（末位可为 X）后按回车。',
     lookupFailed: '未能读取参保人',
-    waitingForCard: '请刷社会保障卡',
+    waitingForCard: '请刷社会保障卡'
   },
   cardholder: {
     title: '参保人信息',
@@ -80,7 +88,7 @@ export default {
     balanceAsOf: '余额截至 {time}（北京时间）',
     age: '{age} 岁',
     gender: { male: '男', female: '女' },
-    identifiedBy: { 'social-security-card': '按社会保障卡号读取', 'resident-id': '按身份证号读取' },
+    identifiedBy: { 'social-security-card': '按社会保障卡号读取', 'resident-id': '按身份证号读取' }
   },
   offers: {
     title: '本人可购买的产品',
@@ -96,7 +104,7 @@ export default {
     illustrative: '示例',
     units: '每份 {price}，可买 {units} 份',
     unitPrice: '每份 {price}，额度不足一份',
-    amounts: '可选 {amounts}',
+    amounts: '可选 {amounts}'
   },
   sale: {
     sell: '办理',
@@ -140,7 +148,7 @@ export default {
     nextCustomer: '下一位',
     back: '返回',
     toConfirm: '下一步：确认',
-    toPay: '下一步：刷卡付款',
+    toPay: '下一步：刷卡付款'
   },
   receipt: {
     title: '医保个人账户购买商业健康保险 收费凭条',
@@ -174,11 +182,25 @@ export default {
     voided: '已作废',
     print80: '打印凭条（80mm）',
     printA4: '打印 A4',
-    reprint: '补打凭条',
+    reprint: '补打凭条'
   },
   // What the centre said of the sale: queued here, sent without an answer yet, accepted, refused.
-  saleStatus: { queued: '待上传', uploaded: '上传中', accepted: '已受理', rejected: '被拒', voided: '已作废' },
-  relation: { self: '本人', spouse: '配偶', child: '子女', parent: '父母', grandparent: '祖父母/外祖父母', grandchild: '孙子女/外孙子女', sibling: '兄弟姐妹' },
+  saleStatus: {
+    queued: '待上传',
+    uploaded: '上传中',
+    accepted: '已受理',
+    rejected: '被拒',
+    voided: '已作废'
+  },
+  relation: {
+    self: '本人',
+    spouse: '配偶',
+    child: '子女',
+    parent: '父母',
+    grandparent: '祖父母/外祖父母',
+    grandchild: '孙子女/外孙子女',
+    sibling: '兄弟姐妹'
+  },
   history: {
     title: '交易查询',
     query: '卡号、身份证号或交易号',
@@ -204,7 +226,7 @@ export default {
     empty: '没有交易',
     allStatuses: '全部状态',
     statusFilter: '状态',
-    settledTitle: '中心受理时间',
+    settledTitle: '中心受理时间'
   },
   sync: {
     connection: { online: '在线', offline: '离线', never: '未连接中心' },
@@ -223,7 +245,7 @@ export default {
       snapshotAgeReached: '{region}账户数据已超过离线期限，停止办理：请同步',
       queuedNear: '接近离线上限：{text}',
       queuedReached: '已达离线上限：{text}',
-      more: '另 {count} 项',
+      more: '另 {count} 项'
     },
     tip: {
       notRegistered: '本终端尚未向中心注册：请主管在“设置 → 中心连接”中注册',
@@ -233,9 +255,9 @@ export default {
       nextSync: '下次自动同步 {time}',
       oldest: '最早一笔 {time}',
       nextAttempt: '下次上传 {time}',
-      openRejected: '查看被拒交易',
+      openRejected: '查看被拒交易'
     },
-    unavailable: '同步状态不可用',
+    unavailable: '同步状态不可用'
   },
   centre: {
     title: '中心连接',
@@ -258,17 +280,23 @@ export default {
     register: '注册',
     reregister: '重新注册',
     registeredDone: '已向中心注册，终端号 {terminalId}',
-    registerHint: '注册码由医保中心发放。注册后本终端按中心分配的地区同步规则与账户数据，并上传交易。',
+    registerHint: '注册码由医保中心发放。注册后本终端按中心分配的地区同步规则与账户数据，并上传交易。'
   },
   insuranceType: {
     employee_active: '职工基本医疗保险（在职）',
     employee_retired: '职工基本医疗保险（退休）',
-    resident: '城乡居民基本医疗保险',
+    resident: '城乡居民基本医疗保险'
   },
   status: { active: '正常参保', suspended: '暂停参保', terminated: '终止参保' },
   supervisor: {
     title: '主管',
-    menu: { reports: '日结汇总', closes: '日结单/交班单', rejections: '被拒交易', operators: '操作员', audit: '审计日志' },
+    menu: {
+      reports: '日结汇总',
+      closes: '日结单/交班单',
+      rejections: '被拒交易',
+      operators: '操作员',
+      audit: '审计日志'
+    }
   },
   reports: {
     from: '开始日期',
@@ -295,11 +323,13 @@ export default {
     xlsx: '导出 Excel',
     csv: '导出 CSV',
     saved: '已保存：{path}',
-    rowsLeftOut: '……另有 {count} 行未列出（打印只列前 1000 行）；完整清单请导出 Excel 或 CSV。合计行包括全部。',
+    rowsLeftOut:
+      '……另有 {count} 行未列出（打印只列前 1000 行）；完整清单请导出 Excel 或 CSV。合计行包括全部。',
     scopeTerminal: '本终端',
     scopeOffice: '本网点（中心数据）',
-    officeSource: '网点“{territory}”共 {count} 台终端（{terminals}）的交易，来自医保中心，截至 {asOf}。只含中心已收到的交易：各窗口尚未上传的交易，上传后才会计入。',
-    officeNoClose: '日结针对本终端：请切换到“本终端”',
+    officeSource:
+      '网点“{territory}”共 {count} 台终端（{terminals}）的交易，来自医保中心，截至 {asOf}。只含中心已收到的交易：各窗口尚未上传的交易，上传后才会计入。',
+    officeNoClose: '日结针对本终端：请切换到“本终端”'
   },
   closes: {
     shiftsTitle: '待交班的班次',
@@ -313,8 +343,10 @@ export default {
     leftover: '有遗留交易',
     unclosed: '未交班交易',
     closeShift: '交班',
-    closeShiftConfirm: '为第 {id} 班（{operator}）交班：{count} 笔、{amount} 生成编号交班单，并结束该班次。继续吗？',
-    closeLeftoverConfirm: '第 {id} 班已结束，还有 {count} 笔、{amount} 未交班：为这些交易生成编号交班单。继续吗？',
+    closeShiftConfirm:
+      '为第 {id} 班（{operator}）交班：{count} 笔、{amount} 生成编号交班单，并结束该班次。继续吗？',
+    closeLeftoverConfirm:
+      '第 {id} 班已结束，还有 {count} 笔、{amount} 未交班：为这些交易生成编号交班单。继续吗？',
     noShifts: '没有待交班的班次',
     none: '区间内没有日结单或交班单',
     number: '编号',
@@ -328,7 +360,7 @@ export default {
     sales: '笔数',
     total: '金额',
     view: '查看',
-    back: '返回列表',
+    back: '返回列表'
   },
   rejections: {
     title: '被拒交易',
@@ -352,7 +384,7 @@ export default {
     cancel: '取消',
     done: '已标记为已跟进',
     empty: '没有被拒交易',
-    emptyOpen: '没有待跟进的被拒交易',
+    emptyOpen: '没有待跟进的被拒交易'
   },
   operatorsAdmin: {
     title: '操作员',
@@ -386,7 +418,7 @@ export default {
     save: '保存',
     cancel: '取消',
     empty: '没有操作员',
-    self: '本人',
+    self: '本人'
   },
   audit: {
     title: '审计日志',
@@ -416,8 +448,8 @@ export default {
       late: '补结',
       saleCount: '笔数',
       totalFen: '金额',
-      format: '格式',
-    },
+      format: '格式'
+    }
   },
-  errors: {} as Record<string, string>,
+  errors: {} as Record<string, string>
 }

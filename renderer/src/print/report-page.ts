@@ -15,7 +15,10 @@ export function cellText(cell: ReportCell): string {
 
 /** Text inside a CSS string: quotes and backslashes escaped, line breaks flattened. */
 export function cssString(text: string): string {
-  return `"${text.replace(/[\r\n]+/g, ' ').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+  return `"${text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')}"`
 }
 
 /**
@@ -26,7 +29,11 @@ export function cssString(text: string): string {
 export function reportPageRules(document: ReportDocument): string {
   const field = (label: string) => document.fields.find((f) => f.label === label)
   const line = (labels: readonly string[]) =>
-    labels.map((label) => field(label)).filter((f) => f !== undefined).map((f) => `${f.label}：${f.value}`).join('　')
+    labels
+      .map((label) => field(label))
+      .filter((f) => f !== undefined)
+      .map((f) => `${f.label}：${f.value}`)
+      .join('　')
   const box = 'font-size: 8pt; color: #333; font-family: var(--counter-font);'
   return `@page {
   size: A4;

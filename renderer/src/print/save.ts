@@ -15,7 +15,11 @@ export async function savePagePdf(fileBaseName: string): Promise<Result<SavedFil
 }
 
 /** An export the service made (base64), to a file. */
-export async function saveExport(file: { fileName: string; mimeType: string; base64: string }): Promise<Result<SavedFile> | null> {
+export async function saveExport(file: {
+  fileName: string
+  mimeType: string
+  base64: string
+}): Promise<Result<SavedFile> | null> {
   if (window.counter?.saveFile) return window.counter.saveFile(file.fileName, file.base64)
   try {
     const bytes = Uint8Array.from(atob(file.base64), (char) => char.charCodeAt(0))

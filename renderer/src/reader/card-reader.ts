@@ -25,7 +25,11 @@ export interface CardReaderNotices {
 const consumers: CardConsumer[] = []
 let reader: KeyboardReader | null = null
 
-export function startCardReader(win: Window, notices: CardReaderNotices, settings: ReaderSettings = DEFAULT_READER_SETTINGS): void {
+export function startCardReader(
+  win: Window,
+  notices: CardReaderNotices,
+  settings: ReaderSettings = DEFAULT_READER_SETTINGS
+): void {
   reader?.detach()
   reader = attachKeyboardReader(win, settings, {
     onBurst(text) {
@@ -38,7 +42,7 @@ export function startCardReader(win: Window, notices: CardReaderNotices, setting
       if (consumer) startAction(() => consumer.onBadRead(reason))
       else notices.badRead(reason)
     },
-    onTrace: notices.trace,
+    onTrace: notices.trace
   })
 }
 

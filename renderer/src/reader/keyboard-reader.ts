@@ -32,7 +32,13 @@ const TEXT_INPUT_TYPES = new Set(['text', 'search', 'tel', 'url', 'email', 'pass
 function focusedEditable(doc: Document): Editable | null {
   const element = doc.activeElement
   if (element instanceof HTMLTextAreaElement && !element.readOnly && !element.disabled) return element
-  if (element instanceof HTMLInputElement && TEXT_INPUT_TYPES.has(element.type) && !element.readOnly && !element.disabled) return element
+  if (
+    element instanceof HTMLInputElement &&
+    TEXT_INPUT_TYPES.has(element.type) &&
+    !element.readOnly &&
+    !element.disabled
+  )
+    return element
   return null
 }
 
@@ -46,13 +52,17 @@ function strokeOf(event: KeyboardEvent): KeyStroke {
     ctrlKey: event.ctrlKey,
     altKey: event.altKey,
     metaKey: event.metaKey,
-    repeat: event.repeat,
+    repeat: event.repeat
   }
 }
 
 /** Types released characters into the field as a person's keys would: through the editing pipeline. */
 function insertText(field: Editable, text: string): void {
-  if (field.ownerDocument.activeElement === field && field.ownerDocument.execCommand('insertText', false, text)) return
+  if (
+    field.ownerDocument.activeElement === field &&
+    field.ownerDocument.execCommand('insertText', false, text)
+  )
+    return
   const start = field.selectionStart ?? field.value.length
   const end = field.selectionEnd ?? field.value.length
   field.setRangeText(text, start, end, 'end')
@@ -72,7 +82,11 @@ export interface KeyboardReader {
   detach(): void
 }
 
-export function attachKeyboardReader(win: Window, settings: ReaderSettings, handlers: KeyboardReaderHandlers): KeyboardReader {
+export function attachKeyboardReader(
+  win: Window,
+  settings: ReaderSettings,
+  handlers: KeyboardReaderHandlers
+): KeyboardReader {
   const detector = createReaderDetector(settings)
   const doc = win.document
   let snapshot: FieldSnapshot | null = null
@@ -83,14 +97,23 @@ export function attachKeyboardReader(win: Window, settings: ReaderSettings, hand
     if (!saved) return
     restore(saved)
     win.setTimeout(() => restore(saved), 0)
-    saved.field.addEventListener('compositionend', () => win.setTimeout(() => restore(saved), 0), { once: true })
+    saved.field.addEventListener('compositionend', () => win.setTimeout(() => restore(saved), 0), {
+      once: true
+    })
   }
 
   function apply(out: ReaderOutcome, event?: KeyboardEvent): void {
     const field = focusedEditable(doc)
     if (out.insert && field) insertText(field, out.insert)
     if (out.startedSequence) {
-      snapshot = field ? { field, value: field.value, selectionStart: field.selectionStart, selectionEnd: field.selectionEnd } : null
+      snapshot = field
+        ? {
+            field,
+            value: field.value,
+            selectionStart: field.selectionStart,
+            selectionEnd: field.selectionEnd
+          }
+        : null
     }
     if (out.preventDefault && event) {
       event.preventDefault()
@@ -111,10 +134,13 @@ export function attachKeyboardReader(win: Window, settings: ReaderSettings, hand
     clearTimeout(timer)
     const due = detector.deadline()
     if (due === null) return
-    timer = setTimeout(() => {
-      apply(detector.tick(Math.max(win.performance.now(), due)))
-      schedule()
-    }, Math.max(0, due - win.performance.now()))
+    timer = setTimeout(
+      () => {
+        apply(detector.tick(Math.max(win.performance.now(), due)))
+        schedule()
+      },
+      Math.max(0, due - win.performance.now())
+    )
   }
 
   function onKeyDown(event: KeyboardEvent): void {
@@ -128,6 +154,6 @@ export function attachKeyboardReader(win: Window, settings: ReaderSettings, hand
     detach() {
       clearTimeout(timer)
       win.removeEventListener('keydown', onKeyDown, { capture: true })
-    },
+    }
   }
 }

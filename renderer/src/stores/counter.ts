@@ -55,5 +55,15 @@ export const useCounterStore = defineStore('counter', () => {
     error.value = null
   }
 
-  return { cardholder, eligibility, eligibilityError, error, busy, lookup, dismissError, reportBadRead, forget }
+  return {
+    cardholder,
+    eligibility,
+    eligibilityError,
+    error,
+    busy,
+    lookup,
+    dismissError,
+    reportBadRead,
+    forget
+  }
 })

@@ -30,7 +30,10 @@ export const useReaderStore = defineStore('reader', () => {
   }
 
   function record(trace: ReaderTrace): void {
-    traces.value = [{ ...trace, id: nextId++, at: new Date().toISOString() }, ...traces.value].slice(0, KEEP_TRACES)
+    traces.value = [{ ...trace, id: nextId++, at: new Date().toISOString() }, ...traces.value].slice(
+      0,
+      KEEP_TRACES
+    )
   }
 
   function clearTraces(): void {

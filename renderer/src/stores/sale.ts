@@ -56,12 +56,14 @@ export const useSaleStore = defineStore('sale', () => {
       insured: {
         relation: person.relation,
         ...(person.memberId !== undefined ? { memberId: person.memberId } : {}),
-        ...(person.relation !== 'self' && person.memberId === undefined ? { idNumber: person.idNumber, name: person.name } : {}),
+        ...(person.relation !== 'self' && person.memberId === undefined
+          ? { idNumber: person.idNumber, name: person.name }
+          : {}),
         proofSeen: person.proofSeen,
-        enrolmentConfirmed: person.enrolmentConfirmed,
+        enrolmentConfirmed: person.enrolmentConfirmed
       },
       productCode: person.productCode,
-      ...(person.amountFen !== undefined ? { amountFen: person.amountFen } : { units: person.units ?? 1 }),
+      ...(person.amountFen !== undefined ? { amountFen: person.amountFen } : { units: person.units ?? 1 })
     }))
   }
 
@@ -83,7 +85,10 @@ export const useSaleStore = defineStore('sale', () => {
     return { units: product?.units?.min ?? 1, amountFen: undefined }
   }
 
-  function add(person: Omit<DraftPerson, 'key' | 'productCode' | 'units' | 'amountFen'>, productCode?: string): void {
+  function add(
+    person: Omit<DraftPerson, 'key' | 'productCode' | 'units' | 'amountFen'>,
+    productCode?: string
+  ): void {
     // A family usually takes the same product: a new person starts on the first person's.
     const code = productCode ?? people.value[0]?.productCode ?? catalogue.value?.products[0]?.code ?? ''
     people.value.push({ ...person, key: nextKey++, productCode: code, ...defaultsFor(code) })
@@ -99,22 +104,53 @@ export const useSaleStore = defineStore('sale', () => {
       return false
     }
     catalogue.value = result.value
-    add({ relation: 'self', label: holder.nameMasked, idNumber: '', name: '', proofSeen: false, enrolmentConfirmed: false }, selfProduct)
+    add(
+      {
+        relation: 'self',
+        label: holder.nameMasked,
+        idNumber: '',
+        name: '',
+        proofSeen: false,
+        enrolmentConfirmed: false
+      },
+      selfProduct
+    )
     return true
   }
 
   function addSelf(): void {
     if (!cardholder.value || people.value.some((p) => p.relation === 'self')) return
-    add({ relation: 'self', label: cardholder.value.nameMasked, idNumber: '', name: '', proofSeen: false, enrolmentConfirmed: false })
+    add({
+      relation: 'self',
+      label: cardholder.value.nameMasked,
+      idNumber: '',
+      name: '',
+      proofSeen: false,
+      enrolmentConfirmed: false
+    })
   }
 
   function addMember(memberId: number): void {
     const member = catalogue.value?.family.find((m) => m.memberId === memberId)
     if (!member || people.value.some((p) => p.memberId === memberId)) return
-    add({ relation: member.relation, memberId, label: member.nameMasked, idNumber: '', name: '', proofSeen: false, enrolmentConfirmed: false })
+    add({
+      relation: member.relation,
+      memberId,
+      label: member.nameMasked,
+      idNumber: '',
+      name: '',
+      proofSeen: false,
+      enrolmentConfirmed: false
+    })
   }
 
-  function addRelative(relative: { relation: InsuredRelation; idNumber: string; name: string; proofSeen: boolean; enrolmentConfirmed: boolean }): void {
+  function addRelative(relative: {
+    relation: InsuredRelation
+    idNumber: string
+    name: string
+    proofSeen: boolean
+    enrolmentConfirmed: boolean
+  }): void {
     add({ ...relative, label: relative.name })
   }
 
@@ -157,11 +193,14 @@ export const useSaleStore = defineStore('sale', () => {
         order: { accountId: cardholder.value.accountId, lines: linesOf() },
         paymentCard,
         termsAcknowledged: true,
-        signature: signature.value,
+        signature: signature.value
       })
       if (!result.ok) {
         // The answer was lost on the way: the sale may be written. A second swipe would sell again.
-        error.value = result.error.code === 'TRANSPORT' ? { code: 'TRANSPORT', message: PAYMENT_OUTCOME_UNKNOWN } : result.error
+        error.value =
+          result.error.code === 'TRANSPORT'
+            ? { code: 'TRANSPORT', message: PAYMENT_OUTCOME_UNKNOWN }
+            : result.error
         return false
       }
       receipt.value = result.value
@@ -188,7 +227,28 @@ export const useSaleStore = defineStore('sale', () => {
   }
 
   return {
-    step, cardholder, catalogue, people, quote, error, termsAcknowledged, signature, busy, receipt,
-    canConfirm, canPay, start, addSelf, addMember, addRelative, remove, change, requote, next, back, pay, reset,
+    step,
+    cardholder,
+    catalogue,
+    people,
+    quote,
+    error,
+    termsAcknowledged,
+    signature,
+    busy,
+    receipt,
+    canConfirm,
+    canPay,
+    start,
+    addSelf,
+    addMember,
+    addRelative,
+    remove,
+    change,
+    requote,
+    next,
+    back,
+    pay,
+    reset
   }
 })

@@ -28,10 +28,16 @@ export const useSyncStore = defineStore('sync', () => {
 
   const busy = computed(() => syncing.value || status.value?.busy === true)
   /** Near or reached, tightest first (the service sorts them). */
-  const warnings = computed<readonly OfflineLimitView[]>(() => status.value?.limits.filter((limit) => limit.level !== 'ok') ?? [])
+  const warnings = computed<readonly OfflineLimitView[]>(
+    () => status.value?.limits.filter((limit) => limit.level !== 'ok') ?? []
+  )
   /** The limit whose deadline is counted down: the tightest age limit that is near. */
-  const countdown = computed(() => warnings.value.find((limit) => limit.level === 'near' && limit.deadline !== null) ?? null)
-  const remainingMs = computed(() => (countdown.value?.deadline ? Date.parse(countdown.value.deadline) - now.value : null))
+  const countdown = computed(
+    () => warnings.value.find((limit) => limit.level === 'near' && limit.deadline !== null) ?? null
+  )
+  const remainingMs = computed(() =>
+    countdown.value?.deadline ? Date.parse(countdown.value.deadline) - now.value : null
+  )
 
   function accept(view: SyncStatusView): void {
     status.value = view
@@ -106,11 +112,27 @@ export const useSyncStore = defineStore('sync', () => {
         const before = remainingMs.value
         now.value = Date.now()
         // At zero the limit is reached: ask the service once, which then says so (and selling stops).
-        if (before !== null && before > 0 && remainingMs.value !== null && remainingMs.value <= 0) void refresh()
+        if (before !== null && before > 0 && remainingMs.value !== null && remainingMs.value <= 0)
+          void refresh()
       }, 1000)
     },
-    { immediate: true },
+    { immediate: true }
   )
 
-  return { status, error, syncing, now, busy, warnings, countdown, remainingMs, refresh, syncNow, register, start, stop, changed }
+  return {
+    status,
+    error,
+    syncing,
+    now,
+    busy,
+    warnings,
+    countdown,
+    remainingMs,
+    refresh,
+    syncNow,
+    register,
+    start,
+    stop,
+    changed
+  }
 })

@@ -7,7 +7,7 @@ export type ReceiptFormat = '80mm' | 'a4'
 
 const PAGE: Record<ReceiptFormat, string> = {
   '80mm': '@page { size: 80mm auto; margin: 3mm; }',
-  a4: '@page { size: A4; margin: 15mm; }',
+  a4: '@page { size: A4; margin: 15mm; }'
 }
 
 export function printReceipt(format: ReceiptFormat): void {
