@@ -20,6 +20,17 @@ export default defineConfig(
     languageOptions: { parserOptions: { parser: tseslint.parser } }
   },
   {
+    // Type-aware rules for the TypeScript and Vue sources (each file through the tsconfig that owns it).
+    files: ['**/*.ts', '**/*.vue'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname, extraFileExtensions: ['.vue'] } },
+    rules: {
+      // A promise nobody awaits or handles fails silently; `void` says on purpose.
+      '@typescript-eslint/no-floating-promises': 'error',
+      // An async function where a plain callback is expected (an event listener, forEach) drops its failure.
+      '@typescript-eslint/no-misused-promises': 'error'
+    }
+  },
+  {
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

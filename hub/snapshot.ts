@@ -188,7 +188,9 @@ async function accountLines(
   // The holder's and the bound family's holdings, and what this account paid for anyone else.
   const holdings: HoldingRow[] = await trx('holdings')
     .where('cover_to', '>', now)
-    .andWhere((q) => q.whereIn('insured_id_number', persons).orWhereIn('payer_account_id', ids))
+    .andWhere((q) => {
+      q.whereIn('insured_id_number', persons).orWhereIn('payer_account_id', ids)
+    })
     .orderBy('id')
     .select('insured_id_number', 'product_code', 'cover_from', 'cover_to', 'payer_account_id')
   const byPerson = new Map<string, HoldingRow[]>()

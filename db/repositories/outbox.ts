@@ -86,11 +86,12 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
           'o.payload_sealed'
         )
       if (afterCreatedAt !== undefined && afterId !== undefined) {
-        query.where((q) =>
-          q
-            .where('o.created_at', '>', afterCreatedAt)
-            .orWhere((q2) => q2.where('o.created_at', afterCreatedAt).andWhere('o.id', '>', afterId))
-        )
+        // Block bodies: knex's builders are thenables, and a grouping callback returns nothing.
+        query.where((q) => {
+          q.where('o.created_at', '>', afterCreatedAt).orWhere((q2) => {
+            q2.where('o.created_at', afterCreatedAt).andWhere('o.id', '>', afterId)
+          })
+        })
       }
       return (await query).map(toEntry)
     },
@@ -167,13 +168,11 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
               })
             }
           } else if (accepted) {
-            await trx('sales')
-              .where({ id: entry.saleId })
-              .update({
-                status: 'voided',
-                voided_at: result.settledAt,
-                reversal_settled_at: result.settledAt
-              })
+            await trx('sales').where({ id: entry.saleId }).update({
+              status: 'voided',
+              voided_at: result.settledAt,
+              reversal_settled_at: result.settledAt
+            })
             await trx('ledger').insert({
               account_id: sale.account_id,
               sale_id: entry.saleId,
@@ -182,13 +181,11 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
               at
             })
           } else {
-            await trx('sales')
-              .where({ id: entry.saleId })
-              .update({
-                reversal_settled_at: result.settledAt,
-                reversal_result_code: result.code,
-                reversal_result_message: result.message
-              })
+            await trx('sales').where({ id: entry.saleId }).update({
+              reversal_settled_at: result.settledAt,
+              reversal_result_code: result.code,
+              reversal_result_message: result.message
+            })
           }
           await trx('audit_log').insert({
             at,
