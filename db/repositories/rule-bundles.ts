@@ -18,18 +18,16 @@ export interface RuleBundlesRepository {
 export function createRuleBundlesRepository(db: Knex): RuleBundlesRepository {
   return {
     async list() {
-      const rows = await db('rule_bundles')
-        .orderBy(['region_code', 'version'])
-        .select<
-          Array<{
-            region_code: string
-            version: number
-            effective_from: string
-            key_id: string
-            envelope: string
-            received_at: string
-          }>
-        >('region_code', 'version', 'effective_from', 'key_id', 'envelope', 'received_at')
+      const rows = await db('rule_bundles').orderBy(['region_code', 'version']).select<
+        Array<{
+          region_code: string
+          version: number
+          effective_from: string
+          key_id: string
+          envelope: string
+          received_at: string
+        }>
+      >('region_code', 'version', 'effective_from', 'key_id', 'envelope', 'received_at')
       return rows.map((row) => ({
         regionCode: row.region_code,
         version: row.version,

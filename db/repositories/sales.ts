@@ -279,15 +279,13 @@ export function createSalesRepository(
     async voidQueued(id, change) {
       return db.transaction(async (trx) => {
         // Only a sale still waiting to be uploaded can be voided outright; the state is checked in the write itself.
-        const updated = await trx('sales')
-          .where({ id, status: 'queued' })
-          .update({
-            status: 'voided',
-            voided_at: change.at,
-            void_reason: change.reason,
-            voided_by: change.voidedBy,
-            void_approved_by: change.approvedBy
-          })
+        const updated = await trx('sales').where({ id, status: 'queued' }).update({
+          status: 'voided',
+          voided_at: change.at,
+          void_reason: change.reason,
+          voided_by: change.voidedBy,
+          void_approved_by: change.approvedBy
+        })
         if (updated !== 1) return false
         await trx('outbox')
           .where({ sale_id: id, kind: 'sale', state: 'pending' })

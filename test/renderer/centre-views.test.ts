@@ -66,15 +66,12 @@ describe('history: what the centre said', () => {
       .db('sales')
       .where({ id: accepted })
       .update({ status: 'accepted', settled_at: TEST_NOW })
-    await bridge.runtime
-      .db('sales')
-      .where({ id: rejected })
-      .update({
-        status: 'rejected',
-        settled_at: TEST_NOW,
-        result_code: 'BALANCE',
-        result_message: '个人账户余额不足'
-      })
+    await bridge.runtime.db('sales').where({ id: rejected }).update({
+      status: 'rejected',
+      settled_at: TEST_NOW,
+      result_code: 'BALANCE',
+      result_message: '个人账户余额不足'
+    })
 
     const all = await mountAt(HistoryView, '/history')
     await vi.waitFor(async () => {

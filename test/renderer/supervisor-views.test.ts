@@ -314,15 +314,12 @@ describe('supervisor: rejected sales', () => {
     )
     if (!result.ok) throw new Error(result.error.message)
     const saleId = (result.value as { saleId: string }).saleId
-    await runtime
-      .db('sales')
-      .where({ id: saleId })
-      .update({
-        status: 'rejected',
-        settled_at: TEST_NOW,
-        result_code: 'BALANCE',
-        result_message: '个人账户余额不足'
-      })
+    await runtime.db('sales').where({ id: saleId }).update({
+      status: 'rejected',
+      settled_at: TEST_NOW,
+      result_code: 'BALANCE',
+      result_message: '个人账户余额不足'
+    })
     return saleId
   }
 

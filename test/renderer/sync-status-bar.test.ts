@@ -139,14 +139,12 @@ describe('sync status bar', () => {
     const bridge = await installRealBridge()
     await sellOne()
     // What the upload writes when the centre refuses the sale.
-    await bridge.runtime
-      .db('sales')
-      .update({
-        status: 'rejected',
-        settled_at: TEST_NOW,
-        result_code: 'BALANCE',
-        result_message: '个人账户余额不足'
-      })
+    await bridge.runtime.db('sales').update({
+      status: 'rejected',
+      settled_at: TEST_NOW,
+      result_code: 'BALANCE',
+      result_message: '个人账户余额不足'
+    })
     const wrapper = mountBar()
     await shown(wrapper)
     const rejected = wrapper.get('[data-test="sync-rejected"]')

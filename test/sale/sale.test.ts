@@ -415,31 +415,27 @@ describe('offline amount limits', () => {
     const at = '2026-11-22T02:00:00.000Z'
     for (let i = 0; i < 200; i++) {
       const id = `01a20000-0000-7000-8000-${String(i).padStart(12, '0')}`
-      await runtime
-        .db('sales')
-        .insert({
-          id,
-          terminal_id: 'T',
-          shift_id: shift.id,
-          operator_id: shift.operator_id,
-          account_id: other,
-          region_code: '210100',
-          rules_version: 1,
-          total_fen: 100,
-          status: 'queued',
-          created_at: at,
-          terms_acknowledged_at: at,
-          signature_svg: '<svg/>'
-        })
-      await runtime
-        .db('outbox')
-        .insert({
-          id: `01a20000-0000-7000-9000-${String(i).padStart(12, '0')}`,
-          kind: 'sale',
-          sale_id: id,
-          payload_sealed: runtime.personalData.seal('{}'),
-          created_at: at
-        })
+      await runtime.db('sales').insert({
+        id,
+        terminal_id: 'T',
+        shift_id: shift.id,
+        operator_id: shift.operator_id,
+        account_id: other,
+        region_code: '210100',
+        rules_version: 1,
+        total_fen: 100,
+        status: 'queued',
+        created_at: at,
+        terms_acknowledged_at: at,
+        signature_svg: '<svg/>'
+      })
+      await runtime.db('outbox').insert({
+        id: `01a20000-0000-7000-9000-${String(i).padStart(12, '0')}`,
+        kind: 'sale',
+        sale_id: id,
+        payload_sealed: runtime.personalData.seal('{}'),
+        created_at: at
+      })
     }
     const quote = (await runtime.dispatch('sale.quote', order, clerk)) as { value: QuoteView }
     expect(quote.value.blockers).toEqual(['待上传交易已有 200 笔，达到离线上限 200 笔：请先上传'])
