@@ -14,7 +14,7 @@ export default defineConfig({
         input: {
           index: resolve('electron/main/index.ts'),
           web: resolve('backend/web/main.ts'),
-          'snapshot-worker': resolve('backend/services/sync/snapshot-worker.ts')
+          'snapshot-worker': resolve('backend/services/sync/snapshot/worker.ts')
         }
       }
     }

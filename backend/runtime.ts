@@ -32,7 +32,7 @@ import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './services/rules/keys'
 import type { Logger } from './services/log'
 import { createReaderSettingsService } from './services/reader-settings'
 import { createSyncStateRepository } from '../db/repositories/sync-state'
-import { createSyncStack, type SyncStack, type SyncStackOptions } from './services/sync/stack'
+import { createSync, type Sync, type SyncOptions } from './services/sync'
 import { loadPersonalDataKey, readKeyCheck, type KeyProtector } from './services/personal-data-key'
 
 export const DATABASE_FILE_NAME = 'counter.sqlite3'
@@ -47,7 +47,7 @@ export interface RuntimeOptions {
   /** Electron's safeStorage when it can encrypt; absent (browser mode, CLI, tests): a plain key file. */
   readonly personalDataProtector?: KeyProtector | null
   /** Tests shorten the sync interval and timeouts and fix the jitter. */
-  readonly syncTuning?: SyncStackOptions['tuning']
+  readonly syncTuning?: SyncOptions['tuning']
 }
 
 /** Everything behind the API, the same in Electron, in browser mode, in the CLI and in tests. */
@@ -59,7 +59,7 @@ export interface CounterRuntime {
   readonly personalData: PersonalDataCipher
   readonly dispatch: Dispatch
   /** Sync with the centre; the shells start its schedule, the CLI and tests call it directly. */
-  readonly sync: SyncStack
+  readonly sync: Sync
   close(): Promise<void>
 }
 
@@ -131,7 +131,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       for (const envelope of DEMO_BUNDLE_ENVELOPES) await rules.import(envelope)
       log.info('demo_rules_imported', { bundles: DEMO_BUNDLE_ENVELOPES.length })
     }
-    const sync = createSyncStack({
+    const sync = createSync({
       db,
       cipher,
       personalDataKey: personalDataKey.key,
@@ -157,9 +157,9 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       rules,
       clock,
       terminalId,
-      centreReachable: () => sync.sync.centreReachable(),
+      centreReachable: () => sync.centreReachable(),
       // The centre hears of a sale within seconds when it can be reached; a failure waits for the next sync.
-      onCommitted: () => void sync.sync.uploadNow().catch(() => undefined)
+      onCommitted: () => void sync.uploadNow().catch(() => undefined)
     })
     const reports = createReportsService({
       reports: createReportsRepository(db, reader),
@@ -168,7 +168,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       clock,
       terminalId,
       log,
-      office: (range) => sync.sync.officeReport(range)
+      office: (range) => sync.officeReport(range)
     })
     const handlers = createHandlers({
       auth,
@@ -176,7 +176,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       eligibility,
       sales: salesService,
       readerSettings: createReaderSettingsService({ settings, log }),
-      sync: sync.sync,
+      sync,
       reports,
       reportExport: createReportExportService({ reports, operators, syncState, db, clock, terminalId }),
       supervision: createSupervisionService({
@@ -204,7 +204,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       dispatch: createDispatcher(handlers, log, (token) => auth.session(token)),
       sync,
       async close() {
-        await sync.sync.stop()
+        await sync.stop()
         await reader?.destroy()
         await db.destroy()
       }

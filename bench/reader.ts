@@ -1,5 +1,5 @@
 /**
- * `npm run bench:reader`: the seeded keystroke corpus (test/support/keystroke-corpus.ts) through our
+ * `npm run bench:reader`: the seeded keystroke corpus (fixtures/keystroke-corpus.ts) through our
  * detector (core/reader) and through onscan.js 1.5.2 with its default options, side by side: reader
  * bursts decoded exactly, and people taken for a reader, with the input method on and off.
  * Prints figures; asserts nothing (the corpus test in test/reader does).
@@ -8,8 +8,8 @@ import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { DEFAULT_READER_SETTINGS } from '../core/reader/settings'
 import type { KeyStroke } from '../core/reader/keys'
-import { generateCorpus, type Timeline } from '../test/support/keystroke-corpus'
-import { replay } from '../test/support/replay'
+import { generateCorpus, type Timeline } from '../fixtures/keystroke-corpus'
+import { replay } from '../fixtures/replay'
 
 interface OnScan {
   attachTo(element: EventTarget, options: { onScan(code: string): void }): void

@@ -27,8 +27,8 @@ import { DEMO_REGIONS } from '../db/seeds/demo-population'
 import { silentLogger, type LogFields } from '../backend/services/log'
 import { FILE_KEY_FILE } from '../backend/services/personal-data-key'
 import { openCounterRuntime, type CounterRuntime } from '../backend/runtime'
-import { importSnapshot } from '../backend/services/sync/snapshot-import'
-import { syntheticAccounts, writeSnapshotFile } from '../test/support/snapshot-writer'
+import { importSnapshot } from '../backend/services/sync/snapshot/import'
+import { syntheticAccounts, writeSnapshotFile } from '../fixtures/snapshot-writer'
 import { randomBytes } from 'node:crypto'
 import { uuidv7 } from '../core/ids'
 import { coverPeriodOf } from '../core/rules/cover'
@@ -364,7 +364,7 @@ const uploadPhase: Phase = {
 
       const started = performance.now()
       const cpuBefore = process.cpuUsage()
-      const { samples } = await withRssSamples(() => runtime.sync.sync.uploadNow())
+      const { samples } = await withRssSamples(() => runtime.sync.uploadNow())
       const cpu = process.cpuUsage(cpuBefore)
       const seconds = (performance.now() - started) / 1000
       const byStatus = await runtime

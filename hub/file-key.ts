@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { Knex } from 'knex'
 import { CENTRE_FILE_KEY_FORMAT, type CentreFileKeyPayload, type SignedFile } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { DEMO_KEY_ID } from '../backend/services/rules/keys'
-import { signPayload } from '../backend/services/rules/envelope'
+import { DEMO_KEY_ID, signPayload } from '../backend/shared'
 
 /** The centre's signing key of the demo (its private half is in the repository for anyone to read). */
 export const DEMO_CENTRE_PRIVATE_KEY_FILE = fileURLToPath(

@@ -14,18 +14,19 @@ import {
   type SignedFile
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { silentLogger, type Logger } from '../backend/services/log'
-import { signPayload } from '../backend/services/rules/envelope'
+import {
+  silentLogger,
+  type Logger,
+  signPayload,
+  decryptQueueFile,
+  parseEncryptedQueueFile,
+  QueueFileUnreadable
+} from '../backend/shared'
 import { currentBundle, type BundleCache } from './rules'
 import { newBatchOrder, settleItems } from './settle'
 import { streamWriter, writeSnapshot, type SnapshotWritten } from './snapshot'
 import { findTerminal, type TerminalRecord } from './terminals'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, fileKeyById } from './file-key'
-import {
-  decryptQueueFile,
-  parseEncryptedQueueFile,
-  QueueFileUnreadable
-} from '../backend/services/sync/file-crypto'
 
 /**
  * The file transport for agents out of reach for days: a terminal's signed queue file is settled
@@ -205,19 +206,17 @@ export async function exportPackage(
     ])
     .limit(MAX_PACKAGE_RESULTS)
     .select('item_id', 'outcome', 'code', 'message', 'settled_at')
-  const results: ItemResult[] = stored
-    .reverse()
-    .map((row) =>
-      row.outcome === 'accepted'
-        ? { itemId: row.item_id, outcome: 'accepted', settledAt: row.settled_at }
-        : {
-            itemId: row.item_id,
-            outcome: 'rejected',
-            code: row.code ?? 'INVALID_ITEM',
-            message: row.message ?? '',
-            settledAt: row.settled_at
-          }
-    )
+  const results: ItemResult[] = stored.reverse().map((row) =>
+    row.outcome === 'accepted'
+      ? { itemId: row.item_id, outcome: 'accepted', settledAt: row.settled_at }
+      : {
+          itemId: row.item_id,
+          outcome: 'rejected',
+          code: row.code ?? 'INVALID_ITEM',
+          message: row.message ?? '',
+          settledAt: row.settled_at
+        }
+  )
 
   const snapshotFile = `${options.file}.snapshot.partial`
   const packageFile = `${options.file}.partial`

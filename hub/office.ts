@@ -2,8 +2,7 @@ import type { Knex } from 'knex'
 import type { RuleBundle } from '../core/rules/bundle'
 import type { OfficeReportLine, OfficeReportRequest, OfficeReportResponse } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from '../backend/services/rules/keys'
-import { verifyBundle } from '../backend/services/rules/load'
+import { TRUSTED_CENTRE_KEYS, type TrustedKeys, verifyBundle } from '../backend/shared'
 
 /**
  * The office report (`POST /v1/reports/office`): every sale line the centre received from the

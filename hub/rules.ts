@@ -1,8 +1,7 @@
 import type { Knex } from 'knex'
 import type { RuleBundle } from '../core/rules/bundle'
 import type { Clock } from '../core/time'
-import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from '../backend/services/rules/keys'
-import { verifyBundle } from '../backend/services/rules/load'
+import { TRUSTED_CENTRE_KEYS, type TrustedKeys, verifyBundle } from '../backend/shared'
 
 /**
  * The rule bundles the centre issues: stored as signed envelopes, served as they are, and parsed

@@ -13,7 +13,7 @@ import {
   type CentreError
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { silentLogger, type Logger } from '../backend/services/log'
+import { silentLogger, type Logger } from '../backend/shared'
 import { setAccountStatus } from './db/accounts'
 import { databaseFileOf, openSnapshotReader } from './db/open'
 import { applyFaults, createFaults, faultsPatchSchema, faultsView, type HubFaults } from './faults'

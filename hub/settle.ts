@@ -14,7 +14,7 @@ import {
   type UploadItem
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import type { Logger } from '../backend/services/log'
+import type { Logger } from '../backend/shared'
 import { accountsShowing, touchAccounts, versionOnce } from './db/state'
 import type { BundleCache } from './rules'
 

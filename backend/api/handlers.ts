@@ -5,7 +5,7 @@ import type { CardholderService } from '../services/cardholder'
 import type { EligibilityService } from '../services/eligibility'
 import type { SalesService } from '../services/sales'
 import type { ReaderSettingsService } from '../services/reader-settings'
-import type { SyncService } from '../services/sync/service'
+import type { Sync } from '../services/sync'
 import type { ReportsService } from '../services/reports'
 import type { ReportExportService } from '../services/report-export'
 import type { SupervisionService } from '../services/supervision'
@@ -16,7 +16,7 @@ export interface Services {
   readonly readerSettings: ReaderSettingsService
   readonly eligibility: EligibilityService
   readonly sales: SalesService
-  readonly sync: SyncService
+  readonly sync: Sync
   readonly reports: ReportsService
   readonly reportExport: ReportExportService
   readonly supervision: SupervisionService

@@ -1,14 +1,8 @@
-/**
- * A structured log line per event. Fields are codes, call names and counts: never an ID number,
- * a name or a card number, so a log file can be handed to support as it is.
- */
-export type LogFields = Readonly<Record<string, string | number | boolean | null>>
+import type { LogFields, Logger } from '../../core/log'
 
-export interface Logger {
-  info(event: string, fields?: LogFields): void
-  error(event: string, fields?: LogFields): void
-}
+export type { LogFields, Logger } from '../../core/log'
 
+/** One JSON line per event, with its time and level (see core/log.ts for what a line may carry). */
 export function createLogger(write: (line: string) => void): Logger {
   const emit = (level: 'info' | 'error', event: string, fields: LogFields = {}) =>
     write(JSON.stringify({ at: new Date().toISOString(), level, event, ...fields }))

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   console.log(`柜台浏览器模式已启动：${server.url}`)
   console.log(`数据目录：${dataDir}`)
   console.log('按 Ctrl-C 停止')
-  runtime.sync.sync.start()
+  runtime.sync.start()
 
   let stopping = false
   const stop = async () => {

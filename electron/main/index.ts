@@ -92,7 +92,7 @@ async function start(): Promise<void> {
     isTrusted
   )
   // At start and every few minutes, in the background: the counter never waits for it.
-  runtime.sync.sync.start()
+  runtime.sync.start()
   const window = createMainWindow({
     preloadPath: join(here, '../preload/index.cjs'),
     devTools: !app.isPackaged

@@ -5,8 +5,8 @@ import {
   centreFileKeyResponseSchema,
   type SignedFile
 } from '../../core/sync/protocol'
-import { encryptQueueFile } from '../../backend/services/sync/file-crypto'
-import { readCentreFileKey } from '../../backend/services/sync/files'
+import { encryptQueueFile } from '../../backend/services/sync/files/file-crypto'
+import { readCentreFileKey } from '../../backend/services/sync/files/signed-file'
 import { TRUSTED_CENTRE_KEYS } from '../../backend/services/rules/keys'
 import { FileRefused, importQueueFile } from '../../hub/files'
 import { createBundleCache } from '../../hub/rules'

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { decodeKey, type KeyStroke } from '../../core/reader/keys'
 import { DEFAULT_READER_SETTINGS, readerSettingsSchema } from '../../core/reader/settings'
-import { generateCorpus } from '../support/keystroke-corpus'
-import { replay } from '../support/replay'
+import { generateCorpus } from '../../fixtures/keystroke-corpus'
+import { replay } from '../../fixtures/replay'
 
 function key(key: string, code: string, timeStamp: number, extra: Partial<KeyStroke> = {}): KeyStroke {
   return {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../../db/connection'
 import { DATABASE_FILE_NAME } from '../../backend/runtime'
-import { seededRandom } from '../support/keystroke-corpus'
+import { seededRandom } from '../../fixtures/keystroke-corpus'
 import { tempDir } from '../helpers'
 
 const root = join(import.meta.dirname, '../..')

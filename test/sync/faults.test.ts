@@ -38,7 +38,7 @@ async function sellTwo(runtime: CounterRuntime, clerk: CallContext): Promise<Rec
     )
   }
   // The upload each sale starts in the background is over before the test stages its fault.
-  await runtime.sync.sync.uploadNow().catch(() => undefined)
+  await runtime.sync.uploadNow().catch(() => undefined)
   return receipts
 }
 

@@ -68,7 +68,7 @@ describe('the file transport, for an agent out of reach for days', () => {
         )
       )
     }
-    await runtime.sync.sync.uploadNow().catch(() => undefined)
+    await runtime.sync.uploadNow().catch(() => undefined)
     await runtime.close()
 
     const queueFile = join(dataDir, 'queue.json')

@@ -188,7 +188,7 @@ describe('the full loop against the reference centre', () => {
         'E21010002'
       )
     )
-    await runtime.sync.sync.uploadNow()
+    await runtime.sync.uploadNow()
     const waiting = await ok<SyncStatusView>(syncNow(runtime, clerk))
     expect(waiting.queue).toMatchObject({ count: 1, totalFen: first.totalFen })
     expect(

@@ -7,8 +7,8 @@ import {
   snapshotEndSchema,
   snapshotHeaderSchema
 } from '../../core/sync/protocol'
-import { checkSnapshotLine, LineProblem } from '../../backend/services/sync/snapshot-check'
-import { headerLine, syntheticAccount } from '../support/snapshot-writer'
+import { checkSnapshotLine, LineProblem } from '../../backend/services/sync/snapshot/check'
+import { headerLine, syntheticAccount } from '../../fixtures/snapshot-writer'
 
 /** The protocol's zod schemas, as one union: the specification the hand-written checks must agree with. */
 const anyLine = z.union([snapshotHeaderSchema, accountLineSchema, removedLineSchema, snapshotEndSchema])

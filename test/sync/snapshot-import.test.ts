@@ -8,13 +8,13 @@ import type { ReceiptView } from '../../core/sale'
 import { DEMO_ACCOUNTS, demoAccountNo } from '../../db/seeds/demo-population'
 import type { CounterRuntime } from '../../backend/runtime'
 import { FILE_KEY_FILE } from '../../backend/services/personal-data-key'
+import { currentSnapshot } from '../../db/repositories/snapshot'
 import {
-  currentSnapshot,
   importSnapshot,
   STAGING_BATCH_LINES,
   type SnapshotImportOptions,
   type SnapshotImportResult
-} from '../../backend/services/sync/snapshot-import'
+} from '../../backend/services/sync/snapshot/import'
 import { openTestRuntime, recordingLogger, signedIn, TEST_NOW } from '../helpers'
 import { commit, onShift } from '../sale/fixtures'
 import {
@@ -27,7 +27,7 @@ import {
   syntheticIdNumber,
   type HeaderInput,
   type SnapshotEntry
-} from '../support/snapshot-writer'
+} from '../../fixtures/snapshot-writer'
 
 const REGIONS = ['330800', '320500']
 const AS_OF_1 = '2026-11-21T16:00:00.000Z'

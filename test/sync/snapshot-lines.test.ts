@@ -4,7 +4,7 @@ import {
   LineTooLongError,
   MAX_LINE_BYTES,
   NdjsonLineSplitter
-} from '../../backend/services/sync/snapshot-lines'
+} from '../../backend/services/sync/snapshot/lines'
 
 function splitAll(bytes: Buffer, chunkSize: number): { lines: string[]; digest: string } {
   const splitter = new NdjsonLineSplitter()

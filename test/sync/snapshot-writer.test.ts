@@ -6,7 +6,7 @@ import {
   snapshotEndSchema,
   snapshotHeaderSchema
 } from '../../core/sync/protocol'
-import { snapshotText, syntheticAccounts, syntheticIdNumber } from '../support/snapshot-writer'
+import { snapshotText, syntheticAccounts, syntheticIdNumber } from '../../fixtures/snapshot-writer'
 import { parseResidentId } from '../../core/identifiers'
 
 describe('the test snapshot writer', () => {

@@ -1,12 +1,12 @@
 import { z } from 'zod'
-import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../../../core/cardholder'
+import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../../../../core/cardholder'
 import {
   PROTOCOL_VERSION,
   type AccountLine,
   type RemovedLine,
   type SnapshotEnd,
   type SnapshotHeader
-} from '../../../core/sync/protocol'
+} from '../../../../core/sync/protocol'
 
 /**
  * The snapshot line schemas of core/sync/protocol.ts, checked by hand: a zod parse per line costs

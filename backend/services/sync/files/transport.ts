@@ -1,22 +1,20 @@
 import { createReadStream } from 'node:fs'
 import { open, rename, rm, writeFile } from 'node:fs/promises'
-import { createPublicKey, verify } from 'node:crypto'
-import { AppError } from '../../../core/errors'
+import { AppError } from '../../../../core/errors'
 import {
-  CENTRE_FILE_KEY_FORMAT,
-  centreFileKeyPayloadSchema,
   PACKAGE_FILE_FORMAT,
   packagePayloadSchema,
-  signedFileSchema,
   snapshotHeaderSchema,
+  type ItemResult,
   type QueueFilePayload,
-  type SignedFile
-} from '../../../core/sync/protocol'
-import type { Clock } from '../../../core/time'
-import type { TrustedKeys } from '../rules/keys'
-import type { SyncService, SnapshotStore } from './service'
-import { encryptQueueFile, isX25519PublicKey } from './file-crypto'
-import type { ActiveRules } from '../rule-store'
+  type UploadItem
+} from '../../../../core/sync/protocol'
+import type { Clock } from '../../../../core/time'
+import type { ActiveRules } from '../../rule-store'
+import type { TrustedKeys } from '../../rules/keys'
+import type { SnapshotStore } from '../snapshot/import'
+import { encryptQueueFile } from './file-crypto'
+import { openSignedFile, parseJson } from './signed-file'
 
 /**
  * The file transport for agents out of reach for days: the pending queue goes to the centre as an
@@ -24,59 +22,6 @@ import type { ActiveRules } from '../rule-store'
  * directions are idempotent: the centre deduplicates items on their ids, and a package's snapshot
  * is applied like a download (an older or repeated one changes nothing it should not).
  */
-
-/** Checks a signed file's shape and signature; the payload text, or a refusal with the reason. */
-export function openSignedFile(text: string, format: SignedFile['format'], keys: TrustedKeys): string {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw new AppError('FILE_REFUSED', '文件不是有效的签名文件（无法解析）')
-  }
-  const parsed = signedFileSchema.safeParse(value)
-  if (!parsed.success || parsed.data.format !== format)
-    throw new AppError('FILE_REFUSED', `文件格式不正确：应为 ${format}`)
-  const { keyId, payload, signature } = parsed.data
-  if (!Object.hasOwn(keys, keyId))
-    throw new AppError('FILE_REFUSED', `文件的签名密钥 ${keyId.slice(0, 64)} 不受信任`)
-  let valid: boolean
-  try {
-    valid = verify(
-      null,
-      Buffer.from(payload, 'utf8'),
-      createPublicKey(keys[keyId]),
-      Buffer.from(signature, 'base64')
-    )
-  } catch {
-    valid = false
-  }
-  if (!valid) throw new AppError('FILE_REFUSED', '文件签名验证失败：内容可能被改动')
-  return payload
-}
-
-/**
- * The centre's file-encryption key, checked: signed by a centre key trusted for rules, and an
- * X25519 public key. Throws FILE_REFUSED otherwise (then nothing is kept).
- */
-export function readCentreFileKey(
-  signedText: string,
-  keys: TrustedKeys
-): { keyId: string; publicKeyPem: string } {
-  const parsed = centreFileKeyPayloadSchema.safeParse(
-    parseJson(openSignedFile(signedText, CENTRE_FILE_KEY_FORMAT, keys))
-  )
-  if (!parsed.success || !isX25519PublicKey(parsed.data.publicKeyPem))
-    throw new AppError('FILE_REFUSED', '中心的文件加密密钥不符合协议')
-  return { keyId: parsed.data.keyId, publicKeyPem: parsed.data.publicKeyPem }
-}
-
-function parseJson(text: string | undefined): unknown {
-  try {
-    return JSON.parse(text ?? '')
-  } catch {
-    return null
-  }
-}
 
 /** Written beside the target and renamed into place: a crash never leaves half a file under the real name. */
 async function writeAtomically(file: string, text: string): Promise<void> {
@@ -106,20 +51,28 @@ export interface QueueExport {
  * entries stay queued: the centre's answer settles them.
  */
 export async function exportQueue(
-  deps: { sync: SyncService; clock: Clock; terminalId: string },
+  deps: {
+    /** The terminal's signing key (PEM), made at registration. */
+    signingKeyPem(): Promise<string | null>
+    /** The centre's file-encryption key, checked; null until the centre handed one out. */
+    centreFileKey(): Promise<{ keyId: string; publicKeyPem: string } | null>
+    pendingItems(): Promise<UploadItem[]>
+    clock: Clock
+    terminalId: string
+  },
   file: string
 ): Promise<QueueExport> {
-  const privateKeyPem = await deps.sync.signingKeyPem()
+  const privateKeyPem = await deps.signingKeyPem()
   if (!privateKeyPem)
     throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册，没有签名密钥，不能导出：请先注册')
-  const recipient = await deps.sync.centreFileKey()
+  const recipient = await deps.centreFileKey()
   if (!recipient) {
     throw new AppError(
       'NOT_REGISTERED',
       '还没有医保中心的文件加密密钥，不能导出：请联网同步一次后再导出（待上传的交易仍在本机，没有变化）'
     )
   }
-  const items = await deps.sync.pendingItems()
+  const items = await deps.pendingItems()
   const payload: QueueFilePayload = {
     terminalId: deps.terminalId,
     exportedAt: deps.clock.now().toISOString(),
@@ -174,11 +127,12 @@ async function firstLines(file: string, count: number): Promise<{ lines: string[
  */
 export async function importPackage(
   deps: {
-    sync: SyncService
     rules: ActiveRules
     snapshots: SnapshotStore
     trustedKeys: TrustedKeys
     terminalId: string
+    /** Settles the queued items the centre's results answer; how many it settled. */
+    applyResults(results: readonly ItemResult[]): Promise<number>
   },
   file: string
 ): Promise<PackageImport> {
@@ -217,6 +171,6 @@ export async function importPackage(
     )
     snapshot = { version: imported.snapshotVersion, accounts: imported.accounts, removed: imported.removed }
   }
-  const results = contents.results ? await deps.sync.applyResults(contents.results) : 0
+  const results = contents.results ? await deps.applyResults(contents.results) : 0
   return { rules, snapshot, results }
 }

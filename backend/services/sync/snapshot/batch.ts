@@ -1,7 +1,8 @@
-import type { PersonalDataCipher } from '../../../db/personal-data'
-import { sealAccount, sealPerson } from '../../../db/sealed-records'
-import type { AccountLine } from '../../../core/sync/protocol'
-import { checkSnapshotLine, LineProblem } from './snapshot-check'
+import type { PersonalDataCipher } from '../../../../db/personal-data'
+import { sealAccount, sealPerson } from '../../../../db/sealed-records'
+import type { AccountLine } from '../../../../core/sync/protocol'
+import { LineRefusal } from '../../../../core/sync/snapshot-refusal'
+import { checkSnapshotLine, LineProblem } from './check'
 
 /**
  * One batch of snapshot lines turned into staging rows: parsed, checked, hashed and sealed. Pure
@@ -13,17 +14,6 @@ import { checkSnapshotLine, LineProblem } from './snapshot-check'
  * the JSON). Every string put into the JSON unquoted has passed a pattern without quotes or
  * backslashes; free text (product codes) goes through JSON.stringify.
  */
-
-/** A line the import refuses: its number and why, in Chinese, never its content. */
-export class LineRefusal extends Error {
-  override readonly name = 'LineRefusal'
-  constructor(
-    readonly lineNo: number,
-    readonly reason: string
-  ) {
-    super(`第 ${lineNo} 行${reason}`)
-  }
-}
 
 export interface BatchContext {
   readonly cipher: PersonalDataCipher

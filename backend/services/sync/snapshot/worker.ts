@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import { createPersonalDataCipher } from '../../../db/personal-data'
-import { LineRefusal, prepareBatch } from './snapshot-batch'
-import { WORKER_PROBE, type WorkerInit, type WorkerReply, type WorkerRequest } from './snapshot-preparers'
+import { createPersonalDataCipher } from '../../../../db/personal-data'
+import { LineRefusal } from '../../../../core/sync/snapshot-refusal'
+import { prepareBatch } from './batch'
+import { WORKER_PROBE, type WorkerInit, type WorkerReply, type WorkerRequest } from './preparers'
 
 /**
  * A worker thread that prepares snapshot batches (parse, check, hash, seal): hashing and sealing

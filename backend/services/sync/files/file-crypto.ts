@@ -16,7 +16,7 @@ import {
   encryptedQueueFileSchema,
   encryptedQueueSigningText,
   type EncryptedQueueFile
-} from '../../../core/sync/protocol'
+} from '../../../../core/sync/protocol'
 
 /**
  * Encrypting the queue file to the centre, and opening it there (the reference centre uses the

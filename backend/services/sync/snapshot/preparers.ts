@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
-import type { PersonalDataCipher } from '../../../db/personal-data'
-import type { Logger } from '../log'
-import { LineRefusal, prepareBatch, type PreparedBatch } from './snapshot-batch'
+import type { PersonalDataCipher } from '../../../../db/personal-data'
+import type { Logger } from '../../../../core/log'
+import { LineRefusal } from '../../../../core/sync/snapshot-refusal'
+import { prepareBatch, type PreparedBatch } from './batch'
 
 /** Turns batches of lines into staging rows: on the main thread, or spread over worker threads. */
 export interface BatchPreparer {
@@ -71,7 +72,7 @@ function workerEntry(): { script: URL | string; eval: boolean; entry?: string } 
   const here = import.meta.url
   // Loader hooks of the parent (tsx's --import, vitest's) do not reach a worker thread.
   if (here.endsWith('.ts'))
-    return { script: TYPESCRIPT_BOOTSTRAP, eval: true, entry: new URL('./snapshot-worker.ts', here).href }
+    return { script: TYPESCRIPT_BOOTSTRAP, eval: true, entry: new URL('./worker.ts', here).href }
   for (const candidate of ['./snapshot-worker.js', '../snapshot-worker.js']) {
     const url = new URL(candidate, here)
     if (url.protocol === 'file:' && existsSync(url)) return { script: url, eval: false }

@@ -1,64 +1,20 @@
 import { randomUUID } from 'node:crypto'
-import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import type { Knex } from 'knex'
-import { AppError } from '../../../core/errors'
-import type { SnapshotEnd, SnapshotHeader } from '../../../core/sync/protocol'
-import type { Clock } from '../../../core/time'
-import { openDatabase } from '../../../db/connection'
-import type { PersonalDataCipher } from '../../../db/personal-data'
-import type { Logger } from '../log'
-import { LineRefusal, type PreparedBatch } from './snapshot-batch'
-import { checkHeader, checkSnapshotLine, LineProblem } from './snapshot-check'
-import { LineTooLongError, MAX_LINE_BYTES, NdjsonLineSplitter } from './snapshot-lines'
-import { inlinePreparer, startWorkerPool, type BatchPreparer } from './snapshot-preparers'
+import type { Logger } from '../../core/log'
+import type { SnapshotHeader } from '../../core/sync/protocol'
+import { LineRefusal, snapshotRefused as refused } from '../../core/sync/snapshot-refusal'
+import type { Clock } from '../../core/time'
+import { openDatabase } from '../connection'
 
 /**
- * The account snapshot import (docs/sync-protocol.md, "Account snapshot"). The download is read as
- * it arrives, never whole: lines are checked, hashed and sealed in batches, each written to the
- * staging tables (migration 0006) in its own short transaction, so the counter's lookups, which
- * share the one database connection, get their turn between batches. Only when the end line checks
- * out (count, digest, the signed package's digest, a delta's base) is staging applied to the live
- * tables, in one transaction of set-based SQL. Until then, and after any failure, the previous
- * snapshot answers every swipe unchanged.
+ * The account snapshot's SQL (docs/sync-protocol.md, "Account snapshot"): the staging tables
+ * (migration 0006) that a download is written to batch by batch, and the one transaction that
+ * applies them to the live accounts, family members and holdings. The stream itself is read and
+ * checked by the import (backend/services/sync/snapshot/import.ts).
  */
 
-export interface SnapshotImportResult {
-  readonly snapshotVersion: number
-  readonly full: boolean
-  /** Account lines applied. */
-  readonly accounts: number
-  /** Accounts that left the snapshot: deleted, or kept as removed where sales refer to them. */
-  readonly removed: number
-  readonly balancesAsOf: string
-  /** False when the snapshot was no newer than the one held (a package imported again): nothing changed. */
-  readonly applied: boolean
-}
-
-export interface SnapshotImportDeps {
-  readonly db: Knex
-  readonly cipher: PersonalDataCipher
-  readonly clock: Clock
-  readonly log: Logger
-  /**
-   * The key `cipher` was made from. Given, a large snapshot is hashed and sealed on worker threads
-   * (most of the import's work); without it, on the main thread, about twice as slowly on two cores.
-   */
-  readonly personalDataKey?: Uint8Array
-}
-
-export interface SnapshotImportOptions {
-  /** A signed package repeats the end line's digest; the snapshot must match it. */
-  readonly expectedSha256?: string
-  /** Worker threads when `personalDataKey` is given (default: one per core, at most 4; 0: none). */
-  readonly workers?: number
-}
-
-/** Lines per staging transaction: about 1 MB of NDJSON, a few tens of milliseconds of the connection. */
-export const STAGING_BATCH_LINES = 2000
-/** …or fewer when the lines are long (families, many holdings), so a batch's memory stays bounded. */
-const STAGING_BATCH_BYTES = 4 * 1024 * 1024
-
+/** The snapshot held: its version, as of when its balances were stated, and when it arrived (0 and nulls before any). */
 export async function currentSnapshot(
   db: Knex
 ): Promise<{ version: number; balancesAsOf: string | null; receivedAt: string | null }> {
@@ -76,8 +32,54 @@ export async function currentSnapshot(
   }
 }
 
-function refused(reason: string): AppError {
-  return new AppError('SNAPSHOT_REFUSED', `账户快照未导入：${reason}。本机继续使用原有的账户数据。`)
+/** Balances-as-of of the oldest live account: when no snapshot was ever downloaded (demo data). */
+export async function oldestBalanceAsOf(db: Knex): Promise<string | null> {
+  const row = await db('accounts')
+    .whereNull('removed_at')
+    .min<{ oldest: string | null }>({ oldest: 'balance_as_of' })
+    .first()
+  return row?.oldest ?? null
+}
+
+/** One batch's staging rows, as JSON arrays of row arrays (column order as in STAGE_SQL). */
+export interface StagingRows {
+  readonly accounts: number
+  readonly removed: number
+  readonly accountsJson: string
+  readonly familyJson: string
+  readonly holdingsJson: string
+  readonly removedJson: string
+}
+
+/** What was staged, as the end line confirmed it. */
+export interface StagedSnapshot {
+  readonly header: SnapshotHeader
+  readonly accounts: number
+  readonly removed: number
+}
+
+export interface SnapshotApplied {
+  /** Accounts that left: deleted, or kept as removed where sales refer to them. */
+  readonly removed: number
+  /** How long the apply transaction held the writer (a sale's commit waits all of it; swipes read on). */
+  readonly transactionMs: number
+  /** Where that time went, per step, for the log. */
+  readonly steps: Record<string, number>
+}
+
+/**
+ * Staging to live: in one transaction, with the page cache and checkpoint tuned for it (see
+ * withApplyTuning). Refuses with the line at fault when the staged rows clash.
+ */
+export function applyStagedSnapshot(
+  db: Knex,
+  staging: SnapshotStaging,
+  staged: StagedSnapshot,
+  options: { now: string; log: Logger }
+): Promise<SnapshotApplied> {
+  return withApplyTuning(db, options.log, staged.header.full, () =>
+    applyStaging(db, staging, staged, options.now)
+  )
 }
 
 const STAGING_TABLES = [
@@ -100,9 +102,6 @@ const STAGE_SQL = {
   removed: `insert into snapshot_staging_removed (line_no, account_no) select value->>0, value->>1 from jsonb_each(?)`
 }
 
-/** Imports running in this process, per database: one at a time, or their staging rows would mix. */
-const running = new WeakSet<Knex>()
-
 function isConstraint(error: unknown, what: string): boolean {
   return (
     error instanceof Error &&
@@ -112,7 +111,7 @@ function isConstraint(error: unknown, what: string): boolean {
 }
 
 /** The staging tables belong to one import at a time; a second process taking them over makes the first one stop. */
-class Staging {
+export class SnapshotStaging {
   private readonly importId = randomUUID()
   private claimed = false
 
@@ -139,7 +138,7 @@ class Staging {
     if (rows[0]?.import_id !== this.importId) throw refused('另一次账户快照导入同时开始，本次导入已停止')
   }
 
-  async write(batch: PreparedBatch): Promise<void> {
+  async write(batch: StagingRows): Promise<void> {
     try {
       await this.db.transaction(async (trx) => {
         await this.assertOwner(trx)
@@ -187,336 +186,6 @@ class Staging {
   }
 }
 
-/** What the end line must agree with. */
-interface Received {
-  readonly header: SnapshotHeader
-  readonly lines: number
-  readonly accounts: number
-  readonly removed: number
-}
-
-function checkEnd(
-  end: SnapshotEnd,
-  digest: string,
-  received: Received,
-  endLineNo: number,
-  expectedSha256: string | undefined
-): void {
-  if (end.count !== received.accounts + received.removed) {
-    throw refused(
-      `结束行（第 ${endLineNo} 行）的行数为 ${end.count}，实际收到 ${received.accounts + received.removed} 行`
-    )
-  }
-  if (end.sha256 !== digest) throw refused('校验值与内容不符，数据在传输或保存中被损坏或改动')
-  if (expectedSha256 !== undefined && expectedSha256 !== end.sha256)
-    throw refused('快照的校验值与同步包签名中的不一致')
-}
-
-/** Parses the last line of the stream, which must be the end line. */
-function parseEnd(line: Buffer | null, lineNo: number): SnapshotEnd {
-  const truncated = refused(`数据不完整，到第 ${lineNo} 行为止没有结束行（下载中断或文件被截断）`)
-  if (line === null) throw truncated
-  let value: unknown
-  try {
-    value = JSON.parse(line.toString('utf8'))
-  } catch {
-    throw truncated
-  }
-  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined
-  if (type !== 'end')
-    throw type === 'account' || type === 'removed' ? truncated : refused(`第 ${lineNo} 行应为结束行（end）`)
-  const checked = checkSnapshotLine(value)
-  if (checked instanceof LineProblem) throw refused(`第 ${lineNo} 行（结束行）：${checked.message}`)
-  if (checked.type !== 'end') throw truncated
-  return checked.line
-}
-
-function toBuffer(chunk: Uint8Array | string): Uint8Array {
-  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
-}
-
-type Staged =
-  | {
-      readonly kind: 'staged'
-      readonly received: Received
-      readonly end: SnapshotEnd
-      readonly endLineNo: number
-      readonly digest: string
-    }
-  | { readonly kind: 'skipped'; readonly header: SnapshotHeader }
-
-/**
- * Reads the stream line by line and stages it batch by batch. The last line is always held back:
- * only when the stream ends is it known to be the end line, which is checked rather than staged.
- */
-class StreamStager {
-  private readonly splitter = new NdjsonLineSplitter()
-  private header: SnapshotHeader | null = null
-  private held: Buffer | null = null
-  private pending: Buffer[] = []
-  private pendingFirstLineNo = 2
-  private readonly inline: BatchPreparer
-  private preparer: BatchPreparer
-  private pool: BatchPreparer | null = null
-  private workersTried = false
-  private pendingBytes = 0
-  /** Batches being prepared, in line order; each already has a rejection handler, so none goes unhandled. */
-  private readonly preparing: Array<Promise<PreparedBatch>> = []
-  private writing: Promise<void> | null = null
-  private accounts = 0
-  private removed = 0
-
-  constructor(
-    private readonly deps: SnapshotImportDeps,
-    private readonly staging: Staging,
-    private readonly current: { version: number },
-    private readonly options: SnapshotImportOptions
-  ) {
-    this.inline = inlinePreparer(deps.cipher)
-    this.preparer = this.inline
-  }
-
-  async run(source: AsyncIterable<Uint8Array | string>): Promise<Staged> {
-    const iterator = source[Symbol.asyncIterator]()
-    try {
-      for (;;) {
-        let step: IteratorResult<Uint8Array | string>
-        try {
-          step = await iterator.next()
-        } catch (error) {
-          // The source failed (network gone, file unreadable): what was read is discarded.
-          this.deps.log.error('snapshot_source_failed', {
-            line: this.splitter.lineNo,
-            error: error instanceof Error ? error.name : 'unknown'
-          })
-          throw refused(`读到第 ${this.splitter.lineNo} 行时数据中断（网络断开或文件无法读取）`)
-        }
-        if (step.done) break
-        let lines: Buffer[]
-        try {
-          lines = this.splitter.push(toBuffer(step.value))
-        } catch (error) {
-          if (error instanceof LineTooLongError)
-            throw refused(`第 ${error.lineNo} 行超过 ${MAX_LINE_BYTES / 1024 / 1024} MB，不是快照的行`)
-          throw error
-        }
-        for (const line of lines) {
-          if ((await this.take(line)) === 'skip') return { kind: 'skipped', header: this.requireHeader() }
-        }
-      }
-      const tail = this.splitter.finish()
-      if (tail !== null && (await this.take(tail)) === 'skip')
-        return { kind: 'skipped', header: this.requireHeader() }
-      const header = this.requireHeader()
-      const lastLineNo = this.splitter.lineNo - 1
-      const endLine = this.held
-      await this.flush()
-      await this.drain()
-      const end = parseEnd(endLine, lastLineNo)
-      const received = { header, lines: lastLineNo, accounts: this.accounts, removed: this.removed }
-      return {
-        kind: 'staged',
-        received,
-        end,
-        endLineNo: lastLineNo,
-        digest: this.splitter.digestBeforeLastLine()
-      }
-    } finally {
-      // A batch still being written must finish (or fail) before staging is cleared.
-      await this.writing?.catch(() => undefined)
-      await this.pool?.close()
-      // Stop a download or close a file that is not read to its end.
-      await iterator.return?.()?.catch(() => undefined)
-    }
-  }
-
-  private requireHeader(): SnapshotHeader {
-    if (this.header === null) throw refused('没有收到任何数据')
-    return this.header
-  }
-
-  private async take(line: Buffer): Promise<'skip' | 'go'> {
-    if (this.header === null) {
-      const header = acceptHeader(line, this.current, this.deps)
-      this.header = header
-      if (header.full && header.snapshotVersion <= this.current.version) return 'skip'
-      await this.staging.claim()
-      return 'go'
-    }
-    if (this.held !== null) {
-      this.pending.push(this.held)
-      this.pendingBytes += this.held.length
-      if (this.pending.length >= STAGING_BATCH_LINES || this.pendingBytes >= STAGING_BATCH_BYTES)
-        await this.flush(true)
-    }
-    this.held = line
-    return 'go'
-  }
-
-  private async flush(full = false): Promise<void> {
-    const header = this.header
-    if (this.pending.length === 0 || header === null) return
-    // Workers only for a snapshot of more than one batch: starting them costs more than a small delta.
-    if (full && !this.workersTried) {
-      this.workersTried = true
-      await this.startWorkers()
-    }
-    const lines = this.pending
-    const firstLineNo = this.pendingFirstLineNo
-    const preparer = this.preparer
-    const batch = preparer.prepare(lines, firstLineNo, header.regionCodes).catch((error: unknown) => {
-      if (error instanceof LineRefusal || preparer === this.inline) throw error
-      // A worker failed (out of memory, killed): this batch and the rest are prepared here.
-      this.deps.log.error('snapshot_worker_failed', {
-        line: firstLineNo,
-        error: error instanceof Error ? error.message.slice(0, 100) : 'unknown'
-      })
-      this.preparer = this.inline
-      return this.inline.prepare(lines, firstLineNo, header.regionCodes)
-    })
-    batch.catch(() => undefined)
-    this.preparing.push(batch)
-    this.pendingFirstLineNo += lines.length
-    this.pending = []
-    this.pendingBytes = 0
-    // Batches in preparation on the workers, one being written: memory stays flat.
-    while (this.preparing.length > this.preparer.parallelism) await this.writeNext()
-  }
-
-  private async startWorkers(): Promise<void> {
-    const key = this.deps.personalDataKey
-    // One per core: the main thread mostly waits (on the stream, on SQLite), measured faster than leaving it a core.
-    const count = this.options.workers ?? Math.min(4, availableParallelism())
-    if (key === undefined || count < 1) return
-    this.pool = await startWorkerPool({ key, cipher: this.deps.cipher, count, log: this.deps.log })
-    if (!this.pool) return
-    this.preparer = this.pool
-    this.deps.log.info('snapshot_workers_started', { workers: this.pool.parallelism })
-  }
-
-  /** Writes the oldest prepared batch, after the one before it. */
-  private async writeNext(): Promise<void> {
-    const next = this.preparing.shift()
-    if (next === undefined) return
-    const batch = await next
-    this.accounts += batch.accounts
-    this.removed += batch.removed
-    const previous = this.writing
-    this.writing = null
-    if (previous) await previous
-    this.writing = this.staging.write(batch)
-  }
-
-  private async drain(): Promise<void> {
-    while (this.preparing.length > 0) await this.writeNext()
-    const last = this.writing
-    this.writing = null
-    if (last) await last
-  }
-}
-
-function acceptHeader(line: Buffer, current: { version: number }, deps: SnapshotImportDeps): SnapshotHeader {
-  let value: unknown
-  try {
-    value = JSON.parse(line.toString('utf8'))
-  } catch {
-    throw refused('第 1 行不是有效的 JSON')
-  }
-  const header = checkHeader(value)
-  if (header instanceof LineProblem) throw refused(`第 1 行应为头行（header）：${header.message}`)
-  if (!header.full) {
-    if (header.baseVersion !== current.version) {
-      throw refused(
-        `增量快照基于版本 ${header.baseVersion ?? '（未注明）'}，本机现有版本 ${current.version}，需先下载完整快照`
-      )
-    }
-    // Equal versions: nothing changed since, which is news too (the balances are confirmed as of now).
-    if (header.snapshotVersion < header.baseVersion)
-      throw refused(`增量快照的版本 ${header.snapshotVersion} 比基础版本 ${header.baseVersion} 旧`)
-  }
-  deps.log.info('snapshot_import_started', {
-    version: header.snapshotVersion,
-    full: header.full,
-    held: current.version
-  })
-  return header
-}
-
-export async function importSnapshot(
-  deps: SnapshotImportDeps,
-  source: AsyncIterable<Uint8Array | string>,
-  options: SnapshotImportOptions = {}
-): Promise<SnapshotImportResult> {
-  if (running.has(deps.db)) throw refused('另一次账户快照导入正在进行，请稍后再试')
-  running.add(deps.db)
-  const started = performance.now()
-  const staging = new Staging(deps.db, deps.clock)
-  try {
-    const current = await currentSnapshot(deps.db)
-    const staged = await new StreamStager(deps, staging, current, options).run(source)
-    if (staged.kind === 'skipped') {
-      const { header } = staged
-      deps.log.info('snapshot_skipped', { version: header.snapshotVersion, held: current.version })
-      return {
-        snapshotVersion: header.snapshotVersion,
-        full: header.full,
-        accounts: 0,
-        removed: 0,
-        balancesAsOf: header.balancesAsOf,
-        applied: false
-      }
-    }
-    const { received, end, endLineNo, digest } = staged
-    checkEnd(end, digest, received, endLineNo, options.expectedSha256)
-    const stageMs = performance.now() - started
-    const applyStarted = performance.now()
-    const { removed, transactionMs, steps } = await withApplyTuning(deps, received.header.full, () =>
-      applyStaging(deps, staging, received)
-    )
-    const applyMs = performance.now() - applyStarted
-    deps.log.info('snapshot_imported', {
-      version: received.header.snapshotVersion,
-      full: received.header.full,
-      accounts: received.accounts,
-      removedLines: received.removed,
-      removed,
-      stageMs: Math.round(stageMs),
-      // The apply transaction: how long the counter's lookups wait; applyMs adds the checkpoint beside it.
-      transactionMs: Math.round(transactionMs),
-      ...steps,
-      applyMs: Math.round(applyMs)
-    })
-    return {
-      snapshotVersion: received.header.snapshotVersion,
-      full: received.header.full,
-      accounts: received.accounts,
-      removed,
-      balancesAsOf: received.header.balancesAsOf,
-      applied: true
-    }
-  } catch (error) {
-    const refusal = error instanceof LineRefusal ? refused(error.message) : error
-    if (refusal instanceof AppError && refusal.code === 'SNAPSHOT_REFUSED') {
-      // The message names lines and fields, never their content.
-      deps.log.error('snapshot_refused', {
-        line: error instanceof LineRefusal ? error.lineNo : null,
-        message: refusal.message
-      })
-      throw refusal
-    }
-    deps.log.error('snapshot_import_failed', { error: error instanceof Error ? error.name : 'unknown' })
-    throw refused('写入本机数据库时出错')
-  } finally {
-    await staging.clear().catch((error: unknown) => {
-      // The next import clears it anyway; only the disk space waits.
-      deps.log.error('snapshot_staging_clear_failed', {
-        error: error instanceof Error ? error.name : 'unknown'
-      })
-    })
-    running.delete(deps.db)
-  }
-}
-
 /**
  * Page cache while applying a delta: its upserts go into live indexes, whose pages then stay in
  * memory. A full snapshot rebuilds the indexes by sorting instead, measured no faster with it.
@@ -530,12 +199,7 @@ const DELTA_APPLY_CACHE_KIB = 64 * 1024
  * afterwards, which in WAL mode blocks no reader or writer of the first. Both settings are put
  * back; neither touches durability (the commit still syncs the WAL, synchronous = FULL).
  */
-async function withApplyTuning<T>(
-  deps: SnapshotImportDeps,
-  full: boolean,
-  apply: () => Promise<T>
-): Promise<T> {
-  const { db, log } = deps
+async function withApplyTuning<T>(db: Knex, log: Logger, full: boolean, apply: () => Promise<T>): Promise<T> {
   const [{ cache_size: cacheSize }] = (await db.raw('pragma cache_size')) as Array<{ cache_size: number }>
   const [{ wal_autocheckpoint: autocheckpoint }] = (await db.raw('pragma wal_autocheckpoint')) as Array<{
     wal_autocheckpoint: number
@@ -614,12 +278,12 @@ const UPSERT_ACCOUNTS = `insert into accounts (account_no, card_hash, id_hash, p
  * family and holdings are replaced for every account in the snapshot. Returns the accounts removed.
  */
 async function applyStaging(
-  deps: SnapshotImportDeps,
-  staging: Staging,
-  received: Received
-): Promise<{ removed: number; transactionMs: number; steps: Record<string, number> }> {
+  db: Knex,
+  staging: SnapshotStaging,
+  received: StagedSnapshot,
+  now: string
+): Promise<SnapshotApplied> {
   const { header } = received
-  const now = deps.clock.now().toISOString()
   let started = 0
   // Where the transaction's time goes, for the log: a sale's commit waits all of it (swipes read on).
   const steps: Record<string, number> = {}
@@ -629,7 +293,7 @@ async function applyStaging(
     steps[`${name}Ms`] = Math.round(at - lap)
     lap = at
   }
-  const removed = await deps.db.transaction(async (trx) => {
+  const removed = await db.transaction(async (trx) => {
     started = performance.now()
     lap = started
     await staging.assertOwner(trx)

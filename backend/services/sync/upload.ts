@@ -1,0 +1,149 @@
+import type { Logger } from '../../../core/log'
+import { itemIdOf, uploadItemSchema, type ItemResult, type UploadItem } from '../../../core/sync/protocol'
+import { retryDelayMs } from '../../../core/sync/status'
+import type { Clock } from '../../../core/time'
+import type { AnsweredEntry, OutboxRepository, PendingEntry } from '../../../db/repositories/outbox'
+import type { CentreClient } from './centre-client'
+import type { CentreConnection } from './connection'
+
+/**
+ * The outbox going up (docs/sync-protocol.md, "Upload"): in queue order, a batch at a time, each
+ * entry marked 上传中 before it is sent, every answer applied in its own transaction while the entry
+ * is still queued. The same items go into an exported queue file, and a package's results settle
+ * them the same way.
+ */
+export interface Uploader {
+  /** `force`: someone pressed 立即同步, so entries waiting out a backoff go now too (once each). */
+  uploadAll(centre: CentreClient, force?: boolean): Promise<{ sent: number }>
+  /** Every queued item, in queue order (for a queue file). */
+  pendingItems(): Promise<UploadItem[]>
+  /** Settles the queued entries the centre's results answer (from a package); how many. */
+  applyResults(results: readonly ItemResult[]): Promise<number>
+}
+
+export interface UploaderDeps {
+  readonly outbox: OutboxRepository
+  readonly connection: CentreConnection
+  readonly clock: Clock
+  readonly log: Logger
+  readonly terminalId: string
+  readonly random: () => number
+  readonly batchSize: number
+}
+
+const PAGE = 500
+
+export function createUploader(deps: UploaderDeps): Uploader {
+  const { outbox, connection } = deps
+  const now = () => deps.clock.now().toISOString()
+  const later = (ms: number) => new Date(deps.clock.now().getTime() + ms).toISOString()
+  const retryAt = (entry: PendingEntry) => later(retryDelayMs(entry.attempts, deps.random))
+
+  /** Every queued entry in queue order, a page at a time. */
+  async function* queued(): AsyncGenerator<PendingEntry[]> {
+    let cursor: { afterCreatedAt?: string; afterId?: string } = {}
+    for (;;) {
+      const page = await outbox.pending({ ...cursor, limit: PAGE })
+      yield page
+      if (page.length < PAGE) return
+      const last = page[page.length - 1]
+      cursor = { afterCreatedAt: last.createdAt, afterId: last.id }
+    }
+  }
+
+  /**
+   * The due entries in queue order, at most one batch. An account whose earlier entry must wait
+   * keeps all its later entries back too: the centre sees each account's items in order.
+   */
+  async function nextBatch(force: boolean, tried: ReadonlySet<string>): Promise<PendingEntry[]> {
+    const batch: PendingEntry[] = []
+    const held = new Set<number>()
+    const at = now()
+    for await (const page of queued()) {
+      for (const entry of page) {
+        if (held.has(entry.accountId)) continue
+        // Tried once in this pass already (answered retryLater, or no answer): it waits, and so does its account.
+        if (tried.has(entry.id) || (!force && entry.nextAttemptAt !== null && entry.nextAttemptAt > at)) {
+          held.add(entry.accountId)
+          continue
+        }
+        batch.push(entry)
+        if (batch.length >= deps.batchSize) return batch
+      }
+    }
+    return batch
+  }
+
+  function itemOf(entry: PendingEntry): UploadItem {
+    const payload = JSON.parse(entry.payloadJson) as Record<string, unknown>
+    // Reversals queued before the protocol named them carry no id of their own: the outbox id is it.
+    const item =
+      entry.kind === 'reversal' && payload.reversalId === undefined
+        ? { ...payload, reversalId: entry.id }
+        : payload
+    return uploadItemSchema.parse(item)
+  }
+
+  return {
+    async uploadAll(centre, force = false) {
+      let sent = 0
+      const tried = new Set<string>()
+      for (;;) {
+        const batch = await nextBatch(force, tried)
+        for (const entry of batch) tried.add(entry.id)
+        if (batch.length === 0) return { sent }
+        const items = batch.map(itemOf)
+        await outbox.markSending(batch, now())
+        let results: readonly ItemResult[]
+        try {
+          results = (await connection.authorized(centre, (t) => centre.upload(t, deps.terminalId, items)))
+            .results
+        } catch (error) {
+          // The centre may or may not have settled them: they are sent again, and it deduplicates.
+          await outbox.deferAll(batch, {
+            at: now(),
+            error: error instanceof Error ? error.message : String(error),
+            retryAt
+          })
+          throw error
+        }
+        const byId = new Map(results.map((result) => [result.itemId, result]))
+        const answered: AnsweredEntry[] = []
+        const unanswered: PendingEntry[] = []
+        batch.forEach((entry, index) => {
+          const result = byId.get(itemIdOf(items[index]))
+          if (result) answered.push({ entry, result })
+          else unanswered.push(entry)
+        })
+        await outbox.applyResults(answered, { at: now(), retryAt })
+        await outbox.deferAll(unanswered, { at: now(), error: '中心未对此笔作答', retryAt })
+        await connection.answered()
+        sent += batch.length
+        const counts = { accepted: 0, rejected: 0, retryLater: 0 }
+        for (const { result } of answered)
+          counts[result.outcome === 'alreadyAccepted' ? 'accepted' : result.outcome] += 1
+        deps.log.info('outbox_uploaded', { items: batch.length, ...counts, unanswered: unanswered.length })
+        if (answered.every(({ result }) => result.outcome === 'retryLater')) return { sent }
+      }
+    },
+
+    async pendingItems() {
+      const items: UploadItem[] = []
+      for await (const page of queued()) items.push(...page.map(itemOf))
+      return items
+    },
+
+    async applyResults(results) {
+      const byId = new Map(results.map((result) => [result.itemId, result]))
+      const answered: AnsweredEntry[] = []
+      for await (const page of queued()) {
+        for (const entry of page) {
+          const result = byId.get(itemIdOf(itemOf(entry)))
+          if (result && result.outcome !== 'retryLater') answered.push({ entry, result })
+        }
+      }
+      await outbox.applyResults(answered, { at: now(), retryAt })
+      return answered.length
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * What the reference centre (hub/) may use of the terminal's backend, and nothing else (lint holds
+ * the line): the rule-bundle signature format and its verification, the queue file's encryption,
+ * and the logger. Both sides must agree on these byte for byte; the rest of the backend is the
+ * terminal's own.
+ */
+export { silentLogger, stderrLogger, type Logger } from './services/log'
+export { signPayload } from './services/rules/envelope'
+export { DEMO_KEY_ID, TRUSTED_CENTRE_KEYS, type TrustedKeys } from './services/rules/keys'
+export { verifyBundle } from './services/rules/load'
+export {
+  decryptQueueFile,
+  parseEncryptedQueueFile,
+  QueueFileUnreadable
+} from './services/sync/files/file-crypto'
