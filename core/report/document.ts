@@ -1,6 +1,6 @@
 import type { Fen } from '../money'
 import type { InsuredRelation } from '../rules/bundle'
-import { RELATION_LABELS } from '../rules/engine'
+import { RELATION_LABELS } from '../rules/labels'
 import { formatShanghaiDateTime } from '../time'
 import {
   STATUS_NAMES,
