@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util'
 import { systemClock } from '../core/time'
 import { stderrLogger, DEMO_KEY_ID } from '../backend/shared'
 import { openHubDatabase } from './db/open'
-import { DEMO_ENROLMENT_CODES, seedSyntheticAccounts } from './db/seed'
+import { addEnrolmentCode, DEMO_ENROLMENT_CODES, seedSyntheticAccounts } from './db/seed'
+import { pruneRemovals } from './db/state'
 import {
   DEMO_CENTRE_PRIVATE_KEY_FILE,
   exportPackage,
@@ -28,6 +29,9 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   export-package --terminal <终端编号> <文件>    为终端制作同步包：规则包、全量账户数据与中心的结算结果
   seed-synthetic <数量>                         加入合成账户（压力测试用）
   withdraw-rules <地区代码> <版本>               撤回一个规则包版本：不再下发，按它办理的交易被拒绝
+  add-enrolment-code <注册码> --regions <地区代码,…> [--reusable]
+                                                发放注册码：一台终端凭它注册，办理所列地区（--reusable：可反复使用）
+  prune-removals <版本>                         清理该版本及以前的账户删除记录；此前的增量请求改发全量快照
 测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status`
 
 class UsageError extends Error {}
@@ -38,13 +42,26 @@ async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { terminal: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
+    options: {
+      terminal: { type: 'string' },
+      regions: { type: 'string' },
+      reusable: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    }
   })
   if (values.help) throw new UsageError(USAGE)
   const [command, ...rest] = positionals
   if (
     command !== undefined &&
-    !['serve', 'import-queue', 'export-package', 'seed-synthetic', 'withdraw-rules'].includes(command)
+    ![
+      'serve',
+      'import-queue',
+      'export-package',
+      'seed-synthetic',
+      'withdraw-rules',
+      'add-enrolment-code',
+      'prune-removals'
+    ].includes(command)
   ) {
     throw new UsageError(`未知命令：${command}\n${USAGE}`)
   }
@@ -147,6 +164,36 @@ async function main(argv: readonly string[]): Promise<number> {
           : `没有可撤回的地区 ${region} 第 ${version} 版规则包\n`
       )
       return withdrawn ? 0 : 1
+    }
+    if (command === 'add-enrolment-code') {
+      const [code] = rest
+      const regions = (values.regions ?? '').split(',').filter((region) => region !== '')
+      if (
+        !/^[\w-]{4,64}$/.test(code ?? '') ||
+        rest.length !== 1 ||
+        regions.length === 0 ||
+        !regions.every((r) => /^\d{6}$/.test(r))
+      )
+        throw new UsageError(
+          `add-enrolment-code 需要注册码（4–64 位字母、数字或 -）和 --regions 地区代码\n${USAGE}`
+        )
+      const added = await addEnrolmentCode(db, code, regions, clock, values.reusable === true)
+      process.stdout.write(
+        added
+          ? `已发放注册码 ${code}：地区 ${regions.join('、')}${values.reusable ? '，可反复使用' : '，一次性'}\n`
+          : `注册码 ${code} 已存在，没有改动\n`
+      )
+      return added ? 0 : 1
+    }
+    if (command === 'prune-removals') {
+      const [version] = rest
+      if (!/^\d+$/.test(version ?? '') || rest.length !== 1)
+        throw new UsageError(`prune-removals 需要一个版本号\n${USAGE}`)
+      const floor = await pruneRemovals(db, Number(version))
+      process.stdout.write(
+        `已清理第 ${version} 版及以前的删除记录；基于第 ${floor} 版以前的增量请求将改发全量快照\n`
+      )
+      return 0
     }
     throw new UsageError(USAGE)
   } finally {

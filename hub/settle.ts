@@ -11,7 +11,8 @@ import {
   type ItemResult,
   type ReversalItem,
   type SaleItem,
-  type UploadItem
+  type UploadItem,
+  type RejectionCode
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import type { Logger } from '../backend/shared'
@@ -83,11 +84,11 @@ interface HubSaleRow {
 }
 
 type Verdict =
-  | { readonly kind: 'rejected'; readonly code: string; readonly message: string }
+  | { readonly kind: 'rejected'; readonly code: RejectionCode; readonly message: string }
   | { readonly kind: 'retryLater'; readonly message: string; readonly keys: readonly string[] }
   | { readonly kind: 'accepted' }
 
-const reject = (code: string, message: string): Verdict => ({
+const reject = (code: RejectionCode, message: string): Verdict => ({
   kind: 'rejected',
   code,
   message: message.slice(0, 500)
@@ -101,7 +102,7 @@ const LOCKED_MESSAGE = '中心正在结算该账户，请稍后重新上传'
 const WAITING_MESSAGE = '同一账户的前一笔业务尚未处理，本笔随后重新上传'
 
 /** The engine's failed check, as the code a terminal acts on. */
-export function rejectionCodeFor(rule: string): string {
+export function rejectionCodeFor(rule: string): RejectionCode {
   if (rule === 'spending.available' || rule === 'spending.band' || rule.startsWith('balance.threshold'))
     return 'INSUFFICIENT_BALANCE'
   if (rule === 'spending.cap' || rule === 'insured.maxPersons') return 'OVER_CAP'

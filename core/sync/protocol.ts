@@ -231,6 +231,7 @@ export const REJECTION_CODES = [
   'SALE_UNKNOWN',
   'INVALID_ITEM'
 ] as const
+export type RejectionCode = (typeof REJECTION_CODES)[number]
 
 export const itemResultSchema = z.discriminatedUnion('outcome', [
   /** Settled against the real balance now (`alreadyAccepted`: a resend; the first result repeated). */

@@ -72,19 +72,27 @@ export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
   })
 }
 
-/** Adds an enrolment code (the centre administrator's job): one terminal, these regions. */
+/**
+ * Adds an enrolment code (the centre administrator's job, `npm run hub -- add-enrolment-code`):
+ * one terminal (or any, when reusable) registers with it for these regions. False when the code
+ * exists already: nothing is changed.
+ */
 export async function addEnrolmentCode(
   db: Knex,
   code: string,
   regionCodes: readonly string[],
   clock: Clock,
   reusable = false
-): Promise<void> {
-  await db('enrolment_codes').insert({
-    code,
-    region_codes_json: JSON.stringify(regionCodes),
-    reusable,
-    created_at: clock.now().toISOString()
+): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    if (await trx('enrolment_codes').where({ code }).first('code')) return false
+    await trx('enrolment_codes').insert({
+      code,
+      region_codes_json: JSON.stringify(regionCodes),
+      reusable,
+      created_at: clock.now().toISOString()
+    })
+    return true
   })
 }
 

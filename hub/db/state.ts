@@ -57,12 +57,16 @@ export async function accountsShowing(
   return [...holders, ...families]
 }
 
-/** Maintenance: forget removals up to `version`; a delta from before it is then answered with a full snapshot. */
-export async function pruneRemovals(db: Knex, upToVersion: number): Promise<void> {
-  await db.transaction(async (trx) => {
+/**
+ * Maintenance (`npm run hub -- prune-removals <version>`): forget removals up to `version`; a
+ * delta from before it is then answered with a full snapshot. Returns the delta floor now.
+ */
+export async function pruneRemovals(db: Knex, upToVersion: number): Promise<number> {
+  return db.transaction(async (trx) => {
     await trx('removals').where('version', '<=', upToVersion).delete()
     await trx('hub_state')
       .where({ key: 'delta_floor' })
       .update({ value: trx.raw('max(value, ?)', [upToVersion]) })
+    return deltaFloor(trx)
   })
 }

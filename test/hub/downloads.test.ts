@@ -3,6 +3,7 @@ import { rulesResponseSchema } from '../../core/sync/protocol'
 import { TRUSTED_CENTRE_KEYS } from '../../backend/services/rules/keys'
 import { verifyBundle } from '../../backend/services/rules/load'
 import { removeAccount, setAccountStatus } from '../../hub/db/accounts'
+import { pruneRemovals } from '../../hub/db/state'
 import { createBundleCache, withdrawRules } from '../../hub/rules'
 import { newBatchOrder, settleItems } from '../../hub/settle'
 import { writeSnapshot } from '../../hub/snapshot'
@@ -140,6 +141,30 @@ describe('hub: snapshot', () => {
     expect((await call(url, '/v1/snapshot?since=abc', { token: widened.token })).error().code).toBe(
       'BAD_REQUEST'
     )
+  })
+
+  it('answers a delta from before the removals it has forgotten (prune-removals) with a full snapshot', async () => {
+    const { url, db } = await openTestHub()
+    const terminal = await register(url, 'T-YUNNAN01', 'DEMO-539900')
+    const base = (await snapshot(url, terminal.token)).header.snapshotVersion
+    await removeAccount(db, demoAccount('A53000003').accountNo)
+    const withRemoval = await snapshot(url, terminal.token, base)
+    expect(withRemoval.header).toMatchObject({ full: false, baseVersion: base })
+    expect(withRemoval.removed).toEqual([demoAccount('A53000003').accountNo])
+
+    // The removal is forgotten: a delta from before it could no longer say the account left.
+    expect(await pruneRemovals(db, withRemoval.header.snapshotVersion)).toBe(
+      withRemoval.header.snapshotVersion
+    )
+    expect(await db('removals').count<Array<{ n: number }>>({ n: '*' })).toEqual([{ n: 0 }])
+    const fromBefore = await snapshot(url, terminal.token, base)
+    expect(fromBefore.header).toMatchObject({ full: true, baseVersion: null })
+    expect(fromBefore.accounts.map((a) => a.cardNumber)).not.toContain('A53000003')
+    // From the floor on, deltas are served again.
+    const fromFloor = await snapshot(url, terminal.token, withRemoval.header.snapshotVersion)
+    expect(fromFloor.header).toMatchObject({ full: false, baseVersion: withRemoval.header.snapshotVersion })
+    // The floor only rises.
+    expect(await pruneRemovals(db, base)).toBe(withRemoval.header.snapshotVersion)
   })
 
   it('is one consistent version while a settlement commits in the middle of the stream', async () => {

@@ -53,11 +53,14 @@ export interface TestHub {
   readonly dir: string
 }
 
-/** The real hub on a fresh SQLite file in a temp folder, on 127.0.0.1 and a free port; closed after the test. */
+/**
+ * The real hub on a fresh SQLite file in a temp folder (or `dir`, one the hub's CLI wrote to), on
+ * 127.0.0.1 and a free port; closed after the test.
+ */
 export async function openTestHub(
-  options: { maxBodyBytes?: number; testHooks?: boolean } = {}
+  options: { maxBodyBytes?: number; testHooks?: boolean; dir?: string } = {}
 ): Promise<TestHub> {
-  const dir = await tempDir('hub-test-')
+  const dir = options.dir ?? (await tempDir('hub-test-'))
   const clock = testClock()
   const db = await openHubDatabase(dir, { clock })
   const faults = createFaults()

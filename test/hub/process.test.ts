@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers'
-import { call, register } from './helpers'
+import { call, openTestHub, register } from './helpers'
 
 const root = join(import.meta.dirname, '../..')
 const tsx = createRequire(import.meta.url).resolve('tsx/cli')
@@ -52,4 +52,33 @@ describe('hub: npm run hub as a child process', () => {
     }
     expect(await exited).toBe(0)
   }, 60_000)
+
+  it('hands out an enrolment code a terminal then registers with, for its regions only, and refuses it twice', async () => {
+    const dataDir = await tempDir()
+    const hub = (...args: string[]) =>
+      spawnSync(process.execPath, [tsx, 'hub/main.ts', ...args], {
+        cwd: root,
+        env: { ...process.env, HUB_DATA_DIR: dataDir },
+        encoding: 'utf8',
+        timeout: 60_000
+      })
+    const added = hub('add-enrolment-code', 'KC-2026-0001', '--regions', '330800,210100')
+    expect(added.status).toBe(0)
+    expect(added.stdout).toContain('已发放注册码 KC-2026-0001：地区 330800、210100，一次性')
+    const again = hub('add-enrolment-code', 'KC-2026-0001', '--regions', '330800')
+    expect(again.status).toBe(1)
+    expect(again.stdout).toContain('已存在')
+    const bad = hub('add-enrolment-code', 'KC-2026-0002', '--regions', 'quzhou')
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toContain('add-enrolment-code 需要注册码')
+    expect(hub('prune-removals', '0').stdout).toContain('已清理第 0 版及以前的删除记录')
+
+    const centre = await openTestHub({ dir: dataDir })
+    const registered = await register(centre.url, 'T-KECHENG1', 'KC-2026-0001')
+    expect([...registered.regionCodes].sort()).toEqual(['210100', '330800'])
+    // One terminal per code: the next one is refused.
+    await expect(register(centre.url, 'T-KECHENG2', 'KC-2026-0001')).rejects.toThrow(
+      /registration failed: 403/
+    )
+  }, 120_000)
 })

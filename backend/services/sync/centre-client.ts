@@ -13,6 +13,7 @@ import {
   type RegistrationResponse,
   type TokenGrant,
   type UploadItem,
+  type UploadRequest,
   type UploadResponse
 } from '../../../core/sync/protocol'
 
@@ -157,11 +158,8 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
       return streamWithIdleTimeout(body, idle, timeoutMs)
     },
     async upload(token, terminalId, items) {
-      const response = await send('/v1/transactions', {
-        method: 'POST',
-        token,
-        body: JSON.stringify({ terminalId, items })
-      })
+      const request: UploadRequest = { terminalId, items: [...items] }
+      const response = await send('/v1/transactions', { method: 'POST', token, body: JSON.stringify(request) })
       return readJson(response, uploadResponseSchema)
     },
     async officeReport(token, range) {
