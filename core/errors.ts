@@ -43,6 +43,12 @@ export interface AppErrorShape {
   readonly code: ErrorCode
   /** Chinese, shown to the operator as it is. Never contains a full ID number or name. */
   readonly message: string
+  /**
+   * An argument the contract refused (INVALID_ARGUMENT): where it is in the call's arguments
+   * ("pin", "order.lines.0.units") and the contract's words for it without that internal name,
+   * for a form to show under the field. Absent for every other refusal.
+   */
+  readonly field?: { readonly path: string; readonly message: string }
 }
 
 /** Thrown by services for an expected refusal; the dispatcher turns it into `{ ok: false }`. */
@@ -67,6 +73,6 @@ export function ok<T>(value: T): Result<T> {
   return { ok: true, value }
 }
 
-export function fail(code: ErrorCode, message: string): Result<never> {
-  return { ok: false, error: { code, message } }
+export function fail(code: ErrorCode, message: string, field?: AppErrorShape['field']): Result<never> {
+  return { ok: false, error: field ? { code, message, field } : { code, message } }
 }

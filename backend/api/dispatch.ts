@@ -14,10 +14,14 @@ z.config(z.locales.zhCN())
 
 export type Dispatch = (call: unknown, args: unknown, context: CallContext) => Promise<Result<unknown>>
 
-function describeInvalidArguments(error: z.ZodError): string {
+/** The first refused argument: named in the message (for the CLI and the log), and apart for a form's field. */
+function invalidArguments(error: z.ZodError): Result<never> {
   const issue = error.issues[0]
-  const field = issue.path.length > 0 ? issue.path.join('.') : '（整体）'
-  return `参数 ${field} 不正确：${issue.message}`
+  const path = issue.path.map(String).join('.')
+  return fail('INVALID_ARGUMENT', `参数 ${path || '（整体）'} 不正确：${issue.message}`, {
+    path,
+    message: issue.message
+  })
 }
 
 /**
@@ -41,7 +45,7 @@ export function createDispatcher(
         return fail('FORBIDDEN', '只有主管可以使用此功能')
     }
     const parsed = spec.input.safeParse(args ?? {})
-    if (!parsed.success) return fail('INVALID_ARGUMENT', describeInvalidArguments(parsed.error))
+    if (!parsed.success) return invalidArguments(parsed.error)
     // The contract ties each name to its own input type; TypeScript cannot follow that through a lookup by name.
     const handler = handlers[call] as (input: unknown, context: HandlerContext) => Promise<unknown>
     try {

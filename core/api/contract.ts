@@ -60,8 +60,22 @@ function call<Output>() {
   })
 }
 
+// Each argument shape the calls share is defined once, here.
 const accountId = z.int().positive()
 const operatorCode = z.string().regex(/^\w{1,16}$/, '工号格式不正确')
+const pin = z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
+const saleId = z.string().regex(UUID_V7, '交易号格式不正确')
+/** A date in Asia/Shanghai, YYYY-MM-DD. */
+const day = z.iso.date()
+/** A range of Shanghai dates, both inclusive, for this terminal's summary (optionally one terminal or operator). */
+const summaryRange = {
+  from: day,
+  to: day,
+  terminalId: z.string().trim().min(1).max(40).optional(),
+  operatorCode: operatorCode.optional()
+}
+/** A range of Shanghai dates, both inclusive, for the office's summary from the centre (at most 31 days). */
+const officeRange = { from: day, to: day }
 
 /** Who is insured: self, or a relative by resident ID; the rest is derived from the snapshot unless given. */
 const insuredSchema = z.strictObject({
@@ -73,17 +87,10 @@ const insuredSchema = z.strictObject({
 
 /** What a report is drawn from: a date range's live summary, or one close report as written (`ReportSource`). */
 export const reportSourceSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('summary'),
-    /** Shanghai dates, both inclusive. */
-    from: z.iso.date(),
-    to: z.iso.date(),
-    terminalId: z.string().trim().min(1).max(40).optional(),
-    operatorCode: operatorCode.optional()
-  }),
+  z.strictObject({ kind: z.literal('summary'), ...summaryRange }),
   z.strictObject({ kind: z.literal('close'), number: z.int().positive() }),
   /** The office's (网点) summary from the centre: every terminal of this territory, what the centre has received. */
-  z.strictObject({ kind: z.literal('office'), from: z.iso.date(), to: z.iso.date() })
+  z.strictObject({ kind: z.literal('office'), ...officeRange })
 ]) satisfies z.ZodType<ReportSource>
 
 /** A report file for the renderer to save: base64, so IPC and HTTP carry it alike. */
@@ -104,8 +111,8 @@ export const contract = {
   'app.info': call<AppInfo>()(z.strictObject({}), '终端、版本与数据目录', 'public'),
   'auth.signIn': call<SessionView>()(
     z.strictObject({
-      operatorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确'),
-      pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
+      operatorCode: operatorCode,
+      pin: pin
     }),
     '操作员登录',
     'public'
@@ -144,14 +151,11 @@ export const contract = {
     }),
     '收款：一次写入交易、扣减预留与上传队列'
   ),
-  'sale.receipt': call<ReceiptView>()(
-    z.strictObject({ saleId: z.string().regex(UUID_V7, '交易号格式不正确') }),
-    '凭条（补打）'
-  ),
+  'sale.receipt': call<ReceiptView>()(z.strictObject({ saleId: saleId }), '凭条（补打）'),
   'sale.search': call<readonly SaleSummary[]>()(
     z.strictObject({
       query: z.string().max(64).optional(),
-      date: z.iso.date().optional(),
+      date: day.optional(),
       scope: z.enum(['shift', 'all']),
       /** Only sales in this state (e.g. rejected: what the centre refused). */
       status: z.enum(SALE_STATUSES).optional()
@@ -160,10 +164,10 @@ export const contract = {
   ),
   'sale.void': call<ReceiptView>()(
     z.strictObject({
-      saleId: z.string().regex(UUID_V7, '交易号格式不正确'),
+      saleId: saleId,
       reason: z.string().trim().min(2, '请填写作废原因').max(200),
-      supervisorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确'),
-      supervisorPin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
+      supervisorCode: operatorCode,
+      supervisorPin: pin
     }),
     '作废（未上传）或申请冲正（已上传），需主管授权'
   ),
@@ -196,30 +200,17 @@ export const contract = {
     'supervisor'
   ),
   'report.summary': call<SummaryReportView>()(
-    z.strictObject({
-      /** Shanghai dates, both inclusive. */
-      from: z.iso.date(),
-      to: z.iso.date(),
-      terminalId: z.string().trim().min(1).max(40).optional(),
-      operatorCode: z
-        .string()
-        .regex(/^\w{1,16}$/, '工号格式不正确')
-        .optional()
-    }),
+    z.strictObject(summaryRange),
     '日结汇总：按操作员、产品、地区、关系、状态与规则包版本统计，附交易清单（主管）',
     'supervisor'
   ),
   'report.officeSummary': call<SummaryReportView>()(
-    z.strictObject({
-      /** Shanghai dates, both inclusive; at most 31 days. */
-      from: z.iso.date(),
-      to: z.iso.date()
-    }),
+    z.strictObject(officeRange),
     '网点日结汇总：本网点各终端已上传到中心的交易，由中心提供，需连接中心（主管）',
     'supervisor'
   ),
   'report.closeDay': call<CloseReportView>()(
-    z.strictObject({ date: z.iso.date() }),
+    z.strictObject({ date: day }),
     '日结：为某日（今天或补结过去某日）生成编号日结单，之后的交易归下一次（主管）',
     'supervisor'
   ),
@@ -229,12 +220,12 @@ export const contract = {
     'supervisor'
   ),
   'report.closes': call<readonly CloseReportView[]>()(
-    z.strictObject({ from: z.iso.date().optional(), to: z.iso.date().optional() }),
+    z.strictObject({ from: day.optional(), to: day.optional() }),
     '日结单与交班单列表（主管）',
     'supervisor'
   ),
   'report.shifts': call<readonly ShiftCloseView[]>()(
-    z.strictObject({ from: z.iso.date(), to: z.iso.date() }),
+    z.strictObject({ from: day, to: day }),
     '班次列表：区间内开班的、仍未结束的、有未交班交易的（主管）',
     'supervisor'
   ),
@@ -263,7 +254,7 @@ export const contract = {
       code: operatorCode,
       name: z.string().trim().min(1, '请填写姓名').max(20),
       role: z.enum(ROLES),
-      pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
+      pin: pin
     }),
     '新增操作员（主管）',
     'supervisor'
@@ -274,7 +265,7 @@ export const contract = {
     'supervisor'
   ),
   'operators.resetPin': call<OperatorAdminView>()(
-    z.strictObject({ code: operatorCode, pin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字') }),
+    z.strictObject({ code: operatorCode, pin: pin }),
     '重置操作员密码并解除锁定（主管）',
     'supervisor'
   ),
@@ -299,7 +290,7 @@ export const contract = {
   ),
   'rejections.followUp': call<RejectionView>()(
     z.strictObject({
-      saleId: z.string().regex(UUID_V7, '交易号格式不正确'),
+      saleId: saleId,
       note: z.string().trim().min(2, '请填写跟进说明（至少 2 个字）').max(200, '跟进说明最多 200 个字')
     }),
     '标记被拒交易已跟进并填写说明（主管；每笔只能跟进一次）',

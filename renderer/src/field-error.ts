@@ -1,15 +1,15 @@
 import type { AppErrorShape } from '@core/errors'
 
 /**
- * The dispatcher names a refused argument ("参数 pin 不正确：密码应为 6–12 位数字"): which of a
- * form's fields it was, and the contract's own words without the internal name, to show under
- * that field. Null for anything else (a service's refusal), which the form shows above its buttons.
+ * Which of a form's fields a refused argument was (the dispatcher says it in `error.field`), with
+ * the contract's own words for it, to show under that field. Null for anything else (a service's
+ * refusal, or an argument the form has no field for), which the form shows above its buttons.
  */
 export function fieldError<F extends string>(
   error: AppErrorShape | null,
   fields: readonly F[]
 ): { readonly field: F; readonly message: string } | null {
-  const match = error?.code === 'INVALID_ARGUMENT' ? /^参数 (\w+) 不正确：(.+)$/s.exec(error.message) : null
-  const field = fields.find((name) => name === match?.[1])
-  return match && field ? { field, message: match[2] } : null
+  const refused = error?.code === 'INVALID_ARGUMENT' ? error.field : undefined
+  const field = fields.find((name) => name === refused?.path)
+  return refused && field ? { field, message: refused.message } : null
 }

@@ -58,8 +58,20 @@ describe('the dispatcher both transports share', () => {
       ok: false,
       error: {
         code: 'INVALID_ARGUMENT',
-        message: expect.stringMatching(/^参数 input 不正确：.*(字符串|string)/)
+        message: expect.stringMatching(/^参数 input 不正确：.*(字符串|string)/),
+        // The field by its name, apart from the words: a form puts them under that field.
+        field: { path: 'input', message: expect.stringMatching(/字符串|string/) }
       }
+    })
+    // A nested argument is named by its whole path.
+    const nested = await dispatch(
+      'sale.quote',
+      { accountId: 1, lines: [{ insured: { relation: 'self' }, productCode: 'X', units: 0 }] },
+      context
+    )
+    expect(nested).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', field: { path: 'lines.0.units' } }
     })
     const extraKey = await dispatch(
       'cardholder.lookup',

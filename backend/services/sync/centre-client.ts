@@ -159,7 +159,11 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
     },
     async upload(token, terminalId, items) {
       const request: UploadRequest = { terminalId, items: [...items] }
-      const response = await send('/v1/transactions', { method: 'POST', token, body: JSON.stringify(request) })
+      const response = await send('/v1/transactions', {
+        method: 'POST',
+        token,
+        body: JSON.stringify(request)
+      })
       return readJson(response, uploadResponseSchema)
     },
     async officeReport(token, range) {
