@@ -70,9 +70,11 @@ async function asSupervisor(view: Component, path: string) {
 }
 
 /** Answers the open confirmation box with its primary button. */
+/** Confirms the box just opened: the newest one (an earlier box may still be in the page, leaving). */
 async function confirmBox(): Promise<void> {
-  await until(() => expect(document.querySelector('.el-message-box')).not.toBeNull())
-  element('.el-message-box__btns .el-button--primary').click()
+  await until(() => expect(document.querySelectorAll('.el-message-box').length).toBeGreaterThan(0))
+  const boxes = document.querySelectorAll<HTMLElement>('.el-message-box')
+  boxes[boxes.length - 1].querySelector<HTMLElement>('.el-message-box__btns .el-button--primary')?.click()
 }
 
 describe('supervisor: operators', () => {
