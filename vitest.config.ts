@@ -2,23 +2,39 @@ import { resolve } from 'node:path'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Four projects, from fast to slow (README, "Tests"): `unit` is the pure domain and other logic
+ * without I/O (seconds); `integration` runs the real services on SQLite files, the reference
+ * centre on loopback, the CLI and the crash tests; `renderer` mounts components against the real
+ * services in happy-dom; `e2e` drives the built app in Debian's Chromium.
+ */
 export default defineConfig({
   resolve: { alias: { '@core': resolve('core'), '@': resolve('renderer/src') } },
   test: {
     projects: [
       {
         extends: true,
+        test: { name: 'unit', environment: 'node', include: ['test/unit/**/*.test.ts'] }
+      },
+      {
+        extends: true,
         test: {
-          name: 'node',
+          name: 'integration',
           environment: 'node',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/renderer/**', 'test/e2e/**']
+          include: ['test/integration/**/*.test.ts'],
+          // Real files, real processes: a loaded two-core machine is slower than a laptop.
+          testTimeout: 30_000
         }
       },
       {
         extends: true,
         plugins: [vue()],
-        test: { name: 'renderer', environment: 'happy-dom', include: ['test/renderer/**/*.test.ts'] }
+        test: {
+          name: 'renderer',
+          environment: 'happy-dom',
+          include: ['test/renderer/**/*.test.ts'],
+          testTimeout: 30_000
+        }
       },
       {
         extends: true,

@@ -1,4 +1,4 @@
-import { SIGNATURE } from '../sale/fixtures'
+import { SIGNATURE } from '../support/sale-fixtures'
 
 /**
  * Sales made through browser mode's own HTTP API, as the counter screen would make them: for the

@@ -5,7 +5,7 @@ import type { CounterBridge } from '../../core/api/contract'
 import type { Clock } from '../../core/time'
 import type { CounterRuntime } from '../../backend/runtime'
 import { setSessionToken } from '../../renderer/src/api/client'
-import { openTestRuntime, signedIn } from '../helpers'
+import { openTestRuntime, signedIn } from '../support/helpers'
 
 export interface RealBridge extends CounterBridge {
   readonly calls: string[]

@@ -1,6 +1,6 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Component } from 'vue'
 import type { Router } from 'vue-router'
 import type { CallContext } from '../../core/api/contract'
@@ -9,9 +9,10 @@ import { i18n } from '../../renderer/src/i18n'
 import { useAuthStore } from '../../renderer/src/stores/auth'
 import HistoryView from '../../renderer/src/views/HistoryView.vue'
 import SettingsView from '../../renderer/src/views/SettingsView.vue'
-import { TEST_NOW } from '../helpers'
-import { accountIdOf, commit, onShift } from '../sale/fixtures'
+import { TEST_NOW } from '../support/helpers'
+import { accountIdOf, commit, onShift } from '../support/sale-fixtures'
 import { blankRouter, installRealBridge } from './bridge'
+import { until } from '../support/wait'
 
 let pinia: Pinia
 let router: Router
@@ -74,7 +75,7 @@ describe('history: what the centre said', () => {
     })
 
     const all = await mountAt(HistoryView, '/history')
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(all.findAll('[data-test^="status-"]')).toHaveLength(3)
     })
@@ -86,7 +87,7 @@ describe('history: what the centre said', () => {
     all.unmount()
 
     const onlyRejected = await mountAt(HistoryView, '/history?status=rejected')
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(onlyRejected.findAll('[data-test^="status-"]')).toHaveLength(1)
     })
@@ -103,7 +104,7 @@ describe('settings: centre connection', () => {
     // The header's idea of who is signed in: the form is a supervisor's.
     expect(await useAuthStore().signIn('9001', '999999')).toBeNull()
     const wrapper = await mountAt(SettingsView, '/settings')
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(wrapper.get('[data-test="centre-terminal"]').text()).toMatch(/^T-[0-9A-F]{8}/)
     })
@@ -125,14 +126,14 @@ describe('settings: centre connection', () => {
     expect(wrapper.get('[data-test="centre-current"]').text()).toContain('未注册')
     expect(wrapper.get('[data-test="centre-url"]').text()).toBe('—')
     await submit(wrapper, { url: 'ftp://centre.example', code: 'ABCD-1234', territory: '柯城区医保服务大厅' })
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(wrapper.get('[data-test="centre-url-item"] .el-form-item__error').text()).toBe(
         '中心地址应为 http(s):// 开头的网址'
       )
     })
     await submit(wrapper, { url: 'https://centre.example', code: 'AB', territory: '柯城区医保服务大厅' })
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(wrapper.get('[data-test="centre-code-item"] .el-form-item__error').text()).toBe(
         '请填写中心发放的注册码'
@@ -148,13 +149,10 @@ describe('settings: centre connection', () => {
     const { wrapper } = await asSupervisor()
     // Nothing listens on port 9 of this machine.
     await submit(wrapper, { url: 'http://127.0.0.1:9', code: 'ABCD-1234', territory: '柯城区医保服务大厅' })
-    await vi.waitFor(
-      async () => {
-        await flushPromises()
-        expect(wrapper.get('[data-test="centre-register-error"]').text()).toContain('注册失败')
-      },
-      { timeout: 10_000 }
-    )
+    await until(async () => {
+      await flushPromises()
+      expect(wrapper.get('[data-test="centre-register-error"]').text()).toContain('注册失败')
+    })
     expect(wrapper.get('[data-test="centre-current"]').text()).toContain('未注册')
     wrapper.unmount()
   })
@@ -163,7 +161,7 @@ describe('settings: centre connection', () => {
     await installRealBridge()
     expect(await useAuthStore().signIn('1001', '111111')).toBeNull()
     const wrapper = await mountAt(SettingsView, '/settings')
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(wrapper.get('[data-test="centre-current"]').text()).toContain('未注册')
     })

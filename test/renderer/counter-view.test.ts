@@ -1,10 +1,11 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, type Pinia } from 'pinia'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import CounterView from '../../renderer/src/views/CounterView.vue'
 import { i18n, setLocale } from '../../renderer/src/i18n'
 import { useCounterStore } from '../../renderer/src/stores/counter'
 import { installRealBridge } from './bridge'
+import { until } from '../support/wait'
 
 let pinia: Pinia
 
@@ -19,7 +20,7 @@ async function swipe(wrapper: ReturnType<typeof mountCounter>, text: string): Pr
   await input.setValue(text)
   await input.trigger('keydown', { key: 'Enter' })
   const counter = useCounterStore(pinia)
-  await vi.waitFor(() => expect(counter.busy).toBe(false))
+  await until(() => expect(counter.busy).toBe(false))
   await flushPromises()
 }
 
@@ -45,7 +46,7 @@ describe('counter screen', () => {
     await installRealBridge()
     const wrapper = mountCounter()
     await swipe(wrapper, 'E21010001')
-    await vi.waitFor(() => expect(wrapper.find('[data-test="max-spend"]').exists()).toBe(true))
+    await until(() => expect(wrapper.find('[data-test="max-spend"]').exists()).toBe(true))
     // Shenyang, exactly 2,000.00: nothing above the threshold to spend.
     expect(wrapper.get('[data-test="max-spend"]').text()).toBe('¥0.00')
     expect(wrapper.find('[data-test="offer-available"]').exists()).toBe(false)

@@ -1,8 +1,9 @@
 import { flushPromises, mount } from '@vue/test-utils'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { defineComponent } from 'vue'
 import { i18n } from '../../renderer/src/i18n'
 import { installFailureNet } from '../../renderer/src/unexpected'
+import { until } from '../support/wait'
 
 afterEach(() => {
   document.body.innerHTML = ''
@@ -21,7 +22,7 @@ describe('the failure net under every handler', () => {
     })
     await wrapper.get('[data-test="act"]').trigger('click')
     await flushPromises()
-    await vi.waitFor(() =>
+    await until(() =>
       expect(document.body.querySelector('.el-message--error')?.textContent).toContain(
         '操作没有完成：程序出现意外错误'
       )

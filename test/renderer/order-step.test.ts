@@ -1,6 +1,6 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { api } from '../../renderer/src/api/client'
 import OrderStep from '../../renderer/src/components/sale/OrderStep.vue'
 import SignaturePad from '../../renderer/src/components/sale/SignaturePad.vue'
@@ -8,6 +8,7 @@ import { i18n } from '../../renderer/src/i18n'
 import { useCounterStore } from '../../renderer/src/stores/counter'
 import { useSaleStore } from '../../renderer/src/stores/sale'
 import { installRealBridge } from './bridge'
+import { until } from '../support/wait'
 
 describe('order step', () => {
   it('lists the insured with their premium and explains the selected line’s rules', async () => {
@@ -22,7 +23,7 @@ describe('order step', () => {
     if (!holder) throw new Error('no cardholder')
     await sale.start(holder)
     const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(wrapper.get('[data-test="decision-panel"]').text()).toContain('2,999.99')
     })

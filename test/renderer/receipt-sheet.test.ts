@@ -1,8 +1,9 @@
 import { flushPromises, mount } from '@vue/test-utils'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ReceiptView } from '../../core/sale'
 import ReceiptSheet from '../../renderer/src/components/sale/ReceiptSheet.vue'
 import { i18n } from '../../renderer/src/i18n'
+import { until } from '../support/wait'
 
 const receipt: ReceiptView = {
   saleId: '01a203ce-3ac0-7d35-b721-951ad4e8e442',
@@ -53,7 +54,7 @@ const receipt: ReceiptView = {
 describe('receipt sheet', () => {
   it('shows the transaction, masked people, each line with its cover year, the total, and a QR code of the id', async () => {
     const wrapper = mount(ReceiptSheet, { props: { receipt }, global: { plugins: [i18n] } })
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(wrapper.get('img').attributes('src')).toMatch(/^data:image\/png;base64,/)
     })

@@ -1,10 +1,11 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { i18n } from '../../renderer/src/i18n'
 import { useAuthStore } from '../../renderer/src/stores/auth'
 import ReportsView from '../../renderer/src/views/supervisor/ReportsView.vue'
 import { blankRouter, installRealBridge } from './bridge'
+import { until } from '../support/wait'
 
 afterEach(() => {
   document.body.innerHTML = ''
@@ -22,7 +23,7 @@ describe('supervisor: the summary screen’s 本网点 mode', () => {
       global: { plugins: [pinia, i18n, router], stubs: { HourlyChart: true, PrintableReport: true } },
       attachTo: document.body
     })
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(bridge.calls).toContain('report.summary')
     })
@@ -33,7 +34,7 @@ describe('supervisor: the summary screen’s 本网点 mode', () => {
       .find((input) => (input.element as HTMLInputElement).value === 'office')
     if (!office) throw new Error('no office radio')
     await office.setValue(true)
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(bridge.calls).toContain('report.officeSummary')
       // This terminal never registered: the alert says so, and 日结 is not offered for an office.

@@ -1,9 +1,10 @@
 import { createPinia, setActivePinia } from 'pinia'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { api } from '../../renderer/src/api/client'
 import { useCounterStore } from '../../renderer/src/stores/counter'
 import { useSaleStore } from '../../renderer/src/stores/sale'
 import { installRealBridge } from './bridge'
+import { until } from '../support/wait'
 
 const SIGNATURE = { width: 400, height: 150, strokes: ['M10 100 L60 40 L110 120'] }
 
@@ -21,7 +22,7 @@ async function startedQuzhouSale() {
   const holder = counter.cardholder
   if (!holder) throw new Error('the Quzhou card was not found')
   expect(await sale.start(holder, 'QZ-HQB-2027')).toBe(true)
-  await vi.waitFor(() => expect(sale.quote).not.toBeNull())
+  await until(() => expect(sale.quote).not.toBeNull())
   return sale
 }
 
@@ -37,11 +38,11 @@ describe('sale store', () => {
     const sale = await startedQuzhouSale()
     const spouse = sale.catalogue?.family.find((m) => m.relation === 'spouse')
     sale.addMember(spouse?.memberId ?? 0)
-    await vi.waitFor(() => expect(sale.quote?.lines).toHaveLength(2))
+    await until(() => expect(sale.quote?.lines).toHaveLength(2))
     // Not in this terminal's snapshot as enrolled in Quzhou: the clerk must confirm it.
     expect(sale.quote?.ok).toBe(false)
     sale.change(sale.people[1].key, { enrolmentConfirmed: true })
-    await vi.waitFor(() => expect(sale.quote).toMatchObject({ ok: true, totalFen: 20_000 }))
+    await until(() => expect(sale.quote).toMatchObject({ ok: true, totalFen: 20_000 }))
   })
 
   it('moves forward only when each step is complete, and back without losing anything', async () => {

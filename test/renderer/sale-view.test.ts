@@ -9,6 +9,7 @@ import { useCounterStore } from '../../renderer/src/stores/counter'
 import { useSaleStore } from '../../renderer/src/stores/sale'
 import SaleView from '../../renderer/src/views/SaleView.vue'
 import { blankRouter, installRealBridge } from './bridge'
+import { until } from '../support/wait'
 
 const SIGNATURE = { width: 400, height: 150, strokes: ['M10 100 L60 40 L110 120'] }
 
@@ -40,7 +41,7 @@ async function atPayStep() {
   await counter.lookup('C33080001')
   const sale = useSaleStore()
   expect(await sale.start(counter.cardholder ?? never(), 'QZ-HQB-2027')).toBe(true)
-  await vi.waitFor(() => expect(sale.quote?.ok).toBe(true))
+  await until(() => expect(sale.quote?.ok).toBe(true))
   sale.next()
   sale.termsAcknowledged = true
   // As the signature pad leaves it: the store's reactive state, which IPC cannot clone as it is.
@@ -71,7 +72,7 @@ describe('sale screen, pay step', () => {
     await installRealBridge()
     const { sale, wrapper } = await atPayStep()
     swipeCard('C33080001')
-    await vi.waitFor(() => expect(sale.step).toBe('done'))
+    await until(() => expect(sale.step).toBe('done'))
     await flushPromises()
     expect(lastCue()).toBe('ok')
     expect(wrapper.find('[data-test="sale-error"]').exists()).toBe(false)
@@ -89,7 +90,7 @@ describe('sale screen, pay step', () => {
         ? Promise.reject(new Error('An object could not be cloned.'))
         : invoke(call, args, token)
     swipeCard('C33080001')
-    await vi.waitFor(() => expect(lastCue()).toBe('error'))
+    await until(() => expect(lastCue()).toBe('error'))
     await flushPromises()
     expect(wrapper.get('[data-test="sale-error"]').text()).toContain('收款结果未知')
     expect(wrapper.get('[data-test="sale-error"]').text()).toContain('交易查询')
@@ -106,8 +107,8 @@ describe('sale screen, pay step', () => {
     const { sale, wrapper } = await atPayStep()
     vi.spyOn(sale, 'pay').mockRejectedValue(new Error('unexpected'))
     swipeCard('C33080001')
-    await vi.waitFor(() => expect(lastCue()).toBe('error'))
-    await vi.waitFor(() =>
+    await until(() => expect(lastCue()).toBe('error'))
+    await until(() =>
       expect(document.body.querySelector('.el-message--error')?.textContent).toContain(
         '操作没有完成：程序出现意外错误'
       )
@@ -116,14 +117,14 @@ describe('sale screen, pay step', () => {
 
     // A function key's work, the same: Esc goes back, F2 forward, here failing underneath.
     ElMessage.closeAll()
-    await vi.waitFor(() => expect(document.body.querySelector('.el-message')).toBeNull())
+    await until(() => expect(document.body.querySelector('.el-message')).toBeNull())
     delete document.documentElement.dataset.lastCue
     vi.spyOn(sale, 'back').mockImplementation(() => {
       throw new Error('unexpected')
     })
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }))
-    await vi.waitFor(() => expect(lastCue()).toBe('error'))
-    await vi.waitFor(() =>
+    await until(() => expect(lastCue()).toBe('error'))
+    await until(() =>
       expect(document.body.querySelector('.el-message--error')?.textContent).toContain('操作没有完成')
     )
     wrapper.unmount()

@@ -1,6 +1,6 @@
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Component } from 'vue'
 import type { Router } from 'vue-router'
 import type { CounterRuntime } from '../../backend/runtime'
@@ -11,9 +11,10 @@ import { useSyncStore } from '../../renderer/src/stores/sync'
 import AuditView from '../../renderer/src/views/supervisor/AuditView.vue'
 import OperatorsView from '../../renderer/src/views/supervisor/OperatorsView.vue'
 import RejectionsView from '../../renderer/src/views/supervisor/RejectionsView.vue'
-import { TEST_NOW } from '../helpers'
-import { accountIdOf, commit, onShift } from '../sale/fixtures'
+import { TEST_NOW } from '../support/helpers'
+import { accountIdOf, commit, onShift } from '../support/sale-fixtures'
 import { blankRouter, installRealBridge } from './bridge'
+import { until } from '../support/wait'
 
 let pinia: Pinia
 let router: Router
@@ -31,17 +32,6 @@ afterEach(() => {
 async function mountAt(view: Component, path: string): Promise<VueWrapper> {
   await router.push(path)
   return mount(view, { global: { plugins: [pinia, i18n, router] }, attachTo: document.body })
-}
-
-/** Until the assertion holds, letting the real services answer in between. */
-async function until(assertion: () => void, timeout = 5000): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      await flushPromises()
-      assertion()
-    },
-    { timeout }
-  )
 }
 
 /** Dialogs and message boxes are teleported to the body: they are driven through the document. */

@@ -9,8 +9,9 @@ import { i18n, setLocale } from '../../renderer/src/i18n'
 import { useCounterStore } from '../../renderer/src/stores/counter'
 import { useSaleStore } from '../../renderer/src/stores/sale'
 import { SYNC_POLL_MS, useSyncStore } from '../../renderer/src/stores/sync'
-import { tempDir, TEST_NOW } from '../helpers'
+import { tempDir, TEST_NOW } from '../support/helpers'
 import { blankRouter, installRealBridge } from './bridge'
+import { until } from '../support/wait'
 
 const realSleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const SIGNATURE = { width: 400, height: 150, strokes: ['M10 100 L60 40 L110 120'] }
@@ -38,7 +39,7 @@ function mountBar() {
 
 /** Until the first status answer is on screen (real SQLite reads behind it). */
 async function shown(wrapper: ReturnType<typeof mountBar>): Promise<void> {
-  await vi.waitFor(async () => {
+  await until(async () => {
     await flushPromises()
     expect(wrapper.find('[data-test="sync-queue"]').exists()).toBe(true)
   })
@@ -52,7 +53,7 @@ async function sellOne(): Promise<void> {
   const sale = useSaleStore()
   if (!counter.cardholder) throw new Error('the Quzhou card was not found')
   expect(await sale.start(counter.cardholder, 'QZ-HQB-2027')).toBe(true)
-  await vi.waitFor(() => expect(sale.quote?.ok).toBe(true))
+  await until(() => expect(sale.quote?.ok).toBe(true))
   sale.next()
   sale.termsAcknowledged = true
   sale.signature = SIGNATURE
@@ -82,7 +83,7 @@ describe('sync status bar', () => {
     await shown(wrapper)
     const polls = bridge.calls.filter((call) => call === 'sync.status').length
     await sellOne()
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(wrapper.get('[data-test="sync-queue"]').text()).toBe('待上传 1 笔 ¥100.00')
     })
@@ -95,7 +96,7 @@ describe('sync status bar', () => {
     const wrapper = mountBar()
     await shown(wrapper)
     await wrapper.get('[data-test="sync-now"]').trigger('click')
-    await vi.waitFor(async () => {
+    await until(async () => {
       await flushPromises()
       expect(document.body.querySelector('.el-message--error')?.textContent).toContain('本终端尚未向中心注册')
     })
@@ -105,7 +106,7 @@ describe('sync status bar', () => {
     expect(sync.syncing).toBe(true)
     const counter = useCounterStore()
     expect(await counter.lookup('C33080001')).toBe(true)
-    await vi.waitFor(() => expect(sync.syncing).toBe(false))
+    await until(() => expect(sync.syncing).toBe(false))
     expect(wrapper.get('[data-test="sync-connection"]').text()).toBe('未连接中心')
     wrapper.unmount()
   })
@@ -151,7 +152,7 @@ describe('sync status bar', () => {
     expect(rejected.text()).toBe('被拒 1 笔')
     expect(rejected.element.tagName).toBe('BUTTON')
     await rejected.trigger('click')
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/history?status=rejected'))
+    await until(() => expect(router.currentRoute.value.fullPath).toBe('/history?status=rejected'))
     wrapper.unmount()
   })
 

@@ -11,7 +11,7 @@ import { createMigrations } from '../../db/migrations/index'
 import { DEMO_ACCOUNTS, DEMO_OPERATORS, DEMO_REGIONS } from '../../db/seeds/demo-population'
 import { hashPin } from '../../backend/services/pin-hash'
 import { DATABASE_FILE_NAME } from '../../backend/runtime'
-import { testCipher } from '../helpers'
+import { testCipher } from './helpers'
 
 export const LEGACY_SALE_ID = '019ab1c2-3d4e-7f00-8a00-000000000001'
 export const LEGACY_TERMINAL_ID = 'T-0003CAFE'

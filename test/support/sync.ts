@@ -1,7 +1,7 @@
 import type { CallContext } from '../../core/api/contract'
 import type { SyncStatusView } from '../../core/sync/status'
 import type { CounterRuntime } from '../../backend/runtime'
-import { signedIn } from '../helpers'
+import { signedIn } from './helpers'
 
 type Answer = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }
 

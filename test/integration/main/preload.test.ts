@@ -1,0 +1,29 @@
+import { describe, expect, it, vi } from 'vitest'
+import { API_CHANNEL, SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../../core/api/channel'
+import * as fake from './fake-electron'
+
+vi.mock('electron', async () => await import('./fake-electron'))
+
+describe('the preload bridge', () => {
+  it('exposes one object: calls on the single API channel, and the shell’s two ways to save a file', async () => {
+    await import('../../../electron/preload/index')
+    expect([...fake.contextBridge.exposed.keys()]).toEqual(['counter'])
+    const bridge = fake.contextBridge.exposed.get('counter') as Record<string, unknown>
+    expect(Object.keys(bridge)).toEqual(['invoke', 'savePdf', 'saveFile'])
+
+    const invoke = bridge.invoke as (call: string, args: unknown, token?: string) => Promise<unknown>
+    await expect(invoke('cardholder.lookup', { input: 'A53000001' }, 'session-token')).resolves.toEqual({
+      ok: true,
+      value: 'from-main'
+    })
+    const savePdf = bridge.savePdf as (name: string) => Promise<unknown>
+    const saveFile = bridge.saveFile as (name: string, base64: string) => Promise<unknown>
+    await savePdf('日结单')
+    await saveFile('日结汇总.csv', 'AAAA')
+    expect(fake.ipcRenderer.invocations).toEqual([
+      [API_CHANNEL, 'cardholder.lookup', { input: 'A53000001' }, 'session-token'],
+      [SAVE_PDF_CHANNEL, '日结单'],
+      [SAVE_FILE_CHANNEL, '日结汇总.csv', 'AAAA']
+    ])
+  })
+})

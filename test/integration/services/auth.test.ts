@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import type { Clock } from '../../../core/time'
+import { openTestRuntime, recordingLogger } from '../../support/helpers'
+
+const anonymous = { transport: 'test' } as const
+
+function movableClock(iso: string): Clock & { advance(ms: number): void } {
+  let at = Date.parse(iso)
+  return { now: () => new Date(at), advance: (ms) => (at += ms) }
+}
+
+describe('operators signing in at the counter', () => {
+  it('signs a demo clerk in, with no shift open yet, and keeps only a scrypt hash of the PIN', async () => {
+    const runtime = await openTestRuntime()
+    const result = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, anonymous)
+    expect(result).toMatchObject({
+      ok: true,
+      value: {
+        token: expect.stringMatching(/^[0-9a-f]{48}$/),
+        operator: { code: '1001', name: '张敏', role: 'clerk' },
+        shift: null
+      }
+    })
+    const hashes: string[] = await runtime.db('operators').pluck('pin_hash')
+    expect(hashes.every((hash) => hash.startsWith('scrypt$16384$8$1$'))).toBe(true)
+    expect(hashes.join()).not.toContain('111111')
+  })
+
+  it('refuses a wrong PIN and an unknown code with the same words', async () => {
+    const runtime = await openTestRuntime()
+    const wrongPin = await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '123456' }, anonymous)
+    const unknown = await runtime.dispatch('auth.signIn', { operatorCode: '7777', pin: '111111' }, anonymous)
+    expect(wrongPin).toEqual({ ok: false, error: { code: 'AUTH_FAILED', message: '工号或密码不正确' } })
+    expect(unknown).toEqual(wrongPin)
+    expect(
+      await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: 'abc' }, anonymous)
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('密码应为 6–12 位数字') }
+    })
+  })
+
+  it('locks a code for five minutes after five wrong PINs, even against the right one', async () => {
+    const clock = movableClock('2026-11-22T02:30:00Z')
+    const runtime = await openTestRuntime({ clock })
+    for (let i = 0; i < 5; i++)
+      await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '000000' }, anonymous)
+    expect(
+      await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, anonymous)
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'AUTH_LOCKED', message: expect.stringContaining('5 分钟') }
+    })
+    clock.advance(5 * 60 * 1000 + 1)
+    expect(
+      await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, anonymous)
+    ).toMatchObject({ ok: true })
+  })
+
+  it('opens one shift per operator on this terminal, writes the audit log, and signs out', async () => {
+    const log = recordingLogger()
+    const runtime = await openTestRuntime({ log })
+    const signIn = await runtime.dispatch('auth.signIn', { operatorCode: '2001', pin: '222222' }, anonymous)
+    const context = {
+      transport: 'test' as const,
+      sessionToken: signIn.ok ? (signIn.value as { token: string }).token : ''
+    }
+    const first = await runtime.dispatch('auth.openShift', {}, context)
+    expect(first).toMatchObject({ ok: true, value: { id: expect.any(Number), operatorCode: '2001' } })
+    expect(await runtime.dispatch('auth.openShift', {}, context)).toEqual(first)
+    expect(await runtime.dispatch('auth.session', {}, context)).toMatchObject({
+      ok: true,
+      value: { shift: first.ok ? first.value : null }
+    })
+    expect(await runtime.db('audit_log').orderBy('id').pluck('action')).toEqual(['sign_in', 'shift_open'])
+
+    expect(await runtime.dispatch('auth.signOut', {}, context)).toEqual({
+      ok: true,
+      value: { signedOut: true }
+    })
+    expect(await runtime.dispatch('auth.session', {}, context)).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED' }
+    })
+    expect(log.lines.join()).not.toContain('222222')
+  })
+})

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_READER_SETTINGS } from '../../../core/reader/settings'
+import { fixedClock } from '../../../core/time'
+import { openCounterRuntime } from '../../../backend/runtime'
+import { openTestRuntime, recordingLogger, signedIn, tempDir } from '../../support/helpers'
+
+const context = { transport: 'test' } as const
+
+describe('reader settings of this terminal', () => {
+  it('starts from the defaults', async () => {
+    const runtime = await openTestRuntime()
+    expect(await runtime.dispatch('reader.getSettings', {}, context)).toEqual({
+      ok: true,
+      value: DEFAULT_READER_SETTINGS
+    })
+  })
+
+  it('keeps what a technician saved across a restart', async () => {
+    const dataDir = await tempDir()
+    const slowScanner = {
+      ...DEFAULT_READER_SETTINGS,
+      maxTypicalGapMs: 100,
+      maxKeyGapMs: 200,
+      suffixKeys: ['Enter' as const]
+    }
+    const first = await openCounterRuntime({
+      dataDir,
+      clock: fixedClock('2026-11-22T02:30:00Z'),
+      log: recordingLogger(),
+      appVersion: 't'
+    })
+    expect(await first.dispatch('reader.saveSettings', slowScanner, context)).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED' }
+    })
+    expect(await first.dispatch('reader.saveSettings', slowScanner, await signedIn(first))).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' }
+    })
+    expect(
+      await first.dispatch('reader.saveSettings', slowScanner, await signedIn(first, 'supervisor'))
+    ).toEqual({ ok: true, value: slowScanner })
+    await first.close()
+    const second = await openTestRuntime({ dataDir })
+    expect(await second.dispatch('reader.getSettings', {}, context)).toEqual({ ok: true, value: slowScanner })
+  })
+
+  it('refuses settings out of range, naming the field, and keeps the old ones', async () => {
+    const runtime = await openTestRuntime()
+    const result = await runtime.dispatch(
+      'reader.saveSettings',
+      { ...DEFAULT_READER_SETTINGS, maxKeyGapMs: 5 },
+      await signedIn(runtime, 'supervisor')
+    )
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('maxKeyGapMs') }
+    })
+    expect(await runtime.dispatch('reader.getSettings', {}, context)).toEqual({
+      ok: true,
+      value: DEFAULT_READER_SETTINGS
+    })
+  })
+
+  it('falls back to the defaults when what is stored no longer fits, and says so in the log', async () => {
+    const log = recordingLogger()
+    const runtime = await openTestRuntime({ log })
+    await runtime.db('settings').insert({ key: 'reader', value: JSON.stringify({ maxKeyGapMs: 'fast' }) })
+    expect(await runtime.dispatch('reader.getSettings', {}, context)).toEqual({
+      ok: true,
+      value: DEFAULT_READER_SETTINGS
+    })
+    expect(log.lines.some((line) => line.includes('reader_settings_unreadable'))).toBe(true)
+  })
+})

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { maskCardNumber, maskIdNumber, maskName } from '../../../core/masking'
+import { assertFen, formatYuan, parseYuan } from '../../../core/money'
+import { fixedClock, formatShanghaiDateTime, shanghaiDate } from '../../../core/time'
+
+describe('money in fen', () => {
+  it('formats fen as yuan with thousands separators, exactly', () => {
+    expect(formatYuan(320_000)).toBe('3,200.00')
+    expect(formatYuan(299_999)).toBe('2,999.99')
+    expect(formatYuan(5)).toBe('0.05')
+    expect(formatYuan(-150_050)).toBe('-1,500.50')
+    expect(formatYuan(123_456_789_01)).toBe('123,456,789.01')
+  })
+
+  it('refuses a float where fen are expected', () => {
+    expect(() => assertFen(10.5)).toThrow(RangeError)
+    expect(() => formatYuan(0.1 + 0.2)).toThrow(RangeError)
+  })
+
+  it('parses what a clerk types as yuan into fen, or refuses it', () => {
+    expect(parseYuan('3200')).toBe(320_000)
+    expect(parseYuan('3,200.5')).toBe(320_050)
+    expect(parseYuan('0.07')).toBe(7)
+    expect(parseYuan('1.005')).toBeNull()
+    expect(parseYuan('1e3')).toBeNull()
+    expect(parseYuan('-5')).toBeNull()
+  })
+})
+
+describe('times', () => {
+  it('shows a UTC instant in Shanghai time, across midnight', () => {
+    expect(formatShanghaiDateTime('2026-11-21T16:30:00Z')).toBe('2026-11-22 00:30')
+    expect(formatShanghaiDateTime('2026-11-21T16:30:05Z', true)).toBe('2026-11-22 00:30:05')
+    expect(shanghaiDate(new Date('2026-12-31T16:00:00Z'))).toBe('2027-01-01')
+  })
+
+  it('refuses a clock that is not a time', () => {
+    expect(() => fixedClock('yesterday')).toThrow(RangeError)
+  })
+})
+
+describe('masking', () => {
+  it('keeps the first character of a name', () => {
+    expect(maskName('张伟')).toBe('张*')
+    expect(maskName('次仁多吉')).toBe('次***')
+    expect(maskName('王')).toBe('王*')
+  })
+
+  it('shows only the ends of ID and card numbers', () => {
+    expect(maskIdNumber('11010519491231002X')).toBe('1101**********002X')
+    expect(maskCardNumber('A53000001')).toBe('A****0001')
+  })
+})

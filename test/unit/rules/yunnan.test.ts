@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest'
+import {
+  account,
+  checkOf,
+  demoBundle,
+  demoIdNumber,
+  failedRules,
+  relative,
+  run
+} from '../../support/rule-fixtures'
+
+/** 云南省省本级 (seed 000): 累计结余超过 1000 元以上部分; 宝宝安康 minors 1800/unit, 吉瑞安康 adults 500/unit. */
+const bundle = demoBundle('539900')
+const PAYER = demoIdNumber('530102', '19680415', '013')
+const payer = (balanceFen: number) => account(bundle, PAYER, { balanceFen, historicalBalanceFen: 0 })
+
+describe('云南省省本级: balance over 1000, only the part above it', () => {
+  it.each([
+    { balanceFen: 99_999, passes: false },
+    { balanceFen: 100_000, passes: false }, // 超过 excludes the number itself
+    { balanceFen: 100_001, passes: true }
+  ])('threshold "> 1,000.00" with accumulated balance $balanceFen fen: $passes', ({ balanceFen, passes }) => {
+    const decision = run({ bundle, account: payer(balanceFen), productCode: 'YN-JRAK', units: 1 })
+    expect(checkOf(decision, 'balance.threshold[0]').passed).toBe(passes)
+    expect(decision.eligible).toBe(false) // even 0.01 above 1000 does not pay a 500 premium
+  })
+
+  it.each([
+    { balanceFen: 149_999, units: 1, eligible: false },
+    { balanceFen: 150_000, units: 1, eligible: true },
+    { balanceFen: 150_001, units: 1, eligible: true },
+    { balanceFen: 199_999, units: 2, eligible: false },
+    { balanceFen: 200_000, units: 2, eligible: true }
+  ])(
+    '$units unit(s) of 吉瑞安康 (500 each) with balance $balanceFen fen: eligible $eligible',
+    ({ balanceFen, units, eligible }) => {
+      const decision = run({ bundle, account: payer(balanceFen), productCode: 'YN-JRAK', units })
+      expect(decision.eligible).toBe(eligible)
+      expect(decision.allowed.premiumFen).toBe(units * 50_000)
+      expect(decision.allowed.maxSpendFen).toBe(balanceFen - 100_000)
+      if (!eligible) expect(failedRules(decision)).toEqual(['spending.available'])
+    }
+  )
+
+  it('says how the usable amount was found, with the numbers', () => {
+    const decision = run({ bundle, account: payer(120_000), productCode: 'YN-JRAK', units: 1 })
+    expect(checkOf(decision, 'spending.available').text).toBe(
+      '累计结余 1,200.00，减 1,000.00（超过1000元以上部分）= 可用 200.00，低于保费 500.00'
+    )
+    expect(decision.allowed.units).toEqual({ min: 1, max: 0 })
+  })
+
+  it('allows one or more units, as many as the part above 1000 pays for, with no annual cap', () => {
+    const decision = run({
+      bundle,
+      account: payer(380_000),
+      productCode: 'YN-JRAK',
+      units: 5,
+      spending: [{ amountFen: 500_000, at: '2026-06-01T02:00:00.000Z', reflectedInBalance: true }]
+    })
+    expect(decision.allowed.units).toEqual({ min: 1, max: 5 })
+    expect(decision.eligible).toBe(true)
+    expect(decision.checks.some((c) => c.rule === 'spending.cap')).toBe(false)
+    expect(run({ bundle, account: payer(380_000), productCode: 'YN-JRAK', units: 6 }).eligible).toBe(false)
+  })
+
+  it('deducts what this terminal sold that the snapshot does not know yet', () => {
+    const sold = (amountFen: number) => [
+      { amountFen, at: '2026-11-22T01:00:00.000Z', reflectedInBalance: false }
+    ]
+    expect(
+      run({ bundle, account: payer(200_000), productCode: 'YN-JRAK', units: 1, spending: sold(50_000) })
+        .eligible
+    ).toBe(true)
+    const short = run({
+      bundle,
+      account: payer(200_000),
+      productCode: 'YN-JRAK',
+      units: 1,
+      spending: sold(50_001)
+    })
+    expect(failedRules(short)).toEqual(['spending.available'])
+    expect(checkOf(short, 'spending.available').text).toContain('本机未同步支出 500.01')
+  })
+
+  describe('age bands: 宝宝安康 for minors, 吉瑞安康 for adults (age on the day of purchase, Shanghai)', () => {
+    const child = demoIdNumber('530102', '20081122', '024') // 18 on 2026-11-22
+    const cases = [
+      { at: '2026-11-21T02:30:00.000Z', age: 17, BBAK: true, JRAK: false },
+      { at: '2026-11-21T15:59:59.000Z', age: 17, BBAK: true, JRAK: false }, // 23:59:59 in Shanghai
+      { at: '2026-11-21T16:00:00.000Z', age: 18, BBAK: false, JRAK: true }, // midnight in Shanghai
+      { at: '2026-11-22T02:30:00.000Z', age: 18, BBAK: false, JRAK: true }
+    ]
+    it.each(cases)('at $at the child is $age', ({ at, age, BBAK, JRAK }) => {
+      const insured = relative('child', child)
+      const bbak = run({ bundle, account: payer(1_000_000), insured, productCode: 'YN-BBAK', units: 1, at })
+      const jrak = run({ bundle, account: payer(1_000_000), insured, productCode: 'YN-JRAK', units: 1, at })
+      expect(checkOf(bbak, 'insured.identity').text).toContain(`${age} 周岁`)
+      expect(checkOf(bbak, 'product.ageBand').passed).toBe(BBAK)
+      expect(checkOf(jrak, 'product.ageBand').passed).toBe(JRAK)
+      expect(bbak.eligible).toBe(BBAK)
+      expect(jrak.eligible).toBe(JRAK)
+      if (BBAK) expect(bbak.allowed.premiumFen).toBe(180_000)
+    })
+  })
+
+  it.each([
+    { relation: 'spouse', allowed: true },
+    { relation: 'parent', allowed: true },
+    { relation: 'child', allowed: true },
+    { relation: 'grandparent', allowed: false },
+    { relation: 'sibling', allowed: false }
+  ] as const)('may insure a direct relative: $relation -> $allowed', ({ relation, allowed }) => {
+    const insured = relative(relation, demoIdNumber('530102', '19700101', '022'), {
+      boundToAccount: false,
+      enrolledLocally: false
+    })
+    const decision = run({ bundle, account: payer(1_000_000), insured, productCode: 'YN-JRAK', units: 1 })
+    expect(checkOf(decision, 'insured.relation').passed).toBe(allowed)
+    expect(decision.eligible).toBe(allowed) // binding and local enrolment are not required here
+  })
+
+  it('refuses "self" when the ID number is not the cardholder\'s', () => {
+    const decision = run({
+      bundle,
+      account: payer(1_000_000),
+      productCode: 'YN-JRAK',
+      units: 1,
+      insured: relative('self', demoIdNumber('530102', '19700101', '022'))
+    })
+    expect(failedRules(decision)).toEqual(['insured.self'])
+  })
+})
