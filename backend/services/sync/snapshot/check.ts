@@ -11,7 +11,7 @@ import {
 /**
  * The snapshot line schemas of core/sync/protocol.ts, checked by hand: a zod parse per line costs
  * more than the rest of the line's work, and a full snapshot has a million lines. The zod schemas
- * stay the specification; test/sync/snapshot-check.test.ts holds both to the same verdicts.
+ * stay the specification; test/unit/sync/snapshot-check.test.ts holds both to the same verdicts.
  * A failure names the field and the rule, never the value (it may be an ID number or a name).
  */
 
