@@ -55,6 +55,23 @@ async function legacyAt(n: number): Promise<{ dir: string; db: Knex }> {
 const count = async (db: Knex, table: string) =>
   (await db(table).count<Array<{ n: number }>>({ n: '*' }))[0].n
 
+/** One account as releases 0001–0003 wrote it: the card, ID and name in plain text. */
+async function insertAccount(db: Knex): Promise<void> {
+  await db('regions').insert({ code: '330800', name: '衢州市' })
+  await db('accounts').insert({
+    card_number: 'C33080009',
+    id_number: '330802198001010011',
+    name: '测试',
+    region_code: '330800',
+    insurance_type: 'employee_active',
+    status: 'active',
+    balance_fen: 20_000,
+    historical_balance_fen: 10_000,
+    balance_as_of: clock.now().toISOString(),
+    updated_at: clock.now().toISOString()
+  })
+}
+
 describe('each migration keeps the data before it', () => {
   it('0001_snapshot: a new database gets regions, accounts, family and holdings, refusing money that is not whole fen', async () => {
     const db = await at(await tempDir(), 1)
@@ -80,19 +97,7 @@ describe('each migration keeps the data before it', () => {
   it('0002_rule_bundles: accounts keep their data, gain no fitness-card transfers, and bundles can be stored', async () => {
     const dir = await tempDir()
     const older = await at(dir, 1)
-    await older('regions').insert({ code: '330800', name: '衢州市' })
-    await older('accounts').insert({
-      card_number: 'C33080009',
-      id_number: '330802198001010011',
-      name: '测试',
-      region_code: '330800',
-      insurance_type: 'employee_active',
-      status: 'active',
-      balance_fen: 20_000,
-      historical_balance_fen: 10_000,
-      balance_as_of: clock.now().toISOString(),
-      updated_at: clock.now().toISOString()
-    })
+    await insertAccount(older)
     const db = await next(older, dir, 2)
     expect(await db('accounts').select('card_number', 'balance_fen', 'fitness_card_transfers_fen')).toEqual([
       { card_number: 'C33080009', balance_fen: 20_000, fitness_card_transfers_fen: 0 }
@@ -103,19 +108,7 @@ describe('each migration keeps the data before it', () => {
   it('0003_sales: the snapshot and bundles stay; operators, shifts, sales, lines, ledger and outbox arrive empty', async () => {
     const dir = await tempDir()
     const older = await at(dir, 2)
-    await older('regions').insert({ code: '330800', name: '衢州市' })
-    await older('accounts').insert({
-      card_number: 'C33080009',
-      id_number: '330802198001010011',
-      name: '测试',
-      region_code: '330800',
-      insurance_type: 'employee_active',
-      status: 'active',
-      balance_fen: 20_000,
-      historical_balance_fen: 10_000,
-      balance_as_of: clock.now().toISOString(),
-      updated_at: clock.now().toISOString()
-    })
+    await insertAccount(older)
     const db = await next(older, dir, 3)
     expect(await count(db, 'accounts')).toBe(1)
     for (const table of ['operators', 'shifts', 'sales', 'sale_lines', 'ledger', 'outbox']) {
