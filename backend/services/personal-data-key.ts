@@ -155,7 +155,7 @@ export async function loadPersonalDataKey(options: {
       log.info('personal_data_key_created', { protection: 'os' })
       return { key, protection: 'os' }
     }
-    await writeKeyFile(plainFile, Buffer.from(`${key.toString('base64')}\n`, 'utf8'))
+    await writePlainKey(key)
     log.info('personal_data_key_created', { protection: 'file' })
     warnUnprotected()
     return { key, protection: 'file' }
@@ -178,12 +178,17 @@ export async function loadPersonalDataKey(options: {
   if (loaded.protection === 'file') {
     if (wrapped !== null) {
       // A ".os" file anyone can open is a plain key under another name: keep it under its true name.
-      await writeKeyFile(plainFile, Buffer.from(`${loaded.key.toString('base64')}\n`, 'utf8'))
+      await writePlainKey(loaded.key)
       await rm(osFile, { force: true })
     }
     warnUnprotected()
   }
   return { key: loaded.key, protection: loaded.protection }
+
+  /** The key as the 0600 plain file, whole or not at all. */
+  function writePlainKey(key: Buffer): Promise<void> {
+    return writeKeyFile(plainFile, Buffer.from(`${key.toString('base64')}\n`, 'utf8'))
+  }
 
   function warnUnprotected(): void {
     // Fields name the problem, never the key.

@@ -1,4 +1,4 @@
-import { ageOn, parseResidentId } from '../identifiers'
+import { ageOn, parseResidentId, type Gender } from '../identifiers'
 import type { Fen } from '../money'
 import { formatShanghaiDateTime } from '../time'
 import { meets, thresholdText, yuan, type AccountFigures } from './account-figures'
@@ -18,7 +18,7 @@ const check = (rule: string, passed: boolean, text: string): RuleCheck => ({ rul
 
 type PriceBand = Extract<RuleProduct['pricing'], { kind: 'perUnit' }>['bands'][number]
 
-function ageBandText(band: { minAge?: number; maxAge?: number; gender?: 'male' | 'female' }): string {
+function ageBandText(band: { minAge?: number; maxAge?: number; gender?: Gender }): string {
   const ages =
     band.minAge !== undefined && band.maxAge !== undefined
       ? `${band.minAge}–${band.maxAge} 岁`

@@ -1,4 +1,5 @@
 import { createDecipheriv, pbkdf2Sync } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { KeyStoreLockedError, type KeyProtector } from '../../backend/services/personal-data-key'
 
 /** The part of Electron's safeStorage the key protection uses: the asynchronous API (the synchronous one is deprecated in Electron 45 and gone in 46). */
@@ -48,8 +49,6 @@ function isTemporarilyUnavailable(error: unknown): boolean {
  * with; after that the operator is asked (and can unlock it and try again) rather than left waiting.
  */
 export const KEY_STORE_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1000, 2000]
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
  * safeStorage as the personal-data key's protector, or null where it cannot encrypt at all. Call

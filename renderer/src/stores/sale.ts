@@ -5,6 +5,7 @@ import type { CatalogueView, DraftLine, QuoteView, ReceiptView, Signature } from
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api } from '../api/client'
+import { newestOnly } from '../newest-only'
 import { useSyncStore } from './sync'
 
 export type SaleStep = 'order' | 'confirm' | 'pay' | 'done'
@@ -46,7 +47,8 @@ export const useSaleStore = defineStore('sale', () => {
   const busy = ref(false)
   const receipt = ref<ReceiptView | null>(null)
   let nextKey = 1
-  let quoteSeq = 0
+  /** Quotes in flight as the clerk edits: only the newest edit's quote is shown. */
+  const newestQuote = newestOnly()
 
   const canConfirm = computed(() => quote.value?.ok === true && people.value.length > 0)
   const canPay = computed(() => canConfirm.value && termsAcknowledged.value && signature.value !== null)
@@ -72,11 +74,14 @@ export const useSaleStore = defineStore('sale', () => {
       quote.value = null
       return
     }
-    const seq = ++quoteSeq
-    const result = await api.call('sale.quote', { accountId: cardholder.value.accountId, lines: linesOf() })
-    if (seq !== quoteSeq) return // a newer edit is being quoted
-    quote.value = result.ok ? result.value : null
-    error.value = result.ok ? null : result.error
+    const order = { accountId: cardholder.value.accountId, lines: linesOf() }
+    await newestQuote(
+      () => api.call('sale.quote', order),
+      (result) => {
+        quote.value = result.ok ? result.value : null
+        error.value = result.ok ? null : result.error
+      }
+    )
   }
 
   function defaultsFor(productCode: string): Pick<DraftPerson, 'units' | 'amountFen'> {

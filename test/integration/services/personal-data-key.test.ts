@@ -156,6 +156,19 @@ describe('the personal-data key', () => {
     expect(await readdir(dataDir)).toEqual([OS_KEY_FILE])
   })
 
+  it('opens after a crash between keeping a public-key ".os" file under its true name and removing it', async () => {
+    const dataDir = await tempDir()
+    const protector = fakeProtector()
+    protector.publicKey = true
+    const first = await loadPersonalDataKey({ dataDir, protector, log: recordingLogger() })
+    const check = sealKeyCheck(createPersonalDataCipher(first.key))
+    // What a kill after the plain file was written and before the ".os" file was removed leaves.
+    await writeFile(join(dataDir, OS_KEY_FILE), await protector.encrypt(first.key.toString('base64')))
+    expect((await readdir(dataDir)).sort()).toEqual([FILE_KEY_FILE, OS_KEY_FILE].sort())
+    expect(await loadPersonalDataKey({ dataDir, protector, log: recordingLogger(), check })).toEqual(first)
+    expect(await readdir(dataDir)).toEqual([FILE_KEY_FILE])
+  })
+
   it('waits for a locked key store instead of refusing for good: nothing is changed, no new key is made', async () => {
     const dataDir = await tempDir()
     const protector = fakeProtector()
