@@ -13,3 +13,5 @@ export {
   parseEncryptedQueueFile,
   QueueFileUnreadable
 } from './services/sync/files/file-crypto'
+export { openPinBlock, sealPinBlock } from './services/payment/pin-block'
+export { hashPin, verifyPin } from './services/pin-hash'

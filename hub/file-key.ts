@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { Knex } from 'knex'
@@ -9,6 +9,12 @@ import { DEMO_KEY_ID, signPayload } from '../backend/shared'
 /** The centre's signing key of the demo (its private half is in the repository for anyone to read). */
 export const DEMO_CENTRE_PRIVATE_KEY_FILE = fileURLToPath(
   new URL(`../bundles/keys/${DEMO_KEY_ID}.private.pem`, import.meta.url)
+)
+
+/** The demo centre's file key (its private half is public too): the first key of a new centre. */
+export const DEMO_FILE_KEY_ID = 'DEMO-file-key-NOT-FOR-PRODUCTION'
+const DEMO_FILE_PRIVATE_KEY_FILE = fileURLToPath(
+  new URL(`../bundles/keys/${DEMO_FILE_KEY_ID}.private.pem`, import.meta.url)
 )
 
 /**
@@ -35,9 +41,24 @@ const toKey = (row: Row): CentreFileKey => ({
 export async function currentFileKey(db: Knex, clock: Clock): Promise<CentreFileKey> {
   const newest = await db('file_keys').orderBy('created_at', 'desc').first<Row | undefined>()
   if (newest) return toKey(newest)
-  const pair = generateKeyPairSync('x25519')
+  return addFileKey(db, clock, await readFile(DEMO_FILE_PRIVATE_KEY_FILE, 'utf8'), DEMO_FILE_KEY_ID)
+}
+
+/**
+ * A new newest file key: `privateKeyPem` given (the demo's, so a demo terminal that never registered
+ * seals passwords this centre opens), or a fresh one (what a real centre does, and tests of rotation).
+ */
+export async function addFileKey(
+  db: Knex,
+  clock: Clock,
+  privateKeyPem?: string,
+  keyId = `file-${randomBytes(6).toString('hex')}`
+): Promise<CentreFileKey> {
+  const privateKey =
+    privateKeyPem === undefined ? generateKeyPairSync('x25519').privateKey : createPrivateKey(privateKeyPem)
+  const pair = { privateKey, publicKey: createPublicKey(privateKey) }
   const payload: CentreFileKeyPayload = {
-    keyId: `file-${randomBytes(6).toString('hex')}`,
+    keyId,
     publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     issuedAt: clock.now().toISOString()
   }

@@ -198,6 +198,7 @@ export async function exportPackage(
     code: string | null
     message: string | null
     settled_at: string
+    reference: string | null
   }> = await db('item_results')
     .where({ terminal_id: terminal.id })
     .orderBy([
@@ -205,10 +206,15 @@ export async function exportPackage(
       { column: 'item_id', order: 'desc' }
     ])
     .limit(MAX_PACKAGE_RESULTS)
-    .select('item_id', 'outcome', 'code', 'message', 'settled_at')
+    .select('item_id', 'outcome', 'code', 'message', 'settled_at', 'reference')
   const results: ItemResult[] = stored.reverse().map((row) =>
     row.outcome === 'accepted'
-      ? { itemId: row.item_id, outcome: 'accepted', settledAt: row.settled_at }
+      ? {
+          itemId: row.item_id,
+          outcome: 'accepted',
+          settledAt: row.settled_at,
+          ...(row.reference ? { reference: row.reference } : {})
+        }
       : {
           itemId: row.item_id,
           outcome: 'rejected',

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { ENROLMENT_STATUSES } from '../core/cardholder'
 import { formatPath } from '../core/rules/bundle'
 import {
+  authorizationRequestSchema,
   officeReportRequestSchema,
   registrationRequestSchema,
   terminalIdSchema,
@@ -19,6 +20,7 @@ import { databaseFileOf, openSnapshotReader } from './db/open'
 import { applyFaults, createFaults, faultsPatchSchema, faultsView, type HubFaults } from './faults'
 import { officeReport } from './office'
 import { createBundleCache, currentBundle, withdrawRules } from './rules'
+import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { settleItems } from './settle'
 import { streamWriter, writeSnapshot } from './snapshot'
 import { currentFileKey } from './file-key'
@@ -254,6 +256,35 @@ export function createHubServer(options: HubServerOptions): Server {
     await send(res, 200, { results }, {}, true)
   }
 
+  /** One sale with the customer waiting: the account's older queued items first, then the sale, settled as an upload. */
+  async function authorize(req: IncomingMessage, res: ServerResponse) {
+    const terminal = await requireTerminal(req)
+    const request = await readJson(req, authorizationRequestSchema, maxBodyBytes)
+    if (request.terminalId !== terminal.id)
+      throw new HttpError(403, 'FORBIDDEN', `授权请求的终端编号 ${request.terminalId} 与令牌所属终端不符`)
+    const startedAt = performance.now()
+    const results = await settleItems(
+      db,
+      { terminal, clock, bundles, isLocked: (accountNo) => faults.lockedAccounts.has(accountNo), log },
+      request.items
+    )
+    const last = results.at(-1)
+    log.info('sale_authorized', {
+      terminal: terminal.id,
+      items: results.length,
+      outcome: last?.outcome ?? 'none',
+      code: last?.outcome === 'rejected' ? last.code : '',
+      ms: Math.round(performance.now() - startedAt)
+    })
+    if (faults.dropResponseAfterCommit > 0) {
+      faults.dropResponseAfterCommit -= 1
+      log.info('fault_response_dropped', { terminal: terminal.id })
+      req.socket.destroy()
+      return
+    }
+    await send(res, 200, { results }, {}, true)
+  }
+
   async function office(req: IncomingMessage, res: ServerResponse) {
     const terminal = await requireTerminal(req)
     const request = await readJson(req, officeReportRequestSchema, maxBodyBytes)
@@ -290,6 +321,25 @@ export function createHubServer(options: HubServerOptions): Server {
       })
       return true
     }
+    if (path === '/v1/_test/voucher' && req.method === 'POST') {
+      const body = await readJson(
+        req,
+        z.strictObject({ accountNo: statusSchema.shape.accountNo }),
+        maxBodyBytes
+      )
+      const account = await db('accounts')
+        .where({ account_no: body.accountNo })
+        .first<{ id: number } | undefined>('id')
+      if (!account) throw new HttpError(404, 'NOT_FOUND', '没有这个账户')
+      await send(res, 200, await issueVoucher(db, account.id, clock))
+      return true
+    }
+    if (path === '/v1/_test/keyed-sales' && req.method === 'POST') {
+      const body = await readJson(req, z.strictObject({ policy: z.enum(['accept', 'refuse']) }), maxBodyBytes)
+      await setKeyedSalesPolicy(db, body.policy)
+      await send(res, 200, body)
+      return true
+    }
     if (path === '/v1/_test/account-status' && req.method === 'POST') {
       const body = await readJson(req, statusSchema, maxBodyBytes)
       await send(res, 200, { changed: await setAccountStatus(db, body.accountNo, body.status, clock) })
@@ -312,6 +362,7 @@ export function createHubServer(options: HubServerOptions): Server {
     { pattern: /^\/v1\/rules$/, method: 'GET', run: (req, res, url) => rules(req, res, url) },
     { pattern: /^\/v1\/snapshot$/, method: 'GET', run: (req, res, url) => snapshot(req, res, url) },
     { pattern: /^\/v1\/transactions$/, method: 'POST', run: (req, res) => upload(req, res) },
+    { pattern: /^\/v1\/authorizations$/, method: 'POST', run: (req, res) => authorize(req, res) },
     { pattern: /^\/v1\/reports\/office$/, method: 'POST', run: (req, res) => office(req, res) },
     // Signed by the centre, so it needs no token: a terminal registered before file keys existed fetches it.
     {

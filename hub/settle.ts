@@ -17,6 +17,7 @@ import {
 import type { Clock } from '../core/time'
 import type { Logger } from '../backend/shared'
 import { accountsShowing, touchAccounts, versionOnce } from './db/state'
+import { checkPayer } from './payer'
 import type { BundleCache } from './rules'
 
 /**
@@ -70,6 +71,7 @@ interface StoredResult {
   message: string | null
   settled_at: string
   content_sha256: string
+  reference: string | null
 }
 
 interface HubSaleRow {
@@ -141,7 +143,7 @@ export async function settleItems(
         results.push({ itemId, outcome: 'retryLater', message: verdict.message })
         continue
       }
-      await trx('item_results').insert({
+      const [rowId] = await trx('item_results').insert({
         item_id: itemId,
         terminal_id: ctx.terminal.id,
         type: item.type,
@@ -151,10 +153,12 @@ export async function settleItems(
         settled_at: settledAt,
         content_sha256: contentSha256
       })
+      const reference = verdict.kind === 'accepted' ? referenceOf(settledAt, Number(rowId)) : undefined
+      if (reference) await trx('item_results').where({ item_id: itemId }).update({ reference })
       if (item.type === 'sale') await recordReceivedSale(trx, ctx.terminal.id, item)
       results.push(
         verdict.kind === 'accepted'
-          ? { itemId, outcome: 'accepted', settledAt }
+          ? { itemId, outcome: 'accepted', settledAt, reference }
           : { itemId, outcome: 'rejected', code: verdict.code, message: verdict.message, settledAt }
       )
     }
@@ -186,10 +190,21 @@ async function recordReceivedSale(trx: Knex.Transaction, terminalId: string, ite
   )
 }
 
+/** The centre's settlement number: the Beijing date and the result's row, as a clerk can read it out. */
+function referenceOf(settledAt: string, rowId: number): string {
+  const day = new Date(Date.parse(settledAt) + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '')
+  return `ZX${day}${String(rowId).padStart(8, '0')}`
+}
+
 /** The first answer again: accepted becomes alreadyAccepted with the original time; a refusal stays one. */
 function repeat(stored: StoredResult): ItemResult {
   if (stored.outcome === 'accepted')
-    return { itemId: stored.item_id, outcome: 'alreadyAccepted', settledAt: stored.settled_at }
+    return {
+      itemId: stored.item_id,
+      outcome: 'alreadyAccepted',
+      settledAt: stored.settled_at,
+      ...(stored.reference ? { reference: stored.reference } : {})
+    }
   return {
     itemId: stored.item_id,
     outcome: 'rejected',
@@ -267,6 +282,9 @@ async function settleSale(
   if (ctx.isLocked(account.account_no)) return { kind: 'retryLater', message: LOCKED_MESSAGE, keys: allKeys }
   if (account.status !== 'active')
     return reject('ACCOUNT_SUSPENDED', `账户${STATUS_TEXT[account.status]}，不能用个人账户购买`)
+  // Who pays is settled before what is bought: a wrong password counts even for an order the rules refuse.
+  const payer = await checkPayer(trx, item, account.id, settledAt)
+  if (!payer.ok) return reject(payer.code, payer.message)
 
   if (item.rules.regionCode !== account.region_code)
     return reject(

@@ -174,6 +174,56 @@ const uploadLineSchema = z.strictObject({
   coverTo: utc
 })
 
+// ── The payer's proof ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * The card's password (社保卡密码) as the terminal sends it: never in the clear. The customer's six
+ * digits and the sale's id, as the JSON text `{"saleId","pin"}`, sealed to the centre's file key
+ * (CENTRE_FILE_KEY_FORMAT, `keyId`): X25519 between a fresh key of the terminal's (`ephemeralKey`,
+ * raw, base64) and the centre's key, HKDF-SHA256 (salt: the fresh public key; info: the format),
+ * AES-256-GCM with the `pinBlockAad` as additional data (`sealed`: ciphertext then the 16-byte tag).
+ * The centre opens it, checks the sale id inside is the item's, and verifies the digits against its
+ * verifier for the account: a block copied onto another sale does not open, or names another sale.
+ */
+export const PIN_BLOCK_FORMAT = 'yibao-pin-block/1'
+const base64Text = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/)
+export const pinBlockSchema = z.strictObject({
+  format: z.literal(PIN_BLOCK_FORMAT),
+  keyId: z.string().min(1).max(100),
+  ephemeralKey: base64Text.length(44),
+  nonce: base64Text.length(16),
+  sealed: base64Text.min(24).max(200)
+})
+export type PinBlock = z.infer<typeof pinBlockSchema>
+
+/** The AES-GCM additional data of a PIN block: it is bound to the key and to the sale. */
+export function pinBlockAad(keyId: string, saleId: string): string {
+  return [PIN_BLOCK_FORMAT, keyId, saleId].join('\n')
+}
+
+/** What a PIN block holds once opened. */
+export const pinBlockContentSchema = z.strictObject({ saleId: z.string(), pin: z.string().regex(/^\d{6}$/) })
+
+/** 医保电子凭证: the code the customer's phone shows, as a scanner types it (opaque, printable ASCII). */
+export const voucherCodeSchema = z.string().regex(/^[\x21-\x7e]{20,256}$/)
+
+/**
+ * How the payer proved the account is theirs. `card`: the card read by the reader (`swiped`) or its
+ * number typed by hand because the reader failed (`keyed`, approved on the terminal by a supervisor
+ * whose code is `keyedApprovedBy`), with the password. `voucher`: an e-voucher, accepted only when
+ * the centre confirms it online.
+ */
+export const payerProofSchema = z.discriminatedUnion('method', [
+  z.strictObject({
+    method: z.literal('card'),
+    entry: z.enum(['swiped', 'keyed']),
+    pinBlock: pinBlockSchema,
+    keyedApprovedBy: z.string().max(16).optional()
+  }),
+  z.strictObject({ method: z.literal('voucher'), voucherCode: voucherCodeSchema })
+])
+export type PayerProof = z.infer<typeof payerProofSchema>
+
 /** A sale exactly as the terminal's outbox holds it. Its permanent id is `saleId`. */
 export const saleItemSchema = z.strictObject({
   type: z.literal('sale'),
@@ -188,7 +238,9 @@ export const saleItemSchema = z.strictObject({
   }),
   rules: z.strictObject({ regionCode, version: z.int().positive() }),
   totalFen: fen.positive(),
-  lines: z.array(uploadLineSchema).min(1).max(20)
+  lines: z.array(uploadLineSchema).min(1).max(20),
+  /** Absent only on sales queued by terminals before payer proof existed: the centre refuses those. */
+  payment: payerProofSchema.optional()
 })
 export type SaleItem = z.infer<typeof saleItemSchema>
 
@@ -229,13 +281,31 @@ export const REJECTION_CODES = [
   'RULES_WITHDRAWN',
   'OVER_CAP',
   'SALE_UNKNOWN',
-  'INVALID_ITEM'
+  'INVALID_ITEM',
+  /** The card's password did not match; the message says how many tries are left. */
+  'WRONG_PIN',
+  /** Too many wrong passwords: the card's password is locked at the centre until reset at an office. */
+  'PIN_LOCKED',
+  /** No proof, or a proof that does not open or does not belong to this sale and account. */
+  'PAYER_UNVERIFIED',
+  /** The centre does not take sales with a card number typed by hand (its policy). */
+  'KEYED_REFUSED',
+  /** The e-voucher is unknown, expired, or another person's. */
+  'VOUCHER_INVALID'
 ] as const
 export type RejectionCode = (typeof REJECTION_CODES)[number]
 
 export const itemResultSchema = z.discriminatedUnion('outcome', [
-  /** Settled against the real balance now (`alreadyAccepted`: a resend; the first result repeated). */
-  z.strictObject({ itemId: uuid, outcome: z.enum(['accepted', 'alreadyAccepted']), settledAt: utc }),
+  /**
+   * Settled against the real balance now (`alreadyAccepted`: a resend; the first result repeated).
+   * `reference`: the centre's own number for the settlement (中心流水号), printed on the receipt.
+   */
+  z.strictObject({
+    itemId: uuid,
+    outcome: z.enum(['accepted', 'alreadyAccepted']),
+    settledAt: utc,
+    reference: z.string().min(1).max(40).optional()
+  }),
   /** Refused for good (a resend repeats the refusal): kept and shown on the terminal, never retried. */
   z.strictObject({
     itemId: uuid,
@@ -252,6 +322,29 @@ export type ItemResult = z.infer<typeof itemResultSchema>
 /** `200`: one result per item, in the order sent. */
 export const uploadResponseSchema = z.strictObject({ results: z.array(itemResultSchema).max(500) })
 export type UploadResponse = z.infer<typeof uploadResponseSchema>
+
+// ── Online authorization ────────────────────────────────────────────────────────────────────────
+
+/**
+ * `POST /v1/authorizations`: one sale, with the customer at the counter. `items` ends with the sale
+ * (its id is `saleId`); before it come the account's older items still queued on this terminal, in
+ * queue order, so the centre settles them first, exactly as an upload would. The answer is an
+ * upload's (`uploadResponseSchema`): settled with the same rules and the same deduplication, so a
+ * late answer and a later upload of the same sale are one settlement. Only here is an e-voucher
+ * taken: the centre confirms it while the customer waits.
+ */
+export const authorizationRequestSchema = z
+  .strictObject({
+    terminalId: terminalIdSchema,
+    saleId: uuid,
+    items: z.array(uploadItemSchema).min(1).max(50)
+  })
+  .superRefine((request, ctx) => {
+    const last = request.items.at(-1)
+    if (!last || last.type !== 'sale' || last.saleId !== request.saleId)
+      ctx.addIssue({ code: 'custom', path: ['items'], message: '最后一项应为待授权的这笔交易' })
+  })
+export type AuthorizationRequest = z.infer<typeof authorizationRequestSchema>
 
 // ── Files, for agents out of reach ──────────────────────────────────────────────────────────────
 

@@ -3,6 +3,7 @@ import { residentIdCheckChar } from '../../core/identifiers'
 import type { Clock } from '../../core/time'
 import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { DEMO_ACCOUNTS, DEMO_REGIONS, demoAccountNo } from '../../db/seeds/demo-population'
+import { setCardPin } from '../payer'
 import { addRuleBundle } from '../rules'
 import { nextVersion } from './state'
 
@@ -12,6 +13,12 @@ export const DEMO_ENROLMENT_CODES: ReadonlyArray<{ code: string; regionCodes: st
     { code: 'DEMO-ALL', regionCodes: DEMO_REGIONS.map((r) => r.code), reusable: true },
     ...DEMO_REGIONS.map((r) => ({ code: `DEMO-${r.code}`, regionCodes: [r.code], reusable: false }))
   ]
+
+/**
+ * Demo cards whose holder has set a password of their own; every other card still has the initial
+ * password INITIAL_PIN (123456), as a real card has until its first change. README lists both.
+ */
+export const DEMO_PERSONAL_PINS: Readonly<Record<string, string>> = { D32050001: '135790' }
 
 /**
  * The demo population, rules and enrolment codes, in one transaction, once per database: a second
@@ -43,6 +50,8 @@ export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
           updated_at: now
         })
         .returning<Array<{ id: number }>>('id')
+      const personalPin = DEMO_PERSONAL_PINS[account.cardNumber]
+      if (personalPin !== undefined) await setCardPin(trx, id, personalPin, clock)
       if (account.family.length > 0) {
         await trx('family_members').insert(
           account.family.map((member) => ({

@@ -18,6 +18,7 @@ import {
   type ItemResult,
   type RegistrationResponse,
   type ReversalItem,
+  type PayerProof,
   type SaleItem,
   type SignedFile,
   type SnapshotEnd,
@@ -27,12 +28,15 @@ import {
 import type { Clock } from '../../core/time'
 import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { DEMO_ACCOUNTS, demoAccountNo } from '../../db/seeds/demo-population'
+import { DEMO_CENTRE_FILE_KEY } from '../../db/seeds/demo-centre-file-key'
+import { sealPinBlock } from '../../backend/services/payment/pin-block'
 import { TRUSTED_CENTRE_KEYS } from '../../backend/services/rules/keys'
 import { verifyBundle } from '../../backend/services/rules/load'
 import { openHubDatabase } from '../../hub/db/open'
 import { createFaults, type HubFaults } from '../../hub/faults'
 import { startHub, type RunningHub } from '../../hub/server'
 import { tempDir, TEST_NOW } from './helpers'
+import { DEMO_PIN } from './payment'
 
 /** A clock the test moves on: token expiry, settlement times. */
 export interface TestClock extends Clock {
@@ -211,19 +215,33 @@ export interface LineSpec {
 
 export const newId = () => uuidv7(Date.now(), randomBytes(10))
 
-/** A sale as a terminal's outbox holds it, for a demo cardholder and members of their bound family. */
+/**
+ * A sale as a terminal's outbox holds it, for a demo cardholder and members of their bound family,
+ * paid with the card read by the reader and `pin` (the demo cards' 123456 unless given) sealed to
+ * the demo centre's file key, the key a new reference centre starts with. `payment: null`: none.
+ */
 export function saleFor(
   cardNumber: string,
   lines: readonly LineSpec[],
-  options: { terminalId?: string; at?: string } = {}
+  options: { terminalId?: string; at?: string; pin?: string; payment?: PayerProof | null } = {}
 ): SaleItem {
   const account = demoAccount(cardNumber)
   const bundle = bundles.get(account.regionCode)
   if (!bundle) throw new Error(`no bundle for ${account.regionCode}`)
   const at = options.at ?? TEST_NOW
+  const saleId = newId()
+  const payment =
+    options.payment === undefined
+      ? ({
+          method: 'card',
+          entry: 'swiped',
+          pinBlock: sealPinBlock(options.pin ?? DEMO_PIN, saleId, DEMO_CENTRE_FILE_KEY)
+        } as const)
+      : options.payment
   return {
+    ...(payment ? { payment } : {}),
     type: 'sale',
-    saleId: newId(),
+    saleId,
     terminalId: options.terminalId ?? 'T-TEST0001',
     operatorCode: '1001',
     createdAt: at,

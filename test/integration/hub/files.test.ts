@@ -141,7 +141,12 @@ describe('hub: sync packages', () => {
       })
     ).toEqual(['330800'])
     expect(payload.results).toEqual([
-      { itemId: sale.saleId, outcome: 'accepted', settledAt: '2026-11-22T02:30:00.000Z' }
+      {
+        itemId: sale.saleId,
+        outcome: 'accepted',
+        settledAt: '2026-11-22T02:30:00.000Z',
+        reference: expect.stringMatching(/^ZX20261122\d{8}$/)
+      }
     ])
 
     const snapshotText = text.slice(newline + 1)

@@ -25,14 +25,21 @@ describe('hub: upload and settlement', () => {
     const { token, terminalId } = await register(url)
     const sale = oneUnit()
     const [first] = await upload(url, token, terminalId, [sale])
-    expect(first).toEqual({ itemId: sale.saleId, outcome: 'accepted', settledAt: '2026-11-22T02:30:00.000Z' })
+    expect(first).toEqual({
+      itemId: sale.saleId,
+      outcome: 'accepted',
+      settledAt: '2026-11-22T02:30:00.000Z',
+      reference: expect.stringMatching(/^ZX20261122\d{8}$/)
+    })
 
     clock.advance(60_000)
     const [again] = await upload(url, token, terminalId, [sale])
+    // The first answer again, the centre's settlement number included.
     expect(again).toEqual({
       itemId: sale.saleId,
       outcome: 'alreadyAccepted',
-      settledAt: '2026-11-22T02:30:00.000Z'
+      settledAt: '2026-11-22T02:30:00.000Z',
+      reference: first.outcome === 'accepted' ? first.reference : 'none'
     })
     // Historical balance first: 1,500.00 − 500.00; the total 1,800.00 − 500.00, once.
     expect(await accountAtCentre(url, token, YUNNAN)).toMatchObject({
