@@ -16,6 +16,7 @@ import { createReportsRepository } from '../db/repositories/reports'
 import { createSupervisionRepository } from '../db/repositories/supervision'
 import { DEMO_BUNDLE_ENVELOPES } from '../db/seeds/demo-bundles'
 import { DEMO_OPERATORS } from '../db/seeds/demo-population'
+import { DEMO_CENTRE_FILE_KEY } from '../db/seeds/demo-centre-file-key'
 import { createSettingsRepository } from '../db/repositories/settings'
 import { seedDemoData } from '../db/seeds/demo'
 import { createDispatcher, type Dispatch } from './api/dispatch'
@@ -25,6 +26,7 @@ import { createCardholderService } from './services/cardholder'
 import { createEligibilityService } from './services/eligibility'
 import { createRuleStore } from './services/rule-store'
 import { createSalesService } from './services/sales'
+import { rawKeyOfPem } from './services/payment/pin-block'
 import { createReportsService } from './services/reports'
 import { createReportExportService } from './services/report-export'
 import { createSupervisionService } from './services/supervision'
@@ -126,7 +128,14 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       log,
       checkedAt: async (region) => (await syncState.read()).rulesCheckedAt[region] ?? null
     })
-    const eligibility = createEligibilityService({ accounts, rules, sales, clock })
+    const eligibility = createEligibilityService({
+      accounts,
+      rules,
+      sales,
+      clock,
+      // Asked per swipe, after the runtime is wired.
+      centreReachable: () => sync.centreReachable()
+    })
     if (dataSource === 'demo' && (await bundles.list()).length === 0) {
       for (const envelope of DEMO_BUNDLE_ENVELOPES) await rules.import(envelope)
       log.info('demo_rules_imported', { bundles: DEMO_BUNDLE_ENVELOPES.length })
@@ -158,8 +167,18 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       clock,
       terminalId,
       centreReachable: () => sync.centreReachable(),
-      // The centre hears of a sale within seconds when it can be reached; a failure waits for the next sync.
-      onCommitted: () => void sync.uploadNow().catch(() => undefined)
+      writeTransaction: (work) =>
+        db.transaction((trx) =>
+          work({
+            accounts: createAccountsRepository(trx, cipher),
+            sales: createSalesRepository(trx, cipher, trx)
+          })
+        ),
+      pinKey: async () => {
+        const key = (await sync.centreFileKey()) ?? (dataSource === 'demo' ? DEMO_CENTRE_FILE_KEY : null)
+        return key ? { keyId: key.keyId, publicKey: rawKeyOfPem(key.publicKeyPem) } : null
+      },
+      authorize: (saleId) => sync.authorize(saleId)
     })
     const reports = createReportsService({
       reports: createReportsRepository(db, reader),

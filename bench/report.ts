@@ -15,6 +15,8 @@ import { fixedClock } from '../core/time'
 import { DEMO_OPERATORS } from '../db/seeds/demo-population'
 import { silentLogger } from '../backend/services/log'
 import { openCounterRuntime, type CounterRuntime } from '../backend/runtime'
+import { pemOfRawKey, sealPinBlock } from '../backend/services/payment/pin-block'
+import type { PaymentStart } from '../core/sale'
 
 const SALES = Number(process.env.BENCH_SALES ?? 30_000)
 const DAYS = 30
@@ -81,12 +83,20 @@ async function main(): Promise<void> {
         units: template.units,
         amountFen: template.amountFen
       }
+      const begun = await call<PaymentStart>(runtime, 'sale.begin', { accountId }, clerk)
+      if (!begun.pinKey) throw new Error('no key to seal the password to')
+      // The demo card's initial password, sealed as the pay step seals it.
+      const pinBlock = sealPinBlock('123456', begun.saleId, {
+        keyId: begun.pinKey.keyId,
+        publicKeyPem: pemOfRawKey(begun.pinKey.publicKey)
+      })
       await call(
         runtime,
         'sale.commit',
         {
+          saleId: begun.saleId,
           order: { accountId, lines: [line] },
-          paymentCard: template.card,
+          payment: { method: 'card', entry: 'swiped', card: template.card, pinBlock },
           termsAcknowledged: true,
           signature: SIGNATURE
         },

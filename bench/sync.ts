@@ -27,6 +27,7 @@ import { systemClock } from '../core/time'
 import { DEMO_REGIONS } from '../db/seeds/demo-population'
 import { silentLogger, type LogFields } from '../backend/services/log'
 import { FILE_KEY_FILE } from '../backend/services/personal-data-key'
+import { sealPinBlock } from '../backend/services/payment/pin-block'
 import { openCounterRuntime, type CounterRuntime } from '../backend/runtime'
 import { checkSnapshotLine } from '../backend/services/sync/snapshot/check'
 import { importSnapshot } from '../backend/services/sync/snapshot/import'
@@ -323,6 +324,8 @@ const uploadPhase: Phase = {
         .db('accounts')
         .where('account_no', 'like', '330800S%')
         .select<Array<{ id: number; pii: Buffer }>>('id', 'pii')
+      const fileKey = await runtime.sync.centreFileKey()
+      if (!fileKey) throw new Error('the registered terminal holds no centre file key')
       await runtime.db.raw('pragma synchronous = off')
       for (const account of accounts) {
         const pii = openAccount(runtime.personalData, account.pii)
@@ -347,7 +350,9 @@ const uploadPhase: Phase = {
           payer: { cardNumber: pii.cardNumber, idNumber: pii.idNumber, regionCode: '330800' },
           rules: { regionCode: '330800', version: bundle.version },
           totalFen: 10_000,
-          lines: [line]
+          lines: [line],
+          // The synthetic cards' initial password, sealed to the centre as the pay step seals it.
+          payment: { method: 'card', entry: 'swiped', pinBlock: sealPinBlock('123456', id, fileKey) }
         }
         await sales.insert({
           id,
@@ -361,6 +366,8 @@ const uploadPhase: Phase = {
           createdAt: at,
           termsAcknowledgedAt: at,
           signatureSvg: '<svg/>',
+          payerProof: 'swiped',
+          keyedApprovedBy: null,
           lines: [{ ...line, productName: product.name, proofSeen: false, decisionJson: '{}' }],
           outbox: { id: uuidv7(Date.now(), randomBytes(10)), payloadJson: JSON.stringify(payload) }
         })

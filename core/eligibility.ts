@@ -2,7 +2,7 @@ import type { RegionRef } from './cardholder'
 import type { Gender } from './identifiers'
 import type { Fen } from './money'
 import type { InsuredRelation } from './rules/bundle'
-import type { OfflineFreshness } from './rules/freshness'
+import type { AuthorizationMode, OfflineFreshness } from './rules/freshness'
 import type { Allowed, ProductOffer, RuleCheck } from './rules/engine'
 
 /** Which rule bundle a decision came from: recorded with every decision and, later, every sale. */
@@ -24,6 +24,8 @@ export interface EligibilityView {
   readonly soldHereThisYearFen: Fen
   /** Whether rules and snapshot are recent enough to sell offline; null without rules. */
   readonly freshness: OfflineFreshness | null
+  /** Whether sales here need the centre's answer (the region, or some products), and whether it answers; null without rules. */
+  readonly authorization: AuthorizationMode | null
   readonly offers: readonly ProductOffer[]
 }
 

@@ -18,6 +18,12 @@ export const ERROR_CODES = [
   'SALE_REFUSED',
   'SALE_NOT_FOUND',
   'PAYMENT_CARD_MISMATCH',
+  /** The payment was not taken: a voucher offline, a sale id used for another order, a scan that is no voucher. */
+  'PAYMENT_REFUSED',
+  /** The pay step must start again (restart, timeout, a new centre key): swipe and type the password again. */
+  'PAYMENT_EXPIRED',
+  /** A card or ID number typed at the pay step needs a supervisor's code and PIN. */
+  'APPROVAL_REQUIRED',
   'VOID_REFUSED',
   /** A day or shift close refused: a future date, or nothing left to close. */
   'CLOSE_REFUSED',

@@ -4,6 +4,9 @@ import type { RulesRef } from './eligibility'
 import type { Fen } from './money'
 import type { InsuredRelation } from './rules/bundle'
 import type { Allowed, RuleCheck } from './rules/engine'
+import type { AuthorizationMode } from './rules/freshness'
+import { PIN_PATTERN } from './operators'
+import { pinBlockSchema } from './sync/protocol'
 
 /** One insured person and what is bought for them, as the clerk puts the order together. */
 export const draftLineSchema = z.strictObject({
@@ -49,6 +52,42 @@ export const signatureSchema = z.strictObject({
 })
 export type Signature = z.infer<typeof signatureSchema>
 
+/**
+ * How the customer pays, as the pay step sends it. `card`: the card again, read by the reader
+ * (`swiped`) or its card or ID number typed because the reader failed (`keyed`: a supervisor's
+ * code and PIN approve it, not the operator's own), and the card's password sealed at entry to the
+ * centre with this sale's id (`pinBlock`; the digits never reach this side). `voucher`: the
+ * e-voucher code scanned from the customer's phone, taken only while the centre answers.
+ */
+export const paymentSchema = z.discriminatedUnion('method', [
+  z.strictObject({
+    method: z.literal('card'),
+    entry: z.enum(['swiped', 'keyed']),
+    card: z.string().min(1).max(256),
+    pinBlock: pinBlockSchema,
+    approval: z
+      .strictObject({
+        supervisorCode: z.string().regex(/^\w{1,16}$/, '工号格式不正确'),
+        supervisorPin: z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
+      })
+      .optional()
+  }),
+  z.strictObject({ method: z.literal('voucher'), voucherCode: z.string().min(1).max(256) })
+])
+export type Payment = z.infer<typeof paymentSchema>
+
+/** How a stored sale's payer was verified; `legacy`: sold before payer proof existed. */
+export type PayerProofKind = 'swiped' | 'keyed' | 'voucher' | 'legacy'
+
+/** What the pay step needs before the customer pays: the sale's permanent id and the key to seal the password to. */
+export interface PaymentStart {
+  readonly saleId: string
+  /** The centre's key (raw X25519, base64); null when this terminal has none yet: no password can be taken. */
+  readonly pinKey: { readonly keyId: string; readonly publicKey: string } | null
+  /** The centre answered recently: the sale is authorized online before the receipt. */
+  readonly online: boolean
+}
+
 export interface QuoteLine {
   readonly lineNo: number
   readonly relation: InsuredRelation
@@ -92,6 +131,8 @@ export interface CentreResultView {
   readonly settledAt: string
   /** Null: accepted. Otherwise the centre's reason code and its Chinese message. */
   readonly rejection: { readonly code: string; readonly message: string } | null
+  /** The centre's settlement number (中心流水号) when it accepted, if it gave one. */
+  readonly reference?: string | null
 }
 
 export interface ReceiptView {
@@ -120,6 +161,9 @@ export interface ReceiptView {
     readonly coverTo: string
   }>
   readonly totalFen: Fen
+  readonly payerProof: PayerProofKind
+  /** A keyed sale: the supervisor who approved it. */
+  readonly keyedApprovedBy: { readonly code: string; readonly name: string } | null
   readonly voided: { readonly at: string; readonly reason: string } | null
   readonly reversalQueuedAt: string | null
   readonly centreResult: CentreResultView | null
@@ -142,6 +186,7 @@ export interface SaleSummary {
 /** What the order step offers: the region's products, and the family members bound to the account. */
 export interface CatalogueView {
   readonly rules: RulesRef
+  readonly authorization: AuthorizationMode
   readonly maxSpendFen: Fen
   readonly relations: readonly InsuredRelation[]
   /** Most persons one payer may insure (the payer included where the rules say so), or null. */

@@ -46,8 +46,9 @@ export function createHandlers(services: Services): Handlers {
     'eligibility.check': (request) => services.eligibility.check(request),
     'sale.catalogue': ({ accountId }) => services.sales.catalogue(accountId),
     'sale.quote': (order) => services.sales.quote(order),
-    'sale.commit': ({ order, paymentCard, signature }, { caller }) =>
-      services.sales.commit(signedIn(caller), { order, paymentCard, signature }),
+    'sale.begin': ({ accountId }, { caller }) => services.sales.begin(signedIn(caller), accountId),
+    'sale.commit': ({ saleId, order, payment, signature }, { caller }) =>
+      services.sales.commit(signedIn(caller), { saleId, order, payment, signature }),
     'sale.receipt': ({ saleId }) => services.sales.receipt(saleId),
     'sale.search': (filter, { caller }) => services.sales.search(signedIn(caller), filter),
     'sale.void': (request, { caller }) => services.sales.void(signedIn(caller), request),

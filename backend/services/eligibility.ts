@@ -9,7 +9,7 @@ import { decide, listProductsForSelf, type InsuredEntry, type SpendingEntry } fr
 import { shanghaiDate, type Clock } from '../../core/time'
 import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
 import type { SalesRepository } from '../../db/repositories/sales'
-import { offlineFreshness } from '../../core/rules/freshness'
+import { offlineFreshness, onlineAuthorizationOf } from '../../core/rules/freshness'
 import { inSettlementYear, settlementYearOf } from '../../core/rules/settlement-year'
 import { findAccountByCard } from './cardholder'
 import { payerOf, type ActiveRules } from './rule-store'
@@ -49,6 +49,8 @@ export interface EligibilityDeps {
   readonly rules: ActiveRules
   readonly sales: SalesRepository
   readonly clock: Clock
+  /** The centre answered recently: sales are authorized online, and online-only products may be sold. */
+  readonly centreReachable: () => boolean
 }
 
 function rulesRef(bundle: RuleBundle): RulesRef {
@@ -96,6 +98,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
           maxSpendFen: 0,
           soldHereThisYearFen: 0,
           freshness: null,
+          authorization: null,
           offers: []
         }
       const { bundle } = active.value
@@ -127,6 +130,7 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
         maxSpendFen,
         soldHereThisYearFen,
         freshness,
+        authorization: { ...onlineAuthorizationOf(bundle), centreReachable: deps.centreReachable() },
         offers
       }
     },

@@ -7,12 +7,19 @@ import { uuidv7 } from '../../core/ids'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import { formatYuan } from '../../core/money'
 import { coverPeriodOf } from '../../core/rules/cover'
-import { offlineFreshness, offlineSaleBlockers } from '../../core/rules/freshness'
+import {
+  offlineFreshness,
+  offlineSaleBlockers,
+  onlineAuthorizationOf,
+  onlineOnlyBlockers
+} from '../../core/rules/freshness'
 import { decide, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
 import type {
   CatalogueView,
   CentreResultView,
   DraftOrder,
+  Payment,
+  PaymentStart,
   QuoteLine,
   QuoteView,
   ReceiptView,
@@ -24,6 +31,7 @@ import type { AccountRecord, AccountsRepository } from '../../db/repositories/ac
 import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { SalesRepository } from '../../db/repositories/sales'
 import type { Caller } from '../../core/api/contract'
+import { voucherCodeSchema, type PayerProof, type SaleItem } from '../../core/sync/protocol'
 import type { AuthService } from './auth'
 import { findAccountByCard, maskedPayer } from './cardholder'
 import type { ActiveRules } from './rule-store'
@@ -31,9 +39,10 @@ import type { ActiveRules } from './rule-store'
 export interface SalesService {
   catalogue(accountId: number): Promise<CatalogueView>
   quote(order: DraftOrder): Promise<QuoteView>
+  begin(caller: Caller, accountId: number): Promise<PaymentStart>
   commit(
     caller: Caller,
-    request: { order: DraftOrder; paymentCard: string; signature: Signature }
+    request: { saleId: string; order: DraftOrder; payment: Payment; signature: Signature }
   ): Promise<ReceiptView>
   receipt(saleId: string): Promise<ReceiptView>
   search(
@@ -46,9 +55,13 @@ export interface SalesService {
   ): Promise<ReceiptView>
 }
 
-export interface SalesDeps {
+/** What pricing reads: the runtime's read connections, or inside the sale's write transaction its own. */
+export interface SaleReads {
   readonly accounts: AccountsRepository
   readonly sales: SalesRepository
+}
+
+export interface SalesDeps extends SaleReads {
   readonly operators: OperatorsRepository
   readonly auth: AuthService
   readonly rules: ActiveRules
@@ -56,9 +69,22 @@ export interface SalesDeps {
   readonly terminalId: string
   /** The centre answered recently (sync): offline amount limits apply only when it did not. */
   readonly centreReachable: () => boolean
-  /** Told after each committed sale, so the upload starts at once. */
-  readonly onCommitted?: (saleId: string) => void
+  /**
+   * Runs `work` in one write transaction with repositories bound to it: the order is priced against
+   * the caps and written in the same transaction, so sales committed at once cannot pass a cap together.
+   */
+  readonly writeTransaction: <T>(work: (repos: SaleReads) => Promise<T>) => Promise<T>
+  /** The centre's key the customer's password is sealed to (raw X25519, base64), or null when none is held. */
+  readonly pinKey: () => Promise<{ keyId: string; publicKey: string } | null>
+  /**
+   * Asks the centre to authorize the committed sale while the customer waits, for at most the
+   * configured time; settles it locally if answered. Never throws: unanswered, the sale stays queued.
+   */
+  readonly authorize: (saleId: string) => Promise<void>
 }
+
+/** How long a sale id from sale.begin may wait for its payment: the password sealed with it expires too. */
+const PAYMENT_WINDOW_MS = 30 * 60_000
 
 const newId = (clock: Clock) => uuidv7(clock.now().getTime(), randomBytes(10))
 
@@ -70,10 +96,11 @@ function signatureSvg(signature: Signature): string {
 function centreResultOf(
   settledAt: string | null,
   code: string | null,
-  message: string | null
+  message: string | null,
+  reference: string | null = null
 ): CentreResultView | null {
   if (settledAt === null) return null
-  return { settledAt, rejection: code === null ? null : { code, message: message ?? code } }
+  return { settledAt, rejection: code === null ? null : { code, message: message ?? code }, reference }
 }
 
 /** The same card again, by card number or ID number: the customer's second swipe pays. */
@@ -93,14 +120,73 @@ function paysWithSameCard(account: AccountRecord, swiped: string, today: string)
  * its ledger reservation and its outbox entry. Nothing is printed before that transaction commits.
  */
 export function createSalesService(deps: SalesDeps): SalesService {
-  async function priced(order: DraftOrder, at: string) {
-    const account = await deps.accounts.findById(order.accountId)
+  /** Sale ids handed to the pay step, until paid or expired (memory only: a restart asks again). */
+  const paymentsBegun = new Map<string, { accountId: number; operatorId: number; at: number }>()
+
+  /** The payment checked on this side: the same card, a keyed entry approved, an e-voucher only online. */
+  async function verifiedProof(
+    caller: Caller,
+    account: AccountRecord,
+    payment: Payment,
+    at: string
+  ): Promise<{ kind: 'swiped' | 'keyed' | 'voucher'; approvedBy: number | null; item: PayerProof }> {
+    if (payment.method === 'voucher') {
+      if (!voucherCodeSchema.safeParse(payment.voucherCode.trim()).success)
+        throw new AppError(
+          'PAYMENT_REFUSED',
+          '扫到的不是医保电子凭证：请让参保人出示医保电子凭证二维码，本次未扣款'
+        )
+      if (!deps.centreReachable())
+        throw new AppError(
+          'PAYMENT_REFUSED',
+          '医保电子凭证须由医保中心当场核验，当前连不上中心：请刷社保卡并输入密码付款，本次未扣款'
+        )
+      return {
+        kind: 'voucher',
+        approvedBy: null,
+        item: { method: 'voucher', voucherCode: payment.voucherCode.trim() }
+      }
+    }
+    if (!paysWithSameCard(account, payment.card, shanghaiDate(new Date(at)))) {
+      throw new AppError(
+        'PAYMENT_CARD_MISMATCH',
+        payment.entry === 'keyed'
+          ? '输入的卡号或身份证号不是本账户的：请核对后重新输入，本次未扣款'
+          : '付款刷卡不是同一张卡：请由持卡人刷本人的社会保障卡，本次未扣款'
+      )
+    }
+    const key = await deps.pinKey()
+    if (!key || payment.pinBlock.keyId !== key.keyId)
+      throw new AppError('PAYMENT_EXPIRED', '密码加密密钥已更新：请持卡人重新输入密码，本次未扣款')
+    if (payment.entry === 'swiped')
+      return {
+        kind: 'swiped',
+        approvedBy: null,
+        item: { method: 'card', entry: 'swiped', pinBlock: payment.pinBlock }
+      }
+    if (!payment.approval)
+      throw new AppError('APPROVAL_REQUIRED', '手工输入卡号付款须由主管输入工号和密码批准，本次未扣款')
+    const supervisor = await deps.auth.approveBySupervisor(
+      payment.approval.supervisorCode,
+      payment.approval.supervisorPin
+    )
+    if (supervisor.id === caller.operatorId)
+      throw new AppError('FORBIDDEN', '手工输入卡号须由另一位主管批准，不能本人批准，本次未扣款')
+    return {
+      kind: 'keyed',
+      approvedBy: supervisor.id,
+      item: { method: 'card', entry: 'keyed', pinBlock: payment.pinBlock, keyedApprovedBy: supervisor.code }
+    }
+  }
+
+  async function priced(order: DraftOrder, at: string, repos: SaleReads = deps) {
+    const account = await repos.accounts.findById(order.accountId)
     if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
     const { bundle } = await deps.rules.activeFor(account.regionCode, at)
     const today = shanghaiDate(new Date(at))
-    const members = await deps.accounts.boundMembers(account.id)
-    const spending: SpendingEntry[] = spendingEntries(account, await deps.sales.spendingOf(account.id))
-    const insuredByPayer: InsuredEntry[] = [...(await deps.sales.insuredBy(account.id))]
+    const members = await repos.accounts.boundMembers(account.id)
+    const spending: SpendingEntry[] = spendingEntries(account, await repos.sales.spendingOf(account.id))
+    const insuredByPayer: InsuredEntry[] = [...(await repos.sales.insuredBy(account.id))]
     const payer = deps.rules.payerOf(account, bundle, at)
     const seen = new Set<string>()
     /** What the clerk sees of a line, and what only the sale record keeps (full ID and name). */
@@ -133,7 +219,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         problems.push('请填写被保险人姓名（与身份证一致）')
       if (relation !== 'self' && !bound && !line.insured.proofSeen)
         problems.push('请查验与被保险人的关系证明（户口簿或出生医学证明）并勾选')
-      const insuredAccount = relation === 'self' ? account : await deps.accounts.findByIdNumber(insuredId)
+      const insuredAccount = relation === 'self' ? account : await repos.accounts.findByIdNumber(insuredId)
       const enrolledLocally =
         (insuredAccount !== null &&
           insuredAccount.regionCode === account.regionCode &&
@@ -145,7 +231,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const key = `${insuredId}/${product.code}`
       if (seen.has(key)) problems.push('同一被保险人的同一产品在本单中重复')
       seen.add(key)
-      const alreadyHolds = await deps.sales.holds(insuredId, product.code, at)
+      const alreadyHolds = await repos.sales.holds(insuredId, product.code, at)
       if (alreadyHolds && !product.onePerPersonPerCover)
         warnings.push('该被保险人在保障期内已在本终端购买过此产品，本单将增加份数')
 
@@ -175,7 +261,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const openProducts: string[] = []
       for (const other of bundle.products) {
         const holdsOther =
-          other.code === product.code ? alreadyHolds : await deps.sales.holds(insuredId, other.code, at)
+          other.code === product.code ? alreadyHolds : await repos.sales.holds(insuredId, other.code, at)
         const smallest =
           other.pricing.kind === 'perUnit'
             ? { units: other.pricing.units.min }
@@ -217,11 +303,17 @@ export function createSalesService(deps: SalesDeps): SalesService {
     }
     const totalFen = lines.reduce((sum, line) => sum + (line.premiumFen ?? 0), 0)
     const freshness = offlineFreshness(bundle, account.balanceAsOf, await deps.rules.confirmedAt(bundle), at)
-    // While the centre answers, every sale goes up within seconds: the offline amount limits rest.
-    const amountBlockers = deps.centreReachable()
+    // While the centre answers, every sale is authorized at once: the offline limits rest.
+    const offlineBlockers = deps.centreReachable()
       ? []
-      : offlineSaleBlockers(bundle, totalFen, await deps.sales.queued())
-    const blockers = [...(freshness.reason ? [freshness.reason] : []), ...amountBlockers]
+      : [
+          ...onlineOnlyBlockers(
+            bundle,
+            lines.map((line) => line.productCode)
+          ),
+          ...offlineSaleBlockers(bundle, totalFen, await repos.sales.queued())
+        ]
+    const blockers = [...(freshness.reason ? [freshness.reason] : []), ...offlineBlockers]
     const ok =
       blockers.length === 0 &&
       lines.length > 0 &&
@@ -238,6 +330,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
       deps.sales.lines(saleId)
     ])
     if (!account || !operator) throw new AppError('INTERNAL', '交易记录不完整')
+    const approver =
+      sale.keyed_approved_by === null ? null : await deps.operators.findById(sale.keyed_approved_by)
     const bundleName = account.regionName
     return {
       saleId: sale.id,
@@ -265,9 +359,16 @@ export function createSalesService(deps: SalesDeps): SalesService {
         coverTo: line.cover_to
       })),
       totalFen: sale.total_fen,
+      payerProof: sale.payer_proof,
+      keyedApprovedBy: approver ? { code: approver.code, name: approver.name } : null,
       voided: sale.voided_at ? { at: sale.voided_at, reason: sale.void_reason ?? '' } : null,
       reversalQueuedAt: sale.reversal_queued_at,
-      centreResult: centreResultOf(sale.settled_at, sale.result_code, sale.result_message),
+      centreResult: centreResultOf(
+        sale.settled_at,
+        sale.result_code,
+        sale.result_message,
+        sale.centre_reference
+      ),
       reversalResult: centreResultOf(
         sale.reversal_settled_at,
         sale.reversal_result_code,
@@ -294,6 +395,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
           version: bundle.version,
           effectiveFrom: bundle.effectiveFrom
         },
+        authorization: { ...onlineAuthorizationOf(bundle), centreReachable: deps.centreReachable() },
         maxSpendFen: offers?.maxSpendFen ?? 0,
         relations: bundle.insured.relations,
         maxPersons: bundle.insured.maxPersons?.max ?? null,
@@ -344,67 +446,117 @@ export function createSalesService(deps: SalesDeps): SalesService {
       }
     },
 
+    async begin(caller, accountId) {
+      await deps.auth.requireShift(caller)
+      const account = await deps.accounts.findById(accountId)
+      if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
+      const now = deps.clock.now().getTime()
+      for (const [id, issued] of paymentsBegun)
+        if (now - issued.at > PAYMENT_WINDOW_MS) paymentsBegun.delete(id)
+      const saleId = newId(deps.clock)
+      paymentsBegun.set(saleId, { accountId, operatorId: caller.operatorId, at: now })
+      return { saleId, pinKey: await deps.pinKey(), online: deps.centreReachable() }
+    },
+
     async commit(caller, request) {
       const shift = await deps.auth.requireShift(caller)
-      const at = deps.clock.now().toISOString()
-      const { account, bundle, lines, totalFen, blockers, ok } = await priced(request.order, at)
-      if (!ok) {
-        const problems = [
-          ...blockers,
-          ...lines.flatMap((line) => line.problems.map((p) => `第 ${line.lineNo} 位：${p}`))
-        ]
-        throw new AppError('SALE_REFUSED', `不能办理：${problems.join('；') || '没有可办理的项目'}`)
+      const { saleId, payment } = request
+      // Sent again after the answer was lost: the sale exists, and the customer paid once.
+      const existing = await deps.sales.find(saleId)
+      if (existing) {
+        if (existing.account_id !== request.order.accountId || existing.operator_id !== caller.operatorId)
+          throw new AppError('PAYMENT_REFUSED', '交易号已被另一笔交易使用：请返回重新付款，本次未扣款')
+        return receipt(saleId)
       }
-      if (!paysWithSameCard(account, request.paymentCard, shanghaiDate(new Date(at)))) {
+      const begun = paymentsBegun.get(saleId)
+      if (
+        !begun ||
+        begun.accountId !== request.order.accountId ||
+        begun.operatorId !== caller.operatorId ||
+        deps.clock.now().getTime() - begun.at > PAYMENT_WINDOW_MS
+      )
         throw new AppError(
-          'PAYMENT_CARD_MISMATCH',
-          '付款刷卡不是同一张卡：请由持卡人刷本人的社会保障卡，本次未扣款'
+          'PAYMENT_EXPIRED',
+          '付款已超时或本机已重启：请持卡人重新刷卡并输入密码，本次未扣款'
         )
-      }
-      const saleId = newId(deps.clock)
-      const storedLines = lines.map((line) => ({
-        lineNo: line.lineNo,
-        relation: line.relation,
-        insuredIdNumber: line.kept.insuredId,
-        insuredName: line.kept.insuredName,
-        productCode: line.productCode,
-        productName: line.productName,
-        units: line.kept.units,
-        premiumFen: line.premiumFen ?? 0,
-        coverFrom: line.cover.from,
-        coverTo: line.cover.to,
-        proofSeen: line.kept.proofSeen,
-        decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed })
-      }))
-      // What the centre settles: the lines as stored, less what only this terminal keeps.
-      const payload = {
-        type: 'sale',
-        saleId,
-        terminalId: deps.terminalId,
-        operatorCode: caller.operatorCode,
-        createdAt: at,
-        payer: { cardNumber: account.cardNumber, idNumber: account.idNumber, regionCode: account.regionCode },
-        rules: { regionCode: bundle.region.code, version: bundle.version },
-        totalFen,
-        lines: storedLines.map(({ productName, proofSeen, decisionJson, ...sent }) => sent)
-      }
-      await deps.sales.insert({
-        id: saleId,
-        terminalId: deps.terminalId,
-        shiftId: shift.id,
-        operatorId: caller.operatorId,
-        accountId: account.id,
-        regionCode: account.regionCode,
-        rulesVersion: bundle.version,
-        totalFen,
-        createdAt: at,
-        termsAcknowledgedAt: at,
-        signatureSvg: signatureSvg(request.signature),
-        lines: storedLines,
-        outbox: { id: newId(deps.clock), payloadJson: JSON.stringify(payload) }
+      const at = deps.clock.now().toISOString()
+      const account = await deps.accounts.findById(request.order.accountId)
+      if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
+      const proof = await verifiedProof(caller, account, payment, at)
+      // Loaded before the write transaction: inside it only its own connection may be used.
+      await deps.rules.activeFor(account.regionCode, at)
+
+      const committed = await deps.writeTransaction(async (repos) => {
+        // The same payment sent twice at once: the second finds the first's sale here, in order.
+        const written = await repos.sales.find(saleId)
+        if (written) {
+          if (written.account_id !== account.id || written.operator_id !== caller.operatorId)
+            throw new AppError('PAYMENT_REFUSED', '交易号已被另一笔交易使用：请返回重新付款，本次未扣款')
+          return null
+        }
+        const { bundle, lines, totalFen, blockers, ok } = await priced(request.order, at, repos)
+        if (!ok) {
+          const problems = [
+            ...blockers,
+            ...lines.flatMap((line) => line.problems.map((p) => `第 ${line.lineNo} 位：${p}`))
+          ]
+          throw new AppError('SALE_REFUSED', `不能办理：${problems.join('；') || '没有可办理的项目'}`)
+        }
+        const storedLines = lines.map((line) => ({
+          lineNo: line.lineNo,
+          relation: line.relation,
+          insuredIdNumber: line.kept.insuredId,
+          insuredName: line.kept.insuredName,
+          productCode: line.productCode,
+          productName: line.productName,
+          units: line.kept.units,
+          premiumFen: line.premiumFen ?? 0,
+          coverFrom: line.cover.from,
+          coverTo: line.cover.to,
+          proofSeen: line.kept.proofSeen,
+          decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed })
+        }))
+        // What the centre settles: the lines as stored, less what only this terminal keeps.
+        const payload: SaleItem = {
+          type: 'sale',
+          saleId,
+          terminalId: deps.terminalId,
+          operatorCode: caller.operatorCode,
+          createdAt: at,
+          payer: {
+            cardNumber: account.cardNumber,
+            idNumber: account.idNumber,
+            regionCode: account.regionCode
+          },
+          rules: { regionCode: bundle.region.code, version: bundle.version },
+          totalFen,
+          lines: storedLines.map(({ productName, proofSeen, decisionJson, ...sent }) => sent),
+          payment: proof.item
+        }
+        await repos.sales.insert({
+          id: saleId,
+          terminalId: deps.terminalId,
+          shiftId: shift.id,
+          operatorId: caller.operatorId,
+          accountId: account.id,
+          regionCode: account.regionCode,
+          rulesVersion: bundle.version,
+          totalFen,
+          createdAt: at,
+          termsAcknowledgedAt: at,
+          signatureSvg: signatureSvg(request.signature),
+          payerProof: proof.kind,
+          keyedApprovedBy: proof.approvedBy,
+          lines: storedLines,
+          outbox: { id: newId(deps.clock), payloadJson: JSON.stringify(payload) }
+        })
+        return saleId
       })
-      deps.onCommitted?.(saleId)
-      return receipt(saleId)
+      if (committed === null) return receipt(saleId)
+      paymentsBegun.delete(saleId)
+      // The centre's answer while the customer waits, when it can be had; otherwise 待上传 as before.
+      await deps.authorize(committed)
+      return receipt(committed)
     },
 
     receipt,

@@ -4,9 +4,11 @@ import type { DecisionView, EligibilityView } from '../eligibility'
 import { PIN_PATTERN, ROLES, type Role, type SessionView, type ShiftView } from '../operators'
 import {
   draftOrderSchema,
+  paymentSchema,
   SALE_STATUSES,
   signatureSchema,
   type CatalogueView,
+  type PaymentStart,
   type QuoteView,
   type ReceiptView,
   type SaleSummary
@@ -141,15 +143,20 @@ export const contract = {
   ),
   'sale.catalogue': call<CatalogueView>()(z.strictObject({ accountId }), '可选产品与绑定家庭成员'),
   'sale.quote': call<QuoteView>()(draftOrderSchema, '按规则逐项核对订单并计价'),
+  'sale.begin': call<PaymentStart>()(
+    z.strictObject({ accountId }),
+    '付款开始：交易号与密码加密所用的中心密钥'
+  ),
   'sale.commit': call<ReceiptView>()(
     z.strictObject({
+      /** From sale.begin: the password is sealed with it; sent again after a lost answer, it sells once. */
+      saleId: saleId,
       order: draftOrderSchema,
-      /** The second swipe: must be the payer's own card. */
-      paymentCard: z.string().min(1).max(256),
+      payment: paymentSchema,
       termsAcknowledged: z.literal(true, { error: '请先确认已阅读条款' }),
       signature: signatureSchema
     }),
-    '收款：一次写入交易、扣减预留与上传队列'
+    '收款：一次写入交易、扣减预留与上传队列，联网时当场由中心授权'
   ),
   'sale.receipt': call<ReceiptView>()(z.strictObject({ saleId: saleId }), '凭条（补打）'),
   'sale.search': call<readonly SaleSummary[]>()(

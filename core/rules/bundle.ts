@@ -131,6 +131,13 @@ export const ruleBundleSchema = z
         /** The most that may wait in the outbox, in amount and in sales. */
         maxQueuedFen: positiveFen.optional(),
         maxQueuedCount: z.int().positive().optional(),
+        /**
+         * `online`: every sale of the region needs the centre's answer at the counter (no offline
+         * sale at all). Absent or `offlineWithinLimits`: offline sales within the limits above.
+         */
+        authorization: z.enum(['online', 'offlineWithinLimits']).optional(),
+        /** Products that need the centre's answer even where the region sells offline. */
+        onlineOnlyProducts: z.array(z.string().min(1).max(40)).max(100).optional(),
         text,
         ...marks
       })
@@ -167,6 +174,9 @@ export const ruleBundleSchema = z
         issue(['products', i, 'enrolment', 'to'], '应晚于 from')
       if (p.cover.kind === 'fixed' && Date.parse(p.cover.from) >= Date.parse(p.cover.to))
         issue(['products', i, 'cover', 'to'], '应晚于 from')
+    })
+    bundle.offline?.onlineOnlyProducts?.forEach((code, i) => {
+      if (!codes.has(code)) issue(['offline', 'onlineOnlyProducts', i], `没有产品 ${code}`)
     })
     bundle.illustrative.forEach((entry, i) => {
       if (valueAtPath(bundle, entry.path) === undefined)

@@ -72,3 +72,34 @@ export function offlineSaleBlockers(
   }
   return blockers
 }
+
+/** Whether the region's sales and which products may be sold while the centre cannot be reached. */
+export interface AuthorizationMode {
+  /** The whole region needs the centre's answer for every sale. */
+  readonly regionOnlineOnly: boolean
+  /** Products that need it, in a region that otherwise sells offline within limits. */
+  readonly onlineOnlyProducts: readonly string[]
+  readonly centreReachable: boolean
+}
+
+/** Whether the bundle needs the centre's answer for the whole region, and for which products. */
+export function onlineAuthorizationOf(bundle: RuleBundle): {
+  regionOnlineOnly: boolean
+  onlineOnlyProducts: readonly string[]
+} {
+  return {
+    regionOnlineOnly: bundle.offline?.authorization === 'online',
+    onlineOnlyProducts: bundle.offline?.onlineOnlyProducts ?? []
+  }
+}
+
+/** What stops an order while the centre cannot be reached, when the rules need its answer. Pure. */
+export function onlineOnlyBlockers(bundle: RuleBundle, productCodes: readonly string[]): string[] {
+  const mode = onlineAuthorizationOf(bundle)
+  if (mode.regionOnlineOnly)
+    return [`${bundle.region.name}的规则要求联网授权：当前连不上医保中心，不能离线办理，请恢复网络后再办理`]
+  const needing = [...new Set(productCodes.filter((code) => mode.onlineOnlyProducts.includes(code)))]
+  if (needing.length === 0) return []
+  const names = needing.map((code) => bundle.products.find((p) => p.code === code)?.name ?? code)
+  return [`${names.join('、')}须联网授权：当前连不上医保中心，不能离线办理，请恢复网络后再办理`]
+}

@@ -8,6 +8,7 @@ import * as m0005 from './0005_sync'
 import * as m0006 from './0006_snapshot_staging'
 import * as m0007 from './0007_closes'
 import * as m0008 from './0008_rejection_follow_up'
+import * as m0009 from './0009_payer_proof'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
@@ -34,7 +35,8 @@ export function createMigrations(cipher: PersonalDataCipher): readonly NamedMigr
     { name: '0005_sync', up: m0005.up, down: m0005.down },
     { name: '0006_snapshot_staging', up: m0006.up, down: m0006.down },
     { name: '0007_closes', up: m0007.up, down: m0007.down },
-    { name: '0008_rejection_follow_up', up: m0008.up, down: m0008.down }
+    { name: '0008_rejection_follow_up', up: m0008.up, down: m0008.down },
+    { name: '0009_payer_proof', up: m0009.up, down: m0009.down }
   ]
 }
 

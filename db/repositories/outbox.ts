@@ -25,6 +25,8 @@ export interface AnsweredEntry {
 export interface OutboxRepository {
   /** Pending entries in the order they were queued (the order the centre must see them in). */
   pending(options: { afterCreatedAt?: string; afterId?: string; limit: number }): Promise<PendingEntry[]>
+  /** The pending entries of the sale's account, in queue order (an online authorization sends them together). */
+  pendingOfSaleAccount(saleId: string, limit: number): Promise<PendingEntry[]>
   /** Before sending: the sales are now in the centre's hands as far as a void is concerned. */
   markSending(entries: readonly PendingEntry[], at: string): Promise<void>
   /** The centre's answers, applied in one transaction: all of a response or none of it. */
@@ -96,6 +98,26 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
       return (await query).map(toEntry)
     },
 
+    async pendingOfSaleAccount(saleId, limit) {
+      const rows = await db('outbox as o')
+        .join('sales as s', 's.id', 'o.sale_id')
+        .where('o.state', 'pending')
+        .whereIn('s.account_id', db('sales').where({ id: saleId }).select('account_id'))
+        .orderBy([{ column: 'o.created_at' }, { column: 'o.id' }])
+        .limit(limit)
+        .select<OutboxRow[]>(
+          'o.id',
+          'o.kind',
+          'o.sale_id',
+          's.account_id',
+          'o.created_at',
+          'o.attempts',
+          'o.next_attempt_at',
+          'o.payload_sealed'
+        )
+      return rows.map(toEntry)
+    },
+
     async markSending(entries, at) {
       if (entries.length === 0) return
       await db.transaction(async (trx) => {
@@ -148,7 +170,8 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
                       status: 'accepted',
                       settled_at: result.settledAt,
                       result_code: null,
-                      result_message: null
+                      result_message: null,
+                      centre_reference: 'reference' in result ? (result.reference ?? null) : null
                     }
                   : {
                       status: 'rejected',
@@ -193,7 +216,10 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
             subject: entry.saleId,
             details_json: JSON.stringify(
               accepted
-                ? { settledAt: result.settledAt }
+                ? {
+                    settledAt: result.settledAt,
+                    reference: 'reference' in result ? (result.reference ?? null) : null
+                  }
                 : { code: result.outcome === 'rejected' ? result.code : null }
             )
           })

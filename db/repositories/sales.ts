@@ -17,6 +17,9 @@ export interface NewSale {
   readonly createdAt: string
   readonly termsAcknowledgedAt: string
   readonly signatureSvg: string
+  /** How the payer was verified; a keyed sale names the supervisor who approved it. */
+  readonly payerProof: 'swiped' | 'keyed' | 'voucher'
+  readonly keyedApprovedBy: number | null
   readonly lines: ReadonlyArray<{
     readonly lineNo: number
     readonly relation: string
@@ -54,6 +57,9 @@ export interface SaleRow {
   reversal_settled_at: string | null
   reversal_result_code: string | null
   reversal_result_message: string | null
+  payer_proof: 'swiped' | 'keyed' | 'voucher' | 'legacy'
+  keyed_approved_by: number | null
+  centre_reference: string | null
 }
 
 /** A stored line with the insured person unsealed. */
@@ -139,7 +145,9 @@ export function createSalesRepository(
           status: 'queued',
           created_at: sale.createdAt,
           terms_acknowledged_at: sale.termsAcknowledgedAt,
-          signature_svg: sale.signatureSvg
+          signature_svg: sale.signatureSvg,
+          payer_proof: sale.payerProof,
+          keyed_approved_by: sale.keyedApprovedBy
         })
         await trx('sale_lines').insert(
           sale.lines.map((line) => {
@@ -179,7 +187,11 @@ export function createSalesRepository(
           at: sale.createdAt,
           operator_id: sale.operatorId,
           action: 'sale',
-          subject: sale.id
+          subject: sale.id,
+          details_json: JSON.stringify({
+            payerProof: sale.payerProof,
+            ...(sale.keyedApprovedBy !== null ? { keyedApprovedBy: sale.keyedApprovedBy } : {})
+          })
         })
       })
     },

@@ -1,4 +1,6 @@
 import { SIGNATURE } from '../support/sale-fixtures'
+import { cardPayment } from '../support/payment'
+import type { PaymentStart } from '../../core/sale'
 
 /**
  * Sales made through browser mode's own HTTP API, as the counter screen would make them: for the
@@ -55,12 +57,14 @@ export async function sellThroughApi(
       { input: card },
       token
     )
+    const begun = await call<PaymentStart>(baseUrl, 'sale.begin', { accountId }, token)
     const receipt = await call<{ totalFen: number }>(
       baseUrl,
       'sale.commit',
       {
+        saleId: begun.saleId,
         order: { accountId, lines: [line] },
-        paymentCard: card,
+        payment: cardPayment(begun, card),
         termsAcknowledged: true,
         signature: SIGNATURE
       },

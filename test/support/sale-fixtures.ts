@@ -1,7 +1,8 @@
 import type { CallContext } from '../../core/api/contract'
-import type { DraftOrder, Signature } from '../../core/sale'
+import type { DraftOrder, PaymentStart, Signature } from '../../core/sale'
 import type { CounterRuntime } from '../../backend/runtime'
 import { signedIn } from './helpers'
+import { cardPayment } from './payment'
 
 export const SIGNATURE: Signature = {
   width: 400,
@@ -30,15 +31,35 @@ export async function accountIdOf(
   return (found.value as { accountId: number }).accountId
 }
 
-export function commit(
+/** sale.begin for the order's account: the sale id and the key the password is sealed to. */
+export async function beginPayment(
+  runtime: CounterRuntime,
+  context: CallContext,
+  accountId: number
+): Promise<PaymentStart> {
+  const begun = await runtime.dispatch('sale.begin', { accountId }, context)
+  if (!begun.ok) throw new Error(begun.error.message)
+  return begun.value as PaymentStart
+}
+
+/** The pay step as the counter does it: sale.begin, the card again and its password, sale.commit. */
+export async function commit(
   runtime: CounterRuntime,
   context: CallContext,
   order: DraftOrder,
-  paymentCard: string
+  paymentCard: string,
+  options: Parameters<typeof cardPayment>[2] = {}
 ) {
+  const begun = await beginPayment(runtime, context, order.accountId)
   return runtime.dispatch(
     'sale.commit',
-    { order, paymentCard, termsAcknowledged: true, signature: SIGNATURE },
+    {
+      saleId: begun.saleId,
+      order,
+      payment: cardPayment(begun, paymentCard, options),
+      termsAcknowledged: true,
+      signature: SIGNATURE
+    },
     context
   )
 }

@@ -8,6 +8,8 @@ import { sealAccount } from '../../db/sealed-records'
 import { demoIdNumber } from '../../db/seeds/demo-population'
 import { silentLogger } from '../../backend/services/log'
 import { openCounterRuntime } from '../../backend/runtime'
+import type { PaymentStart } from '../../core/sale'
+import { cardPayment } from './payment'
 
 const SIGNATURE = { width: 300, height: 100, strokes: ['M10 50 L80 20 L150 80'] }
 
@@ -73,9 +75,18 @@ async function main(dataDir: string): Promise<void> {
         units: 1
       })
     }
+    const begun = await runtime.dispatch('sale.begin', { accountId }, context)
+    if (!begun.ok) throw new Error(begun.error.message)
+    const start = begun.value as PaymentStart
     const sold = await runtime.dispatch(
       'sale.commit',
-      { order: { accountId, lines }, paymentCard: card, termsAcknowledged: true, signature: SIGNATURE },
+      {
+        saleId: start.saleId,
+        order: { accountId, lines },
+        payment: cardPayment(start, card),
+        termsAcknowledged: true,
+        signature: SIGNATURE
+      },
       context
     )
     if (!sold.ok) throw new Error(sold.error.message)

@@ -7,6 +7,7 @@ import {
   rulesResponseSchema,
   tokenGrantSchema,
   uploadResponseSchema,
+  type AuthorizationRequest,
   type OfficeReportRequest,
   type OfficeReportResponse,
   type RegistrationRequest,
@@ -50,6 +51,8 @@ export interface CentreClient {
   /** The snapshot NDJSON as it arrives, never whole in memory. */
   snapshot(token: string, since: number | null): Promise<AsyncIterable<Uint8Array>>
   upload(token: string, terminalId: string, items: readonly UploadItem[]): Promise<UploadResponse>
+  /** One sale with the customer waiting, after the account's older queued items; gives up after `timeoutMs`. */
+  authorize(token: string, request: AuthorizationRequest, timeoutMs: number): Promise<UploadResponse>
   /** The sales the centre received from this terminal's office (网点) in a range of Shanghai dates. Read-only. */
   officeReport(token: string, range: OfficeReportRequest): Promise<OfficeReportResponse>
   /** The centre's file-encryption key as a signed file (checked by the caller against the trusted keys). */
@@ -69,10 +72,11 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
 
   async function send(
     path: string,
-    init: RequestInit & { token?: string; idle?: AbortController }
+    init: RequestInit & { token?: string; idle?: AbortController; timeoutMs?: number }
   ): Promise<Response> {
     const controller = init.idle ?? new AbortController()
-    const timer = setTimeout(() => controller.abort(), timeoutMs)
+    const waitMs = init.timeoutMs ?? timeoutMs
+    const timer = setTimeout(() => controller.abort(), waitMs)
     const headers = new Headers(init.headers)
     if (init.token) headers.set('authorization', `Bearer ${init.token}`)
     if (init.body) headers.set('content-type', 'application/json')
@@ -81,7 +85,7 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
       response = await doFetch(`${base}${path}`, { ...init, headers, signal: controller.signal })
     } catch (error) {
       const reason = controller.signal.aborted
-        ? `${Math.round(timeoutMs / 1000)} 秒内无应答`
+        ? `${Math.round(waitMs / 1000)} 秒内无应答`
         : error instanceof Error && 'cause' in error && error.cause instanceof Error
           ? error.cause.message
           : String(error)
@@ -163,6 +167,15 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
         method: 'POST',
         token,
         body: JSON.stringify(request)
+      })
+      return readJson(response, uploadResponseSchema)
+    },
+    async authorize(token, request, waitMs) {
+      const response = await send('/v1/authorizations', {
+        method: 'POST',
+        token,
+        body: JSON.stringify(request),
+        timeoutMs: waitMs
       })
       return readJson(response, uploadResponseSchema)
     },

@@ -8,6 +8,7 @@ import { createOutboxRepository } from '../../../db/repositories/outbox'
 import { createSyncStateRepository } from '../../../db/repositories/sync-state'
 import type { ActiveRules } from '../rule-store'
 import type { TrustedKeys } from '../rules/keys'
+import type { CentreClient } from './centre-client'
 import { createCentreConnection } from './connection'
 import { createDownloader } from './download'
 import { exportQueue, importPackage, type PackageImport, type QueueExport } from './files/transport'
@@ -30,11 +31,19 @@ export interface Sync {
   syncNow(): Promise<SyncStatusView>
   /** Only the upload: after a sale, so the centre hears of it within seconds when online. */
   uploadNow(): Promise<void>
+  /**
+   * The committed sale authorized by the centre while the customer waits (at most the configured
+   * time), then the rest of the queue uploaded in the background. Never throws: a registered terminal
+   * that gets no answer keeps the sale queued; an unregistered one only queues it.
+   */
+  authorize(saleId: string): Promise<void>
   register(request: { centreUrl: string; enrolmentCode: string; territory: string }): Promise<SyncStatusView>
   /** The sales the centre received from this terminal's office (网点); read-only. */
   officeReport(range: OfficeReportRequest): Promise<OfficeReportResponse>
   /** Whether the centre answered recently: offline amount limits apply only when it did not. */
   centreReachable(): boolean
+  /** The centre's file key this terminal holds (signed, checked), or null before it has one. */
+  centreFileKey(): Promise<{ keyId: string; publicKeyPem: string } | null>
   /** Sync now and then every few minutes; sooner after a failure, with backoff. */
   start(): void
   stop(): Promise<void>
@@ -65,6 +74,8 @@ export interface SyncOptions {
     intervalMs?: number
     timeoutMs?: number
     batchSize?: number
+    /** How long a sale at the counter waits for the centre's authorization (default 3 s). */
+    authorizationTimeoutMs?: number
     random?: () => number
     fetch?: typeof fetch
   }
@@ -72,6 +83,7 @@ export interface SyncOptions {
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000
 const DEFAULT_BATCH = 100
+export const DEFAULT_AUTHORIZATION_TIMEOUT_MS = 3_000
 
 export function createSync(options: SyncOptions): Sync {
   const { db, cipher, clock, log, terminalId, trustedKeys } = options
@@ -152,12 +164,39 @@ export function createSync(options: SyncOptions): Sync {
       return status()
     },
     uploadNow: () => scheduler.uploadSoon(),
+    async authorize(saleId) {
+      const timeoutMs = tuning.authorizationTimeoutMs ?? DEFAULT_AUTHORIZATION_TIMEOUT_MS
+      const uploadRest = () => void scheduler.uploadSoon().catch(() => undefined)
+      let centre: CentreClient
+      try {
+        centre = await connection.client()
+      } catch {
+        // Not registered (demo, or before the first sync): the sale waits in the queue.
+        return
+      }
+      const attempt = (async () => {
+        try {
+          if (await upload.authorize(centre, saleId, timeoutMs)) await connection.answered()
+        } catch (error) {
+          await connection.failed(error, '联机授权').catch(() => undefined)
+        }
+      })()
+      // A token renewal counts against the same wait: the customer is not held longer than configured.
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        attempt,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs + 500)))
+      ])
+      clearTimeout(timer)
+      void attempt.then(uploadRest)
+    },
     async register(request) {
       await registration.register(request)
       return status()
     },
     officeReport: (range) => officeReport({ connection, log }, range),
     centreReachable: () => connection.reachable(),
+    centreFileKey: () => registration.centreFileKey(),
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
     exportQueue: (file) =>

@@ -15,6 +15,13 @@ import type { CentreConnection } from './connection'
 export interface Uploader {
   /** `force`: someone pressed 立即同步, so entries waiting out a backoff go now too (once each). */
   uploadAll(centre: CentreClient, force?: boolean): Promise<{ sent: number }>
+  /**
+   * The sale to the centre at once (`POST /v1/authorizations`) with its account's older queued items
+   * before it, the answers applied as an upload's. False when there was nothing to send (the sale
+   * was settled already, or too much of its account waits: the upload takes it in order). Throws as
+   * the upload does when the centre did not answer in `timeoutMs`: the entries wait for the upload.
+   */
+  authorize(centre: CentreClient, saleId: string, timeoutMs: number): Promise<boolean>
   /** Every queued item, in queue order (for a queue file). */
   pendingItems(): Promise<UploadItem[]>
   /** Settles the queued entries the centre's results answer (from a package); how many. */
@@ -32,6 +39,8 @@ export interface UploaderDeps {
 }
 
 const PAGE = 500
+/** The most one authorization carries (the sale and its account's older queued items). */
+const MAX_AUTHORIZATION_ITEMS = 50
 
 export function createUploader(deps: UploaderDeps): Uploader {
   const { outbox, connection } = deps
@@ -125,6 +134,45 @@ export function createUploader(deps: UploaderDeps): Uploader {
         deps.log.info('outbox_uploaded', { items: batch.length, ...counts, unanswered: unanswered.length })
         if (answered.every(({ result }) => result.outcome === 'retryLater')) return { sent }
       }
+    },
+
+    async authorize(centre, saleId, timeoutMs) {
+      const all = await outbox.pendingOfSaleAccount(saleId, MAX_AUTHORIZATION_ITEMS + 1)
+      const sale = all.find((entry) => entry.kind === 'sale' && entry.saleId === saleId)
+      // Too much of the account waits: the upload takes it all in order, this sale after the rest.
+      if (!sale || all.length > MAX_AUTHORIZATION_ITEMS) return false
+      // Just committed, so the account's other waiting items are older, whatever the clock's resolution.
+      const batch = [...all.filter((entry) => entry !== sale), sale]
+      const items = batch.map(itemOf)
+      await outbox.markSending(batch, now())
+      let results: readonly ItemResult[]
+      try {
+        results = (
+          await connection.authorized(centre, (t) =>
+            centre.authorize(t, { terminalId: deps.terminalId, saleId, items }, timeoutMs)
+          )
+        ).results
+      } catch (error) {
+        await outbox.deferAll(batch, {
+          at: now(),
+          error: error instanceof Error ? error.message : String(error),
+          retryAt
+        })
+        throw error
+      }
+      const byId = new Map(results.map((result) => [result.itemId, result]))
+      const answered: AnsweredEntry[] = []
+      const unanswered: PendingEntry[] = []
+      batch.forEach((entry, i) => {
+        const result = byId.get(itemIdOf(items[i]))
+        if (result) answered.push({ entry, result })
+        else unanswered.push(entry)
+      })
+      await outbox.applyResults(answered, { at: now(), retryAt })
+      await outbox.deferAll(unanswered, { at: now(), error: '中心未对此笔作答', retryAt })
+      const outcome = byId.get(saleId)?.outcome ?? 'none'
+      deps.log.info('sale_authorization_answered', { items: batch.length, outcome })
+      return true
     },
 
     async pendingItems() {

@@ -9,12 +9,13 @@ import {
   type CallOutput
 } from '../../../core/api/contract'
 import { DEFAULT_READER_SETTINGS } from '../../../core/reader/settings'
-import type { DraftOrder, ReceiptView } from '../../../core/sale'
+import type { DraftOrder, PaymentStart, ReceiptView } from '../../../core/sale'
 import { DEMO_ACCOUNTS, demoAccountNo } from '../../../db/seeds/demo-population'
 import { setAccountStatus } from '../../../hub/db/accounts'
 import { openTestHub } from '../../support/hub'
 import { openTestRuntime, signedIn } from '../../support/helpers'
 import { SIGNATURE } from '../../support/sale-fixtures'
+import { cardPayment } from '../../support/payment'
 import { ok } from '../../support/sync'
 
 /**
@@ -32,6 +33,7 @@ interface Scenario {
   centreUrl: string
   accountId: number
   saleId: string
+  begun: PaymentStart | null
   rejectedSaleId: string
   shiftId: number
   closeNumber: number
@@ -85,14 +87,23 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
   },
   'sale.catalogue': { as: 'clerk', args: (s) => ({ accountId: s.accountId }) },
   'sale.quote': { as: 'clerk', args: order },
+  'sale.begin': {
+    as: 'clerk',
+    args: (s) => ({ accountId: s.accountId }),
+    keep: (begun, scenario) => void (scenario.begun = begun)
+  },
   'sale.commit': {
     as: 'clerk',
-    args: (s) => ({
-      order: order(s),
-      paymentCard: 'C33080001',
-      termsAcknowledged: true,
-      signature: SIGNATURE
-    }),
+    args: (s) => {
+      if (!s.begun) throw new Error('sale.begin first')
+      return {
+        saleId: s.begun.saleId,
+        order: order(s),
+        payment: cardPayment(s.begun, 'C33080001'),
+        termsAcknowledged: true,
+        signature: SIGNATURE
+      }
+    },
     keep: (receipt, scenario) => void (scenario.saleId = receipt.saleId)
   },
   'sale.receipt': { as: 'clerk', args: (s) => ({ saleId: s.saleId }) },
@@ -168,6 +179,7 @@ describe('every call of the contract crosses both transports intact', () => {
       centreUrl: centre.url,
       accountId: 0,
       saleId: '',
+      begun: null,
       rejectedSaleId: '',
       shiftId: 0,
       closeNumber: 0
@@ -197,15 +209,19 @@ describe('every call of the contract crosses both transports intact', () => {
         const shenyang = await ok<{ accountId: number }>(
           runtime.dispatch('cardholder.lookup', { input: 'E21010002' }, contexts.clerk)
         )
+        const begun = await ok<PaymentStart>(
+          runtime.dispatch('sale.begin', { accountId: shenyang.accountId }, contexts.clerk)
+        )
         const refused = await ok<ReceiptView>(
           runtime.dispatch(
             'sale.commit',
             {
+              saleId: begun.saleId,
+              payment: cardPayment(begun, 'E21010002'),
               order: {
                 accountId: shenyang.accountId,
                 lines: [{ insured: { relation: 'self' }, productCode: 'SY-HEALTH-DEMO', units: 1 }]
               },
-              paymentCard: 'E21010002',
               termsAcknowledged: true,
               signature: SIGNATURE
             },

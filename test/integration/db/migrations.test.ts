@@ -203,6 +203,25 @@ describe('each migration keeps the data before it', () => {
     })
   })
 
+  it('0009_payer_proof: a sale from before says its payer proof is unknown (legacy), with no approver or reference', async () => {
+    const { dir, db: older } = await legacyAt(8)
+    const db = await next(older, dir, 9)
+    expect(
+      await db('sales')
+        .where({ id: LEGACY_SALE_ID })
+        .first('status', 'payer_proof', 'keyed_approved_by', 'centre_reference')
+    ).toEqual({ status: 'queued', payer_proof: 'legacy', keyed_approved_by: null, centre_reference: null })
+    const supervisor = await db('operators').where({ code: '9001' }).first<{ id: number }>('id')
+    await db('sales').where({ id: LEGACY_SALE_ID }).update({
+      payer_proof: 'keyed',
+      keyed_approved_by: supervisor.id,
+      centre_reference: 'ZX2026112200000001'
+    })
+    await expect(
+      db('sales').where({ id: LEGACY_SALE_ID }).update({ keyed_approved_by: 999_999 })
+    ).rejects.toThrow(/FOREIGN KEY/)
+  })
+
   it('has a test above for every migration in the list', () => {
     // A migration added without its test fails here: name it in a test title above.
     const titled = [
@@ -212,7 +231,8 @@ describe('each migration keeps the data before it', () => {
       '0005_sync',
       '0006_snapshot_staging',
       '0007_closes',
-      '0008_rejection_follow_up'
+      '0008_rejection_follow_up',
+      '0009_payer_proof'
     ]
     expect(migrations.map((m) => m.name).filter((name) => name !== '0004_personal_data')).toEqual(titled)
   })

@@ -4,7 +4,15 @@ import type { EligibilityView } from '../../../core/eligibility'
 import type { QuoteView, ReceiptView } from '../../../core/sale'
 import { DEMO_ACCOUNTS, demoIdNumber } from '../../../db/seeds/demo-population'
 import { openTestRuntime, signedIn } from '../../support/helpers'
-import { accountIdOf, commit, onShift, saleTables, SIGNATURE } from '../../support/sale-fixtures'
+import {
+  accountIdOf,
+  beginPayment,
+  commit,
+  onShift,
+  saleTables,
+  SIGNATURE
+} from '../../support/sale-fixtures'
+import { cardPayment } from '../../support/payment'
 
 const quzhou = DEMO_ACCOUNTS.find((a) => a.cardNumber === 'C33080001')
 const spouse = quzhou?.family.find((m) => m.relation === 'spouse')
@@ -184,10 +192,24 @@ describe('selling at the counter', () => {
       accountId: await accountIdOf(runtime, clerk, 'C33080001'),
       lines: [{ insured: { relation: 'self' as const }, productCode: HQB, units: 1 }]
     }
-    expect(await commit(runtime, clerk, order, 'C33080001')).toEqual({
-      ok: false,
-      error: { code: 'NO_SHIFT', message: '请先开班，再办理业务' }
-    })
+    const noShift = { ok: false, error: { code: 'NO_SHIFT', message: '请先开班，再办理业务' } }
+    expect(await runtime.dispatch('sale.begin', { accountId: order.accountId }, clerk)).toEqual(noShift)
+    // A sale id from another shift's pay step does not help either.
+    const other = await onShift(runtime, 'agent')
+    const begun = await beginPayment(runtime, other, order.accountId)
+    expect(
+      await runtime.dispatch(
+        'sale.commit',
+        {
+          saleId: begun.saleId,
+          order,
+          payment: cardPayment(begun, 'C33080001'),
+          termsAcknowledged: true,
+          signature: SIGNATURE
+        },
+        clerk
+      )
+    ).toEqual(noShift)
   })
 
   it('refuses a commit without the terms acknowledged or with a forged signature', async () => {
@@ -197,10 +219,12 @@ describe('selling at the counter', () => {
       accountId: await accountIdOf(runtime, clerk, 'C33080001'),
       lines: [{ insured: { relation: 'self' as const }, productCode: HQB, units: 1 }]
     }
+    const begun = await beginPayment(runtime, clerk, order.accountId)
+    const payment = cardPayment(begun, 'C33080001')
     expect(
       await runtime.dispatch(
         'sale.commit',
-        { order, paymentCard: 'C33080001', termsAcknowledged: false, signature: SIGNATURE },
+        { saleId: begun.saleId, order, payment, termsAcknowledged: false, signature: SIGNATURE },
         clerk
       )
     ).toMatchObject({
@@ -211,7 +235,7 @@ describe('selling at the counter', () => {
     expect(
       await runtime.dispatch(
         'sale.commit',
-        { order, paymentCard: 'C33080001', termsAcknowledged: true, signature: script },
+        { saleId: begun.saleId, order, payment, termsAcknowledged: true, signature: script },
         clerk
       )
     ).toMatchObject({
