@@ -45,6 +45,8 @@ const receipt: ReceiptView = {
     }
   ],
   totalFen: 20_000,
+  payerProof: 'swiped',
+  keyedApprovedBy: null,
   voided: null,
   reversalQueuedAt: null,
   centreResult: null,

@@ -69,11 +69,16 @@ describe('sale store', () => {
     sale.termsAcknowledged = true
     sale.signature = SIGNATURE
     sale.next()
-    expect(await sale.pay('C33080002')).toBe(false)
+    sale.present({ kind: 'swiped', card: 'C33080002' })
+    expect(await sale.pay('123456')).toBe('failed')
     expect(sale.error?.code).toBe('PAYMENT_CARD_MISMATCH')
     expect(sale.step).toBe('pay')
-    expect(await sale.pay('C33080001')).toBe(true)
+    // No password, or not six digits: nothing is sent.
+    sale.present({ kind: 'swiped', card: 'C33080001' })
+    expect(await sale.pay('12345')).toBe('failed')
+    expect(sale.error?.message).toContain('6 位社保卡密码')
+    expect(await sale.pay('123456')).toBe('paid')
     expect(sale.step).toBe('done')
-    expect(sale.receipt).toMatchObject({ status: 'queued', totalFen: 10_000 })
+    expect(sale.receipt).toMatchObject({ status: 'queued', totalFen: 10_000, payerProof: 'swiped' })
   })
 })

@@ -67,45 +67,73 @@ afterEach(() => {
   document.body.innerHTML = ''
 })
 
+/** The customer types the password into the pay step's field and presses Enter. */
+async function typePin(wrapper: ReturnType<typeof mount>, pin: string): Promise<void> {
+  await until(() => expect(wrapper.find('input[data-test="pay-pin"]').exists()).toBe(true))
+  const field = wrapper.get('input[data-test="pay-pin"]')
+  await field.setValue(pin)
+  await wrapper.get('form.pay__pin').trigger('submit')
+}
+
 describe('sale screen, pay step', () => {
-  it('takes the second swipe as payment over a bridge that copies like IPC, and shows the receipt', async () => {
-    await installRealBridge()
+  it('takes the card again and its password, sealed, over a bridge that copies like IPC, and shows the receipt', async () => {
+    const bridge = await installRealBridge()
     const { sale, wrapper } = await atPayStep()
     swipeCard('C33080001')
+    await until(() => expect(sale.presented).toEqual({ kind: 'swiped', card: 'C33080001' }))
+    // A PIN pad types as fast as a reader: in the password field its keys are the customer's, not a swipe.
+    await until(() => expect(wrapper.find('input[data-test="pay-pin"]').exists()).toBe(true))
+    ;(wrapper.get('input[data-test="pay-pin"]').element as HTMLInputElement).focus()
+    delete document.documentElement.dataset.lastCue
+    swipeCard('802417')
+    await flushPromises()
+    expect(lastCue()).toBeUndefined()
+    expect(sale.presented).toEqual({ kind: 'swiped', card: 'C33080001' })
+    await typePin(wrapper, '123456')
     await until(() => expect(sale.step).toBe('done'))
     await flushPromises()
     expect(lastCue()).toBe('ok')
     expect(wrapper.find('[data-test="sale-error"]').exists()).toBe(false)
-    expect(sale.receipt).toMatchObject({ status: 'queued', totalFen: 10_000 })
+    expect(sale.receipt).toMatchObject({ status: 'queued', totalFen: 10_000, payerProof: 'swiped' })
+    expect(wrapper.get('[data-test="receipt-status"]').text()).toContain('待上传')
+    // The digits never crossed the bridge: only the sealed block did.
+    const outbox = await bridge.runtime.db('outbox').select('payload_sealed')
+    const item = JSON.parse(bridge.runtime.personalData.open(outbox[0].payload_sealed as Buffer)) as object
+    expect(JSON.stringify(item)).not.toContain('123456')
     wrapper.unmount()
   })
 
-  it('says in Chinese that the outcome is unknown and to check the history before swiping again, with the error cue, when the bridge itself fails', async () => {
+  it('says in Chinese that the outcome is unknown when the answer is lost, and paying again sells once', async () => {
     const bridge = await installRealBridge()
     const { sale, wrapper } = await atPayStep()
     const invoke = bridge.invoke
-    // What ipcRenderer.invoke does when the main process cannot take the call: it rejects.
+    // The main process took the call and wrote the sale; its answer never came back.
     bridge.invoke = (call, args, token) =>
       call === 'sale.commit'
-        ? Promise.reject(new Error('An object could not be cloned.'))
+        ? invoke(call, args, token).then(() => Promise.reject(new Error('An object could not be cloned.')))
         : invoke(call, args, token)
     swipeCard('C33080001')
+    await typePin(wrapper, '123456')
     await until(() => expect(lastCue()).toBe('error'))
     await flushPromises()
     expect(wrapper.get('[data-test="sale-error"]').text()).toContain('收款结果未知')
-    expect(wrapper.get('[data-test="sale-error"]').text()).toContain('交易查询')
+    expect(wrapper.get('[data-test="sale-error"]').text()).toContain('不会重复扣款')
     expect(sale.step).toBe('pay')
     expect(sale.busy).toBe(false)
     bridge.invoke = invoke
+    await typePin(wrapper, '123456')
+    await until(() => expect(sale.step).toBe('done'))
     const sold = await api.call('sale.search', { scope: 'all' })
-    expect(sold).toEqual({ ok: true, value: [] })
+    expect(sold.ok && sold.value.length).toBe(1)
     wrapper.unmount()
   })
 
   it('shows a message and sounds the error cue when work started by a swipe or a key fails unexpectedly', async () => {
     await installRealBridge()
     const { sale, wrapper } = await atPayStep()
-    vi.spyOn(sale, 'pay').mockRejectedValue(new Error('unexpected'))
+    vi.spyOn(sale, 'present').mockImplementation(() => {
+      throw new Error('unexpected')
+    })
     swipeCard('C33080001')
     await until(() => expect(lastCue()).toBe('error'))
     await until(() =>

@@ -58,7 +58,8 @@ async function sellOne(): Promise<void> {
   sale.termsAcknowledged = true
   sale.signature = SIGNATURE
   sale.next()
-  expect(await sale.pay('C33080001')).toBe(true)
+  sale.present({ kind: 'swiped', card: 'C33080001' })
+  expect(await sale.pay('123456')).toBe('paid')
 }
 
 describe('sync status bar', () => {

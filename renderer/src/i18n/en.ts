@@ -107,7 +107,11 @@ const en: typeof zhCN = {
     illustrative: 'Example',
     units: '{price} a unit, {units} unit(s)',
     unitPrice: '{price} a unit, not enough for one',
-    amounts: 'Choose {amounts}'
+    amounts: 'Choose {amounts}',
+    authOnline: 'Online: the centre authorizes each payment at once',
+    authOffline: 'The centre cannot be reached: offline sales within limits, queued for upload',
+    authRegionOnline: '{region} needs online authorization: the centre cannot be reached, no sales now',
+    onlineOnly: 'Online only'
   },
   sale: {
     sell: 'Sell',
@@ -148,15 +152,33 @@ const en: typeof zhCN = {
     signHere: 'Customer signs in the box',
     signed: 'Signed',
     clearSignature: 'Clear',
-    swipeToPay: 'Cardholder: swipe the card again to pay',
-    swipeHint: 'The same card; the payment is recorded at once, then the receipt prints.',
-    manualCard: 'Reader broken? Type the card or ID number',
-    payManual: 'Pay',
-    paid: 'Paid: recorded and queued for upload',
+    paid: 'Paid: recorded, waiting for upload to the centre',
+    paidAccepted: 'Paid: accepted by the centre',
     nextCustomer: 'Next customer',
     back: 'Back',
     toConfirm: 'Next: confirm',
     toPay: 'Next: swipe to pay'
+  },
+  pay: {
+    online: 'Online: the centre authorizes before the receipt prints',
+    offline: 'Offline: recorded here, uploaded to the centre later',
+    showCard: 'Cardholder: swipe the card again',
+    showCardHint: 'The same card; or scan the customer’s e-voucher (online only).',
+    keyed: 'Reader broken: type the card number (supervisor approval)',
+    cardShown: 'Card read: {card}',
+    keyedShown: 'Typed: {card} (approved by supervisor {supervisor})',
+    voucherShown: 'E-voucher: checked by the centre on payment',
+    enterPin: 'Cardholder: type the card’s password',
+    pinHint: '6 digits, typed by the cardholder; sealed for the centre only, never kept here.',
+    confirm: 'Pay',
+    waitingCentre: 'Waiting for the centre…',
+    again: 'Another card, or swipe again',
+    keyedTitle: 'Pay with a typed card number',
+    keyedWarning:
+      'Only when the reader fails: check the cardholder’s identity; a supervisor approves with code and PIN. The receipt and the upload say it was typed.',
+    keyedCard: 'Social-security card or ID number',
+    keyedConfirm: 'Approve and continue',
+    keyedIncomplete: 'Fill in the card number, supervisor code and PIN'
   },
   receipt: {
     title: 'Receipt: commercial health insurance paid from the medical-insurance personal account',
@@ -180,6 +202,15 @@ const en: typeof zhCN = {
     terminal: 'Terminal',
     pendingNote: 'Pending upload to the centre; its settlement is final.',
     acceptedAt: 'Accepted by the centre {time}',
+    pending: 'Waiting for upload (the centre’s answer decides)',
+    reference: 'Centre reference',
+    verifiedBy: 'Payer verified by',
+    proof: {
+      swiped: 'Card read and password',
+      keyed: 'Card number typed and password (approved by supervisor {code})',
+      voucher: 'E-voucher (checked by the centre)',
+      legacy: 'Card read'
+    },
     rejectedBy: 'Rejected by the centre: {reason}',
     rejectedNote: 'The centre rejected this transaction; nothing was taken from the personal account.',
     reversal: 'Reversal',
@@ -479,6 +510,9 @@ const en: typeof zhCN = {
     SALE_NOT_FOUND: 'No such transaction.',
     PAYMENT_CARD_MISMATCH:
       'Not the same card: the cardholder must swipe their own card. Nothing was charged.',
+    PAYMENT_REFUSED: 'The payment was not taken: see the reason. Nothing was charged.',
+    PAYMENT_EXPIRED: 'The payment must start again: swipe the card and type the password again.',
+    APPROVAL_REQUIRED: 'A typed card number needs a supervisor’s approval. Nothing was charged.',
     VOID_REFUSED: 'This transaction cannot be voided now.',
     SNAPSHOT_REFUSED: 'The account data was refused; the data in use stays as it was.',
     SYNC_FAILED: 'Sync with the centre failed; nothing changed here.',

@@ -104,7 +104,11 @@ export default {
     illustrative: '示例',
     units: '每份 {price}，可买 {units} 份',
     unitPrice: '每份 {price}，额度不足一份',
-    amounts: '可选 {amounts}'
+    amounts: '可选 {amounts}',
+    authOnline: '联网授权：每笔付款由医保中心当场确认',
+    authOffline: '当前连不上医保中心：限额内可离线办理，交易排队上传',
+    authRegionOnline: '{region}须联网授权：当前连不上医保中心，不能办理',
+    onlineOnly: '须联网'
   },
   sale: {
     sell: '办理',
@@ -140,15 +144,33 @@ export default {
     signHere: '请客户在框内签名',
     signed: '已签名',
     clearSignature: '重签',
-    swipeToPay: '请持卡人再次刷卡付款',
-    swipeHint: '须为同一张社会保障卡；刷卡后一次性扣减额度并记录，随后打印凭条。',
-    manualCard: '读卡器故障时可输入卡号或身份证号',
-    payManual: '确认付款',
-    paid: '已收款，交易已记录并排队上传',
+    paid: '已收款：交易已记录，待上传医保中心',
+    paidAccepted: '已收款：医保中心已受理',
     nextCustomer: '下一位',
     back: '返回',
     toConfirm: '下一步：确认',
     toPay: '下一步：刷卡付款'
+  },
+  pay: {
+    online: '联网授权：医保中心当场确认后出凭条',
+    offline: '离线办理：交易记录在本机，待上传医保中心',
+    showCard: '请持卡人再次刷卡',
+    showCardHint: '须为同一张社会保障卡；也可扫参保人的医保电子凭证（须联网）。',
+    keyed: '读卡器故障：手工输入卡号（须主管批准）',
+    cardShown: '已读卡：{card}',
+    keyedShown: '手工输入：{card}（主管 {supervisor} 批准）',
+    voucherShown: '医保电子凭证：付款时由医保中心核验',
+    enterPin: '请持卡人输入社保卡密码',
+    pinHint: '6 位数字，由持卡人本人输入；密码加密后只发给医保中心，本机不保存。',
+    confirm: '确认付款',
+    waitingCentre: '正在等待医保中心授权…',
+    again: '换一张卡或重新刷卡',
+    keyedTitle: '手工输入卡号付款',
+    keyedWarning:
+      '仅在读卡器故障时使用：须核对持卡人身份，并由主管输入工号和密码批准。凭条与上传记录将注明手工输入。',
+    keyedCard: '社会保障卡号或身份证号',
+    keyedConfirm: '批准并继续',
+    keyedIncomplete: '请填写卡号、主管工号和密码'
   },
   receipt: {
     title: '医保个人账户购买商业健康保险 收费凭条',
@@ -172,6 +194,15 @@ export default {
     terminal: '终端',
     pendingNote: '本交易待上传医保中心结算，结果以中心确认为准。',
     acceptedAt: '中心已受理 {time}',
+    pending: '待上传（结果以医保中心确认为准）',
+    reference: '中心流水号',
+    verifiedBy: '付款确认',
+    proof: {
+      swiped: '刷卡并验证密码',
+      keyed: '手工输入卡号并验证密码（主管 {code} 批准）',
+      voucher: '医保电子凭证（中心核验）',
+      legacy: '刷卡'
+    },
     rejectedBy: '中心拒绝：{reason}',
     rejectedNote: '医保中心拒绝了本交易，未从个人账户扣款。',
     reversal: '冲正',

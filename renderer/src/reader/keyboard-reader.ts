@@ -144,6 +144,8 @@ export function attachKeyboardReader(
   }
 
   function onKeyDown(event: KeyboardEvent): void {
+    // A field that takes fast keys of its own (the card password from a PIN pad): never a burst.
+    if (doc.activeElement?.closest('[data-card-reader="off"]')) return
     apply(detector.key(strokeOf(event), focusedEditable(doc) !== null), event)
     schedule()
   }

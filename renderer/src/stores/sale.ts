@@ -1,18 +1,42 @@
 import type { CardholderView } from '@core/cardholder'
 import type { AppErrorShape } from '@core/errors'
 import type { InsuredRelation } from '@core/rules/bundle'
-import type { CatalogueView, DraftLine, QuoteView, ReceiptView, Signature } from '@core/sale'
+import type {
+  CatalogueView,
+  DraftLine,
+  Payment,
+  PaymentStart,
+  QuoteView,
+  ReceiptView,
+  Signature
+} from '@core/sale'
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api } from '../api/client'
 import { newestOnly } from '../newest-only'
+import { sealPin } from '../payment/seal-pin'
 import { useSyncStore } from './sync'
 
 export type SaleStep = 'order' | 'confirm' | 'pay' | 'done'
 
 export const PAYMENT_OUTCOME_UNKNOWN =
-  '收款结果未知：柜台界面与本机服务的通讯中断。请先在"交易查询"中查看这张卡今天的交易，确认没有这笔记录后再重新刷卡。'
+  '收款结果未知：柜台界面与本机服务的通讯中断。请持卡人重新输入密码后再按"确认付款"：同一笔付款不会重复扣款。'
 export const SALE_STEPS: readonly SaleStep[] = ['order', 'confirm', 'pay', 'done']
+export const NO_PIN_KEY =
+  '本机还没有医保中心的密码加密密钥，不能收取持卡人密码：请主管在"设置"中完成注册并同步后再收款。'
+
+/**
+ * What the payer showed at the pay step: the card read by the reader (`swiped`), its card or ID
+ * number typed because the reader failed with a supervisor's approval (`keyed`), or an e-voucher.
+ */
+export type PayerPresented =
+  | { readonly kind: 'swiped'; readonly card: string }
+  | {
+      readonly kind: 'keyed'
+      readonly card: string
+      readonly approval: { readonly supervisorCode: string; readonly supervisorPin: string }
+    }
+  | { readonly kind: 'voucher'; readonly code: string }
 
 /** One insured person of the order, as the clerk fills it in. */
 export interface DraftPerson {
@@ -46,6 +70,14 @@ export const useSaleStore = defineStore('sale', () => {
   const signature = ref<Signature | null>(null)
   const busy = ref(false)
   const receipt = ref<ReceiptView | null>(null)
+  /** The pay step's sale id and key (sale.begin). */
+  const payment = ref<PaymentStart | null>(null)
+  /** What the payer has shown so far at the pay step. */
+  const presented = ref<PayerPresented | null>(null)
+  /** Sales of this order the centre refused at the counter (kept as refused; shown to the clerk). */
+  const rejectedSales = ref<string[]>([])
+  /** The sale.begin in flight, if any. */
+  let beginning: Promise<boolean> | null = null
   let nextKey = 1
   /** Quotes in flight as the clerk edits: only the newest edit's quote is shown. */
   const newestQuote = newestOnly()
@@ -174,46 +206,119 @@ export const useSaleStore = defineStore('sale', () => {
 
   function next(): boolean {
     if (step.value === 'order' && canConfirm.value) step.value = 'confirm'
-    else if (step.value === 'confirm' && canPay.value) step.value = 'pay'
-    else return false
+    else if (step.value === 'confirm' && canPay.value) {
+      step.value = 'pay'
+      presented.value = null
+      void beginPayment()
+    } else return false
     error.value = null
     return true
   }
 
   /** Esc: one step back, nothing entered is lost. False when already at the first step. */
   function back(): boolean {
-    if (step.value === 'pay') step.value = 'confirm'
-    else if (step.value === 'confirm') step.value = 'order'
+    if (step.value === 'pay') {
+      step.value = 'confirm'
+      presented.value = null
+    } else if (step.value === 'confirm') step.value = 'order'
     else return false
     error.value = null
     return true
   }
 
-  /** The second swipe. The receipt exists only once the sale is committed. */
-  async function pay(paymentCard: string): Promise<boolean> {
-    if (step.value !== 'pay' || busy.value || !cardholder.value || !signature.value) return false
+  /**
+   * The pay step begins: a sale id of its own and the centre's key the password is sealed to. A new
+   * one after every refusal, so a password typed for one attempt is never sent with another.
+   */
+  function beginPayment(): Promise<boolean> {
+    const holder = cardholder.value
+    if (!holder) return Promise.resolve(false)
+    payment.value = null
+    beginning = (async () => {
+      const result = await api.call('sale.begin', { accountId: holder.accountId })
+      if (!result.ok) {
+        error.value = result.error
+        return false
+      }
+      payment.value = result.value
+      return true
+    })()
+    return beginning
+  }
+
+  /** What the payer shows at the pay step: the card again (read or, approved, typed) or an e-voucher. */
+  function present(proof: PayerPresented | null): void {
+    presented.value = proof
+    error.value = null
+  }
+
+  /**
+   * Pays: the card's password is sealed here to the centre with this sale's id, then the sale is
+   * committed (and, online, authorized). The receipt exists only once the sale is committed; a
+   * refusal by the centre keeps the order, starts a new payment and shows the centre's reason.
+   */
+  async function pay(pin: string | null): Promise<'paid' | 'refused' | 'failed'> {
+    if (step.value !== 'pay' || busy.value || !cardholder.value || !signature.value || !presented.value)
+      return 'failed'
     busy.value = true
     try {
+      // The password may be typed before sale.begin has answered: it is sealed to what that answers.
+      if (!payment.value && beginning) await beginning
+      const begun = payment.value
+      const proof = presented.value
+      if (!begun || !proof) return 'failed'
+      let method: Payment
+      if (proof.kind === 'voucher') method = { method: 'voucher', voucherCode: proof.code }
+      else {
+        if (!begun.pinKey) {
+          error.value = { code: 'PAYMENT_REFUSED', message: NO_PIN_KEY }
+          return 'failed'
+        }
+        if (pin === null || !/^\d{6}$/.test(pin)) {
+          error.value = { code: 'PAYMENT_REFUSED', message: '请持卡人输入 6 位社保卡密码' }
+          return 'failed'
+        }
+        method = {
+          method: 'card',
+          entry: proof.kind,
+          card: proof.card,
+          pinBlock: await sealPin(pin, begun.saleId, begun.pinKey),
+          ...(proof.kind === 'keyed' ? { approval: proof.approval } : {})
+        }
+      }
       const result = await api.call('sale.commit', {
+        saleId: begun.saleId,
         order: { accountId: cardholder.value.accountId, lines: linesOf() },
-        paymentCard,
+        payment: method,
         termsAcknowledged: true,
         signature: signature.value
       })
+      // One more sale here: the status bar says so now, not at its next poll.
+      useSyncStore().changed()
       if (!result.ok) {
-        // The answer was lost on the way: the sale may be written. A second swipe would sell again.
+        // The answer was lost on the way: the sale may be written. Sent again, the same id sells once.
         error.value =
           result.error.code === 'TRANSPORT'
             ? { code: 'TRANSPORT', message: PAYMENT_OUTCOME_UNKNOWN }
             : result.error
-        return false
+        if (result.error.code !== 'TRANSPORT') await beginPayment()
+        return 'failed'
+      }
+      if (result.value.status === 'rejected') {
+        // The centre said no with the customer here: nothing taken; the order stays, to change or pay again.
+        const rejection = result.value.centreResult?.rejection
+        error.value = {
+          code: 'PAYMENT_REFUSED',
+          message: `医保中心拒绝本次付款：${rejection?.message ?? '未说明原因'}`
+        }
+        rejectedSales.value = [...rejectedSales.value, result.value.saleId]
+        await beginPayment()
+        return 'refused'
       }
       receipt.value = result.value
       error.value = null
       step.value = 'done'
-      // One more in the upload queue: the status bar says so now, not at its next poll.
-      useSyncStore().changed()
-      return true
+      return 'paid'
     } finally {
       busy.value = false
     }
@@ -229,6 +334,9 @@ export const useSaleStore = defineStore('sale', () => {
     termsAcknowledged.value = false
     signature.value = null
     receipt.value = null
+    payment.value = null
+    presented.value = null
+    rejectedSales.value = []
   }
 
   return {
@@ -242,6 +350,9 @@ export const useSaleStore = defineStore('sale', () => {
     signature,
     busy,
     receipt,
+    payment,
+    presented,
+    rejectedSales,
     canConfirm,
     canPay,
     start,
@@ -253,6 +364,8 @@ export const useSaleStore = defineStore('sale', () => {
     requote,
     next,
     back,
+    beginPayment,
+    present,
     pay,
     reset
   }
