@@ -108,6 +108,9 @@ export async function typeKeys(page: Page, text: string, options: TypeOptions): 
 export const swipeCard = (page: Page, text: string, ime = false) =>
   typeKeys(page, text, { gapMs: 8, ime, suffix: 'Enter' })
 
+/** A customer's PIN pad: digits as fast as a reader's, then Enter, into the focused password field. */
+export const pinPad = (page: Page, digits: string) => typeKeys(page, digits, { gapMs: 8, suffix: 'Enter' })
+
 /**
  * Waits until the page has rendered and gone quiet. DevTools key events are delivered one at a time
  * through the page's main thread, so a page still busy rendering would stretch the gaps between keys,

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../db/connection'
 import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { OUTPUT_DIR, useBrowserSession } from './harness'
-import { settle, swipeCard } from './keyboard'
+import { pinPad, settle, swipeCard } from './keyboard'
 
 const session = useBrowserSession({ code: '1001', pin: '111111' })
 let page: Page
@@ -84,18 +84,36 @@ describe('a sale at the counter', () => {
 
   it('refuses payment with another card, changing nothing', async () => {
     await swipeCard(page, 'C33080002')
+    await page.locator('input[data-test="pay-pin"]').waitFor()
+    await pinPad(page, '123456')
     await expect.poll(() => page.locator('[data-test="sale-error"]').innerText()).toContain('不是同一张卡')
     expect(await rows('select count(*) as n from sales')).toEqual([{ n: 0 }])
+    await page.locator('[data-test="pay-again"]').click()
   })
 
-  it('takes the payer’s second swipe, records the sale, and shows the receipt', async () => {
+  it('a typed card number is not taken without a supervisor’s code and PIN', async () => {
+    await page.locator('[data-test="pay-keyed"]').click()
+    await page.locator('input[data-test="keyed-card"]').fill('C33080001')
+    await page.locator('[data-test="keyed-confirm"]').click()
+    await expect.poll(() => page.locator('.el-dialog').innerText()).toContain('请填写卡号、主管工号和密码')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'pay-keyed.png') })
+    await page.locator('.el-dialog__headerbtn').click()
+    expect(await page.locator('input[data-test="pay-pin"]').count()).toBe(0)
+  })
+
+  it('takes the payer’s second swipe and password from a PIN pad, records the sale, and shows the receipt', async () => {
     await swipeCard(page, 'C33080001')
+    await page.locator('input[data-test="pay-pin"]').waitFor()
+    await page.screenshot({ path: join(OUTPUT_DIR, 'pay-pin.png') })
+    // A PIN pad types as fast as a reader: the digits go into the password field, not to the reader.
+    await pinPad(page, '123456')
     await expect
       .poll(() => page.locator('[data-test="receipt-total"]').innerText(), { timeout: 10_000 })
       .toBe('¥200.00')
     saleId = await page.locator('[data-test="receipt-id"]').innerText()
     expect(saleId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/)
-    expect(await page.locator('[data-test="receipt-status"]').innerText()).toBe('待上传')
+    expect(await page.locator('[data-test="receipt-status"]').innerText()).toContain('待上传')
+    expect(await page.locator('[data-test="receipt-proof"]').innerText()).toBe('刷卡并验证密码')
     await page.screenshot({ path: join(OUTPUT_DIR, 'sale-receipt.png') })
 
     expect(

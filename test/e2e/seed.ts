@@ -26,7 +26,7 @@ export const DAY_OF_SALES: ReadonlyArray<{ card: string; line: Line }> = [
   { card: 'B54000001', line: { insured: { relation: 'self' }, productCode: 'XZ-CARE', units: 1 } }
 ]
 
-async function call<T>(baseUrl: string, name: string, args: unknown, token?: string): Promise<T> {
+export async function call<T>(baseUrl: string, name: string, args: unknown, token?: string): Promise<T> {
   const response = await fetch(new URL(`api/${name}`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { 'x-counter-session': token } : {}) },
