@@ -10,6 +10,7 @@
  *   every 50 ms. `--again` then imports the same accounts as a second full snapshot.
  * - upload: see uploadPhase (`--uploads N`, default 10,000).
  * - check: the snapshot line check against the protocol's zod schema, per line.
+ * - authorize: see authorizePhase (`--authorizations N`, default 300): online payment latency.
  *
  * `--phases import` runs only the named phases. Prints figures; asserts nothing.
  */
@@ -27,7 +28,7 @@ import { systemClock } from '../core/time'
 import { DEMO_REGIONS } from '../db/seeds/demo-population'
 import { silentLogger, type LogFields } from '../backend/services/log'
 import { FILE_KEY_FILE } from '../backend/services/personal-data-key'
-import { sealPinBlock } from '../backend/services/payment/pin-block'
+import { pemOfRawKey, sealPinBlock } from '../backend/services/payment/pin-block'
 import { openCounterRuntime, type CounterRuntime } from '../backend/runtime'
 import { checkSnapshotLine } from '../backend/services/sync/snapshot/check'
 import { importSnapshot } from '../backend/services/sync/snapshot/import'
@@ -46,7 +47,9 @@ import { parseRuleBundleText } from '../core/rules/bundle'
 const { values: args } = parseArgs({
   options: {
     accounts: { type: 'string', default: '1000000' },
-    phases: { type: 'string', default: 'check,import,upload' },
+    phases: { type: 'string', default: 'check,import,upload,authorize' },
+    /** Sales paid online for the authorize phase. */
+    authorizations: { type: 'string', default: '300' },
     /** Queued transactions for the upload phase. */
     uploads: { type: 'string', default: '10000' },
     /** Worker threads for hashing and sealing (default: the importer's; 0: main thread only). */
@@ -404,6 +407,111 @@ const uploadPhase: Phase = {
   }
 }
 
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+
+/**
+ * authorize: sales paid at the counter with the centre online (`--authorizations N`, default 300,
+ * one per synthetic account): sale.begin, the password sealed as the page seals it, sale.commit,
+ * which writes the sale and waits for the centre's authorization. Reports what the clerk waits
+ * from 确认付款 to the receipt (p50/p95/max) and the centre's own share (its settlement of the call).
+ */
+const authorizePhase: Phase = {
+  name: 'authorize',
+  async run(context) {
+    const clock = systemClock
+    const count = Number(args.authorizations)
+    const hubDb = await openHubDatabase(join(context.dir, 'hub-authorize'), { clock })
+    await seedSyntheticAccounts(hubDb, count, { clock, regionCodes: ['330800'] })
+    const centreMs: number[] = []
+    const hubLog = {
+      info: (event: string, fields?: LogFields) => {
+        if (event === 'sale_authorized' && fields) centreMs.push(Number(fields.ms))
+      },
+      error: (event: string, fields?: LogFields) => console.error(event, fields)
+    }
+    const hub = await startHub({ db: hubDb, clock, port: 0, log: hubLog })
+    const { runtime } = await context.openTerminal('authorize')
+    const cli: CallContext = { transport: 'cli' }
+    try {
+      const registered = await runtime.dispatch(
+        'sync.register',
+        { centreUrl: hub.url, enrolmentCode: 'DEMO-330800', territory: '压力测试' },
+        cli
+      )
+      if (!registered.ok) throw new Error(registered.error.message)
+      const synced = await runtime.dispatch('sync.now', {}, cli)
+      if (!synced.ok) throw new Error(synced.error.message)
+      const signIn = await runtime.dispatch(
+        'auth.signIn',
+        { operatorCode: '1001', pin: '111111' },
+        { transport: 'test' }
+      )
+      if (!signIn.ok) throw new Error(signIn.error.message)
+      const clerk: CallContext = {
+        transport: 'test',
+        sessionToken: (signIn.value as { token: string }).token
+      }
+      const shift = await runtime.dispatch('auth.openShift', {}, clerk)
+      if (!shift.ok) throw new Error(shift.error.message)
+      const accounts = await runtime
+        .db('accounts')
+        .where('account_no', 'like', '330800S%')
+        .select<Array<{ id: number; pii: Buffer }>>('id', 'pii')
+      const waits: number[] = []
+      const outcomes = new Map<string, number>()
+      for (const account of accounts) {
+        const card = openAccount(runtime.personalData, account.pii).cardNumber
+        const begun = await runtime.dispatch('sale.begin', { accountId: account.id }, clerk)
+        if (!begun.ok) throw new Error(begun.error.message)
+        const start = begun.value as { saleId: string; pinKey: { keyId: string; publicKey: string } | null }
+        if (!start.pinKey) throw new Error('bench: no key to seal the password to')
+        const pinBlock = sealPinBlock('123456', start.saleId, {
+          keyId: start.pinKey.keyId,
+          publicKeyPem: pemOfRawKey(start.pinKey.publicKey)
+        })
+        const started = performance.now()
+        const sold = await runtime.dispatch(
+          'sale.commit',
+          {
+            saleId: start.saleId,
+            order: {
+              accountId: account.id,
+              lines: [{ insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 }]
+            },
+            payment: { method: 'card', entry: 'swiped', card, pinBlock },
+            termsAcknowledged: true,
+            signature: { width: 300, height: 100, strokes: ['M10 50 L80 20'] }
+          },
+          clerk
+        )
+        waits.push(performance.now() - started)
+        const outcome = sold.ok ? (sold.value as { status: string }).status : sold.error.code
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1)
+      }
+      const sorted = [...waits].sort((a, b) => a - b)
+      const centre = [...centreMs].sort((a, b) => a - b)
+      const ms = (value: number) => `${value.toFixed(1)} ms`
+      return [
+        ['sales paid online (one per synthetic account)', n(accounts.length)],
+        ['outcomes', [...outcomes].map(([outcome, k]) => `${n(k)} ${outcome}`).join(', ')],
+        [
+          '确认付款 to receipt: p50 / p95 / max',
+          `${ms(percentile(sorted, 50))} / ${ms(percentile(sorted, 95))} / ${ms(sorted.at(-1) ?? 0)}`
+        ],
+        [
+          'of which the centre settling the call: p50 / p95',
+          `${ms(percentile(centre, 50))} / ${ms(percentile(centre, 95))}`
+        ]
+      ]
+    } finally {
+      await runtime.close()
+      await hub.close()
+      await hubDb.destroy()
+    }
+  }
+}
+
 /**
  * check: why the import checks lines by hand rather than with the protocol's zod schema (the
  * schema stays the reference; test/unit/sync/snapshot-check.test.ts holds them to the same verdicts).
@@ -433,7 +541,7 @@ const checkPhase: Phase = {
   }
 }
 
-const PHASES: readonly Phase[] = [checkPhase, importPhase, uploadPhase]
+const PHASES: readonly Phase[] = [checkPhase, importPhase, uploadPhase, authorizePhase]
 
 async function main(): Promise<void> {
   if (args['write-snapshot']) {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { RejectionCode, SaleItem } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
@@ -71,6 +71,19 @@ export async function issueVoucher(
   return { code, expiresAt }
 }
 
+/** File keys never change once issued: each is read and parsed once per process. */
+const parsedKeys = new Map<string, KeyObject>()
+
+async function privateFileKey(db: Knex, keyId: string): Promise<KeyObject | null> {
+  const known = parsedKeys.get(keyId)
+  if (known) return known
+  const key = await fileKeyById(db, keyId)
+  if (!key) return null
+  const parsed = createPrivateKey(key.privateKeyPem)
+  parsedKeys.set(keyId, parsed)
+  return parsed
+}
+
 export async function checkPayer(
   trx: Knex.Transaction,
   item: SaleItem,
@@ -95,8 +108,8 @@ export async function checkPayer(
     if (!proof.keyedApprovedBy)
       return refuse('PAYER_UNVERIFIED', '手工输入卡号的交易没有主管批准，中心不予结算，未扣款')
   }
-  const key = await fileKeyById(trx, proof.pinBlock.keyId)
-  const pin = key ? openPinBlock(proof.pinBlock, item.saleId, key.privateKeyPem) : null
+  const key = await privateFileKey(trx, proof.pinBlock.keyId)
+  const pin = key ? openPinBlock(proof.pinBlock, item.saleId, key) : null
   if (pin === null)
     return refuse('PAYER_UNVERIFIED', '密码数据无法解开，或不属于这笔交易：中心不予结算，未扣款')
 

@@ -63,14 +63,19 @@ export function sealPinBlock(
 }
 
 /**
- * The digits, when the block opens with the centre's private key for `saleId` and names that sale;
+ * The digits, when the block opens with the centre's private key (PEM, or parsed once by a caller
+ * that opens many) for `saleId` and names that sale;
  * null otherwise (changed, sealed to another key, or copied from another sale).
  */
-export function openPinBlock(block: PinBlock, saleId: string, privateKeyPem: string): string | null {
+export function openPinBlock(
+  block: PinBlock,
+  saleId: string,
+  privateKey: string | KeyObject
+): string | null {
   try {
     const ephemeralRaw = Buffer.from(block.ephemeralKey, 'base64')
     const shared = diffieHellman({
-      privateKey: createPrivateKey(privateKeyPem),
+      privateKey: typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey,
       publicKey: x25519FromRaw(ephemeralRaw)
     })
     const sealed = Buffer.from(block.sealed, 'base64')
