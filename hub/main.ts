@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { systemClock } from '../core/time'
+import { formatShanghaiDateTime, systemClock } from '../core/time'
 import { stderrLogger, DEMO_KEY_ID } from '../backend/shared'
 import { openHubDatabase } from './db/open'
 import { addEnrolmentCode, DEMO_ENROLMENT_CODES, seedSyntheticAccounts } from './db/seed'
@@ -14,6 +14,7 @@ import {
   importQueueFile,
   readQueueFileText
 } from './files'
+import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { createBundleCache, withdrawRules } from './rules'
 import { startHub } from './server'
 
@@ -32,7 +33,9 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   add-enrolment-code <注册码> --regions <地区代码,…> [--reusable]
                                                 发放注册码：一台终端凭它注册，办理所列地区（--reusable：可反复使用）
   prune-removals <版本>                         清理该版本及以前的账户删除记录；此前的增量请求改发全量快照
-测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status`
+  issue-voucher <社保卡号>                      为该参保人签发医保电子凭证码（5 分钟内有效），演示扫码付款
+  keyed-sales accept|refuse                     是否受理手工输入卡号的交易
+测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status、/v1/_test/voucher、/v1/_test/keyed-sales`
 
 class UsageError extends Error {}
 
@@ -60,7 +63,9 @@ async function main(argv: readonly string[]): Promise<number> {
       'seed-synthetic',
       'withdraw-rules',
       'add-enrolment-code',
-      'prune-removals'
+      'prune-removals',
+      'issue-voucher',
+      'keyed-sales'
     ].includes(command)
   ) {
     throw new UsageError(`未知命令：${command}\n${USAGE}`)
@@ -184,6 +189,26 @@ async function main(argv: readonly string[]): Promise<number> {
           : `注册码 ${code} 已存在，没有改动\n`
       )
       return added ? 0 : 1
+    }
+    if (command === 'issue-voucher') {
+      const [card] = rest
+      const account = /^[A-Z0-9]{9}$/.test(card ?? '')
+        ? await db('accounts').where({ card_number: card }).first<{ id: number } | undefined>('id')
+        : undefined
+      if (!account) throw new UsageError(`issue-voucher 需要中心已有的社会保障卡号\n${USAGE}`)
+      const voucher = await issueVoucher(db, account.id, clock)
+      process.stdout.write(
+        `${voucher.code}\n有效至 ${formatShanghaiDateTime(voucher.expiresAt, true)}（北京时间）\n`
+      )
+      return 0
+    }
+    if (command === 'keyed-sales') {
+      const [policy] = rest
+      if (policy !== 'accept' && policy !== 'refuse')
+        throw new UsageError(`keyed-sales 需要 accept 或 refuse\n${USAGE}`)
+      await setKeyedSalesPolicy(db, policy)
+      process.stdout.write(policy === 'accept' ? '受理手工输入卡号的交易\n' : '拒绝手工输入卡号的交易\n')
+      return 0
     }
     if (command === 'prune-removals') {
       const [version] = rest
