@@ -556,7 +556,13 @@ export function createSalesService(deps: SalesDeps): SalesService {
       paymentsBegun.delete(saleId)
       // The centre's answer while the customer waits, when it can be had; otherwise 待上传 as before.
       await deps.authorize(committed)
-      return receipt(committed)
+      const answered = await receipt(committed)
+      if (answered.status === 'rejected')
+        await deps.sales.refusedAtCounter(committed, {
+          at: deps.clock.now().toISOString(),
+          operatorId: caller.operatorId
+        })
+      return answered
     },
 
     receipt,

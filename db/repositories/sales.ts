@@ -97,6 +97,11 @@ export interface SalesRepository {
     toUtc?: string
     status?: SaleStatus
   }): Promise<Array<SaleRow & { line_count: number; operator_code: string }>>
+  /**
+   * The centre refused the sale while the customer was at the counter, and the clerk told them
+   * there: recorded as followed up, so it does not wait in the supervisor's list of rejections.
+   */
+  refusedAtCounter(id: string, change: { at: string; operatorId: number }): Promise<void>
   voidQueued(
     id: string,
     change: {
@@ -287,6 +292,25 @@ export function createSalesRepository(
       if (filter.toUtc) query.where('s.created_at', '<', filter.toUtc)
       if (filter.status) query.where('s.status', filter.status)
       return query
+    },
+    async refusedAtCounter(id, change) {
+      await db.transaction(async (trx) => {
+        const updated = await trx('sales')
+          .where({ id, status: 'rejected' })
+          .whereNull('followed_up_at')
+          .update({
+            followed_up_at: change.at,
+            followed_up_by: change.operatorId,
+            follow_up_note: '联机授权被拒，已在柜台当场告知客户'
+          })
+        if (updated === 1)
+          await trx('audit_log').insert({
+            at: change.at,
+            operator_id: change.operatorId,
+            action: 'rejection_told_at_counter',
+            subject: id
+          })
+      })
     },
     async voidQueued(id, change) {
       return db.transaction(async (trx) => {

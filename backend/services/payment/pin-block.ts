@@ -67,11 +67,7 @@ export function sealPinBlock(
  * that opens many) for `saleId` and names that sale;
  * null otherwise (changed, sealed to another key, or copied from another sale).
  */
-export function openPinBlock(
-  block: PinBlock,
-  saleId: string,
-  privateKey: string | KeyObject
-): string | null {
+export function openPinBlock(block: PinBlock, saleId: string, privateKey: string | KeyObject): string | null {
   try {
     const ephemeralRaw = Buffer.from(block.ephemeralKey, 'base64')
     const shared = diffieHellman({

@@ -117,6 +117,11 @@ describe('online first: the centre authorizes the sale before the receipt', () =
     const right = await ok<ReceiptView>(commit(runtime, clerk, quzhouOrder(accountId), 'C33080001'))
     expect(right.centreResult?.rejection?.code).toBe('PIN_LOCKED')
     expect((await centreAccount(centre.db, 'C33080001')).balance_fen).toBe(before.balance_fen)
+    // Told at the counter: kept as refused, not left for the supervisor to follow up.
+    expect(
+      await runtime.db('sales').where({ status: 'rejected' }).count<Array<{ n: number }>>({ n: '*' })
+    ).toEqual([{ n: MAX_PIN_TRIES + 1 }])
+    expect((await syncStatus(runtime, clerk)).rejectedCount).toBe(0)
   })
 
   it('a card’s own password: the initial one no longer opens it', async () => {
@@ -231,6 +236,8 @@ describe('no answer in time: the sale waits, and is settled once', () => {
       runtime.dispatch('rejections.list', { followedUp: false }, supervisor)
     )
     expect(JSON.stringify(rejections)).toContain('社保卡密码错误')
+    // Found out after the customer left: the supervisor has it to follow up.
+    expect((await syncStatus(runtime, clerk)).rejectedCount).toBe(1)
   })
 })
 
