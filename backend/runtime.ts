@@ -178,7 +178,8 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         const key = (await sync.centreFileKey()) ?? (dataSource === 'demo' ? DEMO_CENTRE_FILE_KEY : null)
         return key ? { keyId: key.keyId, publicKey: rawKeyOfPem(key.publicKeyPem) } : null
       },
-      authorize: (saleId) => sync.authorize(saleId)
+      authorize: (saleId) => sync.authorize(saleId),
+      registered: async () => (await sync.status()).registered
     })
     const reports = createReportsService({
       reports: createReportsRepository(db, reader),

@@ -86,6 +86,8 @@ export interface PaymentStart {
   readonly pinKey: { readonly keyId: string; readonly publicKey: string } | null
   /** The centre answered recently: the sale is authorized online before the receipt. */
   readonly online: boolean
+  /** Registered with a centre: the sale is offered to it for authorization even if it did not answer lately. */
+  readonly registered: boolean
 }
 
 export interface QuoteLine {

@@ -81,6 +81,8 @@ export interface SalesDeps extends SaleReads {
    * configured time; settles it locally if answered. Never throws: unanswered, the sale stays queued.
    */
   readonly authorize: (saleId: string) => Promise<void>
+  /** Whether this terminal is registered with a centre (then every sale is offered to it first). */
+  readonly registered: () => Promise<boolean>
 }
 
 /** How long a sale id from sale.begin may wait for its payment: the password sealed with it expires too. */
@@ -455,7 +457,12 @@ export function createSalesService(deps: SalesDeps): SalesService {
         if (now - issued.at > PAYMENT_WINDOW_MS) paymentsBegun.delete(id)
       const saleId = newId(deps.clock)
       paymentsBegun.set(saleId, { accountId, operatorId: caller.operatorId, at: now })
-      return { saleId, pinKey: await deps.pinKey(), online: deps.centreReachable() }
+      return {
+        saleId,
+        pinKey: await deps.pinKey(),
+        online: deps.centreReachable(),
+        registered: await deps.registered()
+      }
     },
 
     async commit(caller, request) {

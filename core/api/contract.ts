@@ -17,6 +17,7 @@ import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 import type { SyncStatusView } from '../sync/status'
+import type { PinBlock } from '../sync/protocol'
 import type { CloseReportView, ShiftCloseView, SummaryReportView } from '../report/summary'
 import type { ReportDocument, ReportSource } from '../report/document'
 import type { AuditEntryView, OperatorAdminView, RejectionView } from '../supervision'
@@ -352,4 +353,23 @@ export interface CounterBridge {
   invoke(call: string, args: unknown, sessionToken?: string): Promise<Result<unknown>>
   savePdf?(fileName: string): Promise<Result<SavedFile>>
   saveFile?(fileName: string, base64: string): Promise<Result<SavedFile>>
+  /** Electron with a second display: the customer types the card password on it. */
+  askCustomerPin?(request: CustomerPinRequest): Promise<CustomerPinAnswer>
+  /** The customer's window: what to show (null when nothing is asked). */
+  customerPinRequest?(): Promise<CustomerPinRequest | null>
+  /** The customer's window: the sealed password, or null when the customer cancelled. */
+  customerPinSubmit?(pinBlock: PinBlock | null): Promise<void>
 }
+
+/** What the customer's screen shows and seals to: the sale, its amount and the centre's key. */
+export const customerPinRequestSchema = z.strictObject({
+  saleId: z.string().regex(UUID_V7),
+  amountFen: z.int().min(0).max(100_000_000_00),
+  pinKey: z.strictObject({ keyId: z.string().min(1).max(100), publicKey: z.string().min(40).max(60) })
+})
+export type CustomerPinRequest = z.infer<typeof customerPinRequestSchema>
+
+/** `unavailable`: no second display (type on the pay step); `cancelled`: the customer or a timeout. */
+export type CustomerPinAnswer =
+  | { readonly outcome: 'sealed'; readonly pinBlock: PinBlock }
+  | { readonly outcome: 'unavailable' | 'cancelled' }

@@ -1,5 +1,14 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, safeStorage, session, type IpcMainInvokeEvent } from 'electron'
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  safeStorage,
+  screen,
+  session,
+  type IpcMainInvokeEvent
+} from 'electron'
 import { systemClock } from '../../core/time'
 import { stderrLogger } from '../../backend/services/log'
 import { KeyStoreLockedError } from '../../backend/services/personal-data-key'
@@ -8,7 +17,8 @@ import { registerApi } from './ipc'
 import { registerFileSaving } from './save-files'
 import { osKeyProtector } from './key-protector'
 import { appLocation, hardenSession, hardenWebContents, isTrustedSender } from './security'
-import { createMainWindow, loadAppPage } from './window'
+import { createMainWindow, customerWindowOptions, loadAppPage } from './window'
+import { registerCustomerDisplay } from './customer-display'
 
 /**
  * The Electron shell, kept thin: paths, lifecycle, security wiring. Everything it calls is tested in
@@ -100,6 +110,29 @@ async function start(): Promise<void> {
   mainWindow = window
   window.on('closed', () => {
     mainWindow = null
+  })
+  registerCustomerDisplay(ipcMain, {
+    otherDisplays: () => {
+      const here = screen.getDisplayMatching(window.getBounds())
+      return screen
+        .getAllDisplays()
+        .filter((display) => display.id !== here.id)
+        .map((display) => display.bounds)
+    },
+    openWindow: (bounds) => {
+      const customer = new BrowserWindow(customerWindowOptions(join(here, '../preload/index.cjs'), bounds))
+      customer.once('ready-to-show', () => customer.show())
+      loadAppPage(customer, location, '/customer-pin').catch(() => customer.close())
+      return {
+        webContentsId: customer.webContents.id,
+        close: () => {
+          if (!customer.isDestroyed()) customer.close()
+        },
+        onClosed: (listener) => customer.on('closed', listener)
+      }
+    },
+    isTrusted,
+    isCounterWindow: (event) => mainWindow !== null && event.sender.id === mainWindow.webContents.id
   })
   try {
     await loadAppPage(window, location)

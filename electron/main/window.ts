@@ -34,8 +34,32 @@ export function createMainWindow(options: { preloadPath: string; devTools: boole
   return window
 }
 
-/** Loads the app's page; rejects (with Chromium's error code) when it cannot, for the caller to say so. */
-export async function loadAppPage(window: BrowserWindow, location: AppLocation): Promise<void> {
-  if (location.kind === 'dev') await window.loadURL(location.url)
-  else await window.loadFile(location.indexFile)
+/** The customer-facing window: full screen on the second display, nothing but the keypad. */
+export function customerWindowOptions(
+  preloadPath: string,
+  bounds: { x: number; y: number; width: number; height: number }
+): BrowserWindowConstructorOptions {
+  const main = mainWindowOptions(preloadPath, false)
+  return {
+    ...main,
+    ...bounds,
+    minWidth: undefined,
+    minHeight: undefined,
+    fullscreen: true,
+    frame: false,
+    title: '请输入社保卡密码'
+  }
+}
+
+/**
+ * Loads the app's page (at a route, for the customer's window); rejects (with Chromium's error
+ * code) when it cannot, for the caller to say so.
+ */
+export async function loadAppPage(
+  window: BrowserWindow,
+  location: AppLocation,
+  route?: string
+): Promise<void> {
+  if (location.kind === 'dev') await window.loadURL(route ? `${location.url}#${route}` : location.url)
+  else await window.loadFile(location.indexFile, route ? { hash: route } : undefined)
 }

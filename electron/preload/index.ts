@@ -1,15 +1,25 @@
 import { contextBridge, ipcRenderer } from 'electron'
-import { API_CHANNEL, SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../core/api/channel'
+import {
+  API_CHANNEL,
+  CUSTOMER_PIN_ASK_CHANNEL,
+  CUSTOMER_PIN_REQUEST_CHANNEL,
+  CUSTOMER_PIN_SUBMIT_CHANNEL,
+  SAVE_FILE_CHANNEL,
+  SAVE_PDF_CHANNEL
+} from '../../core/api/channel'
 import type { CounterBridge } from '../../core/api/contract'
 
 /**
- * The renderer gets three functions and nothing of Electron: no ipcRenderer, no channel choice.
+ * The renderer gets these functions and nothing of Electron: no ipcRenderer, no channel choice.
  * Sandboxed preloads can only require `electron`, so this is built as a single CommonJS file.
  */
 const bridge: Required<CounterBridge> = {
   invoke: (call, args, sessionToken) => ipcRenderer.invoke(API_CHANNEL, call, args, sessionToken),
   savePdf: (fileName) => ipcRenderer.invoke(SAVE_PDF_CHANNEL, fileName),
-  saveFile: (fileName, base64) => ipcRenderer.invoke(SAVE_FILE_CHANNEL, fileName, base64)
+  saveFile: (fileName, base64) => ipcRenderer.invoke(SAVE_FILE_CHANNEL, fileName, base64),
+  askCustomerPin: (request) => ipcRenderer.invoke(CUSTOMER_PIN_ASK_CHANNEL, request),
+  customerPinRequest: () => ipcRenderer.invoke(CUSTOMER_PIN_REQUEST_CHANNEL),
+  customerPinSubmit: (pinBlock) => ipcRenderer.invoke(CUSTOMER_PIN_SUBMIT_CHANNEL, pinBlock)
 }
 
 contextBridge.exposeInMainWorld('counter', bridge)

@@ -10,6 +10,13 @@ export const router = createRouter({
     { path: '/', redirect: '/counter' },
     { path: '/sign-in', name: 'sign-in', component: SignInView, meta: { public: true } },
     { path: '/counter', name: 'counter', component: CounterView },
+    // The customer-facing screen's own window: no sign-in, no header, nothing but the keypad.
+    {
+      path: '/customer-pin',
+      name: 'customer-pin',
+      component: () => import('./views/CustomerPinView.vue'),
+      meta: { public: true, bare: true }
+    },
     // Loaded when first opened: the counter and sign-in come up without parsing the rest.
     { path: '/sale', name: 'sale', component: () => import('./views/SaleView.vue') },
     { path: '/history', name: 'history', component: () => import('./views/HistoryView.vue') },

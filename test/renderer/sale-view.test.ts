@@ -9,6 +9,8 @@ import { useCounterStore } from '../../renderer/src/stores/counter'
 import { useSaleStore } from '../../renderer/src/stores/sale'
 import SaleView from '../../renderer/src/views/SaleView.vue'
 import { blankRouter, installRealBridge } from './bridge'
+import type { CustomerPinAnswer, CustomerPinRequest } from '../../core/api/contract'
+import { pemOfRawKey, sealPinBlock } from '../../backend/services/payment/pin-block'
 import { until } from '../support/wait'
 
 const SIGNATURE = { width: 400, height: 150, strokes: ['M10 100 L60 40 L110 120'] }
@@ -100,6 +102,34 @@ describe('sale screen, pay step', () => {
     const outbox = await bridge.runtime.db('outbox').select('payload_sealed')
     const item = JSON.parse(bridge.runtime.personalData.open(outbox[0].payload_sealed as Buffer)) as object
     expect(JSON.stringify(item)).not.toContain('123456')
+    wrapper.unmount()
+  })
+
+  it('where there is a customer screen, the password is typed there: only the sealed block comes back', async () => {
+    const bridge = await installRealBridge()
+    const asked: CustomerPinRequest[] = []
+    let answer: (value: CustomerPinAnswer) => void = () => undefined
+    bridge.askCustomerPin = (request) => {
+      asked.push(request)
+      return new Promise((resolve) => (answer = resolve))
+    }
+    const { sale, wrapper } = await atPayStep()
+    swipeCard('C33080001')
+    await until(() => expect(asked).toHaveLength(1))
+    await flushPromises()
+    expect(wrapper.get('[data-test="pay-customer-screen"]').text()).toContain('客户屏')
+    expect(wrapper.find('input[data-test="pay-pin"]').exists()).toBe(false)
+    expect(asked[0]).toMatchObject({ saleId: sale.payment?.saleId, amountFen: 10_000 })
+    const { pinKey, saleId } = asked[0]
+    answer({
+      outcome: 'sealed',
+      pinBlock: sealPinBlock('123456', saleId, {
+        keyId: pinKey.keyId,
+        publicKeyPem: pemOfRawKey(pinKey.publicKey)
+      })
+    })
+    await until(() => expect(sale.step).toBe('done'))
+    expect(sale.receipt).toMatchObject({ saleId, payerProof: 'swiped' })
     wrapper.unmount()
   })
 

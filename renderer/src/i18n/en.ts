@@ -160,6 +160,7 @@ const en: typeof zhCN = {
     toPay: 'Next: swipe to pay'
   },
   pay: {
+    tryOnline: 'Online first: the centre is asked at once; if it cannot be reached, recorded here for upload',
     online: 'Online: the centre authorizes before the receipt prints',
     offline: 'Offline: recorded here, uploaded to the centre later',
     showCard: 'Cardholder: swipe the card again',
@@ -178,7 +179,12 @@ const en: typeof zhCN = {
       'Only when the reader fails: check the cardholder’s identity; a supervisor approves with code and PIN. The receipt and the upload say it was typed.',
     keyedCard: 'Social-security card or ID number',
     keyedConfirm: 'Approve and continue',
-    keyedIncomplete: 'Fill in the card number, supervisor code and PIN'
+    keyedIncomplete: 'Fill in the card number, supervisor code and PIN',
+    customerWaiting: 'Cardholder: type the password on the customer screen…',
+    customerPrompt: 'Type your card password',
+    customerHint: 'Typed only on this screen and sealed for the centre; the clerk cannot see it.',
+    customerIdle: 'Welcome',
+    keyClear: 'Clear'
   },
   receipt: {
     title: 'Receipt: commercial health insurance paid from the medical-insurance personal account',

@@ -152,6 +152,7 @@ export default {
     toPay: '下一步：刷卡付款'
   },
   pay: {
+    tryOnline: '联网授权：先请医保中心当场确认；中心连不上时交易记录在本机，待上传',
     online: '联网授权：医保中心当场确认后出凭条',
     offline: '离线办理：交易记录在本机，待上传医保中心',
     showCard: '请持卡人再次刷卡',
@@ -170,7 +171,12 @@ export default {
       '仅在读卡器故障时使用：须核对持卡人身份，并由主管输入工号和密码批准。凭条与上传记录将注明手工输入。',
     keyedCard: '社会保障卡号或身份证号',
     keyedConfirm: '批准并继续',
-    keyedIncomplete: '请填写卡号、主管工号和密码'
+    keyedIncomplete: '请填写卡号、主管工号和密码',
+    customerWaiting: '请持卡人在客户屏上输入社保卡密码…',
+    customerPrompt: '请输入社保卡密码',
+    customerHint: '密码只在本屏输入并加密后发往医保中心，柜员看不到。',
+    customerIdle: '欢迎办理',
+    keyClear: '清除'
   },
   receipt: {
     title: '医保个人账户购买商业健康保险 收费凭条',

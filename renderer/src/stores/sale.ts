@@ -15,6 +15,7 @@ import { computed, ref } from 'vue'
 import { api } from '../api/client'
 import { newestOnly } from '../newest-only'
 import { sealPin } from '../payment/seal-pin'
+import type { PinBlock } from '@core/sync/protocol'
 import { useSyncStore } from './sync'
 
 export type SaleStep = 'order' | 'confirm' | 'pay' | 'done'
@@ -257,7 +258,7 @@ export const useSaleStore = defineStore('sale', () => {
    * committed (and, online, authorized). The receipt exists only once the sale is committed; a
    * refusal by the centre keeps the order, starts a new payment and shows the centre's reason.
    */
-  async function pay(pin: string | null): Promise<'paid' | 'refused' | 'failed'> {
+  async function pay(pin: string | PinBlock | null): Promise<'paid' | 'refused' | 'failed'> {
     if (step.value !== 'pay' || busy.value || !cardholder.value || !signature.value || !presented.value)
       return 'failed'
     busy.value = true
@@ -274,7 +275,9 @@ export const useSaleStore = defineStore('sale', () => {
           error.value = { code: 'PAYMENT_REFUSED', message: NO_PIN_KEY }
           return 'failed'
         }
-        if (pin === null || !/^\d{6}$/.test(pin)) {
+        // Sealed already on the customer's screen, or typed here and sealed now.
+        const sealed = typeof pin === 'object' && pin !== null ? pin : null
+        if (!sealed && (typeof pin !== 'string' || !/^\d{6}$/.test(pin))) {
           error.value = { code: 'PAYMENT_REFUSED', message: '请持卡人输入 6 位社保卡密码' }
           return 'failed'
         }
@@ -282,7 +285,7 @@ export const useSaleStore = defineStore('sale', () => {
           method: 'card',
           entry: proof.kind,
           card: proof.card,
-          pinBlock: await sealPin(pin, begun.saleId, begun.pinKey),
+          pinBlock: sealed ?? (await sealPin(String(pin), begun.saleId, begun.pinKey)),
           ...(proof.kind === 'keyed' ? { approval: proof.approval } : {})
         }
       }

@@ -212,6 +212,8 @@ describe('every call of the contract crosses both transports intact', () => {
         const begun = await ok<PaymentStart>(
           runtime.dispatch('sale.begin', { accountId: shenyang.accountId }, contexts.clerk)
         )
+        // Queued, then refused at the upload: a refusal found after the customer left, for follow-up.
+        centre.faults.unavailable = 1_000
         const refused = await ok<ReceiptView>(
           runtime.dispatch(
             'sale.commit',
@@ -229,6 +231,8 @@ describe('every call of the contract crosses both transports intact', () => {
           )
         )
         scenario.rejectedSaleId = refused.saleId
+        centre.faults.unavailable = 0
+        await ok(runtime.dispatch('sync.now', {}, contexts.clerk))
         await expect
           .poll(
             async () =>

@@ -1,15 +1,29 @@
 import { describe, expect, it, vi } from 'vitest'
-import { API_CHANNEL, SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../../core/api/channel'
+import {
+  API_CHANNEL,
+  CUSTOMER_PIN_ASK_CHANNEL,
+  CUSTOMER_PIN_REQUEST_CHANNEL,
+  CUSTOMER_PIN_SUBMIT_CHANNEL,
+  SAVE_FILE_CHANNEL,
+  SAVE_PDF_CHANNEL
+} from '../../../core/api/channel'
 import * as fake from './fake-electron'
 
 vi.mock('electron', async () => await import('./fake-electron'))
 
 describe('the preload bridge', () => {
-  it('exposes one object: calls on the single API channel, and the shell’s two ways to save a file', async () => {
+  it('exposes one object: calls on the single API channel, the shell’s two ways to save a file, and the customer screen’s three', async () => {
     await import('../../../electron/preload/index')
     expect([...fake.contextBridge.exposed.keys()]).toEqual(['counter'])
     const bridge = fake.contextBridge.exposed.get('counter') as Record<string, unknown>
-    expect(Object.keys(bridge)).toEqual(['invoke', 'savePdf', 'saveFile'])
+    expect(Object.keys(bridge)).toEqual([
+      'invoke',
+      'savePdf',
+      'saveFile',
+      'askCustomerPin',
+      'customerPinRequest',
+      'customerPinSubmit'
+    ])
 
     const invoke = bridge.invoke as (call: string, args: unknown, token?: string) => Promise<unknown>
     await expect(invoke('cardholder.lookup', { input: 'A53000001' }, 'session-token')).resolves.toEqual({
@@ -20,10 +34,18 @@ describe('the preload bridge', () => {
     const saveFile = bridge.saveFile as (name: string, base64: string) => Promise<unknown>
     await savePdf('日结单')
     await saveFile('日结汇总.csv', 'AAAA')
+    // The customer-facing screen: each on its own channel, nothing else of IPC.
+    const request = { saleId: 'x', amountFen: 1, pinKey: { keyId: 'k', publicKey: 'p' } }
+    await (bridge.askCustomerPin as (request: unknown) => Promise<unknown>)(request)
+    await (bridge.customerPinRequest as () => Promise<unknown>)()
+    await (bridge.customerPinSubmit as (block: unknown) => Promise<unknown>)(null)
     expect(fake.ipcRenderer.invocations).toEqual([
       [API_CHANNEL, 'cardholder.lookup', { input: 'A53000001' }, 'session-token'],
       [SAVE_PDF_CHANNEL, '日结单'],
-      [SAVE_FILE_CHANNEL, '日结汇总.csv', 'AAAA']
+      [SAVE_FILE_CHANNEL, '日结汇总.csv', 'AAAA'],
+      [CUSTOMER_PIN_ASK_CHANNEL, request],
+      [CUSTOMER_PIN_REQUEST_CHANNEL],
+      [CUSTOMER_PIN_SUBMIT_CHANNEL, null]
     ])
   })
 })
