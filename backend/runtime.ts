@@ -52,6 +52,17 @@ export interface RuntimeOptions {
   readonly syncTuning?: SyncOptions['tuning']
 }
 
+/**
+ * How long a sale at the counter waits for the centre's authorization, as the installation sets
+ * it (`COUNTER_AUTHORIZATION_TIMEOUT_MS`, 500 to 30,000); unset or out of range: the default, 3 s.
+ */
+export function authorizationTimeoutFrom(
+  env: Readonly<Record<string, string | undefined>>
+): number | undefined {
+  const value = Number(env.COUNTER_AUTHORIZATION_TIMEOUT_MS)
+  return Number.isInteger(value) && value >= 500 && value <= 30_000 ? value : undefined
+}
+
 /** Everything behind the API, the same in Electron, in browser mode, in the CLI and in tests. */
 export interface CounterRuntime {
   readonly dataDir: string
@@ -151,7 +162,10 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       terminalId,
       appVersion: options.appVersion,
       heldRegions: async () => [...new Set((await bundles.list()).map((bundle) => bundle.regionCode))],
-      tuning: options.syncTuning,
+      tuning: {
+        authorizationTimeoutMs: authorizationTimeoutFrom(process.env),
+        ...options.syncTuning
+      },
       // A full sync worked on the sealed database: the plain-text way back is no longer needed.
       afterSync: async () => {
         const removed = await removePlaintextBackups(backupDir)

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { CallContext } from '../../../core/api/contract'
 import type { EligibilityView } from '../../../core/eligibility'
 import type { DraftOrder, PaymentStart, QuoteView, ReceiptView } from '../../../core/sale'
 import { DEMO_KEY_ID, signPayload } from '../../../backend/shared'
-import type { CounterRuntime } from '../../../backend/runtime'
+import { authorizationTimeoutFrom, type CounterRuntime } from '../../../backend/runtime'
 import { demoAccountNo, DEMO_ACCOUNTS } from '../../../db/seeds/demo-population'
 import { setAccountStatus } from '../../../hub/db/accounts'
 import { issueVoucher, MAX_PIN_TRIES, setKeyedSalesPolicy } from '../../../hub/payer'
@@ -198,6 +198,25 @@ describe('no answer in time: the sale waits, and is settled once', () => {
     await ok(runtime.dispatch('sync.now', {}, clerk))
     expect((await receiptOf(runtime, clerk, receipt.saleId)).status).toBe('accepted')
     expect(await settledAtCentre(centre, receipt.saleId)).toMatchObject({ sales: 1 })
+  })
+
+  it('waits as long as the installation configured (COUNTER_AUTHORIZATION_TIMEOUT_MS), within bounds', async () => {
+    expect(authorizationTimeoutFrom({ COUNTER_AUTHORIZATION_TIMEOUT_MS: '1500' })).toBe(1_500)
+    for (const odd of ['100', '60000', '2.5', 'abc', undefined])
+      expect(authorizationTimeoutFrom({ COUNTER_AUTHORIZATION_TIMEOUT_MS: odd })).toBeUndefined()
+    process.env.COUNTER_AUTHORIZATION_TIMEOUT_MS = '500'
+    onTestFinished(() => {
+      delete process.env.COUNTER_AUTHORIZATION_TIMEOUT_MS
+    })
+    const { centre, runtime, clerk } = await online()
+    centre.faults.delayMs = 4_000
+    const started = Date.now()
+    const receipt = await ok<ReceiptView>(
+      commit(runtime, clerk, quzhouOrder(await accountIdOf(runtime, clerk, 'C33080001')), 'C33080001')
+    )
+    expect(Date.now() - started).toBeLessThan(2_500)
+    expect(receipt.status).toBe('uploaded')
+    centre.faults.delayMs = 0
   })
 
   it('the answer lost after the centre committed: the upload is answered "already accepted", money taken once', async () => {
