@@ -130,7 +130,8 @@ describe('paying online: the centre answers before the receipt', () => {
       .toContain('联网授权')
     await page.screenshot({ path: join(OUTPUT_DIR, 'counter-online.png') })
     await toPayStep('D32050001')
-    expect(await page.locator('[data-test="pay-mode"]').innerText()).toContain('联网授权')
+    // Said once sale.begin has answered (empty before).
+    await expect.poll(() => page.locator('[data-test="pay-mode"]').innerText()).toContain('联网授权')
     await payWithCard('D32050001', '135790')
     await expect.poll(receiptStatus, { timeout: 10_000 }).toContain('中心已受理')
     expect(await page.locator('[data-test="receipt-reference"]').innerText()).toMatch(/^ZX\d{16}$/)
