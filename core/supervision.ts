@@ -29,6 +29,7 @@ export interface AuditEntryView {
 export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   sign_in: '登录',
   sign_in_failed: '登录失败',
+  approval_failed: '主管批准失败',
   shift_open: '开班',
   sale: '收款',
   void: '作废',
@@ -42,6 +43,7 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   operator_enabled: '启用操作员',
   operator_pin_reset: '重置操作员密码',
   rejection_followed_up: '跟进被拒交易',
+  rejection_told_at_counter: '联机被拒，已当场告知',
   report_exported: '导出报表',
   day_close: '日结',
   shift_close: '交班'

@@ -55,7 +55,21 @@ export function createAuthService(deps: {
     return { code: operator.code, name: operator.name, role: operator.role }
   }
 
-  async function checkPin(code: string, pin: string): Promise<OperatorRecord> {
+  /** Each code's PIN checks, one after another: parallel tries cannot all pass the lockout's count. */
+  const checking = new Map<string, Promise<unknown>>()
+
+  function checkPin(code: string, pin: string, failedAction = 'sign_in_failed'): Promise<OperatorRecord> {
+    const previous = checking.get(code) ?? Promise.resolve()
+    const mine = previous.catch(() => undefined).then(() => checkPinNow(code, pin, failedAction))
+    const settled = mine.catch(() => undefined)
+    checking.set(code, settled)
+    void settled.then(() => {
+      if (checking.get(code) === settled) checking.delete(code)
+    })
+    return mine
+  }
+
+  async function checkPinNow(code: string, pin: string, failedAction: string): Promise<OperatorRecord> {
     const now = deps.clock.now().getTime()
     const record = failures.get(code)
     if (record && record.lockedUntil > now) {
@@ -71,7 +85,7 @@ export function createAuthService(deps: {
       await deps.operators.audit({
         at: deps.clock.now().toISOString(),
         operatorId: operator?.id ?? null,
-        action: 'sign_in_failed',
+        action: failedAction,
         subject: code
       })
       throw new AppError('AUTH_FAILED', WRONG)
@@ -144,7 +158,8 @@ export function createAuthService(deps: {
       return shift
     },
     async approveBySupervisor(code, pin) {
-      const operator = await checkPin(code, pin)
+      // A wrong PIN here is a failed approval (a void, a keyed payment), not a failed sign-in.
+      const operator = await checkPin(code, pin, 'approval_failed')
       if (operator.role !== 'supervisor') throw new AppError('FORBIDDEN', '需要主管工号和密码')
       return operator
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Clock } from '../../../core/time'
 import { openTestRuntime, recordingLogger } from '../../support/helpers'
+import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
 
 const anonymous = { transport: 'test' } as const
 
@@ -55,6 +56,55 @@ describe('operators signing in at the counter', () => {
     expect(
       await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, anonymous)
     ).toMatchObject({ ok: true })
+  })
+
+  it('locks after five wrong PINs however many are sent at once, the right PIN among them included', async () => {
+    const runtime = await openTestRuntime({ clock: movableClock('2026-11-22T02:30:00Z') })
+    const tries = Array.from({ length: 60 }, (_, i) =>
+      runtime.dispatch(
+        'auth.signIn',
+        { operatorCode: '1001', pin: i === 30 ? '111111' : '000000' },
+        anonymous
+      )
+    )
+    const answers = await Promise.all(tries)
+    const codes = answers.map((answer) => (answer.ok ? 'OK' : answer.error.code))
+    // The checks run one after another: five fail, the rest are refused as locked, unchecked.
+    expect(codes.filter((code) => code === 'AUTH_FAILED')).toHaveLength(5)
+    expect(codes.filter((code) => code === 'AUTH_LOCKED')).toHaveLength(55)
+    expect(
+      await runtime
+        .db('audit_log')
+        .where({ action: 'sign_in_failed' })
+        .count<Array<{ n: number }>>({ n: '*' })
+    ).toEqual([{ n: 5 }])
+  })
+
+  it('a wrong supervisor PIN at an approval is audited as a failed approval, not a failed sign-in', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const order = {
+      accountId: await accountIdOf(runtime, clerk, 'C33080001'),
+      lines: [{ insured: { relation: 'self' as const }, productCode: 'QZ-HQB-2027', units: 1 }]
+    }
+    const sold = await commit(runtime, clerk, order, 'C33080001')
+    if (!sold.ok) throw new Error(sold.error.message)
+    const voided = await runtime.dispatch(
+      'sale.void',
+      {
+        saleId: (sold.value as { saleId: string }).saleId,
+        reason: '测试',
+        supervisorCode: '9001',
+        supervisorPin: '000000'
+      },
+      clerk
+    )
+    expect(voided).toMatchObject({ ok: false, error: { code: 'AUTH_FAILED' } })
+    const actions = await runtime
+      .db('audit_log')
+      .whereIn('action', ['approval_failed', 'sign_in_failed'])
+      .pluck('action')
+    expect(actions).toEqual(['approval_failed'])
   })
 
   it('opens one shift per operator on this terminal, writes the audit log, and signs out', async () => {
