@@ -118,7 +118,14 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     pathname: string
   ): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpRefusal(405, '只接受 GET')
-    const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '')
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(pathname)
+    } catch {
+      // A malformed % escape is the caller's mistake, not the server's.
+      throw new HttpRefusal(400, '地址中的 % 转义不正确')
+    }
+    const relative = pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '')
     const file = normalize(join(options.staticDir, relative))
     if (!file.startsWith(normalize(options.staticDir + sep))) throw new HttpRefusal(404, '没有这个文件')
     const info = await stat(file).catch(() => null)

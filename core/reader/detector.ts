@@ -175,7 +175,8 @@ export function createReaderDetector(initial: ReaderSettings): ReaderDetector {
 
   function key(stroke: KeyStroke, intoField: boolean): ReaderOutcome {
     const out = empty()
-    if (isModifierOnly(stroke)) return out
+    // A key without a usable time (NaN, Infinity) would stop the deadline from moving: ignored.
+    if (isModifierOnly(stroke) || !Number.isFinite(stroke.timeStamp)) return out
     const at = stroke.timeStamp
     if (keys.length > 0 && at - keys[keys.length - 1].at > settings.maxKeyGapMs) finishUnended(out)
 

@@ -87,7 +87,8 @@ export function registerFileSaving(
       if (typeof fileName !== 'string' || typeof base64 !== 'string')
         return fail('INVALID_ARGUMENT', '文件名或内容不正确')
       const extension = fileName.split('.').pop()?.toLowerCase() ?? ''
-      if (extension === 'pdf' || !(extension in KINDS))
+      // Own keys only: `in` would let `constructor` and the other Object.prototype names through.
+      if (extension === 'pdf' || !Object.hasOwn(KINDS, extension))
         return fail('INVALID_ARGUMENT', '只能保存 Excel（.xlsx）或 CSV 文件')
       if (base64.length > (MAX_FILE_BYTES / 3) * 4 + 4) return fail('INVALID_ARGUMENT', '文件过大，没有保存')
       return save(event, fileName, extension, () => Promise.resolve(Buffer.from(base64, 'base64')))

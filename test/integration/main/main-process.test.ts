@@ -208,6 +208,14 @@ describe('the Electron main process', () => {
       ok: false,
       error: { code: 'INVALID_ARGUMENT' }
     })
+    // Names every object has are not kinds of file.
+    for (const name of ['a.constructor', 'a.toString', 'a.__proto__', 'a.hasOwnProperty']) {
+      fake.state.saveDialogPath = join(folder, name)
+      expect(await saveFile(appFrame, name, 'AAAA'), name).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_ARGUMENT' }
+      })
+    }
     expect(await saveFile({ url: 'https://evil.example/', parent: null }, 'a.csv', 'AAAA')).toMatchObject({
       ok: false,
       error: { code: 'FORBIDDEN' }

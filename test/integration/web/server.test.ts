@@ -98,6 +98,15 @@ describe('browser-mode server', () => {
     }
   })
 
+  it('answers a malformed % escape with 400 and a Chinese reason, not a server error', async () => {
+    const { port } = await start()
+    for (const path of ['/%E0%A4%A', '/assets/%zz.js', '/%']) {
+      const reply = await send(port, { path })
+      expect(reply.status, path).toBe(400)
+      expect(reply.body).toContain('转义不正确')
+    }
+  })
+
   it('answers API calls with the same results as IPC, for a signed-in operator only', async () => {
     const { port } = await start()
     const anonymous = await send(port, {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { createReaderDetector } from '../../../core/reader/detector'
 import { decodeKey, type KeyStroke } from '../../../core/reader/keys'
 import { DEFAULT_READER_SETTINGS, readerSettingsSchema } from '../../../core/reader/settings'
 import { generateCorpus } from '../../../fixtures/keystroke-corpus'
@@ -67,6 +68,20 @@ describe('telling a reader from a person', () => {
     expect(result.bursts).toEqual(['A53000001'])
     expect(result.field).toBe('')
     expect(result.submitted).toEqual([])
+  })
+
+  it('ignores a key without a usable time stamp: the burst around it still ends, the deadline keeps moving', () => {
+    const strokes = burst('A53000001', 12)
+    strokes.splice(4, 0, key('9', 'Digit9', Number.NaN))
+    expect(replay(strokes, DEFAULT_READER_SETTINGS).bursts).toEqual(['A53000001'])
+    for (const odd of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const detector = createReaderDetector(DEFAULT_READER_SETTINGS)
+      detector.key(key('A', 'KeyA', 1000, { shiftKey: true }), true)
+      const due = detector.deadline()
+      expect(detector.key(key('5', 'Digit5', odd), true)).toMatchObject({ preventDefault: false, insert: '' })
+      expect(detector.deadline()).toBe(due)
+      expect(Number.isFinite(detector.deadline())).toBe(true)
+    }
   })
 
   it('takes a burst typed through an input method, and restores the field it touched', () => {
