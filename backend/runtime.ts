@@ -14,7 +14,7 @@ import { createRuleBundlesRepository } from '../db/repositories/rule-bundles'
 import { createSalesRepository } from '../db/repositories/sales'
 import { createReportsRepository } from '../db/repositories/reports'
 import { createSupervisionRepository } from '../db/repositories/supervision'
-import { DEMO_BUNDLE_ENVELOPES } from '../db/seeds/demo-bundles'
+import { DEMO_BUNDLE_ENVELOPES, DEMO_BUNDLE_REGIONS } from '../db/seeds/demo-bundles'
 import { DEMO_OPERATORS } from '../db/seeds/demo-population'
 import { DEMO_CENTRE_FILE_KEY } from '../db/seeds/demo-centre-file-key'
 import { createSettingsRepository } from '../db/repositories/settings'
@@ -96,7 +96,12 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     })
     const cipher = createPersonalDataCipher(personalDataKey.key)
     const backupDir = join(dataDir, 'backups')
-    const migration = await migrateToLatest(db, { backupDir, clock, migrations: createMigrations(cipher) })
+    const migration = await migrateToLatest(db, {
+      backupDir,
+      clock,
+      migrations: createMigrations(cipher),
+      lockFile: join(dataDir, 'migrating.pid')
+    })
     if (migration.applied.length > 0) {
       log.info('database_migrated', {
         applied: migration.applied.join(','),
@@ -124,8 +129,10 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     const accounts = createAccountsRepository(reader, cipher)
     const operators = createOperatorsRepository(db)
     const auth = createAuthService({ operators, clock, terminalId, log })
-    if (dataSource === 'demo' && (await operators.count()) === 0) {
-      for (const operator of DEMO_OPERATORS) await auth.createOperator(operator)
+    // Each demo operator that is missing (a first start killed halfway left some out): never "if none".
+    if (dataSource === 'demo') {
+      for (const operator of DEMO_OPERATORS)
+        if (!(await operators.findByCode(operator.code))) await auth.createOperator(operator)
     }
     const bundles = createRuleBundlesRepository(db)
     const sales = createSalesRepository(db, cipher, reader)
@@ -147,9 +154,16 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       // Asked per swipe, after the runtime is wired.
       centreReachable: () => sync.centreReachable()
     })
-    if (dataSource === 'demo' && (await bundles.list()).length === 0) {
-      for (const envelope of DEMO_BUNDLE_ENVELOPES) await rules.import(envelope)
-      log.info('demo_rules_imported', { bundles: DEMO_BUNDLE_ENVELOPES.length })
+    // Each demo region without rules gets its demo bundle (a region that has any keeps what it has).
+    if (dataSource === 'demo') {
+      const held = new Set((await bundles.list()).map((bundle) => bundle.regionCode))
+      let imported = 0
+      for (const [index, envelope] of DEMO_BUNDLE_ENVELOPES.entries()) {
+        if (held.has(DEMO_BUNDLE_REGIONS[index])) continue
+        await rules.import(envelope)
+        imported += 1
+      }
+      if (imported > 0) log.info('demo_rules_imported', { bundles: imported })
     }
     const sync = createSync({
       db,

@@ -197,9 +197,19 @@ export async function up(db: Knex, cipher: PersonalDataCipher): Promise<void> {
       if (await trx.schema.hasColumn('accounts', 'pii')) return
 
       await trx.raw(SCHEMA.accounts)
+      // The number the snapshot will later replace with the centre's own. The card's letter was
+      // left out, so two cards differing only in it (C33080001, X33080001) gave one number and the
+      // upgrade failed on every start; the second keeps its letter.
+      const accountNumbers = new Set<string>()
+      const accountNoOf = (row: OldAccount) => {
+        const short = row.region_code + row.card_number.slice(1)
+        const accountNo = accountNumbers.has(short) ? row.region_code + row.card_number : short
+        accountNumbers.add(accountNo)
+        return accountNo
+      }
       await copyRows<OldAccount>(trx, 'accounts', (row) => ({
         id: row.id,
-        account_no: row.region_code + row.card_number.slice(1),
+        account_no: accountNoOf(row),
         card_hash: cipher.lookupHash(row.card_number),
         id_hash: cipher.lookupHash(row.id_number),
         pii: cipher.seal(JSON.stringify({ c: row.card_number, i: row.id_number, n: row.name })),

@@ -18,3 +18,13 @@ export const DEMO_BUNDLE_ENVELOPES: readonly string[] = [
   shenyang,
   shanghai
 ].map((envelope) => JSON.stringify(envelope))
+
+/** The region each demo bundle is for, in the same order (a first start repairs a missing region). */
+export const DEMO_BUNDLE_REGIONS: readonly string[] = [
+  '539900',
+  '540000',
+  '330800',
+  '320500',
+  '210100',
+  '310000'
+]

@@ -7,6 +7,9 @@ import { migrateToLatest } from '../../../db/migrate'
 import { createMigrations } from '../../../db/migrations/index'
 import { sealAccount } from '../../../db/sealed-records'
 import { seedDemoData } from '../../../db/seeds/demo'
+import { DEMO_BUNDLE_ENVELOPES, DEMO_BUNDLE_REGIONS } from '../../../db/seeds/demo-bundles'
+import { TRUSTED_CENTRE_KEYS } from '../../../backend/services/rules/keys'
+import { verifyBundle } from '../../../backend/services/rules/load'
 import { DEMO_ACCOUNTS, DEMO_REGIONS, demoAccountNo } from '../../../db/seeds/demo-population'
 import { tempDir, testCipher } from '../../support/helpers'
 import type { Knex } from 'knex'
@@ -43,6 +46,15 @@ describe('the demo population', () => {
         region.name
       ).toBe(true)
     }
+  })
+
+  it('names the region of each demo bundle rightly (a first start repairs missing regions by it)', () => {
+    expect(
+      DEMO_BUNDLE_ENVELOPES.map((envelope) => {
+        const verified = verifyBundle(envelope, TRUSTED_CENTRE_KEYS)
+        return verified.ok ? verified.value.bundle.region.code : verified.message
+      })
+    ).toEqual(DEMO_BUNDLE_REGIONS)
   })
 
   it('has only card and ID numbers that the counter itself accepts', () => {

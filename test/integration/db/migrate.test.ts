@@ -1,10 +1,12 @@
-import { readdir } from 'node:fs/promises'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { fixedClock } from '../../../core/time'
 import { openDatabase } from '../../../db/connection'
-import { DatabaseTooNewError, migrateToLatest } from '../../../db/migrate'
+import { DatabaseTooNewError, migrateToLatest, MigrationBusyError } from '../../../db/migrate'
 import { createMigrations, type NamedMigration } from '../../../db/migrations/index'
 import { sealAccount } from '../../../db/sealed-records'
 import { tempDir, testCipher } from '../../support/helpers'
@@ -108,6 +110,108 @@ describe('opening and migrating the database', () => {
     expect(kept).toHaveLength(5)
     expect(kept[0]).toContain('before-9903_step')
     expect(kept[4]).toContain('before-9907_step')
+  })
+
+  it('a lock left by a process killed while migrating is released; a live one is refused in Chinese', async () => {
+    const dir = await tempDir()
+    const file = join(dir, 'counter.sqlite3')
+    const backupDir = join(dir, 'backups')
+    const lockFile = join(dir, 'migrating.pid')
+    const first = openAt(file)
+    await migrateToLatest(first, { backupDir, clock, migrations, lockFile })
+    // As a kill mid-migration leaves it: knex's lock set, the dead process's id beside the file.
+    await first('knex_migrations_lock').update({ is_locked: 1 })
+    await first.destroy()
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid
+    await writeFile(lockFile, String(dead))
+    const again = openAt(file)
+    const outcome = await migrateToLatest(again, {
+      backupDir,
+      clock,
+      migrations: [...migrations, addNote],
+      lockFile
+    })
+    expect(outcome.applied).toEqual(['9999_add_note'])
+    expect(await again('knex_migrations_lock').pluck('is_locked')).toEqual([0])
+    expect(existsSync(lockFile)).toBe(false)
+
+    // A holder still running, that wrote its file a moment ago: another program is migrating now.
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'])
+    onTestFinished(() => void holder.kill())
+    await again('knex_migrations_lock').update({ is_locked: 1 })
+    await writeFile(lockFile, String(holder.pid))
+    const step: NamedMigration = { name: '9999_zz_step', up: async () => {}, down: async () => {} }
+    await expect(
+      migrateToLatest(again, { backupDir, clock, migrations: [...migrations, addNote, step], lockFile })
+    ).rejects.toThrow(MigrationBusyError)
+    expect(await again('knex_migrations').where({ name: '9999_zz_step' }).count({ n: '*' })).toEqual([
+      { n: 0 }
+    ])
+  })
+
+  it('a migration and its record commit together, even in a batch with a migration that keeps its own transaction', async () => {
+    const dir = await tempDir()
+    const file = join(dir, 'counter.sqlite3')
+    const backupDir = join(dir, 'backups')
+    await migrateToLatest(openAt(file), { backupDir, clock, migrations })
+    const addTable: NamedMigration = {
+      name: '9998_add_table',
+      up: async (db) => {
+        await db.schema.createTable('notes', (table) => table.increments('id'))
+      },
+      down: async () => {}
+    }
+    // Like 0004: outside knex's transaction. With it in the batch knex used to record each
+    // migration only after that migration's own transaction had committed.
+    const ownTransaction: NamedMigration = {
+      name: '9999_own_transaction',
+      config: { transaction: false },
+      up: async () => {},
+      down: async () => {}
+    }
+    const db = openAt(file)
+    // The process dies between the migration and its record: here, the record's insert fails.
+    await db.raw(
+      "create trigger die_before_record before insert on knex_migrations when new.name = '9998_add_table' begin select raise(abort, 'killed before the record'); end"
+    )
+    const list = [...migrations, addTable, ownTransaction]
+    await expect(migrateToLatest(db, { backupDir, clock, migrations: list })).rejects.toThrow(
+      'killed before the record'
+    )
+    await db.raw('drop trigger die_before_record')
+    const outcome = await migrateToLatest(db, { backupDir, clock, migrations: list })
+    expect(outcome.applied).toEqual(['9998_add_table', '9999_own_transaction'])
+    expect(await db('notes').count({ n: '*' })).toEqual([{ n: 0 }])
+  })
+
+  it('a retry after a failed or killed migration keeps the first copy instead of taking another', async () => {
+    const dir = await tempDir()
+    const file = join(dir, 'counter.sqlite3')
+    const backupDir = join(dir, 'backups')
+    await migrateToLatest(openAt(file), { backupDir, clock, migrations })
+    let fails = true
+    const flaky: NamedMigration = {
+      name: '9999_flaky',
+      up: async (db) => {
+        await db.schema.alterTable('regions', (table) => table.string('flag').notNullable().defaultTo(''))
+        if (fails) throw new Error('killed here')
+      },
+      down: async () => {}
+    }
+    for (let attempt = 0; attempt < 7; attempt++)
+      await expect(
+        migrateToLatest(openAt(file), { backupDir, clock, migrations: [...migrations, flaky] })
+      ).rejects.toThrow('killed here')
+    // A copy being written when the process died is no copy, and goes.
+    await writeFile(join(backupDir, 'counter-x-before-9999_flaky.sqlite3.partial'), 'half')
+    fails = false
+    const db = openAt(file)
+    const outcome = await migrateToLatest(db, { backupDir, clock, migrations: [...migrations, flaky] })
+    expect(outcome.applied).toEqual(['9999_flaky'])
+    const copies = await readdir(backupDir)
+    expect(copies).toEqual(['counter-20261122T023000Z-before-9999_flaky.sqlite3'])
+    expect(outcome.backupFile).toBe(join(backupDir, copies[0]))
+    expect(await db('regions').columnInfo()).toHaveProperty('flag')
   })
 
   it('refuses a database written by a newer release and leaves it untouched', async () => {

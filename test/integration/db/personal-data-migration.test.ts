@@ -5,7 +5,7 @@ import type { ReceiptView, SaleSummary } from '../../../core/sale'
 import type { DecisionView } from '../../../core/eligibility'
 import { fixedClock } from '../../../core/time'
 import { openDatabase } from '../../../db/connection'
-import { DEMO_ACCOUNTS, DEMO_OPERATORS } from '../../../db/seeds/demo-population'
+import { DEMO_ACCOUNTS, DEMO_OPERATORS, demoIdNumber } from '../../../db/seeds/demo-population'
 import { DATABASE_FILE_NAME } from '../../../backend/runtime'
 import { FILE_KEY_FILE } from '../../../backend/services/personal-data-key'
 import { openTestRuntime, recordingLogger, signedIn, tempDir, TEST_NOW } from '../../support/helpers'
@@ -195,6 +195,43 @@ describe('migration 0004: personal data sealed at rest', () => {
     const logged = log.lines.join('\n')
     for (const { label, bytes } of personalValues())
       expect(logged.includes(bytes.toString('utf8')), label).toBe(false)
+  })
+
+  it('upgrades cards that differ only in their letter, in one region, without losing either', async () => {
+    const dataDir = await tempDir()
+    await buildLegacyDatabase(dataDir, clock)
+    const legacy = openDatabase(join(dataDir, DATABASE_FILE_NAME))
+    const twin = {
+      ...LEGACY_PAYER,
+      cardNumber: 'X33080001',
+      idNumber: demoIdNumber('330802', '19800101', '055')
+    }
+    await legacy('accounts').insert({
+      card_number: twin.cardNumber,
+      id_number: twin.idNumber,
+      name: '徐卫国',
+      region_code: twin.regionCode,
+      insurance_type: twin.insuranceType,
+      status: twin.status,
+      balance_fen: 50_000,
+      historical_balance_fen: 0,
+      fitness_card_transfers_fen: 0,
+      balance_as_of: TEST_NOW,
+      updated_at: TEST_NOW
+    })
+    await legacy.destroy()
+    const runtime = await openTestRuntime({ dataDir })
+    const clerk = await signedIn(runtime)
+    for (const [card, balanceFen] of [
+      ['C33080001', LEGACY_PAYER.balanceFen],
+      ['X33080001', 50_000]
+    ] as const) {
+      const found = await runtime.dispatch('cardholder.lookup', { input: card }, clerk)
+      expect(found, card).toMatchObject({ ok: true, value: { balanceFen } })
+    }
+    expect(
+      (await runtime.db('accounts').where('account_no', 'like', '%33080001').pluck('account_no')).sort()
+    ).toEqual(['33080033080001', '330800X33080001'])
   })
 
   it('seals what a sale writes now, and a later start with the same key reads it', async () => {
