@@ -17,7 +17,7 @@ import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 import type { SyncStatusView } from '../sync/status'
-import type { PinBlock } from '../sync/protocol'
+import { CENTRE_URL_RULE, centreUrlAllowed, type PinBlock } from '../sync/protocol'
 import type { CloseReportView, ShiftCloseView, SummaryReportView } from '../report/summary'
 import type { ReportDocument, ReportSource } from '../report/document'
 import type { AuditEntryView, OperatorAdminView, RejectionView } from '../supervision'
@@ -194,7 +194,10 @@ export const contract = {
   ),
   'sync.register': call<SyncStatusView>()(
     z.strictObject({
-      centreUrl: z.url({ protocol: /^https?$/, error: '中心地址应为 http(s):// 开头的网址' }).max(200),
+      centreUrl: z
+        .url({ protocol: /^https?$/, error: '中心地址应为 http(s):// 开头的网址' })
+        .max(200)
+        .refine(centreUrlAllowed, CENTRE_URL_RULE),
       enrolmentCode: z.string().trim().min(4, '请填写中心发放的注册码').max(64),
       territory: z.string().trim().min(2, '请填写本终端所在网点').max(100)
     }),

@@ -12,6 +12,27 @@ import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../cardholder'
 
 export const PROTOCOL_VERSION = 1
 
+/**
+ * Where a terminal may talk to its centre: https, or plain http to this machine only (the
+ * reference centre in a demo or a test). Names, ID numbers and sealed passwords travel on it.
+ */
+export function centreUrlAllowed(text: string): boolean {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return false
+  }
+  if (url.protocol === 'https:') return true
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  return (
+    url.protocol === 'http:' && (host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))
+  )
+}
+
+/** Why a centre address is refused, in Chinese. */
+export const CENTRE_URL_RULE = '中心地址须以 https:// 开头（仅本机地址 127.0.0.1 / localhost 可用 http://）'
+
 const fen = z.int().min(0).max(100_000_000_00)
 const utc = z.iso.datetime({ offset: false })
 const regionCode = z.string().regex(/^\d{6}$/)

@@ -2,6 +2,7 @@ import { AppError } from '../../../core/errors'
 import type { Logger } from '../../../core/log'
 import type { Clock } from '../../../core/time'
 import type { SyncStateRepository } from '../../../db/repositories/sync-state'
+import { CENTRE_URL_RULE, centreUrlAllowed } from '../../../core/sync/protocol'
 import { CentreCallError, createCentreClient, type CentreClient } from './centre-client'
 
 /**
@@ -49,8 +50,11 @@ export function createCentreConnection(deps: CentreConnectionDeps): CentreConnec
   let reachable = false
   let failuresInARow = 0
 
-  const clientFor = (centreUrl: string) =>
-    createCentreClient({ baseUrl: centreUrl, fetch: deps.fetch, timeoutMs: deps.timeoutMs })
+  const clientFor = (centreUrl: string) => {
+    // Also for an address stored before the rule: nothing personal goes out in the clear.
+    if (!centreUrlAllowed(centreUrl)) throw new AppError('SYNC_FAILED', `${CENTRE_URL_RULE}：请主管重新注册`)
+    return createCentreClient({ baseUrl: centreUrl, fetch: deps.fetch, timeoutMs: deps.timeoutMs })
+  }
 
   async function freshToken(centre: CentreClient, renew = false): Promise<string> {
     if (!renew && token && token.expiresAt - 60_000 > deps.clock.now().getTime()) return token.value

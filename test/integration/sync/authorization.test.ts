@@ -366,3 +366,30 @@ describe('rules that need the centre’s answer', () => {
     expect(begun.online).toBe(false)
   })
 })
+
+describe('the line to the centre', () => {
+  it('is https, or http to this machine only: registration refuses another, and an old stored one is not used', async () => {
+    const { runtime, clerk } = await online()
+    const supervisor = await onShift(runtime, 'supervisor')
+    expect(
+      await runtime.dispatch(
+        'sync.register',
+        {
+          centreUrl: 'http://yibao.example.gov.cn',
+          enrolmentCode: 'DEMO-ALL',
+          territory: '柯城区医保服务大厅'
+        },
+        supervisor
+      )
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('https://') }
+    })
+    // Stored by an older version: refused before anything is sent.
+    await runtime.db('settings').where({ key: 'sync.centre_url' }).update({ value: 'http://10.1.2.3:8790' })
+    expect(await runtime.dispatch('sync.now', {}, clerk)).toMatchObject({
+      ok: false,
+      error: { code: 'SYNC_FAILED', message: expect.stringContaining('https://') }
+    })
+  })
+})
