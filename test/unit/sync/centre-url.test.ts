@@ -17,6 +17,8 @@ describe('where a terminal may reach its centre', () => {
       'http://10.1.2.3:8790',
       'http://127.0.0.1.evil.example',
       'http://localhost.evil.example',
+      'http://127.0.0.1@evil.example',
+      'https://',
       'ftp://127.0.0.1',
       'file:///etc/passwd',
       'not a url'
