@@ -144,7 +144,12 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       trustedKeys,
       clock,
       log,
-      checkedAt: async (region) => (await syncState.read()).rulesCheckedAt[region] ?? null
+      checkedAt: async (region) => (await syncState.read()).rulesCheckedAt[region] ?? null,
+      // Registered: the regions the centre granted. Before that: the regions of the local accounts.
+      servedRegions: async () => {
+        const granted = (await syncState.read()).regionCodes
+        return granted.length > 0 ? granted : await db('regions').pluck('code')
+      }
     })
     const eligibility = createEligibilityService({
       accounts,

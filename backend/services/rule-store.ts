@@ -52,6 +52,8 @@ export function createRuleStore(deps: {
   log: Logger
   /** When sync last heard from the centre that a region's rules are current (none before sync). */
   checkedAt?: (regionCode: string) => Promise<string | null>
+  /** The regions this terminal serves: a bundle for another is refused (WRONG_REGION). Absent: any. */
+  servedRegions?: () => Promise<readonly string[]>
 }): ActiveRules {
   let held: HeldBundle[] | null = null
   const receivedAtByKey = new Map<string, string>()
@@ -104,7 +106,8 @@ export function createRuleStore(deps: {
     async import(envelopeText) {
       const received = receiveBundle(envelopeText, {
         trustedKeys: deps.trustedKeys,
-        held: await heldBundles()
+        held: await heldBundles(),
+        regionCodes: (await deps.servedRegions?.()) ?? undefined
       })
       if (!received.ok) throw new AppError('RULES_REFUSED', received.message)
       const { bundle } = received.value

@@ -5,6 +5,7 @@ import type { EligibilityView } from '../../../core/eligibility'
 import { fixedClock } from '../../../core/time'
 import { DEMO_ACCOUNTS } from '../../../db/seeds/demo-population'
 import type { CounterRuntime } from '../../../backend/runtime'
+import { DEMO_KEY_ID, signPayload } from '../../../backend/shared'
 import { openTestRuntime, recordingLogger, signedIn } from '../../support/helpers'
 
 const bundlesDir = join(import.meta.dirname, '../../../bundles')
@@ -223,6 +224,43 @@ describe('rule bundles held by the terminal', () => {
       error: { code: 'RULES_REFUSED' }
     })
     expect(await offersFor(runtime, 'B54000001')).toMatchObject({ maxSpendFen: 150_000 })
+  })
+
+  it('refuses a genuine bundle for a region the terminal does not serve, through the supervisor’s import', async () => {
+    const runtime = await openTestRuntime()
+    const supervisor = await signedIn(runtime, 'supervisor')
+    const source = JSON.parse(await readFile(join(bundlesDir, 'sources', '330800-quzhou.json'), 'utf8')) as {
+      region: { code: string; name: string }
+    }
+    const key = await readFile(join(bundlesDir, 'keys', `${DEMO_KEY_ID}.private.pem`), 'utf8')
+    // Signed with a trusted key and valid in every other way: only the region is not this terminal's.
+    const beijing = signPayload(
+      JSON.stringify({ ...source, region: { code: '110000', name: '北京市' } }),
+      key,
+      DEMO_KEY_ID
+    )
+    expect(await runtime.dispatch('rules.import', { envelope: beijing }, supervisor)).toMatchObject({
+      ok: false,
+      error: { code: 'RULES_REFUSED', message: expect.stringContaining('本终端不办理该地区业务') }
+    })
+    expect(await runtime.db('rule_bundles').where({ region_code: '110000' }).count({ n: '*' })).toEqual([
+      { n: 0 }
+    ])
+
+    // Registered for Quzhou alone: Tibet's genuine bundle is not taken either.
+    await runtime.db('settings').insert({ key: 'sync.region_codes', value: JSON.stringify(['330800']) })
+    const tibetV2 = signPayload(
+      JSON.stringify({
+        ...JSON.parse(await readFile(join(bundlesDir, 'sources', '540000-tibet.json'), 'utf8')),
+        version: 2
+      }),
+      key,
+      DEMO_KEY_ID
+    )
+    expect(await runtime.dispatch('rules.import', { envelope: tibetV2 }, supervisor)).toMatchObject({
+      ok: false,
+      error: { code: 'RULES_REFUSED', message: expect.stringContaining('540000') }
+    })
   })
 
   it('refuses a bundle row edited in the database, and says so in the log', async () => {
