@@ -25,6 +25,8 @@ export interface ActiveRules {
    */
   confirmedAt(bundle: RuleBundle): Promise<string>
   import(envelopeText: string): Promise<{ bundle: RuleBundle; status: 'new' | 'unchanged' }>
+  /** Whether `import` would take it (signature, schema, region, version), changing nothing; RULES_REFUSED if not. */
+  check(envelopeText: string): Promise<void>
 }
 
 /** The account as the rules see it. Fitness-card transfers count only if the snapshot is from this settlement year. */
@@ -82,6 +84,16 @@ export function createRuleStore(deps: {
     return receivedAtByKey.get(keyOf(bundle.region.code, bundle.version)) ?? bundle.effectiveFrom
   }
 
+  async function receive(envelopeText: string) {
+    const received = receiveBundle(envelopeText, {
+      trustedKeys: deps.trustedKeys,
+      held: await heldBundles(),
+      regionCodes: (await deps.servedRegions?.()) ?? undefined
+    })
+    if (!received.ok) throw new AppError('RULES_REFUSED', received.message)
+    return received
+  }
+
   async function select(regionCode: string, at: string) {
     return selectActiveBundle(await heldBundles(), regionCode, at)
   }
@@ -103,13 +115,11 @@ export function createRuleStore(deps: {
       const current = active.ok && active.value.bundle.version === bundle.version
       return checked !== null && current && checked > received ? checked : received
     },
+    async check(envelopeText) {
+      await receive(envelopeText)
+    },
     async import(envelopeText) {
-      const received = receiveBundle(envelopeText, {
-        trustedKeys: deps.trustedKeys,
-        held: await heldBundles(),
-        regionCodes: (await deps.servedRegions?.()) ?? undefined
-      })
-      if (!received.ok) throw new AppError('RULES_REFUSED', received.message)
+      const received = await receive(envelopeText)
       const { bundle } = received.value
       if (received.status === 'new') {
         await deps.bundles.insert({

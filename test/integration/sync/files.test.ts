@@ -5,13 +5,27 @@ import { describe, expect, it } from 'vitest'
 import type { ReceiptView } from '../../../core/sale'
 import { DEMO_KEY_ID } from '../../../backend/services/rules/keys'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, importQueueFile } from '../../../hub/files'
-import { createBundleCache } from '../../../hub/rules'
+import { addRuleBundle, createBundleCache } from '../../../hub/rules'
+import { signPayload } from '../../../backend/shared'
+import { openDatabase } from '../../../db/connection'
+import { DATABASE_FILE_NAME } from '../../../backend/runtime'
+import { sourceFileOf } from '../../support/rule-fixtures'
 import { ok, syncStatus } from '../../support/sync'
 import { openTestRuntime, signedIn, tempDir } from '../../support/helpers'
 import { openTestHub } from '../../support/hub'
 import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
 
 const root = join(import.meta.dirname, '../../..')
+
+/** The Quzhou rule versions the terminal in `dataDir` holds, read from its file. */
+async function quzhouVersions(dataDir: string): Promise<number[]> {
+  const db = openDatabase(join(dataDir, DATABASE_FILE_NAME))
+  try {
+    return await db('rule_bundles').where({ region_code: '330800' }).orderBy('version').pluck('version')
+  } finally {
+    await db.destroy()
+  }
+}
 
 /** `npm run cli -- …` on the terminal's data folder, as an agent (or support) runs it. */
 function cli(dataDir: string, ...args: string[]) {
@@ -98,6 +112,17 @@ describe('the file transport, for an agent out of reach for days', () => {
       /签名验证失败/
     )
 
+    // The centre has newer Quzhou rules since: the package carries them.
+    const source = JSON.parse(await readFile(sourceFileOf('330800'), 'utf8')) as Record<string, unknown>
+    await addRuleBundle(
+      centre.db,
+      signPayload(
+        JSON.stringify({ ...source, version: 2 }),
+        await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
+        DEMO_KEY_ID
+      ),
+      centre.clock
+    )
     centre.clock.advance(60_000)
     const packageFile = join(dataDir, 'package.ndjson')
     await exportPackage(centre.db, {
@@ -120,11 +145,14 @@ describe('the file transport, for an agent out of reach for days', () => {
     const refused = cli(dataDir, 'import-package', broken)
     expect(refused.status).toBe(1)
     expect(refused.json().error?.code).toBe('SNAPSHOT_REFUSED')
+    // Refused whole: the rules it carried were not taken either.
+    expect(await quzhouVersions(dataDir)).toEqual([1])
 
     const imported = cli(dataDir, 'import-package', packageFile)
     expect(imported.status, imported.stderr).toBe(0)
     expect(imported.json()).toMatchObject({ ok: true, value: { results: 2 } })
     expect(imported.json().value?.snapshot).toMatchObject({ version: expect.any(Number) })
+    expect(await quzhouVersions(dataDir)).toEqual([1, 2])
     const repeated = cli(dataDir, 'import-package', packageFile)
     expect(repeated.json()).toMatchObject({ ok: true, value: { snapshot: 'unchanged', results: 0 } })
 

@@ -148,15 +148,9 @@ export async function importPackage(
       `同步包是为终端 ${contents.terminalId} 制作的，不是本终端（${deps.terminalId}）`
     )
 
-  const rules: PackageImport['rules'] = []
-  for (const envelope of contents.ruleEnvelopes) {
-    const imported = await deps.rules.import(envelope)
-    rules.push({
-      regionCode: imported.bundle.region.code,
-      version: imported.bundle.version,
-      status: imported.status
-    })
-  }
+  // All or nothing: every bundle is checked and the snapshot verified and applied before any rule
+  // is taken, so a package refused for its snapshot leaves the rules as they were too.
+  for (const envelope of contents.ruleEnvelopes) await deps.rules.check(envelope)
   // A package no newer than what is held (the same file twice, or one overtaken by a download) is
   // not applied: an older snapshot would put back balances the centre has since changed.
   const header = snapshotHeaderSchema.safeParse(parseJson((await firstLines(file, 2)).lines[1]))
@@ -170,6 +164,15 @@ export async function importPackage(
       }
     )
     snapshot = { version: imported.snapshotVersion, accounts: imported.accounts, removed: imported.removed }
+  }
+  const rules: PackageImport['rules'] = []
+  for (const envelope of contents.ruleEnvelopes) {
+    const imported = await deps.rules.import(envelope)
+    rules.push({
+      regionCode: imported.bundle.region.code,
+      version: imported.bundle.version,
+      status: imported.status
+    })
   }
   const results = contents.results ? await deps.applyResults(contents.results) : 0
   return { rules, snapshot, results }
