@@ -119,7 +119,10 @@ export function attachKeyboardReader(
       event.preventDefault()
       event.stopImmediatePropagation()
     }
-    if (out.trace) handlers.onTrace(out.trace)
+    if (out.trace) {
+      if (!secret) handlers.onTrace(out.trace)
+      secret = false
+    }
     if (out.burst) {
       if (out.burst.restoreField) restoreSoon(snapshot)
       handlers.onBurst(out.burst.text)
@@ -143,9 +146,13 @@ export function attachKeyboardReader(
     )
   }
 
+  /** This sequence had keys typed into a password field: its trace is never shown to anyone. */
+  let secret = false
+
   function onKeyDown(event: KeyboardEvent): void {
     // A field that takes fast keys of its own (the card password from a PIN pad): never a burst.
     if (doc.activeElement?.closest('[data-card-reader="off"]')) return
+    if (doc.activeElement?.matches('input[type="password"]')) secret = true
     apply(detector.key(strokeOf(event), focusedEditable(doc) !== null), event)
     schedule()
   }

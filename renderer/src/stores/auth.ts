@@ -1,5 +1,6 @@
 import type { SessionView } from '@core/operators'
 import type { AppErrorShape } from '@core/errors'
+import { useReaderStore } from './reader'
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api, setSessionToken } from '../api/client'
@@ -29,6 +30,7 @@ export const useAuthStore = defineStore('auth', () => {
     await api.call('auth.signOut', {})
     setSessionToken(undefined)
     session.value = null
+    useReaderStore().forget()
   }
 
   return { session, signedIn, isSupervisor, signIn, openShift, signOut }

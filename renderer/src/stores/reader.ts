@@ -12,6 +12,8 @@ const KEEP_TRACES = 20
 export const useReaderStore = defineStore('reader', () => {
   const settings = ref<ReaderSettings>(DEFAULT_READER_SETTINGS)
   const traces = shallowRef<Array<ReaderTrace & { readonly id: number; readonly at: string }>>([])
+  /** Traces are kept only while someone runs the reader test (开始测试), never in the background. */
+  const recording = ref(false)
   let nextId = 1
 
   async function load(): Promise<void> {
@@ -30,6 +32,7 @@ export const useReaderStore = defineStore('reader', () => {
   }
 
   function record(trace: ReaderTrace): void {
+    if (!recording.value) return
     traces.value = [{ ...trace, id: nextId++, at: new Date().toISOString() }, ...traces.value].slice(
       0,
       KEEP_TRACES
@@ -40,5 +43,31 @@ export const useReaderStore = defineStore('reader', () => {
     traces.value = []
   }
 
-  return { settings, traces, load, save, record, clearTraces }
+  function startRecording(): void {
+    clearTraces()
+    recording.value = true
+  }
+
+  function stopRecording(): void {
+    recording.value = false
+  }
+
+  /** At sign-out: nothing of what the last operator typed stays for the next one to see. */
+  function forget(): void {
+    stopRecording()
+    clearTraces()
+  }
+
+  return {
+    settings,
+    traces,
+    recording,
+    load,
+    save,
+    record,
+    clearTraces,
+    startRecording,
+    stopRecording,
+    forget
+  }
 })
