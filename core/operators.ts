@@ -24,3 +24,13 @@ export interface SessionView {
 
 /** Six to twelve digits: typed on the numeric keypad, never a word. */
 export const PIN_PATTERN = /^\d{6,12}$/
+
+/**
+ * A PIN anyone would try first: one digit repeated (000000, 111111) or a straight run up or down
+ * (123456, 654321). Refused when a supervisor sets one; the demo seed's are for demos only.
+ */
+export function isTrivialPin(pin: string): boolean {
+  const digits = [...pin].map(Number)
+  const steps = new Set(digits.slice(1).map((digit, i) => digit - digits[i]))
+  return steps.size === 1 && [0, 1, -1].includes([...steps][0])
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { RELATIONS, type CardholderView } from '../cardholder'
 import type { DecisionView, EligibilityView } from '../eligibility'
-import { PIN_PATTERN, ROLES, type Role, type SessionView, type ShiftView } from '../operators'
+import { isTrivialPin, PIN_PATTERN, ROLES, type Role, type SessionView, type ShiftView } from '../operators'
 import {
   draftOrderSchema,
   paymentSchema,
@@ -67,6 +67,8 @@ function call<Output>() {
 const accountId = z.int().positive()
 const operatorCode = z.string().regex(/^\w{1,16}$/, '工号格式不正确')
 const pin = z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
+/** A PIN a supervisor gives an operator: not one anyone would guess first. */
+const newPin = pin.refine((value) => !isTrivialPin(value), '密码过于简单（同一数字重复或连续数字），请换一个')
 const saleId = z.string().regex(UUID_V7, '交易号格式不正确')
 /** A date in Asia/Shanghai, YYYY-MM-DD. */
 const day = z.iso.date()
@@ -265,7 +267,7 @@ export const contract = {
       code: operatorCode,
       name: z.string().trim().min(1, '请填写姓名').max(20),
       role: z.enum(ROLES),
-      pin: pin
+      pin: newPin
     }),
     '新增操作员（主管）',
     'supervisor'
@@ -276,7 +278,7 @@ export const contract = {
     'supervisor'
   ),
   'operators.resetPin': call<OperatorAdminView>()(
-    z.strictObject({ code: operatorCode, pin: pin }),
+    z.strictObject({ code: operatorCode, pin: newPin }),
     '重置操作员密码并解除锁定（主管）',
     'supervisor'
   ),

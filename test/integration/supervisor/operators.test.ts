@@ -18,9 +18,9 @@ const signIn = (runtime: CounterRuntime, operatorCode: string, pin: string) =>
 /** Every supervisor call of issue #7, with arguments that would pass validation. */
 const SUPERVISOR_CALLS: ReadonlyArray<readonly [CallName, unknown]> = [
   ['operators.list', {}],
-  ['operators.create', { code: '3001', name: '王五', role: 'clerk', pin: '123456' }],
+  ['operators.create', { code: '3001', name: '王五', role: 'clerk', pin: '358024' }],
   ['operators.setActive', { code: '1001', active: false }],
-  ['operators.resetPin', { code: '1001', pin: '654321' }],
+  ['operators.resetPin', { code: '1001', pin: '470913' }],
   ['audit.list', { limit: 10 }],
   ['rejections.list', {}],
   ['rejections.followUp', { saleId: '019a0000-0000-7000-8000-000000000000', note: '已电话联系' }]
@@ -55,7 +55,7 @@ describe('supervisor: operators and the audit log', () => {
     const created = await value<OperatorAdminView>(
       runtime.dispatch(
         'operators.create',
-        { code: '3001', name: '王五', role: 'agent', pin: '123456' },
+        { code: '3001', name: '王五', role: 'agent', pin: '358024' },
         supervisor
       )
     )
@@ -66,14 +66,14 @@ describe('supervisor: operators and the audit log', () => {
       active: true,
       lockedUntil: null
     })
-    expect(await signIn(runtime, '3001', '123456')).toMatchObject({
+    expect(await signIn(runtime, '3001', '358024')).toMatchObject({
       ok: true,
       value: { operator: { code: '3001', role: 'agent' } }
     })
     expect(
       await runtime.dispatch(
         'operators.create',
-        { code: '3001', name: '王五', role: 'agent', pin: '123456' },
+        { code: '3001', name: '王五', role: 'agent', pin: '358024' },
         supervisor
       )
     ).toMatchObject({
@@ -83,7 +83,35 @@ describe('supervisor: operators and the audit log', () => {
     const list = await value<OperatorAdminView[]>(runtime.dispatch('operators.list', {}, supervisor))
     expect(list.map((o) => o.code)).toEqual(['1001', '2001', '3001', '9001'])
     const json = JSON.stringify(list)
-    expect(json).not.toMatch(/pin|scrypt|123456/i)
+    expect(json).not.toMatch(/pin|scrypt|358024/i)
+  })
+
+  it('refuses a PIN anyone would try first, for a new operator and at a reset, changing nothing', async () => {
+    const runtime = await openTestRuntime()
+    const supervisor = await signedIn(runtime, 'supervisor')
+    for (const pin of ['000000', '123456', '654321', '777777', '0123456789', '98765432']) {
+      expect(
+        await runtime.dispatch(
+          'operators.create',
+          { code: '3001', name: '王五', role: 'clerk', pin },
+          supervisor
+        ),
+        pin
+      ).toMatchObject({
+        ok: false,
+        error: {
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringContaining('过于简单'),
+          field: { path: 'pin' }
+        }
+      })
+      expect(
+        await runtime.dispatch('operators.resetPin', { code: '1001', pin }, supervisor),
+        pin
+      ).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    }
+    expect(await runtime.db('operators').where({ code: '3001' }).count({ n: '*' })).toEqual([{ n: 0 }])
+    expect(await signIn(runtime, '1001', '111111')).toMatchObject({ ok: true })
   })
 
   it('writes a new operator and its audit line together: when the audit line fails, no operator is left', async () => {
@@ -96,18 +124,18 @@ describe('supervisor: operators and the audit log', () => {
     expect(
       await runtime.dispatch(
         'operators.create',
-        { code: '3001', name: '王五', role: 'clerk', pin: '123456' },
+        { code: '3001', name: '王五', role: 'clerk', pin: '358024' },
         supervisor
       )
     ).toMatchObject({ ok: false })
     expect(await runtime.db('operators').where({ code: '3001' }).first()).toBeUndefined()
-    expect(await signIn(runtime, '3001', '123456')).toMatchObject({ ok: false })
+    expect(await signIn(runtime, '3001', '358024')).toMatchObject({ ok: false })
 
     await runtime.db.raw('DROP TRIGGER refuse_created')
     await value(
       runtime.dispatch(
         'operators.create',
-        { code: '3001', name: '王五', role: 'clerk', pin: '123456' },
+        { code: '3001', name: '王五', role: 'clerk', pin: '358024' },
         supervisor
       )
     )
