@@ -52,7 +52,12 @@ export function isAppUrl(url: string, location: AppLocation): boolean {
     return false
   }
   if (location.kind === 'dev') return parsed.origin === new URL(location.url).origin
-  return parsed.protocol === 'file:' && isSameFile(parsed, location.indexFile, location.windowsPaths)
+  // A file URL naming a host (file://server/share/…) is another machine's file, whatever its path.
+  return (
+    parsed.protocol === 'file:' &&
+    parsed.host === '' &&
+    isSameFile(parsed, location.indexFile, location.windowsPaths)
+  )
 }
 
 /** IPC is answered only for the app's own top-level page, never for a frame it might embed. */

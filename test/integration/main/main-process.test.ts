@@ -431,6 +431,8 @@ describe('the IPC sender check, as each platform names the app’s file', () => 
       'file:///C:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/other.html',
       'file:///D:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/index.html',
       'file://evil-host/share/index.html',
+      // The app's own path on another machine's share.
+      'file://evil-host/C:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/index.html',
       'https://evil.example/index.html'
     ]) {
       expect(isTrustedSender(frame(url), windows), url).toBe(false)
