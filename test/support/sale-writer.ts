@@ -1,6 +1,6 @@
 /**
  * A process that does nothing but sell, for the crash test: it adds synthetic Quzhou cardholders,
- * signs a clerk in, and commits sales one after another, printing "COMMITTED <id>" only after each
+ * signs a clerk in, and commits sales one after another, printing "COMMITTING" as each commit starts and "COMMITTED <id>" only after each
  * commit has returned (as the counter prints a receipt only then). The test kills it at random.
  */
 import { systemClock } from '../../core/time'
@@ -13,7 +13,7 @@ import { cardPayment } from './payment'
 
 const SIGNATURE = { width: 300, height: 100, strokes: ['M10 50 L80 20 L150 80'] }
 
-async function main(dataDir: string): Promise<void> {
+async function main(dataDir: string, offset: number): Promise<void> {
   const runtime = await openCounterRuntime({
     dataDir,
     clock: systemClock,
@@ -21,29 +21,31 @@ async function main(dataDir: string): Promise<void> {
     appVersion: 'crash-test'
   })
   const now = systemClock.now().toISOString()
-  const cards: string[] = []
-  await runtime.db.transaction(async (trx) => {
-    for (let i = 0; i < 3000; i++) {
-      const card = `Q${String(i).padStart(8, '0')}`
-      cards.push(card)
-      const idNumber = demoIdNumber(
-        `33${String(8000 + Math.floor(i / 1000)).padStart(4, '0')}`,
-        `19${60 + (i % 30)}0101`,
-        String(i % 1000).padStart(3, '0')
-      )
-      await trx('accounts').insert({
-        account_no: `330800${card.slice(1)}`,
-        ...sealAccount(runtime.personalData, { cardNumber: card, idNumber, name: '测试' }),
-        region_code: '330800',
-        insurance_type: 'employee_active',
-        status: 'active',
-        balance_fen: 200_000,
-        historical_balance_fen: 100_000,
-        balance_as_of: now,
-        updated_at: now
-      })
-    }
-  })
+  const cards = Array.from({ length: 3000 }, (_, i) => `Q${String(i).padStart(8, '0')}`)
+  // Restarted on the same folder: the cardholders are there from the first start.
+  const seeded = await runtime.db('accounts').where({ account_no: '33080000000000' }).first('id')
+  if (!seeded)
+    await runtime.db.transaction(async (trx) => {
+      for (let i = 0; i < 3000; i++) {
+        const card = cards[i]
+        const idNumber = demoIdNumber(
+          `33${String(8000 + Math.floor(i / 1000)).padStart(4, '0')}`,
+          `19${60 + (i % 30)}0101`,
+          String(i % 1000).padStart(3, '0')
+        )
+        await trx('accounts').insert({
+          account_no: `330800${card.slice(1)}`,
+          ...sealAccount(runtime.personalData, { cardNumber: card, idNumber, name: '测试' }),
+          region_code: '330800',
+          insurance_type: 'employee_active',
+          status: 'active',
+          balance_fen: 200_000,
+          historical_balance_fen: 100_000,
+          balance_as_of: now,
+          updated_at: now
+        })
+      }
+    })
   const signIn = await runtime.dispatch(
     'auth.signIn',
     { operatorCode: '1001', pin: '111111' },
@@ -54,7 +56,9 @@ async function main(dataDir: string): Promise<void> {
   await runtime.dispatch('auth.openShift', {}, context)
   process.stdout.write('READY\n')
 
+  // Each start sells cards no earlier start sold: one cover per person and product.
   for (const [n, card] of cards.entries()) {
+    if (n < offset) continue
     const found = await runtime.dispatch('cardholder.lookup', { input: card }, context)
     if (!found.ok) throw new Error(found.error.message)
     const accountId = (found.value as { accountId: number }).accountId
@@ -66,7 +70,11 @@ async function main(dataDir: string): Promise<void> {
       lines.push({
         insured: {
           relation: 'child',
-          idNumber: demoIdNumber('330802', '20100101', String(n % 1000).padStart(3, '0')),
+          idNumber: demoIdNumber(
+            '330802',
+            `20${10 + Math.floor(n / 1000)}0101`,
+            String(n % 1000).padStart(3, '0')
+          ),
           name: '测试子女',
           proofSeen: true,
           enrolmentConfirmed: true
@@ -78,6 +86,7 @@ async function main(dataDir: string): Promise<void> {
     const begun = await runtime.dispatch('sale.begin', { accountId }, context)
     if (!begun.ok) throw new Error(begun.error.message)
     const start = begun.value as PaymentStart
+    process.stdout.write('COMMITTING\n')
     const sold = await runtime.dispatch(
       'sale.commit',
       {
@@ -94,7 +103,7 @@ async function main(dataDir: string): Promise<void> {
   }
 }
 
-main(process.argv[2]).catch((error: unknown) => {
+main(process.argv[2], Number(process.argv[3] ?? 0)).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
   process.exit(1)
 })
