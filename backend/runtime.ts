@@ -63,6 +63,15 @@ export function authorizationTimeoutFrom(
   return Number.isInteger(value) && value >= 500 && value <= 30_000 ? value : undefined
 }
 
+/**
+ * How long a signed-in operator may leave the counter untouched before the session ends and the
+ * PIN is asked again (`COUNTER_IDLE_MINUTES`, 1 to 240; default 15).
+ */
+export function idleMinutesFrom(env: Readonly<Record<string, string | undefined>>): number {
+  const value = Number(env.COUNTER_IDLE_MINUTES)
+  return Number.isInteger(value) && value >= 1 && value <= 240 ? value : 15
+}
+
 /** Everything behind the API, the same in Electron, in browser mode, in the CLI and in tests. */
 export interface CounterRuntime {
   readonly dataDir: string
@@ -128,7 +137,13 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     reader = openReader(databaseFile)
     const accounts = createAccountsRepository(reader, cipher)
     const operators = createOperatorsRepository(db)
-    const auth = createAuthService({ operators, clock, terminalId, log })
+    const auth = createAuthService({
+      operators,
+      clock,
+      terminalId,
+      log,
+      idleMs: idleMinutesFrom(process.env) * 60_000
+    })
     // Each demo operator that is missing (a first start killed halfway left some out): never "if none".
     if (dataSource === 'demo') {
       for (const operator of DEMO_OPERATORS)
@@ -254,7 +269,12 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       databaseFile,
       db,
       personalData: cipher,
-      dispatch: createDispatcher(handlers, log, (token) => auth.session(token)),
+      dispatch: createDispatcher(
+        handlers,
+        log,
+        (token) => auth.session(token),
+        (token) => (auth.endedForIdleness(token) ? '长时间未操作，已自动退出：请重新登录' : null)
+      ),
       sync,
       async close() {
         await sync.stop()

@@ -32,7 +32,9 @@ function invalidArguments(error: z.ZodError): Result<never> {
 export function createDispatcher(
   handlers: Handlers,
   log: Logger,
-  authenticate: (token: string | undefined) => Caller | null
+  authenticate: (token: string | undefined) => Caller | null,
+  /** Why a token no longer signs anyone in (a session ended for idleness), in Chinese, if known. */
+  signedOutBecause: (token: string | undefined) => string | null = () => null
 ): Dispatch {
   return async (call, args, context) => {
     if (!isCallName(call)) return fail('UNKNOWN_CALL', `程序不支持此操作（${String(call).slice(0, 64)}）`)
@@ -40,7 +42,8 @@ export function createDispatcher(
     const caller = authenticate(context.sessionToken)
     // The CLI runs on the terminal itself, with the machine's own trust (it could read the file anyway).
     if (context.transport !== 'cli') {
-      if (spec.access !== 'public' && !caller) return fail('UNAUTHENTICATED', '请先登录')
+      if (spec.access !== 'public' && !caller)
+        return fail('UNAUTHENTICATED', signedOutBecause(context.sessionToken) ?? '请先登录')
       if (spec.access === 'supervisor' && caller?.role !== 'supervisor')
         return fail('FORBIDDEN', '只有主管可以使用此功能')
     }

@@ -19,6 +19,8 @@ export interface AuthService {
   signOut(token: string): void
   /** The session for a token, or null (unknown, or signed out). */
   session(token: string | undefined): Session | null
+  /** The token's session ended because nobody used it for the idle time (not signed out). */
+  endedForIdleness(token: string | undefined): boolean
   view(session: Session): Promise<SessionView>
   openShift(session: Session): Promise<ShiftView>
   /** The open shift of the operator on this terminal; refused when there is none. */
@@ -35,6 +37,7 @@ export interface AuthService {
 }
 
 const MAX_FAILURES = 5
+const DEFAULT_IDLE_MS = 15 * 60_000
 const LOCK_MS = 5 * 60 * 1000
 const WRONG = '工号或密码不正确'
 
@@ -47,8 +50,20 @@ export function createAuthService(deps: {
   clock: Clock
   terminalId: string
   log: Logger
+  /** A session nobody used for this long ends (default 15 minutes). */
+  idleMs?: number
+  /**
+   * Elapsed real time in ms, for idleness (default: the monotonic clock). Not the business clock,
+   * which tests move by days to sell on another date without anyone being away.
+   */
+  elapsedMs?: () => number
 }): AuthService {
+  const elapsed = deps.elapsedMs ?? (() => performance.now())
   const sessions = new Map<string, Session>()
+  /** When each session last made a call (elapsed ms). */
+  const lastSeen = new Map<string, number>()
+  /** Tokens ended for idleness, so the next call can say why (bounded: old ones fall out). */
+  const endedIdle = new Set<string>()
   const failures = new Map<string, { count: number; lockedUntil: number }>()
 
   function operatorView(operator: OperatorRecord): OperatorView {
@@ -120,6 +135,7 @@ export function createAuthService(deps: {
         role: operator.role
       }
       sessions.set(session.token, session)
+      lastSeen.set(session.token, elapsed())
       await deps.operators.audit({
         at: deps.clock.now().toISOString(),
         operatorId: operator.id,
@@ -131,9 +147,26 @@ export function createAuthService(deps: {
     },
     signOut(token) {
       sessions.delete(token)
+      lastSeen.delete(token)
     },
     session(token) {
-      return token ? (sessions.get(token) ?? null) : null
+      if (!token) return null
+      const session = sessions.get(token)
+      if (!session) return null
+      const now = elapsed()
+      if (now - (lastSeen.get(token) ?? now) > (deps.idleMs ?? DEFAULT_IDLE_MS)) {
+        sessions.delete(token)
+        lastSeen.delete(token)
+        endedIdle.add(token)
+        if (endedIdle.size > 1000) endedIdle.delete(endedIdle.values().next().value ?? '')
+        deps.log.info('session_ended_idle', { role: session.role })
+        return null
+      }
+      lastSeen.set(token, now)
+      return session
+    },
+    endedForIdleness(token) {
+      return token !== undefined && endedIdle.has(token)
     },
     view,
     async openShift(session) {

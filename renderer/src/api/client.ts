@@ -42,6 +42,13 @@ export function setSessionToken(token: string | undefined): void {
   sessionToken = token
 }
 
+/** Told when the backend no longer knows the session (idle too long, or restarted), with its reason. */
+let sessionEnded: ((message: string) => void) | null = null
+
+export function whenSessionEnds(handler: ((message: string) => void) | null): void {
+  sessionEnded = handler
+}
+
 export const api = {
   /** Never rejects: whatever goes wrong on the way is a failed result with a Chinese message. */
   async call<K extends CallName>(name: K, args: CallInput<K>): Promise<CallResult<K>> {
@@ -55,7 +62,12 @@ export const api = {
       )
     }
     try {
-      return (await bridge().invoke(name, plain, sessionToken)) as CallResult<K>
+      const result = (await bridge().invoke(name, plain, sessionToken)) as CallResult<K>
+      if (!result.ok && result.error.code === 'UNAUTHENTICATED' && sessionToken !== undefined) {
+        sessionToken = undefined
+        sessionEnded?.(result.error.message)
+      }
+      return result
     } catch {
       return fail('TRANSPORT', '柜台界面与本机服务通讯失败，操作结果未知；请重试，仍不行请重新启动柜台程序')
     }

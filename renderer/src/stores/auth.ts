@@ -26,6 +26,13 @@ export const useAuthStore = defineStore('auth', () => {
     return null
   }
 
+  /** The backend ended the session (idle too long): forget it here too, the PIN is asked again. */
+  function ended(): void {
+    setSessionToken(undefined)
+    session.value = null
+    useReaderStore().forget()
+  }
+
   async function signOut(): Promise<void> {
     await api.call('auth.signOut', {})
     setSessionToken(undefined)
@@ -33,5 +40,5 @@ export const useAuthStore = defineStore('auth', () => {
     useReaderStore().forget()
   }
 
-  return { session, signedIn, isSupervisor, signIn, openShift, signOut }
+  return { session, signedIn, isSupervisor, signIn, openShift, signOut, ended }
 })

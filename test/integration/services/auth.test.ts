@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { Clock } from '../../../core/time'
 import { openTestRuntime, recordingLogger } from '../../support/helpers'
+import { createAuthService } from '../../../backend/services/auth'
+import { createOperatorsRepository } from '../../../db/repositories/operators'
+import { createDispatcher } from '../../../backend/api/dispatch'
+import type { Handlers } from '../../../core/api/contract'
+import { idleMinutesFrom } from '../../../backend/runtime'
 import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
 
 const anonymous = { transport: 'test' } as const
@@ -105,6 +110,41 @@ describe('operators signing in at the counter', () => {
       .whereIn('action', ['approval_failed', 'sign_in_failed'])
       .pluck('action')
     expect(actions).toEqual(['approval_failed'])
+  })
+
+  it('ends a session nobody used for the idle time, and says why at the next call', async () => {
+    const runtime = await openTestRuntime()
+    let elapsed = 0
+    const auth = createAuthService({
+      operators: createOperatorsRepository(runtime.db),
+      clock: movableClock('2026-11-22T02:30:00Z'),
+      terminalId: 'T-TEST0001',
+      log: recordingLogger(),
+      idleMs: 15 * 60_000,
+      elapsedMs: () => elapsed
+    })
+    const { token } = await auth.signIn('1001', '111111')
+    elapsed += 14 * 60_000
+    expect(auth.session(token)).toMatchObject({ operatorCode: '1001' })
+    // Used at 14 minutes: the idle time counts from there.
+    elapsed += 14 * 60_000
+    expect(auth.session(token)).not.toBeNull()
+    elapsed += 15 * 60_000 + 1
+    expect(auth.session(token)).toBeNull()
+    expect(auth.endedForIdleness(token)).toBe(true)
+    const dispatch = createDispatcher(
+      {} as Handlers,
+      recordingLogger(),
+      (t) => auth.session(t),
+      (t) => (auth.endedForIdleness(t) ? '长时间未操作，已自动退出：请重新登录' : null)
+    )
+    expect(await dispatch('auth.session', {}, { transport: 'test', sessionToken: token })).toEqual({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED', message: '长时间未操作，已自动退出：请重新登录' }
+    })
+    expect(idleMinutesFrom({ COUNTER_IDLE_MINUTES: '5' })).toBe(5)
+    for (const odd of ['0', '500', 'x', undefined])
+      expect(idleMinutesFrom({ COUNTER_IDLE_MINUTES: odd })).toBe(15)
   })
 
   it('opens one shift per operator on this terminal, writes the audit log, and signs out', async () => {
