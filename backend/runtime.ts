@@ -272,7 +272,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       dispatch: createDispatcher(
         handlers,
         log,
-        (token) => auth.session(token),
+        (token, activity) => auth.session(token, { activity }),
         (token) => (auth.endedForIdleness(token) ? '长时间未操作，已自动退出：请重新登录' : null)
       ),
       sync,

@@ -24,6 +24,9 @@ function invalidArguments(error: z.ZodError): Result<never> {
   })
 }
 
+/** Calls the screen makes by itself on a timer: they do not keep an idle session alive. */
+const BACKGROUND_CALLS: ReadonlySet<string> = new Set(['sync.status', 'app.info'])
+
 /**
  * The single entry both transports call. Unknown calls and bad arguments are refused before any
  * service runs; an expected refusal (AppError) comes back as it is; anything else is logged by call
@@ -32,14 +35,14 @@ function invalidArguments(error: z.ZodError): Result<never> {
 export function createDispatcher(
   handlers: Handlers,
   log: Logger,
-  authenticate: (token: string | undefined) => Caller | null,
+  authenticate: (token: string | undefined, activity: boolean) => Caller | null,
   /** Why a token no longer signs anyone in (a session ended for idleness), in Chinese, if known. */
   signedOutBecause: (token: string | undefined) => string | null = () => null
 ): Dispatch {
   return async (call, args, context) => {
     if (!isCallName(call)) return fail('UNKNOWN_CALL', `程序不支持此操作（${String(call).slice(0, 64)}）`)
     const spec = contract[call]
-    const caller = authenticate(context.sessionToken)
+    const caller = authenticate(context.sessionToken, !BACKGROUND_CALLS.has(call))
     // The CLI runs on the terminal itself, with the machine's own trust (it could read the file anyway).
     if (context.transport !== 'cli') {
       if (spec.access !== 'public' && !caller)

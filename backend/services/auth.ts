@@ -18,7 +18,8 @@ export interface AuthService {
   signIn(code: string, pin: string): Promise<SessionView>
   signOut(token: string): void
   /** The session for a token, or null (unknown, or signed out). */
-  session(token: string | undefined): Session | null
+  /** `activity: false`: a call the screen makes by itself (a status poll); it does not count as use. */
+  session(token: string | undefined, options?: { activity?: boolean }): Session | null
   /** The token's session ended because nobody used it for the idle time (not signed out). */
   endedForIdleness(token: string | undefined): boolean
   view(session: Session): Promise<SessionView>
@@ -149,7 +150,7 @@ export function createAuthService(deps: {
       sessions.delete(token)
       lastSeen.delete(token)
     },
-    session(token) {
+    session(token, options) {
       if (!token) return null
       const session = sessions.get(token)
       if (!session) return null
@@ -162,7 +163,7 @@ export function createAuthService(deps: {
         deps.log.info('session_ended_idle', { role: session.role })
         return null
       }
-      lastSeen.set(token, now)
+      if (options?.activity !== false) lastSeen.set(token, now)
       return session
     },
     endedForIdleness(token) {

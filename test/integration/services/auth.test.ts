@@ -129,19 +129,33 @@ describe('operators signing in at the counter', () => {
     // Used at 14 minutes: the idle time counts from there.
     elapsed += 14 * 60_000
     expect(auth.session(token)).not.toBeNull()
-    elapsed += 15 * 60_000 + 1
-    expect(auth.session(token)).toBeNull()
+    // The status bar's poll every 15 s is not someone at the counter.
+    for (let poll = 0; poll < 60; poll++) {
+      elapsed += 15_000
+      expect(auth.session(token, { activity: false })).not.toBeNull()
+    }
+    elapsed += 1
+    expect(auth.session(token, { activity: false })).toBeNull()
     expect(auth.endedForIdleness(token)).toBe(true)
+    const asked: Array<[string, boolean]> = []
     const dispatch = createDispatcher(
       {} as Handlers,
       recordingLogger(),
-      (t) => auth.session(t),
+      (t, activity) => {
+        asked.push([t ?? '', activity])
+        return auth.session(t, { activity })
+      },
       (t) => (auth.endedForIdleness(t) ? '长时间未操作，已自动退出：请重新登录' : null)
     )
     expect(await dispatch('auth.session', {}, { transport: 'test', sessionToken: token })).toEqual({
       ok: false,
       error: { code: 'UNAUTHENTICATED', message: '长时间未操作，已自动退出：请重新登录' }
     })
+    await dispatch('sync.status', {}, { transport: 'test', sessionToken: token })
+    expect(asked).toEqual([
+      [token, true],
+      [token, false]
+    ])
     expect(idleMinutesFrom({ COUNTER_IDLE_MINUTES: '5' })).toBe(5)
     for (const odd of ['0', '500', 'x', undefined])
       expect(idleMinutesFrom({ COUNTER_IDLE_MINUTES: odd })).toBe(15)
