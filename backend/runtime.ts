@@ -227,7 +227,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         return key ? { keyId: key.keyId, publicKey: rawKeyOfPem(key.publicKeyPem) } : null
       },
       authorize: (saleId) => sync.authorize(saleId),
-      registered: async () => (await sync.status()).registered
+      registered: () => sync.registered()
     })
     const reports = createReportsService({
       reports: createReportsRepository(db, reader),

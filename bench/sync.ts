@@ -282,28 +282,7 @@ const uploadPhase: Phase = {
     const { runtime } = await context.openTerminal('upload')
     const cli: CallContext = { transport: 'cli' }
     try {
-      const registered = await runtime.dispatch(
-        'sync.register',
-        { centreUrl: hub.url, enrolmentCode: 'DEMO-330800', territory: '压力测试' },
-        cli
-      )
-      if (!registered.ok) throw new Error(registered.error.message)
-      const synced = await runtime.dispatch('sync.now', {}, cli)
-      if (!synced.ok) throw new Error(synced.error.message)
-
-      const signIn = await runtime.dispatch(
-        'auth.signIn',
-        { operatorCode: '1001', pin: '111111' },
-        { transport: 'test' }
-      )
-      if (!signIn.ok) throw new Error(signIn.error.message)
-      const clerk: CallContext = {
-        transport: 'test',
-        sessionToken: (signIn.value as { token: string }).token
-      }
-      const shift = await runtime.dispatch('auth.openShift', {}, clerk)
-      if (!shift.ok) throw new Error(shift.error.message)
-      const shiftId = (shift.value as { id: number }).id
+      const { shiftId } = await registeredClerk(runtime, hub.url)
       const operator = await runtime.db('operators').where({ code: '1001' }).first<{ id: number }>('id')
       const terminalId = (
         (await runtime.dispatch('app.info', {}, cli)) as { ok: true; value: { terminalId: string } }
@@ -407,6 +386,32 @@ const uploadPhase: Phase = {
   }
 }
 
+/** The terminal registered with the centre for Quzhou and synced, the demo clerk signed in on a shift. */
+async function registeredClerk(
+  runtime: CounterRuntime,
+  centreUrl: string
+): Promise<{ clerk: CallContext; shiftId: number }> {
+  const cli: CallContext = { transport: 'cli' }
+  const must = (result: { ok: true; value: unknown } | { ok: false; error: { message: string } }) => {
+    if (!result.ok) throw new Error(`bench: ${result.error.message}`)
+    return result.value
+  }
+  must(
+    await runtime.dispatch(
+      'sync.register',
+      { centreUrl, enrolmentCode: 'DEMO-330800', territory: '压力测试' },
+      cli
+    )
+  )
+  must(await runtime.dispatch('sync.now', {}, cli))
+  const signIn = must(
+    await runtime.dispatch('auth.signIn', { operatorCode: '1001', pin: '111111' }, { transport: 'test' })
+  ) as { token: string }
+  const clerk: CallContext = { transport: 'test', sessionToken: signIn.token }
+  const shift = must(await runtime.dispatch('auth.openShift', {}, clerk)) as { id: number }
+  return { clerk, shiftId: shift.id }
+}
+
 const percentile = (sorted: readonly number[], p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 
@@ -432,28 +437,8 @@ const authorizePhase: Phase = {
     }
     const hub = await startHub({ db: hubDb, clock, port: 0, log: hubLog })
     const { runtime } = await context.openTerminal('authorize')
-    const cli: CallContext = { transport: 'cli' }
     try {
-      const registered = await runtime.dispatch(
-        'sync.register',
-        { centreUrl: hub.url, enrolmentCode: 'DEMO-330800', territory: '压力测试' },
-        cli
-      )
-      if (!registered.ok) throw new Error(registered.error.message)
-      const synced = await runtime.dispatch('sync.now', {}, cli)
-      if (!synced.ok) throw new Error(synced.error.message)
-      const signIn = await runtime.dispatch(
-        'auth.signIn',
-        { operatorCode: '1001', pin: '111111' },
-        { transport: 'test' }
-      )
-      if (!signIn.ok) throw new Error(signIn.error.message)
-      const clerk: CallContext = {
-        transport: 'test',
-        sessionToken: (signIn.value as { token: string }).token
-      }
-      const shift = await runtime.dispatch('auth.openShift', {}, clerk)
-      if (!shift.ok) throw new Error(shift.error.message)
+      const { clerk } = await registeredClerk(runtime, hub.url)
       const accounts = await runtime
         .db('accounts')
         .where('account_no', 'like', '330800S%')

@@ -11,7 +11,8 @@ import {
   terminalIdSchema,
   tokenRenewalRequestSchema,
   uploadRequestSchema,
-  type CentreError
+  type CentreError,
+  type ItemResult
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { silentLogger, type Logger } from '../backend/shared'
@@ -228,25 +229,27 @@ export function createHubServer(options: HubServerOptions): Server {
     })
   }
 
-  async function upload(req: IncomingMessage, res: ServerResponse) {
+  /**
+   * An upload and an authorization alike: the caller's own items settled in one transaction, then
+   * the answer (or, with the fault set, the connection cut after the commit).
+   */
+  async function settleAndAnswer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    schema: typeof uploadRequestSchema | typeof authorizationRequestSchema,
+    logResults: (terminalId: string, results: readonly ItemResult[], ms: number) => void
+  ) {
     const terminal = await requireTerminal(req)
-    const request = await readJson(req, uploadRequestSchema, maxBodyBytes)
+    const request = await readJson(req, schema, maxBodyBytes)
     if (request.terminalId !== terminal.id)
-      throw new HttpError(403, 'FORBIDDEN', `上传的终端编号 ${request.terminalId} 与令牌所属终端不符`)
+      throw new HttpError(403, 'FORBIDDEN', `请求中的终端编号 ${request.terminalId} 与令牌所属终端不符`)
+    const startedAt = performance.now()
     const results = await settleItems(
       db,
       { terminal, clock, bundles, isLocked: (accountNo) => faults.lockedAccounts.has(accountNo), log },
       request.items
     )
-    const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length
-    log.info('upload_settled', {
-      terminal: terminal.id,
-      items: results.length,
-      accepted: count('accepted'),
-      alreadyAccepted: count('alreadyAccepted'),
-      rejected: count('rejected'),
-      retryLater: count('retryLater')
-    })
+    logResults(terminal.id, results, Math.round(performance.now() - startedAt))
     if (faults.dropResponseAfterCommit > 0) {
       faults.dropResponseAfterCommit -= 1
       log.info('fault_response_dropped', { terminal: terminal.id })
@@ -256,34 +259,31 @@ export function createHubServer(options: HubServerOptions): Server {
     await send(res, 200, { results }, {}, true)
   }
 
-  /** One sale with the customer waiting: the account's older queued items first, then the sale, settled as an upload. */
-  async function authorize(req: IncomingMessage, res: ServerResponse) {
-    const terminal = await requireTerminal(req)
-    const request = await readJson(req, authorizationRequestSchema, maxBodyBytes)
-    if (request.terminalId !== terminal.id)
-      throw new HttpError(403, 'FORBIDDEN', `授权请求的终端编号 ${request.terminalId} 与令牌所属终端不符`)
-    const startedAt = performance.now()
-    const results = await settleItems(
-      db,
-      { terminal, clock, bundles, isLocked: (accountNo) => faults.lockedAccounts.has(accountNo), log },
-      request.items
-    )
-    const last = results.at(-1)
-    log.info('sale_authorized', {
-      terminal: terminal.id,
-      items: results.length,
-      outcome: last?.outcome ?? 'none',
-      code: last?.outcome === 'rejected' ? last.code : '',
-      ms: Math.round(performance.now() - startedAt)
+  const upload = (req: IncomingMessage, res: ServerResponse) =>
+    settleAndAnswer(req, res, uploadRequestSchema, (terminal, results) => {
+      const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length
+      log.info('upload_settled', {
+        terminal,
+        items: results.length,
+        accepted: count('accepted'),
+        alreadyAccepted: count('alreadyAccepted'),
+        rejected: count('rejected'),
+        retryLater: count('retryLater')
+      })
     })
-    if (faults.dropResponseAfterCommit > 0) {
-      faults.dropResponseAfterCommit -= 1
-      log.info('fault_response_dropped', { terminal: terminal.id })
-      req.socket.destroy()
-      return
-    }
-    await send(res, 200, { results }, {}, true)
-  }
+
+  /** One sale with the customer waiting: the account's older queued items first, then the sale, settled as an upload. */
+  const authorize = (req: IncomingMessage, res: ServerResponse) =>
+    settleAndAnswer(req, res, authorizationRequestSchema, (terminal, results, ms) => {
+      const last = results.at(-1)
+      log.info('sale_authorized', {
+        terminal,
+        items: results.length,
+        outcome: last?.outcome ?? 'none',
+        code: last?.outcome === 'rejected' ? last.code : '',
+        ms
+      })
+    })
 
   async function office(req: IncomingMessage, res: ServerResponse) {
     const terminal = await requireTerminal(req)

@@ -70,23 +70,27 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
     payloadJson: cipher.open(row.payload_sealed)
   })
 
+  /** Pending entries with their account, in queue order (the order the centre must see them in). */
+  const pendingInOrder = (limit: number) =>
+    db('outbox as o')
+      .join('sales as s', 's.id', 'o.sale_id')
+      .where('o.state', 'pending')
+      .orderBy([{ column: 'o.created_at' }, { column: 'o.id' }])
+      .limit(limit)
+      .select<OutboxRow[]>(
+        'o.id',
+        'o.kind',
+        'o.sale_id',
+        's.account_id',
+        'o.created_at',
+        'o.attempts',
+        'o.next_attempt_at',
+        'o.payload_sealed'
+      )
+
   return {
     async pending({ afterCreatedAt, afterId, limit }) {
-      const query = db('outbox as o')
-        .join('sales as s', 's.id', 'o.sale_id')
-        .where('o.state', 'pending')
-        .orderBy([{ column: 'o.created_at' }, { column: 'o.id' }])
-        .limit(limit)
-        .select<OutboxRow[]>(
-          'o.id',
-          'o.kind',
-          'o.sale_id',
-          's.account_id',
-          'o.created_at',
-          'o.attempts',
-          'o.next_attempt_at',
-          'o.payload_sealed'
-        )
+      const query = pendingInOrder(limit)
       if (afterCreatedAt !== undefined && afterId !== undefined) {
         // Block bodies: knex's builders are thenables, and a grouping callback returns nothing.
         query.where((q) => {
@@ -99,22 +103,10 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
     },
 
     async pendingOfSaleAccount(saleId, limit) {
-      const rows = await db('outbox as o')
-        .join('sales as s', 's.id', 'o.sale_id')
-        .where('o.state', 'pending')
-        .whereIn('s.account_id', db('sales').where({ id: saleId }).select('account_id'))
-        .orderBy([{ column: 'o.created_at' }, { column: 'o.id' }])
-        .limit(limit)
-        .select<OutboxRow[]>(
-          'o.id',
-          'o.kind',
-          'o.sale_id',
-          's.account_id',
-          'o.created_at',
-          'o.attempts',
-          'o.next_attempt_at',
-          'o.payload_sealed'
-        )
+      const rows = await pendingInOrder(limit).whereIn(
+        's.account_id',
+        db('sales').where({ id: saleId }).select('account_id')
+      )
       return rows.map(toEntry)
     },
 

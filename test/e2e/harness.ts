@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
+import { openDatabase } from '../../db/connection'
 import { freePort } from '../support/ports'
 
 /**
@@ -133,4 +134,30 @@ export function useBrowserSession(operator?: { code: string; pin: string }): Bro
     await session.web?.stop()
   })
   return session
+}
+
+/** Rows of a query on a SQLite file another process writes (WAL: a consistent read), then closed. */
+export async function fileRows(file: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const db = openDatabase(file)
+  try {
+    return (await db.raw(sql)) as Array<Record<string, unknown>>
+  } finally {
+    await db.destroy()
+  }
+}
+
+/** The customer signs in the box with the mouse: a few strokes. */
+export async function signOnPad(page: Page): Promise<void> {
+  const box = await page.locator('[data-test="signature-pad"]').boundingBox()
+  if (!box) throw new Error('no signature pad')
+  await page.mouse.move(box.x + 40, box.y + 100)
+  await page.mouse.down()
+  for (const [x, y] of [
+    [90, 40],
+    [140, 120],
+    [190, 50],
+    [240, 110]
+  ])
+    await page.mouse.move(box.x + x, box.y + y, { steps: 4 })
+  await page.mouse.up()
 }

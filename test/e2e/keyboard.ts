@@ -108,6 +108,12 @@ export async function typeKeys(page: Page, text: string, options: TypeOptions): 
 export const swipeCard = (page: Page, text: string, ime = false) =>
   typeKeys(page, text, { gapMs: 8, ime, suffix: 'Enter' })
 
+/** A key pressed by the clerk once the page has gone quiet (F2, Esc, F4 …). */
+export async function pressKey(page: Page, key: string): Promise<void> {
+  await settle(page)
+  await page.keyboard.press(key)
+}
+
 /** A customer's PIN pad: digits as fast as a reader's, then Enter, into the focused password field. */
 export const pinPad = (page: Page, digits: string) => typeKeys(page, digits, { gapMs: 8, suffix: 'Enter' })
 

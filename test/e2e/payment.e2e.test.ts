@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { openDatabase } from '../../db/connection'
 import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { HUB_DB_FILE } from '../../hub/db/open'
 import { startHub, type HubProcess } from '../support/hub-process'
-import { OUTPUT_DIR, useBrowserSession } from './harness'
-import { pinPad, settle, swipeCard } from './keyboard'
+import { fileRows, OUTPUT_DIR, signOnPad, useBrowserSession } from './harness'
+import { pinPad, pressKey, swipeCard } from './keyboard'
 import { call } from './seed'
 
 /**
@@ -51,42 +50,10 @@ beforeEach(() => {
   page = session.page
 })
 
-async function terminalRows(sql: string): Promise<Array<Record<string, unknown>>> {
-  const db = openDatabase(join(session.web.dataDir, DATABASE_FILE_NAME))
-  try {
-    return await db.raw(sql)
-  } finally {
-    await db.destroy()
-  }
-}
-
-async function centreRows(sql: string): Promise<Array<Record<string, unknown>>> {
-  const db = openDatabase(join(hubDir, HUB_DB_FILE))
-  try {
-    return await db.raw(sql)
-  } finally {
-    await db.destroy()
-  }
-}
-
-async function press(key: string): Promise<void> {
-  await settle(page)
-  await page.keyboard.press(key)
-}
-
-async function sign(): Promise<void> {
-  const box = await page.locator('[data-test="signature-pad"]').boundingBox()
-  if (!box) throw new Error('no signature pad')
-  await page.mouse.move(box.x + 40, box.y + 100)
-  await page.mouse.down()
-  for (const [x, y] of [
-    [90, 40],
-    [140, 120],
-    [190, 50]
-  ])
-    await page.mouse.move(box.x + x, box.y + y, { steps: 4 })
-  await page.mouse.up()
-}
+const terminalRows = (sql: string) => fileRows(join(session.web.dataDir, DATABASE_FILE_NAME), sql)
+const centreRows = (sql: string) => fileRows(join(hubDir, HUB_DB_FILE), sql)
+const press = (key: string) => pressKey(page, key)
+const sign = () => signOnPad(page)
 
 /** From the counter to the pay step for the cardholder's first product: swipe, F2, terms, signature, F2. */
 async function toPayStep(card: string): Promise<void> {

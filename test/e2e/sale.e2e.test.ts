@@ -2,10 +2,9 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { openDatabase } from '../../db/connection'
 import { DATABASE_FILE_NAME } from '../../backend/runtime'
-import { OUTPUT_DIR, useBrowserSession } from './harness'
-import { pinPad, settle, swipeCard } from './keyboard'
+import { fileRows, OUTPUT_DIR, signOnPad, useBrowserSession } from './harness'
+import { pinPad, pressKey, swipeCard } from './keyboard'
 
 const session = useBrowserSession({ code: '1001', pin: '111111' })
 let page: Page
@@ -13,35 +12,9 @@ beforeEach(() => {
   page = session.page
 })
 
-async function rows(sql: string): Promise<Array<Record<string, unknown>>> {
-  const db = openDatabase(join(session.web.dataDir, DATABASE_FILE_NAME))
-  try {
-    return await db.raw(sql)
-  } finally {
-    await db.destroy()
-  }
-}
-
-async function press(key: string): Promise<void> {
-  await settle(page)
-  await page.keyboard.press(key)
-}
-
-/** Signs in the box with the mouse: two strokes. */
-async function sign(): Promise<void> {
-  const box = await page.locator('[data-test="signature-pad"]').boundingBox()
-  if (!box) throw new Error('no signature pad')
-  await page.mouse.move(box.x + 40, box.y + 100)
-  await page.mouse.down()
-  for (const [x, y] of [
-    [90, 40],
-    [140, 120],
-    [190, 50],
-    [240, 110]
-  ])
-    await page.mouse.move(box.x + x, box.y + y, { steps: 4 })
-  await page.mouse.up()
-}
+const rows = (sql: string) => fileRows(join(session.web.dataDir, DATABASE_FILE_NAME), sql)
+const press = (key: string) => pressKey(page, key)
+const sign = () => signOnPad(page)
 
 let saleId = ''
 

@@ -42,6 +42,8 @@ export interface Sync {
   officeReport(range: OfficeReportRequest): Promise<OfficeReportResponse>
   /** Whether the centre answered recently: offline amount limits apply only when it did not. */
   centreReachable(): boolean
+  /** Registered with a centre (an address and a refresh secret held). */
+  registered(): Promise<boolean>
   /** The centre's file key this terminal holds (signed, checked), or null before it has one. */
   centreFileKey(): Promise<{ keyId: string; publicKeyPem: string } | null>
   /** Sync now and then every few minutes; sooner after a failure, with backoff. */
@@ -197,6 +199,10 @@ export function createSync(options: SyncOptions): Sync {
     officeReport: (range) => officeReport({ connection, log }, range),
     centreReachable: () => connection.reachable(),
     centreFileKey: () => registration.centreFileKey(),
+    async registered() {
+      const held = await state.read()
+      return held.centreUrl !== null && held.refreshSecretSealed !== null
+    },
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
     exportQueue: (file) =>

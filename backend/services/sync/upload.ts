@@ -93,6 +93,41 @@ export function createUploader(deps: UploaderDeps): Uploader {
     return uploadItemSchema.parse(item)
   }
 
+  /**
+   * Marks the batch as with the centre, sends it, and applies each answer in one transaction; an
+   * item left unanswered waits for the next upload. No answer at all: every item waits, and the
+   * error is thrown (the centre may have settled them: they go again, and it deduplicates).
+   */
+  async function sendBatch(
+    batch: readonly PendingEntry[],
+    send: (items: UploadItem[]) => Promise<{ results: readonly ItemResult[] }>
+  ): Promise<AnsweredEntry[]> {
+    const items = batch.map(itemOf)
+    await outbox.markSending(batch, now())
+    let results: readonly ItemResult[]
+    try {
+      results = (await send(items)).results
+    } catch (error) {
+      await outbox.deferAll(batch, {
+        at: now(),
+        error: error instanceof Error ? error.message : String(error),
+        retryAt
+      })
+      throw error
+    }
+    const byId = new Map(results.map((result) => [result.itemId, result]))
+    const answered: AnsweredEntry[] = []
+    const unanswered: PendingEntry[] = []
+    batch.forEach((entry, index) => {
+      const result = byId.get(itemIdOf(items[index]))
+      if (result) answered.push({ entry, result })
+      else unanswered.push(entry)
+    })
+    await outbox.applyResults(answered, { at: now(), retryAt })
+    await outbox.deferAll(unanswered, { at: now(), error: '中心未对此笔作答', retryAt })
+    return answered
+  }
+
   return {
     async uploadAll(centre, force = false) {
       let sent = 0
@@ -101,37 +136,19 @@ export function createUploader(deps: UploaderDeps): Uploader {
         const batch = await nextBatch(force, tried)
         for (const entry of batch) tried.add(entry.id)
         if (batch.length === 0) return { sent }
-        const items = batch.map(itemOf)
-        await outbox.markSending(batch, now())
-        let results: readonly ItemResult[]
-        try {
-          results = (await connection.authorized(centre, (t) => centre.upload(t, deps.terminalId, items)))
-            .results
-        } catch (error) {
-          // The centre may or may not have settled them: they are sent again, and it deduplicates.
-          await outbox.deferAll(batch, {
-            at: now(),
-            error: error instanceof Error ? error.message : String(error),
-            retryAt
-          })
-          throw error
-        }
-        const byId = new Map(results.map((result) => [result.itemId, result]))
-        const answered: AnsweredEntry[] = []
-        const unanswered: PendingEntry[] = []
-        batch.forEach((entry, index) => {
-          const result = byId.get(itemIdOf(items[index]))
-          if (result) answered.push({ entry, result })
-          else unanswered.push(entry)
-        })
-        await outbox.applyResults(answered, { at: now(), retryAt })
-        await outbox.deferAll(unanswered, { at: now(), error: '中心未对此笔作答', retryAt })
+        const answered = await sendBatch(batch, (items) =>
+          connection.authorized(centre, (t) => centre.upload(t, deps.terminalId, items))
+        )
         await connection.answered()
         sent += batch.length
         const counts = { accepted: 0, rejected: 0, retryLater: 0 }
         for (const { result } of answered)
           counts[result.outcome === 'alreadyAccepted' ? 'accepted' : result.outcome] += 1
-        deps.log.info('outbox_uploaded', { items: batch.length, ...counts, unanswered: unanswered.length })
+        deps.log.info('outbox_uploaded', {
+          items: batch.length,
+          ...counts,
+          unanswered: batch.length - answered.length
+        })
         if (answered.every(({ result }) => result.outcome === 'retryLater')) return { sent }
       }
     },
@@ -143,34 +160,12 @@ export function createUploader(deps: UploaderDeps): Uploader {
       if (!sale || all.length > MAX_AUTHORIZATION_ITEMS) return false
       // Just committed, so the account's other waiting items are older, whatever the clock's resolution.
       const batch = [...all.filter((entry) => entry !== sale), sale]
-      const items = batch.map(itemOf)
-      await outbox.markSending(batch, now())
-      let results: readonly ItemResult[]
-      try {
-        results = (
-          await connection.authorized(centre, (t) =>
-            centre.authorize(t, { terminalId: deps.terminalId, saleId, items }, timeoutMs)
-          )
-        ).results
-      } catch (error) {
-        await outbox.deferAll(batch, {
-          at: now(),
-          error: error instanceof Error ? error.message : String(error),
-          retryAt
-        })
-        throw error
-      }
-      const byId = new Map(results.map((result) => [result.itemId, result]))
-      const answered: AnsweredEntry[] = []
-      const unanswered: PendingEntry[] = []
-      batch.forEach((entry, i) => {
-        const result = byId.get(itemIdOf(items[i]))
-        if (result) answered.push({ entry, result })
-        else unanswered.push(entry)
-      })
-      await outbox.applyResults(answered, { at: now(), retryAt })
-      await outbox.deferAll(unanswered, { at: now(), error: '中心未对此笔作答', retryAt })
-      const outcome = byId.get(saleId)?.outcome ?? 'none'
+      const answered = await sendBatch(batch, (items) =>
+        connection.authorized(centre, (t) =>
+          centre.authorize(t, { terminalId: deps.terminalId, saleId, items }, timeoutMs)
+        )
+      )
+      const outcome = answered.find(({ entry }) => entry === sale)?.result.outcome ?? 'none'
       deps.log.info('sale_authorization_answered', { items: batch.length, outcome })
       return true
     },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { ReceiptView } from '../../../core/sale'
+import type { CallContext } from '../../../core/api/contract'
+import type { DraftOrder, ReceiptView } from '../../../core/sale'
+import type { CounterRuntime } from '../../../backend/runtime'
 import { saleItemSchema } from '../../../core/sync/protocol'
 import { openTestRuntime } from '../../support/helpers'
 import { cardPayment } from '../../support/payment'
@@ -19,6 +21,11 @@ const selfLine = (productCode: string, quantity: { units?: number; amountFen?: n
   productCode,
   ...quantity
 })
+
+/** The Quzhou demo cardholder insuring himself with one unit of 惠衢保. */
+async function quzhouOrder(runtime: CounterRuntime, clerk: CallContext): Promise<DraftOrder> {
+  return { accountId: await accountIdOf(runtime, clerk, 'C33080001'), lines: [selfLine(HQB, { units: 1 })] }
+}
 
 describe('nothing counted twice, nothing over the cap', () => {
   it('five payments at once for an account with 500.00 of its yearly cap left: exactly one goes through', async () => {
@@ -45,10 +52,7 @@ describe('nothing counted twice, nothing over the cap', () => {
   it('the same payment sent again after its answer was lost sells once and answers with the same receipt', async () => {
     const runtime = await openTestRuntime()
     const clerk = await onShift(runtime)
-    const order = {
-      accountId: await accountIdOf(runtime, clerk, 'C33080001'),
-      lines: [selfLine(HQB, { units: 1 })]
-    }
+    const order = await quzhouOrder(runtime, clerk)
     const begun = await beginPayment(runtime, clerk, order.accountId)
     const request = {
       saleId: begun.saleId,
@@ -71,10 +75,7 @@ describe('nothing counted twice, nothing over the cap', () => {
   it('a sale id the pay step never began, or began for another account, takes nothing', async () => {
     const runtime = await openTestRuntime()
     const clerk = await onShift(runtime)
-    const order = {
-      accountId: await accountIdOf(runtime, clerk, 'C33080001'),
-      lines: [selfLine(HQB, { units: 1 })]
-    }
+    const order = await quzhouOrder(runtime, clerk)
     const other = await beginPayment(runtime, clerk, await accountIdOf(runtime, clerk, 'A53000001'))
     const before = await saleTables(runtime)
     const refused = await runtime.dispatch(
@@ -97,10 +98,7 @@ describe('the payer verified on this side', () => {
   it('the password travels only sealed: the outbox item carries a PIN block bound to the sale, never the digits', async () => {
     const runtime = await openTestRuntime()
     const clerk = await onShift(runtime)
-    const order = {
-      accountId: await accountIdOf(runtime, clerk, 'C33080001'),
-      lines: [selfLine(HQB, { units: 1 })]
-    }
+    const order = await quzhouOrder(runtime, clerk)
     const sold = await commit(runtime, clerk, order, 'C33080001', { pin: '802417' })
     expect(sold).toMatchObject({ ok: true, value: { payerProof: 'swiped', keyedApprovedBy: null } })
     const [pending] = await createPendingItems(runtime)
@@ -112,10 +110,7 @@ describe('the payer verified on this side', () => {
   it('a card or ID number typed at the pay step needs another supervisor’s approval, and is marked keyed', async () => {
     const runtime = await openTestRuntime()
     const clerk = await onShift(runtime)
-    const order = {
-      accountId: await accountIdOf(runtime, clerk, 'C33080001'),
-      lines: [selfLine(HQB, { units: 1 })]
-    }
+    const order = await quzhouOrder(runtime, clerk)
     const before = await saleTables(runtime)
     expect(await commit(runtime, clerk, order, 'C33080001', { entry: 'keyed' })).toMatchObject({
       ok: false,
@@ -164,10 +159,7 @@ describe('the payer verified on this side', () => {
   it('an e-voucher is refused while the centre cannot confirm it, and nothing is written', async () => {
     const runtime = await openTestRuntime()
     const clerk = await onShift(runtime)
-    const order = {
-      accountId: await accountIdOf(runtime, clerk, 'C33080001'),
-      lines: [selfLine(HQB, { units: 1 })]
-    }
+    const order = await quzhouOrder(runtime, clerk)
     const begun = await beginPayment(runtime, clerk, order.accountId)
     const before = await saleTables(runtime)
     const refused = await runtime.dispatch(
