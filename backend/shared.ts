@@ -6,7 +6,7 @@
  */
 export { silentLogger, stderrLogger, type Logger } from './services/log'
 export { signPayload } from './services/rules/envelope'
-export { DEMO_KEY_ID, TRUSTED_CENTRE_KEYS, type TrustedKeys } from './services/rules/keys'
+export { DEMO_KEY_ID, DEMO_TRUSTED_KEYS, type TrustedKeys } from './services/rules/keys'
 export { verifyBundle } from './services/rules/load'
 export {
   decryptQueueFile,

@@ -13,6 +13,7 @@ import { systemClock } from '../../core/time'
 import { stderrLogger } from '../../backend/services/log'
 import { KeyStoreLockedError } from '../../backend/services/personal-data-key'
 import { openCounterRuntime, resolveDataDir, type CounterRuntime } from '../../backend/runtime'
+import { TRUST_FILE_NAME } from '../../backend/services/rules/trust'
 import { registerApi } from './ipc'
 import { registerFileSaving } from './save-files'
 import { osKeyProtector } from './key-protector'
@@ -49,6 +50,8 @@ async function openRuntime(dataDir: string): Promise<CounterRuntime | null> {
         clock: systemClock,
         log: stderrLogger,
         appVersion: app.getVersion(),
+        // The centre keys the installer put beside the app (admin-owned, unlike the data folder).
+        trustFiles: app.isPackaged ? [join(process.resourcesPath, TRUST_FILE_NAME)] : [],
         // The personal-data key, wrapped by DPAPI / Keychain / a keyring where the OS offers one.
         personalDataProtector: await osKeyProtector(safeStorage)
       })

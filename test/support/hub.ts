@@ -30,7 +30,7 @@ import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { DEMO_ACCOUNTS, demoAccountNo } from '../../db/seeds/demo-population'
 import { DEMO_CENTRE_FILE_KEY } from '../../db/seeds/demo-centre-file-key'
 import { sealPinBlock } from '../../backend/services/payment/pin-block'
-import { TRUSTED_CENTRE_KEYS } from '../../backend/services/rules/keys'
+import { DEMO_TRUSTED_KEYS } from '../../backend/services/rules/keys'
 import { verifyBundle } from '../../backend/services/rules/load'
 import { openHubDatabase } from '../../hub/db/open'
 import { createFaults, type HubFaults } from '../../hub/faults'
@@ -195,7 +195,7 @@ export async function upload(
 
 const bundles = new Map<string, RuleBundle>()
 for (const envelope of DEMO_BUNDLE_ENVELOPES) {
-  const verified = verifyBundle(envelope, TRUSTED_CENTRE_KEYS)
+  const verified = verifyBundle(envelope, DEMO_TRUSTED_KEYS)
   if (!verified.ok) throw new Error(verified.message)
   bundles.set(verified.value.bundle.region.code, verified.value.bundle)
 }

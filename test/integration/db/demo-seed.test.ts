@@ -8,7 +8,7 @@ import { createMigrations } from '../../../db/migrations/index'
 import { sealAccount } from '../../../db/sealed-records'
 import { seedDemoData } from '../../../db/seeds/demo'
 import { DEMO_BUNDLE_ENVELOPES, DEMO_BUNDLE_REGIONS } from '../../../db/seeds/demo-bundles'
-import { TRUSTED_CENTRE_KEYS } from '../../../backend/services/rules/keys'
+import { DEMO_TRUSTED_KEYS } from '../../../backend/services/rules/keys'
 import { verifyBundle } from '../../../backend/services/rules/load'
 import { DEMO_ACCOUNTS, DEMO_REGIONS, demoAccountNo } from '../../../db/seeds/demo-population'
 import { tempDir, testCipher } from '../../support/helpers'
@@ -51,7 +51,7 @@ describe('the demo population', () => {
   it('names the region of each demo bundle rightly (a first start repairs missing regions by it)', () => {
     expect(
       DEMO_BUNDLE_ENVELOPES.map((envelope) => {
-        const verified = verifyBundle(envelope, TRUSTED_CENTRE_KEYS)
+        const verified = verifyBundle(envelope, DEMO_TRUSTED_KEYS)
         return verified.ok ? verified.value.bundle.region.code : verified.message
       })
     ).toEqual(DEMO_BUNDLE_REGIONS)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { rulesResponseSchema } from '../../../core/sync/protocol'
-import { TRUSTED_CENTRE_KEYS } from '../../../backend/services/rules/keys'
+import { DEMO_TRUSTED_KEYS } from '../../../backend/services/rules/keys'
 import { verifyBundle } from '../../../backend/services/rules/load'
 import { removeAccount, setAccountStatus } from '../../../hub/db/accounts'
 import { pruneRemovals } from '../../../hub/db/state'
@@ -28,7 +28,7 @@ describe('hub: rules', () => {
     const answer = await call(url, '/v1/rules?region=330800', { token })
     expect(answer.status).toBe(200)
     expect(answer.headers.get('etag')).toBe('"330800-v1"')
-    const verified = verifyBundle(rulesResponseSchema.parse(answer.json()).envelope, TRUSTED_CENTRE_KEYS)
+    const verified = verifyBundle(rulesResponseSchema.parse(answer.json()).envelope, DEMO_TRUSTED_KEYS)
     expect(verified.ok && verified.value.bundle.region.code).toBe('330800')
 
     const unchanged = await call(url, '/v1/rules?region=330800', {

@@ -7,7 +7,7 @@ import {
 } from '../../../core/sync/protocol'
 import { encryptQueueFile } from '../../../backend/services/sync/files/file-crypto'
 import { readCentreFileKey } from '../../../backend/services/sync/files/signed-file'
-import { TRUSTED_CENTRE_KEYS } from '../../../backend/services/rules/keys'
+import { DEMO_TRUSTED_KEYS } from '../../../backend/services/rules/keys'
 import { FileRefused, importQueueFile } from '../../../hub/files'
 import { createBundleCache } from '../../../hub/rules'
 import {
@@ -42,13 +42,13 @@ describe('hub: queue files encrypted to the centre', () => {
     const { url } = await openTestHub()
     const terminal = await register(url, 'T-AGENT001', 'DEMO-539900')
     expect(terminal.centreFileKey).toBeDefined()
-    const key = readCentreFileKey(terminal.centreFileKey ?? '', TRUSTED_CENTRE_KEYS)
+    const key = readCentreFileKey(terminal.centreFileKey ?? '', DEMO_TRUSTED_KEYS)
     expect(key.publicKeyPem).toContain('BEGIN PUBLIC KEY')
     const fetched = centreFileKeyResponseSchema.parse((await call(url, '/v1/centre/file-key')).json())
-    expect(readCentreFileKey(fetched.signedKey, TRUSTED_CENTRE_KEYS)).toEqual(key)
+    expect(readCentreFileKey(fetched.signedKey, DEMO_TRUSTED_KEYS)).toEqual(key)
 
     // Signed by a key the terminal does not trust, or not an X25519 key: refused, nothing kept.
-    const untrusted = { 'OTHER-centre': TRUSTED_CENTRE_KEYS[Object.keys(TRUSTED_CENTRE_KEYS)[0]] }
+    const untrusted = { 'OTHER-centre': DEMO_TRUSTED_KEYS[Object.keys(DEMO_TRUSTED_KEYS)[0]] }
     expect(() => readCentreFileKey(fetched.signedKey, untrusted)).toThrow(/不受信任/)
     const signed = JSON.parse(fetched.signedKey) as SignedFile
     const swapped: SignedFile = {
@@ -56,13 +56,13 @@ describe('hub: queue files encrypted to the centre', () => {
       format: CENTRE_FILE_KEY_FORMAT,
       payload: JSON.stringify({ ...JSON.parse(signed.payload), publicKeyPem: x25519Pem() })
     }
-    expect(() => readCentreFileKey(JSON.stringify(swapped), TRUSTED_CENTRE_KEYS)).toThrow(/签名验证失败/)
+    expect(() => readCentreFileKey(JSON.stringify(swapped), DEMO_TRUSTED_KEYS)).toThrow(/签名验证失败/)
   })
 
   it('settles an encrypted file once; refuses a changed one, one for a key it never made, and one for its key id but another key, settling nothing', async () => {
     const { url, db, clock } = await openTestHub()
     const terminal = await register(url, 'T-AGENT001', 'DEMO-539900')
-    const centreKey = readCentreFileKey(terminal.centreFileKey ?? '', TRUSTED_CENTRE_KEYS)
+    const centreKey = readCentreFileKey(terminal.centreFileKey ?? '', DEMO_TRUSTED_KEYS)
     const bundles = createBundleCache()
     const sale = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], {
       terminalId: 'T-AGENT001'

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { PACKAGE_FILE_FORMAT, packagePayloadSchema, signedFileSchema } from '../../../core/sync/protocol'
-import { DEMO_KEY_ID, TRUSTED_CENTRE_KEYS } from '../../../backend/services/rules/keys'
+import { DEMO_KEY_ID, DEMO_TRUSTED_KEYS } from '../../../backend/services/rules/keys'
 import { verifyBundle } from '../../../backend/services/rules/load'
 import { openHubDatabase } from '../../../hub/db/open'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, FileRefused, importQueueFile } from '../../../hub/files'
@@ -128,7 +128,7 @@ describe('hub: sync packages', () => {
       verify(
         null,
         Buffer.from(header.payload, 'utf8'),
-        createPublicKey(TRUSTED_CENTRE_KEYS[DEMO_KEY_ID]),
+        createPublicKey(DEMO_TRUSTED_KEYS[DEMO_KEY_ID]),
         Buffer.from(header.signature, 'base64')
       )
     ).toBe(true)
@@ -136,7 +136,7 @@ describe('hub: sync packages', () => {
     expect(payload).toMatchObject({ terminalId: 'T-AGENT001', createdAt: '2026-11-22T02:30:00.000Z' })
     expect(
       payload.ruleEnvelopes.map((e) => {
-        const v = verifyBundle(e, TRUSTED_CENTRE_KEYS)
+        const v = verifyBundle(e, DEMO_TRUSTED_KEYS)
         return v.ok && v.value.bundle.region.code
       })
     ).toEqual(['330800'])

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
@@ -362,6 +363,17 @@ describe('the Electron main process', () => {
   it('honours the dev server address only when not packaged: an installed app shows its own file and trusts nothing else', async () => {
     vi.stubEnv('ELECTRON_RENDERER_URL', 'https://evil.example/')
     fake.state.isPackaged = true
+    // The installer put the centre's keys beside the app: the packaged app reads them from there.
+    const resources = await tempDir()
+    const { publicKey } = generateKeyPairSync('ed25519')
+    await writeFile(
+      join(resources, 'trusted-keys.json'),
+      JSON.stringify({
+        format: 'yibao-trusted-keys/1',
+        keys: [{ keyId: 'QZ-centre-2026', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) }]
+      })
+    )
+    Object.defineProperty(process, 'resourcesPath', { value: resources, configurable: true })
     const window = await bootMainProcess()
     expect(window.loaded).toEqual({ file: appIndexFile })
     const handler = fake.ipcMain.handlers.get(API_CHANNEL)
@@ -370,7 +382,8 @@ describe('the Electron main process', () => {
       await handler?.({ senderFrame: { url: 'https://evil.example/', parent: null } }, 'app.info', {})
     ).toEqual(forbidden)
     expect(await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})).toMatchObject({
-      ok: true
+      ok: true,
+      value: { demoData: false, needsSetUp: true, trust: { keyIds: ['QZ-centre-2026'], demoKey: false } }
     })
     const contents = new fake.FakeWebContents()
     fake.app.emit('web-contents-created', {}, contents)

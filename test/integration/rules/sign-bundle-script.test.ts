@@ -3,7 +3,7 @@ import { cp, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { DEMO_KEY_ID, TRUSTED_CENTRE_KEYS } from '../../../backend/services/rules/keys'
+import { DEMO_KEY_ID, DEMO_TRUSTED_KEYS } from '../../../backend/services/rules/keys'
 import { readBundleFile } from '../../../backend/services/rules/load'
 import { main, signDemoBundles } from '../../../scripts/sign-bundle'
 import { tempDir } from '../../support/helpers'
@@ -27,7 +27,7 @@ describe('scripts/sign-bundle.ts', () => {
     quiet()
     const out = join(await tempDir(), 'nested', 'tibet.bundle.json')
     expect(await main([sourceFileOf('540000'), '--key', DEMO_PRIVATE, '--out', out])).toBe(0)
-    const result = await readBundleFile(out, TRUSTED_CENTRE_KEYS)
+    const result = await readBundleFile(out, DEMO_TRUSTED_KEYS)
     expect(result.ok && result.value.keyId).toBe(DEMO_KEY_ID) // key id taken from the key file's name
   })
 
@@ -77,6 +77,6 @@ describe('scripts/sign-bundle.ts', () => {
       out
     ])
     expect(stdout).toContain('已签名 衢州市（330800） 第 1 版')
-    expect((await readBundleFile(out, TRUSTED_CENTRE_KEYS)).ok).toBe(true)
+    expect((await readBundleFile(out, DEMO_TRUSTED_KEYS)).ok).toBe(true)
   }, 30_000)
 })

@@ -9,7 +9,7 @@ import {
   publicKeyPemOf,
   signPayload
 } from '../../../backend/services/rules/envelope'
-import { DEMO_KEY_ID, TRUSTED_CENTRE_KEYS } from '../../../backend/services/rules/keys'
+import { DEMO_KEY_ID, DEMO_TRUSTED_KEYS } from '../../../backend/services/rules/keys'
 import {
   loadBundleFolder,
   readBundleFile,
@@ -40,7 +40,7 @@ async function signedTibet(
 }
 
 function held(text: string): HeldBundle {
-  const verified = verifyBundle(text, TRUSTED_CENTRE_KEYS)
+  const verified = verifyBundle(text, DEMO_TRUSTED_KEYS)
   if (!verified.ok) throw new Error(verified.message)
   return verified.value
 }
@@ -48,7 +48,7 @@ function held(text: string): HeldBundle {
 describe('the demo key and the signed demo bundles', () => {
   it('the terminal trusts the public half of the DEMO key in bundles/keys', async () => {
     const publicPem = await readFile(join(BUNDLES_DIR, 'keys', `${DEMO_KEY_ID}.public.pem`), 'utf8')
-    expect(TRUSTED_CENTRE_KEYS[DEMO_KEY_ID]).toBe(publicPem)
+    expect(DEMO_TRUSTED_KEYS[DEMO_KEY_ID]).toBe(publicPem)
     expect(publicKeyPemOf(await demoKey())).toBe(publicPem)
     expect(DEMO_KEY_ID).toMatch(/DEMO.*NOT-FOR-PRODUCTION/)
   })
@@ -64,7 +64,7 @@ describe('the demo key and the signed demo bundles', () => {
       '540000-v1.bundle.json'
     ])
     for (const file of files) {
-      const result = await readBundleFile(join(BUNDLES_DIR, 'signed', file), TRUSTED_CENTRE_KEYS)
+      const result = await readBundleFile(join(BUNDLES_DIR, 'signed', file), DEMO_TRUSTED_KEYS)
       expect(result.ok, file).toBe(true)
       if (!result.ok) continue
       expect(result.value.keyId).toBe(DEMO_KEY_ID)
@@ -79,7 +79,7 @@ describe('verifying a bundle file', () => {
   it('accepts a good signature', async () => {
     const dir = await tempDir()
     await writeFile(join(dir, 'b.json'), await signedTibet())
-    const result = await readBundleFile(join(dir, 'b.json'), TRUSTED_CENTRE_KEYS)
+    const result = await readBundleFile(join(dir, 'b.json'), DEMO_TRUSTED_KEYS)
     expect(result.ok && result.value.bundle.region.code).toBe('540000')
   })
 
@@ -91,7 +91,7 @@ describe('verifying a bundle file', () => {
     expect(altered).not.toBe(good)
     expect(altered.length).toBe(good.length)
     await writeFile(join(dir, 'b.json'), altered)
-    const result = await readBundleFile(join(dir, 'b.json'), TRUSTED_CENTRE_KEYS)
+    const result = await readBundleFile(join(dir, 'b.json'), DEMO_TRUSTED_KEYS)
     expect(result).toEqual({
       ok: false,
       code: 'BAD_SIGNATURE',
@@ -104,7 +104,7 @@ describe('verifying a bundle file', () => {
     const flipped = envelope.signature[0] === 'A' ? 'B' : 'A'
     const result = verifyBundle(
       JSON.stringify({ ...envelope, signature: flipped + envelope.signature.slice(1) }),
-      TRUSTED_CENTRE_KEYS
+      DEMO_TRUSTED_KEYS
     )
     expect(!result.ok && result.code).toBe('BAD_SIGNATURE')
   })
@@ -114,16 +114,16 @@ describe('verifying a bundle file', () => {
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString()
     const text = await tibetSource()
-    const asDemo = verifyBundle(signPayload(text, other, DEMO_KEY_ID), TRUSTED_CENTRE_KEYS)
+    const asDemo = verifyBundle(signPayload(text, other, DEMO_KEY_ID), DEMO_TRUSTED_KEYS)
     expect(!asDemo.ok && asDemo.code).toBe('BAD_SIGNATURE')
-    const asOther = verifyBundle(signPayload(text, other, 'someone-else'), TRUSTED_CENTRE_KEYS)
+    const asOther = verifyBundle(signPayload(text, other, 'someone-else'), DEMO_TRUSTED_KEYS)
     expect(!asOther.ok && asOther.code).toBe('UNKNOWN_KEY')
     expect(!asOther.ok && asOther.message).toContain('someone-else')
   })
 
   it('refuses an unsigned bundle and things that are not envelopes', async () => {
     const dir = await tempDir()
-    const unsigned = verifyBundle(await tibetSource(), TRUSTED_CENTRE_KEYS)
+    const unsigned = verifyBundle(await tibetSource(), DEMO_TRUSTED_KEYS)
     expect(unsigned).toEqual({ ok: false, code: 'UNSIGNED', message: '规则包未签名：只接受中心签名的规则包' })
     const noSignature = JSON.stringify({
       format: ENVELOPE_FORMAT,
@@ -131,10 +131,10 @@ describe('verifying a bundle file', () => {
       payload: await tibetSource(),
       signature: ''
     })
-    expect(verifyBundle(noSignature, TRUSTED_CENTRE_KEYS)).toMatchObject({ ok: false, code: 'UNSIGNED' })
-    expect(verifyBundle('not json', TRUSTED_CENTRE_KEYS)).toMatchObject({ ok: false, code: 'NOT_ENVELOPE' })
-    expect(verifyBundle('[]', TRUSTED_CENTRE_KEYS)).toMatchObject({ ok: false, code: 'NOT_ENVELOPE' })
-    expect(await readBundleFile(join(dir, 'missing.json'), TRUSTED_CENTRE_KEYS)).toMatchObject({
+    expect(verifyBundle(noSignature, DEMO_TRUSTED_KEYS)).toMatchObject({ ok: false, code: 'UNSIGNED' })
+    expect(verifyBundle('not json', DEMO_TRUSTED_KEYS)).toMatchObject({ ok: false, code: 'NOT_ENVELOPE' })
+    expect(verifyBundle('[]', DEMO_TRUSTED_KEYS)).toMatchObject({ ok: false, code: 'NOT_ENVELOPE' })
+    expect(await readBundleFile(join(dir, 'missing.json'), DEMO_TRUSTED_KEYS)).toMatchObject({
       ok: false,
       code: 'UNREADABLE'
     })
@@ -144,8 +144,8 @@ describe('verifying a bundle file', () => {
     const text = await signedTibet({
       edit: (t) => t.replace('"unitPriceFen": 12000', '"unitPriceFen": 120.5')
     })
-    expect(openEnvelope(text, TRUSTED_CENTRE_KEYS).ok).toBe(true) // the signature itself is fine
-    const result = verifyBundle(text, TRUSTED_CENTRE_KEYS)
+    expect(openEnvelope(text, DEMO_TRUSTED_KEYS).ok).toBe(true) // the signature itself is fine
+    const result = verifyBundle(text, DEMO_TRUSTED_KEYS)
     expect(result).toMatchObject({ ok: false, code: 'INVALID_BUNDLE' })
     expect(!result.ok && result.message).toBe(
       '规则包字段 products[2].pricing.bands[0].unitPriceFen 不正确：金额应为以分为单位的整数'
@@ -156,7 +156,7 @@ describe('verifying a bundle file', () => {
 describe('receiving bundles: region, version, effective time', () => {
   it('refuses a bundle for a region the terminal does not serve', async () => {
     const result = receiveBundle(await signedTibet(), {
-      trustedKeys: TRUSTED_CENTRE_KEYS,
+      trustedKeys: DEMO_TRUSTED_KEYS,
       held: [],
       regionCodes: ['539900', '330800']
     })
@@ -166,7 +166,7 @@ describe('receiving bundles: region, version, effective time', () => {
 
   it('refuses an older version, and the same version with different content; the same bundle is unchanged', async () => {
     const v2 = held(await signedTibet({ version: 2 }))
-    const options = { trustedKeys: TRUSTED_CENTRE_KEYS, held: [v2] }
+    const options = { trustedKeys: DEMO_TRUSTED_KEYS, held: [v2] }
     expect(receiveBundle(await signedTibet({ version: 1 }), options)).toMatchObject({
       ok: false,
       code: 'OLDER_VERSION'
@@ -209,7 +209,7 @@ describe('receiving bundles: region, version, effective time', () => {
 
   it('keeps the last good bundle on disk when a tampered one arrives', async () => {
     const dir = await tempDir()
-    const options = { trustedKeys: TRUSTED_CENTRE_KEYS }
+    const options = { trustedKeys: DEMO_TRUSTED_KEYS }
     const first = await storeReceivedBundle(dir, await signedTibet(), { ...options, held: [] })
     expect(first).toMatchObject({ ok: true, status: 'new' })
     const tampered = (await signedTibet({ version: 2 })).replace(
@@ -245,13 +245,13 @@ describe('receiving bundles: region, version, effective time', () => {
       join(dir, 'yunnan.json'),
       await readFile(join(BUNDLES_DIR, 'signed', '539900-v1.bundle.json'), 'utf8')
     )
-    const loaded = await loadBundleFolder(dir, { trustedKeys: TRUSTED_CENTRE_KEYS, regionCodes: ['540000'] })
+    const loaded = await loadBundleFolder(dir, { trustedKeys: DEMO_TRUSTED_KEYS, regionCodes: ['540000'] })
     expect(loaded.held.map((h) => h.bundle.region.code)).toEqual(['540000'])
     expect(loaded.refused).toEqual([
       { file: 'unsigned.json', code: 'UNSIGNED', message: '规则包未签名：只接受中心签名的规则包' },
       expect.objectContaining({ file: 'yunnan.json', code: 'WRONG_REGION' })
     ])
-    expect(await loadBundleFolder(join(dir, 'nope'), { trustedKeys: TRUSTED_CENTRE_KEYS })).toEqual({
+    expect(await loadBundleFolder(join(dir, 'nope'), { trustedKeys: DEMO_TRUSTED_KEYS })).toEqual({
       held: [],
       refused: []
     })
