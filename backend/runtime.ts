@@ -30,9 +30,10 @@ import { rawKeyOfPem } from './services/payment/pin-block'
 import { createReportsService } from './services/reports'
 import { createReportExportService } from './services/report-export'
 import { createSupervisionService } from './services/supervision'
-import { TRUSTED_CENTRE_KEYS, type TrustedKeys } from './services/rules/keys'
+import { readTrustFile, trustFor } from './services/rules/trust'
 import type { Logger } from './services/log'
 import { createReaderSettingsService } from './services/reader-settings'
+import { createRecordsService } from './services/records'
 import { createSyncStateRepository } from '../db/repositories/sync-state'
 import { createSync, type Sync, type SyncOptions } from './services/sync'
 import { loadPersonalDataKey, readKeyCheck, type KeyProtector } from './services/personal-data-key'
@@ -44,8 +45,11 @@ export interface RuntimeOptions {
   readonly clock: Clock
   readonly log: Logger
   readonly appVersion: string
-  /** The centre's public keys; tests pass their own. */
-  readonly trustedKeys?: TrustedKeys
+  /**
+   * Where the installation's trusted centre keys may be (the first that exists is read): Electron
+   * passes the file beside the app; COUNTER_TRUSTED_KEYS, when set, is looked at first.
+   */
+  readonly trustFiles?: readonly string[]
   /** Electron's safeStorage when it can encrypt; absent (browser mode, CLI, tests): a plain key file. */
   readonly personalDataProtector?: KeyProtector | null
   /** Tests shorten the sync interval and timeouts and fix the jitter. */
@@ -122,11 +126,23 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     })
     if (expired > 0) log.info('plaintext_backups_removed', { count: expired, why: 'age' })
     const settings = createSettingsRepository(db)
+    const configuredTrust = await readTrustFile(
+      options.trustFiles ?? [],
+      process.env.COUNTER_TRUSTED_KEYS?.trim() || null
+    )
     if ((await settings.get('data_source')) === null) {
-      await seedDemoData(db, clock, cipher)
-      log.info('demo_data_seeded')
+      // An installation with its own centre keys starts empty (the centre fills it); one without is a demo.
+      if (configuredTrust !== null && process.env.COUNTER_DEMO !== '1')
+        await settings.set('data_source', 'centre')
+      else {
+        await seedDemoData(db, clock, cipher)
+        log.info('demo_data_seeded')
+      }
     }
     const dataSource = await settings.get('data_source')
+    // The demo key (its private half is public) is trusted only by a folder created as a demo.
+    const trust = trustFor(configuredTrust, dataSource === 'demo')
+    const trustedKeys = trust.keys
     let terminalId = await settings.get('terminal_id')
     if (terminalId === null) {
       // Made once per installation; registration with the centre (sync) may later replace it.
@@ -136,13 +152,14 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     // What the counter reads goes through read-only connections: a swipe never waits for the writer.
     reader = openReader(databaseFile)
     const accounts = createAccountsRepository(reader, cipher)
-    const operators = createOperatorsRepository(db)
+    const operators = createOperatorsRepository(db, cipher)
     const auth = createAuthService({
       operators,
       clock,
       terminalId,
       log,
-      idleMs: idleMinutesFrom(process.env) * 60_000
+      idleMs: idleMinutesFrom(process.env) * 60_000,
+      setUpAllowed: async () => dataSource !== 'demo'
     })
     // Each demo operator that is missing (a first start killed halfway left some out): never "if none".
     if (dataSource === 'demo') {
@@ -153,7 +170,6 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     const sales = createSalesRepository(db, cipher, reader)
     // Read on every quote: through the reader, like the rest of what a swipe reads.
     const syncState = createSyncStateRepository(reader)
-    const trustedKeys = options.trustedKeys ?? TRUSTED_CENTRE_KEYS
     const rules = createRuleStore({
       bundles,
       trustedKeys,
@@ -185,6 +201,9 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       }
       if (imported > 0) log.info('demo_rules_imported', { bundles: imported })
     }
+    // The audit log and close reports, checked before anyone signs in: a supervisor sees a break at once.
+    const records = createRecordsService({ db, cipher, clock, log })
+    await records.check()
     const sync = createSync({
       db,
       cipher,
@@ -195,6 +214,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       trustedKeys,
       terminalId,
       appVersion: options.appVersion,
+      reportRecords: (send) => records.reportToCentre(send),
       heldRegions: async () => [...new Set((await bundles.list()).map((bundle) => bundle.regionCode))],
       tuning: {
         authorizationTimeoutMs: authorizationTimeoutFrom(process.env),
@@ -230,7 +250,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       registered: () => sync.registered()
     })
     const reports = createReportsService({
-      reports: createReportsRepository(db, reader),
+      reports: createReportsRepository(db, cipher, reader),
       operators,
       db,
       clock,
@@ -247,9 +267,10 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       sync,
       reports,
       reportExport: createReportExportService({ reports, operators, syncState, db, clock, terminalId }),
+      records,
       supervision: createSupervisionService({
         operators,
-        supervision: createSupervisionRepository(db),
+        supervision: createSupervisionRepository(db, cipher),
         accounts,
         auth,
         clock
@@ -260,7 +281,10 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         schemaVersion: migration.schemaVersion,
         terminalId,
         demoData: dataSource === 'demo',
+        needsSetUp: dataSource !== 'demo' && (await operators.count()) === 0,
+        trust: { keyIds: Object.keys(trustedKeys), demoKey: trust.demoKeyTrusted, revoked: trust.revoked },
         personalDataProtection: personalDataKey.protection,
+        recordsIntact: records.intact(),
         now: clock.now().toISOString()
       })
     })

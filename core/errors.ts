@@ -39,6 +39,10 @@ export const ERROR_CODES = [
   'FILE_REFUSED',
   /** The key that protects personal data at rest is missing or does not fit this database. */
   'PERSONAL_DATA_KEY',
+  /** The installation's trusted-keys file is missing, broken or names a key that is not Ed25519. */
+  'TRUST_FILE_INVALID',
+  /** The operator must choose a new PIN before doing anything else (new or reset PIN). */
+  'PIN_CHANGE_REQUIRED',
   'TRANSPORT',
   'INTERNAL'
 ] as const

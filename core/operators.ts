@@ -20,6 +20,8 @@ export interface SessionView {
   /** The operator's open shift on this terminal, or null until one is opened. */
   readonly shift: ShiftView | null
   readonly terminalId: string
+  /** The PIN was set by someone else: nothing but changing it is allowed until it is changed. */
+  readonly pinChangeRequired: boolean
 }
 
 /** Six to twelve digits: typed on the numeric keypad, never a word. */

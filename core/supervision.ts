@@ -46,7 +46,11 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   rejection_told_at_counter: '联机被拒，已当场告知',
   report_exported: '导出报表',
   day_close: '日结',
-  shift_close: '交班'
+  shift_close: '交班',
+  pin_changed: '修改本人密码',
+  pin_change_failed: '修改密码失败',
+  first_supervisor_created: '首次设置主管',
+  records_cut_found: '发现记录被删减'
 }
 
 export function auditActionLabel(action: string): string {
@@ -67,10 +71,42 @@ export const AUDIT_DETAIL_KEYS = [
   'late',
   'saleCount',
   'totalFen',
-  'format'
+  'format',
+  'chain',
+  'centreLength',
+  'localLength'
 ] as const
 
 export type AuditDetailKey = (typeof AUDIT_DETAIL_KEYS)[number]
+
+export type RecordChainName = 'audit' | 'closes'
+
+export const RECORD_CHAIN_LABELS: Readonly<Record<RecordChainName, string>> = {
+  audit: '审计日志',
+  closes: '日结与交班报告'
+}
+
+/** One chain of records as checked: how long, and the first row that does not check, if any. */
+export interface ChainCheckView {
+  readonly chain: RecordChainName
+  readonly length: number
+  /** The first row (1-based position, its date) whose link fails: changed, re-dated, removed or inserted there. */
+  readonly brokenAt: { readonly position: number; readonly at: string } | null
+}
+
+/** Whether the audit log and the close reports are as written, here and as the centre last saw them. */
+export interface RecordsCheckView {
+  readonly checkedAt: string
+  readonly intact: boolean
+  readonly chains: readonly ChainCheckView[]
+  /** Each time the centre held a longer chain than this terminal has: rows were cut from the end. */
+  readonly cutFound: ReadonlyArray<{
+    readonly at: string
+    readonly chain: RecordChainName
+    readonly centreLength: number
+    readonly localLength: number
+  }>
+}
 
 /** A sale the centre rejected, for the supervisor's follow-up list. The payer is masked. */
 export interface RejectionView {

@@ -21,6 +21,11 @@ export interface PersonalDataCipher {
   seal(plain: string): Buffer
   /** Throws PersonalDataError on a wrong key or tampered bytes. */
   open(sealed: Buffer): string
+  /**
+   * HMAC-SHA256 (hex) under a third subkey, for the audit and close-report chains: someone who can
+   * edit the database but not read the OS-protected key cannot write a link that checks.
+   */
+  recordMac(text: string): string
 }
 
 /** Sealed bytes that do not open: the key does not fit this database, or the bytes were changed. */
@@ -52,10 +57,14 @@ export function createPersonalDataCipher(key: Buffer): PersonalDataCipher {
     throw new Error(`personal-data key must be ${PERSONAL_DATA_KEY_BYTES} bytes`)
   const hashKey = subkey(key, 'lookup-hash')
   const sealKey = subkey(key, 'seal')
+  const recordKey = subkey(key, 'record-chain')
   const ivPool = Buffer.alloc(IV_POOL_BYTES)
   let ivOffset = IV_POOL_BYTES
 
   return {
+    recordMac(text) {
+      return createHmac('sha256', recordKey).update(text, 'utf8').digest('hex')
+    },
     lookupHash(value) {
       return createHmac('sha256', hashKey).update(value, 'utf8').digest().subarray(0, HASH_BYTES)
     },

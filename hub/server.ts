@@ -7,6 +7,7 @@ import { formatPath } from '../core/rules/bundle'
 import {
   authorizationRequestSchema,
   officeReportRequestSchema,
+  recordHeadsRequestSchema,
   registrationRequestSchema,
   terminalIdSchema,
   tokenRenewalRequestSchema,
@@ -20,6 +21,7 @@ import { setAccountStatus } from './db/accounts'
 import { databaseFileOf, openSnapshotReader } from './db/open'
 import { applyFaults, createFaults, faultsPatchSchema, faultsView, type HubFaults } from './faults'
 import { officeReport } from './office'
+import { receiveRecordHeads } from './record-heads'
 import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { settleItems } from './settle'
@@ -297,6 +299,16 @@ export function createHubServer(options: HubServerOptions): Server {
     await send(res, 200, report)
   }
 
+  async function recordHeads(req: IncomingMessage, res: ServerResponse) {
+    const terminal = await requireTerminal(req)
+    const heads = await readJson(req, recordHeadsRequestSchema, maxBodyBytes)
+    await send(
+      res,
+      200,
+      await receiveRecordHeads(db, terminal.id, heads, { at: clock.now().toISOString(), log })
+    )
+  }
+
   const withdrawSchema = z.strictObject({
     regionCode: z.string().regex(/^\d{6}$/),
     version: z.int().positive(),
@@ -364,6 +376,7 @@ export function createHubServer(options: HubServerOptions): Server {
     { pattern: /^\/v1\/transactions$/, method: 'POST', run: (req, res) => upload(req, res) },
     { pattern: /^\/v1\/authorizations$/, method: 'POST', run: (req, res) => authorize(req, res) },
     { pattern: /^\/v1\/reports\/office$/, method: 'POST', run: (req, res) => office(req, res) },
+    { pattern: /^\/v1\/record-heads$/, method: 'POST', run: (req, res) => recordHeads(req, res) },
     // Signed by the centre, so it needs no token: a terminal registered before file keys existed fetches it.
     {
       pattern: /^\/v1\/centre\/file-key$/,

@@ -24,6 +24,13 @@ function invalidArguments(error: z.ZodError): Result<never> {
   })
 }
 
+/** What a session whose PIN must be changed may still do. */
+const WHILE_PIN_CHANGE_REQUIRED: ReadonlySet<string> = new Set([
+  'auth.session',
+  'auth.signOut',
+  'auth.changePin'
+])
+
 /** Calls the screen makes by itself on a timer: they do not keep an idle session alive. */
 const BACKGROUND_CALLS: ReadonlySet<string> = new Set(['sync.status', 'app.info'])
 
@@ -49,6 +56,8 @@ export function createDispatcher(
         return fail('UNAUTHENTICATED', signedOutBecause(context.sessionToken) ?? '请先登录')
       if (spec.access === 'supervisor' && caller?.role !== 'supervisor')
         return fail('FORBIDDEN', '只有主管可以使用此功能')
+      if (caller?.pinChangeRequired && spec.access !== 'public' && !WHILE_PIN_CHANGE_REQUIRED.has(call))
+        return fail('PIN_CHANGE_REQUIRED', '您的密码由他人设置：请先修改密码，再办理业务')
     }
     const parsed = spec.input.safeParse(args ?? {})
     if (!parsed.success) return invalidArguments(parsed.error)

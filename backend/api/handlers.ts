@@ -9,6 +9,7 @@ import type { Sync } from '../services/sync'
 import type { ReportsService } from '../services/reports'
 import type { ReportExportService } from '../services/report-export'
 import type { SupervisionService } from '../services/supervision'
+import type { RecordsService } from '../services/records'
 
 export interface Services {
   readonly auth: AuthService
@@ -20,6 +21,7 @@ export interface Services {
   readonly reports: ReportsService
   readonly reportExport: ReportExportService
   readonly supervision: SupervisionService
+  readonly records: RecordsService
   appInfo(): Promise<AppInfo>
 }
 
@@ -36,6 +38,9 @@ export function createHandlers(services: Services): Handlers {
     'app.info': () => services.appInfo(),
     'auth.signIn': ({ operatorCode, pin }) => auth.signIn(operatorCode, pin),
     'auth.session': (_, { caller }) => auth.view(signedIn(caller)),
+    'auth.changePin': ({ currentPin, newPin }, { caller }) =>
+      auth.changePin(signedIn(caller), currentPin, newPin),
+    'auth.setUp': ({ operatorCode, name, pin }) => auth.setUp({ code: operatorCode, name, pin }),
     'auth.signOut': async (_, { caller }) => {
       auth.signOut(signedIn(caller).token)
       return { signedOut: true }
@@ -74,6 +79,7 @@ export function createHandlers(services: Services): Handlers {
     'operators.setActive': (request, { caller }) => services.supervision.setActive(signedIn(caller), request),
     'operators.resetPin': (request, { caller }) => services.supervision.resetPin(signedIn(caller), request),
     'audit.list': (filter) => services.supervision.auditLog(filter),
+    'audit.verify': () => services.records.check(),
     'rejections.list': (filter) => services.supervision.rejections(filter),
     'rejections.followUp': (request, { caller }) => services.supervision.followUp(signedIn(caller), request)
   }

@@ -12,10 +12,19 @@ export interface Session {
   readonly operatorId: number
   readonly operatorCode: string
   readonly role: Role
+  /** Until changed, the session may only change the PIN (the dispatcher refuses the rest). */
+  readonly pinChangeRequired: boolean
 }
 
 export interface AuthService {
   signIn(code: string, pin: string): Promise<SessionView>
+  /** The operator's own PIN, changed with the current one; ends a required change. */
+  changePin(session: Session, currentPin: string, newPin: string): Promise<SessionView>
+  /**
+   * A data folder set up for a centre (not a demo) starts with no operator: the first supervisor
+   * is created here, once, and signed in. Refused as soon as any operator exists.
+   */
+  setUp(operator: { code: string; name: string; pin: string }): Promise<SessionView>
   signOut(token: string): void
   /** The session for a token, or null (unknown, or signed out). */
   /** `activity: false`: a call the screen makes by itself (a status poll); it does not count as use. */
@@ -48,6 +57,8 @@ const WRONG = '工号或密码不正确'
  */
 export function createAuthService(deps: {
   operators: OperatorsRepository
+  /** Whether this folder may be set up from the sign-in screen (not a demo; checked with no operator). */
+  setUpAllowed?: () => Promise<boolean>
   clock: Clock
   terminalId: string
   log: Logger
@@ -122,29 +133,72 @@ export function createAuthService(deps: {
       token: session.token,
       operator: operatorView(operator),
       shift: await shiftOf(session),
-      terminalId: deps.terminalId
+      terminalId: deps.terminalId,
+      pinChangeRequired: session.pinChangeRequired
     }
   }
 
+  async function startSession(operator: OperatorRecord): Promise<SessionView> {
+    const session: Session = {
+      token: randomBytes(24).toString('hex'),
+      operatorId: operator.id,
+      operatorCode: operator.code,
+      role: operator.role,
+      pinChangeRequired: operator.pinChangeRequired
+    }
+    sessions.set(session.token, session)
+    lastSeen.set(session.token, elapsed())
+    await deps.operators.audit({
+      at: deps.clock.now().toISOString(),
+      operatorId: operator.id,
+      action: 'sign_in',
+      subject: deps.terminalId
+    })
+    deps.log.info('signed_in', { role: operator.role })
+    return view(session)
+  }
+
+  let settingUp: Promise<unknown> = Promise.resolve()
+
   return {
     async signIn(code, pin) {
-      const operator = await checkPin(code, pin)
-      const session: Session = {
-        token: randomBytes(24).toString('hex'),
-        operatorId: operator.id,
-        operatorCode: operator.code,
-        role: operator.role
-      }
-      sessions.set(session.token, session)
-      lastSeen.set(session.token, elapsed())
-      await deps.operators.audit({
-        at: deps.clock.now().toISOString(),
-        operatorId: operator.id,
-        action: 'sign_in',
-        subject: deps.terminalId
+      return startSession(await checkPin(code, pin))
+    },
+    async changePin(session, currentPin, newPin) {
+      const operator = await checkPin(session.operatorCode, currentPin, 'pin_change_failed')
+      if (newPin === currentPin) throw new AppError('INVALID_ARGUMENT', '新密码不能与原密码相同')
+      await deps.operators.setPinHash(
+        operator.id,
+        await hashPin(newPin),
+        {
+          at: deps.clock.now().toISOString(),
+          operatorId: operator.id,
+          action: 'pin_changed',
+          subject: operator.code
+        },
+        false
+      )
+      // Every session of the operator may go on (the same person, now with a PIN only they know).
+      for (const [token, held] of sessions)
+        if (held.operatorId === operator.id) sessions.set(token, { ...held, pinChangeRequired: false })
+      return view({ ...session, pinChangeRequired: false })
+    },
+    setUp(operator) {
+      // One at a time: two set-ups sent together cannot both find the folder empty.
+      const mine = settingUp.then(async () => {
+        if (!(await deps.setUpAllowed?.()) || (await deps.operators.count()) > 0)
+          throw new AppError('FORBIDDEN', '本终端已有操作员：请用工号和密码登录')
+        const at = deps.clock.now().toISOString()
+        const id = await deps.operators.create(
+          { ...operator, role: 'supervisor', pinHash: await hashPin(operator.pin), createdAt: at },
+          { at, operatorId: null, action: 'first_supervisor_created', subject: operator.code }
+        )
+        const created = await deps.operators.findById(id)
+        if (!created) throw new AppError('INTERNAL', '创建主管失败')
+        return startSession(created)
       })
-      deps.log.info('signed_in', { role: operator.role })
-      return view(session)
+      settingUp = mine.catch(() => undefined)
+      return mine
     },
     signOut(token) {
       sessions.delete(token)
@@ -195,6 +249,12 @@ export function createAuthService(deps: {
       // A wrong PIN here is a failed approval (a void, a keyed payment), not a failed sign-in.
       const operator = await checkPin(code, pin, 'approval_failed')
       if (operator.role !== 'supervisor') throw new AppError('FORBIDDEN', '需要主管工号和密码')
+      // A PIN someone else set is known to two people: it approves nothing until its owner changes it.
+      if (operator.pinChangeRequired)
+        throw new AppError(
+          'FORBIDDEN',
+          `主管 ${operator.code} 的密码由他人设置，须先登录修改密码后才能用于审批`
+        )
       return operator
     },
     async createOperator(operator) {

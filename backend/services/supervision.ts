@@ -142,7 +142,9 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
           name: operator.name,
           role: operator.role,
           pinHash: await hashPin(operator.pin),
-          createdAt: at
+          createdAt: at,
+          // The supervisor chose it: the new operator picks their own at first sign-in.
+          pinChangeRequired: true
         },
         {
           at,
@@ -178,12 +180,13 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
 
     async resetPin(caller, { code, pin }) {
       const operator = await operatorOf(code)
-      await deps.operators.setPinHash(operator.id, await hashPin(pin), {
-        at: now(),
-        operatorId: caller.operatorId,
-        action: 'operator_pin_reset',
-        subject: code
-      })
+      // Someone else's PIN, set by the supervisor, is known to two people: changed at its first use.
+      await deps.operators.setPinHash(
+        operator.id,
+        await hashPin(pin),
+        { at: now(), operatorId: caller.operatorId, action: 'operator_pin_reset', subject: code },
+        operator.id !== caller.operatorId
+      )
       deps.auth.clearFailures(code)
       return adminView(code)
     },

@@ -20,7 +20,7 @@ import type { SyncStatusView } from '../sync/status'
 import { CENTRE_URL_RULE, centreUrlAllowed, type PinBlock } from '../sync/protocol'
 import type { CloseReportView, ShiftCloseView, SummaryReportView } from '../report/summary'
 import type { ReportDocument, ReportSource } from '../report/document'
-import type { AuditEntryView, OperatorAdminView, RejectionView } from '../supervision'
+import type { AuditEntryView, OperatorAdminView, RecordsCheckView, RejectionView } from '../supervision'
 
 /**
  * The one list of calls the renderer can make. Electron's IPC registration and the browser-mode
@@ -34,8 +34,18 @@ export interface AppInfo {
   readonly schemaVersion: string
   readonly terminalId: string
   readonly demoData: boolean
+  /** A centre's folder with no operator yet: the sign-in screen offers to set up the first supervisor. */
+  readonly needsSetUp: boolean
+  /** The centre keys this data folder trusts; `demoKey`: the public demo key is among them. */
+  readonly trust: {
+    readonly keyIds: readonly string[]
+    readonly demoKey: boolean
+    readonly revoked: readonly string[]
+  }
   /** How the key that seals personal data is kept: 'file' (no OS protection available) deserves a warning. */
   readonly personalDataProtection: 'os' | 'file'
+  /** The audit log and close reports checked out at the last check (at start, on the audit screen, after a sync). */
+  readonly recordsIntact: boolean
   /** The terminal's clock, UTC ISO. */
   readonly now: string
 }
@@ -67,6 +77,7 @@ function call<Output>() {
 const accountId = z.int().positive()
 const operatorCode = z.string().regex(/^\w{1,16}$/, '工号格式不正确')
 const pin = z.string().regex(PIN_PATTERN, '密码应为 6–12 位数字')
+const operatorName = z.string().trim().min(1, '请填写姓名').max(20)
 /** A PIN a supervisor gives an operator: not one anyone would guess first. */
 const newPin = pin.refine((value) => !isTrivialPin(value), '密码过于简单（同一数字重复或连续数字），请换一个')
 const saleId = z.string().regex(UUID_V7, '交易号格式不正确')
@@ -123,6 +134,15 @@ export const contract = {
     'public'
   ),
   'auth.session': call<SessionView>()(z.strictObject({}), '当前登录的操作员与班次'),
+  'auth.changePin': call<SessionView>()(
+    z.strictObject({ currentPin: pin, newPin }),
+    '修改本人密码（新设或被重置的密码首次登录时必须修改）'
+  ),
+  'auth.setUp': call<SessionView>()(
+    z.strictObject({ operatorCode, name: operatorName, pin: newPin }),
+    '首次设置：在尚无操作员的正式终端上创建第一名主管并登录',
+    'public'
+  ),
   'auth.signOut': call<{ readonly signedOut: true }>()(z.strictObject({}), '退出登录'),
   'auth.openShift': call<ShiftView>()(z.strictObject({}), '在本终端开班'),
   'cardholder.lookup': call<CardholderView>()(
@@ -265,7 +285,7 @@ export const contract = {
   'operators.create': call<OperatorAdminView>()(
     z.strictObject({
       code: operatorCode,
-      name: z.string().trim().min(1, '请填写姓名').max(20),
+      name: operatorName,
       role: z.enum(ROLES),
       pin: newPin
     }),
@@ -294,6 +314,11 @@ export const contract = {
       limit: z.int().min(1).max(1000)
     }),
     '审计日志：谁在何时做了什么（主管）',
+    'supervisor'
+  ),
+  'audit.verify': call<RecordsCheckView>()(
+    z.strictObject({}),
+    '校验审计日志与日结、交班报告是否被改动、删除或删减（主管）',
     'supervisor'
   ),
   'rejections.list': call<readonly RejectionView[]>()(
@@ -330,6 +355,7 @@ export interface Caller {
   readonly operatorId: number
   readonly operatorCode: string
   readonly role: Role
+  readonly pinChangeRequired: boolean
 }
 
 /** What a handler learns of its caller: null for public calls made before sign-in, and for the CLI. */

@@ -536,3 +536,25 @@ export const officeReportResponseSchema = z.strictObject({
   lines: z.array(officeReportLineSchema).max(200_000)
 })
 export type OfficeReportResponse = z.infer<typeof officeReportResponseSchema>
+
+/** Where a chain of the terminal's records ends: how many rows, and the last one's MAC (hex). */
+export const chainHeadSchema = z.strictObject({
+  length: z.int().min(0).max(1_000_000_000),
+  head: z.string().regex(/^(?:[0-9a-f]{64}|yibao-(?:audit|close)-chain\/1)$/)
+})
+export type ChainHead = z.infer<typeof chainHeadSchema>
+
+/**
+ * `POST /v1/record-heads`, with every sync: where the terminal's audit log and close reports end.
+ * The centre keeps the longest it has seen; a shorter chain, or the same length with another head,
+ * means rows were removed at the terminal, and the centre records an alarm. It answers with what it
+ * held before this report, so the terminal checks that its own chain still passes through it.
+ */
+export const recordHeadsRequestSchema = z.strictObject({ audit: chainHeadSchema, closes: chainHeadSchema })
+export type RecordHeadsRequest = z.infer<typeof recordHeadsRequestSchema>
+
+export const recordHeadsResponseSchema = z.strictObject({
+  audit: chainHeadSchema.nullable(),
+  closes: chainHeadSchema.nullable()
+})
+export type RecordHeadsResponse = z.infer<typeof recordHeadsResponseSchema>

@@ -9,6 +9,7 @@ import * as m0006 from './0006_snapshot_staging'
 import * as m0007 from './0007_closes'
 import * as m0008 from './0008_rejection_follow_up'
 import * as m0009 from './0009_payer_proof'
+import * as m0010 from './0010_record_chains'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
@@ -36,7 +37,8 @@ export function createMigrations(cipher: PersonalDataCipher): readonly NamedMigr
     { name: '0006_snapshot_staging', up: m0006.up, down: m0006.down },
     { name: '0007_closes', up: m0007.up, down: m0007.down },
     { name: '0008_rejection_follow_up', up: m0008.up, down: m0008.down },
-    { name: '0009_payer_proof', up: m0009.up, down: m0009.down }
+    { name: '0009_payer_proof', up: m0009.up, down: m0009.down },
+    { name: '0010_record_chains', up: (db) => m0010.up(db, cipher), down: m0010.down }
   ]
 }
 

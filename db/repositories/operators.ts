@@ -1,5 +1,7 @@
 import type { Knex } from 'knex'
 import type { Role } from '../../core/operators'
+import type { PersonalDataCipher } from '../personal-data'
+import { appendAudit } from '../record-chain'
 
 export interface OperatorRecord {
   readonly id: number
@@ -8,6 +10,8 @@ export interface OperatorRecord {
   readonly role: Role
   readonly pinHash: string
   readonly active: boolean
+  /** The PIN was set by someone else (new operator, reset): it must be changed at the next sign-in. */
+  readonly pinChangeRequired: boolean
 }
 
 export interface ShiftRecord {
@@ -23,10 +27,17 @@ export interface OperatorsRepository {
   count(): Promise<number>
   /** With an audit line: both written in one transaction, so no operator appears without it. */
   create(
-    operator: { code: string; name: string; role: Role; pinHash: string; createdAt: string },
+    operator: {
+      code: string
+      name: string
+      role: Role
+      pinHash: string
+      createdAt: string
+      pinChangeRequired?: boolean
+    },
     audit?: {
       at: string
-      operatorId: number
+      operatorId: number | null
       action: string
       subject: string
       details?: Record<string, unknown>
@@ -42,17 +53,21 @@ export interface OperatorsRepository {
     details?: Record<string, unknown>
   }): Promise<void>
   /** Every operator, by code, with when they were created (the PIN hash stays out of it). */
-  list(): Promise<Array<Omit<OperatorRecord, 'pinHash'> & { readonly createdAt: string }>>
+  list(): Promise<
+    Array<Omit<OperatorRecord, 'pinHash' | 'pinChangeRequired'> & { readonly createdAt: string }>
+  >
   /** Changes the operator and writes the audit line in one transaction. */
   setActive(
     id: number,
     active: boolean,
     audit: { at: string; operatorId: number; action: string; subject: string }
   ): Promise<void>
+  /** `mustChange`: a PIN someone else chose (a reset); false when the operator chose it. */
   setPinHash(
     id: number,
     pinHash: string,
-    audit: { at: string; operatorId: number; action: string; subject: string }
+    audit: { at: string; operatorId: number; action: string; subject: string },
+    mustChange: boolean
   ): Promise<void>
   activeSupervisorCount(): Promise<number>
 }
@@ -64,6 +79,7 @@ type OperatorRow = {
   role: Role
   pin_hash: string
   active: number | boolean
+  pin_change_required: number | boolean
 }
 type ShiftRow = { id: number; operator_id: number; terminal_id: string; opened_at: string }
 
@@ -73,7 +89,8 @@ const toOperator = (row: OperatorRow): OperatorRecord => ({
   name: row.name,
   role: row.role,
   pinHash: row.pin_hash,
-  active: Boolean(row.active)
+  active: Boolean(row.active),
+  pinChangeRequired: Boolean(row.pin_change_required)
 })
 const toShift = (row: ShiftRow): ShiftRecord => ({
   id: row.id,
@@ -82,7 +99,7 @@ const toShift = (row: ShiftRow): ShiftRecord => ({
   openedAt: row.opened_at
 })
 
-export function createOperatorsRepository(db: Knex): OperatorsRepository {
+export function createOperatorsRepository(db: Knex, cipher: PersonalDataCipher): OperatorsRepository {
   return {
     async findByCode(code) {
       const row = await db('operators').where({ code }).first<OperatorRow | undefined>()
@@ -105,18 +122,11 @@ export function createOperatorsRepository(db: Knex): OperatorsRepository {
             role: operator.role,
             pin_hash: operator.pinHash,
             active: true,
+            pin_change_required: operator.pinChangeRequired ?? false,
             created_at: operator.createdAt
           })
           .returning<Array<{ id: number }>>('id')
-        if (audit) {
-          await trx('audit_log').insert({
-            at: audit.at,
-            operator_id: audit.operatorId,
-            action: audit.action,
-            subject: audit.subject,
-            details_json: audit.details ? JSON.stringify(audit.details) : null
-          })
-        }
+        if (audit) await appendAudit(trx, cipher, audit)
         return id
       })
     },
@@ -135,13 +145,7 @@ export function createOperatorsRepository(db: Knex): OperatorsRepository {
       return row ? toShift(row) : null
     },
     async audit(entry) {
-      await db('audit_log').insert({
-        at: entry.at,
-        operator_id: entry.operatorId,
-        action: entry.action,
-        subject: entry.subject ?? null,
-        details_json: entry.details ? JSON.stringify(entry.details) : null
-      })
+      await db.transaction((trx) => appendAudit(trx, cipher, entry))
     },
     async list() {
       const rows = await db('operators')
@@ -166,23 +170,13 @@ export function createOperatorsRepository(db: Knex): OperatorsRepository {
     async setActive(id, active, audit) {
       await db.transaction(async (trx) => {
         await trx('operators').where({ id }).update({ active })
-        await trx('audit_log').insert({
-          at: audit.at,
-          operator_id: audit.operatorId,
-          action: audit.action,
-          subject: audit.subject
-        })
+        await appendAudit(trx, cipher, audit)
       })
     },
-    async setPinHash(id, pinHash, audit) {
+    async setPinHash(id, pinHash, audit, mustChange) {
       await db.transaction(async (trx) => {
-        await trx('operators').where({ id }).update({ pin_hash: pinHash })
-        await trx('audit_log').insert({
-          at: audit.at,
-          operator_id: audit.operatorId,
-          action: audit.action,
-          subject: audit.subject
-        })
+        await trx('operators').where({ id }).update({ pin_hash: pinHash, pin_change_required: mustChange })
+        await appendAudit(trx, cipher, audit)
       })
     },
     async activeSupervisorCount() {

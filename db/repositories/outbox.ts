@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { appendAudit } from '../record-chain'
 import type { ItemResult } from '../../core/sync/protocol'
 import type { PersonalDataCipher } from '../personal-data'
 
@@ -202,18 +203,17 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
               reversal_result_message: result.message
             })
           }
-          await trx('audit_log').insert({
+          await appendAudit(trx, cipher, {
             at,
+            operatorId: null,
             action: `centre_${entry.kind}_${accepted ? 'accepted' : 'rejected'}`,
             subject: entry.saleId,
-            details_json: JSON.stringify(
-              accepted
-                ? {
-                    settledAt: result.settledAt,
-                    reference: 'reference' in result ? (result.reference ?? null) : null
-                  }
-                : { code: result.outcome === 'rejected' ? result.code : null }
-            )
+            details: accepted
+              ? {
+                  settledAt: result.settledAt,
+                  reference: 'reference' in result ? (result.reference ?? null) : null
+                }
+              : { code: result.outcome === 'rejected' ? result.code : null }
           })
         }
       })

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex'
+import type { PersonalDataCipher } from '../personal-data'
+import { appendClose } from '../record-chain'
 import {
   summarise,
   type CloseReportView,
@@ -230,7 +232,11 @@ function toShift(row: ShiftRow): ShiftCloseView {
  * Reads for the daily summary and the close reports. A close report is written once and never
  * updated (there is no update here, and the table's triggers refuse one).
  */
-export function createReportsRepository(db: Knex, reader: Knex = db): ReportsRepository {
+export function createReportsRepository(
+  db: Knex,
+  cipher: PersonalDataCipher,
+  reader: Knex = db
+): ReportsRepository {
   const closes = () =>
     db('close_reports as c')
       .join('operators as o', 'o.id', 'c.closed_by')
@@ -256,7 +262,7 @@ export function createReportsRepository(db: Knex, reader: Knex = db): ReportsRep
           .where({ terminal_id: input.terminalId })
           .max<Array<{ last: number | null }>>({ last: 'number' })
         const number = (last ?? 0) + 1
-        const [id] = await trx('close_reports').insert({
+        const id = await appendClose(trx, cipher, {
           terminal_id: input.terminalId,
           number,
           kind: input.kind,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { appendAudit } from '../record-chain'
 import type { LocalSpending } from '../../core/spending'
 import type { SaleStatus } from '../../core/sale'
 import type { PersonalDataCipher } from '../personal-data'
@@ -188,15 +189,15 @@ export function createSalesRepository(
           payload_sealed: cipher.seal(sale.outbox.payloadJson),
           created_at: sale.createdAt
         })
-        await trx('audit_log').insert({
+        await appendAudit(trx, cipher, {
           at: sale.createdAt,
-          operator_id: sale.operatorId,
+          operatorId: sale.operatorId,
           action: 'sale',
           subject: sale.id,
-          details_json: JSON.stringify({
+          details: {
             payerProof: sale.payerProof,
             ...(sale.keyedApprovedBy !== null ? { keyedApprovedBy: sale.keyedApprovedBy } : {})
-          })
+          }
         })
       })
     },
@@ -304,9 +305,9 @@ export function createSalesRepository(
             follow_up_note: '联机授权被拒，已在柜台当场告知客户'
           })
         if (updated === 1)
-          await trx('audit_log').insert({
+          await appendAudit(trx, cipher, {
             at: change.at,
-            operator_id: change.operatorId,
+            operatorId: change.operatorId,
             action: 'rejection_told_at_counter',
             subject: id
           })
@@ -333,12 +334,12 @@ export function createSalesRepository(
           amount_fen: change.totalFen,
           at: change.at
         })
-        await trx('audit_log').insert({
+        await appendAudit(trx, cipher, {
           at: change.at,
-          operator_id: change.voidedBy,
+          operatorId: change.voidedBy,
           action: 'void',
           subject: id,
-          details_json: JSON.stringify({ approvedBy: change.approvedBy })
+          details: { approvedBy: change.approvedBy }
         })
         return true
       })
@@ -363,12 +364,12 @@ export function createSalesRepository(
           payload_sealed: cipher.seal(change.payloadJson),
           created_at: change.at
         })
-        await trx('audit_log').insert({
+        await appendAudit(trx, cipher, {
           at: change.at,
-          operator_id: change.voidedBy,
+          operatorId: change.voidedBy,
           action: 'reversal_queued',
           subject: id,
-          details_json: JSON.stringify({ approvedBy: change.approvedBy })
+          details: { approvedBy: change.approvedBy }
         })
         return true
       })

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex'
+import type { PersonalDataCipher } from '../personal-data'
+import { appendAudit } from '../record-chain'
 
 export interface AuditRow {
   readonly id: number
@@ -41,7 +43,7 @@ export interface SupervisionRepository {
   followUp(saleId: string, change: { at: string; operatorId: number; note: string }): Promise<boolean>
 }
 
-export function createSupervisionRepository(db: Knex): SupervisionRepository {
+export function createSupervisionRepository(db: Knex, cipher: PersonalDataCipher): SupervisionRepository {
   return {
     async auditLog(filter) {
       const query = db('audit_log as l')
@@ -100,9 +102,9 @@ export function createSupervisionRepository(db: Knex): SupervisionRepository {
           })
         if (updated !== 1) return false
         // The note is the supervisor's free text: it may name the customer, so it stays with the sale, not in the log.
-        await trx('audit_log').insert({
+        await appendAudit(trx, cipher, {
           at: change.at,
-          operator_id: change.operatorId,
+          operatorId: change.operatorId,
           action: 'rejection_followed_up',
           subject: saleId
         })

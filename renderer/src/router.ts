@@ -59,6 +59,8 @@ export function guard(to: RouteLocationNormalized): true | { name: string; query
   if (to.meta.public) return true
   if (!auth.signedIn)
     return { name: 'sign-in', query: to.fullPath === '/counter' ? {} : { back: to.fullPath } }
+  // A PIN someone else set: the sign-in screen asks for a new one before anything else.
+  if (auth.session?.pinChangeRequired) return { name: 'sign-in' }
   if (to.matched.some((record) => record.meta.supervisor) && !auth.isSupervisor) return { name: 'counter' }
   return true
 }

@@ -3,6 +3,9 @@ import {
   centreErrorSchema,
   centreFileKeyResponseSchema,
   officeReportResponseSchema,
+  recordHeadsResponseSchema,
+  type RecordHeadsRequest,
+  type RecordHeadsResponse,
   registrationResponseSchema,
   rulesResponseSchema,
   tokenGrantSchema,
@@ -55,6 +58,8 @@ export interface CentreClient {
   authorize(token: string, request: AuthorizationRequest, timeoutMs: number): Promise<UploadResponse>
   /** The sales the centre received from this terminal's office (网点) in a range of Shanghai dates. Read-only. */
   officeReport(token: string, range: OfficeReportRequest): Promise<OfficeReportResponse>
+  /** Tells the centre where the record chains end; answers where they ended at the last report. */
+  recordHeads(token: string, heads: RecordHeadsRequest): Promise<RecordHeadsResponse>
   /** The centre's file-encryption key as a signed file (checked by the caller against the trusted keys). */
   centreFileKey(): Promise<string>
 }
@@ -186,6 +191,10 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
         body: JSON.stringify({ from: range.from, to: range.to })
       })
       return readJson(response, officeReportResponseSchema)
+    },
+    async recordHeads(token, heads) {
+      const response = await send('/v1/record-heads', { method: 'POST', token, body: JSON.stringify(heads) })
+      return readJson(response, recordHeadsResponseSchema)
     }
   }
 }

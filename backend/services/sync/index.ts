@@ -14,7 +14,7 @@ import { createDownloader } from './download'
 import { exportQueue, importPackage, type PackageImport, type QueueExport } from './files/transport'
 import { officeReport } from './office-report'
 import { createRegistration } from './registration'
-import { createSyncScheduler } from './scheduler'
+import { createSyncScheduler, type SyncSchedulerDeps } from './scheduler'
 import { createSnapshotStore, type SnapshotStore } from './snapshot/import'
 import { createSyncStatus } from './status'
 import { createUploader } from './upload'
@@ -63,6 +63,8 @@ export interface SyncOptions {
   readonly clock: Clock
   readonly log: Logger
   readonly rules: ActiveRules
+  /** Reports the record chains' heads to the centre with each sync (see RecordsService). */
+  readonly reportRecords?: SyncSchedulerDeps['reportRecords']
   /** The centre keys trusted for rules: they also vouch for the centre's file-encryption key. */
   readonly trustedKeys: TrustedKeys
   readonly terminalId: string
@@ -144,7 +146,8 @@ export function createSync(options: SyncOptions): Sync {
     log,
     intervalMs,
     random,
-    afterSync: options.afterSync
+    afterSync: options.afterSync,
+    reportRecords: options.reportRecords
   })
   const status = createSyncStatus({
     state,

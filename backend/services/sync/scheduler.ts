@@ -1,5 +1,6 @@
 import type { Logger } from '../../../core/log'
 import { retryDelayMs } from '../../../core/sync/status'
+import type { RecordHeadsRequest, RecordHeadsResponse } from '../../../core/sync/protocol'
 import type { Clock } from '../../../core/time'
 import type { SyncStateRepository } from '../../../db/repositories/sync-state'
 import type { CentreConnection } from './connection'
@@ -33,6 +34,10 @@ export interface SyncSchedulerDeps {
   readonly log: Logger
   readonly intervalMs: number
   readonly random: () => number
+  /** Tells the centre where the audit log and close reports end (after the upload, every cycle). */
+  readonly reportRecords?: (
+    send: (heads: RecordHeadsRequest) => Promise<RecordHeadsResponse>
+  ) => Promise<void>
   /** After a cycle that went through; its failure is logged and changes nothing of the sync. */
   readonly afterSync?: () => Promise<void>
 }
@@ -63,6 +68,12 @@ export function createSyncScheduler(deps: SyncSchedulerDeps): SyncScheduler {
     } catch (error) {
       await connection.failed(error, '上传交易')
     }
+    // A centre without the call (older), or a failure, does not hold up rules and accounts.
+    await deps
+      .reportRecords?.((heads) => connection.authorized(centre, (token) => centre.recordHeads(token, heads)))
+      .catch((error: unknown) =>
+        deps.log.error('record_heads_failed', { error: error instanceof Error ? error.name : 'unknown' })
+      )
     try {
       await deps.download.rules(centre, state.regionCodes)
       await deps.download.snapshot(centre)

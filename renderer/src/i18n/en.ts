@@ -11,7 +11,20 @@ const en: typeof zhCN = {
     noShift: 'No shift open',
     shift: 'Shift {id} · opened {time}',
     roles: { clerk: 'Window clerk', agent: 'Home-visit agent', supervisor: 'Supervisor' },
-    supervisorOnly: 'Only a supervisor may change this'
+    supervisorOnly: 'Supervisors only',
+    name: 'Name',
+    currentPin: 'Current PIN',
+    newPin: 'New PIN (6–12 digits)',
+    newPinAgain: 'New PIN again',
+    pinMismatch: 'The two new PINs differ',
+    changePin: 'Change PIN and continue',
+    changePinTitle: 'Choose your own PIN',
+    changePinHint:
+      'Your PIN was set or reset by a supervisor. Choose a new one only you know before you go on.',
+    setUp: 'Create supervisor and sign in',
+    setUpTitle: 'First start: create the first supervisor',
+    setUpHint:
+      'This terminal has the centre keys but no operator yet. The installer creates the first supervisor here; the supervisor adds the others.'
   },
   nav: { counter: 'Counter', history: 'Transactions', supervisor: 'Supervisor', settings: 'Settings' },
   reader: {
@@ -54,6 +67,12 @@ const en: typeof zhCN = {
   app: {
     title: 'Personal-account health insurance counter',
     demoData: 'Demo data',
+    demoKey: 'Trusts the demo key',
+    demoKeyHint:
+      'This data folder was created as a demo and trusts the demo key, whose private half is public: anyone can sign bundles it accepts. Never use it for real business.',
+    noTrustedKeys: 'No centre keys',
+    noTrustedKeysHint:
+      'This terminal trusts no centre key and accepts no rule bundle: ask the centre administrator for the trusted-keys file and restart.',
     unexpectedFailure:
       'Not done: the program hit an unexpected error. Try again; if it keeps happening, restart the counter or call support.',
     keyUnprotected: 'Personal-data key not OS-protected',
@@ -525,6 +544,8 @@ const en: typeof zhCN = {
     NOT_REGISTERED: 'This terminal is not registered with the centre yet.',
     FILE_REFUSED: 'The file was refused: broken, altered, or for another terminal.',
     PERSONAL_DATA_KEY: 'The key protecting personal data is missing or does not fit this database.',
+    TRUST_FILE_INVALID: 'The trusted centre keys file is missing or broken.',
+    PIN_CHANGE_REQUIRED: 'Your PIN was set by someone else: change it first.',
     CLOSE_REFUSED: 'Nothing was closed: see the reason.',
     CLOSE_NOT_FOUND: 'No close report with this number on this terminal.',
     INVALID_ARGUMENT: 'The request was not valid.',

@@ -9,7 +9,19 @@ export default {
     noShift: '未开班',
     shift: '班次 {id} · {time} 开班',
     roles: { clerk: '窗口经办', agent: '上门服务专员', supervisor: '主管' },
-    supervisorOnly: '只有主管可以修改'
+    supervisorOnly: '只有主管可以修改',
+    name: '姓名',
+    currentPin: '当前密码',
+    newPin: '新密码（6–12 位数字）',
+    newPinAgain: '再次输入新密码',
+    pinMismatch: '两次输入的新密码不一致',
+    changePin: '修改密码并继续',
+    changePinTitle: '请设置您自己的密码',
+    changePinHint: '您的密码由主管设置或重置。为保证只有您本人知道，请先设置新密码，再办理业务。',
+    setUp: '创建主管并登录',
+    setUpTitle: '首次设置：创建第一名主管',
+    setUpHint:
+      '本终端已配置中心密钥，尚无操作员。请由安装人员在此创建第一名主管；其他操作员由主管在“主管 → 操作员”中添加。'
   },
   nav: { counter: '柜台', history: '交易查询', supervisor: '主管', settings: '设置' },
   reader: {
@@ -52,6 +64,12 @@ export default {
   app: {
     title: '医保个账购买商业健康保险柜台',
     demoData: '演示数据',
+    demoKey: '信任演示密钥',
+    demoKeyHint:
+      '本数据目录创建为演示用途，信任私钥已公开的演示密钥：任何人都能签发它接受的规则包。不得用于真实业务；正式安装请由中心管理员提供信任密钥文件。',
+    noTrustedKeys: '未配置中心密钥',
+    noTrustedKeysHint:
+      '本终端没有可信任的中心密钥，不能接受任何规则包：请由中心管理员提供信任密钥文件（trusted-keys.json）后重新启动。',
     unexpectedFailure: '操作没有完成：程序出现意外错误。请重试；反复出现请重新启动柜台程序或联系运维人员',
     keyUnprotected: '个人信息密钥未受系统保护',
     keyUnprotectedHint:

@@ -19,6 +19,22 @@ export const useAuthStore = defineStore('auth', () => {
     return null
   }
 
+  /** The first supervisor of a centre's folder, signed in at once. */
+  async function setUp(operatorCode: string, name: string, pin: string): Promise<AppErrorShape | null> {
+    const result = await api.call('auth.setUp', { operatorCode, name, pin })
+    if (!result.ok) return result.error
+    setSessionToken(result.value.token)
+    session.value = result.value
+    return null
+  }
+
+  async function changePin(currentPin: string, newPin: string): Promise<AppErrorShape | null> {
+    const result = await api.call('auth.changePin', { currentPin, newPin })
+    if (!result.ok) return result.error
+    session.value = result.value
+    return null
+  }
+
   async function openShift(): Promise<AppErrorShape | null> {
     const result = await api.call('auth.openShift', {})
     if (!result.ok) return result.error
@@ -40,5 +56,5 @@ export const useAuthStore = defineStore('auth', () => {
     useReaderStore().forget()
   }
 
-  return { session, signedIn, isSupervisor, signIn, openShift, signOut, ended }
+  return { session, signedIn, isSupervisor, signIn, setUp, changePin, openShift, signOut, ended }
 })

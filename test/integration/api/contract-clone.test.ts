@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { ErrorCode } from '../../../core/errors'
 import { describe, expect, it } from 'vitest'
 import {
   contract,
@@ -46,6 +47,8 @@ interface Sample<K extends CallName> {
   readonly args: (scenario: Scenario) => CallInput<K>
   /** What the later calls need of this one's result. */
   readonly keep?: (value: CallOutput<K>, scenario: Scenario) => void
+  /** A call this demo scenario must refuse: its refusal crosses the transports instead. */
+  readonly refused?: ErrorCode
 }
 
 const order = (scenario: Scenario): DraftOrder => ({
@@ -151,6 +154,14 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
   'operators.setActive': { as: 'supervisor', args: () => ({ code: '1002', active: false }) },
   'operators.resetPin': { as: 'supervisor', args: () => ({ code: '1002', pin: '135790' }) },
   'audit.list': { as: 'supervisor', args: () => ({ limit: 200 }) },
+  'audit.verify': { as: 'supervisor', args: () => ({}) },
+  'auth.changePin': { as: 'clerk', args: () => ({ currentPin: '111111', newPin: '258147' }) },
+  // A demo folder is set up already: the first-supervisor form is for an empty centre folder.
+  'auth.setUp': {
+    as: 'anyone',
+    args: () => ({ operatorCode: '9100', name: '周敏', pin: '258147' }),
+    refused: 'FORBIDDEN'
+  },
   'auth.signOut': { as: 'clerk', args: () => ({}) }
 }
 
@@ -191,7 +202,8 @@ describe('every call of the contract crosses both transports intact', () => {
       const sent: unknown = structuredClone(args)
       expect(sent, `${name}: arguments`).toStrictEqual(args)
       const result = await runtime.dispatch(name, sent, contexts[sample.as])
-      expect(result.ok ? null : result.error, `${name} failed`).toBeNull()
+      if (sample.refused) expect(result.ok ? null : result.error.code, `${name} refused`).toBe(sample.refused)
+      else expect(result.ok ? null : result.error, `${name} failed`).toBeNull()
       const received: unknown = structuredClone(result)
       expect(received, `${name}: result through structured cloning`).toStrictEqual(result)
       expect(JSON.parse(JSON.stringify(result)), `${name}: result through JSON`).toEqual(result)

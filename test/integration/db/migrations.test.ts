@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { fixedClock } from '../../../core/time'
 import { openDatabase } from '../../../db/connection'
 import { migrateToLatest } from '../../../db/migrate'
+import { checkChain } from '../../../db/record-chain'
 import { createMigrations } from '../../../db/migrations/index'
 import { DATABASE_FILE_NAME } from '../../../backend/runtime'
 import { tempDir, testCipher } from '../../support/helpers'
@@ -222,6 +223,43 @@ describe('each migration keeps the data before it', () => {
     ).rejects.toThrow(/FOREIGN KEY/)
   })
 
+  it('0010_record_chains: the audit lines and close reports already there are linked, and stay as they were', async () => {
+    const { dir, db: older } = await legacyAt(9)
+    const supervisor = await older('operators').where({ code: '9001' }).first<{ id: number }>('id')
+    for (const number of [1, 2])
+      await older('close_reports').insert({
+        terminal_id: LEGACY_TERMINAL_ID,
+        number,
+        kind: 'day',
+        business_date: `2026-11-2${number}`,
+        closed_at: clock.now().toISOString(),
+        closed_by: supervisor.id,
+        late: false,
+        report_json: '{}',
+        sale_count: 1,
+        total_fen: 20_000 * number
+      })
+    const auditBefore = await older('audit_log').orderBy('id').select('id', 'at', 'action', 'subject')
+    expect(auditBefore.length).toBeGreaterThan(0)
+    const db = await next(older, dir, 10)
+    expect(await db('audit_log').orderBy('id').select('id', 'at', 'action', 'subject')).toEqual(auditBefore)
+    const cipher = testCipher()
+    expect(await checkChain(db, cipher, 'audit')).toMatchObject({
+      length: auditBefore.length,
+      brokenAt: null
+    })
+    expect(await checkChain(db, cipher, 'closes')).toMatchObject({ length: 2, brokenAt: null })
+    // Close reports are immutable again, and audit lines now too.
+    await expect(db('close_reports').where({ number: 2 }).update({ total_fen: 0 })).rejects.toThrow(
+      /immutable/
+    )
+    await expect(db('audit_log').update({ at: '2020-01-01T00:00:00.000Z' })).rejects.toThrow(/append-only/)
+    await expect(db('audit_log').delete()).rejects.toThrow(/append-only/)
+    expect(
+      await db('operators').where({ pin_change_required: true }).count<Array<{ n: number }>>({ n: '*' })
+    ).toEqual([{ n: 0 }])
+  })
+
   it('has a test above for every migration in the list', () => {
     // A migration added without its test fails here: name it in a test title above.
     const titled = [
@@ -232,7 +270,8 @@ describe('each migration keeps the data before it', () => {
       '0006_snapshot_staging',
       '0007_closes',
       '0008_rejection_follow_up',
-      '0009_payer_proof'
+      '0009_payer_proof',
+      '0010_record_chains'
     ]
     expect(migrations.map((m) => m.name).filter((name) => name !== '0004_personal_data')).toEqual(titled)
   })

@@ -116,7 +116,7 @@ describe('operators signing in at the counter', () => {
     const runtime = await openTestRuntime()
     let elapsed = 0
     const auth = createAuthService({
-      operators: createOperatorsRepository(runtime.db),
+      operators: createOperatorsRepository(runtime.db, runtime.personalData),
       clock: movableClock('2026-11-22T02:30:00Z'),
       terminalId: 'T-TEST0001',
       log: recordingLogger(),

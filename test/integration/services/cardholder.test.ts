@@ -94,8 +94,12 @@ describe('looking up a cardholder in the local snapshot', () => {
         schemaVersion: createMigrations(testCipher()).at(-1)?.name,
         terminalId: expect.stringMatching(/^T-[0-9A-F]{8}$/),
         demoData: true,
+        needsSetUp: false,
+        // A demo folder, no installation keys: the demo key only, and the header says so.
+        trust: { keyIds: ['DEMO-centre-NOT-FOR-PRODUCTION'], demoKey: true, revoked: [] },
         // Tests have no OS key protection: the key is a file, and the UI warns about it.
         personalDataProtection: 'file',
+        recordsIntact: true,
         now: '2026-11-22T02:30:00.000Z'
       }
     })

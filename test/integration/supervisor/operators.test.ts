@@ -15,6 +15,14 @@ async function value<T>(answer: Promise<Answer>): Promise<T> {
 const signIn = (runtime: CounterRuntime, operatorCode: string, pin: string) =>
   runtime.dispatch('auth.signIn', { operatorCode, pin }, { transport: 'test' })
 
+/** A new operator's first sign-in: the PIN the supervisor chose is changed before anything else. */
+async function firstSignIn(runtime: CounterRuntime, operatorCode: string, pin: string) {
+  const { token } = await value<{ token: string }>(signIn(runtime, operatorCode, pin))
+  const context = { transport: 'test' as const, sessionToken: token }
+  await value(runtime.dispatch('auth.changePin', { currentPin: pin, newPin: '818283' }, context))
+  return context
+}
+
 /** Every supervisor call of issue #7, with arguments that would pass validation. */
 const SUPERVISOR_CALLS: ReadonlyArray<readonly [CallName, unknown]> = [
   ['operators.list', {}],
@@ -188,10 +196,7 @@ describe('supervisor: operators and the audit log', () => {
         supervisor
       )
     )
-    const second = {
-      transport: 'test' as const,
-      sessionToken: (await value<{ token: string }>(signIn(runtime, '9002', '909090'))).token
-    }
+    const second = await firstSignIn(runtime, '9002', '909090')
     await value(runtime.dispatch('operators.setActive', { code: '9001', active: false }, second))
     // 9001 was signed out by that; 9002 is now the last active supervisor and cannot be disabled (by itself, here).
     expect(await runtime.dispatch('operators.list', {}, supervisor)).toMatchObject({
@@ -224,10 +229,7 @@ describe('supervisor: operators and the audit log', () => {
     // themselves, so the rule only bites for a session whose operator was deactivated behind the
     // service's back (here: straight in the database); it still holds.
     await runtime.db('operators').where({ code: '9002' }).update({ active: true })
-    const second = {
-      transport: 'test' as const,
-      sessionToken: (await value<{ token: string }>(signIn(runtime, '9002', '909090'))).token
-    }
+    const second = await firstSignIn(runtime, '9002', '909090')
     await runtime.db('operators').where({ code: '9002' }).update({ active: false })
     expect(
       await runtime.dispatch('operators.setActive', { code: '9001', active: false }, second)

@@ -5,7 +5,13 @@ import { createDispatcher } from '../../../backend/api/dispatch'
 import { recordingLogger } from '../../support/helpers'
 
 const context = { transport: 'test', sessionToken: 'clerk-token' } as const
-const clerk: Caller = { token: 'clerk-token', operatorId: 1, operatorCode: '1001', role: 'clerk' }
+const clerk: Caller = {
+  token: 'clerk-token',
+  operatorId: 1,
+  operatorCode: '1001',
+  role: 'clerk',
+  pinChangeRequired: false
+}
 const authenticate = (token: string | undefined) => (token === clerk.token ? clerk : null)
 
 /** Every call of the contract unused by a test, then the one under test. */
