@@ -67,7 +67,7 @@ describe('the counter screen in browser mode', () => {
     expect(await page.locator('[data-test="operator"]').innerText()).toContain('张敏')
     expect(page.url()).toContain('#/counter')
     await expect.poll(() => page.locator('header').innerText()).toContain('医保个账购买商业健康保险柜台')
-    expect(await page.locator('[data-test="demo-tag"]').innerText()).toBe('演示数据')
+    expect(await page.locator('[data-test="demo-tag"]').innerText()).toBe('演示数据 · 演示密钥')
     // Browser mode has no OS key protection: the header says the personal-data key is a plain file.
     expect(await page.locator('[data-test="key-unprotected-tag"]').innerText()).toBe(
       '个人信息密钥未受系统保护'

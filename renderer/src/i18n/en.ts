@@ -67,9 +67,12 @@ const en: typeof zhCN = {
   app: {
     title: 'Personal-account health insurance counter',
     demoData: 'Demo data',
-    demoKey: 'Trusts the demo key',
+    demoKey: 'Demo data · demo key',
     demoKeyHint:
       'This data folder was created as a demo and trusts the demo key, whose private half is public: anyone can sign bundles it accepts. Never use it for real business.',
+    recordsTampered: 'Record check failed',
+    recordsTamperedHint:
+      'The audit log or close reports were changed, deleted or cut: supervisors see the details in Supervisor → Audit log.',
     noTrustedKeys: 'No centre keys',
     noTrustedKeysHint:
       'This terminal trusts no centre key and accepts no rule bundle: ask the centre administrator for the trusted-keys file and restart.',
@@ -516,7 +519,19 @@ const en: typeof zhCN = {
       late: 'Late close',
       saleCount: 'Sales',
       totalFen: 'Amount',
-      format: 'Format'
+      format: 'Format',
+      chain: 'Records',
+      centreLength: 'Rows at the centre',
+      localLength: 'Rows here'
+    },
+    records: {
+      verify: 'Check again',
+      intact: 'Records whole: {audit} audit lines and {closes} close reports unchanged (checked {at})',
+      tampered: 'Record check failed: the audit log or close reports here were changed, deleted or cut',
+      broken:
+        '{chain} stops checking at row {position} ({at}): that row was changed or re-dated, or rows before it removed or inserted',
+      cut: 'Sync at {at} found {chain} cut: the centre last received {centre} rows, this terminal has {local}',
+      advice: 'Stop using this terminal, keep it and its data folder, and report to the centre.'
     }
   },
   errors: {

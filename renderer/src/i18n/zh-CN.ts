@@ -64,9 +64,11 @@ export default {
   app: {
     title: '医保个账购买商业健康保险柜台',
     demoData: '演示数据',
-    demoKey: '信任演示密钥',
+    demoKey: '演示数据 · 演示密钥',
     demoKeyHint:
       '本数据目录创建为演示用途，信任私钥已公开的演示密钥：任何人都能签发它接受的规则包。不得用于真实业务；正式安装请由中心管理员提供信任密钥文件。',
+    recordsTampered: '记录校验未通过',
+    recordsTamperedHint: '审计日志或日结、交班报告被改动、删除或删减：主管请在“主管 → 审计日志”查看详情。',
     noTrustedKeys: '未配置中心密钥',
     noTrustedKeysHint:
       '本终端没有可信任的中心密钥，不能接受任何规则包：请由中心管理员提供信任密钥文件（trusted-keys.json）后重新启动。',
@@ -503,7 +505,18 @@ export default {
       late: '补结',
       saleCount: '笔数',
       totalFen: '金额',
-      format: '格式'
+      format: '格式',
+      chain: '记录',
+      centreLength: '中心记录条数',
+      localLength: '本机记录条数'
+    },
+    records: {
+      verify: '重新校验',
+      intact: '记录完整：审计日志 {audit} 条、日结与交班报告 {closes} 份均未被改动（{at} 校验）',
+      tampered: '记录校验未通过：本机的审计日志或日结、交班报告被改动、删除或删减',
+      broken: '{chain}自第 {position} 条（{at}）起对不上：该条被改动、改期，或它之前的记录被删除或插入',
+      cut: '{at} 同步时发现{chain}被删减：中心上次收到 {centre} 条，本机只有 {local} 条',
+      advice: '请勿继续在本机办理业务，保留本机与数据目录，并报告中心核查。'
     }
   },
   errors: {} as Record<string, string>
