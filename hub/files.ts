@@ -1,9 +1,10 @@
-import { createPublicKey, verify } from 'node:crypto'
+import { createHash, createPublicKey, verify } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { open, readFile, rename, rm } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import type { Knex } from 'knex'
 import {
+  ENCRYPTED_PACKAGE_FORMAT,
   ENCRYPTED_QUEUE_FILE_FORMAT,
   PACKAGE_FILE_FORMAT,
   QUEUE_FILE_FORMAT,
@@ -19,6 +20,7 @@ import {
   type Logger,
   signPayload,
   decryptQueueFile,
+  packageEncryptor,
   parseEncryptedQueueFile,
   QueueFileUnreadable
 } from '../backend/shared'
@@ -224,7 +226,13 @@ export async function exportPackage(
         }
   )
 
+  const filePublicKeyPem = terminal.filePublicKeyPem
+  if (!filePublicKeyPem)
+    throw new FileRefused(
+      `终端 ${terminal.id} 还没有登记文件加密公钥，同步包无法加密给它：请让该终端联网同步一次（新版本会自动登记）`
+    )
   const snapshotFile = `${options.file}.snapshot.partial`
+  const sealedFile = `${options.file}.sealed.partial`
   const packageFile = `${options.file}.partial`
   try {
     const out = createWriteStream(snapshotFile, { mode: 0o600 })
@@ -267,9 +275,40 @@ export async function exportPackage(
       payload: payloadText,
       signature
     }
+    // The version-1 package (its own signed line, then the snapshot) is sealed to the terminal's
+    // file key on its way to disk; the signed first line of the file carries the ciphertext's digest.
+    const sealing = packageEncryptor(terminal.id, filePublicKeyPem, payload.createdAt)
+    const digest = createHash('sha256')
+    let bytes = 0
+    const sealed = createWriteStream(sealedFile, { mode: 0o600 })
+    await pipeline(
+      async function* () {
+        yield Buffer.from(`${JSON.stringify(header)}\n`, 'utf8')
+        yield* createReadStream(snapshotFile)
+      },
+      sealing.cipher,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          digest.update(chunk)
+          bytes += chunk.length
+          yield chunk
+        }
+      },
+      sealed
+    )
+    const outerText = JSON.stringify(sealing.header({ sha256: digest.digest('hex'), bytes }))
+    const outer = JSON.parse(signPayload(outerText, options.privateKeyPem, options.keyId)) as {
+      signature: string
+    }
+    const first: SignedFile = {
+      format: ENCRYPTED_PACKAGE_FORMAT,
+      keyId: options.keyId,
+      payload: outerText,
+      signature: outer.signature
+    }
     const target = createWriteStream(packageFile, { mode: 0o600 })
-    target.write(`${JSON.stringify(header)}\n`)
-    await pipeline(createReadStream(snapshotFile), target)
+    target.write(`${JSON.stringify(first)}\n`)
+    await pipeline(createReadStream(sealedFile), target)
     const handle = await open(packageFile, 'r+')
     try {
       await handle.sync()
@@ -280,6 +319,7 @@ export async function exportPackage(
     return { file: options.file, snapshot, ruleEnvelopes: ruleEnvelopes.length, results: results.length }
   } finally {
     await rm(snapshotFile, { force: true })
+    await rm(sealedFile, { force: true })
     await rm(packageFile, { force: true })
   }
 }

@@ -8,6 +8,7 @@ import {
   authorizationRequestSchema,
   officeReportRequestSchema,
   recordHeadsRequestSchema,
+  terminalFileKeyRequestSchema,
   registrationRequestSchema,
   terminalIdSchema,
   tokenRenewalRequestSchema,
@@ -30,8 +31,10 @@ import { currentFileKey } from './file-key'
 import {
   authenticate,
   DEFAULT_TOKEN_TTL_MS,
+  isX25519PublicKey,
   registerTerminal,
   renewToken,
+  setTerminalFileKey,
   type TerminalRecord
 } from './terminals'
 
@@ -299,6 +302,17 @@ export function createHubServer(options: HubServerOptions): Server {
     await send(res, 200, report)
   }
 
+  async function terminalFileKey(req: IncomingMessage, res: ServerResponse, terminalId: string) {
+    const terminal = await requireTerminal(req)
+    if (terminal.id !== terminalId) throw new HttpError(403, 'FORBIDDEN', '只能登记本终端自己的文件加密公钥')
+    const request = await readJson(req, terminalFileKeyRequestSchema, maxBodyBytes)
+    if (!isX25519PublicKey(request.filePublicKeyPem))
+      throw new HttpError(400, 'BAD_REQUEST', '终端文件加密公钥不正确：应为 X25519 公钥（SPKI PEM）')
+    await setTerminalFileKey(db, terminal.id, request.filePublicKeyPem)
+    log.info('terminal_file_key_set', { terminal: terminal.id })
+    await send(res, 204, undefined)
+  }
+
   async function recordHeads(req: IncomingMessage, res: ServerResponse) {
     const terminal = await requireTerminal(req)
     const heads = await readJson(req, recordHeadsRequestSchema, maxBodyBytes)
@@ -377,6 +391,11 @@ export function createHubServer(options: HubServerOptions): Server {
     { pattern: /^\/v1\/authorizations$/, method: 'POST', run: (req, res) => authorize(req, res) },
     { pattern: /^\/v1\/reports\/office$/, method: 'POST', run: (req, res) => office(req, res) },
     { pattern: /^\/v1\/record-heads$/, method: 'POST', run: (req, res) => recordHeads(req, res) },
+    {
+      pattern: /^\/v1\/terminals\/([^/]+)\/file-key$/,
+      method: 'PUT',
+      run: (req, res, _url, match) => terminalFileKey(req, res, decodeURIComponent(match[1]))
+    },
     // Signed by the centre, so it needs no token: a terminal registered before file keys existed fetches it.
     {
       pattern: /^\/v1\/centre\/file-key$/,

@@ -16,11 +16,14 @@ export interface TerminalRecord {
   readonly regionCodes: readonly string[]
   readonly publicKeyPem: string
   readonly regionsSinceVersion: number
+  /** The terminal's X25519 key sync packages are encrypted to; null until it sent one. */
+  readonly filePublicKeyPem: string | null
 }
 
 interface TerminalRow {
   id: string
   public_key_pem: string
+  file_public_key_pem: string | null
   refresh_secret_hash: string
   region_codes_json: string
   regions_since_version: number
@@ -48,7 +51,8 @@ function recordOf(row: TerminalRow): TerminalRecord {
     id: row.id,
     regionCodes: JSON.parse(row.region_codes_json) as string[],
     publicKeyPem: row.public_key_pem,
-    regionsSinceVersion: row.regions_since_version
+    regionsSinceVersion: row.regions_since_version,
+    filePublicKeyPem: row.file_public_key_pem ?? null
   }
 }
 
@@ -96,6 +100,13 @@ export async function registerTerminal(
       message: '终端公钥不正确：应为 Ed25519 公钥（SPKI PEM）'
     }
   }
+  if (request.filePublicKeyPem !== undefined && !isX25519PublicKey(request.filePublicKeyPem))
+    return {
+      ok: false,
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: '终端文件加密公钥不正确：应为 X25519 公钥（SPKI PEM）'
+    }
   const now = options.clock.now().toISOString()
   return db.transaction(async (trx) => {
     const code = await trx('enrolment_codes')
@@ -132,6 +143,7 @@ export async function registerTerminal(
         territory: request.territory,
         app_version: request.appVersion,
         public_key_pem: request.publicKeyPem,
+        file_public_key_pem: request.filePublicKeyPem ?? null,
         refresh_secret_hash: sha256(refreshSecret),
         region_codes_json: JSON.stringify(regionCodes),
         regions_since_version: regionsSinceVersion,
@@ -143,6 +155,7 @@ export async function registerTerminal(
         'territory',
         'app_version',
         'public_key_pem',
+        'file_public_key_pem',
         'refresh_secret_hash',
         'region_codes_json',
         'regions_since_version',
@@ -185,6 +198,7 @@ export async function authenticate(db: Knex, token: string, clock: Clock): Promi
     .first<TerminalRow | undefined>(
       'r.id',
       'r.public_key_pem',
+      'r.file_public_key_pem',
       'r.refresh_secret_hash',
       'r.region_codes_json',
       'r.regions_since_version'
@@ -195,4 +209,22 @@ export async function authenticate(db: Knex, token: string, clock: Clock): Promi
 export async function findTerminal(db: Knex, id: string): Promise<TerminalRecord | null> {
   const row = await db('terminals').where({ id }).first<TerminalRow | undefined>()
   return row ? recordOf(row) : null
+}
+
+/** Whether a PEM is an X25519 public key: what a terminal's file key must be. */
+export function isX25519PublicKey(pem: string): boolean {
+  try {
+    return createPublicKey(pem).asymmetricKeyType === 'x25519'
+  } catch {
+    return false
+  }
+}
+
+/** Keeps the terminal's file key (a terminal registered before it sent one at registration). */
+export async function setTerminalFileKey(
+  db: Knex,
+  terminalId: string,
+  filePublicKeyPem: string
+): Promise<void> {
+  await db('terminals').where({ id: terminalId }).update({ file_public_key_pem: filePublicKeyPem })
 }

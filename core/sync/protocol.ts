@@ -76,7 +76,9 @@ export const registrationRequestSchema = z.strictObject({
   territory: z.string().min(1).max(100),
   appVersion: z.string().max(32),
   /** The terminal's Ed25519 public key (SPKI PEM): the centre verifies exported queue files with it. */
-  publicKeyPem: z.string().min(40).max(1000)
+  publicKeyPem: z.string().min(40).max(1000),
+  /** The terminal's X25519 public key (SPKI PEM): the centre encrypts sync packages to it. */
+  filePublicKeyPem: z.string().min(40).max(1000).optional()
 })
 export type RegistrationRequest = z.infer<typeof registrationRequestSchema>
 
@@ -99,6 +101,12 @@ export const registrationResponseSchema = z.strictObject({
 export type RegistrationResponse = z.infer<typeof registrationResponseSchema>
 
 export const tokenRenewalRequestSchema = z.strictObject({ refreshSecret: z.string().min(16).max(200) })
+
+/**
+ * `PUT /v1/terminals/{id}/file-key` (token): the terminal's X25519 public key, for a terminal
+ * registered before it sent one at registration; `204`. Sent again (a new key) it replaces the old.
+ */
+export const terminalFileKeyRequestSchema = z.strictObject({ filePublicKeyPem: z.string().min(40).max(1000) })
 
 // ── Downloads ───────────────────────────────────────────────────────────────────────────────────
 
@@ -465,9 +473,40 @@ export function encryptedQueueAad(
   return [file.format, file.terminalId, file.recipientKeyId].join('\n')
 }
 
+/**
+ * The sync package encrypted to the terminal (what the centre writes since #15): rules, snapshot
+ * and results carry a territory's names, ID and card numbers on USB sticks. The first line is a
+ * signed file (below, signed by the centre's key like a bundle) whose payload is this header; the
+ * rest of the file is the version-1 package's bytes, sealed with AES-256-GCM under a key both
+ * sides derive: X25519 between a fresh key of the centre's and the terminal's file key
+ * (`recipientKeyId`), HKDF-SHA256 with the fresh public key as salt and the format as info; the AAD
+ * is format, terminal and recipient, one a line. The header carries the ciphertext's SHA-256 and
+ * length, so a changed file is refused before anything is decrypted.
+ */
+export const ENCRYPTED_PACKAGE_FORMAT = 'yibao-sync-package/2'
+export const encryptedPackageHeaderSchema = z.strictObject({
+  terminalId: terminalIdSchema,
+  recipientKeyId: z.string().regex(/^TFK-[0-9a-f]{16}$/),
+  createdAt: utc,
+  /** The centre's fresh X25519 public key, SPKI DER, base64. */
+  ephemeralKey: base64.min(40).max(200),
+  nonce: base64.length(16),
+  tag: base64.length(24),
+  ciphertextSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  ciphertextBytes: z.int().min(1).max(Number.MAX_SAFE_INTEGER)
+})
+export type EncryptedPackageHeader = z.infer<typeof encryptedPackageHeaderSchema>
+
+/** The AES-GCM additional data of a package: the file cannot be passed off as another terminal's. */
+export function encryptedPackageAad(
+  header: Pick<EncryptedPackageHeader, 'terminalId' | 'recipientKeyId'>
+): string {
+  return [ENCRYPTED_PACKAGE_FORMAT, header.terminalId, header.recipientKeyId].join('\n')
+}
+
 /** A signed file: the exact payload text, and an Ed25519 signature of its UTF-8 bytes (base64). */
 export const signedFileSchema = z.strictObject({
-  format: z.enum([QUEUE_FILE_FORMAT, PACKAGE_FILE_FORMAT, CENTRE_FILE_KEY_FORMAT]),
+  format: z.enum([QUEUE_FILE_FORMAT, PACKAGE_FILE_FORMAT, CENTRE_FILE_KEY_FORMAT, ENCRYPTED_PACKAGE_FORMAT]),
   keyId: z.string().min(1).max(100),
   payload: z.string(),
   signature: z.string().min(1).max(200)

@@ -11,6 +11,10 @@ export interface SyncState {
   readonly refreshSecretSealed: string | null
   /** The terminal's Ed25519 private key (PKCS#8 PEM), sealed (base64): it signs exported queue files. */
   readonly signingKeySealed: string | null
+  /** The terminal's X25519 private key (PKCS#8 PEM), sealed (base64): sync packages are encrypted to it. */
+  readonly fileKeySealed: string | null
+  /** The id of the file key the centre has (TFK-…): until it matches, each sync sends the key. */
+  readonly fileKeySent: string | null
   readonly territory: string | null
   /** The centre's file-encryption key as the centre signed it (checked before it is kept): queue files are encrypted to it. */
   readonly centreFileKey: string | null
@@ -26,6 +30,8 @@ const KEYS = {
   regionCodes: 'sync.region_codes',
   refreshSecretSealed: 'sync.refresh_secret',
   signingKeySealed: 'sync.signing_key',
+  fileKeySealed: 'sync.file_key',
+  fileKeySent: 'sync.file_key_sent',
   territory: 'sync.territory',
   centreFileKey: 'sync.centre_file_key',
   lastContactAt: 'sync.last_contact_at',
@@ -58,6 +64,8 @@ export function createSyncStateRepository(db: Knex): SyncStateRepository {
         regionCodes: json<string[]>(KEYS.regionCodes, []),
         refreshSecretSealed: value(KEYS.refreshSecretSealed),
         signingKeySealed: value(KEYS.signingKeySealed),
+        fileKeySealed: value(KEYS.fileKeySealed),
+        fileKeySent: value(KEYS.fileKeySent),
         territory: value(KEYS.territory),
         centreFileKey: value(KEYS.centreFileKey),
         lastContactAt: value(KEYS.lastContactAt),

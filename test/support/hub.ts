@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import type { Knex } from 'knex'
 import { onTestFinished } from 'vitest'
 import type { Relation } from '../../core/cardholder'
@@ -8,6 +9,9 @@ import { coverPeriodOf } from '../../core/rules/cover'
 import {
   accountLineSchema,
   centreErrorSchema,
+  ENCRYPTED_PACKAGE_FORMAT,
+  encryptedPackageHeaderSchema,
+  type EncryptedPackageHeader,
   QUEUE_FILE_FORMAT,
   registrationResponseSchema,
   removedLineSchema,
@@ -30,6 +34,8 @@ import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { DEMO_ACCOUNTS, demoAccountNo } from '../../db/seeds/demo-population'
 import { DEMO_CENTRE_FILE_KEY } from '../../db/seeds/demo-centre-file-key'
 import { sealPinBlock } from '../../backend/services/payment/pin-block'
+import { newTerminalFileKey, packageDecryptor } from '../../backend/services/sync/files/file-crypto'
+import { openSignedFile } from '../../backend/services/sync/files/signed-file'
 import { DEMO_TRUSTED_KEYS } from '../../backend/services/rules/keys'
 import { verifyBundle } from '../../backend/services/rules/load'
 import { openHubDatabase } from '../../hub/db/open'
@@ -124,6 +130,8 @@ export async function call(
 export interface RegisteredTerminal extends RegistrationResponse {
   readonly privateKey: KeyObject
   readonly publicKeyPem: string
+  /** The terminal's X25519 file key (PKCS#8 PEM): sync packages are encrypted to it. */
+  readonly filePrivateKeyPem: string
 }
 
 export async function register(
@@ -134,11 +142,47 @@ export async function register(
 ): Promise<RegisteredTerminal> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
+  const fileKey = newTerminalFileKey()
   const answer = await call(url, '/v1/terminals', {
-    body: { enrolmentCode, terminalId, territory, appVersion: '0.1.0', publicKeyPem }
+    body: {
+      enrolmentCode,
+      terminalId,
+      territory,
+      appVersion: '0.1.0',
+      publicKeyPem,
+      filePublicKeyPem: fileKey.publicKeyPem
+    }
   })
   if (answer.status !== 201) throw new Error(`registration failed: ${answer.status} ${answer.text}`)
-  return { ...registrationResponseSchema.parse(answer.json()), privateKey, publicKeyPem }
+  return {
+    ...registrationResponseSchema.parse(answer.json()),
+    privateKey,
+    publicKeyPem,
+    filePrivateKeyPem: fileKey.privateKeyPem
+  }
+}
+
+/**
+ * A sync package as the terminal opens it: the centre's signed header line (checked against the
+ * demo key) and the version-1 text inside, decrypted with the terminal's file key.
+ */
+export async function openPackageFile(
+  file: string,
+  filePrivateKeyPem: string
+): Promise<{ header: EncryptedPackageHeader; sealed: Buffer; plain: string }> {
+  const bytes = await readFile(file)
+  const newline = bytes.indexOf(0x0a)
+  const outer = JSON.parse(bytes.subarray(0, newline).toString('utf8')) as { format: string; payload: string }
+  const header = encryptedPackageHeaderSchema.parse(
+    JSON.parse(
+      openSignedFile(bytes.subarray(0, newline).toString('utf8'), ENCRYPTED_PACKAGE_FORMAT, DEMO_TRUSTED_KEYS)
+    )
+  )
+  if (outer.format !== ENCRYPTED_PACKAGE_FORMAT) throw new Error(`not an encrypted package: ${outer.format}`)
+  const sealed = bytes.subarray(newline + 1)
+  const decipher = packageDecryptor(header, filePrivateKeyPem)
+  const plain = Buffer.concat([decipher.update(sealed), decipher.final()]).toString('utf8')
+  return { header, sealed, plain }
 }
 
 export interface ParsedSnapshot {

@@ -58,6 +58,8 @@ export interface CentreClient {
   authorize(token: string, request: AuthorizationRequest, timeoutMs: number): Promise<UploadResponse>
   /** The sales the centre received from this terminal's office (网点) in a range of Shanghai dates. Read-only. */
   officeReport(token: string, range: OfficeReportRequest): Promise<OfficeReportResponse>
+  /** Gives the centre the terminal's file key, for sync packages (terminals registered before it was sent at registration). */
+  setFileKey(token: string, terminalId: string, filePublicKeyPem: string): Promise<void>
   /** Tells the centre where the record chains end; answers where they ended at the last report. */
   recordHeads(token: string, heads: RecordHeadsRequest): Promise<RecordHeadsResponse>
   /** The centre's file-encryption key as a signed file (checked by the caller against the trusted keys). */
@@ -191,6 +193,13 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
         body: JSON.stringify({ from: range.from, to: range.to })
       })
       return readJson(response, officeReportResponseSchema)
+    },
+    async setFileKey(token, terminalId, filePublicKeyPem) {
+      await send(`/v1/terminals/${encodeURIComponent(terminalId)}/file-key`, {
+        method: 'PUT',
+        token,
+        body: JSON.stringify({ filePublicKeyPem })
+      })
     },
     async recordHeads(token, heads) {
       const response = await send('/v1/record-heads', { method: 'POST', token, body: JSON.stringify(heads) })

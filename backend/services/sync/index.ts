@@ -147,7 +147,11 @@ export function createSync(options: SyncOptions): Sync {
     intervalMs,
     random,
     afterSync: options.afterSync,
-    reportRecords: options.reportRecords
+    reportRecords: options.reportRecords,
+    sendFileKey: (centre) =>
+      registration.sendFileKey((pem) =>
+        connection.authorized(centre, (token) => centre.setFileKey(token, terminalId, pem))
+      )
   })
   const status = createSyncStatus({
     state,
@@ -226,6 +230,7 @@ export function createSync(options: SyncOptions): Sync {
           snapshots,
           trustedKeys,
           terminalId,
+          filePrivateKeyPem: () => registration.filePrivateKeyPem(),
           applyResults: (results) => upload.applyResults(results)
         },
         file

@@ -6,6 +6,10 @@ import type { TrustedKeys } from '../rules/keys'
 import { CentreCallError } from './centre-client'
 import type { CentreConnection } from './connection'
 import { readCentreFileKey } from './files/signed-file'
+import { newTerminalFileKey, terminalFileKeyId } from './files/file-crypto'
+
+const publicPemOf = (privatePem: string) =>
+  createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString()
 
 /**
  * The terminal's standing with the centre (docs/sync-protocol.md, "Registration"): registered with
@@ -18,6 +22,13 @@ export interface Registration {
   signingKeyPem(): Promise<string | null>
   /** The centre's file-encryption key (X25519, checked), from registration or the next sync; null until then. */
   centreFileKey(): Promise<{ keyId: string; publicKeyPem: string } | null>
+  /** The terminal's own file key (X25519 private PEM) that packages are encrypted to; null before registration. */
+  filePrivateKeyPem(): Promise<string | null>
+  /**
+   * For a terminal registered before it sent a file key at registration: makes one (once) and
+   * gives the centre its public half. Does nothing once the centre has it.
+   */
+  sendFileKey(send: (filePublicKeyPem: string) => Promise<void>): Promise<void>
 }
 
 export interface RegistrationDeps {
@@ -45,6 +56,8 @@ export function createRegistration(deps: RegistrationDeps): Registration {
       const publicKeyPem = createPublicKey(open(signingKeySealed))
         .export({ type: 'spki', format: 'pem' })
         .toString()
+      const fileKeySealed = held.fileKeySealed || seal(newTerminalFileKey().privateKeyPem)
+      const filePublicKeyPem = publicPemOf(open(fileKeySealed))
       let granted
       try {
         granted = await centre.register({
@@ -52,7 +65,8 @@ export function createRegistration(deps: RegistrationDeps): Registration {
           terminalId: deps.terminalId,
           territory: request.territory,
           appVersion: deps.appVersion,
-          publicKeyPem
+          publicKeyPem,
+          filePublicKeyPem
         })
       } catch (error) {
         if (error instanceof CentreCallError) throw new AppError('SYNC_FAILED', `注册失败：${error.message}`)
@@ -75,6 +89,8 @@ export function createRegistration(deps: RegistrationDeps): Registration {
         regionCodes: granted.regionCodes,
         refreshSecretSealed: seal(granted.refreshSecret),
         signingKeySealed,
+        fileKeySealed,
+        fileKeySent: terminalFileKeyId(filePublicKeyPem),
         territory: request.territory,
         lastError: null
       })
@@ -90,6 +106,25 @@ export function createRegistration(deps: RegistrationDeps): Registration {
     async centreFileKey() {
       const signed = (await state.read()).centreFileKey
       return signed === null ? null : readCentreFileKey(signed, deps.trustedKeys)
+    },
+
+    async filePrivateKeyPem() {
+      const sealed = (await state.read()).fileKeySealed
+      return sealed ? open(sealed) : null
+    },
+
+    async sendFileKey(send) {
+      const held = await state.read()
+      if (held.refreshSecretSealed === null) return
+      const fileKeySealed = held.fileKeySealed || seal(newTerminalFileKey().privateKeyPem)
+      // Kept before it is sent: a package the centre makes right after is for a key this terminal holds.
+      if (!held.fileKeySealed) await state.write({ fileKeySealed })
+      const publicPem = publicPemOf(open(fileKeySealed))
+      const keyId = terminalFileKeyId(publicPem)
+      if (held.fileKeySent === keyId) return
+      await send(publicPem)
+      await state.write({ fileKeySent: keyId })
+      deps.log.info('terminal_file_key_sent', {})
     }
   }
 }

@@ -3,6 +3,7 @@ import { retryDelayMs } from '../../../core/sync/status'
 import type { RecordHeadsRequest, RecordHeadsResponse } from '../../../core/sync/protocol'
 import type { Clock } from '../../../core/time'
 import type { SyncStateRepository } from '../../../db/repositories/sync-state'
+import type { CentreClient } from './centre-client'
 import type { CentreConnection } from './connection'
 import type { Downloader } from './download'
 import type { Uploader } from './upload'
@@ -34,6 +35,8 @@ export interface SyncSchedulerDeps {
   readonly log: Logger
   readonly intervalMs: number
   readonly random: () => number
+  /** Gives the centre the terminal's file key when it does not have it yet (terminals registered before #15). */
+  readonly sendFileKey?: (centre: CentreClient) => Promise<void>
   /** Tells the centre where the audit log and close reports end (after the upload, every cycle). */
   readonly reportRecords?: (
     send: (heads: RecordHeadsRequest) => Promise<RecordHeadsResponse>
@@ -61,6 +64,11 @@ export function createSyncScheduler(deps: SyncSchedulerDeps): SyncScheduler {
     const centre = await connection.client()
     const state = await deps.state.read()
     if (state.centreFileKey === null) await deps.download.centreFileKey(centre)
+    await deps
+      .sendFileKey?.(centre)
+      .catch((error: unknown) =>
+        deps.log.error('file_key_send_failed', { error: error instanceof Error ? error.name : 'unknown' })
+      )
     // One upload at a time: the one a sale started finishes before this one looks at the queue.
     await uploading?.catch(() => undefined)
     try {

@@ -4,6 +4,7 @@ import * as m0002 from './0002_received_sales'
 import * as m0003 from './0003_file_keys'
 import * as m0004 from './0004_payer_proof'
 import * as m0005 from './0005_record_heads'
+import * as m0006 from './0006_terminal_file_keys'
 
 /**
  * The reference centre's migrations: its own list and its own database file, never the
@@ -14,5 +15,6 @@ export const hubMigrations: readonly NamedMigration[] = [
   { name: 'hub_0002_received_sales', up: m0002.up, down: m0002.down },
   { name: 'hub_0003_file_keys', up: m0003.up, down: m0003.down },
   { name: 'hub_0004_payer_proof', up: m0004.up, down: m0004.down },
-  { name: 'hub_0005_record_heads', up: m0005.up, down: m0005.down }
+  { name: 'hub_0005_record_heads', up: m0005.up, down: m0005.down },
+  { name: 'hub_0006_terminal_file_keys', up: m0006.up, down: m0006.down }
 ]

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { PACKAGE_FILE_FORMAT, packagePayloadSchema, signedFileSchema } from '../../../core/sync/protocol'
 import { DEMO_KEY_ID, DEMO_TRUSTED_KEYS } from '../../../backend/services/rules/keys'
 import { verifyBundle } from '../../../backend/services/rules/load'
+import { DEMO_ACCOUNTS } from '../../../db/seeds/demo-population'
 import { openHubDatabase } from '../../../hub/db/open'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, FileRefused, importQueueFile } from '../../../hub/files'
 import { createBundleCache } from '../../../hub/rules'
@@ -14,6 +15,7 @@ import { startHub } from '../../../hub/server'
 import { tempDir } from '../../support/helpers'
 import {
   accountAtCentre,
+  openPackageFile,
   openTestHub,
   parseSnapshot,
   queueFile,
@@ -120,7 +122,22 @@ describe('hub: sync packages', () => {
       keyId: DEMO_KEY_ID
     })
 
-    const text = await readFile(file, 'utf8')
+    // On the stick: the centre's signed header and ciphertext; no card number, name or ID in clear.
+    const {
+      header: sealedHeader,
+      sealed,
+      plain: text
+    } = await openPackageFile(file, terminal.filePrivateKeyPem)
+    expect(sealedHeader).toMatchObject({
+      terminalId: 'T-AGENT001',
+      recipientKeyId: expect.stringMatching(/^TFK-/)
+    })
+    const onDisk = await readFile(file, 'utf8')
+    const holder = DEMO_ACCOUNTS.find((a) => a.cardNumber === 'C33080001')
+    for (const planted of ['C33080001', holder?.name ?? '?', holder?.idNumber ?? '?', '"accounts"'])
+      expect(onDisk.includes(planted), planted).toBe(false)
+    expect(sealed.length).toBe(sealedHeader.ciphertextBytes)
+
     const newline = text.indexOf('\n')
     const header = signedFileSchema.parse(JSON.parse(text.slice(0, newline)))
     expect(header).toMatchObject({ format: PACKAGE_FILE_FORMAT, keyId: DEMO_KEY_ID })
@@ -190,7 +207,7 @@ describe('hub: sync packages', () => {
     const exported = hubCli(dataDir, 'export-package', '--terminal', 'T-AGENT001', packageFile)
     expect(exported.status).toBe(0)
     expect(exported.stdout).toContain('账户 3 个')
-    const text = await readFile(packageFile, 'utf8')
+    const text = (await openPackageFile(packageFile, terminal.filePrivateKeyPem)).plain
     expect(
       parseSnapshot(text.slice(text.indexOf('\n') + 1)).accounts.find((a) => a.cardNumber === 'A53000001')
         ?.balanceFen

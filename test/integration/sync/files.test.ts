@@ -134,17 +134,20 @@ describe('the file transport, for an agent out of reach for days', () => {
       keyId: DEMO_KEY_ID
     })
 
-    // A package with one byte changed in its snapshot part is refused whole.
-    const packageText = await readFile(packageFile, 'utf8')
+    // A package with one byte changed in its sealed part is refused before anything is decrypted.
+    const packageBytes = await readFile(packageFile)
     const broken = join(dataDir, 'broken.ndjson')
-    const at = packageText.indexOf('"balanceFen":') + '"balanceFen":'.length
-    await writeFile(
-      broken,
-      packageText.slice(0, at) + (packageText[at] === '9' ? '8' : '9') + packageText.slice(at + 1)
-    )
+    const at =
+      packageBytes.indexOf(0x0a) + 1 + Math.floor((packageBytes.length - packageBytes.indexOf(0x0a)) / 2)
+    const changed = Buffer.from(packageBytes)
+    changed[at] ^= 0x01
+    await writeFile(broken, changed)
     const refused = cli(dataDir, 'import-package', broken)
     expect(refused.status).toBe(1)
-    expect(refused.json().error?.code).toBe('SNAPSHOT_REFUSED')
+    expect(refused.json().error).toMatchObject({
+      code: 'FILE_REFUSED',
+      message: '同步包内容与中心的签名不符：文件可能被改动或不完整'
+    })
     // Refused whole: the rules it carried were not taken either.
     expect(await quzhouVersions(dataDir)).toEqual([1])
 

@@ -1,5 +1,8 @@
 import {
   createCipheriv,
+  createHash,
+  type CipherGCM,
+  type DecipherGCM,
   createDecipheriv,
   createPrivateKey,
   createPublicKey,
@@ -11,6 +14,9 @@ import {
   verify
 } from 'node:crypto'
 import {
+  ENCRYPTED_PACKAGE_FORMAT,
+  encryptedPackageAad,
+  type EncryptedPackageHeader,
   ENCRYPTED_QUEUE_FILE_FORMAT,
   encryptedQueueAad,
   encryptedQueueFileSchema,
@@ -25,9 +31,80 @@ import {
  */
 
 const INFO = Buffer.from(`${ENCRYPTED_QUEUE_FILE_FORMAT} AES-256-GCM`, 'utf8')
+const PACKAGE_INFO = Buffer.from(`${ENCRYPTED_PACKAGE_FORMAT} AES-256-GCM`, 'utf8')
 
-function fileKey(shared: Buffer, ephemeralKeyDer: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', shared, ephemeralKeyDer, INFO, 32))
+function fileKey(shared: Buffer, ephemeralKeyDer: Buffer, info: Buffer = INFO): Buffer {
+  return Buffer.from(hkdfSync('sha256', shared, ephemeralKeyDer, info, 32))
+}
+
+/** A terminal's file key as the package names it: the first 8 bytes of its SPKI DER's SHA-256. */
+export function terminalFileKeyId(publicKeyPem: string): string {
+  const der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' })
+  return `TFK-${createHash('sha256').update(der).digest('hex').slice(0, 16)}`
+}
+
+/** A new X25519 key pair for the terminal's packages (PEM). */
+export function newTerminalFileKey(): { privateKeyPem: string; publicKeyPem: string } {
+  const pair = generateKeyPairSync('x25519')
+  return {
+    privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString()
+  }
+}
+
+/**
+ * The centre's side: a streaming cipher for a package to the terminal's file key. Write the
+ * version-1 package's bytes through `cipher`; after `final()`, `header()` gives what the signed
+ * first line carries (the tag exists only then).
+ */
+export function packageEncryptor(terminalId: string, terminalFileKeyPem: string, createdAt: string) {
+  const ephemeral = generateKeyPairSync('x25519')
+  const ephemeralKeyDer = ephemeral.publicKey.export({ type: 'spki', format: 'der' })
+  const shared = diffieHellman({
+    privateKey: ephemeral.privateKey,
+    publicKey: createPublicKey(terminalFileKeyPem)
+  })
+  const recipientKeyId = terminalFileKeyId(terminalFileKeyPem)
+  const nonce = randomBytes(12)
+  const cipher: CipherGCM = createCipheriv(
+    'aes-256-gcm',
+    fileKey(shared, ephemeralKeyDer, PACKAGE_INFO),
+    nonce
+  )
+  cipher.setAAD(Buffer.from(encryptedPackageAad({ terminalId, recipientKeyId }), 'utf8'))
+  return {
+    cipher,
+    header: (ciphertext: { sha256: string; bytes: number }): EncryptedPackageHeader => ({
+      terminalId,
+      recipientKeyId,
+      createdAt,
+      ephemeralKey: ephemeralKeyDer.toString('base64'),
+      nonce: nonce.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      ciphertextSha256: ciphertext.sha256,
+      ciphertextBytes: ciphertext.bytes
+    })
+  }
+}
+
+/** The terminal's side: a streaming decipher for a package whose header (signed, checked) names its key. */
+export function packageDecryptor(
+  header: EncryptedPackageHeader,
+  terminalFilePrivateKeyPem: string
+): DecipherGCM {
+  const ephemeralKeyDer = Buffer.from(header.ephemeralKey, 'base64')
+  const shared = diffieHellman({
+    privateKey: createPrivateKey(terminalFilePrivateKeyPem),
+    publicKey: createPublicKey({ key: ephemeralKeyDer, format: 'der', type: 'spki' })
+  })
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    fileKey(shared, ephemeralKeyDer, PACKAGE_INFO),
+    Buffer.from(header.nonce, 'base64')
+  )
+  decipher.setAAD(Buffer.from(encryptedPackageAad(header), 'utf8'))
+  decipher.setAuthTag(Buffer.from(header.tag, 'base64'))
+  return decipher
 }
 
 /** Whether a PEM is an X25519 public key: what the centre's file key must be. */
