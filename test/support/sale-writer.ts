@@ -1,7 +1,9 @@
 /**
  * A process that does nothing but sell, for the crash test: it adds synthetic Quzhou cardholders,
- * signs a clerk in, and commits sales one after another, printing "COMMITTING" as each commit starts and "COMMITTED <id>" only after each
- * commit has returned (as the counter prints a receipt only then). The test kills it at random.
+ * signs a clerk in, and commits sales one after another, printing "COMMITTING" as each commit
+ * starts and "COMMITTED <id>" only after each commit has returned (as the counter prints a receipt
+ * only then). Every fourth sale is voided at once with the supervisor's approval, between
+ * "VOIDING <id> <ms the PIN check takes>" and "VOIDED <id>". The test kills it at random.
  */
 import { systemClock } from '../../core/time'
 import { sealAccount } from '../../db/sealed-records'
@@ -54,6 +56,11 @@ async function main(dataDir: string, offset: number): Promise<void> {
   if (!signIn.ok) throw new Error(signIn.error.message)
   const context = { transport: 'test' as const, sessionToken: (signIn.value as { token: string }).token }
   await runtime.dispatch('auth.openShift', {}, context)
+  // How long the supervisor's PIN check takes here (the slow hash before a void writes anything):
+  // the test aims its kills at the write that follows it.
+  const timed = performance.now()
+  await runtime.dispatch('auth.signIn', { operatorCode: '9001', pin: '999999' }, { transport: 'test' })
+  const approvalMs = Math.round(performance.now() - timed)
   process.stdout.write('READY\n')
 
   // Each start sells cards no earlier start sold: one cover per person and product.
@@ -99,7 +106,18 @@ async function main(dataDir: string, offset: number): Promise<void> {
       context
     )
     if (!sold.ok) throw new Error(sold.error.message)
-    process.stdout.write(`COMMITTED ${(sold.value as { saleId: string }).saleId}\n`)
+    const saleId = (sold.value as { saleId: string }).saleId
+    process.stdout.write(`COMMITTED ${saleId}\n`)
+    if (n % 4 === 3) {
+      process.stdout.write(`VOIDING ${saleId} ${approvalMs}\n`)
+      const voided = await runtime.dispatch(
+        'sale.void',
+        { saleId, reason: '客户改变主意', supervisorCode: '9001', supervisorPin: '999999' },
+        context
+      )
+      if (!voided.ok) throw new Error(voided.error.message)
+      process.stdout.write(`VOIDED ${saleId}\n`)
+    }
   }
 }
 
