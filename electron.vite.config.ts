@@ -31,7 +31,7 @@ export default defineConfig({
   },
   renderer: {
     root: 'renderer',
-    // Relative asset URLs, so the same build loads from file:// (Electron) and http:// (browser mode).
+    // Relative asset URLs, so the same build loads from app:// (Electron) and http:// (browser mode).
     base: './',
     resolve: { alias: { '@core': core, '@': resolve('renderer/src') } },
     plugins: [vue()],

@@ -1,11 +1,10 @@
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { extname, join, normalize, sep } from 'node:path'
 import { fail, type Result } from '../../core/errors'
 import type { Dispatch } from '../api/dispatch'
 import { CONTENT_SECURITY_POLICY_HEADER } from '../content-security-policy'
+import { contentTypeOf, resolveStaticFile } from '../static-files'
 import type { Logger } from '../services/log'
 
 /**
@@ -14,22 +13,6 @@ import type { Logger } from '../services/log'
  */
 
 const MAX_BODY_BYTES = 1024 * 1024
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wav': 'audio/wav',
-  '.map': 'application/json; charset=utf-8'
-}
 
 export interface WebServerOptions {
   /** 0 picks a free port. */
@@ -118,22 +101,12 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     pathname: string
   ): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpRefusal(405, '只接受 GET')
-    let decoded: string
-    try {
-      decoded = decodeURIComponent(pathname)
-    } catch {
-      // A malformed % escape is the caller's mistake, not the server's.
-      throw new HttpRefusal(400, '地址中的 % 转义不正确')
-    }
-    const relative = pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '')
-    const file = normalize(join(options.staticDir, relative))
-    if (!file.startsWith(normalize(options.staticDir + sep))) throw new HttpRefusal(404, '没有这个文件')
-    const info = await stat(file).catch(() => null)
-    if (!info?.isFile()) throw new HttpRefusal(404, '没有这个文件')
-    const isHtml = extname(file) === '.html'
+    const found = await resolveStaticFile(options.staticDir, pathname)
+    if (!found.ok) throw new HttpRefusal(found.status, found.message)
+    const { file, isHtml } = found
     response.writeHead(200, {
-      'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': info.size,
+      'content-type': contentTypeOf(file),
+      'content-length': found.size,
       'x-content-type-options': 'nosniff',
       // Built assets carry a content hash in their names; the page itself is always fetched fresh.
       'cache-control': isHtml ? 'no-cache' : 'public, max-age=31536000, immutable',

@@ -4,6 +4,7 @@ import {
   BrowserWindow,
   dialog,
   ipcMain,
+  protocol,
   safeStorage,
   screen,
   session,
@@ -14,6 +15,7 @@ import { stderrLogger } from '../../backend/services/log'
 import { KeyStoreLockedError } from '../../backend/services/personal-data-key'
 import { openCounterRuntime, resolveDataDir, type CounterRuntime } from '../../backend/runtime'
 import { TRUST_FILE_NAME } from '../../backend/services/rules/trust'
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, serveAppRequest } from './app-protocol'
 import { registerApi } from './ipc'
 import { registerFileSaving } from './save-files'
 import { osKeyProtector } from './key-protector'
@@ -27,12 +29,8 @@ import { registerCustomerDisplay } from './customer-display'
  */
 
 const here = import.meta.dirname
-const location = appLocation({
-  env: process.env,
-  isPackaged: app.isPackaged,
-  indexFile: join(here, '../renderer/index.html'),
-  platform: process.platform
-})
+const rendererDir = join(here, '../renderer')
+const location = appLocation({ env: process.env, isPackaged: app.isPackaged, rendererDir })
 
 let runtime: CounterRuntime | null = null
 let mainWindow: BrowserWindow | null = null
@@ -83,6 +81,7 @@ async function openRuntime(dataDir: string): Promise<CounterRuntime | null> {
 
 async function start(): Promise<void> {
   hardenSession(session.defaultSession)
+  protocol.handle(APP_SCHEME, (request) => serveAppRequest(rendererDir, request))
   const dataDir = resolveDataDir(process.env, app.getPath('userData'))
   runtime = await openRuntime(dataDir)
   if (!runtime) return
@@ -162,6 +161,8 @@ export function bootstrap(): void {
     return
   }
   app.enableSandbox()
+  // Before ready, or the scheme is not standard (no relative URLs) nor a secure context.
+  protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES])
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, location))
   app.on('second-instance', () => {
     if (!mainWindow) return

@@ -1,15 +1,13 @@
-import { posix, win32 } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Session, WebContents, WebFrameMain } from 'electron'
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../backend/content-security-policy'
+import { isAppOrigin } from './app-protocol'
 
 /**
- * Where the app's own page lives: the built file (with the platform's way of comparing paths), or
+ * Where the app's own page lives: the built renderer folder served on `app://counter/`, or
  * electron-vite's dev server while developing.
  */
 export type AppLocation =
-  | { readonly kind: 'file'; readonly indexFile: string; readonly windowsPaths: boolean }
-  | { readonly kind: 'dev'; readonly url: string }
+  { readonly kind: 'app'; readonly rendererDir: string } | { readonly kind: 'dev'; readonly url: string }
 
 /**
  * The page to show. `ELECTRON_RENDERER_URL` (set by `npm run dev`) is honoured only in a build
@@ -19,28 +17,11 @@ export type AppLocation =
 export function appLocation(options: {
   env: NodeJS.ProcessEnv
   isPackaged: boolean
-  indexFile: string
-  platform: NodeJS.Platform
+  rendererDir: string
 }): AppLocation {
   const devUrl = options.env.ELECTRON_RENDERER_URL
   if (devUrl && !options.isPackaged) return { kind: 'dev', url: devUrl }
-  return { kind: 'file', indexFile: options.indexFile, windowsPaths: options.platform === 'win32' }
-}
-
-/**
- * Whether a file URL names this file, compared as the platform compares paths: decoded from the
- * URL (a `#` or a space in the install folder is escaped there), and on Windows without regard to
- * case (Chromium writes the drive letter in capitals whatever the path said).
- */
-function isSameFile(url: URL, file: string, windowsPaths: boolean): boolean {
-  let path: string
-  try {
-    path = fileURLToPath(url, { windows: windowsPaths })
-  } catch {
-    return false // a host on a POSIX file URL, an encoded separator
-  }
-  if (!windowsPaths) return posix.normalize(path) === posix.normalize(file)
-  return win32.normalize(path).toUpperCase() === win32.normalize(file).toUpperCase()
+  return { kind: 'app', rendererDir: options.rendererDir }
 }
 
 /** Only the app's own page, at any hash route, may be shown; nothing else is navigated to. */
@@ -52,12 +33,7 @@ export function isAppUrl(url: string, location: AppLocation): boolean {
     return false
   }
   if (location.kind === 'dev') return parsed.origin === new URL(location.url).origin
-  // A file URL naming a host (file://server/share/…) is another machine's file, whatever its path.
-  return (
-    parsed.protocol === 'file:' &&
-    parsed.host === '' &&
-    isSameFile(parsed, location.indexFile, location.windowsPaths)
-  )
+  return isAppOrigin(parsed) && (parsed.pathname === '/' || parsed.pathname === '/index.html')
 }
 
 /** IPC is answered only for the app's own top-level page, never for a frame it might embed. */

@@ -1,4 +1,5 @@
 import { BrowserWindow, type BrowserWindowConstructorOptions } from 'electron'
+import { APP_INDEX_URL } from './app-protocol'
 import type { AppLocation } from './security'
 
 export function mainWindowOptions(preloadPath: string, devTools: boolean): BrowserWindowConstructorOptions {
@@ -60,6 +61,6 @@ export async function loadAppPage(
   location: AppLocation,
   route?: string
 ): Promise<void> {
-  if (location.kind === 'dev') await window.loadURL(route ? `${location.url}#${route}` : location.url)
-  else await window.loadFile(location.indexFile, route ? { hash: route } : undefined)
+  const page = location.kind === 'dev' ? location.url : APP_INDEX_URL
+  await window.loadURL(route ? `${page}#${route}` : page)
 }

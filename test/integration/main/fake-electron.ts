@@ -40,20 +40,16 @@ export class FakeBrowserWindow extends Emitter {
     return shared.windows[0] ?? null
   }
   /** As Electron's: rejects with Chromium's error code when the page cannot be loaded. */
-  loadFile(file: string): Promise<void> {
-    this.loaded = { file }
+  loadURL(url: string): Promise<void> {
+    this.loaded = { url }
     return shared.state.pageMissing
       ? Promise.reject(
-          Object.assign(new Error(`ERR_FILE_NOT_FOUND (-6) loading 'file://${file}'`), {
+          Object.assign(new Error(`ERR_FILE_NOT_FOUND (-6) loading '${url}'`), {
             code: 'ERR_FILE_NOT_FOUND',
             errno: -6
           })
         )
       : Promise.resolve()
-  }
-  loadURL(url: string): Promise<void> {
-    this.loaded = { url }
-    return Promise.resolve()
   }
   isMinimized(): boolean {
     return false
@@ -233,9 +229,23 @@ function createFake() {
     }
   }
 
+  const protocol = {
+    privileged: [] as unknown[],
+    handlers: new Map<string, (request: Request) => Promise<Response>>(),
+    registerSchemesAsPrivileged(schemes: unknown[]) {
+      // Electron accepts this only before the app is ready, once.
+      state.calls.push('registerSchemesAsPrivileged')
+      this.privileged.push(...schemes)
+    },
+    handle(scheme: string, handler: (request: Request) => Promise<Response>) {
+      this.handlers.set(scheme, handler)
+    }
+  }
+
   return {
     state,
     app,
+    protocol,
     ipcMain,
     session: { defaultSession },
     dialog,
@@ -249,5 +259,6 @@ function createFake() {
 const holder = globalThis as typeof globalThis & { __fakeElectron?: ReturnType<typeof createFake> }
 const shared = (holder.__fakeElectron ??= createFake())
 
-export const { state, app, ipcMain, session, dialog, contextBridge, ipcRenderer, safeStorage } = shared
+export const { state, app, protocol, ipcMain, session, dialog, contextBridge, ipcRenderer, safeStorage } =
+  shared
 export const BrowserWindow = FakeBrowserWindow

@@ -1,20 +1,19 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
-import { pathToFileURL } from 'node:url'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { API_CHANNEL, SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../../core/api/channel'
 import type { WebFrameMain } from 'electron'
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../../backend/content-security-policy'
 import { appLocation, isTrustedSender } from '../../../electron/main/security'
+import { APP_INDEX_URL, APP_SCHEME_PRIVILEGES, serveAppRequest } from '../../../electron/main/app-protocol'
 import { tempDir } from '../../support/helpers'
 import * as fake from './fake-electron'
 import { until } from '../../support/wait'
 
 vi.mock('electron', async () => await import('./fake-electron'))
 
-const appIndexFile = join(import.meta.dirname, '../../../electron/renderer/index.html')
-const appUrl = `${pathToFileURL(appIndexFile).href}#/counter`
+const appUrl = `${APP_INDEX_URL}#/counter`
 
 async function bootMainProcess(): Promise<fake.FakeBrowserWindow> {
   vi.resetModules()
@@ -78,7 +77,10 @@ describe('the Electron main process', () => {
       webviewTag: false,
       preload: expect.stringMatching(/preload[\\/]index\.cjs$/)
     })
-    expect(window.loaded.file).toBe(appIndexFile)
+    // From the app's own protocol, registered as standard and secure before the app was ready.
+    expect(window.loaded.url).toBe(APP_INDEX_URL)
+    expect(fake.protocol.privileged).toContainEqual(APP_SCHEME_PRIVILEGES)
+    expect(fake.protocol.handlers.has('app')).toBe(true)
     expect(window.options).toMatchObject({ width: 1366, height: 768, show: false })
   })
 
@@ -90,9 +92,11 @@ describe('the Electron main process', () => {
     const away = preventable()
     contents.emit('will-navigate', away, 'https://evil.example/')
     expect(away.prevented).toBe(true)
-    const otherFile = preventable()
-    contents.emit('will-navigate', otherFile, 'file:///etc/passwd')
-    expect(otherFile.prevented).toBe(true)
+    for (const url of ['file:///etc/passwd', 'app://counter/assets/other.html', 'app://evil/index.html']) {
+      const elsewhere = preventable()
+      contents.emit('will-navigate', elsewhere, url)
+      expect(elsewhere.prevented, url).toBe(true)
+    }
     const ownRoute = preventable()
     contents.emit('will-navigate', ownRoute, appUrl)
     expect(ownRoute.prevented).toBe(false)
@@ -375,7 +379,7 @@ describe('the Electron main process', () => {
     )
     Object.defineProperty(process, 'resourcesPath', { value: resources, configurable: true })
     const window = await bootMainProcess()
-    expect(window.loaded).toEqual({ file: appIndexFile })
+    expect(window.loaded).toEqual({ url: APP_INDEX_URL })
     const handler = fake.ipcMain.handlers.get(API_CHANNEL)
     const forbidden = { ok: false, error: { code: 'FORBIDDEN', message: '此页面无权调用柜台功能' } }
     expect(
@@ -417,46 +421,61 @@ describe('the Electron main process', () => {
   })
 })
 
-describe('the IPC sender check, as each platform names the app’s file', () => {
-  // What Chromium reports for a page loaded with loadFile: the path made a URL, `#` and spaces
-  // escaped, the Windows drive letter in capitals whatever the path said.
-  const windowsInstall = 'c:\\Program Files\\医保柜台 #2\\resources\\app.asar\\out\\renderer\\index.html'
-  const windows = appLocation({ env: {}, isPackaged: true, indexFile: windowsInstall, platform: 'win32' })
-  const frame = (url: string) => ({ url, parent: null }) as unknown as WebFrameMain
+describe('the app:// protocol: the built renderer folder and nothing else', () => {
+  async function rendererFolder(): Promise<string> {
+    // A folder with a # and a space, as an install folder may have.
+    const root = join(await tempDir(), '医保柜台 #2', 'renderer')
+    await mkdir(join(root, 'assets'), { recursive: true })
+    await writeFile(join(root, 'index.html'), '<!doctype html><title>柜台</title>')
+    await writeFile(join(root, 'assets', 'app.js'), 'export {}')
+    await writeFile(join(root, '..', 'secret.txt'), 'not for the page')
+    return root
+  }
+  const get = (root: string, url: string, method = 'GET') => serveAppRequest(root, { url, method })
 
-  it('trusts the app’s page on Windows with a lower-case drive letter and a # in the install folder', () => {
-    const chromiumUrl = `${pathToFileURL(windowsInstall.replace(/^c:/, 'C:'), { windows: true }).href}#/counter`
-    expect(chromiumUrl).toMatch(/^file:\/\/\/C:\/Program%20Files\/.*%20%232\/resources/)
-    expect(isTrustedSender(frame(chromiumUrl), windows)).toBe(true)
-    expect(
-      isTrustedSender(
-        frame(
-          'file:///C:/PROGRAM%20FILES/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/RESOURCES/APP.ASAR/OUT/RENDERER/INDEX.HTML'
-        ),
-        windows
-      )
-    ).toBe(true)
+  it('serves the page with its policy, and assets with their types', async () => {
+    const root = await rendererFolder()
+    const page = await get(root, APP_INDEX_URL)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY_HEADER)
+    expect(await page.text()).toContain('柜台')
+    expect((await get(root, 'app://counter/')).status).toBe(200)
+    const script = await get(root, 'app://counter/assets/app.js')
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    expect(script.headers.get('content-security-policy')).toBeNull()
   })
 
-  it('refuses every other file and origin on Windows: the folder before the #, a sibling file, another drive, a share, the web', () => {
+  it('refuses anything outside the folder, another host, a bad escape and other methods', async () => {
+    const root = await rendererFolder()
     for (const url of [
-      'file:///C:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20#2/resources/app.asar/out/renderer/index.html',
-      'file:///C:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/other.html',
-      'file:///D:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/index.html',
-      'file://evil-host/share/index.html',
-      // The app's own path on another machine's share.
-      'file://evil-host/C:/Program%20Files/%E5%8C%BB%E4%BF%9D%E6%9F%9C%E5%8F%B0%20%232/resources/app.asar/out/renderer/index.html',
-      'https://evil.example/index.html'
+      'app://counter/../secret.txt',
+      'app://counter/%2e%2e/secret.txt',
+      'app://counter/assets/..%2f..%2fsecret.txt',
+      'app://counter/%2F..%2Fsecret.txt',
+      'app://counter/missing.js',
+      'app://other/index.html'
     ]) {
-      expect(isTrustedSender(frame(url), windows), url).toBe(false)
+      const answer = await get(root, url)
+      expect(answer.status, url).toBe(404)
+      expect(await answer.text(), url).not.toContain('not for the page')
     }
+    expect((await get(root, 'app://counter/%E0%A4%A')).status).toBe(400)
+    expect((await get(root, APP_INDEX_URL, 'POST')).status).toBe(405)
   })
 
-  it('compares exactly on Linux, where case matters, and decodes a # in the folder', () => {
-    const linuxInstall = '/opt/医保柜台 #2/resources/app.asar/out/renderer/index.html'
-    const linux = appLocation({ env: {}, isPackaged: true, indexFile: linuxInstall, platform: 'linux' })
-    expect(isTrustedSender(frame(`${pathToFileURL(linuxInstall).href}#/sale`), linux)).toBe(true)
-    expect(isTrustedSender(frame(pathToFileURL(linuxInstall.toUpperCase()).href), linux)).toBe(false)
-    expect(isTrustedSender(frame(pathToFileURL('/opt/医保柜台 ').href), linux)).toBe(false)
+  it('answers IPC only for the app’s own page at the top level', () => {
+    const location = appLocation({ env: {}, isPackaged: true, rendererDir: '/opt/counter/renderer' })
+    const frame = (url: string, parent: unknown = null) => ({ url, parent }) as unknown as WebFrameMain
+    expect(isTrustedSender(frame(`${APP_INDEX_URL}#/sale`), location)).toBe(true)
+    expect(isTrustedSender(frame('app://counter/#/counter'), location)).toBe(true)
+    for (const url of [
+      'app://counter/assets/app.js',
+      'app://other/index.html',
+      'file:///opt/counter/renderer/index.html',
+      'https://evil.example/index.html'
+    ])
+      expect(isTrustedSender(frame(url), location), url).toBe(false)
+    expect(isTrustedSender(frame(APP_INDEX_URL, frame(APP_INDEX_URL)), location)).toBe(false)
   })
 })

@@ -85,14 +85,16 @@ describe('electron-builder.yml', () => {
     expect(await packedBy('dist:linux:arm64')).toEqual({ 'linux arm64': ['deb', 'AppImage'] })
   })
 
-  it('unpacks sqlite3 from the asar, never rebuilds it, and turns RunAsNode off', async () => {
+  it('unpacks sqlite3 from the asar, never rebuilds it, and turns RunAsNode and file:// privileges off', async () => {
     const config = await loadBuilderConfig()
     expect(config.asarUnpack).toContain('node_modules/sqlite3/**')
     expect(config.npmRebuild).toBe(false)
     expect(config.electronFuses).toMatchObject({
       runAsNode: false,
       enableNodeOptionsEnvironmentVariable: false,
-      onlyLoadAppFromAsar: true
+      onlyLoadAppFromAsar: true,
+      // The page loads from app://, so file:// needs none of its old privileges.
+      grantFileProtocolExtraPrivileges: false
     })
   })
 })
