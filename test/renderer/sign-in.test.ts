@@ -3,6 +3,8 @@ import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, describe, expect, it } from 'vitest'
 import { i18n } from '../../renderer/src/i18n'
 import { useAuthStore } from '../../renderer/src/stores/auth'
+import { useCounterStore } from '../../renderer/src/stores/counter'
+import { useSaleStore } from '../../renderer/src/stores/sale'
 import { setSessionToken } from '../../renderer/src/api/client'
 import SignInView from '../../renderer/src/views/SignInView.vue'
 import AuditView from '../../renderer/src/views/supervisor/AuditView.vue'
@@ -69,6 +71,32 @@ describe('the sign-in screen', () => {
       await runtime.dispatch('auth.signIn', { operatorCode: '3001', pin: '470913' }, { transport: 'test' })
     ).toMatchObject({ ok: true, value: { pinChangeRequired: false } })
     await bridge.idle()
+  })
+})
+
+describe('an idle counter taken over', () => {
+  it('keeps the customer for the same operator, and clears it for another', async () => {
+    setActivePinia(createPinia())
+    await installRealBridge({ role: 'clerk' })
+    const auth = useAuthStore()
+    const counter = useCounterStore()
+    expect(await auth.signIn('1001', '111111')).toBeNull()
+    expect(await counter.lookup('C33080001')).toBe(true)
+    expect(await useSaleStore().start(counter.cardholder!)).toBe(true)
+
+    // The session ends for idleness; the same clerk comes back: everything is where it was.
+    auth.ended()
+    expect(await auth.signIn('1001', '111111')).toBeNull()
+    expect(auth.resumable).toBe(true)
+    expect(counter.cardholder?.cardNumberMasked).toBeTruthy()
+    expect(useSaleStore().cardholder).not.toBeNull()
+
+    // Ends again; another operator signs in at this counter: nothing of that customer is left.
+    auth.ended()
+    expect(await auth.signIn('2001', '222222')).toBeNull()
+    expect(auth.resumable).toBe(false)
+    expect(counter.cardholder).toBeNull()
+    expect(useSaleStore().cardholder).toBeNull()
   })
 })
 

@@ -1,6 +1,8 @@
 import type { SessionView } from '@core/operators'
 import type { AppErrorShape } from '@core/errors'
 import { useReaderStore } from './reader'
+import { useCounterStore } from './counter'
+import { useSaleStore } from './sale'
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api, setSessionToken } from '../api/client'
@@ -10,12 +12,23 @@ export const useAuthStore = defineStore('auth', () => {
   const session = ref<SessionView | null>(null)
   const signedIn = computed(() => session.value !== null)
   const isSupervisor = computed(() => session.value?.operator.role === 'supervisor')
+  /** Whose session ended for idleness: the customer and order left on screen are theirs alone. */
+  let endedFor: string | null = null
+  /** The last sign-in may go back to where the screen was: the same operator, or nothing left behind. */
+  const resumable = ref(true)
 
   async function signIn(operatorCode: string, pin: string): Promise<AppErrorShape | null> {
     const result = await api.call('auth.signIn', { operatorCode, pin })
     if (!result.ok) return result.error
     setSessionToken(result.value.token)
     session.value = result.value
+    // Another operator at an idle counter never carries on the last one's customer or order.
+    resumable.value = endedFor === null || endedFor === result.value.operator.code
+    if (!resumable.value) {
+      useCounterStore().forget()
+      useSaleStore().reset()
+    }
+    endedFor = null
     return null
   }
 
@@ -44,6 +57,7 @@ export const useAuthStore = defineStore('auth', () => {
 
   /** The backend ended the session (idle too long): forget it here too, the PIN is asked again. */
   function ended(): void {
+    endedFor = session.value?.operator.code ?? endedFor
     setSessionToken(undefined)
     session.value = null
     useReaderStore().forget()
@@ -56,5 +70,16 @@ export const useAuthStore = defineStore('auth', () => {
     useReaderStore().forget()
   }
 
-  return { session, signedIn, isSupervisor, signIn, setUp, changePin, openShift, signOut, ended }
+  return {
+    session,
+    signedIn,
+    isSupervisor,
+    resumable,
+    signIn,
+    setUp,
+    changePin,
+    openShift,
+    signOut,
+    ended
+  }
 })
