@@ -1,10 +1,11 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { Knex } from 'knex'
 import { CENTRE_FILE_KEY_FORMAT, type CentreFileKeyPayload, type SignedFile } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { DEMO_KEY_ID, signPayload } from '../backend/shared'
+import { DEMO_KEY_ID, DEMO_TRUSTED_KEYS, signPayload, type TrustedKeys } from '../backend/shared'
 
 /** The centre's signing key of the demo (its private half is in the repository for anyone to read). */
 export const DEMO_CENTRE_PRIVATE_KEY_FILE = fileURLToPath(
@@ -18,9 +19,37 @@ const DEMO_FILE_PRIVATE_KEY_FILE = fileURLToPath(
 )
 
 /**
+ * The key the centre signs with (its file key, packages): `HUB_SIGNING_KEY`, an Ed25519 private key
+ * file the centre's administrator provides, with `HUB_SIGNING_KEY_ID` (the id terminals list in
+ * their trusted-keys.json); unset, the demo key, which only demo terminals trust.
+ */
+export async function centreSigningKey(
+  env: Readonly<Record<string, string | undefined>> = process.env
+): Promise<{ privateKeyPem: string; keyId: string; demo: boolean }> {
+  const file = env.HUB_SIGNING_KEY?.trim()
+  if (!file) return { privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'), keyId: DEMO_KEY_ID, demo: true }
+  const keyId = env.HUB_SIGNING_KEY_ID?.trim()
+  if (!keyId) throw new Error('HUB_SIGNING_KEY 需要同时设置 HUB_SIGNING_KEY_ID（终端信任文件里的密钥编号）')
+  const privateKeyPem = await readFile(file, 'utf8')
+  if (createPrivateKey(privateKeyPem).asymmetricKeyType !== 'ed25519')
+    throw new Error(`HUB_SIGNING_KEY ${file} 不是 Ed25519 私钥`)
+  return { privateKeyPem, keyId, demo: false }
+}
+
+/** What the centre takes bundles signed with: the demo key, and its own signing key when it has one. */
+export function hubTrustedKeys(env: Readonly<Record<string, string | undefined>> = process.env): TrustedKeys {
+  const file = env.HUB_SIGNING_KEY?.trim()
+  const keyId = env.HUB_SIGNING_KEY_ID?.trim()
+  if (!file || !keyId) return DEMO_TRUSTED_KEYS
+  const publicKeyPem = createPublicKey(createPrivateKey(readFileSync(file, 'utf8')))
+    .export({ type: 'spki', format: 'pem' })
+    .toString()
+  return { ...DEMO_TRUSTED_KEYS, [keyId]: publicKeyPem }
+}
+
+/**
  * The centre's key for queue files sent to it: made on first need, its public half signed with the
- * centre's signing key (the demo key, like the demo bundles), so a terminal can check it came from
- * the centre it trusts for rules.
+ * centre's signing key, so a terminal can check it came from the centre it trusts for rules.
  */
 
 export interface CentreFileKey {
@@ -41,6 +70,8 @@ const toKey = (row: Row): CentreFileKey => ({
 export async function currentFileKey(db: Knex, clock: Clock): Promise<CentreFileKey> {
   const newest = await db('file_keys').orderBy('created_at', 'desc').first<Row | undefined>()
   if (newest) return toKey(newest)
+  // A demo centre starts with the demo file key; one with its own signing key never with a public one.
+  if (!(await centreSigningKey()).demo) return addFileKey(db, clock)
   return addFileKey(db, clock, await readFile(DEMO_FILE_PRIVATE_KEY_FILE, 'utf8'), DEMO_FILE_KEY_ID)
 }
 
@@ -64,12 +95,13 @@ export async function addFileKey(
   }
   const payloadText = JSON.stringify(payload)
   // signPayload makes a bundle envelope; its signature is over the same payload bytes.
-  const { signature } = JSON.parse(
-    signPayload(payloadText, await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'), DEMO_KEY_ID)
-  ) as { signature: string }
+  const signing = await centreSigningKey()
+  const { signature } = JSON.parse(signPayload(payloadText, signing.privateKeyPem, signing.keyId)) as {
+    signature: string
+  }
   const signed: SignedFile = {
     format: CENTRE_FILE_KEY_FORMAT,
-    keyId: DEMO_KEY_ID,
+    keyId: signing.keyId,
     payload: payloadText,
     signature
   }

@@ -1,14 +1,13 @@
-import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { formatShanghaiDateTime, systemClock } from '../core/time'
-import { stderrLogger, DEMO_KEY_ID } from '../backend/shared'
+import { stderrLogger } from '../backend/shared'
 import { openHubDatabase } from './db/open'
 import { addEnrolmentCode, DEMO_ENROLMENT_CODES, seedSyntheticAccounts } from './db/seed'
 import { pruneRemovals } from './db/state'
+import { centreSigningKey } from './file-key'
 import {
-  DEMO_CENTRE_PRIVATE_KEY_FILE,
   exportPackage,
   FileRefused,
   importQueueFile,
@@ -21,7 +20,8 @@ import { startHub } from './server'
 /**
  * `npm run hub`: the reference medical-insurance centre on 127.0.0.1, for demos and tests.
  * PORT (default 8790), HUB_DATA_DIR (default .hub-data/ in the repository), HUB_TEST_HOOKS=1 adds
- * the /v1/_test/* calls. Subcommands work on the same data folder, also while the server runs.
+ * the /v1/_test/* calls, HUB_SIGNING_KEY with HUB_SIGNING_KEY_ID sign with a key of the centre's
+ * own instead of the demo key. Subcommands work on the same data folder, also while the server runs.
  */
 
 const USAGE = `用法：npm run hub [-- <命令> [参数]]
@@ -35,6 +35,7 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   prune-removals <版本>                         清理该版本及以前的账户删除记录；此前的增量请求改发全量快照
   issue-voucher <社保卡号>                      为该参保人签发医保电子凭证码（5 分钟内有效），演示扫码付款
   keyed-sales accept|refuse                     是否受理手工输入卡号的交易
+签名：HUB_SIGNING_KEY=<Ed25519 私钥文件> HUB_SIGNING_KEY_ID=<密钥编号> 时用中心自己的密钥签名（文件加密密钥、同步包），否则用演示密钥
 测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status、/v1/_test/voucher、/v1/_test/keyed-sales`
 
 class UsageError extends Error {}
@@ -138,8 +139,7 @@ async function main(argv: readonly string[]): Promise<number> {
         file: resolve(file),
         clock,
         bundles,
-        privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-        keyId: DEMO_KEY_ID
+        ...(await centreSigningKey())
       })
       const { header, accounts } = exported.snapshot
       process.stdout.write(

@@ -2,7 +2,8 @@ import type { Knex } from 'knex'
 import type { RuleBundle } from '../core/rules/bundle'
 import type { OfficeReportLine, OfficeReportRequest, OfficeReportResponse } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { DEMO_TRUSTED_KEYS, type TrustedKeys, verifyBundle } from '../backend/shared'
+import { type TrustedKeys, verifyBundle } from '../backend/shared'
+import { hubTrustedKeys } from './file-key'
 
 /**
  * The office report (`POST /v1/reports/office`): every sale line the centre received from the
@@ -88,7 +89,7 @@ export async function officeReport(
       'r.outcome',
       'h.reversed_at'
     )
-  const names = createNames(db, options.trustedKeys ?? DEMO_TRUSTED_KEYS)
+  const names = createNames(db, options.trustedKeys ?? hubTrustedKeys())
   const regionNames = new Map(
     ((await db('regions').select('code', 'name')) as Array<{ code: string; name: string }>).map((r) => [
       r.code,

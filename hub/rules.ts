@@ -1,7 +1,8 @@
 import type { Knex } from 'knex'
 import type { RuleBundle } from '../core/rules/bundle'
 import type { Clock } from '../core/time'
-import { DEMO_TRUSTED_KEYS, type TrustedKeys, verifyBundle } from '../backend/shared'
+import { type TrustedKeys, verifyBundle } from '../backend/shared'
+import { hubTrustedKeys } from './file-key'
 
 /**
  * The rule bundles the centre issues: stored as signed envelopes, served as they are, and parsed
@@ -20,7 +21,7 @@ export async function addRuleBundle(
   db: Knex | Knex.Transaction,
   envelopeText: string,
   clock: Clock,
-  trustedKeys: TrustedKeys = DEMO_TRUSTED_KEYS
+  trustedKeys: TrustedKeys = hubTrustedKeys()
 ): Promise<{ regionCode: string; version: number }> {
   const verified = verifyBundle(envelopeText, trustedKeys)
   if (!verified.ok) throw new Error(`规则包无法加入中心：${verified.message}`)
@@ -71,7 +72,7 @@ export type BundleLookup =
   { readonly status: 'ok'; readonly bundle: RuleBundle } | { readonly status: 'withdrawn' | 'unknown' }
 
 /** Parsed bundles by region and version; the withdrawn mark is read fresh every time. */
-export function createBundleCache(trustedKeys: TrustedKeys = DEMO_TRUSTED_KEYS) {
+export function createBundleCache(trustedKeys: TrustedKeys = hubTrustedKeys()) {
   const parsed = new Map<string, RuleBundle>()
 
   async function lookup(

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { AppInfo, CallContext } from '../../../core/api/contract'
 import type { EligibilityView } from '../../../core/eligibility'
 import type { SessionView } from '../../../core/operators'
@@ -13,6 +13,8 @@ import { fixedClock } from '../../../core/time'
 import { openTestRuntime, recordingLogger, signedIn, TEST_NOW, tempDir } from '../../support/helpers'
 import { BUNDLES_DIR, sourceFileOf } from '../../support/rule-fixtures'
 import { ok } from '../../support/sync'
+import { openTestHub } from '../../support/hub'
+import { addRuleBundle } from '../../../hub/rules'
 
 /**
  * Keys a real centre can use (#15): the installation's own trusted keys from a file (several, so
@@ -206,5 +208,56 @@ describe('rotating and revoking keys', () => {
       error: { code: 'RULES_REFUSED' }
     })
     await runtime.close()
+  })
+})
+
+describe('a real deployment: the centre signs with its own key, the terminal trusts only that', () => {
+  it('registers, takes the centre’s file key and rules, fills its accounts, and refuses the demo’s', async () => {
+    const own = centreKey('QZ-centre-2026')
+    const keyFile = join(await tempDir('centre-key-'), 'centre.private.pem')
+    await writeFile(keyFile, own.privatePem)
+    vi.stubEnv('HUB_SIGNING_KEY', keyFile)
+    vi.stubEnv('HUB_SIGNING_KEY_ID', own.keyId)
+    try {
+      const centre = await openTestHub()
+      // The centre's 衢州 rules, signed with its own key (a newer version than the demo's it also holds).
+      await addRuleBundle(centre.db, await quzhouBundle(own, 2), centre.clock)
+      const runtime = await open(await tempDir(), [await trustFile([own])])
+      try {
+        const setUp = await ok<SessionView>(
+          runtime.dispatch(
+            'auth.setUp',
+            { operatorCode: '9100', name: '周敏', pin: '258147' },
+            { transport: 'test' }
+          )
+        )
+        const supervisor: CallContext = { transport: 'test', sessionToken: setUp.token }
+        await ok(
+          runtime.dispatch(
+            'sync.register',
+            { centreUrl: centre.url, enrolmentCode: 'DEMO-330800', territory: '柯城区医保服务大厅' },
+            supervisor
+          )
+        )
+        // The centre's file key, signed with its own key, was checked and kept.
+        expect(
+          await runtime.db('settings').where({ key: 'sync.centre_file_key' }).first('value')
+        ).toBeTruthy()
+        await ok(runtime.dispatch('sync.now', {}, supervisor))
+        expect(await runtime.db('rule_bundles').orderBy('version').pluck('version')).toEqual([2])
+        expect(await offersVersion(runtime, supervisor)).toBe(2)
+        // The demo's bundle, still at that centre, is not taken by this terminal.
+        expect(
+          await runtime.dispatch('rules.import', { envelope: await demoQuzhou() }, supervisor)
+        ).toMatchObject({
+          ok: false,
+          error: { code: 'RULES_REFUSED' }
+        })
+      } finally {
+        await runtime.close()
+      }
+    } finally {
+      vi.unstubAllEnvs()
+    }
   })
 })
