@@ -27,7 +27,12 @@ export async function centreSigningKey(
   env: Readonly<Record<string, string | undefined>> = process.env
 ): Promise<{ privateKeyPem: string; keyId: string; demo: boolean }> {
   const file = env.HUB_SIGNING_KEY?.trim()
-  if (!file) return { privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'), keyId: DEMO_KEY_ID, demo: true }
+  if (!file)
+    return {
+      privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
+      keyId: DEMO_KEY_ID,
+      demo: true
+    }
   const keyId = env.HUB_SIGNING_KEY_ID?.trim()
   if (!keyId) throw new Error('HUB_SIGNING_KEY 需要同时设置 HUB_SIGNING_KEY_ID（终端信任文件里的密钥编号）')
   const privateKeyPem = await readFile(file, 'utf8')

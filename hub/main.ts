@@ -7,12 +7,7 @@ import { openHubDatabase } from './db/open'
 import { addEnrolmentCode, DEMO_ENROLMENT_CODES, seedSyntheticAccounts } from './db/seed'
 import { pruneRemovals } from './db/state'
 import { centreSigningKey } from './file-key'
-import {
-  exportPackage,
-  FileRefused,
-  importQueueFile,
-  readQueueFileText
-} from './files'
+import { exportPackage, FileRefused, importQueueFile, readQueueFileText } from './files'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { createBundleCache, withdrawRules } from './rules'
 import { startHub } from './server'

@@ -82,7 +82,9 @@ describe('an idle counter taken over', () => {
     const counter = useCounterStore()
     expect(await auth.signIn('1001', '111111')).toBeNull()
     expect(await counter.lookup('C33080001')).toBe(true)
-    expect(await useSaleStore().start(counter.cardholder!)).toBe(true)
+    const holder = counter.cardholder
+    if (!holder) throw new Error('no cardholder after the lookup')
+    expect(await useSaleStore().start(holder)).toBe(true)
 
     // The session ends for idleness; the same clerk comes back: everything is where it was.
     auth.ended()
