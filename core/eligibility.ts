@@ -52,14 +52,3 @@ export interface DecisionView {
   readonly allowed: Allowed
 }
 
-/**
- * What the account may spend now, for the screen: nothing while an account-level rule (bundle in
- * force, region, insurance type, enrolment, balance threshold) fails, else the engine's maximum.
- */
-export function spendableNow(decision: {
-  readonly checks: readonly RuleCheck[]
-  readonly allowed: Allowed
-}): Fen {
-  const accountRules = decision.checks.filter((check) => /^(bundle|payer|balance)\./.test(check.rule))
-  return accountRules.every((check) => check.passed) ? decision.allowed.maxSpendFen : 0
-}

@@ -1,5 +1,5 @@
 import { spendingEntries } from '../../core/spending'
-import { spendableNow, type DecisionView, type EligibilityView, type RulesRef } from '../../core/eligibility'
+import type { DecisionView, EligibilityView, RulesRef } from '../../core/eligibility'
 import { AppError } from '../../core/errors'
 import { ageOn, birthDateOfId, genderOfId, parseResidentId } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
@@ -113,7 +113,8 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
         at
       })
       const first = offers[0]
-      const maxSpendFen = first ? spendableNow({ checks: [...first.reasons], allowed: first.allowed }) : 0
+      // The engine leaves nothing to spend when a rule about the account fails.
+      const maxSpendFen = first ? first.allowed.maxSpendFen : 0
       const year = settlementYearOf(at, bundle.settlementYear.startMonthDay)
       const soldHereThisYearFen = (await deps.sales.spendingOf(account.id))
         .filter((entry) => inSettlementYear(entry.at, year))

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { spendableNow } from '../../core/eligibility'
 import { spendingEntries } from '../../core/spending'
 import { AppError } from '../../core/errors'
 import { ageOn, birthDateOfId, genderOfId, parseCardInput, parseResidentId } from '../../core/identifiers'
@@ -271,7 +270,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
         if (decideFor(other.code, holdsOther, other.onePerPersonPerCover, smallest).eligible)
           openProducts.push(other.code)
       }
-      if (index === 0) maxSpendFen = spendableNow(decision)
+      if (index === 0) maxSpendFen = decision.allowed.maxSpendFen
       for (const check of decision.checks) if (!check.passed) problems.push(check.text)
       const premiumFen = decision.eligible ? decision.allowed.premiumFen : null
       // What this line takes counts against the caps and person limits of the lines after it.

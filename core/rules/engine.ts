@@ -52,10 +52,40 @@ export function decide(input: DecisionInput): Decision {
     choices = request.choices
   }
   checks.push(...moneyChecks(money, premiumFen))
+  // What may be bought is what the rules allow, or nothing: a refusal that no other quantity would
+  // lift (the payer's threshold, an age band, the enrolment window) leaves no units and no amounts,
+  // and one about the account leaves nothing to spend.
+  const failed = checks.filter((c) => !c.passed)
+  const accountBlocked = failed.some((c) => isAccountRule(c.rule))
+  const productBlocked = failed.some((c) => !QUANTITY_RULES.has(c.rule))
   return {
-    eligible: checks.every((c) => c.passed),
+    eligible: failed.length === 0,
     checks,
-    allowed: { maxSpendFen: money.maxSpendFen, ...choices, premiumFen }
+    allowed: {
+      maxSpendFen: accountBlocked ? 0 : money.maxSpendFen,
+      ...(productBlocked ? nothingOf(choices) : choices),
+      premiumFen
+    }
+  }
+}
+
+/** Checks about the account itself (a balance in no band included): when one fails, nothing may be spent. */
+export const isAccountRule = (rule: string): boolean =>
+  /^(bundle|payer|balance)\./.test(rule) || rule === 'spending.band'
+
+/** Checks another quantity could pass: the allowed range still says how much would be. */
+const QUANTITY_RULES: ReadonlySet<string> = new Set([
+  'request.units',
+  'request.amount',
+  'spending.available',
+  'spending.cap'
+])
+
+function nothingOf(choices: Request['choices']): Request['choices'] {
+  return {
+    ...choices,
+    ...(choices.units ? { units: { min: choices.units.min, max: 0 } } : {}),
+    ...(choices.amountsFen ? { amountsFen: [] } : {})
   }
 }
 

@@ -1,6 +1,6 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, type Pinia } from 'pinia'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import CounterView from '../../renderer/src/views/CounterView.vue'
 import { i18n, setLocale } from '../../renderer/src/i18n'
 import { useCounterStore } from '../../renderer/src/stores/counter'
@@ -54,27 +54,69 @@ describe('counter screen', () => {
     wrapper.unmount()
   })
 
-  it('explains a refusal, keeps the typed text, and marks the panel as the previous read', async () => {
+  it('explains a refusal and keeps the typed text; the customer before is gone, not sellable', async () => {
     await installRealBridge()
     const wrapper = mountCounter()
     await swipe(wrapper, 'C33080001')
     await swipe(wrapper, 'C3308000')
     expect(wrapper.get('[data-test="lookup-error"]').text()).toContain('社会保障卡号应为 9 位，读到 8 位')
     expect((wrapper.get('input[data-test="card-input"]').element as HTMLInputElement).value).toBe('C3308000')
-    expect(wrapper.get('[data-test="cardholder-stale"]').text()).toBe('以下为上一次读取的参保人')
-    expect(wrapper.get('[data-test="cardholder-name"]').text()).toBe('徐**')
+    expect(wrapper.find('[data-test="cardholder-name"]').exists()).toBe(false)
+    expect(wrapper.find('[data-test="sell"]').exists()).toBe(false)
+    // Esc after the refusal does not bring the earlier customer back.
+    await wrapper.get('input[data-test="card-input"]').trigger('keydown', { key: 'Escape' })
+    await flushPromises()
+    expect(useCounterStore(pinia).cardholder).toBeNull()
     wrapper.unmount()
   })
 
-  it('clears the field and the refusal on Esc', async () => {
+  it('清空 (Esc) clears the field, the refusal and the customer on screen', async () => {
     await installRealBridge()
     const wrapper = mountCounter()
+    await swipe(wrapper, 'C33080001')
+    expect(wrapper.find('[data-test="cardholder-name"]').exists()).toBe(true)
     await swipe(wrapper, 'nonsense!')
     expect(wrapper.find('[data-test="lookup-error"]').exists()).toBe(true)
     await wrapper.get('input[data-test="card-input"]').trigger('keydown', { key: 'Escape' })
     await flushPromises()
     expect(wrapper.find('[data-test="lookup-error"]').exists()).toBe(false)
     expect((wrapper.get('input[data-test="card-input"]').element as HTMLInputElement).value).toBe('')
+    await swipe(wrapper, 'C33080001')
+    await wrapper.get('input[data-test="card-input"]').trigger('keydown', { key: 'Escape' })
+    await flushPromises()
+    expect(wrapper.find('[data-test="cardholder-name"]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('a customer left on an untouched screen is cleared after two minutes', async () => {
+    await installRealBridge()
+    const wrapper = mountCounter()
+    await swipe(wrapper, 'C33080001')
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      // Someone at the keys keeps it there.
+      vi.advanceTimersByTime(100_000)
+      window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Shift' }))
+      vi.advanceTimersByTime(100_000)
+      expect(useCounterStore(pinia).cardholder).not.toBeNull()
+      vi.advanceTimersByTime(21_000)
+      expect(useCounterStore(pinia).cardholder).toBeNull()
+    } finally {
+      vi.useRealTimers()
+    }
+    wrapper.unmount()
+  })
+
+  it('a suspended cardholder: no 可离线办理, 办理 disabled, and why', async () => {
+    await installRealBridge()
+    const wrapper = mountCounter()
+    await swipe(wrapper, 'B54000003')
+    await until(() => expect(wrapper.find('[data-test="account-refused"]').exists()).toBe(true))
+    expect(wrapper.get('[data-test="account-refused"]').text()).toContain('该账户现在不能办理')
+    expect(wrapper.find('[data-test="freshness-ok"]').exists()).toBe(false)
+    expect(wrapper.find('[data-test="authorization-mode"]').exists()).toBe(false)
+    expect(wrapper.get('[data-test="sell"]').attributes('disabled')).toBeDefined()
+    expect(wrapper.get('[data-test="sell"]').text()).toBe('不可办理')
     wrapper.unmount()
   })
 

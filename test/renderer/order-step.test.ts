@@ -33,6 +33,56 @@ describe('order step', () => {
   })
 })
 
+describe('order step: every product can be read, none is sold by mistake (#16)', () => {
+  it('a product refused to this person is marked, and choosing it shows why', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    await installRealBridge()
+    await api.call('auth.openShift', {})
+    const counter = useCounterStore()
+    await counter.lookup('C33080001')
+    const sale = useSaleStore()
+    const holder = counter.cardholder
+    if (!holder) throw new Error('no cardholder')
+    await sale.start(holder, 'QZ-HQB-2027')
+    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    await until(async () => {
+      await flushPromises()
+      expect(sale.quote?.lines[0]?.eligible).toBe(true)
+    })
+    // The closed 2021 product is in the list, marked, and can be chosen.
+    await wrapper.get('[data-test="product-1"]').trigger('click')
+    await until(() => expect(document.querySelector('[data-test="refused-1-QZ-HQB-2021"]')).not.toBeNull())
+    const option = document.querySelector('[data-test="refused-1-QZ-HQB-2021"]')?.closest('li')
+    expect(option?.classList.contains('is-disabled')).toBe(false)
+    sale.change(sale.people[0].key, { productCode: 'QZ-HQB-2021' })
+    await until(async () => {
+      await flushPromises()
+      expect(wrapper.get('[data-test="decision-panel"]').text()).toContain('2021年1月31日')
+    })
+    expect(wrapper.get('[data-test="line-1"]').classes()).toContain('is-refused')
+    wrapper.unmount()
+  })
+
+  it('with no product open to the cardholder, the order starts empty and says what to do', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    await installRealBridge()
+    await api.call('auth.openShift', {})
+    const counter = useCounterStore()
+    await counter.lookup('C33080001')
+    const sale = useSaleStore()
+    const holder = counter.cardholder
+    if (!holder) throw new Error('no cardholder')
+    await sale.start(holder, null)
+    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    await flushPromises()
+    expect(sale.people).toEqual([])
+    expect(wrapper.get('[data-test="nobody-yet"]').text()).toContain('可为家属办理')
+    wrapper.unmount()
+  })
+})
+
 describe('signature pad', () => {
   it('turns a stroke into path data in its own box, and clears', async () => {
     const wrapper = mount(SignaturePad, { props: { modelValue: null }, global: { plugins: [i18n] } })

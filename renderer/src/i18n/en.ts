@@ -98,7 +98,6 @@ const en: typeof zhCN = {
   },
   cardholder: {
     title: 'Cardholder',
-    previousRead: 'Showing the previous cardholder',
     name: 'Name',
     genderAge: 'Gender / age',
     idNumber: 'ID number',
@@ -129,14 +128,20 @@ const en: typeof zhCN = {
     illustrative: 'Example',
     units: '{price} a unit, {units} unit(s)',
     unitPrice: '{price} a unit, not enough for one',
+    unitPriceOnly: '{price} a unit',
     amounts: 'Choose {amounts}',
     authOnline: 'Online: the centre authorizes each payment at once',
     authOffline: 'The centre cannot be reached: offline sales within limits, queued for upload',
     authRegionOnline: '{region} needs online authorization: the centre cannot be reached, no sales now',
-    onlineOnly: 'Online only'
+    onlineOnly: 'Online only',
+    accountRefused: 'This account cannot buy now: {reason}',
+    nothingToSpend: 'Nothing left to spend'
   },
   sale: {
     sell: 'Sell',
+    cannotSell: 'Cannot buy',
+    productRefused: 'Refused',
+    nobodyYet: 'No product is open to the cardholder: add relatives (F6 / F7), or add them (F5) to read why',
     needShift: 'Open a shift first',
     steps: {
       order: 'Insured and products',

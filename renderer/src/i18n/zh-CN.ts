@@ -93,7 +93,6 @@ export default {
   },
   cardholder: {
     title: '参保人信息',
-    previousRead: '以下为上一次读取的参保人',
     name: '姓名',
     genderAge: '性别 / 年龄',
     idNumber: '身份证号',
@@ -124,14 +123,20 @@ export default {
     illustrative: '示例',
     units: '每份 {price}，可买 {units} 份',
     unitPrice: '每份 {price}，额度不足一份',
+    unitPriceOnly: '每份 {price}',
     amounts: '可选 {amounts}',
     authOnline: '联网授权：每笔付款由医保中心当场确认',
     authOffline: '当前连不上医保中心：限额内可离线办理，交易排队上传',
     authRegionOnline: '{region}须联网授权：当前连不上医保中心，不能办理',
-    onlineOnly: '须联网'
+    onlineOnly: '须联网',
+    accountRefused: '该账户现在不能办理：{reason}',
+    nothingToSpend: '没有可用额度'
   },
   sale: {
     sell: '办理',
+    cannotSell: '不可办理',
+    productRefused: '不可购买',
+    nobodyYet: '本人没有可购买的产品：可为家属办理（F6 / F7），或加入本人（F5）查看逐条原因',
     needShift: '请先开班，再办理',
     steps: { order: '被保险人与产品', confirm: '确认与签名', pay: '刷卡付款', done: '凭条' },
     rulesShort: '{region} 规则第 {version} 版',

@@ -24,6 +24,8 @@ export const useCounterStore = defineStore('counter', () => {
     try {
       const result = await api.call('cardholder.lookup', { input })
       if (!result.ok) {
+        // A failed read leaves no earlier customer on screen who could be sold to by mistake.
+        forget()
         error.value = result.error
         return false
       }
@@ -38,12 +40,9 @@ export const useCounterStore = defineStore('counter', () => {
     }
   }
 
-  function dismissError(): void {
-    error.value = null
-  }
-
-  /** A read the reader itself got wrong (cut short): said like a malformed number, and nothing changes. */
+  /** A read the reader itself got wrong (cut short): said like a malformed number; the screen is cleared. */
   function reportBadRead(reason: string): void {
+    forget()
     error.value = { code: 'CARD_MALFORMED', message: reason }
   }
 
@@ -62,7 +61,6 @@ export const useCounterStore = defineStore('counter', () => {
     error,
     busy,
     lookup,
-    dismissError,
     reportBadRead,
     forget
   }

@@ -133,7 +133,11 @@ export const useSaleStore = defineStore('sale', () => {
     void requote()
   }
 
-  async function start(holder: CardholderView, selfProduct?: string): Promise<boolean> {
+  /**
+   * A new order for the cardholder: themselves on `selfProduct`, or on the first product when it is
+   * not given; `null` when no product is open to them (the clerk adds relatives, or reads why).
+   */
+  async function start(holder: CardholderView, selfProduct?: string | null): Promise<boolean> {
     reset()
     cardholder.value = holder
     const result = await api.call('sale.catalogue', { accountId: holder.accountId })
@@ -142,6 +146,7 @@ export const useSaleStore = defineStore('sale', () => {
       return false
     }
     catalogue.value = result.value
+    if (selfProduct === null) return true
     add(
       {
         relation: 'self',

@@ -124,3 +124,28 @@ describe('products for the cardholder themselves (shown after a swipe)', () => {
     expect(offers['XZ-FEMALE-SD'].reasons.map((r) => r.rule)).toEqual(['product.gender', 'product.ageBand'])
   })
 })
+
+describe('what may be bought is what the rules allow, or nothing (#16)', () => {
+  const bundle = demoBundle('330800')
+  const payerId = demoIdNumber('330802', '19760309', '011')
+
+  it('a product no quantity could pass (its window closed) allows no units, while the account may still spend', () => {
+    const decision = run({ bundle, account: account(bundle, payerId), productCode: 'QZ-HQB-2021', units: 1 })
+    expect(decision.eligible).toBe(false)
+    expect(decision.allowed.units).toEqual({ min: 1, max: 0 })
+    expect(decision.allowed.maxSpendFen).toBeGreaterThan(0)
+  })
+
+  it('a payer who can buy nothing (suspended) has nothing to spend and no units', () => {
+    const suspended = { ...account(bundle, payerId), status: 'suspended' as const }
+    const decision = run({ bundle, account: suspended, productCode: 'QZ-HQB-2027', units: 1 })
+    expect(decision.eligible).toBe(false)
+    expect(decision.allowed).toMatchObject({ maxSpendFen: 0, units: { min: 1, max: 0 } })
+  })
+
+  it('too many units keeps the most that may be bought, for the clerk to be told', () => {
+    const decision = run({ bundle, account: account(bundle, payerId), productCode: 'QZ-HQB-2027', units: 2 })
+    expect(decision.checks.filter((c) => !c.passed).map((c) => c.rule)).toEqual(['request.units'])
+    expect(decision.allowed.units).toEqual({ min: 1, max: 1 })
+  })
+})
