@@ -34,6 +34,8 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
 测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status、/v1/_test/voucher、/v1/_test/keyed-sales`
 
 class UsageError extends Error {}
+/** `--help`: the usage was asked for, so it goes to stdout and the exit code is 0. */
+class HelpAsked extends Error {}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -48,7 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' }
     }
   })
-  if (values.help) throw new UsageError(USAGE)
+  if (values.help) throw new HelpAsked(USAGE)
   const [command, ...rest] = positionals
   if (
     command !== undefined &&
@@ -224,6 +226,10 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof HelpAsked) {
+      process.stdout.write(`${error.message}\n`)
+      process.exit(0)
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n`)
       process.exit(2)

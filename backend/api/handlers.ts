@@ -47,7 +47,7 @@ export function createHandlers(services: Services): Handlers {
     },
     'auth.openShift': (_, { caller }) => auth.openShift(signedIn(caller)),
     'cardholder.lookup': ({ input }) => services.cardholders.lookup(input),
-    'eligibility.offers': ({ accountId }) => services.eligibility.offers(accountId),
+    'eligibility.offers': ({ accountId, at }) => services.eligibility.offers(accountId, at),
     'eligibility.check': (request) => services.eligibility.check(request),
     'sale.catalogue': ({ accountId }) => services.sales.catalogue(accountId),
     'sale.quote': (order) => services.sales.quote(order),

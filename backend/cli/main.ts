@@ -20,7 +20,7 @@ const USAGE = `用法：npm run cli -- <命令> [参数]
   check   --card <卡号或身份证号> --product <产品代码> [--units <份数> | --amount <金额，元>]
           [--relation self|${RELATIONS.join('|')} --insured-id <被保险人身份证号>]
           [--enrolled | --not-enrolled] [--covered] [--at <时间，ISO 8601>]
-  offers  --card <卡号或身份证号>        本人可购买的产品与可用额度
+  offers  --card <卡号或身份证号> [--at <时间，ISO 8601>]   本人可购买的产品与可用额度
   import-bundle <规则包文件>             导入中心签发的规则包
   register --centre <中心地址> --code <注册码> --territory <网点>   向中心注册本终端
   sync                                  立即同步：上传待传交易，下载规则与账户数据
@@ -30,6 +30,8 @@ const USAGE = `用法：npm run cli -- <命令> [参数]
 通用：  --data-dir <目录>（默认 COUNTER_DATA_DIR，或 ./.counter-data）`
 
 class UsageError extends Error {}
+/** `--help`: the usage was asked for, so it goes to stdout and the exit code is 0. */
+class HelpAsked extends Error {}
 
 /** File commands are not API calls (a file path means nothing to the renderer): their refusals print like one. */
 async function fileCommand(run: () => Promise<unknown>): Promise<Result<unknown>> {
@@ -70,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
     }
   })
   const [command, ...rest] = positionals
-  if (values.help || !command) throw new UsageError(USAGE)
+  if (values.help) throw new HelpAsked(USAGE)
+  if (!command) throw new UsageError(USAGE)
 
   const dataDir = values['data-dir'] ?? resolveDataDir(process.env, join(process.cwd(), '.counter-data'))
   const runtime = await openCounterRuntime({
@@ -105,7 +108,9 @@ async function main(argv: string[]): Promise<number> {
     } else if (command === 'offers') {
       if (!values.card) throw new UsageError(`offers 需要 --card\n${USAGE}`)
       const found = await call('cardholder.lookup', { input: values.card })
-      result = found.ok ? await call('eligibility.offers', { accountId: found.value.accountId }) : found
+      result = found.ok
+        ? await call('eligibility.offers', { accountId: found.value.accountId, at: values.at })
+        : found
     } else if (command === 'import-bundle') {
       if (rest.length !== 1) throw new UsageError(`import-bundle 需要一个规则包文件\n${USAGE}`)
       const envelope = await readFile(rest[0], 'utf8').catch(() => null)
@@ -143,6 +148,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof HelpAsked) {
+      process.stdout.write(`${error.message}\n`)
+      process.exit(0)
+    }
     if (
       error instanceof UsageError ||
       (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))

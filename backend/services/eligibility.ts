@@ -39,7 +39,8 @@ export interface ImportedBundle {
 }
 
 export interface EligibilityService {
-  offers(accountId: number): Promise<EligibilityView>
+  /** `at`: decide as of another moment (the CLI's --at); the terminal's clock otherwise. */
+  offers(accountId: number, at?: string): Promise<EligibilityView>
   check(request: CheckRequest): Promise<DecisionView>
   importBundle(envelopeText: string): Promise<ImportedBundle>
 }
@@ -86,8 +87,8 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
   }
 
   return {
-    async offers(accountId) {
-      const at = deps.clock.now().toISOString()
+    async offers(accountId, requestedAt) {
+      const at = requestedAt ? new Date(requestedAt).toISOString() : deps.clock.now().toISOString()
       const account = await deps.accounts.findById(accountId)
       if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
       const active = await deps.rules.select(account.regionCode, at)

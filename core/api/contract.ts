@@ -150,8 +150,8 @@ export const contract = {
     '按社会保障卡号或身份证号查询参保人（读本地快照）'
   ),
   'eligibility.offers': call<EligibilityView>()(
-    z.strictObject({ accountId }),
-    '本人可购买的产品与可用额度（离线规则包）'
+    z.strictObject({ accountId, at: z.iso.datetime({ offset: true }).optional() }),
+    '本人可购买的产品与可用额度（离线规则包；at：按另一时刻判断，供查询与测试）'
   ),
   'eligibility.check': call<DecisionView>()(
     z.strictObject({

@@ -74,6 +74,26 @@ describe('the sign-in screen', () => {
   })
 })
 
+describe('the sign-in keys', () => {
+  it('Enter in 工号 moves to the PIN: the digits typed next never land in the code field', async () => {
+    setActivePinia(createPinia())
+    await installRealBridge()
+    setSessionToken(undefined)
+    const router = blankRouter(['/sign-in', '/counter'])
+    await router.push('/sign-in')
+    mount(SignInView, { global: { plugins: [i18n, router] }, attachTo: document.body })
+    await flushPromises()
+    expect(document.activeElement?.getAttribute('data-test')).toBe('operator-code')
+    fill('[data-test="operator-code"]', '1001')
+    document
+      .querySelector<HTMLInputElement>('input[data-test="operator-code"]')
+      ?.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))
+    await flushPromises()
+    expect(document.activeElement?.getAttribute('data-test')).toBe('operator-pin')
+    expect(router.currentRoute.value.path).toBe('/sign-in')
+  })
+})
+
 describe('an idle counter taken over', () => {
   it('keeps the customer for the same operator, and clears it for another', async () => {
     setActivePinia(createPinia())

@@ -105,6 +105,31 @@ describe('npm run cli', () => {
     })
   })
 
+  it('offers --at decides as of that moment: 衢州’s 2027 product opens on 2026-11-01', async () => {
+    const dir = await tempDir()
+    const open2027 = (at: string) => {
+      const run = cli(dir, 'offers', '--card', 'C33080001', '--at', at)
+      expect(run.status, run.stderr).toBe(0)
+      return (run.json().value as { offers: Array<{ code: string; available: boolean }> }).offers.find(
+        (o) => o.code === 'QZ-HQB-2027'
+      )?.available
+    }
+    expect(open2027('2026-10-31T23:59:00+08:00')).toBe(false)
+    expect(open2027('2026-11-01T00:00:00+08:00')).toBe(true)
+  })
+
+  it('--help prints the usage to stdout and exits 0, for the counter and the centre alike', () => {
+    for (const entry of ['backend/cli/main.ts', 'hub/main.ts']) {
+      const run = spawnSync(process.execPath, [tsx, entry, '--help'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000
+      })
+      expect(run.status, entry).toBe(0)
+      expect(run.stdout, entry).toContain('用法：npm run')
+    }
+  })
+
   it('explains its usage in Chinese on a wrong command (exit code 2)', async () => {
     const run = cli(await tempDir(), 'frobnicate')
     expect(run.status).toBe(2)
