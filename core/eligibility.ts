@@ -51,4 +51,3 @@ export interface DecisionView {
   readonly checks: readonly RuleCheck[]
   readonly allowed: Allowed
 }
-
