@@ -18,6 +18,7 @@ import { DEMO_BUNDLE_ENVELOPES, DEMO_BUNDLE_REGIONS } from '../db/seeds/demo-bun
 import { DEMO_OPERATORS } from '../db/seeds/demo-population'
 import { DEMO_CENTRE_FILE_KEY } from '../db/seeds/demo-centre-file-key'
 import { createSettingsRepository } from '../db/repositories/settings'
+import { currentSnapshot } from '../db/repositories/snapshot'
 import { seedDemoData } from '../db/seeds/demo'
 import { createDispatcher, type Dispatch } from './api/dispatch'
 import { createHandlers } from './api/handlers'
@@ -280,7 +281,8 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         dataDir,
         schemaVersion: migration.schemaVersion,
         terminalId,
-        demoData: dataSource === 'demo',
+        // Demo data until the centre's first snapshot replaced it (the folder still trusts the demo key).
+        demoData: dataSource === 'demo' && (await currentSnapshot(reader ?? db)).version === 0,
         needsSetUp: dataSource !== 'demo' && (await operators.count()) === 0,
         trust: { keyIds: Object.keys(trustedKeys), demoKey: trust.demoKeyTrusted, revoked: trust.revoked },
         personalDataProtection: personalDataKey.protection,

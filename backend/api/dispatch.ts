@@ -14,14 +14,47 @@ z.config(z.locales.zhCN())
 
 export type Dispatch = (call: unknown, args: unknown, context: CallContext) => Promise<Result<unknown>>
 
-/** The first refused argument: named in the message (for the CLI and the log), and apart for a form's field. */
+/** What the operator calls each field a call takes: a message names the field in their words, never `reason`. */
+const FIELD_LABELS: Readonly<Record<string, string>> = {
+  reason: '作废原因',
+  supervisorCode: '主管工号',
+  supervisorPin: '主管密码',
+  operatorCode: '工号',
+  code: '工号',
+  pin: '密码',
+  currentPin: '当前密码',
+  newPin: '新密码',
+  name: '姓名',
+  role: '角色',
+  note: '跟进说明',
+  input: '卡号或身份证号',
+  idNumber: '身份证号',
+  relation: '关系',
+  productCode: '产品',
+  units: '份数',
+  amountFen: '金额',
+  centreUrl: '中心地址',
+  enrolmentCode: '注册码',
+  territory: '网点名称',
+  from: '开始日期',
+  to: '结束日期',
+  date: '日期',
+  limit: '条数',
+  envelope: '规则包',
+  signature: '签名',
+  termsAcknowledged: '条款确认',
+  lines: '被保险人与产品'
+}
+
+/** The first refused argument: its field named in Chinese (the path too, for the CLI and a form's field). */
 function invalidArguments(error: z.ZodError): Result<never> {
   const issue = error.issues[0]
   const path = issue.path.map(String).join('.')
-  return fail('INVALID_ARGUMENT', `参数 ${path || '（整体）'} 不正确：${issue.message}`, {
-    path,
-    message: issue.message
-  })
+  const field = [...issue.path]
+    .reverse()
+    .find((part) => typeof part === 'string' && Object.hasOwn(FIELD_LABELS, part))
+  const label = typeof field === 'string' ? FIELD_LABELS[field] : '填写的内容'
+  return fail('INVALID_ARGUMENT', `${label}不正确：${issue.message}`, { path, message: issue.message })
 }
 
 /** What a session whose PIN must be changed may still do. */

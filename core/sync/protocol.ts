@@ -325,6 +325,28 @@ export const REJECTION_CODES = [
 ] as const
 export type RejectionCode = (typeof REJECTION_CODES)[number]
 
+/** Each code in the clerk's words, for lists and the audit log (the centre's message says the detail). */
+export const REJECTION_LABELS: Readonly<Record<RejectionCode, string>> = {
+  INSUFFICIENT_BALANCE: '账户余额不足',
+  ACCOUNT_SUSPENDED: '账户已暂停参保',
+  ACCOUNT_UNKNOWN: '中心没有这个账户',
+  DUPLICATE_COVER: '已有同期保单',
+  RULES_WITHDRAWN: '所依据的规则包已被撤回',
+  OVER_CAP: '超过年度限额',
+  SALE_UNKNOWN: '中心没有这笔交易',
+  INVALID_ITEM: '交易内容不符合中心要求',
+  WRONG_PIN: '社保卡密码错误',
+  PIN_LOCKED: '社保卡密码已锁定',
+  PAYER_UNVERIFIED: '未能确认付款人本人',
+  KEYED_REFUSED: '中心不受理手工输入卡号的交易',
+  VOUCHER_INVALID: '电子凭证无效或已过期'
+}
+
+/** A rejection code as the screen shows it: its Chinese label, or (a code this terminal does not know yet) a neutral phrase. */
+export function rejectionLabel(code: string): string {
+  return (REJECTION_LABELS as Readonly<Record<string, string>>)[code] ?? '中心拒绝（原因见说明）'
+}
+
 export const itemResultSchema = z.discriminatedUnion('outcome', [
   /**
    * Settled against the real balance now (`alreadyAccepted`: a resend; the first result repeated).

@@ -24,6 +24,8 @@ export interface SyncStatusView {
   readonly queue: {
     readonly count: number
     readonly totalFen: Fen
+    /** Reversals of sales the centre has, waiting to go up too (not counted in `count`). */
+    readonly reversals: number
     readonly oldestAt: string | null
     readonly nextAttemptAt: string | null
   }

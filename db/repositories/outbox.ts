@@ -44,6 +44,8 @@ export interface OutboxRepository {
   nextAttemptAt(): Promise<string | null>
   /** Pending sales (not reversals): how many, how much, and since when. */
   queuedSales(): Promise<{ count: number; totalFen: number; oldestAt: string | null }>
+  /** Reversals waiting for upload. */
+  queuedReversals(): Promise<number>
   /** Sales the centre rejected that no supervisor has followed up yet (#7). */
   rejectedCount(): Promise<number>
 }
@@ -250,6 +252,13 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
           db.raw('min(o.created_at) as oldest')
         )
       return { count: row.count, totalFen: row.total ?? 0, oldestAt: row.oldest }
+    },
+
+    async queuedReversals() {
+      const [row] = await db('outbox')
+        .where({ kind: 'reversal', state: 'pending' })
+        .count<Array<{ n: number }>>({ n: '*' })
+      return Number(row.n)
     },
 
     async rejectedCount() {

@@ -19,13 +19,14 @@ describe('counter store', () => {
     expect(counter.error).toBeNull()
   })
 
-  it('keeps the cardholder on screen when a later read is refused', async () => {
+  it('leaves no earlier cardholder on screen when a later read is refused: nobody can be sold to by mistake', async () => {
     await installRealBridge()
     const counter = useCounterStore()
     await counter.lookup('E21010001')
-    const shown = counter.cardholder
+    expect(counter.cardholder).not.toBeNull()
     expect(await counter.lookup('Z99999999')).toBe(false)
-    expect(counter.cardholder).toStrictEqual(shown)
+    expect(counter.cardholder).toBeNull()
+    expect(counter.eligibility).toBeNull()
     expect(counter.error).toMatchObject({ code: 'CARD_NOT_FOUND' })
   })
 

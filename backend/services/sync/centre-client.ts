@@ -64,9 +64,24 @@ export interface CentreClient {
   recordHeads(token: string, heads: RecordHeadsRequest): Promise<RecordHeadsResponse>
   /** The centre's file-encryption key as a signed file (checked by the caller against the trusted keys). */
   centreFileKey(): Promise<string>
+  /** Whether the centre answers at all (`GET /v1/health`), within `timeoutMs`. */
+  health(timeoutMs: number): Promise<void>
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000
+
+/** Why a connection failed, in the clerk's words: never Node's own text (`connect ECONNREFUSED …`). */
+export function networkReason(error: unknown): string {
+  const cause = error instanceof Error && 'cause' in error ? error.cause : undefined
+  const code = cause instanceof Error && 'code' in cause ? String(cause.code) : ''
+  if (code === 'ECONNREFUSED') return '中心没有在这个地址上提供服务'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return '找不到中心的地址，请检查网络或地址'
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return '连接超时'
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return '连接被中断'
+  if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') return '网络不通'
+  if (/CERT|SSL|TLS/.test(code)) return '中心的安全证书无效'
+  return '网络不通'
+}
 
 export function rulesTag(regionCode: string, version: number): string {
   return `"${regionCode}-v${version}"`
@@ -93,9 +108,7 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
     } catch (error) {
       const reason = controller.signal.aborted
         ? `${Math.round(waitMs / 1000)} 秒内无应答`
-        : error instanceof Error && 'cause' in error && error.cause instanceof Error
-          ? error.cause.message
-          : String(error)
+        : networkReason(error)
       throw new CentreCallError('unreachable', `连接不上中心（${reason}）`)
     } finally {
       if (!init.idle) clearTimeout(timer)
@@ -135,6 +148,9 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
     async register(request) {
       const response = await send('/v1/terminals', { method: 'POST', body: JSON.stringify(request) })
       return readJson(response, registrationResponseSchema)
+    },
+    async health(waitMs) {
+      await send('/v1/health', { method: 'GET', timeoutMs: waitMs })
     },
     async centreFileKey() {
       const response = await send('/v1/centre/file-key', { method: 'GET' })

@@ -29,6 +29,11 @@ export interface CentreConnection {
   failed(error: unknown, during: string): Promise<never>
   /** Whether the centre answered recently: the offline amount limits apply only when it did not. */
   reachable(): boolean
+  /**
+   * Asks the centre whether it is there (a short health call), so 在线 / 离线 is true within
+   * seconds and not only after the next sync; true when it answered.
+   */
+  probe(): Promise<boolean>
   /** Failed syncs since the last answer: how far the next try backs off. */
   failuresInARow(): number
 }
@@ -48,6 +53,8 @@ export function createCentreConnection(deps: CentreConnectionDeps): CentreConnec
   const now = () => deps.clock.now().toISOString()
   let token: { value: string; expiresAt: number } | null = null
   let reachable = false
+  /** A health call waits this long: a dead centre is told apart quickly. */
+  const PROBE_TIMEOUT_MS = 2_000
   let failuresInARow = 0
 
   const clientFor = (centreUrl: string) => {
@@ -65,15 +72,16 @@ export function createCentreConnection(deps: CentreConnectionDeps): CentreConnec
     return token.value
   }
 
+  async function client(): Promise<CentreClient> {
+    const state = await deps.state.read()
+    if (!state.centreUrl || !state.refreshSecretSealed)
+      throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册：请主管在“设置”中填写中心地址与注册码')
+    return clientFor(state.centreUrl)
+  }
+
   return {
     clientFor,
-
-    async client() {
-      const state = await deps.state.read()
-      if (!state.centreUrl || !state.refreshSecretSealed)
-        throw new AppError('NOT_REGISTERED', '本终端尚未向中心注册：请主管在“设置”中填写中心地址与注册码')
-      return clientFor(state.centreUrl)
-    },
+    client,
 
     async authorized(centre, call) {
       try {
@@ -118,6 +126,22 @@ export function createCentreConnection(deps: CentreConnectionDeps): CentreConnec
     },
 
     reachable: () => reachable,
+    async probe() {
+      let centre
+      try {
+        centre = await client()
+      } catch {
+        return false
+      }
+      try {
+        await centre.health(PROBE_TIMEOUT_MS)
+        reachable = true
+        await deps.state.write({ lastContactAt: now() })
+      } catch (error) {
+        reachable = error instanceof CentreCallError && error.kind !== 'unreachable'
+      }
+      return reachable
+    },
     failuresInARow: () => failuresInARow
   }
 }

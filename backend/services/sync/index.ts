@@ -166,8 +166,27 @@ export function createSync(options: SyncOptions): Sync {
     heldRegions: options.heldRegions
   })
 
+  /**
+   * The status bar asks every few seconds; at most every five seconds, and never during a sync, the
+   * centre is asked whether it is there, so 在线 / 离线 follows it within seconds. Back after an
+   * outage: the queue goes up at once.
+   */
+  let lastProbe = 0
+  function probeNow(): void {
+    const at = Date.now()
+    if (at - lastProbe < 5_000 || scheduler.busy()) return
+    lastProbe = at
+    const before = connection.reachable()
+    void connection.probe().then((reachable) => {
+      if (reachable && !before) void scheduler.uploadSoon().catch(() => undefined)
+    })
+  }
+
   return {
-    status,
+    async status() {
+      probeNow()
+      return status()
+    },
     async syncNow() {
       await scheduler.syncOnce(true)
       return status()
@@ -201,6 +220,8 @@ export function createSync(options: SyncOptions): Sync {
     },
     async register(request) {
       await registration.register(request)
+      // Registered: the centre's rules and accounts at once, not at the next scheduled sync.
+      void scheduler.syncOnce(true).catch(() => undefined)
       return status()
     },
     officeReport: (range) => officeReport({ connection, log }, range),

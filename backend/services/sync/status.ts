@@ -28,9 +28,10 @@ export interface SyncStatusDeps {
 
 export function createSyncStatus(deps: SyncStatusDeps): () => Promise<SyncStatusView> {
   return async function status() {
-    const [state, queue, rejectedCount, snapshot, nextAttemptAt] = await Promise.all([
+    const [state, queue, reversals, rejectedCount, snapshot, nextAttemptAt] = await Promise.all([
       deps.state.read(),
       deps.outbox.queuedSales(),
+      deps.outbox.queuedReversals(),
       deps.outbox.rejectedCount(),
       deps.snapshots.current(),
       deps.outbox.nextAttemptAt()
@@ -69,7 +70,7 @@ export function createSyncStatus(deps: SyncStatusDeps): () => Promise<SyncStatus
       lastSyncAt: state.lastSyncAt,
       lastError: state.lastError,
       snapshot: { version: snapshot.version, balancesAsOf: snapshot.balancesAsOf },
-      queue: { ...queue, nextAttemptAt },
+      queue: { ...queue, reversals, nextAttemptAt },
       rejectedCount,
       // Every limit near or reached, else only the tightest: the status bar has one line for them.
       limits: limits.filter((limit, index) => limit.level !== 'ok' || index === 0),

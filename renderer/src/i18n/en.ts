@@ -68,6 +68,7 @@ const en: typeof zhCN = {
     title: 'Personal-account health insurance counter',
     demoData: 'Demo data',
     demoKey: 'Demo data · demo key',
+    demoKeyOnly: 'Demo key',
     demoKeyHint:
       'This data folder was created as a demo and trusts the demo key, whose private half is public: anyone can sign bundles it accepts. Never use it for real business.',
     recordsTampered: 'Record check failed',
@@ -305,6 +306,7 @@ const en: typeof zhCN = {
     neverSynced: 'Never synced',
     age: { now: 'just now', minutes: '{n} min ago', hours: '{n} h ago', days: '{n} d ago' },
     queued: 'Queued {count}',
+    queuedReversals: '· {count} reversal(s)',
     rejected: 'Rejected {count}',
     now: 'Sync now',
     done: 'Sync complete',

@@ -65,6 +65,7 @@ export default {
     title: '医保个账购买商业健康保险柜台',
     demoData: '演示数据',
     demoKey: '演示数据 · 演示密钥',
+    demoKeyOnly: '演示密钥',
     demoKeyHint:
       '本数据目录创建为演示用途，信任私钥已公开的演示密钥：任何人都能签发它接受的规则包。不得用于真实业务；正式安装请由中心管理员提供信任密钥文件。',
     recordsTampered: '记录校验未通过',
@@ -296,6 +297,7 @@ export default {
     neverSynced: '从未同步',
     age: { now: '刚刚', minutes: '{n} 分钟前', hours: '{n} 小时前', days: '{n} 天前' },
     queued: '待上传 {count} 笔',
+    queuedReversals: '· 冲正 {count} 笔',
     rejected: '被拒 {count} 笔',
     now: '立即同步',
     done: '同步完成',
@@ -503,7 +505,7 @@ export default {
     detailKeys: {
       approvedBy: '授权主管编号',
       settledAt: '中心处理时间',
-      code: '中心结果代码',
+      code: '中心结果',
       role: '角色',
       active: '在用',
       businessDate: '营业日',

@@ -4,6 +4,7 @@ import type { OfflineLimitView, SyncStatusView } from '@core/sync/status'
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import { api } from '../api/client'
+import { useAppStore } from './app'
 
 /** How often the status bar asks again while an operator is signed in. */
 export const SYNC_POLL_MS = 15_000
@@ -40,6 +41,8 @@ export const useSyncStore = defineStore('sync', () => {
   )
 
   function accept(view: SyncStatusView): void {
+    // A sync went through: what the header says of this terminal (demo data or the centre's) may have changed.
+    if (status.value && view.lastSyncAt !== status.value.lastSyncAt) void useAppStore().load()
     status.value = view
     error.value = null
     now.value = Date.now()

@@ -10,7 +10,7 @@ import { signPayload } from '../../../backend/shared'
 import { openDatabase } from '../../../db/connection'
 import { DATABASE_FILE_NAME } from '../../../backend/runtime'
 import { sourceFileOf } from '../../support/rule-fixtures'
-import { ok, syncStatus } from '../../support/sync'
+import { ok, registerTerminal, syncStatus } from '../../support/sync'
 import { openTestRuntime, signedIn, tempDir } from '../../support/helpers'
 import { openTestHub } from '../../support/hub'
 import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
@@ -186,13 +186,7 @@ describe('the file transport, for an agent out of reach for days', () => {
     const dataDir = await tempDir()
     const runtime = await openTestRuntime({ dataDir, clock: centre.clock, syncTuning: { timeoutMs: 10_000 } })
     const supervisor = await signedIn(runtime, 'supervisor')
-    await ok(
-      runtime.dispatch(
-        'sync.register',
-        { centreUrl: centre.url, enrolmentCode: 'DEMO-ALL', territory: '上门服务 3 组' },
-        supervisor
-      )
-    )
+    await registerTerminal(runtime, centre.url, '上门服务 3 组')
     await runtime.db('settings').where({ key: 'sync.centre_file_key' }).delete()
     const file = join(dataDir, 'queue.json')
     await expect(runtime.sync.exportQueue(file)).rejects.toThrow(/文件加密密钥/)

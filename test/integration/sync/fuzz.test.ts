@@ -11,6 +11,8 @@ import { DEMO_KEY_ID } from '../../../backend/services/rules/keys'
 import { packageEncryptor } from '../../../backend/services/sync/files/file-crypto'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, importQueueFile } from '../../../hub/files'
 import { addRuleBundle, createBundleCache } from '../../../hub/rules'
+import { setAccountStatus } from '../../../hub/db/accounts'
+import { DEMO_ACCOUNTS, demoAccountNo } from '../../../db/seeds/demo-population'
 import { openTestRuntime, signedIn, tempDir } from '../../support/helpers'
 import { openPackageFile, openTestHub, type TestHub } from '../../support/hub'
 import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
@@ -101,6 +103,12 @@ async function fingerprint(db: Knex, tables: readonly string[]): Promise<string>
   return hash.digest('hex')
 }
 
+const SUSPENDABLE = (() => {
+  const account = DEMO_ACCOUNTS.find((a) => a.cardNumber === 'C33080002')
+  if (!account) throw new Error('no demo account C33080002')
+  return account
+})()
+
 const TERMINAL_TABLES = [
   'accounts',
   'family_members',
@@ -124,6 +132,8 @@ async function scene(): Promise<{
   const runtime = await openTestRuntime({ clock: centre.clock, syncTuning: { random: () => 0.5 } })
   await registerTerminal(runtime, centre.url)
   const clerk = await onShift(runtime)
+  // Registration starts a sync: joined here, so nothing writes behind the mutations' backs.
+  await ok(runtime.dispatch('sync.now', {}, clerk))
   const accountId = await accountIdOf(runtime, clerk, 'C33080001')
   // The centre cannot be reached: the sale waits in the queue, for the queue file.
   centre.faults.unavailable = 1_000
@@ -142,7 +152,9 @@ async function scene(): Promise<{
   const terminalId = (
     await runtime.db('settings').where({ key: 'terminal_id' }).first<{ value: string }>('value')
   ).value
-  // A newer bundle in the package: a refusal that is not whole would leave it taken.
+  // Newer than what the terminal holds, in the package: a bundle, and accounts (one changed at the
+  // centre), so a refusal that is not whole would leave something taken.
+  expect(await setAccountStatus(centre.db, demoAccountNo(SUSPENDABLE), 'suspended', centre.clock)).toBe(true)
   const source = JSON.parse(await readFile(sourceFileOf('330800'), 'utf8')) as Record<string, unknown>
   const centreKey = await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8')
   await addRuleBundle(

@@ -64,7 +64,8 @@ describe('the dispatcher both transports share', () => {
       ok: false,
       error: {
         code: 'INVALID_ARGUMENT',
-        message: expect.stringMatching(/^参数 input 不正确：.*(字符串|string)/),
+        // In the operator's words: the field's Chinese name, never `input`.
+        message: expect.stringMatching(/^卡号或身份证号不正确：.*(字符串|string)/),
         // The field by its name, apart from the words: a form puts them under that field.
         field: { path: 'input', message: expect.stringMatching(/字符串|string/) }
       }
@@ -77,7 +78,11 @@ describe('the dispatcher both transports share', () => {
     )
     expect(nested).toMatchObject({
       ok: false,
-      error: { code: 'INVALID_ARGUMENT', field: { path: 'lines.0.units' } }
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/^份数不正确：/),
+        field: { path: 'lines.0.units' }
+      }
     })
     const extraKey = await dispatch(
       'cardholder.lookup',
