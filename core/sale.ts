@@ -168,6 +168,8 @@ export interface ReceiptView {
   readonly keyedApprovedBy: { readonly code: string; readonly name: string } | null
   readonly voided: { readonly at: string; readonly reason: string } | null
   readonly reversalQueuedAt: string | null
+  /** Printed again from 交易查询 (补打): marked on the paper, and audited. */
+  readonly reprint?: boolean
   readonly centreResult: CentreResultView | null
   readonly reversalResult: CentreResultView | null
 }

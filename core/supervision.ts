@@ -50,7 +50,10 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   pin_changed: '修改本人密码',
   pin_change_failed: '修改密码失败',
   first_supervisor_created: '首次设置主管',
-  records_cut_found: '发现记录被删减'
+  records_cut_found: '发现记录被删减',
+  sign_out: '退出登录',
+  receipt_reprinted: '补打凭条',
+  terminal_registered: '向中心注册终端'
 }
 
 export function auditActionLabel(action: string): string {
@@ -74,7 +77,9 @@ export const AUDIT_DETAIL_KEYS = [
   'format',
   'chain',
   'centreLength',
-  'localLength'
+  'localLength',
+  'reason',
+  'territory'
 ] as const
 
 export type AuditDetailKey = (typeof AUDIT_DETAIL_KEYS)[number]

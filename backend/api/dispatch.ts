@@ -43,7 +43,13 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   envelope: '规则包',
   signature: '签名',
   termsAcknowledged: '条款确认',
-  lines: '被保险人与产品'
+  lines: '被保险人与产品',
+  maxKeyGapMs: '按键最大间隔',
+  maxTypicalGapMs: '典型间隔上限',
+  maxBurstMs: '整次读卡最长用时',
+  minLength: '最短长度',
+  suffixKeys: '结束键',
+  prefix: '前缀'
 }
 
 /** The first refused argument: its field named in Chinese (the path too, for the CLI and a form's field). */

@@ -42,7 +42,7 @@ export function createHandlers(services: Services): Handlers {
       auth.changePin(signedIn(caller), currentPin, newPin),
     'auth.setUp': ({ operatorCode, name, pin }) => auth.setUp({ code: operatorCode, name, pin }),
     'auth.signOut': async (_, { caller }) => {
-      auth.signOut(signedIn(caller).token)
+      await auth.signOut(signedIn(caller).token)
       return { signedOut: true }
     },
     'auth.openShift': (_, { caller }) => auth.openShift(signedIn(caller)),
@@ -54,13 +54,26 @@ export function createHandlers(services: Services): Handlers {
     'sale.begin': ({ accountId }, { caller }) => services.sales.begin(signedIn(caller), accountId),
     'sale.commit': ({ saleId, order, payment, signature }, { caller }) =>
       services.sales.commit(signedIn(caller), { saleId, order, payment, signature }),
-    'sale.receipt': ({ saleId }) => services.sales.receipt(saleId),
+    'sale.receipt': async ({ saleId, reprint }, { caller }) => {
+      const shown = await services.sales.receipt(saleId)
+      // A reprint is audited and marked 补打 on the paper: a second copy never passes for the first.
+      if (!reprint) return shown
+      await auth.record(signedIn(caller), 'receipt_reprinted', saleId)
+      return { ...shown, reprint: true }
+    },
     'sale.search': (filter, { caller }) => services.sales.search(signedIn(caller), filter),
     'sale.void': (request, { caller }) => services.sales.void(signedIn(caller), request),
     'rules.import': ({ envelope }) => services.eligibility.importBundle(envelope),
     'sync.status': () => services.sync.status(),
     'sync.now': () => services.sync.syncNow(),
-    'sync.register': (request) => services.sync.register(request),
+    'sync.register': async (request, { caller }) => {
+      const status = await services.sync.register(request)
+      if (caller)
+        await auth.record(signedIn(caller), 'terminal_registered', status.terminalId, {
+          territory: request.territory
+        })
+      return status
+    },
     'reader.getSettings': () => services.readerSettings.get(),
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),
     'report.summary': (request) => services.reports.summary(request),

@@ -25,7 +25,9 @@ export interface AuthService {
    * is created here, once, and signed in. Refused as soon as any operator exists.
    */
   setUp(operator: { code: string; name: string; pin: string }): Promise<SessionView>
-  signOut(token: string): void
+  signOut(token: string): Promise<void>
+  /** An audit line for something the session did that no service records itself (a registration, a reprint). */
+  record(session: Session, action: string, subject: string, details?: Record<string, string>): Promise<void>
   /** The session for a token, or null (unknown, or signed out). */
   /** `activity: false`: a call the screen makes by itself (a status poll); it does not count as use. */
   session(token: string | undefined, options?: { activity?: boolean }): Session | null
@@ -200,9 +202,26 @@ export function createAuthService(deps: {
       settingUp = mine.catch(() => undefined)
       return mine
     },
-    signOut(token) {
+    async signOut(token) {
+      const session = sessions.get(token)
       sessions.delete(token)
       lastSeen.delete(token)
+      if (session)
+        await deps.operators.audit({
+          at: deps.clock.now().toISOString(),
+          operatorId: session.operatorId,
+          action: 'sign_out',
+          subject: deps.terminalId
+        })
+    },
+    async record(session, action, subject, details) {
+      await deps.operators.audit({
+        at: deps.clock.now().toISOString(),
+        operatorId: session.operatorId,
+        action,
+        subject,
+        details
+      })
     },
     session(token, options) {
       if (!token) return null

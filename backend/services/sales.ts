@@ -626,8 +626,17 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const sale = await deps.sales.find(request.saleId)
       if (!sale) throw new AppError('SALE_NOT_FOUND', '没有这笔交易')
       const supervisor = await deps.auth.approveBySupervisor(request.supervisorCode, request.supervisorPin)
+      // Four eyes: whoever asks for the void cannot also approve it.
+      if (supervisor.id === caller.operatorId)
+        throw new AppError('FORBIDDEN', '作废须由另一名主管批准：申请人不能批准自己的作废')
       const at = deps.clock.now().toISOString()
-      const change = { at, reason: request.reason, voidedBy: caller.operatorId, approvedBy: supervisor.id }
+      const change = {
+        at,
+        reason: request.reason,
+        voidedBy: caller.operatorId,
+        approvedBy: supervisor.id,
+        approverCode: supervisor.code
+      }
       if (sale.status === 'queued') {
         // Not yet uploaded: voided here, and the reservation against the account given back.
         if (

@@ -181,7 +181,10 @@ export const contract = {
     }),
     '收款：一次写入交易、扣减预留与上传队列，联网时当场由中心授权'
   ),
-  'sale.receipt': call<ReceiptView>()(z.strictObject({ saleId: saleId }), '凭条（补打）'),
+  'sale.receipt': call<ReceiptView>()(
+    z.strictObject({ saleId: saleId, reprint: z.boolean().optional() }),
+    '凭条；reprint：补打（记入审计，凭条标明补打）'
+  ),
   'sale.search': call<readonly SaleSummary[]>()(
     z.strictObject({
       query: z.string().max(64).optional(),

@@ -110,6 +110,8 @@ export interface SalesRepository {
       reason: string
       voidedBy: number
       approvedBy: number
+      /** The approving supervisor's code, as the audit log shows it. */
+      approverCode: string
       accountId: number
       totalFen: number
     }
@@ -121,6 +123,8 @@ export interface SalesRepository {
       reason: string
       voidedBy: number
       approvedBy: number
+      /** The approving supervisor's code, as the audit log shows it. */
+      approverCode: string
       outboxId: string
       payloadJson: string
     }
@@ -339,7 +343,7 @@ export function createSalesRepository(
           operatorId: change.voidedBy,
           action: 'void',
           subject: id,
-          details: { approvedBy: change.approvedBy }
+          details: { approvedBy: change.approverCode, reason: change.reason }
         })
         return true
       })
@@ -369,7 +373,7 @@ export function createSalesRepository(
           operatorId: change.voidedBy,
           action: 'reversal_queued',
           subject: id,
-          details: { approvedBy: change.approvedBy }
+          details: { approvedBy: change.approverCode, reason: change.reason }
         })
         return true
       })

@@ -110,15 +110,13 @@ describe('a sale at the counter', () => {
 
   it('prints the receipt on an 80 mm roll, one page as long as the receipt, with the id and the total', async () => {
     // The print dialog is the browser's: stubbed, so what the 80 mm button prepares is printed by Chromium here.
-    await page.evaluate(() => {
-      window.print = () => undefined
-    })
+    await page.evaluate('window.print = () => undefined')
     await page.locator('[data-test="print-80"]').click()
     await page.emulateMedia({ media: 'print' })
     const pdf = join(OUTPUT_DIR, 'sale-receipt-80mm.pdf')
     await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true })
     await page.emulateMedia({ media: 'screen' })
-    await page.evaluate(() => window.dispatchEvent(new Event('afterprint')))
+    await page.evaluate("window.dispatchEvent(new Event('afterprint'))")
     const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' })
     // One page, 80 mm (226.8 pt) wide: the roll's width, not a Letter page, and nothing cut.
     expect(info).toMatch(/Pages:\s+1\n/)
@@ -192,10 +190,17 @@ describe('a sale at the counter', () => {
     await page.locator('[data-test="nav-history"]').click()
     await expect.poll(() => page.locator('[data-test="history-table"]').innerText()).toContain(saleId)
     await page.locator(`[data-test="void-${saleId}"]`).click()
+    // The dialog says what is voided, and the reason field has the keys.
+    await expect.poll(() => page.locator('[data-test="void-what"]').innerText()).toContain(saleId)
+    expect(await page.locator('[data-test="void-what"]').innerText()).toContain('¥200.00')
+    await expect
+      .poll(() => page.evaluate('document.activeElement?.getAttribute("data-test")'))
+      .toBe('void-reason')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'history-void.png') })
     await page.locator('input[data-test="void-reason"]').fill('客户改日再办')
     await page.locator('input[data-test="void-supervisor"]').fill('9001')
     await page.locator('input[data-test="void-pin"]').fill('999999')
-    await page.locator('[data-test="void-confirm"]').click()
+    await page.locator('input[data-test="void-pin"]').press('Enter')
     await expect.poll(() => page.locator('[data-test="history-table"]').innerText()).toContain('已作废')
     expect(await rows(`select status from sales where id = '${saleId}'`)).toEqual([{ status: 'voided' }])
     // Voided before upload: it leaves the queue, and the status bar says so at once.

@@ -215,6 +215,7 @@ const en: typeof zhCN = {
     keyClear: 'Clear'
   },
   receipt: {
+    reprintMark: 'Reprint',
     title: 'Receipt: commercial health insurance paid from the medical-insurance personal account',
     saleId: 'Transaction',
     time: 'Time',
@@ -273,7 +274,16 @@ const en: typeof zhCN = {
     grandchild: 'Grandchild',
     sibling: 'Sibling'
   },
+  rulesImport: {
+    title: 'Import a rule bundle file',
+    hint: 'A bundle the centre sent as a file (.json): its signature, region and version are checked before it is used; a file that fails changes nothing.',
+    choose: 'Choose a bundle file…',
+    tooBig: 'The file is too large to be a rule bundle',
+    new: 'Imported {region} rules, version {version}',
+    unchanged: '{region} rules version {version} are already here; nothing changed'
+  },
   history: {
+    saleId: 'Transaction',
     title: 'Transactions',
     query: 'Card, ID or transaction number',
     date: 'Date',
@@ -529,7 +539,9 @@ const en: typeof zhCN = {
       format: 'Format',
       chain: 'Records',
       centreLength: 'Rows at the centre',
-      localLength: 'Rows here'
+      localLength: 'Rows here',
+      reason: 'Reason',
+      territory: 'Office'
     },
     records: {
       verify: 'Check again',

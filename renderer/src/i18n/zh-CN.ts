@@ -205,6 +205,7 @@ export default {
     keyClear: '清除'
   },
   receipt: {
+    reprintMark: '补打',
     title: '医保个人账户购买商业健康保险 收费凭条',
     saleId: '交易号',
     time: '时间',
@@ -264,7 +265,16 @@ export default {
     grandchild: '孙子女/外孙子女',
     sibling: '兄弟姐妹'
   },
+  rulesImport: {
+    title: '导入规则包文件',
+    hint: '中心以文件形式发来的规则包（.json）：验签、核对地区与版本后启用；不符合的文件不会改变任何规则。',
+    choose: '选择规则包文件…',
+    tooBig: '文件过大，不是规则包',
+    new: '已导入{region}规则第 {version} 版',
+    unchanged: '{region}规则第 {version} 版已在本机，未作改变'
+  },
   history: {
+    saleId: '交易号',
     title: '交易查询',
     query: '卡号、身份证号或交易号',
     date: '日期',
@@ -515,7 +525,9 @@ export default {
       format: '格式',
       chain: '记录',
       centreLength: '中心记录条数',
-      localLength: '本机记录条数'
+      localLength: '本机记录条数',
+      reason: '原因',
+      territory: '网点'
     },
     records: {
       verify: '重新校验',

@@ -54,7 +54,11 @@ describe('reader settings of this terminal', () => {
     )
     expect(result).toMatchObject({
       ok: false,
-      error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('maxKeyGapMs') }
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('按键最大间隔'),
+        field: { path: 'maxKeyGapMs' }
+      }
     })
     expect(await runtime.dispatch('reader.getSettings', {}, context)).toEqual({
       ok: true,
