@@ -64,6 +64,34 @@ describe('order step: every product can be read, none is sold by mistake (#16)',
     wrapper.unmount()
   })
 
+  it('too many units are kept and explained, never silently cut to the most', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    await installRealBridge()
+    await api.call('auth.openShift', {})
+    const counter = useCounterStore()
+    await counter.lookup('C33080001')
+    const sale = useSaleStore()
+    const holder = counter.cardholder
+    if (!holder) throw new Error('no cardholder')
+    await sale.start(holder, 'QZ-HQB-2027')
+    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    await until(async () => {
+      await flushPromises()
+      expect(sale.quote?.lines[0]?.eligible).toBe(true)
+    })
+    const units = wrapper.get('[data-test="units-1"] input')
+    await units.setValue('3')
+    await units.trigger('change')
+    await until(async () => {
+      await flushPromises()
+      expect(wrapper.get('[data-test="decision-panel"]').text()).toContain('投保 3 份；本产品 1 份')
+    })
+    expect(sale.people[0].units).toBe(3)
+    expect(wrapper.get('[data-test="units-over-1"]').text()).toContain('最多 1 份')
+    wrapper.unmount()
+  })
+
   it('with no product open to the cardholder, the order starts empty and says what to do', async () => {
     const pinia = createPinia()
     setActivePinia(pinia)
