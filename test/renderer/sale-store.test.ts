@@ -45,6 +45,20 @@ describe('sale store', () => {
     await until(() => expect(sale.quote).toMatchObject({ ok: true, totalFen: 20_000 }))
   })
 
+  it('a relative added by ID shows masked like every other name; the full name goes to the sale', async () => {
+    const sale = await startedQuzhouSale()
+    sale.addRelative({
+      relation: 'sibling',
+      idNumber: '330802199001010011',
+      name: '王小明',
+      proofSeen: true,
+      enrolmentConfirmed: true
+    })
+    const added = sale.people.at(-1)
+    expect(added?.label).toBe('王**')
+    expect(added?.name).toBe('王小明')
+  })
+
   it('moves forward only when each step is complete, and back without losing anything', async () => {
     const sale = await startedQuzhouSale()
     expect(sale.next()).toBe(true)

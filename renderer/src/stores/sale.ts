@@ -10,6 +10,7 @@ import type {
   ReceiptView,
   Signature
 } from '@core/sale'
+import { maskName } from '@core/masking'
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api } from '../api/client'
@@ -194,7 +195,8 @@ export const useSaleStore = defineStore('sale', () => {
     proofSeen: boolean
     enrolmentConfirmed: boolean
   }): void {
-    add({ ...relative, label: relative.name })
+    // Shown masked like every other name on screen; the full name goes only to the sale.
+    add({ ...relative, label: maskName(relative.name) })
   }
 
   function remove(key: number): void {
