@@ -189,6 +189,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
     const spending: SpendingEntry[] = spendingEntries(account, await repos.sales.spendingOf(account.id))
     const insuredByPayer: InsuredEntry[] = [...(await repos.sales.insuredBy(account.id))]
     const payer = deps.rules.payerOf(account, bundle, at)
+    const spouses = new Set<string>()
     const seen = new Set<string>()
     /** What the clerk sees of a line, and what only the sale record keeps (full ID and name). */
     const lines: Array<
@@ -232,6 +233,11 @@ export function createSalesService(deps: SalesDeps): SalesService {
       const key = `${insuredId}/${product.code}`
       if (seen.has(key)) problems.push('同一被保险人的同一产品在本单中重复')
       seen.add(key)
+      // A relation only one person can hold: two different spouses in one order is an error of entry.
+      if (relation === 'spouse') {
+        if (spouses.size > 0 && !spouses.has(insuredId)) problems.push('一份订单只能有一位配偶：本单已有另一位配偶')
+        spouses.add(insuredId)
+      }
       const alreadyHolds = await repos.sales.holds(insuredId, product.code, at)
       if (alreadyHolds && !product.onePerPersonPerCover)
         warnings.push('该被保险人在保障期内已在本终端购买过此产品，本单将增加份数')

@@ -92,6 +92,28 @@ describe('order step: every product can be read, none is sold by mistake (#16)',
     wrapper.unmount()
   })
 
+  it('a region that sells to the cardholder only says 仅限本人 up front, and offers no relatives', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    await installRealBridge()
+    await api.call('auth.openShift', {})
+    const counter = useCounterStore()
+    await counter.lookup('F31000001')
+    const sale = useSaleStore()
+    const holder = counter.cardholder
+    if (!holder) throw new Error('no cardholder')
+    await sale.start(holder)
+    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    await until(async () => {
+      await flushPromises()
+      expect(wrapper.find('[data-test="self-only"]').exists()).toBe(true)
+    })
+    expect(wrapper.get('[data-test="self-only"]').text()).toBe('上海市仅限本人购买')
+    expect(wrapper.find('[data-test="add-relative"]').exists()).toBe(false)
+    expect(wrapper.find('[data-test="add-member"]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
   it('with no product open to the cardholder, the order starts empty and says what to do', async () => {
     const pinia = createPinia()
     setActivePinia(pinia)

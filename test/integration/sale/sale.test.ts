@@ -13,12 +13,50 @@ import {
   SIGNATURE
 } from '../../support/sale-fixtures'
 import { cardPayment } from '../../support/payment'
+import { ok } from '../../support/sync'
 
 const quzhou = DEMO_ACCOUNTS.find((a) => a.cardNumber === 'C33080001')
 const spouse = quzhou?.family.find((m) => m.relation === 'spouse')
 const HQB = 'QZ-HQB-2027'
 
 describe('selling at the counter', () => {
+  it('refuses two different spouses in one order (#16): the second is a problem on its line', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'C33080001')
+    const other = demoIdNumber('330802', '19800101', '022')
+    const quote = await ok<QuoteView>(
+      runtime.dispatch(
+        'sale.quote',
+        {
+          accountId,
+          lines: [
+            {
+              insured: { relation: 'spouse', idNumber: spouse?.idNumber, enrolmentConfirmed: true },
+              productCode: HQB,
+              units: 1
+            },
+            {
+              insured: {
+                relation: 'spouse',
+                idNumber: other,
+                name: '王某',
+                proofSeen: true,
+                enrolmentConfirmed: true
+              },
+              productCode: HQB,
+              units: 1
+            }
+          ]
+        },
+        clerk
+      )
+    )
+    expect(quote.ok).toBe(false)
+    expect(quote.lines[0].problems).toEqual([])
+    expect(quote.lines[1].problems).toContain('一份订单只能有一位配偶：本单已有另一位配偶')
+  })
+
   it('sells 惠衢保 to a Quzhou payer and a bound spouse: one transaction, queued for upload', async () => {
     const runtime = await openTestRuntime()
     const clerk = await onShift(runtime)
