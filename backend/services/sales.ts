@@ -235,7 +235,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
       seen.add(key)
       // A relation only one person can hold: two different spouses in one order is an error of entry.
       if (relation === 'spouse') {
-        if (spouses.size > 0 && !spouses.has(insuredId)) problems.push('一份订单只能有一位配偶：本单已有另一位配偶')
+        if (spouses.size > 0 && !spouses.has(insuredId))
+          problems.push('一份订单只能有一位配偶：本单已有另一位配偶')
         spouses.add(insuredId)
       }
       const alreadyHolds = await repos.sales.holds(insuredId, product.code, at)
