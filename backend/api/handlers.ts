@@ -52,8 +52,8 @@ export function createHandlers(services: Services): Handlers {
     'sale.catalogue': ({ accountId }) => services.sales.catalogue(accountId),
     'sale.quote': (order) => services.sales.quote(order),
     'sale.begin': ({ accountId }, { caller }) => services.sales.begin(signedIn(caller), accountId),
-    'sale.commit': ({ saleId, order, payment, signature }, { caller }) =>
-      services.sales.commit(signedIn(caller), { saleId, order, payment, signature }),
+    'sale.commit': ({ saleId, order, payment, signature, warningsAcknowledged }, { caller }) =>
+      services.sales.commit(signedIn(caller), { saleId, order, payment, signature, warningsAcknowledged }),
     'sale.receipt': async ({ saleId, reprint }, { caller }) => {
       const shown = await services.sales.receipt(saleId)
       // A reprint is audited and marked 补打 on the paper: a second copy never passes for the first.

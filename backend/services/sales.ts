@@ -41,7 +41,14 @@ export interface SalesService {
   begin(caller: Caller, accountId: number): Promise<PaymentStart>
   commit(
     caller: Caller,
-    request: { saleId: string; order: DraftOrder; payment: Payment; signature: Signature }
+    request: {
+      saleId: string
+      order: DraftOrder
+      payment: Payment
+      signature: Signature
+      /** The order's warnings were told to the customer (required when there are any). */
+      warningsAcknowledged?: boolean
+    }
   ): Promise<ReceiptView>
   receipt(saleId: string): Promise<ReceiptView>
   search(
@@ -515,6 +522,10 @@ export function createSalesService(deps: SalesDeps): SalesService {
           ]
           throw new AppError('SALE_REFUSED', `不能办理：${problems.join('；') || '没有可办理的项目'}`)
         }
+        // What the customer must hear before paying (more units of a product they already hold).
+        const warnings = lines.flatMap((line) => line.warnings.map((w) => `第 ${line.lineNo} 位：${w}`))
+        if (warnings.length > 0 && request.warningsAcknowledged !== true)
+          throw new AppError('SALE_REFUSED', `请先向客户说明并确认：${warnings.join('；')}`)
         const storedLines = lines.map((line) => ({
           lineNo: line.lineNo,
           relation: line.relation,

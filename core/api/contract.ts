@@ -177,6 +177,8 @@ export const contract = {
       order: draftOrderSchema,
       payment: paymentSchema,
       termsAcknowledged: z.literal(true, { error: '请先确认已阅读条款' }),
+      /** The order's warnings (a repeat purchase that adds units) were told to the customer. */
+      warningsAcknowledged: z.boolean().optional(),
       signature: signatureSchema
     }),
     '收款：一次写入交易、扣减预留与上传队列，联网时当场由中心授权'

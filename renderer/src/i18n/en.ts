@@ -143,6 +143,7 @@ const en: typeof zhCN = {
     cannotSell: 'Cannot buy',
     unitsOver: 'At most {max}; the rules on the right say why',
     selfOnly: '{region}: the cardholder only',
+    warningsAck: 'The customer was told and still wants it',
     productRefused: 'Refused',
     nobodyYet: 'No product is open to the cardholder: add relatives (F6 / F7), or add them (F5) to read why',
     needShift: 'Open a shift first',

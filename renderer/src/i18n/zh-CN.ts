@@ -138,6 +138,7 @@ export default {
     cannotSell: '不可办理',
     unitsOver: '最多 {max} 份，原因见右侧规则',
     selfOnly: '{region}仅限本人购买',
+    warningsAck: '已向客户说明以上提示，客户仍要办理',
     productRefused: '不可购买',
     nobodyYet: '本人没有可购买的产品：可为家属办理（F6 / F7），或加入本人（F5）查看逐条原因',
     needShift: '请先开班，再办理',

@@ -69,6 +69,11 @@ export const useSaleStore = defineStore('sale', () => {
   const quote = ref<QuoteView | null>(null)
   const error = ref<AppErrorShape | null>(null)
   const termsAcknowledged = ref(false)
+  /** The order's warnings (a repeat purchase) were told to the customer; asked again whenever they change. */
+  const warningsAcknowledged = ref(false)
+  const warnings = computed(() =>
+    (quote.value?.lines ?? []).flatMap((line, index) => line.warnings.map((w) => `第 ${index + 1} 位：${w}`))
+  )
   const signature = ref<Signature | null>(null)
   const busy = ref(false)
   const receipt = ref<ReceiptView | null>(null)
@@ -85,7 +90,13 @@ export const useSaleStore = defineStore('sale', () => {
   const newestQuote = newestOnly()
 
   const canConfirm = computed(() => quote.value?.ok === true && people.value.length > 0)
-  const canPay = computed(() => canConfirm.value && termsAcknowledged.value && signature.value !== null)
+  const canPay = computed(
+    () =>
+      canConfirm.value &&
+      termsAcknowledged.value &&
+      (warnings.value.length === 0 || warningsAcknowledged.value) &&
+      signature.value !== null
+  )
 
   function linesOf(): DraftLine[] {
     return people.value.map((person) => ({
@@ -112,8 +123,11 @@ export const useSaleStore = defineStore('sale', () => {
     await newestQuote(
       () => api.call('sale.quote', order),
       (result) => {
+        const before = warnings.value.join('\n')
         quote.value = result.ok ? result.value : null
         error.value = result.ok ? null : result.error
+        // A changed order with changed warnings is told, and confirmed, again.
+        if (warnings.value.join('\n') !== before) warningsAcknowledged.value = false
       }
     )
   }
@@ -301,6 +315,7 @@ export const useSaleStore = defineStore('sale', () => {
         order: { accountId: cardholder.value.accountId, lines: linesOf() },
         payment: method,
         termsAcknowledged: true,
+        warningsAcknowledged: warningsAcknowledged.value,
         signature: signature.value
       })
       // One more sale here: the status bar says so now, not at its next poll.
@@ -342,6 +357,7 @@ export const useSaleStore = defineStore('sale', () => {
     quote.value = null
     error.value = null
     termsAcknowledged.value = false
+    warningsAcknowledged.value = false
     signature.value = null
     receipt.value = null
     payment.value = null
@@ -357,6 +373,8 @@ export const useSaleStore = defineStore('sale', () => {
     quote,
     error,
     termsAcknowledged,
+    warningsAcknowledged,
+    warnings,
     signature,
     busy,
     receipt,

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import type { AuditEntryView } from '../../../core/supervision'
-import type { ReceiptView } from '../../../core/sale'
+import type { QuoteView, ReceiptView } from '../../../core/sale'
 import { openTestRuntime, signedIn } from '../../support/helpers'
 import { openTestHub } from '../../support/hub'
-import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
+import {
+  accountIdOf,
+  beginPayment,
+  commit,
+  onShift,
+  saleTables,
+  SIGNATURE
+} from '../../support/sale-fixtures'
+import { cardPayment } from '../../support/payment'
 import { ok, registerTerminal } from '../../support/sync'
 
 /**
@@ -81,5 +89,43 @@ describe('voids and what the audit log says of them', () => {
     expect(of('sign_out')).toEqual([
       expect.objectContaining({ operatorCode: '1001', actionLabel: '退出登录' })
     ])
+  })
+})
+
+describe('a repeat purchase is told to the customer before they pay (#16)', () => {
+  it('a second order of the same product for the same person waits for the clerk’s confirmation', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const accountId = await accountIdOf(runtime, clerk, 'E21010002')
+    const order = {
+      accountId,
+      lines: [{ insured: { relation: 'self' as const }, productCode: 'SY-HEALTH-DEMO', units: 1 }]
+    }
+    await ok(commit(runtime, clerk, order, 'E21010002'))
+
+    const quote = await ok<QuoteView>(runtime.dispatch('sale.quote', order, clerk))
+    expect(quote.lines[0].warnings).toEqual(['该被保险人在保障期内已在本终端购买过此产品，本单将增加份数'])
+    const pay = async (warningsAcknowledged?: boolean) => {
+      const begun = await beginPayment(runtime, clerk, accountId)
+      return runtime.dispatch(
+        'sale.commit',
+        {
+          saleId: begun.saleId,
+          order,
+          payment: cardPayment(begun, 'E21010002'),
+          termsAcknowledged: true,
+          ...(warningsAcknowledged === undefined ? {} : { warningsAcknowledged }),
+          signature: SIGNATURE
+        },
+        clerk
+      )
+    }
+    const before = await saleTables(runtime)
+    expect(await pay()).toMatchObject({
+      ok: false,
+      error: { code: 'SALE_REFUSED', message: expect.stringContaining('请先向客户说明并确认：第 1 位') }
+    })
+    expect(await saleTables(runtime)).toEqual(before)
+    expect(await pay(true)).toMatchObject({ ok: true })
   })
 })
