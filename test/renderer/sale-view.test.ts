@@ -9,6 +9,8 @@ import { useCounterStore } from '../../renderer/src/stores/counter'
 import { useSaleStore } from '../../renderer/src/stores/sale'
 import SaleView from '../../renderer/src/views/SaleView.vue'
 import { blankRouter, installRealBridge } from './bridge'
+import { defineComponent, h } from 'vue'
+import { createMemoryHistory, createRouter, RouterView } from 'vue-router'
 import type { CustomerPinAnswer, CustomerPinRequest } from '../../core/api/contract'
 import { pemOfRawKey, sealPinBlock } from '../../backend/services/payment/pin-block'
 import { until } from '../support/wait'
@@ -185,6 +187,52 @@ describe('sale screen, pay step', () => {
     await until(() =>
       expect(document.body.querySelector('.el-message--error')?.textContent).toContain('操作没有完成')
     )
+    wrapper.unmount()
+  })
+})
+
+describe('leaving an unfinished sale', () => {
+  it('asks before the order is dropped: 继续办理 stays, 放弃本单 goes and forgets it', async () => {
+    await installRealBridge()
+    pinia = createPinia()
+    setActivePinia(pinia)
+    await api.call('auth.openShift', {})
+    const counter = useCounterStore()
+    await counter.lookup('C33080001')
+    const sale = useSaleStore()
+    expect(await sale.start(counter.cardholder ?? never(), 'QZ-HQB-2027')).toBe(true)
+    // The sale screen as a route of its own: a leave guard only works there.
+    const Blank = defineComponent({ render: () => h('div') })
+    const router = createRouter({
+      history: createMemoryHistory(),
+      routes: [
+        { path: '/counter', component: Blank },
+        { path: '/history', component: Blank },
+        { path: '/sale', component: SaleView }
+      ]
+    })
+    await router.push('/sale')
+    const wrapper = mount(defineComponent({ render: () => h(RouterView) }), {
+      global: { plugins: [pinia, i18n, router] },
+      attachTo: document.body
+    })
+    await flushPromises()
+
+    const away = router.push('/history')
+    await until(() => expect(document.querySelector('.el-message-box')).not.toBeNull())
+    expect(document.querySelector('.el-message-box')?.textContent).toContain('放弃本单？')
+    document.querySelector<HTMLElement>('.el-message-box__btns .el-button:not(.el-button--primary)')?.click()
+    await away
+    expect(router.currentRoute.value.path).toBe('/sale')
+    expect(sale.people).toHaveLength(1)
+
+    const again = router.push('/history')
+    await until(() => expect(document.querySelectorAll('.el-message-box').length).toBeGreaterThan(0))
+    const boxes = document.querySelectorAll<HTMLElement>('.el-message-box')
+    boxes[boxes.length - 1].querySelector<HTMLElement>('.el-message-box__btns .el-button--primary')?.click()
+    await again
+    expect(router.currentRoute.value.path).toBe('/history')
+    expect(sale.people).toEqual([])
     wrapper.unmount()
   })
 })
