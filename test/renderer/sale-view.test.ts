@@ -9,8 +9,7 @@ import { useCounterStore } from '../../renderer/src/stores/counter'
 import { useSaleStore } from '../../renderer/src/stores/sale'
 import SaleView from '../../renderer/src/views/SaleView.vue'
 import { blankRouter, installRealBridge } from './bridge'
-import { defineComponent, h } from 'vue'
-import { createMemoryHistory, createRouter, RouterView } from 'vue-router'
+import { RouterView } from 'vue-router'
 import type { CustomerPinAnswer, CustomerPinRequest } from '../../core/api/contract'
 import { pemOfRawKey, sealPinBlock } from '../../backend/services/payment/pin-block'
 import { until } from '../support/wait'
@@ -202,17 +201,10 @@ describe('leaving an unfinished sale', () => {
     const sale = useSaleStore()
     expect(await sale.start(counter.cardholder ?? never(), 'QZ-HQB-2027')).toBe(true)
     // The sale screen as a route of its own: a leave guard only works there.
-    const Blank = defineComponent({ render: () => h('div') })
-    const router = createRouter({
-      history: createMemoryHistory(),
-      routes: [
-        { path: '/counter', component: Blank },
-        { path: '/history', component: Blank },
-        { path: '/sale', component: SaleView }
-      ]
-    })
+    const router = blankRouter(['/counter', '/history'])
+    router.addRoute({ path: '/sale', component: SaleView })
     await router.push('/sale')
-    const wrapper = mount(defineComponent({ render: () => h(RouterView) }), {
+    const wrapper = mount(RouterView, {
       global: { plugins: [pinia, i18n, router] },
       attachTo: document.body
     })
