@@ -10,6 +10,7 @@ export { DEMO_KEY_ID, DEMO_TRUSTED_KEYS, type TrustedKeys } from './services/rul
 export { verifyBundle } from './services/rules/load'
 export {
   decryptQueueFile,
+  isX25519PublicKey,
   packageEncryptor,
   parseEncryptedQueueFile,
   QueueFileUnreadable

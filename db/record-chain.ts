@@ -159,6 +159,11 @@ export async function checkChain(
   }
 }
 
+/** Where a chain ends now: how many rows, and the last one's MAC (an index read, not a walk). */
+export async function chainHead(db: Knex, chain: ChainName): Promise<{ length: number; head: string }> {
+  return { length: await countOf(db, chain), head: await headOf(db, chain) }
+}
+
 async function countOf(db: Knex, chain: ChainName): Promise<number> {
   const [{ n }] = await db(TABLE[chain]).count<Array<{ n: number }>>({ n: '*' })
   return Number(n)

@@ -41,17 +41,25 @@ export async function centreSigningKey(
   return { privateKeyPem, keyId, demo: false }
 }
 
+const trustedByKeyFile = new Map<string, TrustedKeys>()
+
 /** What the centre takes bundles signed with: the demo key, and its own signing key when it has one. */
 export function hubTrustedKeys(env: Readonly<Record<string, string | undefined>> = process.env): TrustedKeys {
   const file = env.HUB_SIGNING_KEY?.trim()
   const keyId = env.HUB_SIGNING_KEY_ID?.trim()
   if (!file || !keyId) return DEMO_TRUSTED_KEYS
-  const publicKeyPem = createPublicKey(createPrivateKey(readFileSync(file, 'utf8')))
-    .export({ type: 'spki', format: 'pem' })
-    .toString()
-  return { ...DEMO_TRUSTED_KEYS, [keyId]: publicKeyPem }
+  // Read once per key file: every bundle the centre takes asks.
+  const cacheKey = `${file}\n${keyId}`
+  let keys = trustedByKeyFile.get(cacheKey)
+  if (!keys) {
+    const publicKeyPem = createPublicKey(createPrivateKey(readFileSync(file, 'utf8')))
+      .export({ type: 'spki', format: 'pem' })
+      .toString()
+    keys = { ...DEMO_TRUSTED_KEYS, [keyId]: publicKeyPem }
+    trustedByKeyFile.set(cacheKey, keys)
+  }
+  return keys
 }
-
 /**
  * The centre's key for queue files sent to it: made on first need, its public half signed with the
  * centre's signing key, so a terminal can check it came from the centre it trusts for rules.

@@ -17,7 +17,7 @@ import {
   type ItemResult
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { silentLogger, type Logger } from '../backend/shared'
+import { isX25519PublicKey, silentLogger, type Logger } from '../backend/shared'
 import { setAccountStatus } from './db/accounts'
 import { databaseFileOf, openSnapshotReader } from './db/open'
 import { applyFaults, createFaults, faultsPatchSchema, faultsView, type HubFaults } from './faults'
@@ -31,7 +31,6 @@ import { currentFileKey } from './file-key'
 import {
   authenticate,
   DEFAULT_TOKEN_TTL_MS,
-  isX25519PublicKey,
   registerTerminal,
   renewToken,
   setTerminalFileKey,

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:
 import type { Knex } from 'knex'
 import type { RegistrationRequest, RegistrationResponse, TokenGrant } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
+import { isX25519PublicKey } from '../backend/shared'
 import { nextVersion } from './db/state'
 
 /**
@@ -209,15 +210,6 @@ export async function authenticate(db: Knex, token: string, clock: Clock): Promi
 export async function findTerminal(db: Knex, id: string): Promise<TerminalRecord | null> {
   const row = await db('terminals').where({ id }).first<TerminalRow | undefined>()
   return row ? recordOf(row) : null
-}
-
-/** Whether a PEM is an X25519 public key: what a terminal's file key must be. */
-export function isX25519PublicKey(pem: string): boolean {
-  try {
-    return createPublicKey(pem).asymmetricKeyType === 'x25519'
-  } catch {
-    return false
-  }
 }
 
 /** Keeps the terminal's file key (a terminal registered before it sent one at registration). */

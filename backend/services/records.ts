@@ -3,7 +3,7 @@ import type { RecordHeadsRequest, RecordHeadsResponse } from '../../core/sync/pr
 import type { RecordsCheckView } from '../../core/supervision'
 import type { Clock } from '../../core/time'
 import type { PersonalDataCipher } from '../../db/personal-data'
-import { appendAudit, checkChain, macAt, type ChainName } from '../../db/record-chain'
+import { appendAudit, chainHead, checkChain, macAt, type ChainName } from '../../db/record-chain'
 import type { Logger } from './log'
 
 const CHAINS: readonly ChainName[] = ['audit', 'closes']
@@ -75,21 +75,11 @@ export function createRecordsService(deps: {
     return { checkedAt: deps.clock.now().toISOString(), intact, chains, cutFound }
   }
 
-  async function headOf(chain: ChainName) {
-    const [{ n }] = await deps
-      .db(chain === 'audit' ? 'audit_log' : 'close_reports')
-      .count<Array<{ n: number }>>({
-        n: '*'
-      })
-    const length = Number(n)
-    return { length, head: (await macAt(deps.db, chain, length)) ?? '' }
-  }
-
   return {
     check,
     intact: () => lastIntact,
     async reportToCentre(send) {
-      const heads = { audit: await headOf('audit'), closes: await headOf('closes') }
+      const heads = { audit: await chainHead(deps.db, 'audit'), closes: await chainHead(deps.db, 'closes') }
       const before = await send(heads)
       let cut = false
       for (const chain of CHAINS) {

@@ -10,19 +10,25 @@ import { useSaleStore } from '../../renderer/src/stores/sale'
 import { installRealBridge } from './bridge'
 import { until } from '../support/wait'
 
+/** The order step for a demo cardholder on real services, the sale started on `selfProduct` (see sale.start). */
+async function orderStepFor(card: string, selfProduct?: string | null) {
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  await installRealBridge()
+  await api.call('auth.openShift', {})
+  const counter = useCounterStore()
+  await counter.lookup(card)
+  const sale = useSaleStore()
+  const holder = counter.cardholder
+  if (!holder) throw new Error('no cardholder')
+  await sale.start(holder, selfProduct)
+  const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+  return { sale, wrapper }
+}
+
 describe('order step', () => {
   it('lists the insured with their premium and explains the selected line’s rules', async () => {
-    const pinia = createPinia()
-    setActivePinia(pinia)
-    await installRealBridge()
-    await api.call('auth.openShift', {})
-    const counter = useCounterStore()
-    await counter.lookup('B54000002')
-    const sale = useSaleStore()
-    const holder = counter.cardholder
-    if (!holder) throw new Error('no cardholder')
-    await sale.start(holder)
-    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    const { wrapper } = await orderStepFor('B54000002')
     await until(async () => {
       await flushPromises()
       expect(wrapper.get('[data-test="decision-panel"]').text()).toContain('2,999.99')
@@ -35,17 +41,7 @@ describe('order step', () => {
 
 describe('order step: every product can be read, none is sold by mistake (#16)', () => {
   it('a product refused to this person is marked, and choosing it shows why', async () => {
-    const pinia = createPinia()
-    setActivePinia(pinia)
-    await installRealBridge()
-    await api.call('auth.openShift', {})
-    const counter = useCounterStore()
-    await counter.lookup('C33080001')
-    const sale = useSaleStore()
-    const holder = counter.cardholder
-    if (!holder) throw new Error('no cardholder')
-    await sale.start(holder, 'QZ-HQB-2027')
-    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    const { sale, wrapper } = await orderStepFor('C33080001', 'QZ-HQB-2027')
     await until(async () => {
       await flushPromises()
       expect(sale.quote?.lines[0]?.eligible).toBe(true)
@@ -65,17 +61,7 @@ describe('order step: every product can be read, none is sold by mistake (#16)',
   })
 
   it('too many units are kept and explained, never silently cut to the most', async () => {
-    const pinia = createPinia()
-    setActivePinia(pinia)
-    await installRealBridge()
-    await api.call('auth.openShift', {})
-    const counter = useCounterStore()
-    await counter.lookup('C33080001')
-    const sale = useSaleStore()
-    const holder = counter.cardholder
-    if (!holder) throw new Error('no cardholder')
-    await sale.start(holder, 'QZ-HQB-2027')
-    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    const { sale, wrapper } = await orderStepFor('C33080001', 'QZ-HQB-2027')
     await until(async () => {
       await flushPromises()
       expect(sale.quote?.lines[0]?.eligible).toBe(true)
@@ -93,17 +79,7 @@ describe('order step: every product can be read, none is sold by mistake (#16)',
   })
 
   it('a region that sells to the cardholder only says 仅限本人 up front, and offers no relatives', async () => {
-    const pinia = createPinia()
-    setActivePinia(pinia)
-    await installRealBridge()
-    await api.call('auth.openShift', {})
-    const counter = useCounterStore()
-    await counter.lookup('F31000001')
-    const sale = useSaleStore()
-    const holder = counter.cardholder
-    if (!holder) throw new Error('no cardholder')
-    await sale.start(holder)
-    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    const { wrapper } = await orderStepFor('F31000001')
     await until(async () => {
       await flushPromises()
       expect(wrapper.find('[data-test="self-only"]').exists()).toBe(true)
@@ -115,17 +91,7 @@ describe('order step: every product can be read, none is sold by mistake (#16)',
   })
 
   it('with no product open to the cardholder, the order starts empty and says what to do', async () => {
-    const pinia = createPinia()
-    setActivePinia(pinia)
-    await installRealBridge()
-    await api.call('auth.openShift', {})
-    const counter = useCounterStore()
-    await counter.lookup('C33080001')
-    const sale = useSaleStore()
-    const holder = counter.cardholder
-    if (!holder) throw new Error('no cardholder')
-    await sale.start(holder, null)
-    const wrapper = mount(OrderStep, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    const { sale, wrapper } = await orderStepFor('C33080001', null)
     await flushPromises()
     expect(sale.people).toEqual([])
     expect(wrapper.get('[data-test="nobody-yet"]').text()).toContain('可为家属办理')

@@ -135,8 +135,9 @@ export function createCentreConnection(deps: CentreConnectionDeps): CentreConnec
       }
       try {
         await centre.health(PROBE_TIMEOUT_MS)
+        // Back after an outage: noted once (the scheduled syncs keep it fresh), not a write every poll.
+        if (!reachable) await deps.state.write({ lastContactAt: now() })
         reachable = true
-        await deps.state.write({ lastContactAt: now() })
       } catch (error) {
         reachable = error instanceof CentreCallError && error.kind !== 'unreachable'
       }

@@ -6,10 +6,8 @@ import type { TrustedKeys } from '../rules/keys'
 import { CentreCallError } from './centre-client'
 import type { CentreConnection } from './connection'
 import { readCentreFileKey } from './files/signed-file'
+import { publicKeyPemOf } from '../rules/envelope'
 import { newTerminalFileKey, terminalFileKeyId } from './files/file-crypto'
-
-const publicPemOf = (privatePem: string) =>
-  createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString()
 
 /**
  * The terminal's standing with the centre (docs/sync-protocol.md, "Registration"): registered with
@@ -57,7 +55,7 @@ export function createRegistration(deps: RegistrationDeps): Registration {
         .export({ type: 'spki', format: 'pem' })
         .toString()
       const fileKeySealed = held.fileKeySealed || seal(newTerminalFileKey().privateKeyPem)
-      const filePublicKeyPem = publicPemOf(open(fileKeySealed))
+      const filePublicKeyPem = publicKeyPemOf(open(fileKeySealed))
       let granted
       try {
         granted = await centre.register({
@@ -119,7 +117,7 @@ export function createRegistration(deps: RegistrationDeps): Registration {
       const fileKeySealed = held.fileKeySealed || seal(newTerminalFileKey().privateKeyPem)
       // Kept before it is sent: a package the centre makes right after is for a key this terminal holds.
       if (!held.fileKeySealed) await state.write({ fileKeySealed })
-      const publicPem = publicPemOf(open(fileKeySealed))
+      const publicPem = publicKeyPemOf(open(fileKeySealed))
       const keyId = terminalFileKeyId(publicPem)
       if (held.fileKeySent === keyId) return
       await send(publicPem)

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, rename, rm, writeFile } from 'node:fs/promises'
 import { AppError } from '../../../../core/errors'
@@ -18,6 +18,7 @@ import type { TrustedKeys } from '../../rules/keys'
 import type { SnapshotStore } from '../snapshot/import'
 import { encryptQueueFile, packageDecryptor, terminalFileKeyId } from './file-crypto'
 import { openSignedFile, parseJson } from './signed-file'
+import { publicKeyPemOf } from '../../rules/envelope'
 
 /**
  * The file transport for agents out of reach for days: the pending queue goes to the centre as an
@@ -165,8 +166,7 @@ async function openSealedPackage(
   const privateKeyPem = await deps.filePrivateKeyPem()
   if (!privateKeyPem)
     throw new AppError('NOT_REGISTERED', '本终端还没有文件加密密钥，打不开同步包：请先向中心注册')
-  const publicPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString()
-  if (terminalFileKeyId(publicPem) !== header.data.recipientKeyId)
+  if (terminalFileKeyId(publicKeyPemOf(privateKeyPem)) !== header.data.recipientKeyId)
     throw new AppError(
       'FILE_REFUSED',
       '同步包不是加密给本终端现用密钥的：请让中心在本终端最近一次同步之后重新制作'
