@@ -257,7 +257,9 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       clock,
       terminalId,
       log,
-      office: (range) => sync.officeReport(range)
+      office: (range) => sync.officeReport(range),
+      approveBySupervisor: (code, pin) => auth.approveBySupervisor(code, pin),
+      requireShift: (caller) => auth.requireShift(caller)
     })
     const handlers = createHandlers({
       auth,

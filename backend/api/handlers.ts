@@ -78,6 +78,8 @@ export function createHandlers(services: Services): Handlers {
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),
     'report.summary': (request) => services.reports.summary(request),
     'report.officeSummary': (request) => services.reports.officeSummary(request),
+    'report.closeDayCheck': (request) => services.reports.closeDayCheck(request),
+    'report.handOver': (request, { caller }) => services.reports.handOver(signedIn(caller), request),
     'report.closeDay': (request, { caller }) => services.reports.closeDay(signedIn(caller), request),
     'report.closeShift': (request, { caller }) => services.reports.closeShift(signedIn(caller), request),
     'report.closes': (range) => services.reports.closes(range),

@@ -6,6 +6,7 @@ import {
   reconciliationProblems,
   summarise,
   type CloseReportView,
+  type DayCloseCheckView,
   type DailySummaryView,
   type ReportSaleRow,
   type ShiftCloseView,
@@ -30,8 +31,18 @@ export interface ReportsService {
    * territory, only what the centre has received. Read-only; needs the centre (SYNC_FAILED without it).
    */
   officeSummary(request: { from: string; to: string }): Promise<SummaryReportView>
+  /** What a day close would leave open: shifts not handed over, sales the centre has not answered. */
+  closeDayCheck(request: { date: string }): Promise<DayCloseCheckView>
   closeDay(caller: Caller, request: { date: string }): Promise<CloseReportView>
   closeShift(caller: Caller, request: { shiftId: number }): Promise<CloseReportView>
+  /**
+   * 交班 asked for by the operator on shift, confirmed at the counter by a supervisor's code and PIN
+   * (another person: the one who counts the hand-over). Closes the caller's own open shift.
+   */
+  handOver(
+    caller: Caller,
+    approval: { supervisorCode: string; supervisorPin: string }
+  ): Promise<CloseReportView>
   closes(request: { from?: string; to?: string }): Promise<CloseReportView[]>
   /** Shifts opened in the range (Shanghai dates), and every shift still open or with sales on no shift report. */
   shifts(request: { from: string; to: string }): Promise<ShiftCloseView[]>
@@ -45,6 +56,10 @@ export interface ReportsDeps {
   readonly clock: Clock
   readonly terminalId: string
   readonly log: Logger
+  /** A supervisor's code and PIN given at the counter (AuthService.approveBySupervisor). */
+  readonly approveBySupervisor: (code: string, pin: string) => Promise<{ id: number; code: string }>
+  /** The caller's open shift on this terminal; refused when there is none (AuthService.requireShift). */
+  readonly requireShift: (caller: Caller) => Promise<{ id: number }>
   /** The centre's office report (the sync service's call); absent: no office summary (NOT_REGISTERED). */
   readonly office?: (range: { from: string; to: string }) => Promise<OfficeReportResponse>
 }
@@ -111,7 +126,11 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
     return record
   }
 
-  async function closed(record: CloseRecord, caller: Caller): Promise<CloseReportView> {
+  async function closed(
+    record: CloseRecord,
+    caller: Caller,
+    approvedBy?: { code: string }
+  ): Promise<CloseReportView> {
     await deps.operators.audit({
       at: record.closedAt,
       operatorId: caller.operatorId,
@@ -121,10 +140,35 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
         businessDate: record.businessDate,
         late: record.late,
         saleCount: record.saleCount,
-        totalFen: record.totalFen
+        totalFen: record.totalFen,
+        ...(approvedBy ? { approvedBy: approvedBy.code } : {})
       }
     })
     return view(record)
+  }
+
+  async function closeShiftAs(
+    caller: Caller,
+    shiftId: number,
+    closedBy: number,
+    approvedBy?: { code: string }
+  ): Promise<CloseReportView> {
+    const shift = await deps.reports.shift(deps.terminalId, shiftId)
+    if (!shift) throw new AppError('CLOSE_REFUSED', `本终端没有第 ${shiftId} 号班次`)
+    const now = deps.clock.now().toISOString()
+    // A shift still open is closed with its report, even with no sale; a closed one only for sales left over.
+    const record = await deps.reports.close({
+      terminalId: deps.terminalId,
+      kind: 'shift',
+      businessDate: shanghaiDate(new Date(shift.openedAt)),
+      select: { shiftId },
+      closedAt: now,
+      closedBy,
+      late: false,
+      allowEmpty: shift.closedAt === null
+    })
+    if (!record) throw new AppError('CLOSE_REFUSED', `第 ${shiftId} 号班次已交班，且没有尚未交班的交易`)
+    return closed(record, caller, approvedBy)
   }
 
   return {
@@ -193,23 +237,24 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
       return closed(record, caller)
     },
 
-    async closeShift(caller, { shiftId }) {
-      const shift = await deps.reports.shift(deps.terminalId, shiftId)
-      if (!shift) throw new AppError('CLOSE_REFUSED', `本终端没有第 ${shiftId} 号班次`)
-      const now = deps.clock.now().toISOString()
-      // A shift still open is closed with its report, even with no sale; a closed one only for sales left over.
-      const record = await deps.reports.close({
-        terminalId: deps.terminalId,
-        kind: 'shift',
-        businessDate: shanghaiDate(new Date(shift.openedAt)),
-        select: { shiftId },
-        closedAt: now,
-        closedBy: caller.operatorId,
-        late: false,
-        allowEmpty: shift.closedAt === null
-      })
-      if (!record) throw new AppError('CLOSE_REFUSED', `第 ${shiftId} 号班次已交班，且没有尚未交班的交易`)
-      return closed(record, caller)
+    async closeDayCheck({ date }) {
+      const select = { fromUtc: shanghaiDayStartUtc(date), toUtc: shanghaiDayStartUtc(nextDate(date)) }
+      const [sales, shifts] = await Promise.all([
+        deps.reports.notDayClosed(deps.terminalId, select),
+        deps.reports.shifts(deps.terminalId, select)
+      ])
+      return { date, ...sales, openShifts: shifts.filter((shift) => shift.closedAt === null) }
+    },
+
+    closeShift: (caller, { shiftId }) => closeShiftAs(caller, shiftId, caller.operatorId),
+
+    async handOver(caller, { supervisorCode, supervisorPin }) {
+      const shift = await deps.requireShift(caller)
+      const supervisor = await deps.approveBySupervisor(supervisorCode, supervisorPin)
+      // The hand-over is counted by someone else: a supervisor on shift closes their own from the closes screen.
+      if (supervisor.id === caller.operatorId)
+        throw new AppError('FORBIDDEN', '交班须由另一名主管确认：请在“日结单与交班单”中自行交班')
+      return closeShiftAs(caller, shift.id, supervisor.id, supervisor)
     },
 
     closes: async ({ from, to }) => (await deps.reports.list(deps.terminalId, { from, to })).map(view),

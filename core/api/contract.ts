@@ -18,7 +18,7 @@ import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
 import type { Result } from '../errors'
 import type { SyncStatusView } from '../sync/status'
 import { CENTRE_URL_RULE, centreUrlAllowed, type PinBlock } from '../sync/protocol'
-import type { CloseReportView, ShiftCloseView, SummaryReportView } from '../report/summary'
+import type { CloseReportView, DayCloseCheckView, ShiftCloseView, SummaryReportView } from '../report/summary'
 import type { ReportDocument, ReportSource } from '../report/document'
 import type { AuditEntryView, OperatorAdminView, RecordsCheckView, RejectionView } from '../supervision'
 
@@ -247,6 +247,11 @@ export const contract = {
     '网点日结汇总：本网点各终端已上传到中心的交易，由中心提供，需连接中心（主管）',
     'supervisor'
   ),
+  'report.closeDayCheck': call<DayCloseCheckView>()(
+    z.strictObject({ date: day }),
+    '日结前检查：仍未交班的班次、中心尚未答复的交易（主管）',
+    'supervisor'
+  ),
   'report.closeDay': call<CloseReportView>()(
     z.strictObject({ date: day }),
     '日结：为某日（今天或补结过去某日）生成编号日结单，之后的交易归下一次（主管）',
@@ -256,6 +261,10 @@ export const contract = {
     z.strictObject({ shiftId: z.int().positive() }),
     '交班：为某班次生成编号交班单并结束该班次（主管）',
     'supervisor'
+  ),
+  'report.handOver': call<CloseReportView>()(
+    z.strictObject({ supervisorCode: operatorCode, supervisorPin: pin }),
+    '交班：本人申请结束当前班次，由主管当场输入工号和密码确认'
   ),
   'report.closes': call<readonly CloseReportView[]>()(
     z.strictObject({ from: day.optional(), to: day.optional() }),

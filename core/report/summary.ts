@@ -116,7 +116,7 @@ function groupBy(
 /** Chinese status names for the summary, the printout and the exports: the screens' words (i18n `saleStatus`), so paper and screen match. */
 export const STATUS_NAMES: Readonly<Record<SaleStatus, string>> = {
   queued: '待上传',
-  uploaded: '上传中',
+  uploaded: '待确认',
   accepted: '已受理',
   rejected: '被拒',
   voided: '已作废'
@@ -270,6 +270,18 @@ export interface ShiftCloseView {
   /** Sales of the shift on no shift report yet (all statuses). */
   readonly unclosedSaleCount: number
   readonly unclosedTotalFen: Fen
+}
+
+/** What the supervisor should know before closing a day: it can be closed anyway (the close records what it held). */
+export interface DayCloseCheckView {
+  readonly date: string
+  /** Sales of the day on no day close yet. */
+  readonly saleCount: number
+  /** Of those, the sales the centre has not answered (待上传 and 待确认): their outcome may still change. */
+  readonly unansweredCount: number
+  readonly unansweredFen: Fen
+  /** Shifts still open on this terminal (whatever day they opened). */
+  readonly openShifts: readonly ShiftCloseView[]
 }
 
 /** A close report (日结单 / 交班单) as written: never changed afterwards, reprinted as it is. */

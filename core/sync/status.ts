@@ -22,8 +22,11 @@ export interface SyncStatusView {
   readonly lastError: string | null
   readonly snapshot: { readonly version: number; readonly balancesAsOf: string | null }
   readonly queue: {
+    /** Sales the centre has not answered: never sent (待上传) and sent without an answer (待确认). */
     readonly count: number
     readonly totalFen: Fen
+    /** Of `count`, the sales sent at least once without an answer (status `uploaded`, 待确认). */
+    readonly awaitingAnswer: number
     /** Reversals of sales the centre has, waiting to go up too (not counted in `count`). */
     readonly reversals: number
     readonly oldestAt: string | null

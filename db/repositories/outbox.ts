@@ -42,8 +42,11 @@ export interface OutboxRepository {
   ): Promise<void>
   /** The earliest time a pending entry may be tried again (null: something is due now or nothing waits). */
   nextAttemptAt(): Promise<string | null>
-  /** Pending sales (not reversals): how many, how much, and since when. */
-  queuedSales(): Promise<{ count: number; totalFen: number; oldestAt: string | null }>
+  /**
+   * Pending sales (not reversals): how many, how much, since when, and how many of them were sent
+   * already without an answer (待确认: the centre may hold them; a void becomes a reversal).
+   */
+  queuedSales(): Promise<{ count: number; totalFen: number; oldestAt: string | null; awaitingAnswer: number }>
   /** Reversals waiting for upload. */
   queuedReversals(): Promise<number>
   /** Sales the centre rejected that no supervisor has followed up yet (#7). */
@@ -246,12 +249,18 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
       const [row] = await db('outbox as o')
         .join('sales as s', 's.id', 'o.sale_id')
         .where({ 'o.kind': 'sale', 'o.state': 'pending' })
-        .select<Array<{ count: number; total: number | null; oldest: string | null }>>(
+        .select<Array<{ count: number; total: number | null; oldest: string | null; sent: number | null }>>(
           db.raw('count(*) as count'),
           db.raw('sum(s.total_fen) as total'),
-          db.raw('min(o.created_at) as oldest')
+          db.raw('min(o.created_at) as oldest'),
+          db.raw("sum(case when s.status = 'uploaded' then 1 else 0 end) as sent")
         )
-      return { count: row.count, totalFen: row.total ?? 0, oldestAt: row.oldest }
+      return {
+        count: row.count,
+        totalFen: row.total ?? 0,
+        oldestAt: row.oldest,
+        awaitingAnswer: Number(row.sent ?? 0)
+      }
     },
 
     async queuedReversals() {

@@ -47,6 +47,11 @@ export interface ReportsRepository {
   /** Shifts opened in [fromUtc, toUtc), plus any shift still open or with sales on no shift report. */
   shifts(terminalId: string, range: { fromUtc: string; toUtc: string }): Promise<ShiftCloseView[]>
   list(terminalId: string, range: { from?: string; to?: string }): Promise<CloseRecord[]>
+  /** The sales a day close of [fromUtc, toUtc) would take: all of them, and those the centre has not answered. */
+  notDayClosed(
+    terminalId: string,
+    range: { fromUtc: string; toUtc: string }
+  ): Promise<{ saleCount: number; unansweredCount: number; unansweredFen: number }>
   find(terminalId: string, number: number): Promise<CloseRecord | null>
 }
 
@@ -300,6 +305,24 @@ export function createReportsRepository(
       if (range.to !== undefined) query.andWhere('c.business_date', '<=', range.to)
       return ((await query) as CloseRow[]).map(toClose)
     },
+    async notDayClosed(terminalId, { fromUtc, toUtc }) {
+      const [row] = (await reader('sales')
+        .where({ terminal_id: terminalId })
+        .whereNull('day_close_id')
+        .andWhere('created_at', '>=', fromUtc)
+        .andWhere('created_at', '<', toUtc)
+        .select(
+          reader.raw('count(*) as sales'),
+          reader.raw("sum(case when status in ('queued', 'uploaded') then 1 else 0 end) as unanswered"),
+          reader.raw("sum(case when status in ('queued', 'uploaded') then total_fen else 0 end) as fen")
+        )) as Array<{ sales: number; unanswered: number | null; fen: number | null }>
+      return {
+        saleCount: Number(row.sales),
+        unansweredCount: Number(row.unanswered ?? 0),
+        unansweredFen: Number(row.fen ?? 0)
+      }
+    },
+
     async shift(terminalId, shiftId) {
       const row = (await shiftsQuery(reader, terminalId).andWhere('sh.id', shiftId).first()) as
         ShiftRow | undefined

@@ -56,6 +56,10 @@ describe('the supervisor', () => {
       .poll(() => page.locator('[data-test="tile-net"]').innerText())
       .toContain(`¥${formatYuan(sum())}`)
     expect(await page.locator('[data-test="tile-all"]').innerText()).toContain(`${DAY_OF_SALES.length} 笔`)
+    // Nothing answered by a centre yet: all of them 待上传, and the status tiles add up to 全部.
+    expect(await page.locator('[data-test="tile-pending"]').innerText()).toContain(
+      `${DAY_OF_SALES.length} 笔`
+    )
     await expect
       .poll(() => page.locator('[data-test="busiest-hour"]').innerText())
       .toContain(formatYuan(sum()))
@@ -72,6 +76,15 @@ describe('the supervisor', () => {
 
   it('closes the day: the numbered report prints on A4 with the header and "第 n 页 / 共 N 页" on every page', async () => {
     await page.locator('[data-test="close-day"]').click()
+    // The clerk's shift is still open and nothing went to a centre: both said before the close is made.
+    const warning = page.locator('.el-message-box__message')
+    await expect.poll(() => warning.innerText()).toContain('尚未交班')
+    expect(await warning.innerText()).toContain(
+      `${DAY_OF_SALES.length} 笔 ¥${formatYuan(sum())} 尚未得到医保中心答复`
+    )
+    // For the eye only: the box has finished fading in.
+    await page.waitForTimeout(400)
+    await page.screenshot({ path: join(OUTPUT_DIR, 'close-day-warnings.png') })
     await confirmBox()
     await expect.poll(() => page.url()).toContain('#/supervisor/closes/1')
     await expect
@@ -153,5 +166,29 @@ describe('the supervisor', () => {
     await expect.poll(() => page.locator('[data-test="closes-table"]').innerText()).toContain('交班单')
     expect(await page.locator('[data-test="close-shift-1"]').count()).toBe(0)
     await page.screenshot({ path: join(OUTPUT_DIR, 'supervisor-closes.png') })
+  })
+
+  it('lets a clerk ask for 交班 at the counter: the dialog takes the supervisor’s code and PIN by keyboard', async () => {
+    await page.locator('[data-test="sign-out"]').click()
+    await signIn(page, '1001', '111111')
+    await page.locator('[data-test="open-shift"]').click()
+    await page.locator('[data-test="hand-over"]').click()
+    // The supervisor's code field has the focus; Enter moves to the PIN, Enter there asks.
+    await page.locator('input[data-test="hand-over-supervisor"]:focus').waitFor()
+    await page.keyboard.type('9001')
+    await page.keyboard.press('Enter')
+    await page.locator('input[data-test="hand-over-pin"]:focus').waitFor()
+    await page.keyboard.type('000000')
+    await page.keyboard.press('Enter')
+    await expect
+      .poll(() => page.locator('[data-test="hand-over-dialog"] .el-alert').innerText())
+      .toContain('密码')
+    expect(await page.locator('[data-test="shift"]').count()).toBe(1)
+    await page.locator('input[data-test="hand-over-pin"]').fill('999999')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'hand-over.png') })
+    await page.keyboard.press('Enter')
+    await page.locator('.el-message--success', { hasText: '交班单已生成' }).waitFor()
+    expect(await page.locator('[data-test="shift"]').count()).toBe(0)
+    await page.locator('[data-test="open-shift"]').waitFor()
   })
 })

@@ -8,7 +8,7 @@ import type { CentreConnection } from './connection'
 
 /**
  * The outbox going up (docs/sync-protocol.md, "Upload"): in queue order, a batch at a time, each
- * entry marked 上传中 before it is sent, every answer applied in its own transaction while the entry
+ * entry marked 待确认 (`uploaded`) before it is sent, every answer applied in its own transaction while the entry
  * is still queued. The same items go into an exported queue file, and a package's results settle
  * them the same way.
  */

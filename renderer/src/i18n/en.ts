@@ -267,7 +267,7 @@ const en: typeof zhCN = {
   },
   saleStatus: {
     queued: 'Queued',
-    uploaded: 'Uploading',
+    uploaded: 'Awaiting centre',
     accepted: 'Accepted',
     rejected: 'Rejected',
     voided: 'Voided'
@@ -317,12 +317,21 @@ const en: typeof zhCN = {
     statusFilter: 'Status',
     settledTitle: 'Settled by the centre at'
   },
+  handOver: {
+    button: 'Hand over',
+    title: 'Hand over the shift (supervisor confirms)',
+    hint: 'Ends this shift with a numbered report. The supervisor counts the hand-over and confirms with their code and PIN.',
+    confirm: 'Hand over',
+    busy: 'Finish or drop the current sale before handing over',
+    done: 'Handed over: shift report {number} written; a supervisor can print it from the closes'
+  },
   sync: {
     connection: { online: 'Online', offline: 'Offline', never: 'Not connected to the centre' },
     lastSync: 'Last sync {time} ({age})',
     neverSynced: 'Never synced',
     age: { now: 'just now', minutes: '{n} min ago', hours: '{n} h ago', days: '{n} d ago' },
     queued: 'Queued {count}',
+    queuedAwaiting: '({count} awaiting the centre)',
     queuedReversals: '· {count} reversal(s)',
     rejected: 'Rejected {count}',
     now: 'Sync now',
@@ -345,6 +354,8 @@ const en: typeof zhCN = {
       lastError: 'Last failure: {error}',
       nextSync: 'Next automatic sync {time}',
       oldest: 'Oldest queued {time}',
+      awaiting:
+        'Awaiting the centre: sent, no answer yet (the centre may hold it; a void becomes a reversal)',
       nextAttempt: 'Next upload {time}',
       openRejected: 'Show rejected transactions'
     },
@@ -400,6 +411,9 @@ const en: typeof zhCN = {
     closeDayOneDay: 'A close is for one day: choose the same day as start and end',
     closeDayConfirm:
       'Close {date}: the day’s sales not closed yet go on a numbered day report; later sales go on the next one. Continue?',
+    closeDayOpenShift: 'Note: shift {id} ({operator}) has not been handed over',
+    closeDayUnanswered:
+      'Note: {count} sale(s), {amount}, not yet answered by the centre (queued or awaiting); the close records them as they are',
     closeDayLateConfirm:
       '{date} is past: this is a late close. The day’s sales not closed yet go on a numbered report marked late. Continue?',
     closed: 'Report no. {number} written',

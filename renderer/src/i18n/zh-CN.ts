@@ -258,7 +258,7 @@ export default {
   // What the centre said of the sale: queued here, sent without an answer yet, accepted, refused.
   saleStatus: {
     queued: '待上传',
-    uploaded: '上传中',
+    uploaded: '待确认',
     accepted: '已受理',
     rejected: '被拒',
     voided: '已作废'
@@ -308,12 +308,21 @@ export default {
     statusFilter: '状态',
     settledTitle: '中心受理时间'
   },
+  handOver: {
+    button: '交班',
+    title: '交班（需主管确认）',
+    hint: '结束本班次并生成编号交班单。请主管当面清点后输入工号和密码确认。',
+    confirm: '确认交班',
+    busy: '请先完成或放弃当前交易，再交班',
+    done: '已交班：第 {number} 号交班单已生成，主管可在“日结单/交班单”中打印'
+  },
   sync: {
     connection: { online: '在线', offline: '离线', never: '未连接中心' },
     lastSync: '上次同步 {time}（{age}）',
     neverSynced: '从未同步',
     age: { now: '刚刚', minutes: '{n} 分钟前', hours: '{n} 小时前', days: '{n} 天前' },
     queued: '待上传 {count} 笔',
+    queuedAwaiting: '（含待确认 {count} 笔）',
     queuedReversals: '· 冲正 {count} 笔',
     rejected: '被拒 {count} 笔',
     now: '立即同步',
@@ -335,6 +344,7 @@ export default {
       lastError: '最近一次失败：{error}',
       nextSync: '下次自动同步 {time}',
       oldest: '最早一笔 {time}',
+      awaiting: '待确认：已发往中心但尚未得到答复（中心可能已收到，作废须经冲正）',
       nextAttempt: '下次上传 {time}',
       openRejected: '查看被拒交易'
     },
@@ -388,6 +398,9 @@ export default {
     closeDayLate: '补日结 {date}',
     closeDayOneDay: '日结针对某一天：请把区间选为同一天',
     closeDayConfirm: '为 {date} 日结：当日尚未日结的交易生成编号日结单，之后的交易归下一次日结。继续吗？',
+    closeDayOpenShift: '注意：第 {id} 号班次（{operator}）尚未交班',
+    closeDayUnanswered:
+      '注意：{count} 笔 {amount} 尚未得到医保中心答复（待上传或待确认），日结单按现状记录，结果以中心为准',
     closeDayLateConfirm: '{date} 已过去，这是补日结：当日尚未日结的交易生成编号日结单（标为补结）。继续吗？',
     closed: '已生成第 {number} 号',
     cancel: '取消',

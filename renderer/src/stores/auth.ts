@@ -55,6 +55,17 @@ export const useAuthStore = defineStore('auth', () => {
     return null
   }
 
+  /** 交班 of the operator's own shift, confirmed by a supervisor at the counter: the shift ends with its report. */
+  async function handOver(
+    supervisorCode: string,
+    supervisorPin: string
+  ): Promise<{ error: AppErrorShape } | { number: number }> {
+    const result = await api.call('report.handOver', { supervisorCode, supervisorPin })
+    if (!result.ok) return { error: result.error }
+    if (session.value) session.value = { ...session.value, shift: null }
+    return { number: result.value.number }
+  }
+
   /** The backend ended the session (idle too long): forget it here too, the PIN is asked again. */
   function ended(): void {
     endedFor = session.value?.operator.code ?? endedFor
@@ -79,6 +90,7 @@ export const useAuthStore = defineStore('auth', () => {
     setUp,
     changePin,
     openShift,
+    handOver,
     signOut,
     ended
   }

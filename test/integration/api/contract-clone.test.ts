@@ -134,6 +134,13 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
   'report.officeSummary': { as: 'supervisor', args: () => ({ from: DAY, to: DAY }) },
   'report.shifts': { as: 'supervisor', args: () => ({ from: DAY, to: DAY }) },
   'report.closeShift': { as: 'supervisor', args: (s) => ({ shiftId: s.shiftId }) },
+  // The clerk's shift was just closed above: asking to hand it over is refused, in Chinese, on every transport.
+  'report.handOver': {
+    as: 'clerk',
+    args: () => ({ supervisorCode: '9001', supervisorPin: '999999' }),
+    refused: 'NO_SHIFT'
+  },
+  'report.closeDayCheck': { as: 'supervisor', args: () => ({ date: DAY }) },
   'report.closeDay': {
     as: 'supervisor',
     args: () => ({ date: DAY }),

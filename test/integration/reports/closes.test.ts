@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { CallContext } from '../../../core/api/contract'
-import type { CloseReportView, ShiftCloseView, SummaryReportView } from '../../../core/report/summary'
+import type {
+  CloseReportView,
+  DayCloseCheckView,
+  ShiftCloseView,
+  SummaryReportView
+} from '../../../core/report/summary'
 import { reconciliationProblems } from '../../../core/report/summary'
 import type { ReceiptView } from '../../../core/sale'
 import type { Clock } from '../../../core/time'
@@ -333,6 +338,90 @@ describe('daily summary and closes (日结)', () => {
     ).toEqual([])
   })
 
+  it('a clerk hands over their own shift with a supervisor’s code and PIN; nobody approves their own', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const supervisorOnShift = await onShift(runtime, 'supervisor')
+    const sale = await sell(runtime, clerk, 'C33080001', [self(HQB)])
+    const { shift } = await call<{ shift: { id: number } }>(runtime, 'auth.session', {}, clerk)
+
+    expect(
+      await runtime.dispatch('report.handOver', { supervisorCode: '9001', supervisorPin: '000000' }, clerk)
+    ).toMatchObject({ ok: false, error: { code: 'AUTH_FAILED' } })
+    expect(
+      await runtime.dispatch('report.handOver', { supervisorCode: '1001', supervisorPin: '111111' }, clerk)
+    ).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+    expect(
+      await runtime.dispatch(
+        'report.handOver',
+        { supervisorCode: '9001', supervisorPin: '999999' },
+        supervisorOnShift
+      )
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN', message: expect.stringContaining('另一名主管') }
+    })
+    // Refused three times: the shift is still open, nothing closed.
+    expect(await call<{ shift: { id: number } }>(runtime, 'auth.session', {}, clerk)).toMatchObject({
+      shift: { id: shift.id }
+    })
+
+    const report = await call<CloseReportView>(
+      runtime,
+      'report.handOver',
+      { supervisorCode: '9001', supervisorPin: '999999' },
+      clerk
+    )
+    expect(report).toMatchObject({
+      kind: 'shift',
+      shiftId: shift.id,
+      saleCount: 1,
+      totalFen: sale.totalFen,
+      closedBy: { code: '9001' }
+    })
+    expect(await call<{ shift: unknown }>(runtime, 'auth.session', {}, clerk)).toMatchObject({ shift: null })
+    expect(
+      await runtime.dispatch('report.handOver', { supervisorCode: '9001', supervisorPin: '999999' }, clerk)
+    ).toMatchObject({ ok: false, error: { code: 'NO_SHIFT' } })
+    const audit = await runtime
+      .db('audit_log')
+      .where({ action: 'shift_close' })
+      .select<Array<{ operator_id: number; details_json: string }>>('operator_id', 'details_json')
+    expect(audit).toHaveLength(1)
+    expect(JSON.parse(audit[0].details_json)).toMatchObject({ approvedBy: '9001', saleCount: 1 })
+  })
+
+  it('before a day close, says which shifts are still open and how many sales the centre has not answered', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const supervisor = await signedIn(runtime, 'supervisor')
+    const queued = await sell(runtime, clerk, 'C33080001', [self(HQB)])
+    const sent = await sell(runtime, clerk, 'E21010002', [self('SY-HEALTH-DEMO')])
+    const answered = await sell(runtime, clerk, 'A53000001', [self('YN-JRAK')])
+    // As the upload leaves them: one sent without an answer, one accepted.
+    await runtime.db('sales').where({ id: sent.saleId }).update({ status: 'uploaded' })
+    await runtime.db('sales').where({ id: answered.saleId }).update({ status: 'accepted' })
+
+    const check = await call<DayCloseCheckView>(
+      runtime,
+      'report.closeDayCheck',
+      { date: '2026-11-22' },
+      supervisor
+    )
+    expect(check).toMatchObject({
+      date: '2026-11-22',
+      saleCount: 3,
+      unansweredCount: 2,
+      unansweredFen: queued.totalFen + sent.totalFen,
+      openShifts: [{ operatorCode: '1001', closedAt: null }]
+    })
+    await call(runtime, 'report.handOver', { supervisorCode: '9001', supervisorPin: '999999' }, clerk)
+    await call(runtime, 'report.closeDay', { date: '2026-11-22' }, supervisor)
+    expect(
+      await call<DayCloseCheckView>(runtime, 'report.closeDayCheck', { date: '2026-11-22' }, supervisor)
+    ).toEqual({ date: '2026-11-22', saleCount: 0, unansweredCount: 0, unansweredFen: 0, openShifts: [] })
+  })
+
   it('charts the day by hour and product, net only, on Shanghai hours', async () => {
     const clock = movableClock('2026-11-22T01:05:00.000Z')
     const runtime = await openTestRuntime({ clock })
@@ -369,6 +458,7 @@ describe('daily summary and closes (日结)', () => {
       for (const [name, args] of [
         ['report.summary', { from: '2026-11-22', to: '2026-11-22' }],
         ['report.closeDay', { date: '2026-11-22' }],
+        ['report.closeDayCheck', { date: '2026-11-22' }],
         ['report.closeShift', { shiftId: 1 }],
         ['report.closes', {}],
         ['report.close', { number: 1 }],

@@ -212,7 +212,7 @@ describe('report documents (pure)', () => {
     ])
     expect(table(document, '按状态').rows.map((r) => r[0])).toEqual([
       '待上传',
-      '上传中',
+      '待确认',
       '已受理',
       '被拒',
       '已作废'
@@ -222,7 +222,7 @@ describe('report documents (pure)', () => {
       '已受理',
       '已作废',
       '被拒',
-      '上传中'
+      '待确认'
     ])
   })
 

@@ -135,6 +135,8 @@ describe('faults between terminal and centre: every transaction reaches the cent
     // Unknown here: still queued, and no longer voidable outright (the centre may have it).
     const waiting = await syncStatus(runtime, clerk)
     expect(waiting.queue.count).toBe(2)
+    // Counted in 待上传, and said to be sent without an answer (待确认), as the sales' own status says.
+    expect(waiting.queue.awaitingAnswer).toBe(2)
     expect((await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: ids[0] }, clerk))).status).toBe(
       'uploaded'
     )
