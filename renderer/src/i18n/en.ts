@@ -29,6 +29,7 @@ const en: typeof zhCN = {
   nav: { counter: 'Counter', history: 'Transactions', supervisor: 'Supervisor', settings: 'Settings' },
   reader: {
     unwanted: 'This screen takes no card; the read was ignored',
+    unwantedSale: 'A card is taken on the payment step only; the read was ignored',
     settingsTitle: 'Card reader (this terminal)',
     maxKeyGap: 'Largest key gap',
     maxKeyGapHint: 'Largest gap between any two keys of one read',
@@ -88,6 +89,7 @@ const en: typeof zhCN = {
     dataDir: 'Data folder'
   },
   counter: {
+    nothingToReprint: 'No sale on this shift to reprint yet',
     readCard: 'Read card',
     inputLabel: 'Social-security card or ID number',
     inputPlaceholder: 'Swipe the card, or type the card / ID number and press Enter',
@@ -149,6 +151,8 @@ const en: typeof zhCN = {
     leaveConfirm: 'Drop the order',
     stay: 'Keep going',
     productRefused: 'Refused',
+    relativeIdHint: 'Type or scan the ID number',
+    relativeIdScanBad: 'The scan is not a valid resident ID number: scan again or type it',
     nobodyYet: 'No product is open to the cardholder: add relatives (F6 / F7), or add them (F5) to read why',
     needShift: 'Open a shift first',
     steps: {
@@ -324,6 +328,27 @@ const en: typeof zhCN = {
     confirm: 'Hand over',
     busy: 'Finish or drop the current sale before handing over',
     done: 'Handed over: shift report {number} written; a supervisor can print it from the closes'
+  },
+  keys: {
+    title: 'Keyboard shortcuts',
+    hint: 'The keys this screen offers; while a dialog is open, keys act on the dialog (Enter confirms, Esc closes).',
+    key: 'Key',
+    action: 'Does',
+    help: 'Show this help',
+    sell: 'Sell to the cardholder on screen',
+    clear: 'Clear: the cardholder and the input, for the next customer',
+    reprintLast: "Reprint this shift's newest receipt",
+    saleNext: 'Next step / back to the counter when done',
+    saleBack: 'Previous step (asks before dropping the order at the first)',
+    addSelf: 'Add the cardholder',
+    addMember: 'Add a bound family member',
+    addRelative: 'Another relative (by ID number)',
+    print80: 'Print the 80 mm receipt',
+    printA4: 'Print the A4 receipt',
+    syncNow: 'Sync now',
+    history: 'Transactions',
+    openShift: 'Open a shift',
+    settings: 'Settings'
   },
   sync: {
     connection: { online: 'Online', offline: 'Offline', never: 'Not connected to the centre' },

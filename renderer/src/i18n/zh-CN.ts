@@ -26,6 +26,7 @@ export default {
   nav: { counter: '柜台', history: '交易查询', supervisor: '主管', settings: '设置' },
   reader: {
     unwanted: '此页面不需要刷卡，已忽略这次读卡',
+    unwantedSale: '付款步骤才需要刷卡：这次读卡已忽略',
     settingsTitle: '读卡器设置（本终端）',
     maxKeyGap: '按键最大间隔',
     maxKeyGapHint: '一次读卡中任意两键的最大间隔',
@@ -83,6 +84,7 @@ export default {
     dataDir: '数据目录'
   },
   counter: {
+    nothingToReprint: '本班次还没有交易可补打',
     readCard: '读卡',
     inputLabel: '社会保障卡号或身份证号',
     inputPlaceholder: '刷社保卡，或输入卡号 / 身份证号后按回车',
@@ -144,6 +146,8 @@ export default {
     leaveConfirm: '放弃本单',
     stay: '继续办理',
     productRefused: '不可购买',
+    relativeIdHint: '可扫描身份证号',
+    relativeIdScanBad: '扫到的不是有效的身份证号，请重扫或手工输入',
     nobodyYet: '本人没有可购买的产品：可为家属办理（F6 / F7），或加入本人（F5）查看逐条原因',
     needShift: '请先开班，再办理',
     steps: { order: '被保险人与产品', confirm: '确认与签名', pay: '刷卡付款', done: '凭条' },
@@ -315,6 +319,27 @@ export default {
     confirm: '确认交班',
     busy: '请先完成或放弃当前交易，再交班',
     done: '已交班：第 {number} 号交班单已生成，主管可在“日结单/交班单”中打印'
+  },
+  keys: {
+    title: '快捷键',
+    hint: '当前页面可用的按键；对话框打开时，按键只作用于对话框（Enter 确认，Esc 关闭）。',
+    key: '按键',
+    action: '作用',
+    help: '显示本帮助',
+    sell: '办理（为当前参保人开单）',
+    clear: '清空：清除参保人与输入，准备接待下一位',
+    reprintLast: '补打本班次最近一笔凭条',
+    saleNext: '下一步 / 完成后回到柜台',
+    saleBack: '上一步（第一步时询问是否放弃本单）',
+    addSelf: '加入本人',
+    addMember: '绑定家属',
+    addRelative: '其他亲属（按身份证号）',
+    print80: '打印 80mm 凭条',
+    printA4: '打印 A4 凭条',
+    syncNow: '立即同步',
+    history: '交易查询',
+    openShift: '开班',
+    settings: '设置'
   },
   sync: {
     connection: { online: '在线', offline: '离线', never: '未连接中心' },
