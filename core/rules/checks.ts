@@ -262,7 +262,7 @@ export interface Request {
   readonly checks: RuleCheck[]
   /** The premium of what was asked for; null when it cannot be priced. */
   readonly premiumFen: Fen | null
-  readonly choices: Pick<Allowed, 'units' | 'unitPriceFen' | 'amountsFen'>
+  readonly choices: Pick<Allowed, 'units' | 'unitPriceFen' | 'amountsFen' | 'offeredAmountsFen'>
 }
 
 /** What is asked for (units or an amount) against the product, and what may be chosen now. */
@@ -300,7 +300,10 @@ export function requestChecks(
   const choosable = product.pricing.amountsFen
     .filter((a) => !bandAmounts || bandAmounts.includes(a))
     .sort((a, b) => a - b)
-  const choices = { amountsFen: choosable.filter((a) => a <= money.maxSpendFen) }
+  const choices = {
+    amountsFen: choosable.filter((a) => a <= money.maxSpendFen),
+    offeredAmountsFen: choosable
+  }
   const a = input.amountFen
   const listed = choosable.length > 0 ? choosable.map(yuan).join(' / ') : '无'
   if (a === undefined)

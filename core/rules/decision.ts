@@ -70,11 +70,18 @@ export interface RuleCheck {
 export interface Allowed {
   /** The most that may be spent now from this account (balance part and caps applied). */
   readonly maxSpendFen: Fen
+  /** What sets `maxSpendFen` when it is above nothing: the yearly cap left, or the usable balance. */
+  readonly maxSpendSetBy?: 'yearlyCap' | 'balance'
   /** Per-unit products: `max < min` means not even the minimum can be bought. */
   readonly units?: { readonly min: number; readonly max: number }
   readonly unitPriceFen?: Fen
   /** Fixed-amount products: the amounts that may be chosen now, ascending. */
   readonly amountsFen?: readonly Fen[]
+  /**
+   * Fixed-amount products: the amounts the product and the account's balance band offer, whatever
+   * may be spent now (so a screen can say an amount is out for money, not for the band).
+   */
+  readonly offeredAmountsFen?: readonly Fen[]
   /** The premium of the request; null when it cannot be priced (no band, nothing requested). */
   readonly premiumFen: Fen | null
 }

@@ -63,6 +63,9 @@ export function decide(input: DecisionInput): Decision {
     checks,
     allowed: {
       maxSpendFen: accountBlocked ? 0 : money.maxSpendFen,
+      ...(accountBlocked
+        ? {}
+        : { maxSpendSetBy: money.cap && money.cap.remainingFen < money.usableFen ? 'yearlyCap' : 'balance' }),
       ...(productBlocked ? nothingOf(choices) : choices),
       premiumFen
     }

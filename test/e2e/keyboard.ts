@@ -27,6 +27,7 @@ function specFor(char: string): KeySpec {
   const symbols: Record<string, KeySpec> = {
     ';': { key: ';', code: 'Semicolon', keyCode: 186, text: ';' },
     '=': { key: '=', code: 'Equal', keyCode: 187, text: '=' },
+    '-': { key: '-', code: 'Minus', keyCode: 189, text: '-' },
     '?': { key: '?', code: 'Slash', keyCode: 191, text: '?', shift: true }
   }
   const spec = symbols[char]

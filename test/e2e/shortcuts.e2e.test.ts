@@ -33,11 +33,13 @@ const helpKeys = async () => {
   return text
 }
 
+let rejectedSaleId = ''
 beforeAll(async () => {
   // A rejected sale for the follow-up dialog, sold by the clerk through the API.
   await sellThroughApi(session.web.url, { code: '1001', pin: '111111' }, DAY_OF_SALES.slice(0, 1))
   const db = openDatabase(join(session.web.dataDir, DATABASE_FILE_NAME))
   try {
+    rejectedSaleId = String((await db('sales').first<{ id: string }>('id')).id)
     await db('sales').update({
       status: 'rejected',
       result_code: 'BALANCE_INSUFFICIENT',
@@ -117,8 +119,30 @@ describe('the keyboard', () => {
     await page.locator('.el-message-box').waitFor()
     await page.locator('.el-message-box__btns .el-button--primary').click()
     await expect.poll(() => page.url()).toContain('#/history')
+    // Keys wait while a box is still on screen (fading out).
+    await page.locator('.el-message-box').waitFor({ state: 'hidden' })
     await pressKey(page, 'Control+Comma')
     await expect.poll(() => page.url()).toContain('#/settings')
+  })
+
+  it('in 交易查询 a swipe finds the cardholder’s sales (masked on screen) and a receipt’s QR code finds its sale', async () => {
+    await pressKey(page, 'F3')
+    await expect.poll(() => page.url()).toContain('#/history')
+    await page.locator('input[data-test="history-query"]').focus()
+    await swipeCard(page, 'E21010002')
+    await expect.poll(() => page.locator('[data-test="history-scanned"]').innerText()).toContain('E2*****02')
+    await expect.poll(() => page.locator('[data-test="history-table"]').innerText()).toContain('没有交易')
+    await swipeCard(page, 'C33080001')
+    await expect.poll(() => page.locator('[data-test="history-table"]').innerText()).toContain(rejectedSaleId)
+    expect(await page.locator('input[data-test="history-query"]').inputValue()).toBe('')
+    expect(await page.locator('body').innerText()).not.toContain('C33080001')
+    // The receipt's QR code is the transaction number, typed by the scanner like a reader's burst.
+    await swipeCard(page, rejectedSaleId)
+    await expect
+      .poll(() => page.locator('[data-test="history-scanned"]').innerText())
+      .toContain(`交易 ${rejectedSaleId}`)
+    await expect.poll(() => page.locator('[data-test="history-table"] tbody tr').count()).toBe(1)
+    await page.screenshot({ path: join(OUTPUT_DIR, 'history-scanned.png') })
   })
 
   it('the supervisor’s dialogs start in their first field, and Enter saves', async () => {

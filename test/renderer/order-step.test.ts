@@ -78,6 +78,31 @@ describe('order step: every product can be read, none is sold by mistake (#16)',
     wrapper.unmount()
   })
 
+  it('an amount greyed out says why: more than may be paid now, with the rule that sets the most', async () => {
+    // 苏州: fixed amounts; this cardholder may pay ¥500.00 at most.
+    const { sale, wrapper } = await orderStepFor('D32050002', 'SZ-HEALTH-DEMO')
+    await until(async () => {
+      await flushPromises()
+      expect(sale.quote?.lines[0]?.eligible).toBe(true)
+    })
+    const max = sale.quote?.lines[0]?.allowed.maxSpendFen ?? 0
+    expect(max).toBe(50_000)
+    await wrapper.get('[data-test="amount-1"]').trigger('click')
+    // 1,000.00 is in this balance band but more than may be paid now; 1,500 and 2,000 are not in the band.
+    const offered = sale.quote?.lines[0]?.allowed.offeredAmountsFen ?? []
+    expect(offered).toEqual([50_000, 100_000])
+    await until(() => expect(document.querySelector('[data-test="amount-refused-1-100000"]')).not.toBeNull())
+    const marker = (fen: number) => document.querySelector(`[data-test="amount-refused-1-${fen}"]`)
+    expect(marker(100_000)?.textContent).toContain('超出最多可付 ¥500.00')
+    for (const fen of [150_000, 200_000]) expect(marker(fen)?.textContent).toContain('不在本档位可选金额内')
+    for (const fen of [100_000, 150_000, 200_000])
+      expect(marker(fen)?.closest('li')?.classList.contains('is-disabled')).toBe(true)
+    expect(document.querySelector(`[data-test="amount-refused-1-${max}"]`)).toBeNull()
+    // The yearly cap left (1,000.00 less 500.00 already used) sets the most, not the 4,500.00 balance.
+    expect(wrapper.get('[data-test="amount-cap-1"]').text()).toBe('最多可付 ¥500.00（本结算年度限额剩余）')
+    wrapper.unmount()
+  })
+
   it('a region that sells to the cardholder only says 仅限本人 up front, and offers no relatives', async () => {
     const { wrapper } = await orderStepFor('F31000001')
     await until(async () => {
