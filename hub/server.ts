@@ -202,6 +202,7 @@ export function createHubServer(options: HubServerOptions): Server {
       throw new HttpError(400, 'BAD_REQUEST', 'since 应为快照版本号（非负整数）')
     const write = streamWriter(res)
     let started = false
+    let lines: number | null = null
     const written = await writeSnapshot(
       reader,
       {
@@ -209,7 +210,8 @@ export function createHubServer(options: HubServerOptions): Server {
         since: sinceText === null ? null : Number(sinceText),
         regionsSinceVersion: terminal.regionsSinceVersion,
         clock,
-        bundles
+        bundles,
+        onCount: (count) => void (lines = count)
       },
       (chunk) => {
         // The status goes out with the first line, so a failure before it can still be a 500.
@@ -217,7 +219,8 @@ export function createHubServer(options: HubServerOptions): Server {
           started = true
           res.writeHead(200, {
             'content-type': 'application/x-ndjson; charset=utf-8',
-            'cache-control': 'no-store'
+            'cache-control': 'no-store',
+            ...(lines === null ? {} : { 'x-snapshot-lines': String(lines) })
           })
         }
         return write(chunk)

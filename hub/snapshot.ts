@@ -28,6 +28,11 @@ export interface SnapshotRequest {
   readonly clock: Clock
   readonly bundles: BundleCache
   readonly pageSize?: number
+  /**
+   * Told, before the first line, how many account and removed lines will follow (the end line's
+   * `count`, from the same read): the server sends it as `x-snapshot-lines` for the terminal's progress.
+   */
+  readonly onCount?: (lines: number) => void
 }
 
 export interface SnapshotWritten {
@@ -110,6 +115,7 @@ export async function writeSnapshot(
       balancesAsOf: generatedAt,
       generatedAt
     }
+    if (request.onCount) request.onCount(await lineCount(trx, regionCodes, delta ? request.since : null))
     await emit(`${JSON.stringify(header)}\n`)
 
     let accounts = 0
@@ -167,6 +173,27 @@ export async function writeSnapshot(
     await write(`${JSON.stringify(end)}\n`)
     return { header, end, accounts, removed }
   })
+}
+
+/** The account and removed lines a snapshot of these regions will carry (since `since`, for a delta). */
+async function lineCount(
+  trx: Knex.Transaction,
+  regionCodes: readonly string[],
+  since: number | null
+): Promise<number> {
+  const marks = regionCodes.map(() => '?').join(',')
+  const [accounts] = (await trx.raw(
+    `select count(*) as n from accounts where region_code in (${marks})${since === null ? '' : ' and version > ?'}`,
+    since === null ? [...regionCodes] : [...regionCodes, since]
+  )) as Array<{ n: number }>
+  if (since === null) return Number(accounts.n)
+  const [removed] = (await trx.raw(
+    `select count(distinct r.account_no) as n from removals r
+      where r.region_code in (${marks}) and r.version > ?
+        and not exists (select 1 from accounts a where a.account_no = r.account_no and a.region_code in (${marks}))`,
+    [...regionCodes, since, ...regionCodes]
+  )) as Array<{ n: number }>
+  return Number(accounts.n) + Number(removed.n)
 }
 
 /** One page of accounts with their bound family and what their persons hold now. */

@@ -38,6 +38,48 @@ export interface SyncStatusView {
   readonly limits: readonly OfflineLimitView[]
   /** UTC ISO of the next automatic sync, when one is planned. */
   readonly nextSyncAt: string | null
+  /** An account snapshot coming down now (a first one takes a while), else null. */
+  readonly snapshotProgress: SnapshotProgressView | null
+}
+
+/** What a snapshot download has done so far: lines received and written, of how many, how long left. */
+export interface SnapshotProgressView {
+  /** receiving: lines coming in and staged; applying: all received, the switch-over running. */
+  readonly phase: 'receiving' | 'applying'
+  readonly lines: number
+  /** The centre's count of account lines to come (its `x-snapshot-lines`); null when it gave none. */
+  readonly expectedLines: number | null
+  /** 0–100, whole; null without an expected count. */
+  readonly percent: number | null
+  /** Estimated from the pace so far; null at the start, without a count, or while applying. */
+  readonly secondsLeft: number | null
+  readonly startedAt: string
+}
+
+/** The progress as shown, from what the import counted so far (pure: the status call and tests share it). */
+export function snapshotProgressView(
+  progress: {
+    phase: 'receiving' | 'applying'
+    lines: number
+    expectedLines: number | null
+    startedAt: string
+  },
+  now: string
+): SnapshotProgressView {
+  const { lines, expectedLines, phase } = progress
+  const elapsedMs = Date.parse(now) - Date.parse(progress.startedAt)
+  const percent =
+    expectedLines === null
+      ? null
+      : phase === 'applying' || expectedLines === 0
+        ? 100
+        : Math.min(99, Math.floor((lines / expectedLines) * 100))
+  // A pace needs a little to go on: a first batch and a second of time.
+  const secondsLeft =
+    expectedLines === null || phase === 'applying' || lines === 0 || elapsedMs < 1000
+      ? null
+      : Math.max(0, Math.ceil(((expectedLines - lines) * elapsedMs) / lines / 1000))
+  return { ...progress, percent, secondsLeft }
 }
 
 export type LimitLevel = 'ok' | 'near' | 'reached'

@@ -186,3 +186,51 @@ describe('sync status bar', () => {
     wrapper.unmount()
   })
 })
+
+describe('sync status bar: a snapshot coming down', () => {
+  it('shows lines of the total, the percent and the time left in place of the last sync, and asks every second', async () => {
+    const bridge = await installRealBridge()
+    // The service's own answer, with a download under way as the sync service reports one
+    // (test/integration/sync/snapshot-progress.test.ts drives a real one through a real centre).
+    let progress: object | null = {
+      phase: 'receiving',
+      lines: 48_000,
+      expectedLines: 200_000,
+      percent: 24,
+      secondsLeft: 12,
+      startedAt: TEST_NOW
+    }
+    const invoke = bridge.invoke
+    Object.defineProperty(window, 'counter', {
+      configurable: true,
+      value: {
+        ...bridge,
+        invoke: async (call: string, args: unknown, token?: string) => {
+          const answer = (await invoke(call, args, token)) as { ok: boolean; value?: object }
+          if (call !== 'sync.status' || !answer.ok) return answer
+          return { ok: true, value: { ...answer.value, busy: progress !== null, snapshotProgress: progress } }
+        }
+      }
+    })
+    const wrapper = mountBar()
+    await shown(wrapper)
+    expect(wrapper.get('[data-test="sync-progress"]').text()).toBe(
+      '正在下载账户数据：48,000 / 200,000 户（24%） · 约剩 12 秒'
+    )
+    expect(wrapper.find('[data-test="sync-last"]').exists()).toBe(false)
+    // Polled every second while it runs, not every 15: the figures move.
+    const polls = bridge.calls.filter((call) => call === 'sync.status').length
+    await realSleep(2_300)
+    expect(bridge.calls.filter((call) => call === 'sync.status').length).toBeGreaterThanOrEqual(polls + 2)
+    progress = null
+    await until(async () => {
+      await flushPromises()
+      expect(wrapper.get('[data-test="sync-last"]').text()).toBe('从未同步')
+    })
+    const settled = bridge.calls.filter((call) => call === 'sync.status').length
+    await realSleep(1_500)
+    expect(bridge.calls.filter((call) => call === 'sync.status').length).toBe(settled)
+    wrapper.unmount()
+    await bridge.idle()
+  })
+})

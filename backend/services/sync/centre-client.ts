@@ -51,8 +51,14 @@ export interface CentreClient {
   renewToken(terminalId: string, refreshSecret: string): Promise<TokenGrant>
   /** The signed envelope text, or null when `knownTag` is still current (304). */
   rules(token: string, regionCode: string, knownTag: string | null): Promise<string | null>
-  /** The snapshot NDJSON as it arrives, never whole in memory. */
-  snapshot(token: string, since: number | null): Promise<AsyncIterable<Uint8Array>>
+  /**
+   * The snapshot NDJSON as it arrives, never whole in memory, with the centre's count of the lines
+   * to come (`x-snapshot-lines`, for progress only: the end line decides).
+   */
+  snapshot(
+    token: string,
+    since: number | null
+  ): Promise<{ readonly body: AsyncIterable<Uint8Array>; readonly expectedLines: number | null }>
   upload(token: string, terminalId: string, items: readonly UploadItem[]): Promise<UploadResponse>
   /** One sale with the customer waiting, after the account's older queued items; gives up after `timeoutMs`. */
   authorize(token: string, request: AuthorizationRequest, timeoutMs: number): Promise<UploadResponse>
@@ -182,7 +188,11 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
       })
       const body = response.body
       if (!body) throw new CentreCallError('unreachable', '中心的账户数据应答为空')
-      return streamWithIdleTimeout(body, idle, timeoutMs)
+      const count = response.headers.get('x-snapshot-lines')
+      return {
+        body: streamWithIdleTimeout(body, idle, timeoutMs),
+        expectedLines: count !== null && /^\d{1,12}$/.test(count) ? Number(count) : null
+      }
     },
     async upload(token, terminalId, items) {
       const request: UploadRequest = { terminalId, items: [...items] }

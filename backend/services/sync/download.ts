@@ -6,7 +6,7 @@ import type { TrustedKeys } from '../rules/keys'
 import { rulesTag, type CentreClient } from './centre-client'
 import type { CentreConnection } from './connection'
 import { readCentreFileKey } from './files/signed-file'
-import type { SnapshotStore } from './snapshot/import'
+import type { SnapshotImportResult, SnapshotStore } from './snapshot/import'
 
 /**
  * What comes down from the centre (docs/sync-protocol.md, "Rules" and "Account snapshot"): each
@@ -31,6 +31,15 @@ export interface DownloaderDeps {
   readonly trustedKeys: TrustedKeys
   readonly clock: Clock
   readonly log: Logger
+  /** Where a snapshot download's progress is kept for the status bar (null: none running). */
+  readonly progress: { current: SnapshotProgress | null }
+}
+
+export interface SnapshotProgress {
+  phase: 'receiving' | 'applying'
+  lines: number
+  expectedLines: number | null
+  startedAt: string
 }
 
 export function createDownloader(deps: DownloaderDeps): Downloader {
@@ -55,10 +64,19 @@ export function createDownloader(deps: DownloaderDeps): Downloader {
 
     async snapshot(centre) {
       const { version } = await deps.snapshots.current()
-      const stream = await connection.authorized(centre, (t) =>
+      const { body, expectedLines } = await connection.authorized(centre, (t) =>
         centre.snapshot(t, version > 0 ? version : null)
       )
-      const result = await deps.snapshots.importSnapshot(stream)
+      const progress: SnapshotProgress = { phase: 'receiving', lines: 0, expectedLines, startedAt: now() }
+      deps.progress.current = progress
+      let result: SnapshotImportResult
+      try {
+        result = await deps.snapshots.importSnapshot(body, {
+          onProgress: ({ phase, lines }) => Object.assign(progress, { phase, lines })
+        })
+      } finally {
+        deps.progress.current = null
+      }
       log.info('snapshot_synced', {
         version: result.snapshotVersion,
         accounts: result.accounts,

@@ -10,7 +10,7 @@ import type { ActiveRules } from '../rule-store'
 import type { TrustedKeys } from '../rules/keys'
 import type { CentreClient } from './centre-client'
 import { createCentreConnection } from './connection'
-import { createDownloader } from './download'
+import { createDownloader, type SnapshotProgress } from './download'
 import { exportQueue, importPackage, type PackageImport, type QueueExport } from './files/transport'
 import { officeReport } from './office-report'
 import { createRegistration } from './registration'
@@ -118,7 +118,9 @@ export function createSync(options: SyncOptions): Sync {
     random,
     batchSize: tuning.batchSize ?? DEFAULT_BATCH
   })
+  const snapshotProgress: { current: SnapshotProgress | null } = { current: null }
   const download = createDownloader({
+    progress: snapshotProgress,
     state,
     rules: options.rules,
     snapshots,
@@ -163,7 +165,8 @@ export function createSync(options: SyncOptions): Sync {
     clock,
     terminalId,
     intervalMs,
-    heldRegions: options.heldRegions
+    heldRegions: options.heldRegions,
+    snapshotProgress: () => snapshotProgress.current
   })
 
   /**

@@ -1,9 +1,15 @@
-import { offlineLimits, type LimitInputs, type SyncStatusView } from '../../../core/sync/status'
+import {
+  offlineLimits,
+  snapshotProgressView,
+  type LimitInputs,
+  type SyncStatusView
+} from '../../../core/sync/status'
 import type { Clock } from '../../../core/time'
 import type { OutboxRepository } from '../../../db/repositories/outbox'
 import type { SyncStateRepository } from '../../../db/repositories/sync-state'
 import type { ActiveRules } from '../rule-store'
 import type { CentreConnection } from './connection'
+import type { SnapshotProgress } from './download'
 import type { SyncScheduler } from './scheduler'
 import type { SnapshotStore } from './snapshot/import'
 
@@ -24,6 +30,8 @@ export interface SyncStatusDeps {
   readonly intervalMs: number
   /** The regions this terminal holds rules for, when not registered yet (demo). */
   readonly heldRegions: () => Promise<string[]>
+  /** A snapshot download running now, as far as it got. */
+  readonly snapshotProgress: () => SnapshotProgress | null
 }
 
 export function createSyncStatus(deps: SyncStatusDeps): () => Promise<SyncStatusView> {
@@ -37,6 +45,7 @@ export function createSyncStatus(deps: SyncStatusDeps): () => Promise<SyncStatus
       deps.outbox.nextAttemptAt()
     ])
     const at = deps.clock.now().toISOString()
+    const progress = deps.snapshotProgress()
     const balancesAsOf = snapshot.balancesAsOf ?? (await deps.snapshots.oldestBalanceAsOf()) ?? at
     const regions = state.regionCodes.length > 0 ? state.regionCodes : await deps.heldRegions()
     const inputs: LimitInputs[] = []
@@ -74,7 +83,8 @@ export function createSyncStatus(deps: SyncStatusDeps): () => Promise<SyncStatus
       rejectedCount,
       // Every limit near or reached, else only the tightest: the status bar has one line for them.
       limits: limits.filter((limit, index) => limit.level !== 'ok' || index === 0),
-      nextSyncAt: deps.scheduler.nextSyncAt()
+      nextSyncAt: deps.scheduler.nextSyncAt(),
+      snapshotProgress: progress ? snapshotProgressView(progress, at) : null
     }
   }
 }

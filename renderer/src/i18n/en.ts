@@ -363,6 +363,12 @@ const en: typeof zhCN = {
     neverSynced: 'Never synced',
     age: { now: 'just now', minutes: '{n} min ago', hours: '{n} h ago', days: '{n} d ago' },
     queued: 'Queued {count}',
+    progress: {
+      lines: 'Downloading accounts: {lines} so far',
+      linesOf: 'Downloading accounts: {lines} / {total} ({percent}%)',
+      left: 'about {seconds} s left',
+      applying: 'Switching to the new account data ({lines})…'
+    },
     queuedAwaiting: '({count} awaiting the centre)',
     queuedReversals: '· {count} reversal(s)',
     rejected: 'Rejected {count}',

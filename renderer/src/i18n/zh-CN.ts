@@ -354,6 +354,12 @@ export default {
     neverSynced: '从未同步',
     age: { now: '刚刚', minutes: '{n} 分钟前', hours: '{n} 小时前', days: '{n} 天前' },
     queued: '待上传 {count} 笔',
+    progress: {
+      lines: '正在下载账户数据：已收 {lines} 户',
+      linesOf: '正在下载账户数据：{lines} / {total} 户（{percent}%）',
+      left: '约剩 {seconds} 秒',
+      applying: '正在启用新账户数据（{lines} 户）…'
+    },
     queuedAwaiting: '（含待确认 {count} 笔）',
     queuedReversals: '· 冲正 {count} 笔',
     rejected: '被拒 {count} 笔',

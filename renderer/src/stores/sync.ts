@@ -8,6 +8,8 @@ import { useAppStore } from './app'
 
 /** How often the status bar asks again while an operator is signed in. */
 export const SYNC_POLL_MS = 15_000
+/** …and while a sync runs (a snapshot coming down), every second: its progress moves on screen. */
+export const SYNC_BUSY_POLL_MS = 1_000
 
 /**
  * The link to the centre as the status bar shows it. Polling runs from `start()` (the bar, shown
@@ -24,6 +26,7 @@ export const useSyncStore = defineStore('sync', () => {
   const now = ref(Date.now())
   let pollTimer: ReturnType<typeof setInterval> | undefined
   let tickTimer: ReturnType<typeof setInterval> | undefined
+  let busyTimer: ReturnType<typeof setInterval> | undefined
   // A later answer wins: a poll that set out before "立即同步" returned must not undo its result.
   let seq = 0
 
@@ -94,6 +97,8 @@ export const useSyncStore = defineStore('sync', () => {
   function stop(): void {
     clearInterval(pollTimer)
     pollTimer = undefined
+    clearInterval(busyTimer)
+    busyTimer = undefined
     seq++
     status.value = null
     error.value = null
@@ -103,6 +108,16 @@ export const useSyncStore = defineStore('sync', () => {
   function changed(): void {
     if (pollTimer !== undefined) void refresh()
   }
+
+  watch(
+    // The reactive part first: a getter that stops early tracks nothing and never runs again.
+    () => (busy.value || status.value?.snapshotProgress != null) && pollTimer !== undefined,
+    (working) => {
+      clearInterval(busyTimer)
+      busyTimer = undefined
+      if (working) busyTimer = setInterval(() => void refresh(), SYNC_BUSY_POLL_MS)
+    }
+  )
 
   watch(
     () => countdown.value !== null,

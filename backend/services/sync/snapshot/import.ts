@@ -57,6 +57,8 @@ export interface SnapshotImportOptions {
   readonly expectedSha256?: string
   /** Worker threads when `personalDataKey` is given (default: one per core, at most 4; 0: none). */
   readonly workers?: number
+  /** Told after each batch is staged (lines so far), and once all is in and the switch-over starts. */
+  readonly onProgress?: (progress: { phase: 'receiving' | 'applying'; lines: number }) => void
 }
 
 /** Lines per staging transaction: about 1 MB of NDJSON, a few tens of milliseconds of the connection. */
@@ -284,7 +286,10 @@ class StreamStager {
     const previous = this.writing
     this.writing = null
     if (previous) await previous
-    this.writing = this.staging.write(batch)
+    const lines = this.accounts + this.removed
+    this.writing = this.staging
+      .write(batch)
+      .then(() => this.options.onProgress?.({ phase: 'receiving', lines }))
   }
 
   private async drain(): Promise<void> {
@@ -350,6 +355,7 @@ export async function importSnapshot(
     checkEnd(end, digest, received, endLineNo, options.expectedSha256)
     const stageMs = performance.now() - started
     const applyStarted = performance.now()
+    options.onProgress?.({ phase: 'applying', lines: received.accounts + received.removed })
     const { removed, transactionMs, steps } = await applyStagedSnapshot(deps.db, staging, received, {
       now: deps.clock.now().toISOString(),
       log: deps.log
