@@ -55,6 +55,8 @@ export interface RuntimeOptions {
   readonly personalDataProtector?: KeyProtector | null
   /** Tests shorten the sync interval and timeouts and fix the jitter. */
   readonly syncTuning?: SyncOptions['tuning']
+  /** `clock` is browser mode's demo clock (COUNTER_TIME), not this machine's: AppInfo says so. */
+  readonly demoClock?: boolean
 }
 
 /**
@@ -289,7 +291,8 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         trust: { keyIds: Object.keys(trustedKeys), demoKey: trust.demoKeyTrusted, revoked: trust.revoked },
         personalDataProtection: personalDataKey.protection,
         recordsIntact: records.intact(),
-        now: clock.now().toISOString()
+        now: clock.now().toISOString(),
+        demoClock: options.demoClock === true
       })
     })
     return {

@@ -8,6 +8,25 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() }
 
+/**
+ * Browser mode's demo clock (`COUNTER_TIME`, never read by the packaged app): an instant with its
+ * zone (`2027-01-31T23:50:00+08:00`) from which the clock runs on, or, with `fixed`, stays.
+ * Returns a Chinese reason instead when the text is not such an instant.
+ */
+export function demoClock(
+  text: string,
+  mode: 'running' | 'fixed',
+  real: Clock = systemClock
+): Clock | string {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text.trim()))
+    return `COUNTER_TIME 应为带时区的时间，如 2027-01-31T23:50:00+08:00，现在是「${text}」`
+  const start = Date.parse(text.trim())
+  if (Number.isNaN(start)) return `COUNTER_TIME 不是有效时间：「${text}」`
+  if (mode === 'fixed') return fixedClock(new Date(start).toISOString())
+  const offset = start - real.now().getTime()
+  return { now: () => new Date(real.now().getTime() + offset) }
+}
+
 export function fixedClock(iso: string): Clock {
   const at = new Date(iso)
   if (Number.isNaN(at.getTime())) throw new RangeError(`不是有效时间：${iso}`)

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { version } from '../../package.json'
-import { systemClock } from '../../core/time'
+import { demoClock, systemClock, type Clock } from '../../core/time'
 import { stderrLogger } from '../services/log'
 import { openCounterRuntime, resolveDataDir } from '../runtime'
 import { startWebServer } from './server'
@@ -23,12 +23,31 @@ function parsePort(text: string | undefined): number {
   return port
 }
 
+/**
+ * COUNTER_TIME: a demo or an end-to-end test of a date rule (an enrolment window's last day and the
+ * day after) runs browser mode at that time; COUNTER_TIME_MODE=fixed stops it there. Only here:
+ * the Electron shell never reads it.
+ */
+function clockFrom(env: NodeJS.ProcessEnv): { clock: Clock; demo: boolean } {
+  const text = env.COUNTER_TIME
+  if (text === undefined || text.trim() === '') return { clock: systemClock, demo: false }
+  const mode = env.COUNTER_TIME_MODE === 'fixed' ? 'fixed' : 'running'
+  const clock = demoClock(text, mode)
+  if (typeof clock === 'string') {
+    console.error(clock)
+    process.exit(2)
+  }
+  return { clock, demo: true }
+}
+
 async function main(): Promise<void> {
   const port = parsePort(process.env.PORT)
+  const { clock, demo } = clockFrom(process.env)
   const dataDir = resolveDataDir(process.env, join(process.cwd(), '.counter-data'))
   const runtime = await openCounterRuntime({
     dataDir,
-    clock: systemClock,
+    clock,
+    demoClock: demo,
     log: stderrLogger,
     appVersion: version
   })
@@ -45,6 +64,7 @@ async function main(): Promise<void> {
     process.exit(1)
   })
 
+  if (demo) console.log(`演示时钟：${clock.now().toISOString()}（COUNTER_TIME，仅浏览器模式）`)
   console.log(`柜台浏览器模式已启动：${server.url}`)
   console.log(`数据目录：${dataDir}`)
   console.log('按 Ctrl-C 停止')

@@ -48,6 +48,8 @@ export interface AppInfo {
   readonly recordsIntact: boolean
   /** The terminal's clock, UTC ISO. */
   readonly now: string
+  /** Browser mode runs on a demo clock (COUNTER_TIME): the screens follow it and say so. */
+  readonly demoClock: boolean
 }
 
 /** Who may make a call: anyone, a signed-in operator, or a supervisor. */

@@ -26,7 +26,8 @@ export interface WebMode {
   stop(): Promise<number | null>
 }
 
-export async function startWebMode(): Promise<WebMode> {
+/** `env`: more of browser mode's settings (COUNTER_TIME for a date rule, say). */
+export async function startWebMode(env: Record<string, string> = {}): Promise<WebMode> {
   const entry = join(ROOT, 'out', 'main', 'web.js')
   if (!existsSync(entry))
     throw new Error('out/main/web.js is missing: run `npm run build` first (npm test does)')
@@ -34,7 +35,7 @@ export async function startWebMode(): Promise<WebMode> {
   const port = await freePort()
   const child: ChildProcess = spawn(process.execPath, [entry], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), COUNTER_DATA_DIR: dataDir },
+    env: { ...process.env, PORT: String(port), COUNTER_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''

@@ -70,6 +70,9 @@ const en: typeof zhCN = {
     demoData: 'Demo data',
     demoKey: 'Demo data · demo key',
     demoKeyOnly: 'Demo key',
+    demoClock: 'Demo clock',
+    demoClockHint:
+      "Browser mode runs at the time COUNTER_TIME set (a demo, or a test of date rules); the installed app always uses this computer's time",
     demoKeyHint:
       'This data folder was created as a demo and trusts the demo key, whose private half is public: anyone can sign bundles it accepts. Never use it for real business.',
     recordsTampered: 'Record check failed',

@@ -67,6 +67,9 @@ export default {
     demoData: '演示数据',
     demoKey: '演示数据 · 演示密钥',
     demoKeyOnly: '演示密钥',
+    demoClock: '演示时钟',
+    demoClockHint:
+      '浏览器模式按 COUNTER_TIME 设定的时间运行（演示或测试日期规则）；正式安装的程序始终使用本机时间',
     demoKeyHint:
       '本数据目录创建为演示用途，信任私钥已公开的演示密钥：任何人都能签发它接受的规则包。不得用于真实业务；正式安装请由中心管理员提供信任密钥文件。',
     recordsTampered: '记录校验未通过',

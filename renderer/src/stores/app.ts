@@ -2,6 +2,7 @@ import type { AppInfo } from '@core/api/contract'
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api } from '../api/client'
+import { followServiceClock } from '../clock'
 
 /** What the header and footer show about this terminal. */
 export const useAppStore = defineStore('app', () => {
@@ -9,7 +10,9 @@ export const useAppStore = defineStore('app', () => {
 
   async function load(): Promise<void> {
     const result = await api.call('app.info', {})
-    if (result.ok) info.value = result.value
+    if (!result.ok) return
+    info.value = result.value
+    followServiceClock(result.value.now, result.value.demoClock)
   }
 
   return { info, load }

@@ -5,6 +5,7 @@ import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import { api } from '../api/client'
 import { configureCardReader } from '../reader/card-reader'
+import { appNow } from '../clock'
 
 const KEEP_TRACES = 20
 
@@ -33,7 +34,7 @@ export const useReaderStore = defineStore('reader', () => {
 
   function record(trace: ReaderTrace): void {
     if (!recording.value) return
-    traces.value = [{ ...trace, id: nextId++, at: new Date().toISOString() }, ...traces.value].slice(
+    traces.value = [{ ...trace, id: nextId++, at: appNow().toISOString() }, ...traces.value].slice(
       0,
       KEEP_TRACES
     )

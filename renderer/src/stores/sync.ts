@@ -5,6 +5,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import { api } from '../api/client'
 import { useAppStore } from './app'
+import { appNow } from '../clock'
 
 /** How often the status bar asks again while an operator is signed in. */
 export const SYNC_POLL_MS = 15_000
@@ -23,7 +24,7 @@ export const useSyncStore = defineStore('sync', () => {
   /** "立即同步" pressed here and not answered yet. */
   const syncing = ref(false)
   /** The renderer's clock (ms) for ages and countdowns; moved on by polls and the ticker. */
-  const now = ref(Date.now())
+  const now = ref(appNow().getTime())
   let pollTimer: ReturnType<typeof setInterval> | undefined
   let tickTimer: ReturnType<typeof setInterval> | undefined
   let busyTimer: ReturnType<typeof setInterval> | undefined
@@ -48,7 +49,7 @@ export const useSyncStore = defineStore('sync', () => {
     if (status.value && view.lastSyncAt !== status.value.lastSyncAt) void useAppStore().load()
     status.value = view
     error.value = null
-    now.value = Date.now()
+    now.value = appNow().getTime()
   }
 
   async function refresh(): Promise<void> {
@@ -125,10 +126,10 @@ export const useSyncStore = defineStore('sync', () => {
       clearInterval(tickTimer)
       tickTimer = undefined
       if (!shown) return
-      now.value = Date.now()
+      now.value = appNow().getTime()
       tickTimer = setInterval(() => {
         const before = remainingMs.value
-        now.value = Date.now()
+        now.value = appNow().getTime()
         // At zero the limit is reached: ask the service once, which then says so (and selling stops).
         if (before !== null && before > 0 && remainingMs.value !== null && remainingMs.value <= 0)
           void refresh()

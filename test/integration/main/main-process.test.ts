@@ -131,6 +131,21 @@ describe('the Electron main process', () => {
     expect(headers).toEqual({ 'X-Other': ['1'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY_HEADER] })
   })
 
+  it('runs on this computer’s clock whatever COUNTER_TIME says: the demo clock is browser mode’s alone', async () => {
+    vi.stubEnv('COUNTER_TIME', '2030-01-01T00:00:00+08:00')
+    vi.stubEnv('COUNTER_TIME_MODE', 'fixed')
+    await bootMainProcess()
+    const handler = fake.ipcMain.handlers.get(API_CHANNEL)
+    const before = Date.now()
+    const info = (await handler?.({ senderFrame: { url: appUrl, parent: null } }, 'app.info', {})) as {
+      ok: true
+      value: { now: string; demoClock: boolean }
+    }
+    expect(info.value.demoClock).toBe(false)
+    expect(Date.parse(info.value.now)).toBeGreaterThanOrEqual(before - 1000)
+    expect(Date.parse(info.value.now)).toBeLessThanOrEqual(Date.now() + 1000)
+  })
+
   it('answers IPC from the app page with real data, and refuses any other sender', async () => {
     await bootMainProcess()
     const handler = fake.ipcMain.handlers.get(API_CHANNEL)

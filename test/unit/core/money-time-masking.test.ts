@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { maskCardNumber, maskIdNumber, maskName } from '../../../core/masking'
 import { assertFen, formatYuan, parseYuan } from '../../../core/money'
-import { fixedClock, formatShanghaiDateTime, shanghaiDate } from '../../../core/time'
+import { demoClock, fixedClock, formatShanghaiDateTime, shanghaiDate } from '../../../core/time'
 
 describe('money in fen', () => {
   it('formats fen as yuan with thousands separators, exactly', () => {
@@ -49,5 +49,28 @@ describe('masking', () => {
   it('shows only the ends of ID and card numbers', () => {
     expect(maskIdNumber('11010519491231002X')).toBe('1101**********002X')
     expect(maskCardNumber('A53000001')).toBe('A****0001')
+  })
+})
+
+describe('browser mode’s demo clock (COUNTER_TIME)', () => {
+  const real = { now: () => new Date('2026-12-06T10:00:00.000Z') }
+
+  it('runs on from the given instant, or stays there when fixed', () => {
+    let at = Date.parse('2026-12-06T10:00:00.000Z')
+    const moving = { now: () => new Date(at) }
+    const clock = demoClock('2027-01-31T23:50:00+08:00', 'running', moving)
+    if (typeof clock === 'string') throw new Error(clock)
+    expect(clock.now().toISOString()).toBe('2027-01-31T15:50:00.000Z')
+    at += 90_000
+    expect(clock.now().toISOString()).toBe('2027-01-31T15:51:30.000Z')
+    const fixed = demoClock('2027-02-01T00:10:00+08:00', 'fixed', moving)
+    if (typeof fixed === 'string') throw new Error(fixed)
+    at += 90_000
+    expect(fixed.now().toISOString()).toBe('2027-01-31T16:10:00.000Z')
+  })
+
+  it('refuses a time without its zone, or not a time, in Chinese', () => {
+    for (const text of ['2027-01-31 23:50', '2027-01-31T23:50:00', 'tomorrow', '2027-13-45T00:00:00Z'])
+      expect(demoClock(text, 'running', real)).toMatch(/^COUNTER_TIME /)
   })
 })
