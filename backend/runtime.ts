@@ -33,7 +33,7 @@ import { createReportExportService } from './services/report-export'
 import { createSupervisionService } from './services/supervision'
 import { readTrustFile, trustFor } from './services/rules/trust'
 import type { Logger } from './services/log'
-import { createReaderSettingsService } from './services/reader-settings'
+import { createPrinterSettingsService, createReaderSettingsService } from './services/terminal-settings'
 import { createRecordsService } from './services/records'
 import { createSyncStateRepository } from '../db/repositories/sync-state'
 import { createSync, type Sync, type SyncOptions } from './services/sync'
@@ -269,6 +269,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       eligibility,
       sales: salesService,
       readerSettings: createReaderSettingsService({ settings, log }),
+      printerSettings: createPrinterSettingsService({ settings, log }),
       sync,
       reports,
       reportExport: createReportExportService({ reports, operators, syncState, db, clock, terminalId }),

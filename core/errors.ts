@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   'TRUST_FILE_INVALID',
   /** The operator must choose a new PIN before doing anything else (new or reset PIN). */
   'PIN_CHANGE_REQUIRED',
+  /** The printer did not take the job (missing, off, out of paper) or the operator cancelled. */
+  'PRINT_FAILED',
   'TRANSPORT',
   'INTERNAL'
 ] as const

@@ -4,7 +4,7 @@ import type { AuthService } from '../services/auth'
 import type { CardholderService } from '../services/cardholder'
 import type { EligibilityService } from '../services/eligibility'
 import type { SalesService } from '../services/sales'
-import type { ReaderSettingsService } from '../services/reader-settings'
+import type { PrinterSettingsService, ReaderSettingsService } from '../services/terminal-settings'
 import type { Sync } from '../services/sync'
 import type { ReportsService } from '../services/reports'
 import type { ReportExportService } from '../services/report-export'
@@ -15,6 +15,7 @@ export interface Services {
   readonly auth: AuthService
   readonly cardholders: CardholderService
   readonly readerSettings: ReaderSettingsService
+  readonly printerSettings: PrinterSettingsService
   readonly eligibility: EligibilityService
   readonly sales: SalesService
   readonly sync: Sync
@@ -76,6 +77,8 @@ export function createHandlers(services: Services): Handlers {
     },
     'reader.getSettings': () => services.readerSettings.get(),
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),
+    'printer.getSettings': () => services.printerSettings.get(),
+    'printer.saveSettings': (settings) => services.printerSettings.save(settings),
     'report.summary': (request) => services.reports.summary(request),
     'report.officeSummary': (request) => services.reports.officeSummary(request),
     'report.closeDayCheck': (request) => services.reports.closeDayCheck(request),

@@ -5,6 +5,10 @@ export const API_CHANNEL = 'counter:api'
 export const SAVE_PDF_CHANNEL = 'counter:save-pdf'
 export const SAVE_FILE_CHANNEL = 'counter:save-file'
 
+/** The system's printers, and a print of the page as prepared, to one of them (silently, or with the dialog). */
+export const PRINTERS_CHANNEL = 'counter:printers'
+export const PRINT_CHANNEL = 'counter:print'
+
 /**
  * The customer-facing screen (a second display): the counter's window asks for the card password
  * there (`ASK`); the customer's window reads what to show (`REQUEST`) and hands back the sealed

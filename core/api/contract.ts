@@ -15,6 +15,7 @@ import {
 } from '../sale'
 import { UUID_V7 } from '../ids'
 import { readerSettingsSchema, type ReaderSettings } from '../reader/settings'
+import { printerSettingsSchema, type PrinterSettings, type PrintJob, type PrinterView } from '../printing'
 import type { Result } from '../errors'
 import type { SyncStatusView } from '../sync/status'
 import { CENTRE_URL_RULE, centreUrlAllowed, type PinBlock } from '../sync/protocol'
@@ -239,6 +240,12 @@ export const contract = {
     '保存读卡器参数（本终端）',
     'supervisor'
   ),
+  'printer.getSettings': call<PrinterSettings>()(z.strictObject({}), '打印机设置（本终端）'),
+  'printer.saveSettings': call<PrinterSettings>()(
+    printerSettingsSchema,
+    '保存打印机设置：凭条与 A4 打印机、完成后自动打印客户联、网点存根（本终端）',
+    'supervisor'
+  ),
   'report.summary': call<SummaryReportView>()(
     z.strictObject(summaryRange),
     '日结汇总：按操作员、产品、地区、关系、状态与规则包版本统计，附交易清单（主管）',
@@ -406,6 +413,10 @@ export interface CounterBridge {
   customerPinRequest?(): Promise<CustomerPinRequest | null>
   /** The customer's window: the sealed password, or null when the customer cancelled. */
   customerPinSubmit?(pinBlock: PinBlock | null): Promise<void>
+  /** Electron: the system's printers (browser mode has none: the browser's print dialog chooses). */
+  printers?(): Promise<Result<readonly PrinterView[]>>
+  /** Electron: prints the page as prepared for printing (print root, page rule) to a printer. */
+  print?(job: PrintJob): Promise<Result<{ readonly printed: true }>>
 }
 
 /** What the customer's screen shows and seals to: the sale, its amount and the centre's key. */

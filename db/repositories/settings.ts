@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 
 /** Terminal-wide settings as key/value text. Keys are listed here so a typo cannot create a new one. */
-export type SettingKey = 'data_source' | 'reader' | 'terminal_id'
+export type SettingKey = 'data_source' | 'reader' | 'printer' | 'terminal_id'
 
 export interface SettingsRepository {
   get(key: SettingKey): Promise<string | null>

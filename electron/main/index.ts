@@ -18,6 +18,7 @@ import { TRUST_FILE_NAME } from '../../backend/services/rules/trust'
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, serveAppRequest } from './app-protocol'
 import { registerApi } from './ipc'
 import { registerFileSaving } from './save-files'
+import { registerPrinting } from './printing'
 import { osKeyProtector } from './key-protector'
 import { appLocation, hardenSession, hardenWebContents, isTrustedSender } from './security'
 import { createMainWindow, customerWindowOptions, loadAppPage } from './window'
@@ -100,6 +101,32 @@ async function start(): Promise<void> {
       // The page's own @page rules decide size, margins and the running header and page numbers.
       printToPdf: (event) => event.sender.printToPDF({ preferCSSPageSize: true, printBackground: true }),
       defaultDir: app.getPath('documents')
+    },
+    isTrusted
+  )
+  registerPrinting(
+    ipcMain,
+    {
+      printers: async (event) =>
+        (await event.sender.getPrintersAsync()).map((printer) => ({
+          name: printer.name,
+          displayName: printer.displayName || printer.name,
+          description: printer.description
+        })),
+      // The page's print root and @page rule lay it out; the job names the paper too, for drivers that ask.
+      print: (event, job) =>
+        new Promise((resolve) => {
+          event.sender.print(
+            {
+              silent: job.silent,
+              printBackground: true,
+              ...(job.deviceName === null ? {} : { deviceName: job.deviceName }),
+              pageSize:
+                job.page === 'A4' ? 'A4' : { width: job.page.widthMicrons, height: job.page.heightMicrons }
+            },
+            (printed, reason) => resolve(printed ? { printed: true } : { printed: false, reason })
+          )
+        })
     },
     isTrusted
   )

@@ -4,6 +4,8 @@ import {
   CUSTOMER_PIN_ASK_CHANNEL,
   CUSTOMER_PIN_REQUEST_CHANNEL,
   CUSTOMER_PIN_SUBMIT_CHANNEL,
+  PRINT_CHANNEL,
+  PRINTERS_CHANNEL,
   SAVE_FILE_CHANNEL,
   SAVE_PDF_CHANNEL
 } from '../../core/api/channel'
@@ -19,7 +21,9 @@ const bridge: Required<CounterBridge> = {
   saveFile: (fileName, base64) => ipcRenderer.invoke(SAVE_FILE_CHANNEL, fileName, base64),
   askCustomerPin: (request) => ipcRenderer.invoke(CUSTOMER_PIN_ASK_CHANNEL, request),
   customerPinRequest: () => ipcRenderer.invoke(CUSTOMER_PIN_REQUEST_CHANNEL),
-  customerPinSubmit: (pinBlock) => ipcRenderer.invoke(CUSTOMER_PIN_SUBMIT_CHANNEL, pinBlock)
+  customerPinSubmit: (pinBlock) => ipcRenderer.invoke(CUSTOMER_PIN_SUBMIT_CHANNEL, pinBlock),
+  printers: () => ipcRenderer.invoke(PRINTERS_CHANNEL),
+  print: (job) => ipcRenderer.invoke(PRINT_CHANNEL, job)
 }
 
 contextBridge.exposeInMainWorld('counter', bridge)

@@ -233,6 +233,10 @@ const en: typeof zhCN = {
     keyClear: 'Clear'
   },
   receipt: {
+    stubCut: '✂ Office stub',
+    stubLines: '{count} insured',
+    customerCopy: 'Customer copy',
+    printDialog: 'Print with dialog…',
     reprintMark: 'Reprint',
     title: 'Receipt: commercial health insurance paid from the medical-insurance personal account',
     saleId: 'Transaction',
@@ -338,6 +342,27 @@ const en: typeof zhCN = {
     confirm: 'Hand over',
     busy: 'Finish or drop the current sale before handing over',
     done: 'Handed over: shift report {number} written; a supervisor can print it from the closes'
+  },
+  printer: {
+    title: 'Printers',
+    browserMode:
+      "Browser mode: the browser's print dialog chooses the printer; the office stub setting still applies.",
+    '80mm': 'Receipt printer',
+    a4: 'A4 printer',
+    systemDefault: 'System default printer',
+    test: 'Test page',
+    missing: 'This computer no longer lists this printer: choose again',
+    autoPrint: 'Print when done',
+    autoPrintHint: "A finished sale's customer copy goes straight to the receipt printer (no dialog)",
+    stub: 'Office stub',
+    stubHint:
+      "After the customer's copy, a stub for the office (transaction, time, amount, masked payer); not on reprints",
+    save: 'Save',
+    saved: 'Printer settings saved',
+    testTitle: 'Test print',
+    testPrinter: 'Printer: {name}',
+    testFormat: 'Paper: {format}',
+    roll: '80 mm roll'
   },
   keys: {
     title: 'Keyboard shortcuts',
@@ -642,6 +667,7 @@ const en: typeof zhCN = {
     PERSONAL_DATA_KEY: 'The key protecting personal data is missing or does not fit this database.',
     TRUST_FILE_INVALID: 'The trusted centre keys file is missing or broken.',
     PIN_CHANGE_REQUIRED: 'Your PIN was set by someone else: change it first.',
+    PRINT_FAILED: 'The receipt did not print.',
     CLOSE_REFUSED: 'Nothing was closed: see the reason.',
     CLOSE_NOT_FOUND: 'No close report with this number on this terminal.',
     INVALID_ARGUMENT: 'The request was not valid.',

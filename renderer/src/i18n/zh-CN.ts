@@ -223,6 +223,10 @@ export default {
     keyClear: '清除'
   },
   receipt: {
+    stubCut: '✂ 网点存根联',
+    stubLines: '{count} 人',
+    customerCopy: '客户联',
+    printDialog: '选择打印机…',
     reprintMark: '补打',
     title: '医保个人账户购买商业健康保险 收费凭条',
     saleId: '交易号',
@@ -329,6 +333,25 @@ export default {
     confirm: '确认交班',
     busy: '请先完成或放弃当前交易，再交班',
     done: '已交班：第 {number} 号交班单已生成，主管可在“日结单/交班单”中打印'
+  },
+  printer: {
+    title: '打印机',
+    browserMode: '浏览器模式：打印时由浏览器的打印对话框选择打印机；网点存根设置仍然有效。',
+    '80mm': '凭条打印机',
+    a4: 'A4 打印机',
+    systemDefault: '系统默认打印机',
+    test: '打印测试页',
+    missing: '本机已找不到这台打印机：请重新选择',
+    autoPrint: '完成后自动打印',
+    autoPrintHint: '交易完成即把客户联直接打印到凭条打印机（不弹对话框）',
+    stub: '网点存根联',
+    stubHint: '客户联之后再打印一段存根（交易号、时间、金额、脱敏的付款人），供网点留存；补打不含存根',
+    save: '保存',
+    saved: '打印机设置已保存',
+    testTitle: '打印测试',
+    testPrinter: '打印机：{name}',
+    testFormat: '纸张：{format}',
+    roll: '80mm 卷纸'
   },
   keys: {
     title: '快捷键',

@@ -130,6 +130,16 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
     as: 'supervisor',
     args: () => ({ ...DEFAULT_READER_SETTINGS, maxKeyGapMs: DEFAULT_READER_SETTINGS.maxKeyGapMs + 10 })
   },
+  'printer.getSettings': { as: 'clerk', args: () => ({}) },
+  'printer.saveSettings': {
+    as: 'supervisor',
+    args: () => ({
+      receiptPrinter: 'EPSON TM-T82III 收据打印机',
+      a4Printer: null,
+      autoPrintReceipt: true,
+      officeStub: true
+    })
+  },
   'report.summary': { as: 'supervisor', args: () => ({ from: DAY, to: DAY }) },
   'report.officeSummary': { as: 'supervisor', args: () => ({ from: DAY, to: DAY }) },
   'report.shifts': { as: 'supervisor', args: () => ({ from: DAY, to: DAY }) },

@@ -2,7 +2,13 @@ import { generateKeyPairSync } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { API_CHANNEL, SAVE_FILE_CHANNEL, SAVE_PDF_CHANNEL } from '../../../core/api/channel'
+import {
+  API_CHANNEL,
+  PRINT_CHANNEL,
+  PRINTERS_CHANNEL,
+  SAVE_FILE_CHANNEL,
+  SAVE_PDF_CHANNEL
+} from '../../../core/api/channel'
 import type { WebFrameMain } from 'electron'
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../../backend/content-security-policy'
 import { appLocation, isTrustedSender } from '../../../electron/main/security'
@@ -178,6 +184,70 @@ describe('the Electron main process', () => {
       await invoke({ url: appUrl, parent: { url: appUrl } }, 'cardholder.lookup', { input: 'A53000001' })
     ).toEqual(forbidden)
     expect(await invoke(null, 'cardholder.lookup', { input: 'A53000001' })).toEqual(forbidden)
+  })
+
+  it('lists the system’s printers and prints the page to the chosen one, silently; refuses an unknown printer and other pages', async () => {
+    await bootMainProcess()
+    const appFrame = { url: appUrl, parent: null }
+    const jobs: unknown[] = []
+    let answer: [boolean, string] = [true, '']
+    const sender = {
+      getPrintersAsync: () =>
+        Promise.resolve([
+          { name: 'EPSON_TM_T82', displayName: 'EPSON TM-T82 收据', description: '80mm', options: {} },
+          { name: 'HP_A4', displayName: '', description: 'A4 激光', options: {} }
+        ]),
+      print: (options: unknown, done: (printed: boolean, reason: string) => void) => {
+        jobs.push(options)
+        done(...answer)
+      }
+    }
+    const printers = (frame: unknown) =>
+      fake.ipcMain.handlers.get(PRINTERS_CHANNEL)?.({ senderFrame: frame, sender })
+    const print = (frame: unknown, job: unknown) =>
+      fake.ipcMain.handlers.get(PRINT_CHANNEL)?.({ senderFrame: frame, sender }, job)
+
+    expect(await printers(appFrame)).toEqual({
+      ok: true,
+      value: [
+        { name: 'EPSON_TM_T82', displayName: 'EPSON TM-T82 收据', description: '80mm' },
+        { name: 'HP_A4', displayName: 'HP_A4', description: 'A4 激光' }
+      ]
+    })
+    const roll = { widthMicrons: 80_000, heightMicrons: 190_000 }
+    expect(await print(appFrame, { deviceName: 'EPSON_TM_T82', silent: true, page: roll })).toEqual({
+      ok: true,
+      value: { printed: true }
+    })
+    expect(jobs).toEqual([
+      {
+        silent: true,
+        printBackground: true,
+        deviceName: 'EPSON_TM_T82',
+        pageSize: { width: 80_000, height: 190_000 }
+      }
+    ])
+    // A printer the system does not list is never handed to Chromium.
+    expect(await print(appFrame, { deviceName: 'Nowhere', silent: true, page: 'A4' })).toMatchObject({
+      ok: false,
+      error: { code: 'PRINT_FAILED', message: expect.stringContaining('找不到打印机') }
+    })
+    answer = [false, 'Print job failed']
+    expect(await print(appFrame, { deviceName: null, silent: false, page: 'A4' })).toMatchObject({
+      ok: false,
+      error: { code: 'PRINT_FAILED', message: expect.stringContaining('打印没有完成') }
+    })
+    expect(await print(appFrame, { deviceName: 'HP_A4', silent: 'yes', page: 'A4' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' }
+    })
+    const elsewhere = { url: 'https://evil.example/', parent: null }
+    expect(await printers(elsewhere)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+    expect(await print(elsewhere, { deviceName: null, silent: true, page: 'A4' })).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' }
+    })
+    expect(jobs).toHaveLength(2)
   })
 
   it('saves the page as a PDF and an export’s bytes where the operator chooses; Cancel writes nothing; other pages and other kinds are refused', async () => {

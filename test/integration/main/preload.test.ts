@@ -4,6 +4,8 @@ import {
   CUSTOMER_PIN_ASK_CHANNEL,
   CUSTOMER_PIN_REQUEST_CHANNEL,
   CUSTOMER_PIN_SUBMIT_CHANNEL,
+  PRINT_CHANNEL,
+  PRINTERS_CHANNEL,
   SAVE_FILE_CHANNEL,
   SAVE_PDF_CHANNEL
 } from '../../../core/api/channel'
@@ -12,7 +14,7 @@ import * as fake from './fake-electron'
 vi.mock('electron', async () => await import('./fake-electron'))
 
 describe('the preload bridge', () => {
-  it('exposes one object: calls on the single API channel, the shell’s two ways to save a file, and the customer screen’s three', async () => {
+  it('exposes one object: calls on the single API channel, the shell’s two ways to save a file, the customer screen’s three, and the printers', async () => {
     await import('../../../electron/preload/index')
     expect([...fake.contextBridge.exposed.keys()]).toEqual(['counter'])
     const bridge = fake.contextBridge.exposed.get('counter') as Record<string, unknown>
@@ -22,7 +24,9 @@ describe('the preload bridge', () => {
       'saveFile',
       'askCustomerPin',
       'customerPinRequest',
-      'customerPinSubmit'
+      'customerPinSubmit',
+      'printers',
+      'print'
     ])
 
     const invoke = bridge.invoke as (call: string, args: unknown, token?: string) => Promise<unknown>
@@ -39,13 +43,18 @@ describe('the preload bridge', () => {
     await (bridge.askCustomerPin as (request: unknown) => Promise<unknown>)(request)
     await (bridge.customerPinRequest as () => Promise<unknown>)()
     await (bridge.customerPinSubmit as (block: unknown) => Promise<unknown>)(null)
+    const job = { deviceName: 'EPSON', silent: true, page: 'A4' }
+    await (bridge.printers as () => Promise<unknown>)()
+    await (bridge.print as (job: unknown) => Promise<unknown>)(job)
     expect(fake.ipcRenderer.invocations).toEqual([
       [API_CHANNEL, 'cardholder.lookup', { input: 'A53000001' }, 'session-token'],
       [SAVE_PDF_CHANNEL, '日结单'],
       [SAVE_FILE_CHANNEL, '日结汇总.csv', 'AAAA'],
       [CUSTOMER_PIN_ASK_CHANNEL, request],
       [CUSTOMER_PIN_REQUEST_CHANNEL],
-      [CUSTOMER_PIN_SUBMIT_CHANNEL, null]
+      [CUSTOMER_PIN_SUBMIT_CHANNEL, null],
+      [PRINTERS_CHANNEL],
+      [PRINT_CHANNEL, job]
     ])
   })
 })
