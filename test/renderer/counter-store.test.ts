@@ -1,5 +1,6 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { nextTick, watch } from 'vue'
 import { useCounterStore } from '../../renderer/src/stores/counter'
 import { installRealBridge } from './bridge'
 
@@ -28,6 +29,24 @@ describe('counter store', () => {
     expect(counter.cardholder).toBeNull()
     expect(counter.eligibility).toBeNull()
     expect(counter.error).toMatchObject({ code: 'CARD_NOT_FOUND' })
+  })
+
+  it('never shows a new cardholder beside the last one’s decision, not even between two answers', async () => {
+    await installRealBridge()
+    const counter = useCounterStore()
+    await counter.lookup('E21010001')
+    const first = counter.eligibility
+    expect(first).not.toBeNull()
+    const seen: Array<{ region: string | undefined; stale: boolean }> = []
+    // As the screen renders: after each change, before the next paint.
+    watch(
+      () => counter.cardholder,
+      () => seen.push({ region: counter.cardholder?.region.name, stale: counter.eligibility === first })
+    )
+    await counter.lookup('D32050001')
+    await nextTick()
+    expect(seen).toEqual([{ region: '苏州市区', stale: false }])
+    expect(counter.eligibility?.rules?.regionName).toBe('苏州市区')
   })
 
   it('takes a second Enter while a lookup is running as the same lookup, not a new one', async () => {

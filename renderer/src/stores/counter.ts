@@ -29,9 +29,10 @@ export const useCounterStore = defineStore('counter', () => {
         error.value = result.error
         return false
       }
+      const offers = await api.call('eligibility.offers', { accountId: result.value.accountId })
+      // The cardholder and their decision appear together: never a new name beside the last one's offers.
       cardholder.value = result.value
       error.value = null
-      const offers = await api.call('eligibility.offers', { accountId: result.value.accountId })
       eligibility.value = offers.ok ? offers.value : null
       eligibilityError.value = offers.ok ? null : offers.error
       return true
