@@ -7,7 +7,7 @@ import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { HUB_DB_FILE } from '../../hub/db/open'
 import { startHub, type HubProcess } from '../support/hub-process'
 import { fileRows, OUTPUT_DIR, signOnPad, useBrowserSession } from './harness'
-import { pinPad, pressKey, swipeCard } from './keyboard'
+import { pinPad, pressKey, swipeCard } from '../../fixtures/keyboard'
 import { call } from './seed'
 
 /**

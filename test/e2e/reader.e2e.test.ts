@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
 import { OUTPUT_DIR, useBrowserSession } from './harness'
-import { settle, swipeCard, typeKeys } from './keyboard'
+import { settle, swipeCard, typeKeys } from '../../fixtures/keyboard'
 
 // A supervisor: the last test changes the terminal's reader settings.
 const session = useBrowserSession({ code: '9001', pin: '999999' })

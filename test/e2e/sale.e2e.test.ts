@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { fileRows, OUTPUT_DIR, signOnPad, useBrowserSession } from './harness'
-import { pinPad, pressKey, swipeCard } from './keyboard'
+import { pinPad, pressKey, swipeCard } from '../../fixtures/keyboard'
 
 const session = useBrowserSession({ code: '1001', pin: '111111' })
 let page: Page

@@ -5,7 +5,7 @@ import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { openDatabase } from '../../db/connection'
 import { DEMO_ACCOUNTS } from '../../db/seeds/demo-population'
 import { OUTPUT_DIR, useBrowserSession } from './harness'
-import { pressKey, settle, swipeCard } from './keyboard'
+import { pressKey, settle, swipeCard } from '../../fixtures/keyboard'
 import { DAY_OF_SALES, sellThroughApi } from './seed'
 
 /**
