@@ -100,7 +100,9 @@ describe('looking up a cardholder in the local snapshot', () => {
         // Tests have no OS key protection: the key is a file, and the UI warns about it.
         personalDataProtection: 'file',
         recordsIntact: true,
-        now: '2026-11-22T02:30:00.000Z'
+        now: '2026-11-22T02:30:00.000Z',
+        // The CLI, tests and the Electron app run on the machine's clock; only browser mode may not.
+        demoClock: false
       }
     })
   })
