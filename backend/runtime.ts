@@ -265,7 +265,16 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
     })
     const handlers = createHandlers({
       auth,
-      cardholders: createCardholderService({ accounts, clock }),
+      cardholders: createCardholderService({
+        accounts,
+        clock,
+        productNames: async (regionCode, at) => {
+          const held = await rules.select(regionCode, at)
+          return new Map(
+            held.ok ? held.value.bundle.products.map((product) => [product.code, product.name]) : []
+          )
+        }
+      }),
       eligibility,
       sales: salesService,
       readerSettings: createReaderSettingsService({ settings, log }),

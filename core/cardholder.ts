@@ -37,4 +37,24 @@ export interface CardholderView {
   /** When the centre stated these balances (UTC ISO). */
   readonly balanceAsOf: string
   readonly boundFamilyMemberCount: number
+  /** What the cardholder and the people on the account already hold, cover not over: see HoldingView. */
+  readonly holdings: readonly HoldingView[]
+}
+
+/**
+ * One cover someone on the account holds: from the centre's snapshot (any channel), or sold here
+ * and paid from this account (with the sale's state until the centre's record replaces it).
+ */
+export interface HoldingView {
+  /** self, a bound relative's relation, a relative paid for by ID; null: someone the terminal cannot name. */
+  readonly relation: Relation | 'self' | null
+  readonly insuredNameMasked: string | null
+  readonly productCode: string
+  readonly productName: string
+  /** UTC ISO; the cover ends before `coverTo`. */
+  readonly coverFrom: string
+  readonly coverTo: string
+  readonly source: 'centre' | 'terminal'
+  /** This terminal's sale: its id and state (queued, uploaded, accepted). */
+  readonly sale: { readonly saleId: string; readonly status: string } | null
 }

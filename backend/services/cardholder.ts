@@ -1,9 +1,9 @@
-import type { CardholderView } from '../../core/cardholder'
+import { RELATIONS, type CardholderView, type HoldingView } from '../../core/cardholder'
 import { AppError } from '../../core/errors'
 import { ageOn, birthDateOfId, genderOfId, parseCardInput } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
 import { shanghaiDate, type Clock } from '../../core/time'
-import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
+import type { AccountRecord, AccountsRepository, HeldCover } from '../../db/repositories/accounts'
 
 export interface CardholderService {
   /** Finds the cardholder for what was swiped or typed; throws CARD_MALFORMED or CARD_NOT_FOUND. */
@@ -13,7 +13,8 @@ export interface CardholderService {
 function toView(
   account: AccountRecord,
   identifiedBy: CardholderView['identifiedBy'],
-  today: string
+  today: string,
+  holdings: readonly HoldingView[]
 ): CardholderView {
   return {
     accountId: account.id,
@@ -29,8 +30,35 @@ function toView(
     balanceFen: account.balanceFen,
     historicalBalanceFen: account.historicalBalanceFen,
     balanceAsOf: account.balanceAsOf,
-    boundFamilyMemberCount: account.boundFamilyMemberCount
+    boundFamilyMemberCount: account.boundFamilyMemberCount,
+    holdings
   }
+}
+
+/** The covers as the panel lists them: masked, named from the rules where the centre gave only a code. */
+function holdingViews(
+  covers: readonly HeldCover[],
+  productNames: ReadonlyMap<string, string>
+): HoldingView[] {
+  return covers
+    .map((cover) => ({
+      relation: cover.person?.relation ?? null,
+      insuredNameMasked: cover.person ? maskName(cover.person.name) : null,
+      productCode: cover.productCode,
+      productName: cover.productName ?? productNames.get(cover.productCode) ?? cover.productCode,
+      coverFrom: cover.coverFrom,
+      coverTo: cover.coverTo,
+      source: cover.source.kind,
+      sale:
+        cover.source.kind === 'terminal' ? { saleId: cover.source.saleId, status: cover.source.status } : null
+    }))
+    .sort((a, b) => rank(a.relation) - rank(b.relation) || a.coverFrom.localeCompare(b.coverFrom))
+}
+
+/** The holder first, then the family in the usual order, then people the terminal cannot name. */
+function rank(relation: HoldingView['relation']): number {
+  if (relation === 'self') return 0
+  return relation === null ? RELATIONS.length + 1 : RELATIONS.indexOf(relation) + 1
 }
 
 /**
@@ -76,12 +104,20 @@ export async function findAccountByCard(
 export function createCardholderService(deps: {
   accounts: AccountsRepository
   clock: Clock
+  /** The names of a region's products (code -> name), from the rules in force. */
+  productNames: (regionCode: string, at: string) => Promise<ReadonlyMap<string, string>>
 }): CardholderService {
   return {
     async lookup(input) {
-      const today = shanghaiDate(deps.clock.now())
+      const now = deps.clock.now()
+      const today = shanghaiDate(now)
       const { account, identifiedBy } = await findAccountByCard(deps.accounts, input, today)
-      return toView(account, identifiedBy, today)
+      const at = now.toISOString()
+      const [covers, names] = await Promise.all([
+        deps.accounts.coversOf(account.id, at),
+        deps.productNames(account.regionCode, at)
+      ])
+      return toView(account, identifiedBy, today, holdingViews(covers, names))
     }
   }
 }

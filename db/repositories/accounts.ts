@@ -63,6 +63,26 @@ export interface AccountsRepository {
   boundMembers(accountId: number): Promise<BoundMember[]>
   /** Whether the centre's snapshot says the person holds the product for a cover period not over at `at`. */
   holdsPerSnapshot(idNumber: string, productCode: string, at: string): Promise<boolean>
+  /**
+   * What the cardholder and the people on the account hold with cover not over at `at`: the centre's
+   * snapshot, and this terminal's own sales paid from the account (not voided, not refused), one
+   * entry per person, product and cover start; this terminal's sale speaks for its line when both have it.
+   */
+  coversOf(accountId: number, at: string): Promise<HeldCover[]>
+}
+
+export interface HeldCover {
+  /** Who is insured, as far as this terminal knows them (a person paid for by ID only has their sale's name). */
+  readonly person: { readonly name: string; readonly relation: Relation | 'self' | null } | null
+  readonly productCode: string
+  /** The product's name as sold here; null for the centre's entries (the rules name them). */
+  readonly productName: string | null
+  readonly coverFrom: string
+  readonly coverTo: string
+  /** This terminal's sale (with its state), or the centre's record. */
+  readonly source:
+    | { readonly kind: 'centre' }
+    | { readonly kind: 'terminal'; readonly saleId: string; readonly status: string }
 }
 
 /**
@@ -154,6 +174,89 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
         .select<Array<{ id: number; pii: Buffer; relation: Relation }>>('id', 'pii', 'relation')
       return rows.map((row) => ({ memberId: row.id, ...openPerson(cipher, row.pii), relation: row.relation }))
     },
+    async coversOf(accountId, at) {
+      const account = await db('accounts')
+        .where({ id: accountId })
+        .first<{ pii: Buffer; id_hash: Buffer } | undefined>('pii', 'id_hash')
+      if (!account) return []
+      const people = new Map<string, { name: string; relation: Relation | 'self' }>()
+      people.set(account.id_hash.toString('hex'), {
+        name: openAccount(cipher, account.pii).name,
+        relation: 'self'
+      })
+      const members = await db('family_members')
+        .where({ account_id: accountId })
+        .select<Array<{ id_hash: Buffer; pii: Buffer; relation: Relation }>>('id_hash', 'pii', 'relation')
+      for (const member of members)
+        people.set(member.id_hash.toString('hex'), {
+          name: openPerson(cipher, member.pii).name,
+          relation: member.relation
+        })
+      const covers = new Map<string, HeldCover>()
+      const centre = await db('holdings')
+        .where({ account_id: accountId })
+        .andWhere('cover_to', '>', at)
+        .orderBy('id')
+        .select<Array<{ id_hash: Buffer; product_code: string; cover_from: string; cover_to: string }>>(
+          'id_hash',
+          'product_code',
+          'cover_from',
+          'cover_to'
+        )
+      for (const row of centre) {
+        const hash = row.id_hash.toString('hex')
+        covers.set(`${hash}/${row.product_code}/${row.cover_from}`, {
+          person: people.get(hash) ?? null,
+          productCode: row.product_code,
+          productName: null,
+          coverFrom: row.cover_from,
+          coverTo: row.cover_to,
+          source: { kind: 'centre' }
+        })
+      }
+      const sold = await db('sale_lines as l')
+        .join('sales as s', 's.id', 'l.sale_id')
+        .where('s.account_id', accountId)
+        .whereNotIn('s.status', ['voided', 'rejected'])
+        .andWhere('l.cover_to', '>', at)
+        .orderBy(['s.created_at', 'l.line_no'])
+        .select<
+          Array<{
+            sale_id: string
+            status: string
+            insured_relation: Relation | 'self'
+            insured_id_hash: Buffer
+            insured_pii: Buffer
+            product_code: string
+            product_name: string
+            cover_from: string
+            cover_to: string
+          }>
+        >(
+          'l.sale_id',
+          's.status',
+          'l.insured_relation',
+          'l.insured_id_hash',
+          'l.insured_pii',
+          'l.product_code',
+          'l.product_name',
+          'l.cover_from',
+          'l.cover_to'
+        )
+      for (const row of sold) {
+        const hash = row.insured_id_hash.toString('hex')
+        covers.set(`${hash}/${row.product_code}/${row.cover_from}`, {
+          person: { name: openPerson(cipher, row.insured_pii).name, relation: row.insured_relation },
+          productCode: row.product_code,
+          productName: row.product_name,
+          coverFrom: row.cover_from,
+          coverTo: row.cover_to,
+          source: { kind: 'terminal', saleId: row.sale_id, status: row.status }
+        })
+      }
+      return [...covers.values()]
+    },
+
     async holdsPerSnapshot(idNumber, productCode, at) {
       return (
         (await snapshotHoldingQuery(db, cipher.lookupHash(idNumber), productCode, at).first('h.id')) !==

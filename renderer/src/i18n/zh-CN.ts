@@ -98,6 +98,11 @@ export default {
     waitingForCard: '请刷社会保障卡'
   },
   cardholder: {
+    holdings: '已持有的保障',
+    noHoldings: '本人及家属暂无在保的产品',
+    otherInsured: '其他被保险人',
+    soldHere: '本机售出 · {status}',
+    centreRecord: '中心记录',
     title: '参保人信息',
     name: '姓名',
     genderAge: '性别 / 年龄',

@@ -4,6 +4,7 @@ import { openDatabase } from '../../../db/connection'
 import { createMigrations } from '../../../db/migrations/index'
 import { DEMO_ACCOUNTS } from '../../../db/seeds/demo-population'
 import { openTestRuntime, recordingLogger, signedIn, testCipher } from '../../support/helpers'
+import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
 
 describe('looking up a cardholder in the local snapshot', () => {
   it('finds a demo card and shows identity masked, balances in fen', async () => {
@@ -29,7 +30,8 @@ describe('looking up a cardholder in the local snapshot', () => {
         balanceFen: 320_000,
         historicalBalanceFen: 200_000,
         balanceAsOf: '2026-11-22T02:30:00.000Z',
-        boundFamilyMemberCount: 2
+        boundFamilyMemberCount: 2,
+        holdings: []
       } satisfies CardholderView
     })
   })
@@ -82,6 +84,82 @@ describe('looking up a cardholder in the local snapshot', () => {
       expect(logged).not.toContain(account.idNumber)
       expect(logged).not.toContain(account.name)
     }
+  })
+
+  it('lists what the cardholder and family already hold: the centre’s record and this terminal’s sales, masked, once each', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const holder = DEMO_ACCOUNTS.find((account) => account.cardNumber === 'C33080001')
+    const spouse = holder?.family.find((member) => member.relation === 'spouse')
+    if (!holder || !spouse) throw new Error('demo family missing')
+    const accountId = await accountIdOf(runtime, clerk, 'C33080001')
+    const sold = await commit(
+      runtime,
+      clerk,
+      {
+        accountId,
+        lines: [
+          { insured: { relation: 'self' }, productCode: 'QZ-HQB-2027', units: 1 },
+          {
+            insured: { relation: 'spouse', idNumber: spouse.idNumber, enrolmentConfirmed: true },
+            productCode: 'QZ-HQB-2027',
+            units: 1
+          }
+        ]
+      },
+      'C33080001'
+    )
+    if (!sold.ok) throw new Error(sold.error.message)
+    const saleId = (sold.value as { saleId: string }).saleId
+    const lines = await runtime.db('sale_lines').where({ sale_id: saleId }).orderBy('line_no')
+    // The centre's record of the holder's line (after an upload and a snapshot) and of the parent's
+    // cover bought at another counter; the child has nothing.
+    const parent = holder.family.find((member) => member.relation === 'parent')
+    await runtime.db('holdings').insert([
+      {
+        account_id: accountId,
+        id_hash: lines[0].insured_id_hash,
+        product_code: 'QZ-HQB-2027',
+        cover_from: lines[0].cover_from,
+        cover_to: lines[0].cover_to
+      },
+      {
+        account_id: accountId,
+        id_hash: runtime.personalData.lookupHash(parent?.idNumber ?? ''),
+        product_code: 'QZ-HQB-2027',
+        cover_from: lines[0].cover_from,
+        cover_to: lines[0].cover_to
+      },
+      // Over: not listed.
+      {
+        account_id: accountId,
+        id_hash: runtime.personalData.lookupHash(parent?.idNumber ?? ''),
+        product_code: 'QZ-HQB-2021',
+        cover_from: '2021-01-31T16:00:00.000Z',
+        cover_to: '2022-01-31T16:00:00.000Z'
+      }
+    ])
+    const found = await runtime.dispatch('cardholder.lookup', { input: 'C33080001' }, clerk)
+    if (!found.ok) throw new Error(found.error.message)
+    const holdings = (found.value as CardholderView).holdings
+    expect(
+      holdings.map((h) => [h.relation, h.insuredNameMasked, h.productName, h.source, h.sale?.status ?? null])
+    ).toEqual([
+      ['self', '徐**', '惠衢保（2027年度，示例）', 'terminal', 'queued'],
+      ['spouse', '周*', '惠衢保（2027年度，示例）', 'terminal', 'queued'],
+      ['parent', '徐**', '惠衢保（2027年度，示例）', 'centre', null]
+    ])
+    expect(JSON.stringify(holdings)).not.toContain(spouse.name)
+    expect(JSON.stringify(holdings)).not.toContain(holder.idNumber)
+
+    // Voided: the sale no longer speaks for the holder's or the spouse's cover; the centre's record of the holder stays.
+    await runtime.db('sales').where({ id: saleId }).update({ status: 'voided' })
+    const after = await runtime.dispatch('cardholder.lookup', { input: 'C33080001' }, clerk)
+    if (!after.ok) throw new Error(after.error.message)
+    expect((after.value as CardholderView).holdings.map((h) => [h.relation, h.source])).toEqual([
+      ['self', 'centre'],
+      ['parent', 'centre']
+    ])
   })
 
   it('reports the terminal and its data', async () => {
