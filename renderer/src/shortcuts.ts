@@ -33,12 +33,18 @@ const layers = shallowRef<readonly Layer[]>([])
 export function useShortcuts(scope: Layer['scope'], shortcuts: readonly Shortcut[]): void {
   const id = Symbol(scope)
   onMounted(() => {
-    if (layers.value.length === 0) window.addEventListener('keydown', onKey)
+    if (layers.value.length === 0) {
+      window.addEventListener('keydown', noteDialog, { capture: true })
+      window.addEventListener('keydown', onKey)
+    }
     layers.value = [...layers.value, { id, scope, shortcuts }]
   })
   onBeforeUnmount(() => {
     layers.value = layers.value.filter((layer) => layer.id !== id)
-    if (layers.value.length === 0) window.removeEventListener('keydown', onKey)
+    if (layers.value.length === 0) {
+      window.removeEventListener('keydown', noteDialog, { capture: true })
+      window.removeEventListener('keydown', onKey)
+    }
   })
 }
 
@@ -63,16 +69,30 @@ export function keyName(shortcut: Pick<Shortcut, 'key' | 'ctrl'>): string {
   return shortcut.ctrl ? `Ctrl+${key}` : key
 }
 
-/** An open dialog or message box has the keyboard; closed ones stay in the page, hidden. */
+/**
+ * An open dialog or message box has the keyboard; closed ones stay in the page, hidden, and one
+ * fading out (its leave transition running) is closed already: the next key is the screen's.
+ */
 function dialogOpen(doc: Document): boolean {
   return Array.from(doc.querySelectorAll<HTMLElement>('.el-overlay')).some(
-    (overlay) => overlay.style.display !== 'none'
+    (overlay) =>
+      overlay.style.display !== 'none' &&
+      ![...overlay.classList].some((name) => name.endsWith('-leave-active'))
   )
+}
+
+/**
+ * Keys pressed while a dialog was open, noted before anything handles them: the Esc that closes a
+ * dialog (which starts fading out before the key reaches the screen) is the dialog's, not the screen's.
+ */
+const pressedInDialog = new WeakSet<KeyboardEvent>()
+function noteDialog(event: KeyboardEvent): void {
+  if (dialogOpen(document)) pressedInDialog.add(event)
 }
 
 function onKey(event: KeyboardEvent): void {
   if (event.altKey || event.metaKey || event.repeat) return
-  if (dialogOpen(document)) return
+  if (pressedInDialog.has(event) || dialogOpen(document)) return
   const shortcut = currentShortcuts().find(
     (candidate) => candidate.key === event.key && Boolean(candidate.ctrl) === event.ctrlKey
   )

@@ -74,6 +74,46 @@ describe('reader settings of this terminal', () => {
       ok: true,
       value: DEFAULT_READER_SETTINGS
     })
-    expect(log.lines.some((line) => line.includes('reader_settings_unreadable'))).toBe(true)
+    expect(
+      log.lines.some(
+        (line) => line.includes('terminal_settings_unreadable') && line.includes('"key":"reader"')
+      )
+    ).toBe(true)
+  })
+
+  it('printer settings too: stored ones that no longer fit give way to the defaults, and the log says which', async () => {
+    const log = recordingLogger()
+    const runtime = await openTestRuntime({ log })
+    const supervisor = await signedIn(runtime, 'supervisor')
+    await runtime.db('settings').insert({ key: 'printer', value: JSON.stringify({ receiptPrinter: 7 }) })
+    expect(await runtime.dispatch('printer.getSettings', {}, supervisor)).toEqual({
+      ok: true,
+      value: { receiptPrinter: null, a4Printer: null, autoPrintReceipt: false, officeStub: false }
+    })
+    expect(
+      log.lines.some(
+        (line) => line.includes('terminal_settings_unreadable') && line.includes('"key":"printer"')
+      )
+    ).toBe(true)
+    const saved = {
+      receiptPrinter: 'EPSON_TM_T82',
+      a4Printer: null,
+      autoPrintReceipt: true,
+      officeStub: true
+    }
+    expect(await runtime.dispatch('printer.saveSettings', saved, supervisor)).toEqual({
+      ok: true,
+      value: saved
+    })
+    expect(await runtime.dispatch('printer.getSettings', {}, supervisor)).toEqual({ ok: true, value: saved })
+    // A name no printer has: refused, naming the field; nothing changes.
+    expect(
+      await runtime.dispatch(
+        'printer.saveSettings',
+        { ...saved, receiptPrinter: 'x'.repeat(201) },
+        supervisor
+      )
+    ).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    expect(await runtime.dispatch('printer.getSettings', {}, supervisor)).toEqual({ ok: true, value: saved })
   })
 })
