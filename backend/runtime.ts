@@ -29,6 +29,7 @@ import { createRuleStore } from './services/rule-store'
 import { createSalesService } from './services/sales'
 import { rawKeyOfPem } from './services/payment/pin-block'
 import { createReportsService } from './services/reports'
+import { createFileExchange, type FileExchange } from './services/file-exchange'
 import { createReportExportService } from './services/report-export'
 import { createSupervisionService } from './services/supervision'
 import { readTrustFile, trustFor } from './services/rules/trust'
@@ -89,6 +90,8 @@ export interface CounterRuntime {
   readonly dispatch: Dispatch
   /** Sync with the centre; the shells start its schedule, the CLI and tests call it directly. */
   readonly sync: Sync
+  /** Files the shells hand in: a package chosen (Electron) or uploaded (browser mode) for `files.importPackage`. */
+  readonly files: Pick<FileExchange, 'stagePath' | 'receive'>
   close(): Promise<void>
 }
 
@@ -263,7 +266,9 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       approveBySupervisor: (code, pin) => auth.approveBySupervisor(code, pin),
       requireShift: (caller) => auth.requireShift(caller)
     })
+    const files = createFileExchange({ sync, dataDir, clock, terminalId })
     const handlers = createHandlers({
+      files,
       auth,
       cardholders: createCardholderService({
         accounts,
@@ -317,6 +322,7 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         (token) => (auth.endedForIdleness(token) ? '长时间未操作，已自动退出：请重新登录' : null)
       ),
       sync,
+      files,
       async close() {
         await sync.stop()
         await reader?.destroy()

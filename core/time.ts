@@ -57,6 +57,12 @@ export function formatShanghaiDateTime(isoUtc: string, withSeconds = false): str
   return `${p.year}-${p.month}-${p.day} ${time}`
 }
 
+/** "YYYYMMDD-HHmm" in Shanghai, for file names. */
+export function shanghaiDateTimeCompact(date: Date): string {
+  const p = partsOf(date)
+  return `${p.year}${p.month}${p.day}-${p.hour}${p.minute}`
+}
+
 /** The calendar date in Shanghai, "YYYY-MM-DD": the date a clerk means by "today". */
 export function shanghaiDate(date: Date): string {
   const p = partsOf(date)

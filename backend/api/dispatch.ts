@@ -41,6 +41,7 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   date: '日期',
   limit: '条数',
   envelope: '规则包',
+  uploadId: '待导入文件',
   signature: '签名',
   termsAcknowledged: '条款确认',
   lines: '被保险人与产品',

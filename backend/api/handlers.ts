@@ -10,6 +10,7 @@ import type { ReportsService } from '../services/reports'
 import type { ReportExportService } from '../services/report-export'
 import type { SupervisionService } from '../services/supervision'
 import type { RecordsService } from '../services/records'
+import type { FileExchange } from '../services/file-exchange'
 
 export interface Services {
   readonly auth: AuthService
@@ -23,6 +24,7 @@ export interface Services {
   readonly reportExport: ReportExportService
   readonly supervision: SupervisionService
   readonly records: RecordsService
+  readonly files: FileExchange
   appInfo(): Promise<AppInfo>
 }
 
@@ -75,6 +77,8 @@ export function createHandlers(services: Services): Handlers {
         })
       return status
     },
+    'files.exportQueue': (_, { caller }) => services.files.exportQueue(signedIn(caller)),
+    'files.importPackage': ({ uploadId }, { caller }) => services.files.importPackage(signedIn(caller), uploadId),
     'reader.getSettings': () => services.readerSettings.get(),
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),
     'printer.getSettings': () => services.printerSettings.get(),

@@ -4,7 +4,7 @@ import { version } from '../../package.json'
 import { demoClock, systemClock, type Clock } from '../../core/time'
 import { stderrLogger } from '../services/log'
 import { openCounterRuntime, resolveDataDir } from '../runtime'
-import { startWebServer } from './server'
+import { packageReceiver, startWebServer } from './server'
 
 /**
  * `npm run web`: the counter in a browser, against the same services and a real SQLite file.
@@ -56,7 +56,8 @@ async function main(): Promise<void> {
     port,
     staticDir,
     dispatch: runtime.dispatch,
-    log: stderrLogger
+    log: stderrLogger,
+    receivePackage: packageReceiver(runtime)
   }).catch(async (error: NodeJS.ErrnoException) => {
     await runtime.close()
     if (error.code === 'EADDRINUSE') console.error(`端口 ${port} 已被占用：用 PORT=其他端口 npm run web 重试`)

@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fail, type Result } from '../../core/errors'
+import { AppError, fail, type Result } from '../../core/errors'
+import type { CounterRuntime } from '../runtime'
+import { MAX_PACKAGE_BYTES } from '../services/file-exchange'
 import type { Dispatch } from '../api/dispatch'
 import { CONTENT_SECURITY_POLICY_HEADER } from '../content-security-policy'
 import { contentTypeOf, resolveStaticFile } from '../static-files'
@@ -20,6 +22,11 @@ export interface WebServerOptions {
   readonly staticDir: string
   readonly dispatch: Dispatch
   readonly log: Logger
+  /**
+   * `POST /files/package`: a sync package's bytes, streamed to the data folder for
+   * `files.importPackage`; only for a signed-in session.
+   */
+  readonly receivePackage?: (body: IncomingMessage, sessionToken: string | undefined) => Promise<Result<unknown>>
 }
 
 export interface RunningWebServer {
@@ -65,6 +72,21 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** `POST /files/package` for a runtime: only a signed-in session may leave a file; the import call decides who may import. */
+export function packageReceiver(
+  runtime: Pick<CounterRuntime, 'dispatch' | 'files'>
+): NonNullable<WebServerOptions['receivePackage']> {
+  return async (body, sessionToken) => {
+    const session = await runtime.dispatch('auth.session', {}, { transport: 'http', sessionToken })
+    if (!session.ok) return session
+    try {
+      return { ok: true, value: { uploadId: await runtime.files.receive(body, MAX_PACKAGE_BYTES) } }
+    } catch (error) {
+      return error instanceof AppError ? fail(error.code, error.message) : fail('FILE_REFUSED', '文件没有传完')
+    }
+  }
+}
+
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   let allowedHosts = new Set<string>()
   let allowedOrigins = new Set<string>()
@@ -93,6 +115,17 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
         sessionToken: typeof token === 'string' ? token : undefined
       })
     )
+  }
+
+  async function servePackage(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'POST') throw new HttpRefusal(405, '只接受 POST')
+    // Not a type a form can send cross-origin without a preflight, which this server never grants.
+    if (request.headers['content-type'] !== 'application/octet-stream')
+      throw new HttpRefusal(415, '同步包只接受 application/octet-stream')
+    const token = request.headers['x-counter-session']
+    const receive = options.receivePackage
+    if (!receive) throw new HttpRefusal(404, '没有这个地址')
+    sendJson(response, 200, await receive(request, typeof token === 'string' ? token : undefined))
   }
 
   async function serveStatic(
@@ -126,6 +159,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       checkCaller(request)
       const { pathname } = new URL(request.url ?? '/', 'http://127.0.0.1')
       if (pathname.startsWith('/api/')) await serveApi(request, response, pathname.slice('/api/'.length))
+      else if (pathname === '/files/package' && options.receivePackage) await servePackage(request, response)
       else await serveStatic(request, response, pathname)
     }
     handle().catch((error: unknown) => {

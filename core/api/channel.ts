@@ -9,6 +9,9 @@ export const SAVE_FILE_CHANNEL = 'counter:save-file'
 export const PRINTERS_CHANNEL = 'counter:printers'
 export const PRINT_CHANNEL = 'counter:print'
 
+/** A sync package chosen in the system's open dialog, staged for `files.importPackage`. */
+export const CHOOSE_PACKAGE_CHANNEL = 'counter:choose-package'
+
 /**
  * The customer-facing screen (a second display): the counter's window asks for the card password
  * there (`ASK`); the customer's window reads what to show (`REQUEST`) and hands back the sealed

@@ -119,6 +119,22 @@ export interface ExportedReportView {
   readonly base64: string
 }
 
+/** The queue as a file for the operator to save (base64, like a report export), and what it holds. */
+export interface ExportedQueueView {
+  readonly fileName: string
+  readonly mimeType: string
+  readonly base64: string
+  readonly items: number
+  readonly totalFen: number
+}
+
+/** What a sync package brought: rule bundles, the snapshot, the centre's answers settled. */
+export interface ImportedPackageView {
+  readonly rules: ReadonlyArray<{ regionCode: string; version: number; status: 'new' | 'unchanged' }>
+  readonly snapshot: { readonly version: number; readonly accounts: number; readonly removed: number } | 'unchanged'
+  readonly results: number
+}
+
 export interface ImportedBundleView {
   readonly regionCode: string
   readonly regionName: string
@@ -233,6 +249,14 @@ export const contract = {
     }),
     '向中心注册本终端',
     'supervisor'
+  ),
+  'files.exportQueue': call<ExportedQueueView>()(
+    z.strictObject({}),
+    '把待上传交易导出为签名加密文件，交中心导入（上门服务专员、主管）'
+  ),
+  'files.importPackage': call<ImportedPackageView>()(
+    z.strictObject({ uploadId: z.uuid() }),
+    '导入中心制作的同步包（先由外壳选择或上传文件）（上门服务专员、主管）'
   ),
   'reader.getSettings': call<ReaderSettings>()(z.strictObject({}), '读卡器参数（本终端）', 'public'),
   'reader.saveSettings': call<ReaderSettings>()(
@@ -417,6 +441,8 @@ export interface CounterBridge {
   printers?(): Promise<Result<readonly PrinterView[]>>
   /** Electron: prints the page as prepared for printing (print root, page rule) to a printer. */
   print?(job: PrintJob): Promise<Result<{ readonly printed: true }>>
+  /** Electron: a sync package chosen in the system dialog, staged; null when cancelled. */
+  choosePackage?(): Promise<Result<{ readonly uploadId: string } | null>>
 }
 
 /** What the customer's screen shows and seals to: the sale, its amount and the centre's key. */

@@ -38,6 +38,8 @@ export interface SyncStatusView {
   readonly limits: readonly OfflineLimitView[]
   /** UTC ISO of the next automatic sync, when one is planned. */
   readonly nextSyncAt: string | null
+  /** The last exchange by file (a queue exported, a package imported), else null. */
+  readonly lastFileExchange: { readonly at: string; readonly kind: 'export' | 'import' } | null
   /** An account snapshot coming down now (a first one takes a while), else null. */
   readonly snapshotProgress: SnapshotProgressView | null
 }

@@ -23,6 +23,8 @@ export interface SyncState {
   readonly lastError: string | null
   /** Per region: when the centre last confirmed the rules this terminal holds are current. */
   readonly rulesCheckedAt: Readonly<Record<string, string>>
+  /** The last exchange by file (a queue exported, a package imported), for the status bar. */
+  readonly lastFileExchange: { readonly at: string; readonly kind: 'export' | 'import' } | null
 }
 
 const KEYS = {
@@ -37,7 +39,8 @@ const KEYS = {
   lastContactAt: 'sync.last_contact_at',
   lastSyncAt: 'sync.last_sync_at',
   lastError: 'sync.last_error',
-  rulesCheckedAt: 'sync.rules_checked_at'
+  rulesCheckedAt: 'sync.rules_checked_at',
+  lastFileExchange: 'sync.last_file_exchange'
 } as const
 
 export type SyncStateChange = Partial<{ -readonly [K in keyof SyncState]: SyncState[K] }>
@@ -71,7 +74,8 @@ export function createSyncStateRepository(db: Knex): SyncStateRepository {
         lastContactAt: value(KEYS.lastContactAt),
         lastSyncAt: value(KEYS.lastSyncAt),
         lastError: value(KEYS.lastError),
-        rulesCheckedAt: json<Record<string, string>>(KEYS.rulesCheckedAt, {})
+        rulesCheckedAt: json<Record<string, string>>(KEYS.rulesCheckedAt, {}),
+        lastFileExchange: json<SyncState['lastFileExchange']>(KEYS.lastFileExchange, null)
       }
     },
     async write(change) {

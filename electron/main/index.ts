@@ -11,6 +11,8 @@ import {
   type IpcMainInvokeEvent
 } from 'electron'
 import { systemClock } from '../../core/time'
+import { CHOOSE_PACKAGE_CHANNEL } from '../../core/api/channel'
+import { fail, type Result } from '../../core/errors'
 import { stderrLogger } from '../../backend/services/log'
 import { KeyStoreLockedError } from '../../backend/services/personal-data-key'
 import { openCounterRuntime, resolveDataDir, type CounterRuntime } from '../../backend/runtime'
@@ -130,6 +132,19 @@ async function start(): Promise<void> {
     },
     isTrusted
   )
+  // A sync package from a USB stick: chosen here, imported by the files.importPackage call.
+  const opened = runtime
+  ipcMain.handle(CHOOSE_PACKAGE_CHANNEL, async (event): Promise<Result<{ uploadId: string } | null>> => {
+    if (!isTrusted(event)) return fail('FORBIDDEN', '此页面无权选择文件')
+    const owner = BrowserWindow.fromWebContents(event.sender)
+    const options = {
+      properties: ['openFile' as const],
+      filters: [{ name: '同步包', extensions: ['ndjson', 'package'] }]
+    }
+    const choice = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options)
+    if (choice.canceled || choice.filePaths.length === 0) return { ok: true, value: null }
+    return { ok: true, value: { uploadId: opened.files.stagePath(choice.filePaths[0]) } }
+  })
   // At start and every few minutes, in the background: the counter never waits for it.
   runtime.sync.start()
   const window = createMainWindow({

@@ -4,6 +4,7 @@ import {
   CUSTOMER_PIN_ASK_CHANNEL,
   CUSTOMER_PIN_REQUEST_CHANNEL,
   CUSTOMER_PIN_SUBMIT_CHANNEL,
+  CHOOSE_PACKAGE_CHANNEL,
   PRINT_CHANNEL,
   PRINTERS_CHANNEL,
   SAVE_FILE_CHANNEL,
@@ -23,7 +24,8 @@ const bridge: Required<CounterBridge> = {
   customerPinRequest: () => ipcRenderer.invoke(CUSTOMER_PIN_REQUEST_CHANNEL),
   customerPinSubmit: (pinBlock) => ipcRenderer.invoke(CUSTOMER_PIN_SUBMIT_CHANNEL, pinBlock),
   printers: () => ipcRenderer.invoke(PRINTERS_CHANNEL),
-  print: (job) => ipcRenderer.invoke(PRINT_CHANNEL, job)
+  print: (job) => ipcRenderer.invoke(PRINT_CHANNEL, job),
+  choosePackage: () => ipcRenderer.invoke(CHOOSE_PACKAGE_CHANNEL)
 }
 
 contextBridge.exposeInMainWorld('counter', bridge)

@@ -236,8 +236,8 @@ export function createSync(options: SyncOptions): Sync {
     },
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
-    exportQueue: (file) =>
-      exportQueue(
+    async exportQueue(file) {
+      const exported = await exportQueue(
         {
           signingKeyPem: () => registration.signingKeyPem(),
           centreFileKey: () => registration.centreFileKey(),
@@ -246,19 +246,46 @@ export function createSync(options: SyncOptions): Sync {
           terminalId
         },
         file
-      ),
-    importPackage: (file) =>
-      importPackage(
+      )
+      await state.write({ lastFileExchange: { at: clock.now().toISOString(), kind: 'export' } })
+      return exported
+    },
+    async importPackage(file) {
+      // A package's snapshot shows its progress as a download's does (no count: lines only).
+      const withProgress: SnapshotStore = {
+        ...snapshots,
+        async importSnapshot(source, importOptions) {
+          const progress: SnapshotProgress = {
+            phase: 'receiving',
+            lines: 0,
+            expectedLines: null,
+            startedAt: clock.now().toISOString()
+          }
+          snapshotProgress.current = progress
+          try {
+            return await snapshots.importSnapshot(source, {
+              ...importOptions,
+              onProgress: (reached) => Object.assign(progress, reached)
+            })
+          } finally {
+            snapshotProgress.current = null
+          }
+        }
+      }
+      const imported = await importPackage(
         {
           rules: options.rules,
-          snapshots,
+          snapshots: withProgress,
           trustedKeys,
           terminalId,
           filePrivateKeyPem: () => registration.filePrivateKeyPem(),
           applyResults: (results) => upload.applyResults(results)
         },
         file
-      ),
+      )
+      await state.write({ lastFileExchange: { at: clock.now().toISOString(), kind: 'import' } })
+      return imported
+    },
     snapshots
   }
 }

@@ -84,6 +84,7 @@ export function createSyncStatus(deps: SyncStatusDeps): () => Promise<SyncStatus
       // Every limit near or reached, else only the tightest: the status bar has one line for them.
       limits: limits.filter((limit, index) => limit.level !== 'ok' || index === 0),
       nextSyncAt: deps.scheduler.nextSyncAt(),
+      lastFileExchange: state.lastFileExchange,
       snapshotProgress: progress ? snapshotProgressView(progress, at) : null
     }
   }

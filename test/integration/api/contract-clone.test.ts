@@ -131,6 +131,13 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
     args: () => ({ ...DEFAULT_READER_SETTINGS, maxKeyGapMs: DEFAULT_READER_SETTINGS.maxKeyGapMs + 10 })
   },
   'printer.getSettings': { as: 'clerk', args: () => ({}) },
+  // Files are the agent's and the supervisor's: a clerk is refused, in Chinese, on every transport.
+  'files.exportQueue': { as: 'clerk', args: () => ({}), refused: 'FORBIDDEN' },
+  'files.importPackage': {
+    as: 'clerk',
+    args: () => ({ uploadId: '6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f' }),
+    refused: 'FORBIDDEN'
+  },
   'printer.saveSettings': {
     as: 'supervisor',
     args: () => ({

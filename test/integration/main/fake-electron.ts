@@ -88,6 +88,7 @@ function createFake() {
     keyringLockedFor: 0,
     /** What the next save dialog answers: a path, or undefined for Cancel. */
     saveDialogPath: undefined as string | undefined,
+    openDialogPath: undefined as string | undefined,
     /** The index of the button the next message boxes answer with, in turn. */
     messageBoxAnswers: [] as number[],
     /** The page file cannot be loaded (a damaged install). */
@@ -157,6 +158,12 @@ function createFake() {
         response: state.messageBoxAnswers.shift() ?? options.buttons.length - 1,
         checkboxChecked: false
       })
+    },
+    showOpenDialog() {
+      const filePath = state.openDialogPath
+      return Promise.resolve(
+        filePath === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [filePath] }
+      )
     },
     showSaveDialog(...args: unknown[]) {
       const options = args[args.length - 1] as { defaultPath: string; filters: unknown }
