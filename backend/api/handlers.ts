@@ -78,7 +78,8 @@ export function createHandlers(services: Services): Handlers {
       return status
     },
     'files.exportQueue': (_, { caller }) => services.files.exportQueue(signedIn(caller)),
-    'files.importPackage': ({ uploadId }, { caller }) => services.files.importPackage(signedIn(caller), uploadId),
+    'files.importPackage': ({ uploadId }, { caller }) =>
+      services.files.importPackage(signedIn(caller), uploadId),
     'reader.getSettings': () => services.readerSettings.get(),
     'reader.saveSettings': (settings) => services.readerSettings.save(settings),
     'printer.getSettings': () => services.printerSettings.get(),

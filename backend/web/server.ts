@@ -26,7 +26,10 @@ export interface WebServerOptions {
    * `POST /files/package`: a sync package's bytes, streamed to the data folder for
    * `files.importPackage`; only for a signed-in session.
    */
-  readonly receivePackage?: (body: IncomingMessage, sessionToken: string | undefined) => Promise<Result<unknown>>
+  readonly receivePackage?: (
+    body: IncomingMessage,
+    sessionToken: string | undefined
+  ) => Promise<Result<unknown>>
 }
 
 export interface RunningWebServer {
@@ -82,7 +85,9 @@ export function packageReceiver(
     try {
       return { ok: true, value: { uploadId: await runtime.files.receive(body, MAX_PACKAGE_BYTES) } }
     } catch (error) {
-      return error instanceof AppError ? fail(error.code, error.message) : fail('FILE_REFUSED', '文件没有传完')
+      return error instanceof AppError
+        ? fail(error.code, error.message)
+        : fail('FILE_REFUSED', '文件没有传完')
     }
   }
 }

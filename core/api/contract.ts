@@ -131,7 +131,8 @@ export interface ExportedQueueView {
 /** What a sync package brought: rule bundles, the snapshot, the centre's answers settled. */
 export interface ImportedPackageView {
   readonly rules: ReadonlyArray<{ regionCode: string; version: number; status: 'new' | 'unchanged' }>
-  readonly snapshot: { readonly version: number; readonly accounts: number; readonly removed: number } | 'unchanged'
+  readonly snapshot:
+    { readonly version: number; readonly accounts: number; readonly removed: number } | 'unchanged'
   readonly results: number
 }
 

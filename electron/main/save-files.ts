@@ -23,7 +23,9 @@ export interface SaveFileShell {
 const KINDS: Record<string, { name: string; extensions: string[] }> = {
   pdf: { name: 'PDF 文件', extensions: ['pdf'] },
   xlsx: { name: 'Excel 工作簿', extensions: ['xlsx'] },
-  csv: { name: 'CSV 文件（逗号分隔）', extensions: ['csv'] }
+  csv: { name: 'CSV 文件（逗号分隔）', extensions: ['csv'] },
+  // The queue for the centre (sealed to its key): files.exportQueue.
+  ndjson: { name: '待上传文件', extensions: ['ndjson'] }
 }
 
 /** An export is a few hundred kilobytes; anything near this is not one. */
@@ -89,7 +91,7 @@ export function registerFileSaving(
       const extension = fileName.split('.').pop()?.toLowerCase() ?? ''
       // Own keys only: `in` would let `constructor` and the other Object.prototype names through.
       if (extension === 'pdf' || !Object.hasOwn(KINDS, extension))
-        return fail('INVALID_ARGUMENT', '只能保存 Excel（.xlsx）或 CSV 文件')
+        return fail('INVALID_ARGUMENT', '只能保存 Excel（.xlsx）、CSV 或待上传（.ndjson）文件')
       if (base64.length > (MAX_FILE_BYTES / 3) * 4 + 4) return fail('INVALID_ARGUMENT', '文件过大，没有保存')
       return save(event, fileName, extension, () => Promise.resolve(Buffer.from(base64, 'base64')))
     }

@@ -38,6 +38,11 @@ export function plainArguments(args: unknown): unknown {
 /** The signed-in operator's session token, sent with every call; kept in memory only. */
 let sessionToken: string | undefined
 
+/** The session's token, for the one request that is not a call (browser mode's package upload). */
+export function currentSessionToken(): string | undefined {
+  return sessionToken
+}
+
 export function setSessionToken(token: string | undefined): void {
   sessionToken = token
 }

@@ -348,6 +348,20 @@ const en: typeof zhCN = {
     busy: 'Finish or drop the current sale before handing over',
     done: 'Handed over: shift report {number} written; a supervisor can print it from the closes'
   },
+  files: {
+    title: 'Files (long offline)',
+    hint: "Out of reach of the centre: export the queue to a file (signed, encrypted to the centre) for the centre to import, then import the centre's package (rules, accounts, answers). Same checks as the CLI.",
+    export: 'Export the queue',
+    import: 'Import a package',
+    exported:
+      '{count} sale(s), {amount}, exported: take the file to the centre; they stay queued here until it answers',
+    imported: 'Imported: {rules} rule bundle(s); {snapshot}; {results} answer(s)',
+    snapshot: 'accounts version {version} ({accounts})',
+    snapshotUnchanged: 'accounts unchanged',
+    uploadFailed: 'The file did not arrive whole: choose it again',
+    last: 'Last file exchange: {kind} {time}',
+    kind: { export: 'export', import: 'import' }
+  },
   printer: {
     title: 'Printers',
     browserMode:
@@ -402,6 +416,7 @@ const en: typeof zhCN = {
       left: 'about {seconds} s left',
       applying: 'Switching to the new account data ({lines})…'
     },
+    fileExchange: 'file {time}',
     queuedAwaiting: '({count} awaiting the centre)',
     queuedReversals: '· {count} reversal(s)',
     rejected: 'Rejected {count}',

@@ -339,6 +339,19 @@ export default {
     busy: '请先完成或放弃当前交易，再交班',
     done: '已交班：第 {number} 号交班单已生成，主管可在“日结单/交班单”中打印'
   },
+  files: {
+    title: '文件交换（长时间离线时）',
+    hint: '连不上医保中心时：把待上传交易导出为文件（已签名并加密给中心），交中心导入；再把中心制作的同步包导入本机（规则、账户数据与结算结果）。与命令行的检查相同。',
+    export: '导出待上传文件',
+    import: '导入同步包',
+    exported: '已导出 {count} 笔，合计 {amount}：请把文件交给医保中心；交易在本机仍为待上传，直到中心答复',
+    imported: '已导入：规则包 {rules} 个；{snapshot}；结算结果 {results} 条',
+    snapshot: '账户数据版本 {version}（{accounts} 户）',
+    snapshotUnchanged: '账户数据未变',
+    uploadFailed: '文件没有传完：请重新选择',
+    last: '上次文件交换：{kind} {time}',
+    kind: { export: '导出', import: '导入' }
+  },
   printer: {
     title: '打印机',
     browserMode: '浏览器模式：打印时由浏览器的打印对话框选择打印机；网点存根设置仍然有效。',
@@ -391,6 +404,7 @@ export default {
       left: '约剩 {seconds} 秒',
       applying: '正在启用新账户数据（{lines} 户）…'
     },
+    fileExchange: '文件交换 {time}',
     queuedAwaiting: '（含待确认 {count} 笔）',
     queuedReversals: '· 冲正 {count} 笔',
     rejected: '被拒 {count} 笔',

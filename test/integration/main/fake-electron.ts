@@ -162,7 +162,9 @@ function createFake() {
     showOpenDialog() {
       const filePath = state.openDialogPath
       return Promise.resolve(
-        filePath === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [filePath] }
+        filePath === undefined
+          ? { canceled: true, filePaths: [] }
+          : { canceled: false, filePaths: [filePath] }
       )
     },
     showSaveDialog(...args: unknown[]) {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   API_CHANNEL,
+  CHOOSE_PACKAGE_CHANNEL,
   PRINT_CHANNEL,
   PRINTERS_CHANNEL,
   SAVE_FILE_CHANNEL,
@@ -56,6 +57,7 @@ beforeEach(async () => {
   fake.state.paths.set('userData', join(fake.app.getPath('appData'), '医保个账购买商业健康保险柜台'))
   fake.safeStorage.wrapped.length = 0
   fake.state.saveDialogPath = undefined
+  fake.state.openDialogPath = undefined
   fake.dialog.saveDialogs.length = 0
   fake.dialog.messageBoxes.length = 0
   fake.dialog.errors.length = 0
@@ -250,6 +252,41 @@ describe('the Electron main process', () => {
     expect(jobs).toHaveLength(2)
   })
 
+  it('stages a package the operator chose for files.importPackage; Cancel stages nothing; other pages are refused', async () => {
+    await bootMainProcess()
+    const appFrame = { url: appUrl, parent: null }
+    const choose = (frame: unknown) =>
+      fake.ipcMain.handlers.get(CHOOSE_PACKAGE_CHANNEL)?.({ senderFrame: frame, sender: {} })
+    fake.state.openDialogPath = undefined
+    expect(await choose(appFrame)).toEqual({ ok: true, value: null })
+    expect(await choose({ url: 'https://evil.example/', parent: null })).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' }
+    })
+    const folder = await tempDir()
+    fake.state.openDialogPath = join(folder, 'not-a-package.ndjson')
+    await writeFile(fake.state.openDialogPath, 'hello\n')
+    const chosen = (await choose(appFrame)) as { ok: true; value: { uploadId: string } }
+    expect(chosen.value.uploadId).toMatch(/^[0-9a-f-]{36}$/)
+    // The staged file goes through the real import: an agent's call checks it as the CLI would.
+    const api = fake.ipcMain.handlers.get(API_CHANNEL)
+    const signIn = (await api?.({ senderFrame: appFrame }, 'auth.signIn', {
+      operatorCode: '2001',
+      pin: '222222'
+    })) as {
+      value: { token: string }
+    }
+    expect(
+      await api?.(
+        { senderFrame: appFrame },
+        'files.importPackage',
+        { uploadId: chosen.value.uploadId },
+        signIn.value.token
+      )
+    ).toMatchObject({ ok: false, error: { code: expect.stringMatching(/FILE_REFUSED|NOT_REGISTERED/) } })
+    fake.state.openDialogPath = undefined
+  })
+
   it('saves the page as a PDF and an export’s bytes where the operator chooses; Cancel writes nothing; other pages and other kinds are refused', async () => {
     await bootMainProcess()
     const folder = await tempDir()
@@ -290,6 +327,7 @@ describe('the Electron main process', () => {
     expect(fake.dialog.saveDialogs[1].defaultPath).not.toContain('..')
 
     fake.state.saveDialogPath = undefined
+    fake.state.openDialogPath = undefined
     expect(await savePdf(appFrame, 'x')).toEqual({ ok: true, value: { saved: false } })
     expect(printed).toBe(1)
 

@@ -4,6 +4,7 @@ import {
   CUSTOMER_PIN_ASK_CHANNEL,
   CUSTOMER_PIN_REQUEST_CHANNEL,
   CUSTOMER_PIN_SUBMIT_CHANNEL,
+  CHOOSE_PACKAGE_CHANNEL,
   PRINT_CHANNEL,
   PRINTERS_CHANNEL,
   SAVE_FILE_CHANNEL,
@@ -26,7 +27,8 @@ describe('the preload bridge', () => {
       'customerPinRequest',
       'customerPinSubmit',
       'printers',
-      'print'
+      'print',
+      'choosePackage'
     ])
 
     const invoke = bridge.invoke as (call: string, args: unknown, token?: string) => Promise<unknown>
@@ -46,6 +48,7 @@ describe('the preload bridge', () => {
     const job = { deviceName: 'EPSON', silent: true, page: 'A4' }
     await (bridge.printers as () => Promise<unknown>)()
     await (bridge.print as (job: unknown) => Promise<unknown>)(job)
+    await (bridge.choosePackage as () => Promise<unknown>)()
     expect(fake.ipcRenderer.invocations).toEqual([
       [API_CHANNEL, 'cardholder.lookup', { input: 'A53000001' }, 'session-token'],
       [SAVE_PDF_CHANNEL, '日结单'],
@@ -54,7 +57,8 @@ describe('the preload bridge', () => {
       [CUSTOMER_PIN_REQUEST_CHANNEL],
       [CUSTOMER_PIN_SUBMIT_CHANNEL, null],
       [PRINTERS_CHANNEL],
-      [PRINT_CHANNEL, job]
+      [PRINT_CHANNEL, job],
+      [CHOOSE_PACKAGE_CHANNEL]
     ])
   })
 })
