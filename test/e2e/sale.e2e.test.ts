@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { fileRows, OUTPUT_DIR, signOnPad, useBrowserSession } from './harness'
 import { pinPad, pressKey, swipeCard } from '../../fixtures/keyboard'
+import { call } from './seed'
 
 const session = useBrowserSession({ code: '1001', pin: '111111' })
 let page: Page
@@ -109,6 +110,17 @@ describe('a sale at the counter', () => {
   })
 
   it('prints the receipt on an 80 mm roll, one page as long as the receipt, with the id and the total', async () => {
+    // The office keeps a stub of each receipt (a supervisor's setting, read at each print).
+    const supervisor = await call<{ token: string }>(session.web.url, 'auth.signIn', {
+      operatorCode: '9001',
+      pin: '999999'
+    })
+    await call(
+      session.web.url,
+      'printer.saveSettings',
+      { receiptPrinter: null, a4Printer: null, autoPrintReceipt: false, officeStub: true },
+      supervisor.token
+    )
     // The print dialog is the browser's: stubbed, so what the 80 mm button prepares is printed by Chromium here.
     await page.evaluate('window.print = () => undefined')
     await page.locator('[data-test="print-80"]').click()
@@ -127,6 +139,10 @@ describe('a sale at the counter', () => {
     expect(text).toContain(saleId.slice(0, 13))
     expect(text).toContain('¥200.00')
     expect(text).toContain('待上传')
+    // The customer's copy, then the office's stub below a cut line, on the same strip.
+    const squeezed = text.replace(/\s+/g, '')
+    expect(squeezed).toContain('客户联')
+    expect(squeezed).toContain('网点存根联')
     // Nothing of the app around it.
     expect(text).not.toContain('交易查询')
     execFileSync('pdftoppm', ['-png', '-r', '110', '-singlefile', pdf, join(OUTPUT_DIR, 'sale-receipt-80mm')])

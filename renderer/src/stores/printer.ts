@@ -50,7 +50,8 @@ export const usePrinterStore = defineStore('printer', () => {
     format: ReceiptFormat,
     options: { reprint?: boolean; dialog?: boolean } = {}
   ): Promise<AppErrorShape | null> {
-    if (!loaded.value) await load()
+    // Read again each time: a supervisor may have changed them since (one small call).
+    await load()
     return printReceipt(format, {
       deviceName: deviceFor(format),
       dialog: options.dialog,
