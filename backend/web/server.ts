@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { AppError, fail, type Result } from '../../core/errors'
+import type { SessionView } from '../../core/operators'
 import type { CounterRuntime } from '../runtime'
 import { MAX_PACKAGE_BYTES } from '../services/file-exchange'
 import type { Dispatch } from '../api/dispatch'
@@ -75,13 +76,18 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** `POST /files/package` for a runtime: only a signed-in session may leave a file; the import call decides who may import. */
+/**
+ * `POST /files/package` for a runtime: only an agent's or a supervisor's session may leave a file
+ * here (the import call checks again); nobody else fills the data folder.
+ */
 export function packageReceiver(
   runtime: Pick<CounterRuntime, 'dispatch' | 'files'>
 ): NonNullable<WebServerOptions['receivePackage']> {
   return async (body, sessionToken) => {
     const session = await runtime.dispatch('auth.session', {}, { transport: 'http', sessionToken })
     if (!session.ok) return session
+    if ((session.value as SessionView).operator.role === 'clerk')
+      return fail('FORBIDDEN', '文件交换由上门服务专员或主管办理')
     try {
       return { ok: true, value: { uploadId: await runtime.files.receive(body, MAX_PACKAGE_BYTES) } }
     } catch (error) {

@@ -97,8 +97,12 @@ describe('files from the app: the queue out, a package in', () => {
         )
 
       const bytes = await readFile(packageFile)
-      // Nobody signed in: nothing is kept.
+      // Nobody signed in, or a clerk: nothing is kept.
       expect(await upload(undefined, bytes)).toMatchObject({ ok: false })
+      expect(await upload(clerk.sessionToken, bytes)).toMatchObject({
+        ok: false,
+        error: { code: 'FORBIDDEN' }
+      })
       expect(await incomingFiles(dataDir)).toEqual([])
 
       const uploaded = await upload(agent.sessionToken, bytes)
