@@ -31,7 +31,7 @@ export interface NewClose {
   readonly closedAt: string
   readonly closedBy: number
   readonly late: boolean
-  /** A close with no sale is refused, unless this says otherwise (a shift handed over empty). */
+  /** A close with no sale is refused, unless this says otherwise and the shift is still open (handed over empty). */
   readonly allowEmpty: boolean
 }
 
@@ -260,7 +260,13 @@ export function createReportsRepository(
             .andWhere('created_at', '>=', input.select.fromUtc)
             .andWhere('created_at', '<', input.select.toUtc)
         const saleIds = (await pick.pluck('id')) as string[]
-        if (saleIds.length === 0 && !input.allowEmpty) return null
+        // An empty report only for a shift still open, decided here, in the write: two hand-overs at
+        // once (a double press, a supervisor and the clerk) cannot both end the same shift.
+        const stillOpen =
+          'shiftId' in input.select &&
+          (await trx('shifts').where({ id: input.select.shiftId }).whereNull('closed_at').first('id')) !==
+            undefined
+        if (saleIds.length === 0 && !(input.allowEmpty && stillOpen)) return null
         const summary = summarise(await linesOf(trx, { saleIds }))
         const sales = await salesOf(trx, { saleIds })
         const [{ last }] = await trx('close_reports')

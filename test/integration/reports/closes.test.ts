@@ -391,6 +391,28 @@ describe('daily summary and closes (日结)', () => {
     expect(JSON.parse(audit[0].details_json)).toMatchObject({ approvedBy: '9001', saleCount: 1 })
   })
 
+  it('two hand-overs of one shift sent at once (a double press, two windows) make one report', async () => {
+    const runtime = await openTestRuntime()
+    const clerk = await onShift(runtime)
+    const supervisor = await signedIn(runtime, 'supervisor')
+    const { shift } = await call<{ shift: { id: number } }>(runtime, 'auth.session', {}, clerk)
+    const approval = { supervisorCode: '9001', supervisorPin: '999999' }
+    const answers = await Promise.all([
+      runtime.dispatch('report.handOver', approval, clerk),
+      runtime.dispatch('report.handOver', approval, clerk),
+      runtime.dispatch('report.closeShift', { shiftId: shift.id }, supervisor),
+      runtime.dispatch('report.closeShift', { shiftId: shift.id }, supervisor)
+    ])
+    expect(answers.filter((answer) => answer.ok)).toHaveLength(1)
+    expect(
+      answers
+        .filter((answer) => !answer.ok)
+        .map((answer) => !answer.ok && answer.error.code)
+        .sort()
+    ).toEqual(expect.arrayContaining(['CLOSE_REFUSED']))
+    expect(await runtime.db('close_reports').count<Array<{ n: number }>>({ n: '*' })).toEqual([{ n: 1 }])
+  })
+
   it('before a day close, says which shifts are still open and how many sales the centre has not answered', async () => {
     const runtime = await openTestRuntime()
     const clerk = await onShift(runtime)
