@@ -175,23 +175,6 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
       return rows.map((row) => ({ memberId: row.id, ...openPerson(cipher, row.pii), relation: row.relation }))
     },
     async coversOf(accountId, at) {
-      const account = await db('accounts')
-        .where({ id: accountId })
-        .first<{ pii: Buffer; id_hash: Buffer } | undefined>('pii', 'id_hash')
-      if (!account) return []
-      const people = new Map<string, { name: string; relation: Relation | 'self' }>()
-      people.set(account.id_hash.toString('hex'), {
-        name: openAccount(cipher, account.pii).name,
-        relation: 'self'
-      })
-      const members = await db('family_members')
-        .where({ account_id: accountId })
-        .select<Array<{ id_hash: Buffer; pii: Buffer; relation: Relation }>>('id_hash', 'pii', 'relation')
-      for (const member of members)
-        people.set(member.id_hash.toString('hex'), {
-          name: openPerson(cipher, member.pii).name,
-          relation: member.relation
-        })
       const covers = new Map<string, HeldCover>()
       const centre = await db('holdings')
         .where({ account_id: accountId })
@@ -203,6 +186,26 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
           'cover_from',
           'cover_to'
         )
+      // Names are opened only for the centre's entries (a sale line carries its own): most swipes have none.
+      const people = new Map<string, { name: string; relation: Relation | 'self' }>()
+      if (centre.length > 0) {
+        const account = await db('accounts')
+          .where({ id: accountId })
+          .first<{ pii: Buffer; id_hash: Buffer } | undefined>('pii', 'id_hash')
+        if (account)
+          people.set(account.id_hash.toString('hex'), {
+            name: openAccount(cipher, account.pii).name,
+            relation: 'self'
+          })
+        const members = await db('family_members')
+          .where({ account_id: accountId })
+          .select<Array<{ id_hash: Buffer; pii: Buffer; relation: Relation }>>('id_hash', 'pii', 'relation')
+        for (const member of members)
+          people.set(member.id_hash.toString('hex'), {
+            name: openPerson(cipher, member.pii).name,
+            relation: member.relation
+          })
+      }
       for (const row of centre) {
         const hash = row.id_hash.toString('hex')
         covers.set(`${hash}/${row.product_code}/${row.cover_from}`, {
