@@ -29,6 +29,7 @@ import { FILE_KEY_FILE } from '../backend/services/personal-data-key'
 import { importSnapshot } from '../backend/services/sync/snapshot/import'
 import { syntheticAccounts, syntheticCardNumber, writeSnapshotFile } from '../fixtures/snapshot-writer'
 import { typeKeys } from '../fixtures/keyboard'
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../fixtures/chromium'
 
 const { values: args } = parseArgs({
   options: {
@@ -159,17 +160,10 @@ async function main(): Promise<void> {
   const { url, child } = await startBrowserMode(dataDir)
   const profile = await mkdtemp(join(tmpdir(), 'counter-bench-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: { width: 1366, height: 768 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run'
-    ]
+    args: [...CHROMIUM_FLAGS]
   })
   try {
     const page = await context.newPage()

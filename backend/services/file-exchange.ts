@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -100,20 +100,10 @@ export function createFileExchange(deps: {
       if (!file) throw new AppError('FILE_REFUSED', '没有这个待导入的文件：请重新选择同步包')
       staged.delete(uploadId)
       try {
-        const imported = await deps.sync.importPackage(file.path)
-        return {
-          rules: imported.rules,
-          snapshot: imported.snapshot,
-          results: imported.results
-        }
+        return await deps.sync.importPackage(file.path)
       } finally {
         if (file.owned) await rm(file.path, { force: true })
       }
     }
   }
-}
-
-/** Files left in `incoming/` by a run that stopped, for a test that looks. */
-export async function incomingFiles(dataDir: string): Promise<string[]> {
-  return readdir(join(dataDir, 'incoming')).catch(() => [])
 }

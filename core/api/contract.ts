@@ -120,10 +120,7 @@ export interface ExportedReportView {
 }
 
 /** The queue as a file for the operator to save (base64, like a report export), and what it holds. */
-export interface ExportedQueueView {
-  readonly fileName: string
-  readonly mimeType: string
-  readonly base64: string
+export interface ExportedQueueView extends ExportedReportView {
   readonly items: number
   readonly totalFen: number
 }

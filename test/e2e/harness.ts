@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../../fixtures/chromium'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
 import { openDatabase } from '../../db/connection'
@@ -15,7 +16,7 @@ import { freePort } from '../support/ports'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const OUTPUT_DIR = join(ROOT, 'test-output', 'e2e')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const CHROMIUM = CHROMIUM_PATH
 
 export interface WebMode {
   readonly url: string
@@ -84,14 +85,7 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
     viewport: { width: 1366, height: 768 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run'
-    ]
+    args: [...CHROMIUM_FLAGS]
   })
   await mkdir(OUTPUT_DIR, { recursive: true })
   return {

@@ -5,6 +5,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import { api } from '../api/client'
 import { useAppStore } from './app'
+import { i18n } from '../i18n'
 import { appNow } from '../clock'
 
 /** How often the status bar asks again while an operator is signed in. */
@@ -43,6 +44,26 @@ export const useSyncStore = defineStore('sync', () => {
   const remainingMs = computed(() =>
     countdown.value?.deadline ? Date.parse(countdown.value.deadline) - now.value : null
   )
+
+  /** A snapshot coming down, in words: how far, of how many, how long left; '' when none. */
+  const progressText = computed(() => {
+    const progress = status.value?.snapshotProgress
+    if (!progress) return ''
+    const { t } = i18n.global
+    const lines = progress.lines.toLocaleString('zh-CN')
+    if (progress.phase === 'applying') return t('sync.progress.applying', { lines })
+    const parts = [
+      progress.expectedLines === null
+        ? t('sync.progress.lines', { lines })
+        : t('sync.progress.linesOf', {
+            lines,
+            total: progress.expectedLines.toLocaleString('zh-CN'),
+            percent: progress.percent ?? 0
+          })
+    ]
+    if (progress.secondsLeft !== null) parts.push(t('sync.progress.left', { seconds: progress.secondsLeft }))
+    return parts.join(' · ')
+  })
 
   function accept(view: SyncStatusView): void {
     // A sync went through: what the header says of this terminal (demo data or the centre's) may have changed.
@@ -144,6 +165,7 @@ export const useSyncStore = defineStore('sync', () => {
     syncing,
     now,
     busy,
+    progressText,
     warnings,
     countdown,
     remainingMs,

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ExportedQueueView, ImportedPackageView } from '../../../core/api/contract'
 import type { ReceiptView } from '../../../core/sale'
 import { DEMO_KEY_ID } from '../../../backend/services/rules/keys'
-import { incomingFiles } from '../../../backend/services/file-exchange'
 import { packageReceiver, startWebServer } from '../../../backend/web/server'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, importQueueFile } from '../../../hub/files'
 import { createBundleCache } from '../../../hub/rules'
@@ -12,6 +11,9 @@ import { ok, syncStatus } from '../../support/sync'
 import { openTestRuntime, recordingLogger, signedIn, tempDir } from '../../support/helpers'
 import { openTestHub } from '../../support/hub'
 import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
+
+/** What waits in the data folder's `incoming/` for an import. */
+const incomingFiles = (dataDir: string) => readdir(join(dataDir, 'incoming')).catch(() => [] as string[])
 
 /**
  * The agent's files from the app (#17): the queue exported through the API (what the settings

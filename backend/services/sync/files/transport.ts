@@ -1,3 +1,4 @@
+import type { ImportedPackageView } from '../../../../core/api/contract'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, rename, rm, writeFile } from 'node:fs/promises'
@@ -94,11 +95,8 @@ export async function exportQueue(
   return { file, items: items.length, totalFen }
 }
 
-export interface PackageImport {
-  readonly rules: Array<{ regionCode: string; version: number; status: 'new' | 'unchanged' }>
-  readonly snapshot: { version: number; accounts: number; removed: number } | 'unchanged'
-  readonly results: number
-}
+/** What a package brought: the contract's view of it, the same for the CLI and the app. */
+export type PackageImport = ImportedPackageView
 
 /** The first lines of a byte stream and where the next one starts, without reading the (possibly large) rest. */
 async function firstLines(
@@ -235,7 +233,7 @@ export async function importPackage(
     })
     snapshot = { version: imported.snapshotVersion, accounts: imported.accounts, removed: imported.removed }
   }
-  const rules: PackageImport['rules'] = []
+  const rules: Array<PackageImport['rules'][number]> = []
   for (const envelope of contents.ruleEnvelopes) {
     const imported = await deps.rules.import(envelope)
     rules.push({
