@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ExportedQueueView, ImportedPackageView } from '../../../core/api/contract'
@@ -134,4 +134,22 @@ describe('files from the app: the queue out, a package in', () => {
     const receipt = await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: sold.saleId }, agent))
     expect(receipt.status).toBe('accepted')
   }, 60_000)
+
+  it('an upload cut off by a crash leaves nothing behind once the app starts again on the same folder', async () => {
+    const dataDir = await tempDir()
+    const first = await openTestRuntime({ dataDir })
+    await first.close()
+    // What a killed run left: half a package in incoming/.
+    await mkdir(join(dataDir, 'incoming'), { recursive: true })
+    await writeFile(
+      join(dataDir, 'incoming', '3b1d0c52-0000-4000-8000-000000000000.package'),
+      'yibao-sync-pa'
+    )
+    const again = await openTestRuntime({ dataDir })
+    await expect.poll(() => incomingFiles(dataDir)).toEqual([])
+    const agent = await signedIn(again, 'agent')
+    expect(
+      await again.dispatch('files.importPackage', { uploadId: '3b1d0c52-0000-4000-8000-000000000000' }, agent)
+    ).toMatchObject({ ok: false, error: { code: 'FILE_REFUSED' } })
+  })
 })
