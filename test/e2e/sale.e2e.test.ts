@@ -124,6 +124,8 @@ describe('a sale at the counter', () => {
     // The print dialog is the browser's: stubbed, so what the 80 mm button prepares is printed by Chromium here.
     await page.evaluate('window.print = () => undefined')
     await page.locator('[data-test="print-80"]').click()
+    // The print reads the terminal's printer settings first: the copy is laid out once they are in.
+    await page.locator('.receipt-print').waitFor({ state: 'attached' })
     await page.emulateMedia({ media: 'print' })
     const pdf = join(OUTPUT_DIR, 'sale-receipt-80mm.pdf')
     await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true })
