@@ -47,12 +47,15 @@ export async function signBundleFile(
   }
 }
 
-/** Re-signs every demo source into bundles/signed/ with the DEMO key. */
+/** Re-signs every demo source (current and format 1) into bundles/signed/ with the DEMO key. */
 export async function signDemoBundles(bundlesDir = BUNDLES_DIR): Promise<string[]> {
-  const sources = (await readdir(join(bundlesDir, 'sources'))).filter((f) => f.endsWith('.json')).sort()
+  // sources/: the current bundles; sources/v1/: the format-1 versions a centre still gives old terminals.
+  const sources: string[] = []
+  for (const dir of [join(bundlesDir, 'sources'), join(bundlesDir, 'sources', 'v1')])
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort())
+      sources.push(join(dir, file))
   const written: string[] = []
-  for (const file of sources) {
-    const source = join(bundlesDir, 'sources', file)
+  for (const source of sources) {
     const parsed = parseRuleBundleText((await readFile(source, 'utf8')).replace(/^\uFEFF/, ''))
     if (!parsed.ok) throw new Error(`${source}：${parsed.message}`)
     const out = join(bundlesDir, 'signed', bundleFileName(parsed.bundle))

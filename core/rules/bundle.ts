@@ -7,7 +7,16 @@ import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../cardholder'
  * message naming the field, never half-used.
  */
 
-export const RULE_BUNDLE_FORMAT = 'yibao-rule-bundle/1'
+/**
+ * Format 2 adds what happens after the sale (`applicant`, `products[].afterSale`). A terminal reads
+ * both; the centre gives a terminal that announces protocol 1 the newest bundle in format 1 (its
+ * schema refuses fields it does not know). A format this terminal does not know is refused with a
+ * message that says to update the software, never read in part.
+ */
+export const RULE_BUNDLE_FORMAT_V1 = 'yibao-rule-bundle/1'
+export const RULE_BUNDLE_FORMAT = 'yibao-rule-bundle/2'
+export const RULE_BUNDLE_FORMATS = [RULE_BUNDLE_FORMAT_V1, RULE_BUNDLE_FORMAT] as const
+export type RuleBundleFormat = (typeof RULE_BUNDLE_FORMATS)[number]
 
 const text = z.string().min(1)
 const FEN = '金额应为以分为单位的整数'
@@ -50,6 +59,45 @@ const cover = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('term'), months: z.int().positive(), text, ...marks })
 ])
 
+/**
+ * One responsibility of a medical cover (惠衢保: 自付 / 自费 / 特药): what a bill in its category
+ * pays. Payout = min(limit, max(0, counted − deductible) × payPercent %), where counted is the
+ * local part plus the out-of-area part at `outOfAreaCountedPercent` % (100 when absent).
+ */
+const benefitResponsibility = z.strictObject({
+  key: z.string().regex(/^[a-z][a-zA-Z0-9]{1,30}$/, '责任代码应为字母开头的 2–31 位字母或数字'),
+  name: text,
+  limitFen: positiveFen,
+  deductibleFen: fen,
+  payPercent: z.int().min(1).max(100),
+  outOfAreaCountedPercent: z.int().min(0).max(100).optional(),
+  text,
+  ...marks
+})
+
+/** After the sale: cooling-off, what a later cancellation returns, yearly instalments, what it pays (a maturity return is `features.maturityReturnPercent`). */
+const afterSale = z.strictObject({
+  /** 犹豫期: calendar days (Asia/Shanghai) from the day of the sale, that day not counted. */
+  coolingOff: z.strictObject({ days: z.int().min(0).max(60), text, ...marks }),
+  /** A cancellation after the cooling-off period: nothing back, or what the product's terms say (the insurer decides). */
+  afterCoolingOff: z.strictObject({ refund: z.enum(['none', 'perTerms']), text, ...marks }),
+  /**
+   * Paid once a year for `years` years (the first with the sale); an instalment not paid within
+   * `graceDays` of its due date lapses the policy. The amount is the product's price per unit.
+   */
+  instalments: z
+    .strictObject({ years: z.int().min(2).max(40), graceDays: z.int().min(0).max(180), text, ...marks })
+    .optional(),
+  benefits: z
+    .strictObject({
+      responsibilities: z.array(benefitResponsibility).max(10).optional(),
+      disclaimer: text,
+      ...marks
+    })
+    .optional(),
+  ...marks
+})
+
 const product = z.strictObject({
   code: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,39}$/, '产品代码应为 2–40 位大写字母、数字或连字符'),
   name: text,
@@ -67,6 +115,7 @@ const product = z.strictObject({
     ...marks
   }),
   onePerPersonPerCover: z.boolean(),
+  afterSale: afterSale.optional(),
   ...marks
 })
 
@@ -79,7 +128,7 @@ const spendingBand = z.strictObject({
 
 export const ruleBundleSchema = z
   .strictObject({
-    format: z.literal(RULE_BUNDLE_FORMAT),
+    format: z.enum(RULE_BUNDLE_FORMATS),
     region: z.strictObject({ code: z.string().regex(/^\d{6}$/, '地区代码应为 6 位数字'), name: text }),
     version: z.int().positive(),
     effectiveFrom: utc,
@@ -142,6 +191,8 @@ export const ruleBundleSchema = z
         ...marks
       })
       .optional(),
+    /** The applicant's contact (投保人手机号): whether a sale needs it. Absent: asked for, not required. */
+    applicant: z.strictObject({ mobileRequired: z.boolean(), text, ...marks }).optional(),
     products: z.array(product).min(1),
     /** Every value the sources do not give, by path, with why it was chosen. */
     illustrative: z.array(z.strictObject({ path: text, note: text }))
@@ -155,6 +206,14 @@ export const ruleBundleSchema = z
     const spending = bundle.spending
     if (spending.countsAgainstCap.length > 0 && !spending.capPerSettlementYear && !spending.bands) {
       issue(['spending', 'countsAgainstCap'], '没有年度限额时不能计入其他支出')
+    }
+    if (bundle.format === RULE_BUNDLE_FORMAT_V1) {
+      // Format 1 as terminals of protocol 1 read it: the fields of format 2 would be refused there.
+      if (bundle.applicant) issue(['applicant'], `格式 ${RULE_BUNDLE_FORMAT_V1} 的规则包不能含此字段`)
+      bundle.products.forEach((p, i) => {
+        if (p.afterSale)
+          issue(['products', i, 'afterSale'], `格式 ${RULE_BUNDLE_FORMAT_V1} 的规则包不能含此字段`)
+      })
     }
     const codes = new Set<string>()
     bundle.products.forEach((p, i) => {
@@ -174,6 +233,17 @@ export const ruleBundleSchema = z
         issue(['products', i, 'enrolment', 'to'], '应晚于 from')
       if (p.cover.kind === 'fixed' && Date.parse(p.cover.from) >= Date.parse(p.cover.to))
         issue(['products', i, 'cover', 'to'], '应晚于 from')
+      if (p.afterSale?.instalments && (p.pricing.kind !== 'perUnit' || p.cover.kind !== 'term'))
+        issue(['products', i, 'afterSale', 'instalments'], '分期缴费只适用于按份计价、按期限保障的产品')
+      const keys = new Set<string>()
+      p.afterSale?.benefits?.responsibilities?.forEach((r, j) => {
+        if (keys.has(r.key))
+          issue(
+            ['products', i, 'afterSale', 'benefits', 'responsibilities', j, 'key'],
+            `责任代码 ${r.key} 重复`
+          )
+        keys.add(r.key)
+      })
     })
     bundle.offline?.onlineOnlyProducts?.forEach((code, i) => {
       if (!codes.has(code)) issue(['offline', 'onlineOnlyProducts', i], `没有产品 ${code}`)
@@ -215,6 +285,18 @@ const zhCN = z.locales.zhCN().localeError
 
 /** Checks a decoded bundle against the schema; the message names the first field that does not fit. */
 export function parseRuleBundle(value: unknown): BundleParseResult {
+  const format =
+    value !== null && typeof value === 'object' ? (value as { format?: unknown }).format : undefined
+  if (
+    typeof format === 'string' &&
+    /^yibao-rule-bundle\/\d+$/.test(format) &&
+    !(RULE_BUNDLE_FORMATS as readonly string[]).includes(format)
+  )
+    return {
+      ok: false,
+      code: 'INVALID_BUNDLE',
+      message: `规则包格式 ${format} 比本机软件新（本机可读 ${RULE_BUNDLE_FORMATS.join('、')}）：请先升级终端软件`
+    }
   const parsed = ruleBundleSchema.safeParse(value, { error: zhCN })
   if (parsed.success) return { ok: true, bundle: parsed.data }
   const issue = parsed.error.issues[0]

@@ -20,10 +20,12 @@ export const NOW = '2026-11-22T02:30:00.000Z'
 
 export const BUNDLES_DIR = fileURLToPath(new URL('../../bundles/', import.meta.url))
 
-export function sourceFileOf(regionCode: string): string {
-  const file = readdirSync(join(BUNDLES_DIR, 'sources')).find((f) => f.startsWith(`${regionCode}-`))
+/** The demo source of a region: the current version, or (`version` 1) the format-1 one in sources/v1/. */
+export function sourceFileOf(regionCode: string, version: 1 | 'current' = 'current'): string {
+  const dir = version === 1 ? join(BUNDLES_DIR, 'sources', 'v1') : join(BUNDLES_DIR, 'sources')
+  const file = readdirSync(dir).find((f) => f.startsWith(`${regionCode}-`) && f.endsWith('.json'))
   if (!file) throw new Error(`no demo source for ${regionCode}`)
-  return join(BUNDLES_DIR, 'sources', file)
+  return join(dir, file)
 }
 
 /** The demo bundle of a region, from its source file (the exact text that is signed). */

@@ -37,7 +37,7 @@ describe('scripts/sign-bundle.ts', () => {
     const source = join(dir, 'bad.json')
     await writeFile(
       source,
-      (await readFile(sourceFileOf('540000'), 'utf8')).replace('"version": 1', '"version": 0')
+      (await readFile(sourceFileOf('540000'), 'utf8')).replace('"version": 2', '"version": 0')
     )
     expect(await main([source, '--key', DEMO_PRIVATE, '--out', join(dir, 'out.json')])).toBe(1)
     expect(errors.join('\n')).toContain('规则包字段 version 不正确')
@@ -55,7 +55,8 @@ describe('scripts/sign-bundle.ts', () => {
     await cp(join(BUNDLES_DIR, 'sources'), join(dir, 'sources'), { recursive: true })
     await cp(join(BUNDLES_DIR, 'keys'), join(dir, 'keys'), { recursive: true })
     const written = await signDemoBundles(dir)
-    expect(written).toHaveLength(6)
+    // The current versions and the format-1 ones (sources/v1/) still given to older terminals.
+    expect(written).toHaveLength(12)
     for (const file of written) {
       const name = file.slice(file.lastIndexOf('/') + 1)
       expect(await readFile(file, 'utf8'), name).toBe(
@@ -76,7 +77,7 @@ describe('scripts/sign-bundle.ts', () => {
       '--out',
       out
     ])
-    expect(stdout).toContain('已签名 衢州市（330800） 第 1 版')
+    expect(stdout).toContain('已签名 衢州市（330800） 第 2 版')
     expect((await readBundleFile(out, DEMO_TRUSTED_KEYS)).ok).toBe(true)
   }, 30_000)
 })

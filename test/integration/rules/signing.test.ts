@@ -22,7 +22,8 @@ import { BUNDLES_DIR, NOW, sourceFileOf } from '../../support/rule-fixtures'
 
 const DEMO_PRIVATE = join(BUNDLES_DIR, 'keys', `${DEMO_KEY_ID}.private.pem`)
 const demoKey = () => readFile(DEMO_PRIVATE, 'utf8')
-const tibetSource = () => readFile(sourceFileOf('540000'), 'utf8')
+// Tibet's first version (format 1): these tests number versions from it.
+const tibetSource = () => readFile(sourceFileOf('540000', 1), 'utf8')
 
 /** Tibet's source with its version / effective time changed, signed with the demo key. */
 async function signedTibet(
@@ -57,19 +58,26 @@ describe('the demo key and the signed demo bundles', () => {
     const files = (await readdir(join(BUNDLES_DIR, 'signed'))).sort()
     expect(files).toEqual([
       '210100-v1.bundle.json',
+      '210100-v2.bundle.json',
       '310000-v1.bundle.json',
+      '310000-v2.bundle.json',
       '320500-v1.bundle.json',
+      '320500-v2.bundle.json',
       '330800-v1.bundle.json',
+      '330800-v2.bundle.json',
       '539900-v1.bundle.json',
-      '540000-v1.bundle.json'
+      '539900-v2.bundle.json',
+      '540000-v1.bundle.json',
+      '540000-v2.bundle.json'
     ])
     for (const file of files) {
       const result = await readBundleFile(join(BUNDLES_DIR, 'signed', file), DEMO_TRUSTED_KEYS)
       expect(result.ok, file).toBe(true)
       if (!result.ok) continue
       expect(result.value.keyId).toBe(DEMO_KEY_ID)
+      const { region, version } = result.value.bundle
       expect(result.value.payloadText).toBe(
-        await readFile(sourceFileOf(result.value.bundle.region.code), 'utf8')
+        await readFile(sourceFileOf(region.code, version === 1 ? 1 : 'current'), 'utf8')
       )
     }
   })

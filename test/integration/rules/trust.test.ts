@@ -48,7 +48,7 @@ async function trustFile(keys: CentreKey[], revoked: string[] = []): Promise<str
 /** 衢州's rules as the centre would sign them, with another version number. */
 async function quzhouBundle(key: { privatePem: string; keyId: string }, version: number): Promise<string> {
   const text = (await readFile(sourceFileOf('330800'), 'utf8')).replace(
-    '"version": 1,',
+    /"version": \d+,/,
     `"version": ${version},`
   )
   return signPayload(text, key.privatePem, key.keyId)
@@ -116,7 +116,7 @@ describe('an installation that configured its own centre keys', () => {
       })
       // A crafted bundle signed with the public demo key, under any key id: refused too.
       const forged = signPayload(
-        (await readFile(sourceFileOf('330800'), 'utf8')).replace('"version": 1,', '"version": 9,'),
+        (await readFile(sourceFileOf('330800'), 'utf8')).replace(/"version": \d+,/, '"version": 9,'),
         await demoPrivate(),
         'QZ-centre-2026'
       )
@@ -177,18 +177,18 @@ describe('rotating and revoking keys', () => {
       demoKey: true,
       revoked: []
     })
-    await ok(runtime.dispatch('rules.import', { envelope: await quzhouBundle(old, 2) }, supervisor))
-    await ok(runtime.dispatch('rules.import', { envelope: await quzhouBundle(next, 3) }, supervisor))
-    expect(await offersVersion(runtime, supervisor)).toBe(3)
+    await ok(runtime.dispatch('rules.import', { envelope: await quzhouBundle(old, 12) }, supervisor))
+    await ok(runtime.dispatch('rules.import', { envelope: await quzhouBundle(next, 13) }, supervisor))
+    expect(await offersVersion(runtime, supervisor)).toBe(13)
     await runtime.close()
 
-    // The 2027 key leaked: the administrator revokes it. Version 3, signed with it, is no longer used.
+    // The 2027 key leaked: the administrator revokes it. Version 13, signed with it, is no longer used.
     runtime = await open(dataDir, [await trustFile([old, next], ['QZ-centre-2027'])])
     supervisor = await signedIn(runtime, 'supervisor')
     expect((await info(runtime)).trust.revoked).toEqual(['QZ-centre-2027'])
-    expect(await offersVersion(runtime, supervisor)).toBe(2)
+    expect(await offersVersion(runtime, supervisor)).toBe(12)
     expect(
-      await runtime.dispatch('rules.import', { envelope: await quzhouBundle(next, 4) }, supervisor)
+      await runtime.dispatch('rules.import', { envelope: await quzhouBundle(next, 14) }, supervisor)
     ).toMatchObject({ ok: false, error: { code: 'RULES_REFUSED' } })
     await runtime.close()
 
@@ -200,7 +200,7 @@ describe('rotating and revoking keys', () => {
       demoKey: false,
       revoked: [DEMO_KEY_ID]
     })
-    expect(await offersVersion(runtime, supervisor)).toBe(2)
+    expect(await offersVersion(runtime, supervisor)).toBe(12)
     expect(
       await runtime.dispatch('rules.import', { envelope: await demoQuzhou() }, supervisor)
     ).toMatchObject({
@@ -221,7 +221,7 @@ describe('a real deployment: the centre signs with its own key, the terminal tru
     try {
       const centre = await openTestHub()
       // The centre's 衢州 rules, signed with its own key (a newer version than the demo's it also holds).
-      await addRuleBundle(centre.db, await quzhouBundle(own, 2), centre.clock)
+      await addRuleBundle(centre.db, await quzhouBundle(own, 3), centre.clock)
       const runtime = await open(await tempDir(), [await trustFile([own])])
       try {
         const setUp = await ok<SessionView>(
@@ -244,8 +244,8 @@ describe('a real deployment: the centre signs with its own key, the terminal tru
           await runtime.db('settings').where({ key: 'sync.centre_file_key' }).first('value')
         ).toBeTruthy()
         await ok(runtime.dispatch('sync.now', {}, supervisor))
-        expect(await runtime.db('rule_bundles').orderBy('version').pluck('version')).toEqual([2])
-        expect(await offersVersion(runtime, supervisor)).toBe(2)
+        expect(await runtime.db('rule_bundles').orderBy('version').pluck('version')).toEqual([3])
+        expect(await offersVersion(runtime, supervisor)).toBe(3)
         // The demo's bundle, still at that centre, is not taken by this terminal.
         expect(
           await runtime.dispatch('rules.import', { envelope: await demoQuzhou() }, supervisor)

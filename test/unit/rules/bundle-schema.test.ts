@@ -20,7 +20,9 @@ function tibetWith(path: string, value: unknown): Record<string, unknown> {
 
 describe('bundle schema', () => {
   it('accepts the six demo bundles, one per region', () => {
-    const files = readdirSync(join(BUNDLES_DIR, 'sources')).sort()
+    const files = readdirSync(join(BUNDLES_DIR, 'sources'))
+      .filter((file) => file.endsWith('.json'))
+      .sort()
     expect(files).toHaveLength(6)
     for (const code of REGIONS) {
       const parsed = parseRuleBundleText(readFileSync(sourceFileOf(code), 'utf8'))
@@ -64,8 +66,54 @@ describe('bundle schema', () => {
       code: 'INVALID_BUNDLE',
       message: '规则包内容不是有效的 JSON'
     })
-    const parsed = parseRuleBundle({ ...rawSource('540000'), format: 'yibao-rule-bundle/2' })
+    const parsed = parseRuleBundle({ ...rawSource('540000'), format: 'yibao-rule-bundle-x' })
     expect(!parsed.ok && parsed.message).toMatch(/^规则包字段 format 不正确/)
+  })
+
+  it('refuses a format newer than this build with a message that says to update, not a field error', () => {
+    const parsed = parseRuleBundle({ ...rawSource('540000'), format: 'yibao-rule-bundle/3' })
+    expect(parsed).toEqual({
+      ok: false,
+      code: 'INVALID_BUNDLE',
+      message: expect.stringMatching(/^规则包格式 yibao-rule-bundle\/3 比本机软件新.*请先升级终端软件$/)
+    })
+  })
+
+  it('reads the format-1 versions still given to older terminals, and refuses format 2 fields in them', () => {
+    for (const code of REGIONS) {
+      const v1 = JSON.parse(readFileSync(sourceFileOf(code, 1), 'utf8')) as Record<string, unknown>
+      expect(parseRuleBundle(v1).ok, code).toBe(true)
+    }
+    const current = rawSource('539900')
+    const parsed = parseRuleBundle({ ...current, format: 'yibao-rule-bundle/1' })
+    expect(!parsed.ok && parsed.message).toBe(
+      '规则包字段 applicant 不正确：格式 yibao-rule-bundle/1 的规则包不能含此字段'
+    )
+    const { applicant: _left, ...noApplicant } = current
+    const products = parseRuleBundle({ ...noApplicant, format: 'yibao-rule-bundle/1' })
+    expect(!products.ok && products.message).toMatch(/^规则包字段 products\[0\]\.afterSale 不正确/)
+  })
+
+  it('keeps instalments to per-unit products with a term, and responsibility keys unique', () => {
+    const yunnan = rawSource('539900') as { products: Array<Record<string, unknown>> }
+    yunnan.products[0].cover = {
+      kind: 'fixed',
+      from: '2026-01-01T00:00:00.000Z',
+      to: '2027-01-01T00:00:00.000Z',
+      text: 'x'
+    }
+    expect(parseRuleBundle(yunnan)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('products[0].afterSale.instalments')
+    })
+    const quzhou = rawSource('330800') as {
+      products: Array<{ afterSale: { benefits: { responsibilities: Array<{ key: string }> } } }>
+    }
+    quzhou.products[0].afterSale.benefits.responsibilities[1].key = 'selfPay'
+    expect(parseRuleBundle(quzhou)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('责任代码 selfPay 重复')
+    })
   })
 
   it('formats and follows paths the same way', () => {
