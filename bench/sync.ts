@@ -350,6 +350,7 @@ const uploadPhase: Phase = {
           signatureSvg: '<svg/>',
           payerProof: 'swiped',
           keyedApprovedBy: null,
+          applicantMobile: null,
           lines: [{ ...line, productName: product.name, proofSeen: false, decisionJson: '{}' }],
           outbox: { id: uuidv7(Date.now(), randomBytes(10)), payloadJson: JSON.stringify(payload) }
         })

@@ -54,6 +54,8 @@ export interface HoldingView {
   /** UTC ISO; the cover ends before `coverTo`. */
   readonly coverFrom: string
   readonly coverTo: string
+  /** The insurer's policy number (保单号), once issued; null before. */
+  readonly policyNo: string | null
   readonly source: 'centre' | 'terminal'
   /** This terminal's sale: its id and state (queued, uploaded, accepted). */
   readonly sale: { readonly saleId: string; readonly status: string } | null

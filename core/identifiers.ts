@@ -201,3 +201,18 @@ export function birthDateOfId(idNumber: string): string {
 export function genderOfId(idNumber: string): Gender {
   return Number(idNumber[16]) % 2 === 1 ? 'male' : 'female'
 }
+
+/**
+ * A mainland mobile number (手机号) as a clerk types it: spaces, hyphens and a leading +86 or 86
+ * are allowed; what is kept is the 11 digits. Mobile numbers start 13–19.
+ */
+export function parseMobile(text: string): { ok: true; value: string } | { ok: false; reason: string } {
+  const digits = text
+    .trim()
+    .replace(/[\s-]/g, '')
+    .replace(/^(?:\+?86)(?=\d{11}$)/, '')
+  if (!/^\d+$/.test(digits)) return { ok: false, reason: '手机号只能含数字' }
+  if (digits.length !== 11) return { ok: false, reason: `手机号应为 11 位数字（现为 ${digits.length} 位）` }
+  if (!/^1[3-9]/.test(digits)) return { ok: false, reason: '不是手机号：手机号以 13–19 开头' }
+  return { ok: true, value: digits }
+}

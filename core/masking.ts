@@ -32,3 +32,8 @@ export function maskCardNumber(cardNumber: string): string {
 export function maskReadText(text: string): string {
   return maskMiddle(text, 2, 2)
 }
+
+/** 13812345678 -> 138****5678 */
+export function maskMobile(mobile: string): string {
+  return maskMiddle(mobile, 3, 4)
+}

@@ -30,7 +30,9 @@ export const draftLineSchema = z.strictObject({
 
 export const draftOrderSchema = z.strictObject({
   accountId: z.int().positive(),
-  lines: z.array(draftLineSchema).min(1).max(10)
+  lines: z.array(draftLineSchema).min(1).max(10),
+  /** The applicant's (the payer's) mobile as typed; checked on this side (core/identifiers parseMobile). */
+  applicantMobile: z.string().max(32).optional()
 })
 
 export type DraftLine = z.infer<typeof draftLineSchema>
@@ -120,6 +122,15 @@ export interface QuoteView {
   readonly maxSpendFen: Fen
   /** What stops the whole order (rules or snapshot too old to sell offline), in Chinese. */
   readonly blockers: readonly string[]
+  /**
+   * The applicant's mobile: whether the region's rules require it, the number as it will be kept
+   * (masked), and what is wrong with what was typed, in Chinese (null when nothing).
+   */
+  readonly applicant: {
+    readonly mobileRequired: boolean
+    readonly mobileMasked: string | null
+    readonly problem: string | null
+  }
   /** Every line eligible, no problems, no blockers: the order may be confirmed and paid. */
   readonly ok: boolean
 }
@@ -161,8 +172,12 @@ export interface ReceiptView {
     readonly premiumFen: Fen
     readonly coverFrom: string
     readonly coverTo: string
+    /** The insurer's policy number (保单号), once the centre passed it on. */
+    readonly policy: { readonly policyNo: string; readonly issuedAt: string } | null
   }>
   readonly totalFen: Fen
+  /** The applicant's mobile, masked (138****5678); null when none was given. */
+  readonly applicantMobileMasked: string | null
   readonly payerProof: PayerProofKind
   /** A keyed sale: the supervisor who approved it. */
   readonly keyedApprovedBy: { readonly code: string; readonly name: string } | null

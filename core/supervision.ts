@@ -44,6 +44,7 @@ export const AUDIT_ACTION_LABELS: Readonly<Record<string, string>> = {
   operator_pin_reset: '重置操作员密码',
   rejection_followed_up: '跟进被拒交易',
   rejection_told_at_counter: '联机被拒，已当场告知',
+  applicant_mobile_revealed: '查看投保人完整手机号',
   report_exported: '导出报表',
   day_close: '日结',
   shift_close: '交班',
@@ -124,6 +125,8 @@ export interface RejectionView {
   readonly reasonMessage: string | null
   readonly payerNameMasked: string
   readonly payerCardMasked: string
+  /** The applicant's mobile, masked; the whole number only through rejections.revealMobile (audited). */
+  readonly applicantMobileMasked: string | null
   readonly operatorCode: string
   readonly operatorName: string
   /** null until a supervisor followed it up. */

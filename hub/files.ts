@@ -25,6 +25,7 @@ import {
   QueueFileUnreadable
 } from '../backend/shared'
 import { currentBundle, type BundleCache } from './rules'
+import { issueDuePolicies, issuedPoliciesOf } from './policies'
 import { newBatchOrder, settleItems } from './settle'
 import { streamWriter, writeSnapshot, type SnapshotWritten } from './snapshot'
 import { findTerminal, type TerminalRecord } from './terminals'
@@ -189,9 +190,12 @@ export async function exportPackage(
 ): Promise<PackageExport> {
   const terminal = await findTerminal(db, options.terminalId)
   if (!terminal) throw new FileRefused(`终端 ${options.terminalId.slice(0, 40)} 未在中心注册`)
+  // Written in the protocol the terminal last spoke: an older terminal refuses what it does not know.
+  const protocol = terminal.protocolVersion
+  await issueDuePolicies(db, options.clock)
   const ruleEnvelopes: string[] = []
   for (const region of terminal.regionCodes) {
-    const current = await currentBundle(db, region)
+    const current = await currentBundle(db, region, protocol)
     if (current) ruleEnvelopes.push(current.envelope)
   }
   const stored: Array<{
@@ -249,7 +253,8 @@ export async function exportPackage(
           since: null,
           regionsSinceVersion: terminal.regionsSinceVersion,
           clock: options.clock,
-          bundles: options.bundles
+          bundles: options.bundles,
+          protocol
         },
         streamWriter(out)
       )
@@ -262,7 +267,8 @@ export async function exportPackage(
       createdAt: options.clock.now().toISOString(),
       ruleEnvelopes,
       snapshotSha256: snapshot.end.sha256,
-      results
+      results,
+      ...(protocol >= 2 ? { policies: await issuedPoliciesOf(db, terminal.id) } : {})
     }
     const payloadText = JSON.stringify(payload)
     // signPayload makes a bundle envelope; its signature is over the same payload bytes.

@@ -16,7 +16,9 @@ import { startHub } from './server'
  * `npm run hub`: the reference medical-insurance centre on 127.0.0.1, for demos and tests.
  * PORT (default 8790), HUB_DATA_DIR (default .hub-data/ in the repository), HUB_TEST_HOOKS=1 adds
  * the /v1/_test/* calls, HUB_SIGNING_KEY with HUB_SIGNING_KEY_ID sign with a key of the centre's
- * own instead of the demo key. Subcommands work on the same data folder, also while the server runs.
+ * own instead of the demo key, HUB_POLICY_DELAY_SECONDS is how long the insurer takes to issue a
+ * policy, HUB_PROTOCOL=1 plays a centre of protocol version 1. Subcommands work on the same data
+ * folder, also while the server runs.
  */
 
 const USAGE = `用法：npm run hub [-- <命令> [参数]]
@@ -30,6 +32,7 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   prune-removals <版本>                         清理该版本及以前的账户删除记录；此前的增量请求改发全量快照
   issue-voucher <社保卡号>                      为该参保人签发医保电子凭证码（5 分钟内有效），演示扫码付款
   keyed-sales accept|refuse                     是否受理手工输入卡号的交易
+保险公司：HUB_POLICY_DELAY_SECONDS=<秒>（默认 0）受理后过多久签发保单号；HUB_PROTOCOL=1 扮演协议版本 1 的旧中心
 签名：HUB_SIGNING_KEY=<Ed25519 私钥文件> HUB_SIGNING_KEY_ID=<密钥编号> 时用中心自己的密钥签名（文件加密密钥、同步包），否则用演示密钥
 测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status、/v1/_test/voucher、/v1/_test/keyed-sales`
 
@@ -77,12 +80,20 @@ async function main(argv: readonly string[]): Promise<number> {
     const port = Number(process.env.PORT ?? 8790)
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`PORT 应为 0–65535 的整数，现在是「${process.env.PORT}」`)
+    const delayText = process.env.HUB_POLICY_DELAY_SECONDS ?? '0'
+    if (!/^\d{1,7}$/.test(delayText))
+      throw new UsageError(`HUB_POLICY_DELAY_SECONDS 应为非负整数（秒），现在是「${delayText}」`)
+    const protocolText = process.env.HUB_PROTOCOL ?? '2'
+    if (protocolText !== '1' && protocolText !== '2')
+      throw new UsageError(`HUB_PROTOCOL 应为 1 或 2，现在是「${protocolText}」`)
     const hub = await startHub({
       db,
       clock,
       log: stderrLogger,
       port,
-      testHooks: process.env.HUB_TEST_HOOKS === '1'
+      testHooks: process.env.HUB_TEST_HOOKS === '1',
+      policyDelayMs: Number(delayText) * 1000,
+      protocol: protocolText === '1' ? 1 : 2
     })
     process.stdout.write(`医保中心参考实现已启动：${hub.url}\n数据目录：${dataDir}\n演示注册码：\n`)
     for (const code of DEMO_ENROLMENT_CODES) {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
-import type { RuleBundle } from '../core/rules/bundle'
+import { RULE_BUNDLE_FORMAT_V1, type RuleBundle } from '../core/rules/bundle'
+import type { ProtocolVersion } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { type TrustedKeys, verifyBundle } from '../backend/shared'
 import { hubTrustedKeys } from './file-key'
@@ -32,6 +33,7 @@ export async function addRuleBundle(
       version: bundle.version,
       effective_from: bundle.effectiveFrom,
       key_id: keyId,
+      format_version: bundle.format === RULE_BUNDLE_FORMAT_V1 ? 1 : 2,
       envelope: envelopeText,
       received_at: clock.now().toISOString()
     })
@@ -55,13 +57,20 @@ export async function withdrawRules(
   return changed > 0
 }
 
-/** The newest version not withdrawn: what a terminal is given. */
+/**
+ * The newest version not withdrawn that the terminal can read: what it is given. A terminal of
+ * protocol 1 reads bundle format 1 only; absent, any format (the centre's own use).
+ */
 export async function currentBundle(
   q: Knex | Knex.Transaction,
-  regionCode: string
+  regionCode: string,
+  protocol?: ProtocolVersion
 ): Promise<{ version: number; envelope: string } | null> {
   const row = await q('rule_bundles')
     .where({ region_code: regionCode })
+    .modify((query) => {
+      if (protocol === 1) query.where('format_version', 1)
+    })
     .whereNull('withdrawn_at')
     .orderBy('version', 'desc')
     .first<Pick<BundleRow, 'version' | 'envelope'> | undefined>('version', 'envelope')

@@ -13,8 +13,12 @@ import {
   terminalIdSchema,
   tokenRenewalRequestSchema,
   uploadRequestSchema,
+  PROTOCOL_HEADER,
+  protocolOfHeader,
   type CentreError,
-  type ItemResult
+  type ItemResult,
+  type ProtocolVersion,
+  type UploadItem
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { isX25519PublicKey, silentLogger, type Logger } from '../backend/shared'
@@ -26,11 +30,13 @@ import { receiveRecordHeads } from './record-heads'
 import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { settleItems } from './settle'
+import { issueDuePolicies, policiesAfter } from './policies'
 import { streamWriter, writeSnapshot } from './snapshot'
 import { currentFileKey } from './file-key'
 import {
   authenticate,
   DEFAULT_TOKEN_TTL_MS,
+  noteTerminalProtocol,
   registerTerminal,
   renewToken,
   setTerminalFileKey,
@@ -54,6 +60,14 @@ export interface HubServerOptions {
   readonly maxBodyBytes?: number
   /** Read-only connections for snapshots; opened on the database's file when absent, closed with the server. */
   readonly reader?: Knex
+  /** How long after acceptance the insurer issues a policy (`HUB_POLICY_DELAY_SECONDS`); 0 when absent. */
+  readonly policyDelayMs?: number
+  /**
+   * The highest protocol this centre speaks: 2, or 1 to play a centre built before version 2
+   * (`HUB_PROTOCOL=1`, for testing terminals against one): it then announces nothing and refuses
+   * what a version-1 centre would.
+   */
+  readonly protocol?: ProtocolVersion
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -109,6 +123,20 @@ async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, limit: nu
   )
 }
 
+/**
+ * A terminal that spoke version 1 sent a field of version 2: refused whole, as a version-1 centre's
+ * strict schema refuses it, before anything changes.
+ */
+function refuseVersion2Fields(items: readonly UploadItem[]): void {
+  const index = items.findIndex((item) => item.type === 'sale' && item.applicant !== undefined)
+  if (index >= 0)
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      `请求内容不符合协议（字段 items[${index}].applicant）：协议版本 1 没有此字段；未做任何处理`
+    )
+}
+
 export function createHubServer(options: HubServerOptions): Server {
   const { db, clock } = options
   const log = options.log ?? silentLogger
@@ -118,6 +146,13 @@ export function createHubServer(options: HubServerOptions): Server {
   const ownReader = options.reader === undefined
   const reader = options.reader ?? openSnapshotReader(databaseFileOf(db))
   const bundles = createBundleCache()
+  const highestProtocol: ProtocolVersion = options.protocol ?? 2
+  /** What this request is answered in: the lower of the terminal's version and ours. */
+  const protocolOf = (req: IncomingMessage): ProtocolVersion =>
+    Math.min(
+      highestProtocol,
+      protocolOfHeader(req.headers[PROTOCOL_HEADER] as string | undefined)
+    ) as ProtocolVersion
 
   const delay = () =>
     faults.delayMs > 0
@@ -154,7 +189,7 @@ export function createHubServer(options: HubServerOptions): Server {
     const terminal = match ? await authenticate(db, match[1], clock) : null
     if (!terminal)
       throw new HttpError(401, 'UNAUTHENTICATED', '令牌无效或已过期：请用刷新凭据更新令牌，或重新注册终端')
-    return terminal
+    return noteTerminalProtocol(db, terminal, protocolOf(req))
   }
 
   async function register(req: IncomingMessage, res: ServerResponse) {
@@ -187,8 +222,8 @@ export function createHubServer(options: HubServerOptions): Server {
       throw new HttpError(400, 'BAD_REQUEST', '缺少地区代码或格式不正确：region 应为 6 位数字')
     if (!terminal.regionCodes.includes(region))
       throw new HttpError(403, 'FORBIDDEN', `本终端未获准办理地区 ${region} 的业务`)
-    const current = await currentBundle(db, region)
-    if (!current) throw new HttpError(404, 'NOT_FOUND', `中心没有地区 ${region} 的规则包`)
+    const current = await currentBundle(db, region, protocolOf(req))
+    if (!current) throw new HttpError(404, 'NOT_FOUND', `中心没有地区 ${region} 可供本终端版本使用的规则包`)
     const etag = `"${region}-v${current.version}"`
     const known = (req.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''))
     if (known.includes(etag)) return send(res, 304, undefined, { etag })
@@ -200,6 +235,7 @@ export function createHubServer(options: HubServerOptions): Server {
     const sinceText = url.searchParams.get('since')
     if (sinceText !== null && !/^\d{1,15}$/.test(sinceText))
       throw new HttpError(400, 'BAD_REQUEST', 'since 应为快照版本号（非负整数）')
+    await issueDuePolicies(db, clock)
     const write = streamWriter(res)
     let started = false
     let lines: number | null = null
@@ -211,6 +247,7 @@ export function createHubServer(options: HubServerOptions): Server {
         regionsSinceVersion: terminal.regionsSinceVersion,
         clock,
         bundles,
+        protocol: protocolOf(req),
         onCount: (count) => void (lines = count)
       },
       (chunk) => {
@@ -250,10 +287,18 @@ export function createHubServer(options: HubServerOptions): Server {
     const request = await readJson(req, schema, maxBodyBytes)
     if (request.terminalId !== terminal.id)
       throw new HttpError(403, 'FORBIDDEN', `请求中的终端编号 ${request.terminalId} 与令牌所属终端不符`)
+    if (protocolOf(req) === 1) refuseVersion2Fields(request.items)
     const startedAt = performance.now()
     const results = await settleItems(
       db,
-      { terminal, clock, bundles, isLocked: (accountNo) => faults.lockedAccounts.has(accountNo), log },
+      {
+        terminal,
+        clock,
+        bundles,
+        isLocked: (accountNo) => faults.lockedAccounts.has(accountNo),
+        log,
+        policyDelayMs: options.policyDelayMs ?? 0
+      },
       request.items
     )
     logResults(terminal.id, results, Math.round(performance.now() - startedAt))
@@ -291,6 +336,18 @@ export function createHubServer(options: HubServerOptions): Server {
         ms
       })
     })
+
+  /** Version 2: the policies the insurer issued for this terminal's sales, after the terminal's cursor. */
+  async function policies(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const terminal = await requireTerminal(req)
+    if (protocolOf(req) < 2) throw new HttpError(404, 'NOT_FOUND', '没有这个接口：/v1/policies')
+    const after = url.searchParams.get('after') ?? '0'
+    if (!/^\d{1,15}$/.test(after)) throw new HttpError(400, 'BAD_REQUEST', 'after 应为非负整数')
+    await issueDuePolicies(db, clock)
+    const page = await policiesAfter(db, terminal.id, Number(after))
+    log.info('policies_sent', { terminal: terminal.id, policies: page.policies.length })
+    await send(res, 200, page)
+  }
 
   async function office(req: IncomingMessage, res: ServerResponse) {
     const terminal = await requireTerminal(req)
@@ -390,6 +447,7 @@ export function createHubServer(options: HubServerOptions): Server {
     { pattern: /^\/v1\/rules$/, method: 'GET', run: (req, res, url) => rules(req, res, url) },
     { pattern: /^\/v1\/snapshot$/, method: 'GET', run: (req, res, url) => snapshot(req, res, url) },
     { pattern: /^\/v1\/transactions$/, method: 'POST', run: (req, res) => upload(req, res) },
+    { pattern: /^\/v1\/policies$/, method: 'GET', run: (req, res, url) => policies(req, res, url) },
     { pattern: /^\/v1\/authorizations$/, method: 'POST', run: (req, res) => authorize(req, res) },
     { pattern: /^\/v1\/reports\/office$/, method: 'POST', run: (req, res) => office(req, res) },
     { pattern: /^\/v1\/record-heads$/, method: 'POST', run: (req, res) => recordHeads(req, res) },
@@ -414,6 +472,8 @@ export function createHubServer(options: HubServerOptions): Server {
       return
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    // Every answer names the highest version this centre speaks; a version-1 centre names none.
+    if (highestProtocol >= 2) res.setHeader(PROTOCOL_HEADER, String(highestProtocol))
     if (
       options.testHooks &&
       url.pathname.startsWith('/v1/_test/') &&

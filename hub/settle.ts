@@ -19,6 +19,7 @@ import type { Logger } from '../backend/shared'
 import { accountsShowing, touchAccounts, versionOnce } from './db/state'
 import { checkPayer } from './payer'
 import type { BundleCache } from './rules'
+import { dropUnissuedPolicies, recordPolicies } from './policies'
 
 /**
  * Settlement of uploaded items against the balances the centre holds. One SQLite transaction per
@@ -33,6 +34,8 @@ export interface SettleContext {
   /** Accounts the centre is busy settling (maintenance): their items are not decided now. */
   readonly isLocked: (accountNo: string) => boolean
   readonly log: Logger
+  /** How long after acceptance the insurer issues each line's policy (hub/policies.ts); 0 when absent. */
+  readonly policyDelayMs?: number
 }
 
 /**
@@ -300,6 +303,10 @@ async function settleSale(
         )
       : reject('INVALID_ITEM', `中心没有地区 ${item.rules.regionCode} 的第 ${item.rules.version} 版规则包`)
   }
+  if (new Set(item.lines.map((line) => line.lineNo)).size !== item.lines.length)
+    return reject('INVALID_ITEM', '交易中有重复的项目序号')
+  if (rules.bundle.applicant?.mobileRequired && !item.applicant)
+    return reject('INVALID_ITEM', `${rules.bundle.region.name}须登记投保人手机号，交易中没有`)
   const lineSum = item.lines.reduce((sum, line) => sum + line.premiumFen, 0)
   if (lineSum !== item.totalFen)
     return reject(
@@ -352,9 +359,14 @@ async function settleSale(
       cover_to: line.coverTo,
       payer_account_id: account.id,
       sale_id: item.saleId,
+      line_no: line.lineNo,
       bought_at: item.createdAt
     }))
   )
+  await recordPolicies(trx, ctx.terminal.id, item, settledAt, ctx.policyDelayMs ?? 0)
+  // For the insurer: kept apart from the sale's other records, given to no report.
+  if (item.applicant)
+    await trx('sale_applicants').insert({ sale_id: item.saleId, mobile: item.applicant.mobile })
   // Every account whose line shows an insured person now shows the new holding.
   await touchAccounts(
     trx,
@@ -528,6 +540,7 @@ async function settleReversal(
     .update({ spent_fen: trx.raw('max(0, spent_fen - ?)', [sale.total_fen]) })
   const insured = await trx('holdings').where({ sale_id: sale.sale_id }).pluck<string[]>('insured_id_number')
   await trx('holdings').where({ sale_id: sale.sale_id }).delete()
+  await dropUnissuedPolicies(trx, sale.sale_id)
   await touchAccounts(trx, await accountsShowing(trx, insured), v, settledAt)
   await trx('hub_sales')
     .where({ sale_id: sale.sale_id })

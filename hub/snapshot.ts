@@ -3,8 +3,8 @@ import type { Writable } from 'node:stream'
 import type { Knex } from 'knex'
 import { settlementYearOf } from '../core/rules/settlement-year'
 import {
-  PROTOCOL_VERSION,
   type AccountLine,
+  type ProtocolVersion,
   type RemovedLine,
   type SnapshotEnd,
   type SnapshotHeader
@@ -27,6 +27,8 @@ export interface SnapshotRequest {
   readonly regionsSinceVersion: number
   readonly clock: Clock
   readonly bundles: BundleCache
+  /** The version the lines are written in: 1 leaves out what a terminal of protocol 1 would refuse. */
+  readonly protocol: ProtocolVersion
   readonly pageSize?: number
   /**
    * Told, before the first line, how many account and removed lines will follow (the end line's
@@ -72,6 +74,7 @@ interface HoldingRow {
   cover_from: string
   cover_to: string
   payer_account_id: number | null
+  policy_no: string | null
 }
 
 const MAX_FAMILY = 20
@@ -107,7 +110,7 @@ export async function writeSnapshot(
     }
     const header: SnapshotHeader = {
       type: 'header',
-      protocol: PROTOCOL_VERSION,
+      protocol: request.protocol,
       snapshotVersion: version,
       full: !delta,
       baseVersion: delta ? request.since : null,
@@ -133,7 +136,7 @@ export async function writeSnapshot(
           [yearFrom, regionCode, cursor.version, cursor.id, pageSize]
         )
         if (rows.length === 0) break
-        const lines = await accountLines(trx, rows, generatedAt)
+        const lines = await accountLines(trx, rows, generatedAt, request.protocol)
         await emit(lines.map((line) => `${JSON.stringify(line)}\n`).join(''))
         accounts += rows.length
         const last = rows[rows.length - 1]
@@ -200,7 +203,8 @@ async function lineCount(
 async function accountLines(
   trx: Knex.Transaction,
   rows: readonly AccountRow[],
-  now: string
+  now: string,
+  protocol: ProtocolVersion
 ): Promise<AccountLine[]> {
   const ids = rows.map((row) => row.id)
   const family: FamilyRow[] = await trx('family_members')
@@ -219,7 +223,7 @@ async function accountLines(
       q.whereIn('insured_id_number', persons).orWhereIn('payer_account_id', ids)
     })
     .orderBy('id')
-    .select('insured_id_number', 'product_code', 'cover_from', 'cover_to', 'payer_account_id')
+    .select('insured_id_number', 'product_code', 'cover_from', 'cover_to', 'payer_account_id', 'policy_no')
   const byPerson = new Map<string, HoldingRow[]>()
   const byPayer = new Map<number, HoldingRow[]>()
   for (const holding of holdings) {
@@ -230,9 +234,9 @@ async function accountLines(
     const members = (familyOf.get(row.id) ?? []).slice(0, MAX_FAMILY)
     const held = new Map<string, AccountLine['holdings'][number]>()
     for (const person of [row.id_number, ...members.map((member) => member.id_number)]) {
-      for (const h of byPerson.get(person) ?? []) addHolding(held, h)
+      for (const h of byPerson.get(person) ?? []) addHolding(held, h, protocol)
     }
-    for (const h of byPayer.get(row.id) ?? []) addHolding(held, h)
+    for (const h of byPayer.get(row.id) ?? []) addHolding(held, h, protocol)
     return {
       type: 'account',
       accountNo: row.account_no,
@@ -263,14 +267,20 @@ function listIn<K, V>(map: Map<K, V[]>, key: K): V[] {
   return list
 }
 
-function addHolding(held: Map<string, AccountLine['holdings'][number]>, h: HoldingRow): void {
+function addHolding(
+  held: Map<string, AccountLine['holdings'][number]>,
+  h: HoldingRow,
+  protocol: ProtocolVersion
+): void {
   const key = `${h.insured_id_number}/${h.product_code}/${h.cover_from}/${h.cover_to}`
   if (!held.has(key))
     held.set(key, {
       idNumber: h.insured_id_number,
       productCode: h.product_code,
       coverFrom: h.cover_from,
-      coverTo: h.cover_to
+      coverTo: h.cover_to,
+      // Version 2 only: a version-1 terminal refuses a field it does not know.
+      ...(protocol >= 2 && h.policy_no ? { policyNo: h.policy_no } : {})
     })
 }
 

@@ -1,6 +1,11 @@
 import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Knex } from 'knex'
-import type { RegistrationRequest, RegistrationResponse, TokenGrant } from '../core/sync/protocol'
+import type {
+  ProtocolVersion,
+  RegistrationRequest,
+  RegistrationResponse,
+  TokenGrant
+} from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { isX25519PublicKey } from '../backend/shared'
 import { nextVersion } from './db/state'
@@ -19,6 +24,8 @@ export interface TerminalRecord {
   readonly regionsSinceVersion: number
   /** The terminal's X25519 key sync packages are encrypted to; null until it sent one. */
   readonly filePublicKeyPem: string | null
+  /** The protocol it announced on its last call: what its sync packages are written in. */
+  readonly protocolVersion: ProtocolVersion
 }
 
 interface TerminalRow {
@@ -28,6 +35,7 @@ interface TerminalRow {
   refresh_secret_hash: string
   region_codes_json: string
   regions_since_version: number
+  protocol_version: number
 }
 
 interface CodeRow {
@@ -53,7 +61,8 @@ function recordOf(row: TerminalRow): TerminalRecord {
     regionCodes: JSON.parse(row.region_codes_json) as string[],
     publicKeyPem: row.public_key_pem,
     regionsSinceVersion: row.regions_since_version,
-    filePublicKeyPem: row.file_public_key_pem ?? null
+    filePublicKeyPem: row.file_public_key_pem ?? null,
+    protocolVersion: row.protocol_version >= 2 ? 2 : 1
   }
 }
 
@@ -202,7 +211,8 @@ export async function authenticate(db: Knex, token: string, clock: Clock): Promi
       'r.file_public_key_pem',
       'r.refresh_secret_hash',
       'r.region_codes_json',
-      'r.regions_since_version'
+      'r.regions_since_version',
+      'r.protocol_version'
     )
   return row ? recordOf(row) : null
 }
@@ -219,4 +229,15 @@ export async function setTerminalFileKey(
   filePublicKeyPem: string
 ): Promise<void> {
   await db('terminals').where({ id: terminalId }).update({ file_public_key_pem: filePublicKeyPem })
+}
+
+/** Remembers the protocol the terminal spoke (only when it changed): its packages are written in it. */
+export async function noteTerminalProtocol(
+  db: Knex,
+  terminal: TerminalRecord,
+  protocol: ProtocolVersion
+): Promise<TerminalRecord> {
+  if (terminal.protocolVersion === protocol) return terminal
+  await db('terminals').where({ id: terminal.id }).update({ protocol_version: protocol })
+  return { ...terminal, protocolVersion: protocol }
 }

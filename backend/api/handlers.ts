@@ -104,6 +104,8 @@ export function createHandlers(services: Services): Handlers {
     'audit.list': (filter) => services.supervision.auditLog(filter),
     'audit.verify': () => services.records.check(),
     'rejections.list': (filter) => services.supervision.rejections(filter),
-    'rejections.followUp': (request, { caller }) => services.supervision.followUp(signedIn(caller), request)
+    'rejections.followUp': (request, { caller }) => services.supervision.followUp(signedIn(caller), request),
+    'rejections.revealMobile': (request, { caller }) =>
+      services.supervision.revealMobile(signedIn(caller), request)
   }
 }

@@ -48,6 +48,7 @@ function holdingViews(
       productName: cover.productName ?? productNames.get(cover.productCode) ?? cover.productCode,
       coverFrom: cover.coverFrom,
       coverTo: cover.coverTo,
+      policyNo: cover.policyNo,
       source: cover.source.kind,
       sale:
         cover.source.kind === 'terminal' ? { saleId: cover.source.saleId, status: cover.source.status } : null

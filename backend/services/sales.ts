@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { spendingEntries } from '../../core/spending'
 import { AppError } from '../../core/errors'
-import { ageOn, birthDateOfId, genderOfId, parseCardInput, parseResidentId } from '../../core/identifiers'
+import {
+  ageOn,
+  birthDateOfId,
+  genderOfId,
+  parseCardInput,
+  parseMobile,
+  parseResidentId
+} from '../../core/identifiers'
 import { uuidv7 } from '../../core/ids'
-import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
+import { maskCardNumber, maskIdNumber, maskMobile, maskName } from '../../core/masking'
 import { formatYuan } from '../../core/money'
 import { coverPeriodOf } from '../../core/rules/cover'
 import {
@@ -109,6 +116,25 @@ function centreResultOf(
 ): CentreResultView | null {
   if (settledAt === null) return null
   return { settledAt, rejection: code === null ? null : { code, message: message ?? code }, reference }
+}
+
+/** The applicant's mobile as typed: kept as 11 digits, shown masked; required where the rules say. */
+function applicantOf(
+  mobileRequired: boolean,
+  typed: string | undefined
+): { mobileRequired: boolean; mobile: string | null; mobileMasked: string | null; problem: string | null } {
+  const text = typed?.trim() ?? ''
+  if (text === '')
+    return {
+      mobileRequired,
+      mobile: null,
+      mobileMasked: null,
+      problem: mobileRequired ? '请填写投保人手机号（本地区规则要求登记）' : null
+    }
+  const parsed = parseMobile(text)
+  if (!parsed.ok)
+    return { mobileRequired, mobile: null, mobileMasked: null, problem: `投保人${parsed.reason}` }
+  return { mobileRequired, mobile: parsed.value, mobileMasked: maskMobile(parsed.value), problem: null }
 }
 
 /** The same card again, by card number or ID number: the customer's second swipe pays. */
@@ -329,11 +355,13 @@ export function createSalesService(deps: SalesDeps): SalesService {
           ...offlineSaleBlockers(bundle, totalFen, await repos.sales.queued())
         ]
     const blockers = [...(freshness.reason ? [freshness.reason] : []), ...offlineBlockers]
+    const applicant = applicantOf(bundle.applicant?.mobileRequired === true, order.applicantMobile)
     const ok =
       blockers.length === 0 &&
+      applicant.problem === null &&
       lines.length > 0 &&
       lines.every((line) => line.eligible && line.problems.length === 0)
-    return { account, bundle, lines, totalFen, maxSpendFen, blockers, ok }
+    return { account, bundle, lines, totalFen, maxSpendFen, blockers, applicant, ok }
   }
 
   async function receipt(saleId: string): Promise<ReceiptView> {
@@ -347,6 +375,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
     if (!account || !operator) throw new AppError('INTERNAL', '交易记录不完整')
     const approver =
       sale.keyed_approved_by === null ? null : await deps.operators.findById(sale.keyed_approved_by)
+    const mobile = await deps.sales.applicantMobile(saleId)
     const bundleName = account.regionName
     return {
       saleId: sale.id,
@@ -371,9 +400,14 @@ export function createSalesService(deps: SalesDeps): SalesService {
         units: line.units,
         premiumFen: line.premium_fen,
         coverFrom: line.cover_from,
-        coverTo: line.cover_to
+        coverTo: line.cover_to,
+        policy:
+          line.policy_no === null
+            ? null
+            : { policyNo: line.policy_no, issuedAt: line.policy_issued_at ?? sale.created_at }
       })),
       totalFen: sale.total_fen,
+      applicantMobileMasked: mobile === null ? null : maskMobile(mobile),
       payerProof: sale.payer_proof,
       keyedApprovedBy: approver ? { code: approver.code, name: approver.name } : null,
       voided: sale.voided_at ? { at: sale.voided_at, reason: sale.void_reason ?? '' } : null,
@@ -445,9 +479,14 @@ export function createSalesService(deps: SalesDeps): SalesService {
 
     async quote(order) {
       const at = deps.clock.now().toISOString()
-      const { bundle, lines, totalFen, maxSpendFen, blockers, ok } = await priced(order, at)
+      const { bundle, lines, totalFen, maxSpendFen, blockers, applicant, ok } = await priced(order, at)
       return {
         blockers,
+        applicant: {
+          mobileRequired: applicant.mobileRequired,
+          mobileMasked: applicant.mobileMasked,
+          problem: applicant.problem
+        },
         rules: {
           regionCode: bundle.region.code,
           regionName: bundle.region.name,
@@ -514,10 +553,11 @@ export function createSalesService(deps: SalesDeps): SalesService {
             throw new AppError('PAYMENT_REFUSED', '交易号已被另一笔交易使用：请返回重新付款，本次未扣款')
           return null
         }
-        const { bundle, lines, totalFen, blockers, ok } = await priced(request.order, at, repos)
+        const { bundle, lines, totalFen, blockers, applicant, ok } = await priced(request.order, at, repos)
         if (!ok) {
           const problems = [
             ...blockers,
+            ...(applicant.problem ? [applicant.problem] : []),
             ...lines.flatMap((line) => line.problems.map((p) => `第 ${line.lineNo} 位：${p}`))
           ]
           throw new AppError('SALE_REFUSED', `不能办理：${problems.join('；') || '没有可办理的项目'}`)
@@ -555,7 +595,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
           rules: { regionCode: bundle.region.code, version: bundle.version },
           totalFen,
           lines: storedLines.map(({ productName, proofSeen, decisionJson, ...sent }) => sent),
-          payment: proof.item
+          payment: proof.item,
+          ...(applicant.mobile ? { applicant: { mobile: applicant.mobile } } : {})
         }
         await repos.sales.insert({
           id: saleId,
@@ -571,6 +612,7 @@ export function createSalesService(deps: SalesDeps): SalesService {
           signatureSvg: signatureSvg(request.signature),
           payerProof: proof.kind,
           keyedApprovedBy: proof.approvedBy,
+          applicantMobile: applicant.mobile,
           lines: storedLines,
           outbox: { id: newId(deps.clock), payloadJson: JSON.stringify(payload) }
         })

@@ -1,5 +1,6 @@
 import type { Caller } from '../../core/api/contract'
 import { AppError } from '../../core/errors'
+import { maskMobile } from '../../core/masking'
 import { maskedPayer } from './cardholder'
 import type { Role } from '../../core/operators'
 import {
@@ -33,6 +34,8 @@ export interface SupervisionService {
   }): Promise<AuditEntryView[]>
   rejections(filter: { followedUp?: boolean }): Promise<RejectionView[]>
   followUp(caller: Caller, request: { saleId: string; note: string }): Promise<RejectionView>
+  /** The whole mobile of a rejected sale's applicant, so the supervisor can call; audited. */
+  revealMobile(caller: Caller, request: { saleId: string }): Promise<{ mobile: string }>
 }
 
 export interface SupervisionDeps {
@@ -108,6 +111,7 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
           reasonCode: row.result_code,
           reasonMessage: row.result_message,
           ...maskedPayer(account),
+          applicantMobileMasked: row.applicant_mobile === null ? null : maskMobile(row.applicant_mobile),
           operatorCode: row.operator_code,
           operatorName: row.operator_name,
           followUp:
@@ -227,6 +231,13 @@ export function createSupervisionService(deps: SupervisionDeps): SupervisionServ
       const view = (await rejectionViews({ followedUp: true })).find((r) => r.saleId === saleId)
       if (!view) throw new AppError('SALE_NOT_FOUND', '没有这笔被中心拒绝的交易')
       return view
+    },
+
+    async revealMobile(caller, { saleId }) {
+      const mobile = await deps.supervision.revealMobile(saleId, { at: now(), operatorId: caller.operatorId })
+      if (mobile === null)
+        throw new AppError('SALE_NOT_FOUND', '没有这笔被中心拒绝的交易，或办理时未登记投保人手机号')
+      return { mobile }
     }
   }
 }

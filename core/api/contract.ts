@@ -131,6 +131,8 @@ export interface ImportedPackageView {
   readonly snapshot:
     { readonly version: number; readonly accounts: number; readonly removed: number } | 'unchanged'
   readonly results: number
+  /** Sale lines that got the insurer's policy number from the package. */
+  readonly policies: number
 }
 
 export interface ImportedBundleView {
@@ -377,6 +379,11 @@ export const contract = {
       note: z.string().trim().min(2, '请填写跟进说明（至少 2 个字）').max(200, '跟进说明最多 200 个字')
     }),
     '标记被拒交易已跟进并填写说明（主管；每笔只能跟进一次）',
+    'supervisor'
+  ),
+  'rejections.revealMobile': call<{ readonly mobile: string }>()(
+    z.strictObject({ saleId: saleId }),
+    '显示被拒交易投保人的完整手机号以便电话联系（主管；记入审计日志）',
     'supervisor'
   )
 } as const

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../cardholder'
 
 /**
- * The terminal ⇄ centre protocol, version 1: every message both sides exchange, as zod schemas.
+ * The terminal ⇄ centre protocol, version 2: every message both sides exchange, as zod schemas.
  * The terminal's sync client and the reference centre (`hub/`) both parse with these, so the wire
  * format has one definition; docs/sync-protocol.md explains it in prose.
  *
@@ -10,7 +10,23 @@ import { ENROLMENT_STATUSES, INSURANCE_TYPES, RELATIONS } from '../cardholder'
  * Every non-2xx answer has the body `{ "error": { "code", "message" } }` with a Chinese message.
  */
 
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
+/** Versions this build speaks: version 1 is what terminals and centres built before #17 speak. */
+export type ProtocolVersion = 1 | 2
+
+/**
+ * Each side names the highest version it speaks in this header, on every request (terminal) and
+ * every answer (centre). Absent means version 1 (built before the header existed). Each side then
+ * speaks the lower of the two: a centre gives a version-1 terminal no field it does not know, and a
+ * terminal sends a version-1 centre none (docs/sync-protocol.md, "Versions").
+ */
+export const PROTOCOL_HEADER = 'x-yibao-protocol'
+
+/** The version a peer announced in PROTOCOL_HEADER, capped at ours; absent or garbled is 1. */
+export function protocolOfHeader(value: string | null | undefined): ProtocolVersion {
+  const n = value !== null && value !== undefined && /^\s*\d{1,3}\s*$/.test(value) ? Number(value) : 1
+  return n >= 2 ? 2 : 1
+}
 
 /**
  * Where a terminal may talk to its centre: https, or plain http to this machine only (the
@@ -35,6 +51,8 @@ export function centreUrlAllowed(text: string): boolean {
 export const CENTRE_URL_RULE = '中心地址须以 https:// 开头（仅本机地址 127.0.0.1 / localhost 可用 http://）'
 
 const fen = z.int().min(0).max(100_000_000_00)
+/** A mainland mobile number, 11 digits, as core/identifiers.ts parseMobile keeps it. */
+export const mobileSchema = z.string().regex(/^1[3-9]\d{9}$/)
 const utc = z.iso.datetime({ offset: false })
 const regionCode = z.string().regex(/^\d{6}$/)
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
@@ -123,12 +141,17 @@ export const familyLineSchema = z.strictObject({
   boundAt: utc
 })
 
+/** The insurer's policy number (保单号) as the centre passes it on. */
+export const policyNoSchema = z.string().regex(/^[0-9A-Za-z-]{6,40}$/)
+
 /** What one person already holds in its cover year, bought through any channel. */
 export const holdingLineSchema = z.strictObject({
   idNumber: z.string().regex(/^\d{17}[\dX]$/),
   productCode: z.string().min(1).max(40),
   coverFrom: utc,
-  coverTo: utc
+  coverTo: utc,
+  /** Version 2: the insurer's number, once issued. */
+  policyNo: policyNoSchema.optional()
 })
 
 /**
@@ -164,7 +187,8 @@ export type AccountLine = z.infer<typeof accountLineSchema>
  */
 export const snapshotHeaderSchema = z.strictObject({
   type: z.literal('header'),
-  protocol: z.literal(PROTOCOL_VERSION),
+  /** The version the lines are written in: the lower of the terminal's and the centre's. */
+  protocol: z.union([z.literal(1), z.literal(2)]),
   snapshotVersion: z.int().positive(),
   /** A delta applies on top of exactly this version; a full snapshot replaces everything. */
   full: z.boolean(),
@@ -270,7 +294,12 @@ export const saleItemSchema = z.strictObject({
   totalFen: fen.positive(),
   lines: z.array(uploadLineSchema).min(1).max(20),
   /** Absent only on sales queued by terminals before payer proof existed: the centre refuses those. */
-  payment: payerProofSchema.optional()
+  payment: payerProofSchema.optional(),
+  /**
+   * Version 2: the applicant's (投保人, the payer's) contact, for the insurer. Required by the
+   * centre where the sale's bundle says `applicant.mobileRequired`, from terminals of version 2.
+   */
+  applicant: z.strictObject({ mobile: mobileSchema }).optional()
 })
 export type SaleItem = z.infer<typeof saleItemSchema>
 
@@ -289,6 +318,16 @@ export type ReversalItem = z.infer<typeof reversalItemSchema>
 
 export const uploadItemSchema = z.discriminatedUnion('type', [saleItemSchema, reversalItemSchema])
 export type UploadItem = z.infer<typeof uploadItemSchema>
+
+/**
+ * The item as a centre of `version` reads it: version 1 has no applicant (the insurer then does not
+ * get the mobile from this centre). The id, and so the deduplication, is the same either way.
+ */
+export function itemForProtocol(item: UploadItem, version: ProtocolVersion): UploadItem {
+  if (version >= 2 || item.type !== 'sale' || item.applicant === undefined) return item
+  const { applicant: _left, ...version1 } = item
+  return version1
+}
 
 /** The id the centre deduplicates an item on, for good. */
 export function itemIdOf(item: UploadItem): string {
@@ -398,6 +437,34 @@ export const authorizationRequestSchema = z
   })
 export type AuthorizationRequest = z.infer<typeof authorizationRequestSchema>
 
+// ── Policies (version 2) ────────────────────────────────────────────────────────────────────────
+
+/**
+ * The insurer issued the policy (保单) for one insured line of an accepted sale: its number and
+ * cover period. It may come long after the acceptance; a sale reversed before issue never gets one.
+ */
+export const policyIssueSchema = z.strictObject({
+  saleId: uuid,
+  lineNo: z.int().positive(),
+  policyNo: policyNoSchema,
+  coverFrom: utc,
+  coverTo: utc,
+  issuedAt: utc
+})
+export type PolicyIssue = z.infer<typeof policyIssueSchema>
+
+/**
+ * `GET /v1/policies?after=<cursor>` (version 2, token): the policies issued for this terminal's
+ * sales after `cursor` (0 for all), oldest first, at most 500; `cursor` is where the next call
+ * starts, `more` says whether to call again now. A version-1 terminal is answered 404.
+ */
+export const policiesResponseSchema = z.strictObject({
+  policies: z.array(policyIssueSchema).max(500),
+  cursor: z.int().nonnegative(),
+  more: z.boolean()
+})
+export type PoliciesResponse = z.infer<typeof policiesResponseSchema>
+
 // ── Files, for agents out of reach ──────────────────────────────────────────────────────────────
 
 /**
@@ -431,7 +498,9 @@ export const packagePayloadSchema = z.strictObject({
    * What the centre decided about this terminal's items it has received (online or by queue file),
    * so an agent who never gets online still learns them and its queue empties. Optional.
    */
-  results: z.array(itemResultSchema).max(100_000).optional()
+  results: z.array(itemResultSchema).max(100_000).optional(),
+  /** Version 2: policies issued for this terminal's sales (all the centre knows; the terminal keeps each once). */
+  policies: z.array(policyIssueSchema).max(100_000).optional()
 })
 export type PackagePayload = z.infer<typeof packagePayloadSchema>
 

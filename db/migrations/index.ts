@@ -10,6 +10,7 @@ import * as m0007 from './0007_closes'
 import * as m0008 from './0008_rejection_follow_up'
 import * as m0009 from './0009_payer_proof'
 import * as m0010 from './0010_record_chains'
+import * as m0011 from './0011_policies'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
@@ -38,7 +39,8 @@ export function createMigrations(cipher: PersonalDataCipher): readonly NamedMigr
     { name: '0007_closes', up: m0007.up, down: m0007.down },
     { name: '0008_rejection_follow_up', up: m0008.up, down: m0008.down },
     { name: '0009_payer_proof', up: m0009.up, down: m0009.down },
-    { name: '0010_record_chains', up: (db) => m0010.up(db, cipher), down: m0010.down }
+    { name: '0010_record_chains', up: (db) => m0010.up(db, cipher), down: m0010.down },
+    { name: '0011_policies', up: m0011.up, down: m0011.down }
   ]
 }
 

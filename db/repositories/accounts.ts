@@ -79,6 +79,8 @@ export interface HeldCover {
   readonly productName: string | null
   readonly coverFrom: string
   readonly coverTo: string
+  /** The insurer's policy number, once the centre passed it on (its snapshot or its policies call). */
+  readonly policyNo: string | null
   /** This terminal's sale (with its state), or the centre's record. */
   readonly source:
     | { readonly kind: 'centre' }
@@ -180,12 +182,15 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
         .where({ account_id: accountId })
         .andWhere('cover_to', '>', at)
         .orderBy('id')
-        .select<Array<{ id_hash: Buffer; product_code: string; cover_from: string; cover_to: string }>>(
-          'id_hash',
-          'product_code',
-          'cover_from',
-          'cover_to'
-        )
+        .select<
+          Array<{
+            id_hash: Buffer
+            product_code: string
+            cover_from: string
+            cover_to: string
+            policy_no: string | null
+          }>
+        >('id_hash', 'product_code', 'cover_from', 'cover_to', 'policy_no')
       // Names are opened only for the centre's entries (a sale line carries its own): most swipes have none.
       const people = new Map<string, { name: string; relation: Relation | 'self' }>()
       if (centre.length > 0) {
@@ -214,6 +219,7 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
           productName: null,
           coverFrom: row.cover_from,
           coverTo: row.cover_to,
+          policyNo: row.policy_no,
           source: { kind: 'centre' }
         })
       }
@@ -234,6 +240,7 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
             product_name: string
             cover_from: string
             cover_to: string
+            policy_no: string | null
           }>
         >(
           'l.sale_id',
@@ -244,16 +251,20 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
           'l.product_code',
           'l.product_name',
           'l.cover_from',
-          'l.cover_to'
+          'l.cover_to',
+          'l.policy_no'
         )
       for (const row of sold) {
         const hash = row.insured_id_hash.toString('hex')
-        covers.set(`${hash}/${row.product_code}/${row.cover_from}`, {
+        const key = `${hash}/${row.product_code}/${row.cover_from}`
+        covers.set(key, {
           person: { name: openPerson(cipher, row.insured_pii).name, relation: row.insured_relation },
           productCode: row.product_code,
           productName: row.product_name,
           coverFrom: row.cover_from,
           coverTo: row.cover_to,
+          // The line's own number, else the one the centre's record of the same cover carries.
+          policyNo: row.policy_no ?? covers.get(key)?.policyNo ?? null,
           source: { kind: 'terminal', saleId: row.sale_id, status: row.status }
         })
       }

@@ -21,6 +21,8 @@ export interface NewSale {
   /** How the payer was verified; a keyed sale names the supervisor who approved it. */
   readonly payerProof: 'swiped' | 'keyed' | 'voucher'
   readonly keyedApprovedBy: number | null
+  /** The applicant's mobile (11 digits), sealed at rest; null when not given. */
+  readonly applicantMobile: string | null
   readonly lines: ReadonlyArray<{
     readonly lineNo: number
     readonly relation: string
@@ -75,6 +77,9 @@ export interface SaleLineRow {
   premium_fen: number
   cover_from: string
   cover_to: string
+  /** The insurer's policy number once the centre passed it on; null before. */
+  policy_no: string | null
+  policy_issued_at: string | null
 }
 
 export interface SalesRepository {
@@ -82,6 +87,15 @@ export interface SalesRepository {
   insert(sale: NewSale): Promise<void>
   find(id: string): Promise<SaleRow | null>
   lines(id: string): Promise<SaleLineRow[]>
+  /** The applicant's mobile, unsealed; null when none was given. */
+  applicantMobile(id: string): Promise<string | null>
+  /**
+   * Policy numbers the centre passed on, kept on their lines (each line once: a number already
+   * kept is not replaced). How many lines got one.
+   */
+  applyPolicies(
+    issues: ReadonlyArray<{ saleId: string; lineNo: number; policyNo: string; issuedAt: string }>
+  ): Promise<number>
   /** This terminal's sales to the account that still hold money (not voided). */
   spendingOf(accountId: number): Promise<LocalSpending[]>
   /** Persons this payer has insured through this terminal (not voided sales). */
@@ -157,7 +171,8 @@ export function createSalesRepository(
           terms_acknowledged_at: sale.termsAcknowledgedAt,
           signature_svg: sale.signatureSvg,
           payer_proof: sale.payerProof,
-          keyed_approved_by: sale.keyedApprovedBy
+          keyed_approved_by: sale.keyedApprovedBy,
+          applicant_mobile_sealed: sale.applicantMobile === null ? null : cipher.seal(sale.applicantMobile)
         })
         await trx('sale_lines').insert(
           sale.lines.map((line) => {
@@ -208,6 +223,25 @@ export function createSalesRepository(
     async find(id) {
       return (await reads('sales').where({ id }).first<SaleRow | undefined>()) ?? null
     },
+    async applicantMobile(id) {
+      const row = await reads('sales')
+        .where({ id })
+        .first<{ applicant_mobile_sealed: Buffer | null } | undefined>('applicant_mobile_sealed')
+      return row?.applicant_mobile_sealed ? cipher.open(row.applicant_mobile_sealed) : null
+    },
+    async applyPolicies(issues) {
+      if (issues.length === 0) return 0
+      return db.transaction(async (trx) => {
+        let kept = 0
+        for (const issue of issues) {
+          kept += await trx('sale_lines')
+            .where({ sale_id: issue.saleId, line_no: issue.lineNo })
+            .whereNull('policy_no')
+            .update({ policy_no: issue.policyNo, policy_issued_at: issue.issuedAt })
+        }
+        return kept
+      })
+    },
     async lines(id) {
       const rows = await reads('sale_lines')
         .where({ sale_id: id })
@@ -221,7 +255,9 @@ export function createSalesRepository(
           'units',
           'premium_fen',
           'cover_from',
-          'cover_to'
+          'cover_to',
+          'policy_no',
+          'policy_issued_at'
         )
       return rows.map(({ insured_pii: sealed, ...line }) => {
         const insured = openPerson(cipher, sealed)

@@ -26,6 +26,8 @@ export interface RejectionRow {
   readonly follow_up_note: string | null
   readonly follow_up_code: string | null
   readonly follow_up_name: string | null
+  /** Opened from the sealed column: only ever shown masked, or whole through revealMobile. */
+  readonly applicant_mobile: string | null
 }
 
 /** What a supervisor reads and records: the audit log and the sales the centre rejected. */
@@ -39,6 +41,11 @@ export interface SupervisionRepository {
   }): Promise<AuditRow[]>
   /** Sales with status rejected, newest first; `followedUp` narrows to followed up (true) or open (false). */
   rejections(filter: { followedUp?: boolean }): Promise<RejectionRow[]>
+  /**
+   * The applicant's whole mobile of a rejected sale, for the supervisor to call, with an audit line
+   * naming who looked (in the same transaction); null when the sale is no rejection or has none.
+   */
+  revealMobile(saleId: string, change: { at: string; operatorId: number }): Promise<string | null>
   /** Records the follow-up and its audit line in one transaction; false when the sale is not an open rejection. */
   followUp(saleId: string, change: { at: string; operatorId: number; note: string }): Promise<boolean>
 }
@@ -70,7 +77,7 @@ export function createSupervisionRepository(db: Knex, cipher: PersonalDataCipher
         .join('operators as o', 'o.id', 's.operator_id')
         .leftJoin('operators as f', 'f.id', 's.followed_up_by')
         .where('s.status', 'rejected')
-        .select<RejectionRow[]>(
+        .select(
           's.id',
           's.account_id',
           's.created_at',
@@ -83,12 +90,34 @@ export function createSupervisionRepository(db: Knex, cipher: PersonalDataCipher
           's.followed_up_at',
           's.follow_up_note',
           'f.code as follow_up_code',
-          'f.name as follow_up_name'
+          'f.name as follow_up_name',
+          's.applicant_mobile_sealed'
         )
         .orderBy('s.created_at', 'desc')
       if (filter.followedUp === true) query.whereNotNull('s.followed_up_at')
       if (filter.followedUp === false) query.whereNull('s.followed_up_at')
-      return query
+      const rows = (await query) as Array<
+        Omit<RejectionRow, 'applicant_mobile'> & { applicant_mobile_sealed: Buffer | null }
+      >
+      return rows.map(({ applicant_mobile_sealed: sealed, ...row }) => ({
+        ...row,
+        applicant_mobile: sealed ? cipher.open(sealed) : null
+      }))
+    },
+    async revealMobile(saleId, change) {
+      return db.transaction(async (trx) => {
+        const row = await trx('sales')
+          .where({ id: saleId, status: 'rejected' })
+          .first<{ applicant_mobile_sealed: Buffer | null } | undefined>('applicant_mobile_sealed')
+        if (!row?.applicant_mobile_sealed) return null
+        await appendAudit(trx, cipher, {
+          at: change.at,
+          operatorId: change.operatorId,
+          action: 'applicant_mobile_revealed',
+          subject: saleId
+        })
+        return cipher.open(row.applicant_mobile_sealed)
+      })
     },
     async followUp(saleId, change) {
       return db.transaction(async (trx) => {

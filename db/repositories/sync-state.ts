@@ -25,6 +25,10 @@ export interface SyncState {
   readonly rulesCheckedAt: Readonly<Record<string, string>>
   /** The last exchange by file (a queue exported, a package imported), for the status bar. */
   readonly lastFileExchange: { readonly at: string; readonly kind: 'export' | 'import' } | null
+  /** The protocol version the centre named in its last answer; null before it answered. */
+  readonly centreProtocol: 1 | 2 | null
+  /** Where the next policies call starts (the centre's cursor); 0 before any. */
+  readonly policiesCursor: number
 }
 
 const KEYS = {
@@ -40,7 +44,9 @@ const KEYS = {
   lastSyncAt: 'sync.last_sync_at',
   lastError: 'sync.last_error',
   rulesCheckedAt: 'sync.rules_checked_at',
-  lastFileExchange: 'sync.last_file_exchange'
+  lastFileExchange: 'sync.last_file_exchange',
+  centreProtocol: 'sync.centre_protocol',
+  policiesCursor: 'sync.policies_cursor'
 } as const
 
 export type SyncStateChange = Partial<{ -readonly [K in keyof SyncState]: SyncState[K] }>
@@ -75,7 +81,9 @@ export function createSyncStateRepository(db: Knex): SyncStateRepository {
         lastSyncAt: value(KEYS.lastSyncAt),
         lastError: value(KEYS.lastError),
         rulesCheckedAt: json<Record<string, string>>(KEYS.rulesCheckedAt, {}),
-        lastFileExchange: json<SyncState['lastFileExchange']>(KEYS.lastFileExchange, null)
+        lastFileExchange: json<SyncState['lastFileExchange']>(KEYS.lastFileExchange, null),
+        centreProtocol: json<SyncState['centreProtocol']>(KEYS.centreProtocol, null),
+        policiesCursor: json<number>(KEYS.policiesCursor, 0)
       }
     },
     async write(change) {

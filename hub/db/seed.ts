@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { residentIdCheckChar } from '../../core/identifiers'
 import type { Clock } from '../../core/time'
-import { DEMO_BUNDLE_ENVELOPES } from '../../db/seeds/demo-bundles'
+import { DEMO_BUNDLE_ENVELOPES, DEMO_FORMAT_1_ENVELOPES } from '../../db/seeds/demo-bundles'
 import { DEMO_ACCOUNTS, DEMO_REGIONS, demoAccountNo } from '../../db/seeds/demo-population'
 import { setCardPin } from '../payer'
 import { addRuleBundle } from '../rules'
@@ -27,7 +27,12 @@ export const DEMO_PERSONAL_PINS: Readonly<Record<string, string>> = { D32050001:
 export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
   const now = clock.now().toISOString()
   return db.transaction(async (trx) => {
-    if (await trx('hub_state').where({ key: 'demo_seeded' }).first()) return false
+    if (await trx('hub_state').where({ key: 'demo_seeded' }).first()) {
+      // A demo centre seeded by an older build gets the demo bundles it lacks (each added once).
+      for (const envelope of [...DEMO_FORMAT_1_ENVELOPES, ...DEMO_BUNDLE_ENVELOPES])
+        await addRuleBundle(trx, envelope, clock)
+      return false
+    }
     await trx('regions')
       .insert(DEMO_REGIONS.map(({ code, name }) => ({ code, name })))
       .onConflict('code')
@@ -64,7 +69,9 @@ export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
         )
       }
     }
-    for (const envelope of DEMO_BUNDLE_ENVELOPES) await addRuleBundle(trx, envelope, clock)
+    // Format 1 first: what terminals of protocol 1 are given; then the current versions.
+    for (const envelope of [...DEMO_FORMAT_1_ENVELOPES, ...DEMO_BUNDLE_ENVELOPES])
+      await addRuleBundle(trx, envelope, clock)
     await trx('enrolment_codes')
       .insert(
         DEMO_ENROLMENT_CODES.map((c) => ({

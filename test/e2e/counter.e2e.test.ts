@@ -101,7 +101,7 @@ describe('the counter screen in browser mode', () => {
   it('shows what the cardholder may buy for themselves, from the region’s signed rules', async () => {
     await expect.poll(() => page.locator('[data-test="max-spend"]').innerText()).toBe('¥800.00')
     expect(await page.locator('[data-test="rules-version"]').innerText()).toContain(
-      '云南省省本级 规则包第 1 版'
+      '云南省省本级 规则包第 2 版'
     )
     const offers = await page.locator('[data-test="offers-table"]').innerText()
     expect(offers).toContain('吉瑞安康')

@@ -55,12 +55,16 @@ const centreRows = (sql: string) => fileRows(join(hubDir, HUB_DB_FILE), sql)
 const press = (key: string) => pressKey(page, key)
 const sign = () => signOnPad(page)
 
+const APPLICANT_MOBILE = '13912345678'
+
 /** From the counter to the pay step for the cardholder's first product: swipe, F2, terms, signature, F2. */
 async function toPayStep(card: string): Promise<void> {
   if (!page.url().includes('#/counter')) await page.locator('[data-test="nav-counter"]').click()
   await swipeCard(page, card)
   await expect.poll(() => page.locator('[data-test="cardholder-region"]').count()).toBe(1)
   await press('F2')
+  // Yunnan's rules require the applicant's mobile.
+  await page.locator('input[data-test="applicant-mobile"]').fill(APPLICANT_MOBILE)
   await expect.poll(() => page.locator('[data-test="to-confirm"]').isEnabled()).toBe(true)
   await press('F2')
   await page.locator('[data-test="terms-ack"]').click()

@@ -92,7 +92,7 @@ describe('a sale at the counter', () => {
 
     expect(
       await rows(`select status, total_fen, rules_version, region_code from sales where id = '${saleId}'`)
-    ).toEqual([{ status: 'queued', total_fen: 20_000, rules_version: 1, region_code: '330800' }])
+    ).toEqual([{ status: 'queued', total_fen: 20_000, rules_version: 2, region_code: '330800' }])
     expect(
       await rows(
         `select insured_relation, product_code, premium_fen from sale_lines where sale_id = '${saleId}' order by line_no`

@@ -63,7 +63,7 @@ export async function sellThroughApi(
       'sale.commit',
       {
         saleId: begun.saleId,
-        order: { accountId, lines: [line] },
+        order: { accountId, lines: [line], applicantMobile: '13912345678' },
         payment: cardPayment(begun, card),
         termsAcknowledged: true,
         signature: SIGNATURE

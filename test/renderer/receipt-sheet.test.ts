@@ -29,7 +29,8 @@ const receipt: ReceiptView = {
       units: 1,
       premiumFen: 10_000,
       coverFrom: '2026-12-31T16:00:00.000Z',
-      coverTo: '2027-12-31T16:00:00.000Z'
+      coverTo: '2027-12-31T16:00:00.000Z',
+      policy: null
     },
     {
       lineNo: 2,
@@ -41,12 +42,14 @@ const receipt: ReceiptView = {
       units: 1,
       premiumFen: 10_000,
       coverFrom: '2026-12-31T16:00:00.000Z',
-      coverTo: '2027-12-31T16:00:00.000Z'
+      coverTo: '2027-12-31T16:00:00.000Z',
+      policy: null
     }
   ],
   totalFen: 20_000,
   payerProof: 'swiped',
   keyedApprovedBy: null,
+  applicantMobileMasked: null,
   voided: null,
   reversalQueuedAt: null,
   centreResult: null,

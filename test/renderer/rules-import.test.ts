@@ -26,10 +26,10 @@ describe('settings: a rule bundle file, by a supervisor', () => {
     await installRealBridge({ role: 'supervisor' })
     expect(await useAuthStore().signIn('9001', '999999')).toBeNull()
     const wrapper = mount(RulesImportCard, { global: { plugins: [pinia, i18n] }, attachTo: document.body })
-    const genuine = await readFile(join(BUNDLES, '330800-v1.bundle.json'), 'utf8')
-    await choose(wrapper, '330800-v1.bundle.json', genuine)
+    const genuine = await readFile(join(BUNDLES, '330800-v2.bundle.json'), 'utf8')
+    await choose(wrapper, '330800-v2.bundle.json', genuine)
     await until(() =>
-      expect(wrapper.find('[data-test="rules-import-done"]').text()).toContain('衢州市规则第 1 版已在本机')
+      expect(wrapper.find('[data-test="rules-import-done"]').text()).toContain('衢州市规则第 2 版已在本机')
     )
     await choose(wrapper, 'altered.json', genuine.replace('10000', '10001'))
     await until(() => expect(wrapper.find('[data-test="rules-import-error"]').text()).toContain('签名'))

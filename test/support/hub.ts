@@ -18,6 +18,8 @@ import {
   snapshotEndSchema,
   snapshotHeaderSchema,
   uploadResponseSchema,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
   type AccountLine,
   type ItemResult,
   type RegistrationResponse,
@@ -68,7 +70,13 @@ export interface TestHub {
  * 127.0.0.1 and a free port; closed after the test.
  */
 export async function openTestHub(
-  options: { maxBodyBytes?: number; testHooks?: boolean; dir?: string } = {}
+  options: {
+    maxBodyBytes?: number
+    testHooks?: boolean
+    dir?: string
+    policyDelayMs?: number
+    protocol?: 1 | 2
+  } = {}
 ): Promise<TestHub> {
   const dir = options.dir ?? (await tempDir('hub-test-'))
   const clock = testClock()
@@ -79,7 +87,9 @@ export async function openTestHub(
     clock,
     faults,
     maxBodyBytes: options.maxBodyBytes,
-    testHooks: options.testHooks
+    testHooks: options.testHooks,
+    policyDelayMs: options.policyDelayMs,
+    protocol: options.protocol
   })
   onTestFinished(async () => {
     await hub.close()
@@ -106,9 +116,14 @@ export async function call(
     body?: unknown
     rawBody?: string
     headers?: Record<string, string>
+    /** The protocol the caller announces, as a terminal of that version does (1: no header at all). */
+    protocol?: 1 | 2
   } = {}
 ): Promise<Answer> {
-  const headers: Record<string, string> = { ...init.headers }
+  const headers: Record<string, string> = {
+    ...(init.protocol === 1 ? {} : { [PROTOCOL_HEADER]: String(init.protocol ?? PROTOCOL_VERSION) }),
+    ...init.headers
+  }
   if (init.token) headers.authorization = `Bearer ${init.token}`
   const body = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body))
   if (body !== undefined) headers['content-type'] = 'application/json'
@@ -257,6 +272,9 @@ export interface LineSpec {
   readonly premiumFen: number
 }
 
+/** The applicant's mobile the test sales carry unless told otherwise. */
+export const DEMO_MOBILE = '13912345678'
+
 export const newId = () => uuidv7(Date.now(), randomBytes(10))
 
 /**
@@ -267,7 +285,14 @@ export const newId = () => uuidv7(Date.now(), randomBytes(10))
 export function saleFor(
   cardNumber: string,
   lines: readonly LineSpec[],
-  options: { terminalId?: string; at?: string; pin?: string; payment?: PayerProof | null } = {}
+  options: {
+    terminalId?: string
+    at?: string
+    pin?: string
+    payment?: PayerProof | null
+    /** The applicant's mobile; null: none (a terminal of protocol 1 sends none). */
+    mobile?: string | null
+  } = {}
 ): SaleItem {
   const account = demoAccount(cardNumber)
   const bundle = bundles.get(account.regionCode)
@@ -282,8 +307,10 @@ export function saleFor(
           pinBlock: sealPinBlock(options.pin ?? DEMO_PIN, saleId, DEMO_CENTRE_FILE_KEY)
         } as const)
       : options.payment
+  const mobile = options.mobile === undefined ? DEMO_MOBILE : options.mobile
   return {
     ...(payment ? { payment } : {}),
+    ...(mobile ? { applicant: { mobile } } : {}),
     type: 'sale',
     saleId,
     terminalId: options.terminalId ?? 'T-TEST0001',

@@ -43,6 +43,9 @@ export async function beginPayment(
 }
 
 /** The pay step as the counter does it: sale.begin, the card again and its password, sale.commit. */
+/** The applicant's mobile the test sales carry unless the order gives one. */
+export const APPLICANT_MOBILE = '13912345678'
+
 export async function commit(
   runtime: CounterRuntime,
   context: CallContext,
@@ -55,7 +58,8 @@ export async function commit(
     'sale.commit',
     {
       saleId: begun.saleId,
-      order,
+      // The clerk typed the applicant's mobile, unless the test says otherwise ('' for none).
+      order: { applicantMobile: APPLICANT_MOBILE, ...order },
       payment: cardPayment(begun, paymentCard, options),
       termsAcknowledged: true,
       signature: SIGNATURE

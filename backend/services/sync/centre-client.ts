@@ -3,6 +3,12 @@ import {
   centreErrorSchema,
   centreFileKeyResponseSchema,
   officeReportResponseSchema,
+  policiesResponseSchema,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  protocolOfHeader,
+  type PoliciesResponse,
+  type ProtocolVersion,
   recordHeadsResponseSchema,
   type RecordHeadsRequest,
   type RecordHeadsResponse,
@@ -43,6 +49,8 @@ export interface CentreClientOptions {
   /** Per request; for the snapshot stream, the longest wait for the next bytes. */
   readonly timeoutMs?: number
   readonly fetch?: typeof fetch
+  /** Told the protocol version the centre named in each answer that got through (2xx, 304). */
+  readonly onProtocol?: (version: ProtocolVersion) => void
 }
 
 /** The terminal's side of the HTTP protocol in core/sync/protocol.ts: one method per call, answers checked. */
@@ -72,6 +80,8 @@ export interface CentreClient {
   centreFileKey(): Promise<string>
   /** Whether the centre answers at all (`GET /v1/health`), within `timeoutMs`. */
   health(timeoutMs: number): Promise<void>
+  /** Version 2: the policies issued for this terminal's sales after `cursor`. */
+  policies(token: string, cursor: number): Promise<PoliciesResponse>
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000
@@ -106,6 +116,7 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
     const waitMs = init.timeoutMs ?? timeoutMs
     const timer = setTimeout(() => controller.abort(), waitMs)
     const headers = new Headers(init.headers)
+    headers.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION))
     if (init.token) headers.set('authorization', `Bearer ${init.token}`)
     if (init.body) headers.set('content-type', 'application/json')
     let response: Response
@@ -120,7 +131,11 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
       if (!init.idle) clearTimeout(timer)
     }
     if (init.idle) clearTimeout(timer)
-    if (response.ok || response.status === 304) return response
+    if (response.ok || response.status === 304) {
+      // Only an answer that got through says which centre it is (a proxy's error page names none).
+      options.onProtocol?.(protocolOfHeader(response.headers.get(PROTOCOL_HEADER)))
+      return response
+    }
     const detail = await readError(response)
     if (response.status === 401) throw new CentreCallError('unauthorized', detail.message, 401, detail.code)
     if (response.status >= 500 || response.status === 429 || response.status === 408) {
@@ -226,6 +241,10 @@ export function createCentreClient(options: CentreClientOptions): CentreClient {
         token,
         body: JSON.stringify({ filePublicKeyPem })
       })
+    },
+    async policies(token, cursor) {
+      const response = await send(`/v1/policies?after=${cursor}`, { method: 'GET', token })
+      return readJson(response, policiesResponseSchema)
     },
     async recordHeads(token, heads) {
       const response = await send('/v1/record-heads', { method: 'POST', token, body: JSON.stringify(heads) })

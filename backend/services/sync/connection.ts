@@ -2,7 +2,7 @@ import { AppError } from '../../../core/errors'
 import type { Logger } from '../../../core/log'
 import type { Clock } from '../../../core/time'
 import type { SyncStateRepository } from '../../../db/repositories/sync-state'
-import { CENTRE_URL_RULE, centreUrlAllowed } from '../../../core/sync/protocol'
+import { CENTRE_URL_RULE, centreUrlAllowed, type ProtocolVersion } from '../../../core/sync/protocol'
 import { CentreCallError, createCentreClient, type CentreClient } from './centre-client'
 
 /**
@@ -36,6 +36,11 @@ export interface CentreConnection {
   probe(): Promise<boolean>
   /** Failed syncs since the last answer: how far the next try backs off. */
   failuresInARow(): number
+  /**
+   * The protocol to speak to the centre: the version it named in its last answer (kept across
+   * restarts); unknown, it is asked first (a health call). Version 1 when it names none.
+   */
+  centreProtocol(centre: CentreClient): Promise<ProtocolVersion>
 }
 
 export interface CentreConnectionDeps {
@@ -56,11 +61,25 @@ export function createCentreConnection(deps: CentreConnectionDeps): CentreConnec
   /** A health call waits this long: a dead centre is told apart quickly. */
   const PROBE_TIMEOUT_MS = 2_000
   let failuresInARow = 0
+  /** As the centre last named it; undefined until read from the state. */
+  let protocol: ProtocolVersion | null | undefined
+
+  function noteProtocol(version: ProtocolVersion): void {
+    if (protocol === version) return
+    protocol = version
+    deps.log.info('centre_protocol', { version })
+    void deps.state.write({ centreProtocol: version }).catch(() => undefined)
+  }
 
   const clientFor = (centreUrl: string) => {
     // Also for an address stored before the rule: nothing personal goes out in the clear.
     if (!centreUrlAllowed(centreUrl)) throw new AppError('SYNC_FAILED', `${CENTRE_URL_RULE}：请主管重新注册`)
-    return createCentreClient({ baseUrl: centreUrl, fetch: deps.fetch, timeoutMs: deps.timeoutMs })
+    return createCentreClient({
+      baseUrl: centreUrl,
+      fetch: deps.fetch,
+      timeoutMs: deps.timeoutMs,
+      onProtocol: noteProtocol
+    })
   }
 
   async function freshToken(centre: CentreClient, renew = false): Promise<string> {
@@ -143,6 +162,11 @@ export function createCentreConnection(deps: CentreConnectionDeps): CentreConnec
       }
       return reachable
     },
-    failuresInARow: () => failuresInARow
+    failuresInARow: () => failuresInARow,
+    async centreProtocol(centre) {
+      if (protocol === undefined) protocol = (await deps.state.read()).centreProtocol
+      if (protocol === null) await centre.health(PROBE_TIMEOUT_MS)
+      return protocol ?? 1
+    }
   }
 }

@@ -5,6 +5,7 @@ import type { SyncStatusView } from '../../../core/sync/status'
 import type { Clock } from '../../../core/time'
 import type { PersonalDataCipher } from '../../../db/personal-data'
 import { createOutboxRepository } from '../../../db/repositories/outbox'
+import { createSalesRepository } from '../../../db/repositories/sales'
 import { createSyncStateRepository } from '../../../db/repositories/sync-state'
 import type { ActiveRules } from '../rule-store'
 import type { TrustedKeys } from '../rules/keys'
@@ -18,6 +19,7 @@ import { createSyncScheduler, type SyncSchedulerDeps } from './scheduler'
 import { createSnapshotStore, type SnapshotStore } from './snapshot/import'
 import { createSyncStatus } from './status'
 import { createUploader } from './upload'
+import { fetchPolicies } from './policies'
 
 /**
  * Sync with the centre as the rest of the terminal sees it (README in this folder): the status
@@ -99,6 +101,8 @@ export function createSync(options: SyncOptions): Sync {
 
   const state = createSyncStateRepository(db)
   const outbox = createOutboxRepository(db, cipher)
+  const sales = createSalesRepository(db, cipher)
+  const applyPolicies = (issues: Parameters<typeof sales.applyPolicies>[0]) => sales.applyPolicies(issues)
   const snapshots = createSnapshotStore({ db, cipher, clock, log, personalDataKey: options.personalDataKey })
   const connection = createCentreConnection({
     state,
@@ -150,6 +154,7 @@ export function createSync(options: SyncOptions): Sync {
     random,
     afterSync: options.afterSync,
     reportRecords: options.reportRecords,
+    fetchPolicies: (centre) => fetchPolicies({ connection, state, applyPolicies, log }, centre),
     sendFileKey: (centre) =>
       registration.sendFileKey((pem) =>
         connection.authorized(centre, (token) => centre.setFileKey(token, terminalId, pem))
@@ -241,7 +246,7 @@ export function createSync(options: SyncOptions): Sync {
         {
           signingKeyPem: () => registration.signingKeyPem(),
           centreFileKey: () => registration.centreFileKey(),
-          pendingItems: () => upload.pendingItems(),
+          pendingItems: async () => upload.pendingItems((await state.read()).centreProtocol ?? 1),
           clock,
           terminalId
         },
@@ -279,7 +284,8 @@ export function createSync(options: SyncOptions): Sync {
           trustedKeys,
           terminalId,
           filePrivateKeyPem: () => registration.filePrivateKeyPem(),
-          applyResults: (results) => upload.applyResults(results)
+          applyResults: (results) => upload.applyResults(results),
+          applyPolicies
         },
         file
       )

@@ -41,6 +41,8 @@ export interface SyncSchedulerDeps {
   readonly reportRecords?: (
     send: (heads: RecordHeadsRequest) => Promise<RecordHeadsResponse>
   ) => Promise<void>
+  /** Fetches the policy numbers the insurer issued since the last time (after the upload). */
+  readonly fetchPolicies?: (centre: CentreClient) => Promise<number>
   /** After a cycle that went through; its failure is logged and changes nothing of the sync. */
   readonly afterSync?: () => Promise<void>
 }
@@ -76,6 +78,12 @@ export function createSyncScheduler(deps: SyncSchedulerDeps): SyncScheduler {
     } catch (error) {
       await connection.failed(error, '上传交易')
     }
+    // Policy numbers are news, not money: a failure is logged and waits for the next sync.
+    await deps
+      .fetchPolicies?.(centre)
+      .catch((error: unknown) =>
+        deps.log.error('policies_fetch_failed', { error: error instanceof Error ? error.name : 'unknown' })
+      )
     // A centre without the call (older), or a failure, does not hold up rules and accounts.
     await deps
       .reportRecords?.((heads) => connection.authorized(centre, (token) => centre.recordHeads(token, heads)))

@@ -1,5 +1,12 @@
 import type { Logger } from '../../../core/log'
-import { itemIdOf, uploadItemSchema, type ItemResult, type UploadItem } from '../../../core/sync/protocol'
+import {
+  itemForProtocol,
+  itemIdOf,
+  uploadItemSchema,
+  type ItemResult,
+  type ProtocolVersion,
+  type UploadItem
+} from '../../../core/sync/protocol'
 import { retryDelayMs } from '../../../core/sync/status'
 import type { Clock } from '../../../core/time'
 import type { AnsweredEntry, OutboxRepository, PendingEntry } from '../../../db/repositories/outbox'
@@ -22,8 +29,8 @@ export interface Uploader {
    * the upload does when the centre did not answer in `timeoutMs`: the entries wait for the upload.
    */
   authorize(centre: CentreClient, saleId: string, timeoutMs: number): Promise<boolean>
-  /** Every queued item, in queue order (for a queue file). */
-  pendingItems(): Promise<UploadItem[]>
+  /** Every queued item, in queue order, as a centre of `protocol` reads it (for a queue file). */
+  pendingItems(protocol: ProtocolVersion): Promise<UploadItem[]>
   /** Settles the queued entries the centre's results answer (from a package); how many. */
   applyResults(results: readonly ItemResult[]): Promise<number>
 }
@@ -100,9 +107,10 @@ export function createUploader(deps: UploaderDeps): Uploader {
    */
   async function sendBatch(
     batch: readonly PendingEntry[],
+    protocol: ProtocolVersion,
     send: (items: UploadItem[]) => Promise<{ results: readonly ItemResult[] }>
   ): Promise<AnsweredEntry[]> {
-    const items = batch.map(itemOf)
+    const items = batch.map((entry) => itemForProtocol(itemOf(entry), protocol))
     await outbox.markSending(batch, now())
     let results: readonly ItemResult[]
     try {
@@ -131,12 +139,13 @@ export function createUploader(deps: UploaderDeps): Uploader {
   return {
     async uploadAll(centre, force = false) {
       let sent = 0
+      const protocol = await connection.centreProtocol(centre)
       const tried = new Set<string>()
       for (;;) {
         const batch = await nextBatch(force, tried)
         for (const entry of batch) tried.add(entry.id)
         if (batch.length === 0) return { sent }
-        const answered = await sendBatch(batch, (items) =>
+        const answered = await sendBatch(batch, protocol, (items) =>
           connection.authorized(centre, (t) => centre.upload(t, deps.terminalId, items))
         )
         await connection.answered()
@@ -160,7 +169,8 @@ export function createUploader(deps: UploaderDeps): Uploader {
       if (!sale || all.length > MAX_AUTHORIZATION_ITEMS) return false
       // Just committed, so the account's other waiting items are older, whatever the clock's resolution.
       const batch = [...all.filter((entry) => entry !== sale), sale]
-      const answered = await sendBatch(batch, (items) =>
+      const protocol = await connection.centreProtocol(centre)
+      const answered = await sendBatch(batch, protocol, (items) =>
         connection.authorized(centre, (t) =>
           centre.authorize(t, { terminalId: deps.terminalId, saleId, items }, timeoutMs)
         )
@@ -170,9 +180,10 @@ export function createUploader(deps: UploaderDeps): Uploader {
       return true
     },
 
-    async pendingItems() {
+    async pendingItems(protocol) {
       const items: UploadItem[] = []
-      for await (const page of queued()) items.push(...page.map(itemOf))
+      for await (const page of queued())
+        items.push(...page.map((entry) => itemForProtocol(itemOf(entry), protocol)))
       return items
     },
 

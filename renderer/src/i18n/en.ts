@@ -103,6 +103,7 @@ const en: typeof zhCN = {
     waitingForCard: 'Swipe a social-security card'
   },
   cardholder: {
+    policyNo: 'Policy',
     title: 'Cardholder',
     name: 'Name',
     genderAge: 'Gender / age',
@@ -149,6 +150,10 @@ const en: typeof zhCN = {
     nothingToSpend: 'Nothing left to spend'
   },
   sale: {
+    applicantMobile: 'Applicant mobile',
+    applicantMobileRequired: 'required',
+    applicantMobileOptional: 'optional',
+    applicantMobileHint: '11-digit mobile, for the policy and renewal reminders',
     sell: 'Sell',
     cannotSell: 'Cannot buy',
     unitsOver: 'At most {max}; the rules on the right say why',
@@ -238,6 +243,8 @@ const en: typeof zhCN = {
     keyClear: 'Clear'
   },
   receipt: {
+    applicantMobile: 'Applicant mobile',
+    policyNo: 'Policy no.',
     stubCut: '✂ Office stub',
     stubLines: '{count} insured',
     customerCopy: 'Customer copy',

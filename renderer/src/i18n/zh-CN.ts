@@ -98,6 +98,7 @@ export default {
     waitingForCard: '请刷社会保障卡'
   },
   cardholder: {
+    policyNo: '保单号',
     holdings: '已持有的保障',
     noHoldings: '本人及家属暂无在保的产品',
     otherInsured: '其他被保险人',
@@ -144,6 +145,10 @@ export default {
     nothingToSpend: '没有可用额度'
   },
   sale: {
+    applicantMobile: '投保人手机号',
+    applicantMobileRequired: '必填',
+    applicantMobileOptional: '选填',
+    applicantMobileHint: '11 位手机号，用于保单送达与续期提醒',
     sell: '办理',
     cannotSell: '不可办理',
     unitsOver: '最多 {max} 份，原因见右侧规则',
@@ -228,6 +233,8 @@ export default {
     keyClear: '清除'
   },
   receipt: {
+    applicantMobile: '投保人手机',
+    policyNo: '保单号',
     stubCut: '✂ 网点存根联',
     stubLines: '{count} 人',
     customerCopy: '客户联',

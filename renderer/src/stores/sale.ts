@@ -66,6 +66,8 @@ export const useSaleStore = defineStore('sale', () => {
   const cardholder = ref<CardholderView | null>(null)
   const catalogue = ref<CatalogueView | null>(null)
   const people = ref<DraftPerson[]>([])
+  /** The applicant's mobile as typed (the screen shows it masked once typed). */
+  const applicantMobile = ref('')
   const quote = ref<QuoteView | null>(null)
   const error = ref<AppErrorShape | null>(null)
   const termsAcknowledged = ref(false)
@@ -114,12 +116,23 @@ export const useSaleStore = defineStore('sale', () => {
     }))
   }
 
+  function orderOf(accountId: number) {
+    const mobile = applicantMobile.value.trim()
+    return { accountId, lines: linesOf(), ...(mobile ? { applicantMobile: mobile } : {}) }
+  }
+
+  /** The applicant's mobile changed: the quote says whether it is right and whether it is required. */
+  async function setApplicantMobile(text: string): Promise<void> {
+    applicantMobile.value = text
+    await requote()
+  }
+
   async function requote(): Promise<void> {
     if (!cardholder.value || people.value.length === 0) {
       quote.value = null
       return
     }
-    const order = { accountId: cardholder.value.accountId, lines: linesOf() }
+    const order = orderOf(cardholder.value.accountId)
     await newestQuote(
       () => api.call('sale.quote', order),
       (result) => {
@@ -312,7 +325,7 @@ export const useSaleStore = defineStore('sale', () => {
       }
       const result = await api.call('sale.commit', {
         saleId: begun.saleId,
-        order: { accountId: cardholder.value.accountId, lines: linesOf() },
+        order: orderOf(cardholder.value.accountId),
         payment: method,
         termsAcknowledged: true,
         warningsAcknowledged: warningsAcknowledged.value,
@@ -354,6 +367,7 @@ export const useSaleStore = defineStore('sale', () => {
     cardholder.value = null
     catalogue.value = null
     people.value = []
+    applicantMobile.value = ''
     quote.value = null
     error.value = null
     termsAcknowledged.value = false
@@ -370,6 +384,7 @@ export const useSaleStore = defineStore('sale', () => {
     cardholder,
     catalogue,
     people,
+    applicantMobile,
     quote,
     error,
     termsAcknowledged,
@@ -390,6 +405,7 @@ export const useSaleStore = defineStore('sale', () => {
     remove,
     change,
     requote,
+    setApplicantMobile,
     next,
     back,
     beginPayment,

@@ -112,6 +112,7 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
   'sale.receipt': { as: 'clerk', args: (s) => ({ saleId: s.saleId }) },
   'sale.search': { as: 'clerk', args: () => ({ scope: 'all', date: DAY }) },
   'rejections.list': { as: 'supervisor', args: () => ({ followedUp: false }) },
+  'rejections.revealMobile': { as: 'supervisor', args: (s) => ({ saleId: s.rejectedSaleId }) },
   'rejections.followUp': {
     as: 'supervisor',
     args: (s) => ({ saleId: s.rejectedSaleId, note: '已电话告知参保人' })
@@ -190,7 +191,7 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
 }
 
 const BUNDLE = await readFile(
-  join(import.meta.dirname, '../../../bundles/signed/330800-v1.bundle.json'),
+  join(import.meta.dirname, '../../../bundles/signed/330800-v2.bundle.json'),
   'utf8'
 )
 
@@ -258,7 +259,8 @@ describe('every call of the contract crosses both transports intact', () => {
               payment: cardPayment(begun, 'E21010002'),
               order: {
                 accountId: shenyang.accountId,
-                lines: [{ insured: { relation: 'self' }, productCode: 'SY-HEALTH-DEMO', units: 1 }]
+                lines: [{ insured: { relation: 'self' }, productCode: 'SY-HEALTH-DEMO', units: 1 }],
+                applicantMobile: '13912345678'
               },
               termsAcknowledged: true,
               signature: SIGNATURE

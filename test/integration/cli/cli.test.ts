@@ -49,7 +49,7 @@ describe('npm run cli', () => {
     const result = run.json()
     expect(result).toMatchObject({
       ok: true,
-      value: { eligible: true, rules: { regionCode: '540000', version: 1 }, allowed: { premiumFen: 12_000 } }
+      value: { eligible: true, rules: { regionCode: '540000', version: 2 }, allowed: { premiumFen: 12_000 } }
     })
     expect(run.stdout).not.toContain(spouse?.idNumber)
   })

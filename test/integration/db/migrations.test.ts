@@ -260,6 +260,29 @@ describe('each migration keeps the data before it', () => {
     ).toEqual([{ n: 0 }])
   })
 
+  it('0011_policies: a sale from before has no mobile and no policy numbers; the new columns take them', async () => {
+    const { dir, db: older } = await legacyAt(10)
+    const linesBefore = await older('sale_lines')
+      .where({ sale_id: LEGACY_SALE_ID })
+      .orderBy('line_no')
+      .select()
+    const db = await next(older, dir, 11)
+    expect(await db('sales').where({ id: LEGACY_SALE_ID }).first('applicant_mobile_sealed')).toEqual({
+      applicant_mobile_sealed: null
+    })
+    const lines = await db('sale_lines').where({ sale_id: LEGACY_SALE_ID }).orderBy('line_no').select()
+    expect(lines.map(({ policy_no, policy_issued_at, ...rest }) => rest)).toEqual(linesBefore)
+    expect(lines.every((line) => line.policy_no === null && line.policy_issued_at === null)).toBe(true)
+    await db('sale_lines')
+      .where({ sale_id: LEGACY_SALE_ID, line_no: 1 })
+      .update({ policy_no: 'BD33080020261122000001', policy_issued_at: clock.now().toISOString() })
+    await db('sales')
+      .where({ id: LEGACY_SALE_ID })
+      .update({ applicant_mobile_sealed: testCipher().seal('13912345678') })
+    expect(await db('holdings').columnInfo()).toHaveProperty('policy_no')
+    expect(await db('snapshot_staging_holdings').columnInfo()).toHaveProperty('policy_no')
+  })
+
   it('has a test above for every migration in the list', () => {
     // A migration added without its test fails here: name it in a test title above.
     const titled = [
@@ -271,7 +294,8 @@ describe('each migration keeps the data before it', () => {
       '0007_closes',
       '0008_rejection_follow_up',
       '0009_payer_proof',
-      '0010_record_chains'
+      '0010_record_chains',
+      '0011_policies'
     ]
     expect(migrations.map((m) => m.name).filter((name) => name !== '0004_personal_data')).toEqual(titled)
   })

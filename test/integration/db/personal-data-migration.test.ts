@@ -89,7 +89,9 @@ describe('migration 0004: personal data sealed at rest', () => {
       'id_hash',
       'product_code',
       'cover_from',
-      'cover_to'
+      'cover_to',
+      // 0011: the insurer's number, not personal data.
+      'policy_no'
     ])
     expect(await runtime.db('snapshot_state').select()).toEqual([
       { id: 1, version: 0, full: 0, balances_as_of: null, received_at: null }

@@ -27,13 +27,13 @@ describe('hub: rules', () => {
     const { token } = await register(url)
     const answer = await call(url, '/v1/rules?region=330800', { token })
     expect(answer.status).toBe(200)
-    expect(answer.headers.get('etag')).toBe('"330800-v1"')
+    expect(answer.headers.get('etag')).toBe('"330800-v2"')
     const verified = verifyBundle(rulesResponseSchema.parse(answer.json()).envelope, DEMO_TRUSTED_KEYS)
     expect(verified.ok && verified.value.bundle.region.code).toBe('330800')
 
     const unchanged = await call(url, '/v1/rules?region=330800', {
       token,
-      headers: { 'if-none-match': '"330800-v1"' }
+      headers: { 'if-none-match': '"330800-v2"' }
     })
     expect(unchanged.status).toBe(304)
     expect(unchanged.text).toBe('')
@@ -51,6 +51,9 @@ describe('hub: rules', () => {
     expect(other.error()).toEqual({ code: 'FORBIDDEN', message: expect.stringContaining('330800') })
     expect((await call(url, '/v1/rules?region=54', { token })).error().code).toBe('BAD_REQUEST')
 
+    await withdrawRules(db, '540000', 2, '测试', clock)
+    // The format-1 version is still there, and a terminal of protocol 2 reads it too.
+    expect((await call(url, '/v1/rules?region=540000', { token })).headers.get('etag')).toBe('"540000-v1"')
     await withdrawRules(db, '540000', 1, '测试', clock)
     const gone = await call(url, '/v1/rules?region=540000', { token })
     expect(gone.status).toBe(404)
@@ -188,7 +191,15 @@ describe('hub: snapshot', () => {
     // Two accounts a page; after the first page the writer settles a sale for the last account.
     const written = await writeSnapshot(
       reader,
-      { regionCodes: ['539900'], since: null, regionsSinceVersion: 0, clock, bundles, pageSize: 2 },
+      {
+        regionCodes: ['539900'],
+        since: null,
+        regionsSinceVersion: 0,
+        clock,
+        bundles,
+        pageSize: 2,
+        protocol: 2
+      },
       async (chunk) => {
         text += chunk
         if (!settled && chunk.includes('"type":"account"')) {

@@ -107,7 +107,7 @@ describe('hub: upload and settlement', () => {
       if (result.outcome === 'rejected') expect(result.message).toMatch(/[\u4e00-\u9fff]/)
     expect(results[6].outcome === 'rejected' && results[6].message).toContain('限额 4,000.00')
 
-    await withdrawRules(db, '539900', 1, '政策调整', clock)
+    await withdrawRules(db, '539900', 2, '政策调整', clock)
     const [withdrawn] = await upload(url, token, terminalId, [oneUnit()])
     expect(withdrawn).toMatchObject({ outcome: 'rejected', code: 'RULES_WITHDRAWN' })
   })

@@ -5,6 +5,7 @@ import type { QuoteView, ReceiptView } from '../../../core/sale'
 import { DEMO_ACCOUNTS, demoIdNumber } from '../../../db/seeds/demo-population'
 import { openTestRuntime, signedIn } from '../../support/helpers'
 import {
+  APPLICANT_MOBILE,
   accountIdOf,
   beginPayment,
   commit,
@@ -75,7 +76,7 @@ describe('selling at the counter', () => {
     const quote = await runtime.dispatch('sale.quote', order, clerk)
     expect(quote).toMatchObject({
       ok: true,
-      value: { ok: true, totalFen: 20_000, maxSpendFen: 35_000, rules: { regionCode: '330800', version: 1 } }
+      value: { ok: true, totalFen: 20_000, maxSpendFen: 35_000, rules: { regionCode: '330800', version: 2 } }
     })
 
     const result = await commit(runtime, clerk, order, 'C33080001')
@@ -97,7 +98,7 @@ describe('selling at the counter', () => {
     expect(sale).toMatchObject({
       status: 'queued',
       total_fen: 20_000,
-      rules_version: 1,
+      rules_version: 2,
       region_code: '330800'
     })
     expect(
@@ -113,7 +114,7 @@ describe('selling at the counter', () => {
     expect(JSON.parse(runtime.personalData.open(outbox[0].payload_sealed))).toMatchObject({
       saleId: receipt.saleId,
       totalFen: 20_000,
-      rules: { version: 1 },
+      rules: { version: 2 },
       lines: [{ productCode: HQB }, { productCode: HQB }]
     })
     const lines = await runtime
@@ -217,7 +218,11 @@ describe('selling at the counter', () => {
     )
     const withProof = (await runtime.dispatch(
       'sale.quote',
-      { accountId, lines: [{ ...line, insured: { ...line.insured, proofSeen: true } }] },
+      {
+        accountId,
+        lines: [{ ...line, insured: { ...line.insured, proofSeen: true } }],
+        applicantMobile: APPLICANT_MOBILE
+      },
       clerk
     )) as { value: QuoteView }
     expect(withProof.value).toMatchObject({ ok: true, totalFen: 180_000 })
@@ -450,9 +455,11 @@ describe('offline amount limits', () => {
       productCode: 'YN-BBAK',
       units
     })
-    const two = (await runtime.dispatch('sale.quote', { accountId, lines: [line(2)] }, clerk)) as {
-      value: QuoteView
-    }
+    const two = (await runtime.dispatch(
+      'sale.quote',
+      { accountId, lines: [line(2)], applicantMobile: APPLICANT_MOBILE },
+      clerk
+    )) as { value: QuoteView }
     expect(two.value).toMatchObject({ ok: true, totalFen: 360_000, blockers: [] })
     const three = (await runtime.dispatch('sale.quote', { accountId, lines: [line(3)] }, clerk)) as {
       value: QuoteView

@@ -31,7 +31,7 @@ const offer = (view: EligibilityView, code: string) => view.offers.find((o) => o
 describe('what the counter shows after a swipe, from the signed demo bundles', () => {
   it('Yunnan, 1,800.00: only the part above 1,000 may be spent, one adult unit of 500', async () => {
     const view = await offersFor(await openTestRuntime(), 'A53000001')
-    expect(view.rules).toMatchObject({ regionCode: '539900', version: 1 })
+    expect(view.rules).toMatchObject({ regionCode: '539900', version: 2 })
     expect(view.maxSpendFen).toBe(80_000)
     expect(offer(view, 'YN-JRAK')).toMatchObject({
       available: true,
@@ -211,11 +211,11 @@ describe('rule bundles held by the terminal', () => {
 
   it('takes the same bundle again as unchanged, and refuses an altered one, keeping the last good', async () => {
     const runtime = await openTestRuntime()
-    const envelope = await readFile(join(bundlesDir, 'signed', '540000-v1.bundle.json'), 'utf8')
+    const envelope = await readFile(join(bundlesDir, 'signed', '540000-v2.bundle.json'), 'utf8')
     const supervisor = await signedIn(runtime, 'supervisor')
     expect(await runtime.dispatch('rules.import', { envelope }, supervisor)).toEqual({
       ok: true,
-      value: { regionCode: '540000', regionName: '西藏自治区', version: 1, status: 'unchanged' }
+      value: { regionCode: '540000', regionName: '西藏自治区', version: 2, status: 'unchanged' }
     })
     const altered = envelope.replace('150000', '950000')
     expect(altered).not.toBe(envelope)

@@ -320,7 +320,7 @@ describe('rules that need the centre’s answer', () => {
     const source = JSON.parse(await readFile(sourceFileOf('330800'), 'utf8')) as Record<string, unknown>
     const text = JSON.stringify({
       ...source,
-      version: 2,
+      version: 3,
       offline: { ...(source.offline as object), ...offline }
     })
     const key = await readFile(join(BUNDLES_DIR, 'keys', `${DEMO_KEY_ID}.private.pem`), 'utf8')

@@ -117,7 +117,7 @@ describe('the file transport, for an agent out of reach for days', () => {
     await addRuleBundle(
       centre.db,
       signPayload(
-        JSON.stringify({ ...source, version: 2 }),
+        JSON.stringify({ ...source, version: 3 }),
         await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
         DEMO_KEY_ID
       ),
@@ -149,13 +149,13 @@ describe('the file transport, for an agent out of reach for days', () => {
       message: '同步包内容与中心的签名不符：文件可能被改动或不完整'
     })
     // Refused whole: the rules it carried were not taken either.
-    expect(await quzhouVersions(dataDir)).toEqual([1])
+    expect(await quzhouVersions(dataDir)).toEqual([2])
 
     const imported = cli(dataDir, 'import-package', packageFile)
     expect(imported.status, imported.stderr).toBe(0)
     expect(imported.json()).toMatchObject({ ok: true, value: { results: 2 } })
     expect(imported.json().value?.snapshot).toMatchObject({ version: expect.any(Number) })
-    expect(await quzhouVersions(dataDir)).toEqual([1, 2])
+    expect(await quzhouVersions(dataDir)).toEqual([2, 3])
     const repeated = cli(dataDir, 'import-package', packageFile)
     expect(repeated.json()).toMatchObject({ ok: true, value: { snapshot: 'unchanged', results: 0 } })
 

@@ -159,7 +159,7 @@ async function scene(): Promise<{
   const centreKey = await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8')
   await addRuleBundle(
     centre.db,
-    signPayload(JSON.stringify({ ...source, version: 2 }), centreKey, DEMO_KEY_ID),
+    signPayload(JSON.stringify({ ...source, version: 3 }), centreKey, DEMO_KEY_ID),
     centre.clock
   )
   centre.clock.advance(60_000)
@@ -212,7 +212,7 @@ function resealed(plain: Buffer, terminalId: string, filePrivateKeyPem: string):
 describe('mutated files through the real import paths', () => {
   it('rule bundles: refused unless the signed payload is the genuine one, and nothing changes', async () => {
     const { runtime, supervisor } = await scene()
-    const genuine = await readFile(join(import.meta.dirname, '../../../bundles/signed/330800-v1.bundle.json'))
+    const genuine = await readFile(join(import.meta.dirname, '../../../bundles/signed/330800-v2.bundle.json'))
     const payload = (JSON.parse(genuine.toString('utf8')) as { payload: string }).payload
     const next = random(1501)
     let refused = 0
@@ -288,7 +288,7 @@ describe('mutated files through the real import paths', () => {
       expect(await fingerprint(runtime.db, TERMINAL_TABLES), how).toBe(before)
     }
     expect(await runtime.sync.importPackage(packageFile)).toMatchObject({
-      rules: expect.arrayContaining([{ regionCode: '330800', version: 2, status: 'new' }])
+      rules: expect.arrayContaining([{ regionCode: '330800', version: 3, status: 'new' }])
     })
   })
 

@@ -11,7 +11,7 @@ import { createBundleCache } from '../../../hub/rules'
 import { startHub } from '../../../hub/server'
 import { openTestRuntime, recordingLogger, signedIn, tempDir } from '../../support/helpers'
 import { testClock } from '../../support/hub'
-import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
+import { accountIdOf, APPLICANT_MOBILE, commit, onShift } from '../../support/sale-fixtures'
 import { ok, registerTerminal } from '../../support/sync'
 
 /**
@@ -26,13 +26,16 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name))
 }
 
-/** Every value that identifies someone in the demo population, cardholders and family alike. */
-const PLANTED = DEMO_ACCOUNTS.flatMap((account) => [
-  account.cardNumber,
-  account.idNumber,
-  account.name,
-  ...account.family.flatMap((member) => [member.idNumber, member.name])
-])
+/** Every value that identifies someone in the demo population, cardholders and family alike, and the applicant's mobile the sales carry. */
+const PLANTED = [
+  ...DEMO_ACCOUNTS.flatMap((account) => [
+    account.cardNumber,
+    account.idNumber,
+    account.name,
+    ...account.family.flatMap((member) => [member.idNumber, member.name])
+  ]),
+  APPLICANT_MOBILE
+]
 
 describe('personal data leaves no trace outside the sealed database', () => {
   it('no name, ID or card number in any file either side writes, or in either log', async () => {
@@ -136,6 +139,8 @@ describe('personal data leaves no trace outside the sealed database', () => {
       )
     )
     expect(Buffer.concat(centreDatabase).includes('C33080001')).toBe(true)
+    // The mobile went to the centre, for the insurer.
+    expect(Buffer.concat(centreDatabase).includes(APPLICANT_MOBILE)).toBe(true)
     expect(found).toEqual([])
     await hubDb.destroy()
   })

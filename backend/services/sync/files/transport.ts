@@ -10,6 +10,7 @@ import {
   packagePayloadSchema,
   snapshotHeaderSchema,
   type ItemResult,
+  type PolicyIssue,
   type QueueFilePayload,
   type UploadItem
 } from '../../../../core/sync/protocol'
@@ -203,6 +204,8 @@ export async function importPackage(
     filePrivateKeyPem(): Promise<string | null>
     /** Settles the queued items the centre's results answer; how many it settled. */
     applyResults(results: readonly ItemResult[]): Promise<number>
+    /** Keeps the policy numbers the centre passed on; how many lines got one. */
+    applyPolicies(issues: readonly PolicyIssue[]): Promise<number>
   },
   file: string
 ): Promise<PackageImport> {
@@ -243,5 +246,6 @@ export async function importPackage(
     })
   }
   const results = contents.results ? await deps.applyResults(contents.results) : 0
-  return { rules, snapshot, results }
+  const policies = contents.policies ? await deps.applyPolicies(contents.policies) : 0
+  return { rules, snapshot, results, policies }
 }

@@ -82,7 +82,7 @@ function accountRows(
       idHashes.set(holding.idNumber, idHash)
     }
     out.holdings.push(
-      `["${no}","${idHash}",${JSON.stringify(holding.productCode)},"${holding.coverFrom}","${holding.coverTo}"]`
+      `["${no}","${idHash}",${JSON.stringify(holding.productCode)},"${holding.coverFrom}","${holding.coverTo}",${holding.policyNo === undefined ? 'null' : JSON.stringify(holding.policyNo)}]`
     )
   }
 }

@@ -107,8 +107,8 @@ const HEADER_KEYS = new Set([
 export function checkHeader(value: unknown): SnapshotHeader | LineProblem {
   if (!isObject(value)) return new LineProblem('', '不是 JSON 对象')
   if (value.type !== 'header') return new LineProblem('type', '应为 header')
-  if (value.protocol !== PROTOCOL_VERSION)
-    return new LineProblem('protocol', `应为协议版本 ${PROTOCOL_VERSION}`)
+  if (value.protocol !== 1 && value.protocol !== PROTOCOL_VERSION)
+    return new LineProblem('protocol', `应为协议版本 1 或 ${PROTOCOL_VERSION}`)
   if (!int(value.snapshotVersion, 1, Number.MAX_SAFE_INTEGER))
     return new LineProblem('snapshotVersion', '应为正整数')
   if (typeof value.full !== 'boolean') return new LineProblem('full', '应为 true 或 false')
@@ -125,7 +125,8 @@ export function checkHeader(value: unknown): SnapshotHeader | LineProblem {
 }
 
 const FAMILY_KEYS = new Set(['idNumber', 'name', 'relation', 'boundAt'])
-const HOLDING_KEYS = new Set(['idNumber', 'productCode', 'coverFrom', 'coverTo'])
+const HOLDING_KEYS = new Set(['idNumber', 'productCode', 'coverFrom', 'coverTo', 'policyNo'])
+const POLICY_NO = /^[0-9A-Za-z-]{6,40}$/
 const ACCOUNT_KEYS = new Set([
   'type',
   'accountNo',
@@ -159,6 +160,8 @@ function checkHolding(value: unknown, path: string): LineProblem | null {
   if (!length(value.productCode, 1, 40)) return new LineProblem(`${path}.productCode`, '应为 1 到 40 个字符')
   if (!text(value.coverFrom, UTC)) return new LineProblem(`${path}.coverFrom`, '应为 UTC 时间')
   if (!text(value.coverTo, UTC)) return new LineProblem(`${path}.coverTo`, '应为 UTC 时间')
+  if (value.policyNo !== undefined && !text(value.policyNo, POLICY_NO))
+    return new LineProblem(`${path}.policyNo`, '应为 6 到 40 位字母、数字或连字符')
   return extraKey(value, HOLDING_KEYS, path)
 }
 
