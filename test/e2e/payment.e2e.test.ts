@@ -24,6 +24,9 @@ let hubDir = ''
 const TYPED_PINS = ['135790', '482916', '730518']
 /** What each centre process printed before it was killed. */
 const hubOutputs: string[] = []
+let supervisorToken = ''
+/** The first sale accepted online: its policy number comes with a later sync. */
+let acceptedSaleId = ''
 
 beforeAll(async () => {
   hubDir = await mkdtemp(join(tmpdir(), 'hub-e2e-'))
@@ -39,6 +42,7 @@ beforeAll(async () => {
     token
   )
   await call(session.web.url, 'sync.now', {}, token)
+  supervisorToken = token
 }, 120_000)
 
 afterAll(async () => {
@@ -108,10 +112,31 @@ describe('paying online: the centre answers before the receipt', () => {
     expect(await page.locator('[data-test="receipt-reference"]').innerText()).toMatch(/^ZX\d{16}$/)
     expect(await page.locator('[data-test="paid-alert"]').innerText()).toContain('医保中心已受理')
     await page.screenshot({ path: join(OUTPUT_DIR, 'pay-accepted.png') })
+    // The applicant's mobile typed at the order step, masked on the paper.
+    expect(await page.locator('[data-test="receipt-mobile"]').innerText()).toBe('139****5678')
+    expect(await page.locator('[data-test="receipt-policy-1"]').count()).toBe(0)
     const saleId = await nextCustomer()
+    acceptedSaleId = saleId
     expect(await centreRows(`select outcome from item_results where item_id = '${saleId}'`)).toEqual([
       { outcome: 'accepted' }
     ])
+    expect(await centreRows(`select mobile from sale_applicants where sale_id = '${saleId}'`)).toEqual([
+      { mobile: APPLICANT_MOBILE }
+    ])
+  })
+
+  it('the insurer’s policy number, issued after the acceptance, comes with the next sync to the receipt', async () => {
+    await call(session.web.url, 'sync.now', {}, supervisorToken)
+    const [issued] = await centreRows(`select policy_no from policies where sale_id = '${acceptedSaleId}'`)
+    expect(issued.policy_no).toMatch(/^BD320500\d{16}$/)
+    await page.evaluate((saleId) => (location.hash = `#/receipt/${saleId}`), acceptedSaleId)
+    await expect
+      .poll(() => page.locator('[data-test="receipt-policy-1"]').innerText(), { timeout: 10_000 })
+      .toBe(`保单号 ${issued.policy_no}`)
+    expect(await page.locator('[data-test="receipt-mobile"]').innerText()).toBe('139****5678')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'receipt-policy.png') })
+    await page.locator('[data-test="nav-counter"]').click()
+    await expect.poll(() => page.url()).toContain('#/counter')
   })
 
   it('a wrong password is refused at the counter with the tries left; the right one then pays', async () => {

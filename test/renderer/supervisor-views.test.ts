@@ -334,12 +334,25 @@ describe('supervisor: rejected sales', () => {
     expect(row?.textContent).toMatch(/徐\*/)
     expect(row?.textContent).not.toContain(payer?.name)
     expect(row?.textContent).not.toContain('C33080001')
+    // The applicant's mobile, masked in the list.
+    expect(row?.textContent).toContain('139****5678')
+    expect(row?.textContent).not.toContain('13912345678')
     expect(wrapper.get(`[data-test="rejection-${saleId}"]`).attributes('href')).toContain(
       `/receipt/${saleId}`
     )
 
     await wrapper.get(`[data-test="follow-up-open-${saleId}"]`).trigger('click')
     await until(() => expect(document.querySelector('textarea[data-test="follow-up-note"]')).not.toBeNull())
+    // The whole number only when asked for, so the supervisor can call; the audit log says who asked.
+    expect(text('[data-test="follow-up-mobile"]')).toBe('139****5678')
+    element('[data-test="follow-up-reveal"]').click()
+    await until(() => expect(text('[data-test="follow-up-mobile"]')).toBe('13912345678'))
+    expect(
+      await bridge.runtime
+        .db('audit_log')
+        .where({ action: 'applicant_mobile_revealed', subject: saleId })
+        .count()
+    ).toEqual([{ 'count(*)': 1 }])
     fill('textarea[data-test="follow-up-note"]', '已电话联系参保人，改日重新办理')
     element('[data-test="follow-up-submit"]').click()
     await until(() => expect(wrapper.find(`[data-test="rejection-${saleId}"]`).exists()).toBe(false))

@@ -564,6 +564,10 @@ const en: typeof zhCN = {
     back: 'Back to the list'
   },
   rejections: {
+    mobile: 'Applicant mobile',
+    revealMobile: 'Show full number',
+    revealAudited: 'recorded in the audit log',
+    noMobile: 'not given at the sale',
     title: 'Rejected sales',
     filter: { open: 'Not followed up', done: 'Followed up', all: 'All' },
     time: 'Sale time',

@@ -148,7 +148,7 @@ export default {
     applicantMobile: '投保人手机号',
     applicantMobileRequired: '必填',
     applicantMobileOptional: '选填',
-    applicantMobileHint: '11 位手机号，用于保单送达与续期提醒',
+    applicantMobileHint: '11 位手机号（保单送达、续期提醒）',
     sell: '办理',
     cannotSell: '不可办理',
     unitsOver: '最多 {max} 份，原因见右侧规则',
@@ -547,6 +547,10 @@ export default {
     back: '返回列表'
   },
   rejections: {
+    mobile: '投保人手机',
+    revealMobile: '显示完整号码',
+    revealAudited: '已记入审计日志',
+    noMobile: '办理时未登记',
     title: '被拒交易',
     filter: { open: '未跟进', done: '已跟进', all: '全部' },
     time: '交易时间',
