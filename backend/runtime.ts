@@ -253,7 +253,9 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
         return key ? { keyId: key.keyId, publicKey: rawKeyOfPem(key.publicKeyPem) } : null
       },
       authorize: (saleId) => sync.authorize(saleId),
-      registered: () => sync.registered()
+      registered: () => sync.registered(),
+      // Not awaited by the caller's answer beyond the start: unregistered or offline, it waits in the queue.
+      uploadSoon: async () => void sync.uploadNow().catch(() => undefined)
     })
     const reports = createReportsService({
       reports: createReportsRepository(db, cipher, reader),

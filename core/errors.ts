@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   /** A card or ID number typed at the pay step needs a supervisor's code and PIN. */
   'APPROVAL_REQUIRED',
   'VOID_REFUSED',
+  /** A cooling-off cancellation that cannot be made (period over, not accepted, already cancelled). */
+  'CANCEL_REFUSED',
   /** A day or shift close refused: a future date, or nothing left to close. */
   'CLOSE_REFUSED',
   /** No close report with that number on this terminal. */

@@ -174,6 +174,28 @@ export interface ReceiptView {
     readonly coverTo: string
     /** The insurer's policy number (保单号), once the centre passed it on. */
     readonly policy: { readonly policyNo: string; readonly issuedAt: string } | null
+    /** When the centre accepted this line's cooling-off cancellation; null while in force. */
+    readonly cancelledAt: string | null
+    /**
+     * Whether it may be cancelled now for a full refund (accepted sale, within the product's
+     * cooling-off period, nothing pending), until when, or why not, in Chinese.
+     */
+    readonly cancellation: {
+      readonly allowed: boolean
+      readonly endsAt: string | null
+      readonly reason: string | null
+    }
+  }>
+  /** Cooling-off cancellations of this sale's lines, oldest first. */
+  readonly cancellations: ReadonlyArray<{
+    readonly id: string
+    readonly lineNos: readonly number[]
+    readonly refundFen: Fen
+    readonly reason: string
+    readonly requestedAt: string
+    readonly status: 'queued' | 'accepted' | 'rejected'
+    readonly approvedBy: { readonly code: string; readonly name: string }
+    readonly centreResult: CentreResultView | null
   }>
   readonly totalFen: Fen
   /** The applicant's mobile, masked (138****5678); null when none was given. */

@@ -128,6 +128,13 @@ async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, limit: nu
  * strict schema refuses it, before anything changes.
  */
 function refuseVersion2Fields(items: readonly UploadItem[]): void {
+  const cancellation = items.findIndex((item) => item.type === 'cancellation')
+  if (cancellation >= 0)
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      `请求内容不符合协议（字段 items[${cancellation}].type）：协议版本 1 没有退保；未做任何处理`
+    )
   const index = items.findIndex((item) => item.type === 'sale' && item.applicant !== undefined)
   if (index >= 0)
     throw new HttpError(

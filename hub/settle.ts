@@ -6,8 +6,10 @@ import type { RuleBundle } from '../core/rules/bundle'
 import { coverPeriodOf } from '../core/rules/cover'
 import { decide, type InsuredEntry, type PayerAccount, type SpendingEntry } from '../core/rules/engine'
 import { settlementYearOf } from '../core/rules/settlement-year'
+import { cancellationTerms } from '../core/after-sale'
 import {
   itemIdOf,
+  type CancellationItem,
   type ItemResult,
   type ReversalItem,
   type SaleItem,
@@ -68,7 +70,7 @@ interface AccountRow {
 interface StoredResult {
   item_id: string
   terminal_id: string
-  type: 'sale' | 'reversal'
+  type: UploadItem['type']
   outcome: 'accepted' | 'rejected'
   code: string | null
   message: string | null
@@ -85,7 +87,10 @@ interface HubSaleRow {
   from_historical_fen: number
   from_current_fen: number
   year_from: string
+  created_at: string
   reversed_at: string | null
+  refunded_fen: number
+  refunded_historical_fen: number
 }
 
 type Verdict =
@@ -139,7 +144,9 @@ export async function settleItems(
       const verdict =
         item.type === 'sale'
           ? await settleSale(trx, ctx, item, settledAt, version, order)
-          : await settleReversal(trx, ctx, item, settledAt, version, order)
+          : item.type === 'reversal'
+            ? await settleReversal(trx, ctx, item, settledAt, version, order)
+            : await settleCancellation(trx, ctx, item, settledAt, version, order)
       if (verdict.kind === 'retryLater') {
         for (const key of verdict.keys) order.blocked.add(key)
         if (item.type === 'sale') order.waitingSales.set(item.saleId, verdict.keys)
@@ -523,6 +530,8 @@ async function settleReversal(
   }
   // Already given back (another reversal of the same sale): settled, and nothing given twice.
   if (sale.reversed_at !== null) return { kind: 'accepted' }
+  if (sale.refunded_fen > 0)
+    return reject('ALREADY_CANCELLED', '这笔交易已有保单在犹豫期内退保，不能再整笔冲正')
   if (!account) return reject('ACCOUNT_UNKNOWN', '原交易的账户已不在中心，无法退回')
 
   const v = await version()
@@ -545,5 +554,117 @@ async function settleReversal(
   await trx('hub_sales')
     .where({ sale_id: sale.sale_id })
     .update({ reversed_at: settledAt, reversal_id: item.reversalId })
+  return { kind: 'accepted' }
+}
+
+/** A terminal's clock may run a little ahead of the centre's; a cancellation dated later than this is refused. */
+const CLOCK_SKEW_MS = 10 * 60_000
+
+/**
+ * Cancellation within the cooling-off period: the policies of the lines are cancelled, their
+ * premiums go back to the account (to the historical balance first, as far as the sale took from
+ * it) and off the settlement year's spending, and the holdings go, so the cap and the person limits
+ * are free again. The period is the bundle's the sale was made under, counted from the sale's time.
+ */
+async function settleCancellation(
+  trx: Knex.Transaction,
+  ctx: SettleContext,
+  item: CancellationItem,
+  settledAt: string,
+  version: () => Promise<number>,
+  order: BatchOrder
+): Promise<Verdict> {
+  const waiting = order.waitingSales.get(item.saleId)
+  if (waiting) return { kind: 'retryLater', message: WAITING_MESSAGE, keys: waiting }
+  if (item.terminalId !== ctx.terminal.id)
+    return reject('INVALID_ITEM', `退保记录的终端编号 ${item.terminalId} 与上传的终端不符`)
+  const original = await trx('item_results')
+    .where({ item_id: item.saleId, type: 'sale' })
+    .first<StoredResult | undefined>()
+  if (!original || original.outcome !== 'accepted')
+    return reject('SALE_UNKNOWN', '中心没有受理过这笔交易，无法退保')
+  if (original.terminal_id !== ctx.terminal.id)
+    return reject('INVALID_ITEM', '这笔交易不是本终端办理的，不能由本终端退保')
+  const sale = await trx('hub_sales').where({ sale_id: item.saleId }).first<HubSaleRow | undefined>()
+  if (!sale) return reject('SALE_UNKNOWN', '中心没有这笔交易的结算记录，无法退保')
+  if (sale.reversed_at !== null) return reject('ALREADY_CANCELLED', '这笔交易已冲正，保费已退回')
+  const account =
+    sale.account_id === null
+      ? undefined
+      : await trx('accounts').where({ id: sale.account_id }).first<AccountRow | undefined>()
+  if (!account) return reject('ACCOUNT_UNKNOWN', '原交易的账户已不在中心，无法退回')
+  const keys = accountKeys(account)
+  if (keys.some((key) => order.blocked.has(key)))
+    return { kind: 'retryLater', message: WAITING_MESSAGE, keys }
+  if (ctx.isLocked(account.account_no)) return { kind: 'retryLater', message: LOCKED_MESSAGE, keys }
+  if (item.payerCardNumber !== account.card_number)
+    return reject('PAYER_UNVERIFIED', '退保时刷的卡不是原交易付款人的社会保障卡')
+  if (Date.parse(item.at) > Date.parse(settledAt) + CLOCK_SKEW_MS)
+    return reject('INVALID_ITEM', '退保申请的时间晚于中心当前时间：请核对终端时钟')
+
+  const received = await trx('received_sales')
+    .where({ sale_id: item.saleId })
+    .first<{ rules_region_code: string; rules_version: number } | undefined>(
+      'rules_region_code',
+      'rules_version'
+    )
+  const rules = received
+    ? await ctx.bundles.lookup(trx, received.rules_region_code, received.rules_version)
+    : null
+  const policies: Array<{
+    line_no: number
+    product_code: string
+    premium_fen: number
+    insured_id_number: string
+    cancelled_at: string | null
+  }> = await trx('policies')
+    .where({ sale_id: item.saleId })
+    .whereIn('line_no', item.lineNos)
+    .select('line_no', 'product_code', 'premium_fen', 'insured_id_number', 'cancelled_at')
+  if (new Set(item.lineNos).size !== item.lineNos.length || policies.length !== item.lineNos.length)
+    return reject('INVALID_ITEM', '退保的项目序号与原交易不符')
+  if (policies.some((p) => p.cancelled_at !== null)) return reject('ALREADY_CANCELLED', '其中有保单已退保')
+  for (const policy of policies) {
+    const product =
+      rules?.status === 'ok' ? rules.bundle.products.find((p) => p.code === policy.product_code) : undefined
+    const terms = cancellationTerms(product, sale.created_at, item.at)
+    if (!terms.cancellable) return reject('COOLING_OFF_OVER', `第 ${policy.line_no} 项：${terms.reason}`)
+  }
+  const refund = policies.reduce((sum, p) => sum + p.premium_fen, 0)
+  if (refund !== item.refundFen)
+    return reject(
+      'INVALID_ITEM',
+      `退保金额 ${formatYuan(item.refundFen)} 元与保费 ${formatYuan(refund)} 元不符`
+    )
+
+  const toHistorical = Math.min(refund, Math.max(0, sale.from_historical_fen - sale.refunded_historical_fen))
+  const v = await version()
+  await trx('accounts')
+    .where({ id: account.id })
+    .update({
+      balance_fen: account.balance_fen + refund,
+      historical_balance_fen: account.historical_balance_fen + toHistorical,
+      version: v,
+      updated_at: settledAt
+    })
+  await trx('spending_years')
+    .where({ account_id: account.id, year_from: sale.year_from })
+    .update({ spent_fen: trx.raw('max(0, spent_fen - ?)', [refund]) })
+  await trx('holdings').where({ sale_id: item.saleId }).whereIn('line_no', item.lineNos).delete()
+  await trx('policies')
+    .where({ sale_id: item.saleId })
+    .whereIn('line_no', item.lineNos)
+    .update({ cancelled_at: settledAt, cancellation_id: item.cancellationId })
+  await trx('hub_sales')
+    .where({ sale_id: item.saleId })
+    .update({
+      refunded_fen: sale.refunded_fen + refund,
+      refunded_historical_fen: sale.refunded_historical_fen + toHistorical
+    })
+  const shown = await accountsShowing(
+    trx,
+    policies.map((p) => p.insured_id_number)
+  )
+  await touchAccounts(trx, [...shown, account.id], v, settledAt)
   return { kind: 'accepted' }
 }

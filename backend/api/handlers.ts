@@ -66,6 +66,7 @@ export function createHandlers(services: Services): Handlers {
     },
     'sale.search': (filter, { caller }) => services.sales.search(signedIn(caller), filter),
     'sale.void': (request, { caller }) => services.sales.void(signedIn(caller), request),
+    'sale.cancel': (request, { caller }) => services.sales.cancel(signedIn(caller), request),
     'rules.import': ({ envelope }) => services.eligibility.importBundle(envelope),
     'sync.status': () => services.sync.status(),
     'sync.now': () => services.sync.syncNow(),

@@ -37,7 +37,14 @@ import type { AccountRecord, AccountsRepository } from '../../db/repositories/ac
 import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { SalesRepository } from '../../db/repositories/sales'
 import type { Caller } from '../../core/api/contract'
-import { voucherCodeSchema, type PayerProof, type SaleItem } from '../../core/sync/protocol'
+import {
+  voucherCodeSchema,
+  type CancellationItem,
+  type PayerProof,
+  type SaleItem
+} from '../../core/sync/protocol'
+import { cancellationTerms } from '../../core/after-sale'
+import type { RuleProduct } from '../../core/rules/bundle'
 import type { AuthService } from './auth'
 import { findAccountByCard, maskedPayer } from './cardholder'
 import type { ActiveRules } from './rule-store'
@@ -65,6 +72,21 @@ export interface SalesService {
   void(
     caller: Caller,
     request: { saleId: string; reason: string; supervisorCode: string; supervisorPin: string }
+  ): Promise<ReceiptView>
+  /**
+   * Cancels lines (policies) of an accepted sale within their cooling-off period: the payer's card
+   * again, a supervisor's approval (not the caller's own), queued for the centre, which refunds.
+   */
+  cancel(
+    caller: Caller,
+    request: {
+      saleId: string
+      lineNos: readonly number[]
+      reason: string
+      card: string
+      supervisorCode: string
+      supervisorPin: string
+    }
   ): Promise<ReceiptView>
 }
 
@@ -96,6 +118,8 @@ export interface SalesDeps extends SaleReads {
   readonly authorize: (saleId: string) => Promise<void>
   /** Whether this terminal is registered with a centre (then every sale is offered to it first). */
   readonly registered: () => Promise<boolean>
+  /** Starts an upload of the queue without waiting for its answer (a cancellation goes at once when online). */
+  readonly uploadSoon: () => Promise<void>
 }
 
 /** How long a sale id from sale.begin may wait for its payment: the password sealed with it expires too. */
@@ -364,6 +388,35 @@ export function createSalesService(deps: SalesDeps): SalesService {
     return { account, bundle, lines, totalFen, maxSpendFen, blockers, applicant, ok }
   }
 
+  /** The region's products as the rules in force state them (their cooling-off periods), by code. */
+  async function productsOf(regionCode: string, at: string): Promise<Map<string, RuleProduct>> {
+    const active = await deps.rules.select(regionCode, at)
+    return new Map(active.ok ? active.value.bundle.products.map((p) => [p.code, p]) : [])
+  }
+
+  /** Whether a line may be cancelled now, and why not. */
+  function cancellationOf(
+    sale: { status: string; reversal_queued_at: string | null; created_at: string },
+    line: { line_no: number; cancelled_at: string | null },
+    product: RuleProduct | undefined,
+    pendingLines: ReadonlySet<number>,
+    at: string
+  ): ReceiptView['lines'][number]['cancellation'] {
+    const no = (reason: string, endsAt: string | null = null) => ({ allowed: false, endsAt, reason })
+    if (line.cancelled_at !== null) return no('已退保')
+    if (pendingLines.has(line.line_no)) return no('退保申请待中心受理')
+    if (sale.reversal_queued_at !== null || sale.status === 'voided') return no('交易已作废')
+    const terms = cancellationTerms(product, sale.created_at, at)
+    if (sale.status !== 'accepted')
+      return no(
+        sale.status === 'rejected' ? '中心未受理此交易，未扣款' : '中心尚未受理此交易：可作废，无需退保',
+        terms.endsAt
+      )
+    return terms.cancellable
+      ? { allowed: true, endsAt: terms.endsAt, reason: null }
+      : no(terms.reason, terms.endsAt)
+  }
+
   async function receipt(saleId: string): Promise<ReceiptView> {
     const sale = await deps.sales.find(saleId)
     if (!sale) throw new AppError('SALE_NOT_FOUND', `没有这笔交易（${saleId.slice(0, 36)}）`)
@@ -376,6 +429,14 @@ export function createSalesService(deps: SalesDeps): SalesService {
     const approver =
       sale.keyed_approved_by === null ? null : await deps.operators.findById(sale.keyed_approved_by)
     const mobile = await deps.sales.applicantMobile(saleId)
+    const cancellations = await deps.sales.cancellationsOf(saleId)
+    const pendingLines = new Set(
+      cancellations
+        .filter((c) => c.status === 'queued')
+        .flatMap((c) => JSON.parse(c.line_nos_json) as number[])
+    )
+    const now = deps.clock.now().toISOString()
+    const products = await productsOf(account.regionCode, now)
     const bundleName = account.regionName
     return {
       saleId: sale.id,
@@ -404,7 +465,19 @@ export function createSalesService(deps: SalesDeps): SalesService {
         policy:
           line.policy_no === null
             ? null
-            : { policyNo: line.policy_no, issuedAt: line.policy_issued_at ?? sale.created_at }
+            : { policyNo: line.policy_no, issuedAt: line.policy_issued_at ?? sale.created_at },
+        cancelledAt: line.cancelled_at,
+        cancellation: cancellationOf(sale, line, products.get(line.product_code), pendingLines, now)
+      })),
+      cancellations: cancellations.map((c) => ({
+        id: c.id,
+        lineNos: JSON.parse(c.line_nos_json) as number[],
+        refundFen: c.refund_fen,
+        reason: c.reason,
+        requestedAt: c.requested_at,
+        status: c.status,
+        approvedBy: { code: c.approver_code, name: c.approver_name },
+        centreResult: centreResultOf(c.settled_at, c.result_code, c.result_message)
       })),
       totalFen: sale.total_fen,
       applicantMobileMasked: mobile === null ? null : maskMobile(mobile),
@@ -682,6 +755,65 @@ export function createSalesService(deps: SalesDeps): SalesService {
       return summaries
     },
 
+    async cancel(caller, request) {
+      const sale = await deps.sales.find(request.saleId)
+      if (!sale) throw new AppError('SALE_NOT_FOUND', '没有这笔交易')
+      const before = await receipt(sale.id)
+      const lineNos = [...new Set(request.lineNos)].sort((a, b) => a - b)
+      const lines = lineNos.map((no) => before.lines.find((line) => line.lineNo === no))
+      const missing = lineNos.filter((_, i) => lines[i] === undefined)
+      if (missing.length > 0)
+        throw new AppError('INVALID_ARGUMENT', `这笔交易没有第 ${missing.join('、')} 项`)
+      for (const line of lines)
+        if (line && !line.cancellation.allowed)
+          throw new AppError(
+            'CANCEL_REFUSED',
+            `第 ${line.lineNo} 项不能退保：${line.cancellation.reason ?? ''}`
+          )
+      const account = await deps.accounts.findById(sale.account_id)
+      if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有原交易的账户')
+      const at = deps.clock.now().toISOString()
+      // The policy is the payer's: their card again, as at payment.
+      if (!paysWithSameCard(account, request.card, shanghaiDate(new Date(at))))
+        throw new AppError('PAYMENT_CARD_MISMATCH', '刷的卡不是原交易付款人的社会保障卡：请由付款人本人刷卡')
+      const supervisor = await deps.auth.approveBySupervisor(request.supervisorCode, request.supervisorPin)
+      if (supervisor.id === caller.operatorId)
+        throw new AppError('FORBIDDEN', '退保须由另一名主管批准：申请人不能批准自己的退保')
+      const refundFen = lines.reduce((sum, line) => sum + (line?.premiumFen ?? 0), 0)
+      const id = newId(deps.clock)
+      const item: CancellationItem = {
+        type: 'cancellation',
+        cancellationId: id,
+        saleId: sale.id,
+        lineNos,
+        terminalId: deps.terminalId,
+        operatorCode: caller.operatorCode,
+        approvedBy: supervisor.code,
+        payerCardNumber: account.cardNumber,
+        at,
+        reason: request.reason,
+        refundFen
+      }
+      const queued = await deps.sales.queueCancellation({
+        id,
+        saleId: sale.id,
+        lineNos,
+        refundFen,
+        reason: request.reason,
+        at,
+        operatorId: caller.operatorId,
+        approvedBy: supervisor.id,
+        approverCode: supervisor.code,
+        outboxId: newId(deps.clock),
+        payloadJson: JSON.stringify(item)
+      })
+      if (!queued)
+        throw new AppError('CANCEL_REFUSED', '交易状态已变化（已退保、正在退保或已作废），请刷新后再试')
+      // To the centre now when it answers; otherwise it waits in the queue like a sale.
+      await deps.uploadSoon()
+      return receipt(sale.id)
+    },
+
     async void(caller, request) {
       const sale = await deps.sales.find(request.saleId)
       if (!sale) throw new AppError('SALE_NOT_FOUND', '没有这笔交易')
@@ -730,6 +862,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
         }
       } else if (sale.status === 'rejected') {
         throw new AppError('VOID_REFUSED', '中心已拒绝此交易，未扣款，无需作废')
+      } else if ((await deps.sales.cancellationsOf(sale.id)).some((c) => c.status !== 'rejected')) {
+        throw new AppError('VOID_REFUSED', '此交易已有保单退保或正在退保，不能再整笔作废')
       } else {
         throw new AppError('VOID_REFUSED', `此交易已作废，${formatYuan(sale.total_fen)} 元已退回额度`)
       }

@@ -225,6 +225,18 @@ export const contract = {
     }),
     '作废（未上传）或申请冲正（已上传），需主管授权'
   ),
+  'sale.cancel': call<ReceiptView>()(
+    z.strictObject({
+      saleId: saleId,
+      lineNos: z.array(z.int().positive()).min(1).max(20),
+      reason: z.string().trim().min(2, '请填写退保原因').max(200),
+      /** The payer's card read again (or typed ID/card number), as the pay step takes it. */
+      card: z.string().min(1).max(256),
+      supervisorCode: operatorCode,
+      supervisorPin: pin
+    }),
+    '犹豫期内退保：付款人刷卡、主管授权，保费退回医保个人账户（中心受理后生效）'
+  ),
   'rules.import': call<ImportedBundleView>()(
     z.strictObject({ envelope: z.string().min(1).max(1_000_000) }),
     '导入中心签发的规则包（验签、校验后启用）',

@@ -316,22 +316,52 @@ export const reversalItemSchema = z.strictObject({
 })
 export type ReversalItem = z.infer<typeof reversalItemSchema>
 
-export const uploadItemSchema = z.discriminatedUnion('type', [saleItemSchema, reversalItemSchema])
+/**
+ * Version 2: cancellation within the cooling-off period (犹豫期退保) of policies (lines) of a sale
+ * the centre accepted. Its permanent id is `cancellationId`. The centre checks the period from the
+ * sale's time and the bundle the sale was made under, refunds `refundFen` (the lines' premiums) to
+ * the personal account, and takes it off the settlement year's spending. The payer showed their
+ * card (`payerCardNumber`, checked against the sale's payer); a supervisor (`approvedBy`) approved.
+ */
+export const cancellationItemSchema = z.strictObject({
+  type: z.literal('cancellation'),
+  cancellationId: uuid,
+  saleId: uuid,
+  lineNos: z.array(z.int().positive()).min(1).max(20),
+  terminalId: terminalIdSchema,
+  operatorCode: z.string().max(16),
+  approvedBy: z.string().max(16),
+  payerCardNumber: z.string().regex(/^[A-Z0-9]{9}$/),
+  at: utc,
+  reason: z.string().min(1).max(200),
+  refundFen: fen.positive()
+})
+export type CancellationItem = z.infer<typeof cancellationItemSchema>
+
+export const uploadItemSchema = z.discriminatedUnion('type', [
+  saleItemSchema,
+  reversalItemSchema,
+  cancellationItemSchema
+])
 export type UploadItem = z.infer<typeof uploadItemSchema>
 
 /**
  * The item as a centre of `version` reads it: version 1 has no applicant (the insurer then does not
- * get the mobile from this centre). The id, and so the deduplication, is the same either way.
+ * get the mobile from this centre) and no cancellation (null: it waits for a centre of version 2).
+ * The id, and so the deduplication, is the same either way.
  */
-export function itemForProtocol(item: UploadItem, version: ProtocolVersion): UploadItem {
-  if (version >= 2 || item.type !== 'sale' || item.applicant === undefined) return item
+export function itemForProtocol(item: UploadItem, version: ProtocolVersion): UploadItem | null {
+  if (version >= 2) return item
+  if (item.type === 'cancellation') return null
+  if (item.type !== 'sale' || item.applicant === undefined) return item
   const { applicant: _left, ...version1 } = item
   return version1
 }
 
 /** The id the centre deduplicates an item on, for good. */
 export function itemIdOf(item: UploadItem): string {
-  return item.type === 'sale' ? item.saleId : item.reversalId
+  if (item.type === 'sale') return item.saleId
+  return item.type === 'reversal' ? item.reversalId : item.cancellationId
 }
 
 /** `POST /v1/transactions`: items in outbox order; one account's items are never reordered. */
@@ -360,7 +390,11 @@ export const REJECTION_CODES = [
   /** The centre does not take sales with a card number typed by hand (its policy). */
   'KEYED_REFUSED',
   /** The e-voucher is unknown, expired, or another person's. */
-  'VOUCHER_INVALID'
+  'VOUCHER_INVALID',
+  /** Version 2: a cancellation after the cooling-off period. */
+  'COOLING_OFF_OVER',
+  /** Version 2: a policy of the cancellation is cancelled already (or the sale was reversed). */
+  'ALREADY_CANCELLED'
 ] as const
 export type RejectionCode = (typeof REJECTION_CODES)[number]
 
@@ -378,7 +412,9 @@ export const REJECTION_LABELS: Readonly<Record<RejectionCode, string>> = {
   PIN_LOCKED: '社保卡密码已锁定',
   PAYER_UNVERIFIED: '未能确认付款人本人',
   KEYED_REFUSED: '中心不受理手工输入卡号的交易',
-  VOUCHER_INVALID: '电子凭证无效或已过期'
+  VOUCHER_INVALID: '电子凭证无效或已过期',
+  COOLING_OFF_OVER: '犹豫期已过',
+  ALREADY_CANCELLED: '保单已退保'
 }
 
 /** A rejection code as the screen shows it: its Chinese label, or (a code this terminal does not know yet) a neutral phrase. */

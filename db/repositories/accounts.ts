@@ -227,6 +227,7 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
         .join('sales as s', 's.id', 'l.sale_id')
         .where('s.account_id', accountId)
         .whereNotIn('s.status', ['voided', 'rejected'])
+        .whereNull('l.cancelled_at')
         .andWhere('l.cover_to', '>', at)
         .orderBy(['s.created_at', 'l.line_no'])
         .select<

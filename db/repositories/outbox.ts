@@ -3,10 +3,13 @@ import { appendAudit } from '../record-chain'
 import type { ItemResult } from '../../core/sync/protocol'
 import type { PersonalDataCipher } from '../personal-data'
 
+/** What an outbox entry carries: a sale, the reversal of one (a void), a cooling-off cancellation of its lines. */
+export type OutboxKind = 'sale' | 'reversal' | 'cancellation'
+
 /** An outbox entry waiting for the centre, with what the upload needs to keep each account's order. */
 export interface PendingEntry {
   readonly id: string
-  readonly kind: 'sale' | 'reversal'
+  readonly kind: OutboxKind
   readonly saleId: string
   readonly accountId: number
   readonly createdAt: string
@@ -55,7 +58,7 @@ export interface OutboxRepository {
 
 interface OutboxRow {
   id: string
-  kind: 'sale' | 'reversal'
+  kind: OutboxKind
   sale_id: string
   account_id: number
   created_at: string
@@ -65,6 +68,59 @@ interface OutboxRow {
 }
 
 export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): OutboxRepository {
+  /**
+   * The centre's answer to a cancellation: accepted, its lines are cancelled and the refund is back
+   * on the account (a ledger release, and the spending the caps count drops); refused, it says why.
+   */
+  async function applyCancellationResult(
+    trx: Knex.Transaction,
+    entry: PendingEntry,
+    result: Exclude<ItemResult, { outcome: 'retryLater' }>,
+    at: string
+  ): Promise<void> {
+    const { cancellationId } = JSON.parse(entry.payloadJson) as { cancellationId: string }
+    const cancellation = await trx('cancellations')
+      .where({ id: cancellationId, status: 'queued' })
+      .first<{ line_nos_json: string; refund_fen: number } | undefined>('line_nos_json', 'refund_fen')
+    if (!cancellation) return
+    const accepted = result.outcome !== 'rejected'
+    await trx('cancellations')
+      .where({ id: cancellationId })
+      .update(
+        accepted
+          ? { status: 'accepted', settled_at: result.settledAt }
+          : {
+              status: 'rejected',
+              settled_at: result.settledAt,
+              result_code: result.code,
+              result_message: result.message
+            }
+      )
+    if (accepted) {
+      const lineNos = JSON.parse(cancellation.line_nos_json) as number[]
+      await trx('sale_lines')
+        .where({ sale_id: entry.saleId })
+        .whereIn('line_no', lineNos)
+        .update({ cancelled_at: result.settledAt })
+      await trx('ledger').insert({
+        account_id: entry.accountId,
+        sale_id: entry.saleId,
+        kind: 'release',
+        amount_fen: cancellation.refund_fen,
+        at
+      })
+    }
+    await appendAudit(trx, cipher, {
+      at,
+      operatorId: null,
+      action: `centre_cancellation_${accepted ? 'accepted' : 'rejected'}`,
+      subject: cancellationId,
+      details: accepted
+        ? { settledAt: result.settledAt, refundFen: cancellation.refund_fen }
+        : { code: result.outcome === 'rejected' ? result.code : null }
+    })
+  }
+
   const toEntry = (row: OutboxRow): PendingEntry => ({
     id: row.id,
     kind: row.kind,
@@ -150,6 +206,10 @@ export function createOutboxRepository(db: Knex, cipher: PersonalDataCipher): Ou
             .where({ id: entry.id, state: 'pending' })
             .update({ state: 'sent', sent_at: at, last_error: null, next_attempt_at: null })
           if (claimed !== 1) continue
+          if (entry.kind === 'cancellation') {
+            await applyCancellationResult(trx, entry, result, at)
+            continue
+          }
           const sale = await trx('sales')
             .where({ id: entry.saleId })
             .first<{ account_id: number; total_fen: number; status: string } | undefined>(

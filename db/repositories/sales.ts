@@ -80,6 +80,23 @@ export interface SaleLineRow {
   /** The insurer's policy number once the centre passed it on; null before. */
   policy_no: string | null
   policy_issued_at: string | null
+  /** When the centre accepted the line's cooling-off cancellation; null while in force. */
+  cancelled_at: string | null
+}
+
+export interface CancellationRow {
+  id: string
+  sale_id: string
+  line_nos_json: string
+  refund_fen: number
+  reason: string
+  requested_at: string
+  status: 'queued' | 'accepted' | 'rejected'
+  settled_at: string | null
+  result_code: string | null
+  result_message: string | null
+  approver_code: string
+  approver_name: string
 }
 
 export interface SalesRepository {
@@ -117,6 +134,26 @@ export interface SalesRepository {
    * there: recorded as followed up, so it does not wait in the supervisor's list of rejections.
    */
   refusedAtCounter(id: string, change: { at: string; operatorId: number }): Promise<void>
+  /**
+   * A cooling-off cancellation of lines of an accepted sale, queued for the centre with its audit
+   * line, in one transaction. False (nothing written) when the sale is no longer accepted, a void is
+   * under way, or one of the lines is cancelled or waiting to be.
+   */
+  queueCancellation(cancellation: {
+    id: string
+    saleId: string
+    lineNos: readonly number[]
+    refundFen: number
+    reason: string
+    at: string
+    operatorId: number
+    approvedBy: number
+    approverCode: string
+    outboxId: string
+    payloadJson: string
+  }): Promise<boolean>
+  /** The sale's cancellations, oldest first. */
+  cancellationsOf(saleId: string): Promise<CancellationRow[]>
   voidQueued(
     id: string,
     change: {
@@ -257,7 +294,8 @@ export function createSalesRepository(
           'cover_from',
           'cover_to',
           'policy_no',
-          'policy_issued_at'
+          'policy_issued_at',
+          'cancelled_at'
         )
       return rows.map(({ insured_pii: sealed, ...line }) => {
         const insured = openPerson(cipher, sealed)
@@ -271,18 +309,36 @@ export function createSalesRepository(
         .select<
           Array<{ total_fen: number; created_at: string; status: SaleStatus; settled_at: string | null }>
         >('total_fen', 'created_at', 'status', 'settled_at')
-      return rows.map((row) => ({
-        amountFen: row.total_fen,
-        at: row.created_at,
-        status: row.status,
-        settledAt: row.settled_at
-      }))
+      // A refund the centre accepted is spending given back: negative, in the sale's year, settled when it was.
+      const refunds = await reads('cancellations as c')
+        .join('sales as s', 's.id', 'c.sale_id')
+        .where({ 's.account_id': accountId, 'c.status': 'accepted' })
+        .select<Array<{ refund_fen: number; created_at: string; settled_at: string }>>(
+          'c.refund_fen',
+          's.created_at',
+          'c.settled_at'
+        )
+      return [
+        ...rows.map((row) => ({
+          amountFen: row.total_fen,
+          at: row.created_at,
+          status: row.status,
+          settledAt: row.settled_at
+        })),
+        ...refunds.map((row) => ({
+          amountFen: -row.refund_fen,
+          at: row.created_at,
+          status: 'accepted' as const,
+          settledAt: row.settled_at
+        }))
+      ]
     },
     async insuredBy(accountId) {
       const rows = await reads('sale_lines as l')
         .join('sales as s', 's.id', 'l.sale_id')
         .where('s.account_id', accountId)
         .whereNotIn('s.status', ['voided', 'rejected'])
+        .whereNull('l.cancelled_at')
         .select<Array<{ insured_pii: Buffer; product_code: string; created_at: string }>>(
           'l.insured_pii',
           'l.product_code',
@@ -302,6 +358,7 @@ export function createSalesRepository(
         .join('sales as s', 's.id', 'l.sale_id')
         .where({ 'l.insured_id_hash': idHash, 'l.product_code': productCode })
         .whereNotIn('s.status', ['voided', 'rejected'])
+        .whereNull('l.cancelled_at')
         .where('l.cover_to', '>', at)
         .first('l.id')
       return row !== undefined
@@ -352,6 +409,72 @@ export function createSalesRepository(
             subject: id
           })
       })
+    },
+    async queueCancellation(c) {
+      return db.transaction(async (trx) => {
+        // Checked inside the write: two cancellations of the same line at once cannot both be queued.
+        const sale = await trx('sales')
+          .where({ id: c.saleId, status: 'accepted' })
+          .whereNull('reversal_queued_at')
+          .first('id')
+        if (!sale) return false
+        const lines = await trx('sale_lines')
+          .where({ sale_id: c.saleId })
+          .whereIn('line_no', c.lineNos)
+          .whereNull('cancelled_at')
+          .count<Array<{ n: number }>>({ n: '*' })
+        if (lines[0].n !== c.lineNos.length) return false
+        const pending = await trx('cancellations')
+          .where({ sale_id: c.saleId, status: 'queued' })
+          .pluck<string[]>('line_nos_json')
+        if (pending.some((json) => (JSON.parse(json) as number[]).some((n) => c.lineNos.includes(n))))
+          return false
+        await trx('cancellations').insert({
+          id: c.id,
+          sale_id: c.saleId,
+          line_nos_json: JSON.stringify(c.lineNos),
+          refund_fen: c.refundFen,
+          reason: c.reason,
+          requested_at: c.at,
+          operator_id: c.operatorId,
+          approved_by: c.approvedBy
+        })
+        await trx('outbox').insert({
+          id: c.outboxId,
+          kind: 'cancellation',
+          sale_id: c.saleId,
+          payload_sealed: cipher.seal(c.payloadJson),
+          created_at: c.at
+        })
+        await appendAudit(trx, cipher, {
+          at: c.at,
+          operatorId: c.operatorId,
+          action: 'cancellation_queued',
+          subject: c.id,
+          details: { approvedBy: c.approverCode, refundFen: c.refundFen }
+        })
+        return true
+      })
+    },
+    async cancellationsOf(saleId) {
+      return reads('cancellations as c')
+        .join('operators as a', 'a.id', 'c.approved_by')
+        .where({ 'c.sale_id': saleId })
+        .orderBy('c.requested_at')
+        .select<CancellationRow[]>(
+          'c.id',
+          'c.sale_id',
+          'c.line_nos_json',
+          'c.refund_fen',
+          'c.reason',
+          'c.requested_at',
+          'c.status',
+          'c.settled_at',
+          'c.result_code',
+          'c.result_message',
+          'a.code as approver_code',
+          'a.name as approver_name'
+        )
     },
     async voidQueued(id, change) {
       return db.transaction(async (trx) => {

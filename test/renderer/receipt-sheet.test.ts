@@ -30,7 +30,9 @@ const receipt: ReceiptView = {
       premiumFen: 10_000,
       coverFrom: '2026-12-31T16:00:00.000Z',
       coverTo: '2027-12-31T16:00:00.000Z',
-      policy: null
+      policy: null,
+      cancelledAt: null,
+      cancellation: { allowed: false, endsAt: null, reason: '中心尚未受理此交易：可作废，无需退保' }
     },
     {
       lineNo: 2,
@@ -43,13 +45,16 @@ const receipt: ReceiptView = {
       premiumFen: 10_000,
       coverFrom: '2026-12-31T16:00:00.000Z',
       coverTo: '2027-12-31T16:00:00.000Z',
-      policy: null
+      policy: null,
+      cancelledAt: null,
+      cancellation: { allowed: false, endsAt: null, reason: '中心尚未受理此交易：可作废，无需退保' }
     }
   ],
   totalFen: 20_000,
   payerProof: 'swiped',
   keyedApprovedBy: null,
   applicantMobileMasked: null,
+  cancellations: [],
   voided: null,
   reversalQueuedAt: null,
   centreResult: null,

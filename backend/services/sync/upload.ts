@@ -71,13 +71,22 @@ export function createUploader(deps: UploaderDeps): Uploader {
    * The due entries in queue order, at most one batch. An account whose earlier entry must wait
    * keeps all its later entries back too: the centre sees each account's items in order.
    */
-  async function nextBatch(force: boolean, tried: ReadonlySet<string>): Promise<PendingEntry[]> {
+  async function nextBatch(
+    force: boolean,
+    tried: ReadonlySet<string>,
+    protocol: ProtocolVersion
+  ): Promise<PendingEntry[]> {
     const batch: PendingEntry[] = []
     const held = new Set<number>()
     const at = now()
     for await (const page of queued()) {
       for (const entry of page) {
         if (held.has(entry.accountId)) continue
+        // A centre of protocol 1 has no cancellations: it waits (and its account behind it) for one that has.
+        if (!sendable(entry, protocol)) {
+          held.add(entry.accountId)
+          continue
+        }
         // Tried once in this pass already (answered retryLater, or no answer): it waits, and so does its account.
         if (tried.has(entry.id) || (!force && entry.nextAttemptAt !== null && entry.nextAttemptAt > at)) {
           held.add(entry.accountId)
@@ -88,6 +97,17 @@ export function createUploader(deps: UploaderDeps): Uploader {
       }
     }
     return batch
+  }
+
+  const sendable = (entry: PendingEntry, protocol: ProtocolVersion) =>
+    protocol >= 2 || entry.kind !== 'cancellation'
+
+  /** The entry's item as the centre reads it (only for entries `sendable` to it). */
+  function itemFor(entry: PendingEntry, protocol: ProtocolVersion): UploadItem {
+    const item = itemForProtocol(itemOf(entry), protocol)
+    if (item === null)
+      throw new Error(`outbox entry ${entry.kind} cannot go to a centre of protocol ${protocol}`)
+    return item
   }
 
   function itemOf(entry: PendingEntry): UploadItem {
@@ -110,7 +130,7 @@ export function createUploader(deps: UploaderDeps): Uploader {
     protocol: ProtocolVersion,
     send: (items: UploadItem[]) => Promise<{ results: readonly ItemResult[] }>
   ): Promise<AnsweredEntry[]> {
-    const items = batch.map((entry) => itemForProtocol(itemOf(entry), protocol))
+    const items = batch.map((entry) => itemFor(entry, protocol))
     await outbox.markSending(batch, now())
     let results: readonly ItemResult[]
     try {
@@ -142,7 +162,7 @@ export function createUploader(deps: UploaderDeps): Uploader {
       const protocol = await connection.centreProtocol(centre)
       const tried = new Set<string>()
       for (;;) {
-        const batch = await nextBatch(force, tried)
+        const batch = await nextBatch(force, tried, protocol)
         for (const entry of batch) tried.add(entry.id)
         if (batch.length === 0) return { sent }
         const answered = await sendBatch(batch, protocol, (items) =>
@@ -170,6 +190,7 @@ export function createUploader(deps: UploaderDeps): Uploader {
       // Just committed, so the account's other waiting items are older, whatever the clock's resolution.
       const batch = [...all.filter((entry) => entry !== sale), sale]
       const protocol = await connection.centreProtocol(centre)
+      if (!batch.every((entry) => sendable(entry, protocol))) return false
       const answered = await sendBatch(batch, protocol, (items) =>
         connection.authorized(centre, (t) =>
           centre.authorize(t, { terminalId: deps.terminalId, saleId, items }, timeoutMs)
@@ -183,7 +204,7 @@ export function createUploader(deps: UploaderDeps): Uploader {
     async pendingItems(protocol) {
       const items: UploadItem[] = []
       for await (const page of queued())
-        items.push(...page.map((entry) => itemForProtocol(itemOf(entry), protocol)))
+        for (const entry of page) if (sendable(entry, protocol)) items.push(itemFor(entry, protocol))
       return items
     },
 

@@ -691,6 +691,7 @@ const en: typeof zhCN = {
     PAYMENT_EXPIRED: 'The payment must start again: swipe the card and type the password again.',
     APPROVAL_REQUIRED: 'A typed card number needs a supervisor’s approval. Nothing was charged.',
     VOID_REFUSED: 'This transaction cannot be voided now.',
+    CANCEL_REFUSED: 'This policy cannot be cancelled now.',
     SNAPSHOT_REFUSED: 'The account data was refused; the data in use stays as it was.',
     SYNC_FAILED: 'Sync with the centre failed; nothing changed here.',
     NOT_REGISTERED: 'This terminal is not registered with the centre yet.',

@@ -112,6 +112,19 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
   'sale.receipt': { as: 'clerk', args: (s) => ({ saleId: s.saleId }) },
   'sale.search': { as: 'clerk', args: () => ({ scope: 'all', date: DAY }) },
   'rejections.list': { as: 'supervisor', args: () => ({ followedUp: false }) },
+  'sale.cancel': {
+    as: 'clerk',
+    args: (s) => ({
+      saleId: s.saleId,
+      // No such line: the refusal crosses the transports, and the sale stays for the void below.
+      lineNos: [9],
+      reason: '客户改变主意',
+      card: 'C33080001',
+      supervisorCode: '9001',
+      supervisorPin: '999999'
+    }),
+    refused: 'INVALID_ARGUMENT'
+  },
   'rejections.revealMobile': { as: 'supervisor', args: (s) => ({ saleId: s.rejectedSaleId }) },
   'rejections.followUp': {
     as: 'supervisor',

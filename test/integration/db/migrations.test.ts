@@ -283,6 +283,44 @@ describe('each migration keeps the data before it', () => {
     expect(await db('snapshot_staging_holdings').columnInfo()).toHaveProperty('policy_no')
   })
 
+  it('0012_cancellations: the outbox keeps every entry through its rebuild and takes cancellations', async () => {
+    const { dir, db: older } = await legacyAt(11)
+    const outboxBefore = await older('outbox').orderBy('id').select()
+    expect(outboxBefore.length).toBeGreaterThan(0)
+    const db = await next(older, dir, 12)
+    expect(await db('outbox').orderBy('id').select()).toEqual(outboxBefore)
+    const supervisor = await db('operators').where({ code: '9001' }).first<{ id: number }>('id')
+    await db('cancellations').insert({
+      id: '01a24b91-7afb-7ee1-9fdc-48bfcc7ac4aa',
+      sale_id: LEGACY_SALE_ID,
+      line_nos_json: '[1]',
+      refund_fen: 10_000,
+      reason: '客户改变主意',
+      requested_at: clock.now().toISOString(),
+      operator_id: supervisor.id,
+      approved_by: supervisor.id
+    })
+    await db('outbox').insert({
+      id: '01a24b91-7afb-7ee1-9fdc-48bfcc7ac4ab',
+      kind: 'cancellation',
+      sale_id: LEGACY_SALE_ID,
+      payload_sealed: Buffer.from('x'),
+      created_at: clock.now().toISOString()
+    })
+    await expect(
+      db('outbox').insert({
+        id: '01a24b91-7afb-7ee1-9fdc-48bfcc7ac4ac',
+        kind: 'refund',
+        sale_id: LEGACY_SALE_ID,
+        payload_sealed: Buffer.from('x'),
+        created_at: clock.now().toISOString()
+      })
+    ).rejects.toThrow(/CHECK/)
+    await db('sale_lines')
+      .where({ sale_id: LEGACY_SALE_ID, line_no: 1 })
+      .update({ cancelled_at: clock.now().toISOString() })
+  })
+
   it('has a test above for every migration in the list', () => {
     // A migration added without its test fails here: name it in a test title above.
     const titled = [
@@ -295,7 +333,8 @@ describe('each migration keeps the data before it', () => {
       '0008_rejection_follow_up',
       '0009_payer_proof',
       '0010_record_chains',
-      '0011_policies'
+      '0011_policies',
+      '0012_cancellations'
     ]
     expect(migrations.map((m) => m.name).filter((name) => name !== '0004_personal_data')).toEqual(titled)
   })

@@ -53,6 +53,7 @@ describe('supervisor: sales the centre rejected', () => {
         reasonMessage: '个人账户余额不足',
         payerNameMasked: '徐**',
         payerCardMasked: 'C****0001',
+        applicantMobileMasked: '139****5678',
         operatorCode: '1001',
         operatorName: '张敏',
         followUp: null
