@@ -197,6 +197,54 @@ describe('paying online: the centre answers before the receipt', () => {
     )
     expect(JSON.parse(String(audit.details_json))).toMatchObject({ payerProof: 'keyed' })
   })
+
+  it('a policy cancelled within its cooling-off period is refunded, and the account may spend the amount again', async () => {
+    /** Swiped at the counter: the most the account may spend now, as the screen says it. */
+    const expectMaxSpend = async (shown: string) => {
+      await swipeCard(page, 'B54000001')
+      await expect
+        .poll(() => page.locator('[data-test="max-spend"]').innerText(), { timeout: 10_000 })
+        .toBe(shown)
+    }
+    await expectMaxSpend('¥1,500.00')
+    await toPayStep('B54000001')
+    await payWithCard('B54000001', '123456')
+    await expect.poll(receiptStatus, { timeout: 10_000 }).toContain('中心已受理')
+    const saleId = await nextCustomer()
+    // 3,200.00 less the premium is under Tibet's 3,000 threshold: nothing more this year.
+    await expectMaxSpend('¥0.00')
+
+    await page.evaluate(`location.hash = '#/receipt/${saleId}'`)
+    await page.locator('[data-test="cancel-open"]').click()
+    await page.locator('input[data-test="cancel-reason"]').fill('客户犹豫期内改变主意')
+    await expect.poll(() => page.locator('[data-test="cancel-card-hint"]').count()).toBe(1)
+    await swipeCard(page, 'B54000001')
+    await expect.poll(() => page.locator('[data-test="cancel-card"]').innerText()).toBe('B5*****01')
+    await page.locator('input[data-test="cancel-supervisor"]').fill('9001')
+    await page.locator('input[data-test="cancel-pin"]').fill('999999')
+    expect(await page.locator('[data-test="cancel-refund"]').innerText()).toContain('¥598.00')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'cancel-dialog.png') })
+    await page.locator('[data-test="cancel-confirm"]').click()
+    await page.locator('[data-test="receipt-cancellations"]').waitFor()
+    // Online it went up at once; the centre refunded.
+    await call(session.web.url, 'sync.now', {}, supervisorToken)
+    // The receipt again, as 交易查询 opens it.
+    await page.locator('[data-test="nav-counter"]').click()
+    await expect.poll(() => page.url()).toContain('#/counter')
+    await page.evaluate(`location.hash = '#/receipt/${saleId}'`)
+    await expect
+      .poll(() => page.locator('[data-test="receipt-cancellation-accepted"]').count(), { timeout: 10_000 })
+      .toBe(1)
+    expect(await page.locator('[data-test="receipt-cancelled-1"]').count()).toBe(1)
+    await page.screenshot({ path: join(OUTPUT_DIR, 'cancel-receipt.png') })
+    expect(
+      await centreRows(
+        `select count(*) as n from policies where sale_id = '${saleId}' and cancelled_at is not null`
+      )
+    ).toEqual([{ n: 1 }])
+    await page.locator('[data-test="nav-counter"]').click()
+    await expectMaxSpend('¥1,500.00')
+  })
 })
 
 describe('the centre stopped, and back', () => {

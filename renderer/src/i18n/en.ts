@@ -242,7 +242,29 @@ const en: typeof zhCN = {
     customerIdle: 'Welcome',
     keyClear: 'Clear'
   },
+  cancel: {
+    title: 'Cooling-off cancellation',
+    action: 'Cancel policy',
+    lines: 'Policies to cancel',
+    until: 'cooling-off until {time}',
+    reason: 'Reason',
+    card: "Payer's card",
+    swipe: 'Ask the payer to swipe their own card',
+    refund: 'Once the centre accepts, {amount} goes back to the personal account',
+    confirm: 'Cancel policies',
+    queued: 'Cancellation sent; the refund follows once the centre accepts',
+    section: 'Cancellations',
+    status: {
+      queued: 'waiting for the centre',
+      accepted: 'accepted, refunded',
+      rejected: 'refused by the centre'
+    },
+    refunded: '{amount} back',
+    approvedBy: 'approved by {code}'
+  },
   receipt: {
+    lineNos: 'line {lines}',
+    cancelledLine: 'cancelled ({time})',
     applicantMobile: 'Applicant mobile',
     policyNo: 'Policy no.',
     stubCut: '✂ Office stub',

@@ -232,7 +232,29 @@ export default {
     customerIdle: '欢迎办理',
     keyClear: '清除'
   },
+  cancel: {
+    title: '犹豫期退保',
+    action: '退保',
+    lines: '退保的保单',
+    until: '犹豫期至 {time}',
+    reason: '退保原因',
+    card: '付款人刷卡',
+    swipe: '请付款人刷本人的社会保障卡',
+    refund: '中心受理后退回医保个人账户 {amount}',
+    confirm: '确认退保',
+    queued: '退保申请已提交，中心受理后退款',
+    section: '退保',
+    status: {
+      queued: '待中心受理',
+      accepted: '中心已受理，已退款',
+      rejected: '中心拒绝'
+    },
+    refunded: '退回 {amount}',
+    approvedBy: '批准 {code}'
+  },
   receipt: {
+    lineNos: '第 {lines} 项',
+    cancelledLine: '已退保（{time}）',
     applicantMobile: '投保人手机',
     policyNo: '保单号',
     stubCut: '✂ 网点存根联',
