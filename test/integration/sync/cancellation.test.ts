@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import type { CallContext } from '../../../core/api/contract'
 import type { EligibilityView } from '../../../core/eligibility'
+import type { CounterRuntime } from '../../../backend/runtime'
 import type { ReceiptView } from '../../../core/sale'
 import { openTestRuntime } from '../../support/helpers'
 import { openTestHub, register, saleFor, upload } from '../../support/hub'
@@ -27,6 +29,17 @@ async function online() {
   return { centre, runtime, clerk }
 }
 
+/** 西藏护理保险 (360.00) for the Tibet cardholder B54000001 themselves, paid with their card. */
+const sellCare = (runtime: CounterRuntime, clerk: CallContext, accountId: number) =>
+  ok<ReceiptView>(
+    commit(
+      runtime,
+      clerk,
+      { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'XZ-CARE', units: 1 }] },
+      'B54000001'
+    )
+  )
+
 describe('cooling-off cancellation', () => {
   it('refunds within the period and frees the cap: the next decision allows the amount again', async () => {
     const { centre, runtime, clerk } = await online()
@@ -43,14 +56,7 @@ describe('cooling-off cancellation', () => {
       ).balance_fen
     const centreBefore = await balanceAtCentre()
 
-    const sold = await ok<ReceiptView>(
-      commit(
-        runtime,
-        clerk,
-        { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'XZ-CARE', units: 1 }] },
-        'B54000001'
-      )
-    )
+    const sold = await sellCare(runtime, clerk, accountId)
     expect(sold.status).toBe('accepted')
     expect(sold.lines[0].cancellation).toEqual({ allowed: true, endsAt: expect.any(String), reason: null })
     await ok(runtime.dispatch('sync.now', {}, clerk))
@@ -113,28 +119,14 @@ describe('cooling-off cancellation', () => {
     ).toEqual([{ n: 0 }])
     // The cap is free again: the same amount may be spent, and the same product bought again.
     expect(await maxSpend()).toBe(capBefore)
-    const again = await ok<ReceiptView>(
-      commit(
-        runtime,
-        clerk,
-        { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'XZ-CARE', units: 1 }] },
-        'B54000001'
-      )
-    )
+    const again = await sellCare(runtime, clerk, accountId)
     expect(again.status).toBe('accepted')
   })
 
   it('after the period the counter says why and queues nothing; the centre refuses a late one itself', async () => {
     const { centre, runtime, clerk } = await online()
     const accountId = await accountIdOf(runtime, clerk, 'B54000001')
-    const sold = await ok<ReceiptView>(
-      commit(
-        runtime,
-        clerk,
-        { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'XZ-CARE', units: 1 }] },
-        'B54000001'
-      )
-    )
+    const sold = await sellCare(runtime, clerk, accountId)
     centre.clock.advance(16 * DAY)
     const late = await ok<ReceiptView>(runtime.dispatch('sale.receipt', { saleId: sold.saleId }, clerk))
     expect(late.lines[0].cancellation.allowed).toBe(false)
@@ -196,14 +188,7 @@ describe('cooling-off cancellation', () => {
   it('offline it waits in the queue; two requests for the same line at once queue one', async () => {
     const { centre, runtime, clerk } = await online()
     const accountId = await accountIdOf(runtime, clerk, 'B54000001')
-    const sold = await ok<ReceiptView>(
-      commit(
-        runtime,
-        clerk,
-        { accountId, lines: [{ insured: { relation: 'self' }, productCode: 'XZ-CARE', units: 1 }] },
-        'B54000001'
-      )
-    )
+    const sold = await sellCare(runtime, clerk, accountId)
     centre.faults.unavailable = 1_000
     const request = () =>
       runtime.dispatch(
