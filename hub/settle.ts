@@ -490,6 +490,32 @@ async function checkLines(
   return null
 }
 
+/**
+ * A reversal or a cancellation waits while its sale waits in this batch, and must come from the
+ * terminal that sent the sale; `what` names the item in the message (冲正, 退保).
+ */
+function waitingOrForeign(
+  ctx: SettleContext,
+  order: BatchOrder,
+  item: { saleId: string; terminalId: string },
+  what: string
+): Verdict | null {
+  const waiting = order.waitingSales.get(item.saleId)
+  if (waiting) return { kind: 'retryLater', message: WAITING_MESSAGE, keys: waiting }
+  if (item.terminalId !== ctx.terminal.id)
+    return reject('INVALID_ITEM', `${what}记录的终端编号 ${item.terminalId} 与上传的终端不符`)
+  return null
+}
+
+/** The account's earlier item waits in this batch, or the centre is settling the account: this waits too. */
+function accountBusy(ctx: SettleContext, order: BatchOrder, account: AccountRow): Verdict | null {
+  const keys = accountKeys(account)
+  if (keys.some((key) => order.blocked.has(key)))
+    return { kind: 'retryLater', message: WAITING_MESSAGE, keys }
+  if (ctx.isLocked(account.account_no)) return { kind: 'retryLater', message: LOCKED_MESSAGE, keys }
+  return null
+}
+
 async function settleReversal(
   trx: Knex.Transaction,
   ctx: SettleContext,
@@ -498,10 +524,8 @@ async function settleReversal(
   version: () => Promise<number>,
   order: BatchOrder
 ): Promise<Verdict> {
-  const waiting = order.waitingSales.get(item.saleId)
-  if (waiting) return { kind: 'retryLater', message: WAITING_MESSAGE, keys: waiting }
-  if (item.terminalId !== ctx.terminal.id)
-    return reject('INVALID_ITEM', `冲正记录的终端编号 ${item.terminalId} 与上传的终端不符`)
+  const first = waitingOrForeign(ctx, order, item, '冲正')
+  if (first) return first
   const original = await trx('item_results')
     .where({ item_id: item.saleId, type: 'sale' })
     .first<StoredResult | undefined>()
@@ -522,12 +546,8 @@ async function settleReversal(
     sale.account_id === null
       ? undefined
       : await trx('accounts').where({ id: sale.account_id }).first<AccountRow | undefined>()
-  if (account) {
-    const keys = accountKeys(account)
-    if (keys.some((key) => order.blocked.has(key)))
-      return { kind: 'retryLater', message: WAITING_MESSAGE, keys }
-    if (ctx.isLocked(account.account_no)) return { kind: 'retryLater', message: LOCKED_MESSAGE, keys }
-  }
+  const busy = account ? accountBusy(ctx, order, account) : null
+  if (busy) return busy
   // Already given back (another reversal of the same sale): settled, and nothing given twice.
   if (sale.reversed_at !== null) return { kind: 'accepted' }
   if (sale.refunded_fen > 0)
@@ -574,10 +594,8 @@ async function settleCancellation(
   version: () => Promise<number>,
   order: BatchOrder
 ): Promise<Verdict> {
-  const waiting = order.waitingSales.get(item.saleId)
-  if (waiting) return { kind: 'retryLater', message: WAITING_MESSAGE, keys: waiting }
-  if (item.terminalId !== ctx.terminal.id)
-    return reject('INVALID_ITEM', `退保记录的终端编号 ${item.terminalId} 与上传的终端不符`)
+  const first = waitingOrForeign(ctx, order, item, '退保')
+  if (first) return first
   const original = await trx('item_results')
     .where({ item_id: item.saleId, type: 'sale' })
     .first<StoredResult | undefined>()
@@ -593,10 +611,8 @@ async function settleCancellation(
       ? undefined
       : await trx('accounts').where({ id: sale.account_id }).first<AccountRow | undefined>()
   if (!account) return reject('ACCOUNT_UNKNOWN', '原交易的账户已不在中心，无法退回')
-  const keys = accountKeys(account)
-  if (keys.some((key) => order.blocked.has(key)))
-    return { kind: 'retryLater', message: WAITING_MESSAGE, keys }
-  if (ctx.isLocked(account.account_no)) return { kind: 'retryLater', message: LOCKED_MESSAGE, keys }
+  const busy = accountBusy(ctx, order, account)
+  if (busy) return busy
   if (item.payerCardNumber !== account.card_number)
     return reject('PAYER_UNVERIFIED', '退保时刷的卡不是原交易付款人的社会保障卡')
   if (Date.parse(item.at) > Date.parse(settledAt) + CLOCK_SKEW_MS)
