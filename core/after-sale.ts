@@ -43,3 +43,58 @@ export function cancellationTerms(
     }
   return { cancellable: true, endsAt }
 }
+
+type InstalmentTerms = NonNullable<NonNullable<RuleProduct['afterSale']>['instalments']>
+
+const DAY_MS = 86_400_000
+
+/**
+ * Where a policy paid by yearly instalments (续期缴费) stands: how many are paid (the sale is the
+ * first), of how many, and when the next falls due (the end of the cover paid for) and lapses.
+ */
+export interface InstalmentPlan {
+  readonly paid: number
+  readonly years: number
+  /** UTC ISO; null when every instalment is paid. */
+  readonly nextDueAt: string | null
+  /** The end (exclusive) of the grace period (宽限期) of the next instalment; null when none is due. */
+  readonly graceEndsAt: string | null
+}
+
+/** The plan once `paid` instalments are paid and the cover paid for runs to `coverTo`. */
+export function instalmentPlanAfter(
+  terms: Pick<InstalmentTerms, 'years' | 'graceDays'>,
+  paid: number,
+  coverTo: string
+): InstalmentPlan {
+  if (paid >= terms.years) return { paid, years: terms.years, nextDueAt: null, graceEndsAt: null }
+  return {
+    paid,
+    years: terms.years,
+    nextDueAt: coverTo,
+    graceEndsAt: new Date(Date.parse(coverTo) + terms.graceDays * DAY_MS).toISOString()
+  }
+}
+
+/**
+ * `paidUp`: nothing more to pay; `notYetDue`: before the window opens; `due`: payable, not yet
+ * due; `grace`: past due, still payable (the policy stays in force); `lapsed`: the grace period is
+ * over, the policy's effect is suspended (保险法 art. 36), the counter takes no payment.
+ */
+export type InstalmentStatus = 'paidUp' | 'notYetDue' | 'due' | 'grace' | 'lapsed'
+
+export function instalmentStatus(
+  plan: InstalmentPlan,
+  terms: Pick<InstalmentTerms, 'payableDaysBefore'>,
+  at: string
+): InstalmentStatus {
+  if (plan.nextDueAt === null || plan.graceEndsAt === null) return 'paidUp'
+  const now = Date.parse(at)
+  const due = Date.parse(plan.nextDueAt)
+  if (now < due - terms.payableDaysBefore * DAY_MS) return 'notYetDue'
+  if (now < due) return 'due'
+  return now < Date.parse(plan.graceEndsAt) ? 'grace' : 'lapsed'
+}
+
+/** Whether a payment may be taken in this status. */
+export const instalmentPayable = (status: InstalmentStatus): boolean => status === 'due' || status === 'grace'

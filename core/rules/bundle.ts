@@ -82,11 +82,19 @@ const afterSale = z.strictObject({
   /** A cancellation after the cooling-off period: nothing back, or what the product's terms say (the insurer decides). */
   afterCoolingOff: z.strictObject({ refund: z.enum(['none', 'perTerms']), text, ...marks }),
   /**
-   * Paid once a year for `years` years (the first with the sale); an instalment not paid within
-   * `graceDays` of its due date lapses the policy. The amount is the product's price per unit.
+   * Paid once a year for `years` years (the first with the sale, at the product's price); each
+   * later instalment is `amountPerUnitFen` a unit, due when the cover paid for ends, payable from
+   * `payableDaysBefore` days before; one not paid within `graceDays` after lapses the policy.
    */
   instalments: z
-    .strictObject({ years: z.int().min(2).max(40), graceDays: z.int().min(0).max(180), text, ...marks })
+    .strictObject({
+      years: z.int().min(2).max(40),
+      amountPerUnitFen: positiveFen,
+      payableDaysBefore: z.int().min(0).max(90),
+      graceDays: z.int().min(0).max(180),
+      text,
+      ...marks
+    })
     .optional(),
   benefits: z
     .strictObject({

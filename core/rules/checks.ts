@@ -1,9 +1,17 @@
 import { ageOn, parseResidentId, type Gender } from '../identifiers'
 import type { Fen } from '../money'
-import { formatShanghaiDateTime } from '../time'
+import { formatShanghaiDateTime, shanghaiDate } from '../time'
 import { meets, thresholdText, yuan, type AccountFigures } from './account-figures'
 import type { RuleBundle, RuleProduct } from './bundle'
-import type { Allowed, DecisionInput, InsuredEntry, InsuredPerson, PayerAccount, RuleCheck } from './decision'
+import type {
+  Allowed,
+  DecisionInput,
+  InstalmentRequest,
+  InsuredEntry,
+  InsuredPerson,
+  PayerAccount,
+  RuleCheck
+} from './decision'
 import { GENDER_LABELS, INSURANCE_TYPE_LABELS, RELATION_LABELS, STATUS_LABELS } from './labels'
 import { inSettlementYear } from './settlement-year'
 
@@ -323,6 +331,53 @@ export function requestChecks(
     checks: [check('request.amount', choosable.includes(a), `金额 ${yuan(a)}；可选 ${listed}`)],
     premiumFen: a,
     choices
+  }
+}
+
+/**
+ * A yearly instalment: the product takes instalments, this one is within their number, it is
+ * payable now (from `payableDaysBefore` before the due date to the end of the grace period), and
+ * it costs the policy's units at the bundle's instalment amount.
+ */
+export function instalmentChecks(
+  product: RuleProduct,
+  instalment: InstalmentRequest,
+  money: AccountFigures,
+  at: string
+): Request {
+  const terms = product.afterSale?.instalments
+  if (!terms)
+    return {
+      checks: [check('instalment.terms', false, `本规则包未规定产品 ${product.name} 的续期缴费`)],
+      premiumFen: null,
+      choices: {}
+    }
+  const { sequence, units } = instalment
+  const inTerm = Number.isInteger(sequence) && sequence >= 2 && sequence <= terms.years
+  const opensAt = Date.parse(instalment.dueAt) - terms.payableDaysBefore * 86_400_000
+  const now = Date.parse(at)
+  const open = now >= opensAt && now < Date.parse(instalment.graceEndsAt)
+  const window = `应缴日 ${shanghaiDate(new Date(instalment.dueAt))}，${shanghaiDate(new Date(opensAt))} 起可缴，宽限期至 ${shanghaiDate(new Date(Date.parse(instalment.graceEndsAt) - 1))}`
+  const premiumFen = Number.isInteger(units) && units >= 1 ? units * terms.amountPerUnitFen : null
+  return {
+    checks: [
+      check('instalment.terms', inTerm, `续期第 ${sequence} 期；本产品共缴 ${terms.years} 期`),
+      check(
+        'instalment.window',
+        open,
+        `${window}；现在 ${formatShanghaiDateTime(at)}：${open ? '可以缴纳' : now < opensAt ? '尚未到可缴期' : '宽限期已过，保单效力中止'}`
+      ),
+      check(
+        'request.units',
+        premiumFen !== null,
+        `保单 ${units} 份，每年每份 ${yuan(terms.amountPerUnitFen)}`
+      )
+    ],
+    premiumFen,
+    choices: {
+      unitPriceFen: terms.amountPerUnitFen,
+      units: { min: units, max: units * terms.amountPerUnitFen <= money.maxSpendFen ? units : 0 }
+    }
   }
 }
 

@@ -16,3 +16,15 @@ export function coverPeriodOf(product: RuleProduct, at: string): { from: string;
     8 * 3600_000
   return { from: new Date(nextMidnight).toISOString(), to: new Date(end).toISOString() }
 }
+
+/**
+ * The cover a yearly instalment pays for: the product's months from the due date (the end of the
+ * cover paid before, a Beijing midnight), whenever within the window it is paid.
+ */
+export function instalmentCoverOf(product: RuleProduct, dueAt: string): { from: string; to: string } {
+  const months = product.cover.kind === 'term' ? product.cover.months : 12
+  const start = new Date(Date.parse(dueAt) + 8 * 3600_000)
+  const end =
+    Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + months, start.getUTCDate()) - 8 * 3600_000
+  return { from: dueAt, to: new Date(end).toISOString() }
+}

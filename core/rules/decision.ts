@@ -58,6 +58,21 @@ export interface DecisionInput {
   readonly amountFen?: Fen
   /** UTC ISO: the moment of the decision. */
   readonly at: string
+  /**
+   * A yearly instalment (续期) of a policy already held, not a new policy: priced by the bundle's
+   * instalment amount for the policy's units, payable in its window; the product's enrolment
+   * window, age bands and one-per-cover rule do not apply (the contract exists already).
+   */
+  readonly instalment?: InstalmentRequest
+}
+
+export interface InstalmentRequest {
+  /** Which instalment (2 … years); the sale was the first. */
+  readonly sequence: number
+  readonly units: number
+  /** UTC ISO: when it falls due, and the end (exclusive) of its grace period. */
+  readonly dueAt: string
+  readonly graceEndsAt: string
 }
 
 export interface RuleCheck {

@@ -6,6 +6,7 @@ import {
   bundleInForce,
   duplicateChecks,
   identityChecks,
+  instalmentChecks,
   insuredChecks,
   moneyChecks,
   payerChecks,
@@ -37,7 +38,21 @@ export function decide(input: DecisionInput): Decision {
   ]
   let premiumFen: Fen | null = null
   let choices: Request['choices'] = {}
-  if (product) {
+  if (product && input.instalment) {
+    // The contract exists: who pays and what the account allows are this year's rules; the
+    // person's identity still, their age band and the product's sale window no longer.
+    const identity = identityChecks(product, insured, shanghaiDate(new Date(at)))
+    const request = instalmentChecks(product, input.instalment, money, at)
+    checks.push(
+      ...productChecks(bundle, product, at).filter((c) => c.rule !== 'product.enrolmentWindow'),
+      ...insuredChecks(bundle, insured, account),
+      ...personLimitChecks(input, product, money),
+      ...identity.checks.filter((c) => c.rule === 'insured.identity'),
+      ...request.checks
+    )
+    premiumFen = request.premiumFen
+    choices = request.choices
+  } else if (product) {
     const identity = identityChecks(product, insured, shanghaiDate(new Date(at)))
     const request = requestChecks(bundle, product, input, money, identity.band)
     checks.push(

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { instalmentPlanAfter, instalmentStatus } from '../../../core/after-sale'
+import type { InstalmentRequest } from '../../../core/rules/engine'
 import {
   account,
   checkOf,
@@ -129,5 +131,78 @@ describe('云南省省本级: balance over 1000, only the part above it', () => 
       insured: relative('self', demoIdNumber('530102', '19700101', '022'))
     })
     expect(failedRules(decision)).toEqual(['insured.self'])
+  })
+})
+
+describe('云南省省本级: yearly instalments (续期缴费)', () => {
+  // Sold 2025-12-01 (Beijing): cover 2025-12-02 – 2026-12-02; instalment 2 due 2026-12-02 00:00.
+  const dueAt = '2026-12-01T16:00:00.000Z'
+  const plan = instalmentPlanAfter({ years: 10, graceDays: 60 }, 1, dueAt)
+  const terms = bundle.products[1].afterSale?.instalments
+  const instalment = (at: string, overrides: Partial<InstalmentRequest> = {}) =>
+    run({
+      bundle,
+      account: payer(300_000),
+      productCode: 'YN-JRAK',
+      at,
+      instalment: {
+        sequence: 2,
+        units: 3,
+        dueAt,
+        graceEndsAt: plan.graceEndsAt ?? '',
+        ...overrides
+      }
+    })
+
+  it('falls due when the cover paid for ends, payable 30 days before and in 60 days of grace', () => {
+    expect(plan).toEqual({ paid: 1, years: 10, nextDueAt: dueAt, graceEndsAt: '2027-01-30T16:00:00.000Z' })
+    if (!terms) throw new Error('吉瑞安康 has no instalments')
+    expect(instalmentStatus(plan, terms, '2026-11-01T15:59:59.999Z')).toBe('notYetDue')
+    expect(instalmentStatus(plan, terms, '2026-11-01T16:00:00.000Z')).toBe('due')
+    expect(instalmentStatus(plan, terms, dueAt)).toBe('grace')
+    expect(instalmentStatus(plan, terms, '2027-01-30T15:59:59.999Z')).toBe('grace')
+    expect(instalmentStatus(plan, terms, '2027-01-30T16:00:00.000Z')).toBe('lapsed')
+    expect(instalmentPlanAfter({ years: 10, graceDays: 60 }, 10, dueAt)).toMatchObject({ nextDueAt: null })
+    expect(instalmentStatus(instalmentPlanAfter(terms, 10, dueAt), terms, dueAt)).toBe('paidUp')
+  })
+
+  it("costs the policy's units at the instalment amount, under this year's balance rule", () => {
+    const decision = instalment('2026-11-20T02:00:00.000Z')
+    expect(decision.eligible).toBe(true)
+    expect(decision.allowed.premiumFen).toBe(150_000)
+    expect(checkOf(decision, 'instalment.window').text).toContain(
+      '应缴日 2026-12-02，2026-11-02 起可缴，宽限期至 2027-01-30'
+    )
+    // The part above 1,000 is this year's rule too: 2,400 leaves 1,400, not enough for 3 × 500.
+    const poorer = run({
+      bundle,
+      account: payer(240_000),
+      productCode: 'YN-JRAK',
+      at: '2026-11-20T02:00:00.000Z',
+      instalment: { sequence: 2, units: 3, dueAt, graceEndsAt: plan.graceEndsAt ?? '' }
+    })
+    expect(failedRules(poorer)).toEqual(['spending.available'])
+  })
+
+  it('is taken outside the age band the product sells to, and refused before its window or after grace', () => {
+    // 宝宝安康 sells to minors only; a policyholder's child who turned 18 still pays the contract's 1,800.
+    const grownUp = run({
+      bundle,
+      account: payer(1_000_000),
+      productCode: 'YN-BBAK',
+      insured: relative('child', demoIdNumber('530102', '20080101', '031')),
+      at: '2026-11-20T02:00:00.000Z',
+      instalment: { sequence: 2, units: 1, dueAt, graceEndsAt: plan.graceEndsAt ?? '' }
+    })
+    expect(grownUp.eligible).toBe(true)
+    expect(grownUp.allowed.premiumFen).toBe(180_000)
+    expect(failedRules(instalment('2026-10-20T02:00:00.000Z'))).toEqual(['instalment.window'])
+    const lapsed = instalment('2027-02-01T02:00:00.000Z')
+    expect(failedRules(lapsed)).toEqual(['instalment.window'])
+    expect(checkOf(lapsed, 'instalment.window').text).toContain('宽限期已过，保单效力中止')
+    expect(lapsed.allowed.units).toEqual({ min: 3, max: 0 })
+    expect(failedRules(instalment('2026-11-20T02:00:00.000Z', { sequence: 11 }))).toEqual([
+      'instalment.terms'
+    ])
   })
 })
