@@ -275,11 +275,9 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       cardholders: createCardholderService({
         accounts,
         clock,
-        productNames: async (regionCode, at) => {
+        products: async (regionCode, at) => {
           const held = await rules.select(regionCode, at)
-          return new Map(
-            held.ok ? held.value.bundle.products.map((product) => [product.code, product.name]) : []
-          )
+          return new Map(held.ok ? held.value.bundle.products.map((product) => [product.code, product]) : [])
         }
       }),
       eligibility,

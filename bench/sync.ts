@@ -351,7 +351,9 @@ const uploadPhase: Phase = {
           payerProof: 'swiped',
           keyedApprovedBy: null,
           applicantMobile: null,
-          lines: [{ ...line, productName: product.name, proofSeen: false, decisionJson: '{}' }],
+          lines: [
+            { ...line, productName: product.name, proofSeen: false, decisionJson: '{}', instalment: null }
+          ],
           outbox: { id: uuidv7(Date.now(), randomBytes(10)), payloadJson: JSON.stringify(payload) }
         })
       }

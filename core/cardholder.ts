@@ -56,7 +56,27 @@ export interface HoldingView {
   readonly coverTo: string
   /** The insurer's policy number (保单号), once issued; null before. */
   readonly policyNo: string | null
+  /** Per-unit products: how many units the policy is for. */
+  readonly units: number | null
+  /** The next yearly instalment (续期) of a policy paid yearly; null when none is to pay. */
+  readonly instalment: InstalmentView | null
   readonly source: 'centre' | 'terminal'
   /** This terminal's sale: its id and state (queued, uploaded, accepted). */
   readonly sale: { readonly saleId: string; readonly status: string } | null
+}
+
+/**
+ * The next yearly instalment of a held policy, as the counter offers it: which one of how many,
+ * when due and until when it may be paid, what it costs under the rules in force, and where it
+ * stands (core/after-sale.ts InstalmentStatus). `policyRef` names the policy to the sale.
+ */
+export interface InstalmentView {
+  readonly policyRef: { readonly saleId: string; readonly lineNo: number }
+  readonly sequence: number
+  readonly years: number
+  readonly dueAt: string
+  readonly graceEndsAt: string
+  readonly status: 'notYetDue' | 'due' | 'grace' | 'lapsed'
+  /** Units × the instalment amount of the rules in force; null when they state none. */
+  readonly amountFen: Fen | null
 }

@@ -25,7 +25,12 @@ export const draftLineSchema = z.strictObject({
   }),
   productCode: z.string().min(1).max(40),
   units: z.int().min(1).max(1000).optional(),
-  amountFen: z.int().positive().max(100_000_000).optional()
+  amountFen: z.int().positive().max(100_000_000).optional(),
+  /**
+   * Pays the next yearly instalment of a policy the account's people hold (the sale line it began
+   * with, HoldingView's `instalment.policyRef`): person, product and units are the policy's.
+   */
+  instalmentOf: z.strictObject({ saleId: z.string().min(1).max(36), lineNo: z.int().positive() }).optional()
 })
 
 export const draftOrderSchema = z.strictObject({
@@ -108,6 +113,13 @@ export interface QuoteLine {
   readonly allowed: Allowed
   readonly premiumFen: Fen | null
   readonly cover: { readonly from: string; readonly to: string }
+  /** A yearly instalment of a held policy: which one of how many, when due; null for a new policy. */
+  readonly instalment: {
+    readonly sequence: number
+    readonly years: number
+    readonly dueAt: string
+    readonly policyNo: string | null
+  } | null
   /** What stops this line, in Chinese (failed rules, missing proof, a person twice …). */
   readonly problems: readonly string[]
   /** What the clerk should know before confirming (buying again within a cover period …). */
@@ -174,6 +186,8 @@ export interface ReceiptView {
     readonly coverTo: string
     /** The insurer's policy number (保单号), once the centre passed it on. */
     readonly policy: { readonly policyNo: string; readonly issuedAt: string } | null
+    /** A policy paid yearly: which instalment this line is (1 begins the policy), of how many. */
+    readonly instalment: { readonly sequence: number; readonly years: number } | null
     /** When the centre accepted this line's cooling-off cancellation; null while in force. */
     readonly cancelledAt: string | null
     /**

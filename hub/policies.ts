@@ -1,4 +1,6 @@
 import type { Knex } from 'knex'
+import { instalmentPlanAfter } from '../core/after-sale'
+import type { RuleBundle } from '../core/rules/bundle'
 import type { PolicyIssue, SaleItem } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { accountsShowing, touchAccounts, versionOnce } from './db/state'
@@ -23,29 +25,150 @@ interface PolicyRow {
   issued_seq: number | null
 }
 
-/** The accepted sale's lines, waiting for the insurer. */
+/**
+ * The accepted sale's new lines, waiting for the insurer: one policy each, with its units and,
+ * for a product paid yearly, its instalment terms from the bundle of the sale. Returns each
+ * line's policy id.
+ */
 export async function recordPolicies(
   trx: Knex.Transaction,
   terminalId: string,
   item: SaleItem,
+  bundle: RuleBundle,
   settledAt: string,
   delayMs: number
-): Promise<void> {
+): Promise<Map<number, number>> {
   const due = new Date(Date.parse(settledAt) + delayMs).toISOString()
-  await trx('policies').insert(
-    item.lines.map((line) => ({
-      sale_id: item.saleId,
-      line_no: line.lineNo,
-      terminal_id: terminalId,
-      region_code: item.rules.regionCode,
-      product_code: line.productCode,
-      insured_id_number: line.insuredIdNumber,
-      cover_from: line.coverFrom,
+  const ids = new Map<number, number>()
+  for (const line of item.lines) {
+    if (line.instalment) continue
+    const terms = bundle.products.find((p) => p.code === line.productCode)?.afterSale?.instalments
+    const plan = terms ? instalmentPlanAfter(terms, 1, line.coverTo) : null
+    const [row] = await trx('policies')
+      .insert({
+        sale_id: item.saleId,
+        line_no: line.lineNo,
+        terminal_id: terminalId,
+        region_code: item.rules.regionCode,
+        product_code: line.productCode,
+        insured_id_number: line.insuredIdNumber,
+        cover_from: line.coverFrom,
+        cover_to: line.coverTo,
+        premium_fen: line.premiumFen,
+        issue_due_at: due,
+        units: line.units,
+        instalment_years: terms?.years ?? null,
+        instalments_paid: 1,
+        next_due_at: plan?.nextDueAt ?? null,
+        grace_days: terms?.graceDays ?? null
+      })
+      .returning<Array<{ id: number }>>('id')
+    ids.set(line.lineNo, row.id)
+  }
+  return ids
+}
+
+/** A policy as an instalment line is checked against it. */
+export interface InstalmentPolicy {
+  readonly id: number
+  readonly insuredIdNumber: string
+  readonly productCode: string
+  readonly units: number | null
+  readonly policyNo: string | null
+  readonly paid: number
+  readonly years: number | null
+  readonly nextDueAt: string | null
+  readonly graceDays: number | null
+  readonly cancelled: boolean
+}
+
+/** The policy an instalment line names (by the sale line it began with), or null. */
+export async function policyBegunBy(
+  trx: Knex.Transaction,
+  ref: { saleId: string; lineNo: number }
+): Promise<InstalmentPolicy | null> {
+  const row = await trx('policies').where({ sale_id: ref.saleId, line_no: ref.lineNo }).first<
+    | {
+        id: number
+        insured_id_number: string
+        product_code: string
+        units: number | null
+        policy_no: string | null
+        instalments_paid: number
+        instalment_years: number | null
+        next_due_at: string | null
+        grace_days: number | null
+        cancelled_at: string | null
+      }
+    | undefined
+  >()
+  if (!row) return null
+  return {
+    id: row.id,
+    insuredIdNumber: row.insured_id_number,
+    productCode: row.product_code,
+    units: row.units,
+    policyNo: row.policy_no,
+    paid: row.instalments_paid,
+    years: row.instalment_years,
+    nextDueAt: row.next_due_at,
+    graceDays: row.grace_days,
+    cancelled: row.cancelled_at !== null
+  }
+}
+
+/** An accepted instalment: the policy is paid one year further, and the payment is kept so a reversal can undo it. */
+export async function recordInstalment(
+  trx: Knex.Transaction,
+  policy: InstalmentPolicy,
+  saleId: string,
+  line: { lineNo: number; coverFrom: string; coverTo: string; sequence: number }
+): Promise<void> {
+  await trx('instalment_payments').insert({
+    sale_id: saleId,
+    line_no: line.lineNo,
+    policy_id: policy.id,
+    sequence: line.sequence,
+    cover_from: line.coverFrom,
+    cover_to: line.coverTo
+  })
+  const paidUp = policy.years !== null && line.sequence >= policy.years
+  await trx('policies')
+    .where({ id: policy.id })
+    .update({
+      instalments_paid: line.sequence,
       cover_to: line.coverTo,
-      premium_fen: line.premiumFen,
-      issue_due_at: due
-    }))
+      next_due_at: paidUp ? null : line.coverTo
+    })
+}
+
+/**
+ * A reversed sale's instalments: each policy back to the year before. Only the latest instalment
+ * of a policy can be undone; returns false (nothing changed) when a later one was paid since.
+ */
+export async function undoInstalments(trx: Knex.Transaction, saleId: string): Promise<boolean> {
+  const payments: Array<{ policy_id: number; sequence: number; cover_from: string }> = await trx(
+    'instalment_payments'
   )
+    .where({ sale_id: saleId })
+    .select('policy_id', 'sequence', 'cover_from')
+  for (const payment of payments) {
+    const policy = await trx('policies')
+      .where({ id: payment.policy_id })
+      .first<{ instalments_paid: number }>('instalments_paid')
+    if (policy.instalments_paid !== payment.sequence) return false
+  }
+  for (const payment of payments) {
+    await trx('policies')
+      .where({ id: payment.policy_id })
+      .update({
+        instalments_paid: payment.sequence - 1,
+        cover_to: payment.cover_from,
+        next_due_at: payment.cover_from
+      })
+  }
+  await trx('instalment_payments').where({ sale_id: saleId }).delete()
+  return true
 }
 
 /** A sale reversed before the insurer issued: its lines never get a policy. */
@@ -78,9 +201,8 @@ export async function issueDuePolicies(db: Knex, clock: Clock): Promise<number> 
       await trx('policies')
         .where({ id: policy.id })
         .update({ policy_no: policyNo, issued_at: now, issued_seq: seq })
-      await trx('holdings')
-        .where({ sale_id: policy.sale_id, line_no: policy.line_no })
-        .update({ policy_no: policyNo })
+      // Every year's row of the policy: instalments paid before the number came carry it too.
+      await trx('holdings').where({ policy_id: policy.id }).update({ policy_no: policyNo })
     }
     const version = versionOnce(trx)
     const accounts = await accountsShowing(trx, [...new Set(due.map((p) => p.insured_id_number))])

@@ -135,6 +135,15 @@ function refuseVersion2Fields(items: readonly UploadItem[]): void {
       'BAD_REQUEST',
       `请求内容不符合协议（字段 items[${cancellation}].type）：协议版本 1 没有退保；未做任何处理`
     )
+  const instalment = items.findIndex(
+    (item) => item.type === 'sale' && item.lines.some((line) => line.instalment !== undefined)
+  )
+  if (instalment >= 0)
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      `请求内容不符合协议（字段 items[${instalment}].lines[].instalment）：协议版本 1 没有续期缴费；未做任何处理`
+    )
   const index = items.findIndex((item) => item.type === 'sale' && item.applicant !== undefined)
   if (index >= 0)
     throw new HttpError(

@@ -3,10 +3,16 @@ import type { Knex } from 'knex'
 import type { EnrolmentStatus, InsuranceType } from '../core/cardholder'
 import { formatYuan } from '../core/money'
 import type { RuleBundle } from '../core/rules/bundle'
-import { coverPeriodOf } from '../core/rules/cover'
-import { decide, type InsuredEntry, type PayerAccount, type SpendingEntry } from '../core/rules/engine'
+import { coverPeriodOf, instalmentCoverOf } from '../core/rules/cover'
+import {
+  decide,
+  type InstalmentRequest,
+  type InsuredEntry,
+  type PayerAccount,
+  type SpendingEntry
+} from '../core/rules/engine'
 import { settlementYearOf } from '../core/rules/settlement-year'
-import { cancellationTerms } from '../core/after-sale'
+import { cancellationTerms, instalmentPlanAfter } from '../core/after-sale'
 import {
   itemIdOf,
   type CancellationItem,
@@ -21,7 +27,14 @@ import type { Logger } from '../backend/shared'
 import { accountsShowing, touchAccounts, versionOnce } from './db/state'
 import { checkPayer } from './payer'
 import type { BundleCache } from './rules'
-import { dropUnissuedPolicies, recordPolicies } from './policies'
+import {
+  dropUnissuedPolicies,
+  policyBegunBy,
+  recordInstalment,
+  recordPolicies,
+  undoInstalments,
+  type InstalmentPolicy
+} from './policies'
 
 /**
  * Settlement of uploaded items against the balances the centre holds. One SQLite transaction per
@@ -118,6 +131,7 @@ export function rejectionCodeFor(rule: string): RejectionCode {
   if (rule === 'spending.cap' || rule === 'insured.maxPersons') return 'OVER_CAP'
   if (rule === 'product.duplicate') return 'DUPLICATE_COVER'
   if (rule === 'payer.enrolment') return 'ACCOUNT_SUSPENDED'
+  if (rule.startsWith('instalment.')) return 'INSTALMENT_REFUSED'
   return 'INVALID_ITEM'
 }
 
@@ -195,7 +209,8 @@ async function recordReceivedSale(trx: Knex.Transaction, terminalId: string, ite
       line_no: index + 1,
       relation: line.relation,
       product_code: line.productCode,
-      premium_fen: line.premiumFen
+      premium_fen: line.premiumFen,
+      instalment_no: line.instalment?.sequence ?? null
     }))
   )
 }
@@ -322,7 +337,7 @@ async function settleSale(
     )
 
   const checked = await checkLines(trx, rules.bundle, account, item)
-  if (checked) return checked
+  if ('verdict' in checked) return checked.verdict
   if (account.balance_fen < item.totalFen)
     return reject(
       'INSUFFICIENT_BALANCE',
@@ -358,8 +373,19 @@ async function settleSale(
     created_at: item.createdAt,
     settled_at: settledAt
   })
-  await trx('holdings').insert(
-    item.lines.map((line) => ({
+  const policyIds = await recordPolicies(
+    trx,
+    ctx.terminal.id,
+    item,
+    rules.bundle,
+    settledAt,
+    ctx.policyDelayMs ?? 0
+  )
+  for (const line of item.lines) {
+    const paid = line.instalment ? checked.instalments.get(line.lineNo) : undefined
+    if (line.instalment && paid)
+      await recordInstalment(trx, paid, item.saleId, { ...line, sequence: line.instalment.sequence })
+    await trx('holdings').insert({
       insured_id_number: line.insuredIdNumber,
       product_code: line.productCode,
       cover_from: line.coverFrom,
@@ -367,10 +393,11 @@ async function settleSale(
       payer_account_id: account.id,
       sale_id: item.saleId,
       line_no: line.lineNo,
-      bought_at: item.createdAt
-    }))
-  )
-  await recordPolicies(trx, ctx.terminal.id, item, settledAt, ctx.policyDelayMs ?? 0)
+      bought_at: item.createdAt,
+      policy_id: paid?.id ?? policyIds.get(line.lineNo) ?? null,
+      policy_no: paid?.policyNo ?? null
+    })
+  }
   // For the insurer: kept apart from the sale's other records, given to no report.
   if (item.applicant)
     await trx('sale_applicants').insert({ sale_id: item.saleId, mobile: item.applicant.mobile })
@@ -397,7 +424,8 @@ async function checkLines(
   bundle: RuleBundle,
   account: AccountRow,
   item: SaleItem
-): Promise<Verdict | null> {
+): Promise<{ verdict: Verdict } | { instalments: Map<number, InstalmentPolicy> }> {
+  const instalments = new Map<number, InstalmentPolicy>()
   const at = item.createdAt
   const year = settlementYearOf(at, bundle.settlementYear.startMonthDay)
   const spentRow = await trx('spending_years')
@@ -440,6 +468,13 @@ async function checkLines(
   for (const line of item.lines) {
     const where = `第 ${line.lineNo} 位被保险人：`
     const product = bundle.products.find((p) => p.code === line.productCode)
+    let instalment: InstalmentRequest | undefined
+    if (line.instalment) {
+      const due = await instalmentDue(trx, line, instalments)
+      if ('refusal' in due) return { verdict: reject(due.refusal.code, `${where}${due.refusal.message}`) }
+      instalments.set(line.lineNo, due.policy)
+      instalment = due.request
+    }
     const idNumber = line.insuredIdNumber
     const self = line.relation === 'self'
     const overlaps = (h: { idNumber: string; productCode: string; from: string; to: string }) =>
@@ -466,28 +501,81 @@ async function checkLines(
       productCode: line.productCode,
       units: product?.pricing.kind === 'perUnit' ? (line.units ?? undefined) : undefined,
       amountFen: product?.pricing.kind === 'amounts' ? line.premiumFen : undefined,
-      at
+      at,
+      instalment
     })
     const failed = decision.checks.find((check) => !check.passed)
-    if (failed) return reject(rejectionCodeFor(failed.rule), `${where}${failed.text}`)
-    if (!product) return reject('INVALID_ITEM', `${where}规则包中没有产品 ${line.productCode}`)
+    if (failed) return { verdict: reject(rejectionCodeFor(failed.rule), `${where}${failed.text}`) }
+    if (!product) return { verdict: reject('INVALID_ITEM', `${where}规则包中没有产品 ${line.productCode}`) }
     if (decision.allowed.premiumFen !== line.premiumFen) {
       const expected =
         decision.allowed.premiumFen === null ? '无法计算' : `${formatYuan(decision.allowed.premiumFen)} 元`
-      return reject(
-        'INVALID_ITEM',
-        `${where}保费 ${formatYuan(line.premiumFen)} 元与规则计算的 ${expected}不符`
-      )
+      return {
+        verdict: reject(
+          'INVALID_ITEM',
+          `${where}保费 ${formatYuan(line.premiumFen)} 元与规则计算的 ${expected}不符`
+        )
+      }
     }
-    const cover = coverPeriodOf(product, at)
+    const cover = instalment ? instalmentCoverOf(product, instalment.dueAt) : coverPeriodOf(product, at)
     if (cover.from !== line.coverFrom || cover.to !== line.coverTo)
-      return reject('INVALID_ITEM', `${where}保险期间与规则包不符`)
+      return { verdict: reject('INVALID_ITEM', `${where}保险期间与规则包不符`) }
     // This line counts against the caps and person limits of the lines after it.
     spending.push({ amountFen: line.premiumFen, at, reflectedInBalance: false })
     insuredByPayer.push({ idNumber, productCode: line.productCode, at })
     inThisSale.push({ idNumber, productCode: line.productCode, from: line.coverFrom, to: line.coverTo })
   }
-  return null
+  return { instalments }
+}
+
+/**
+ * The policy an instalment line pays, and the instalment as the engine decides it: the same
+ * person, product and units as the policy, the next instalment in order, the policy in force.
+ */
+async function instalmentDue(
+  trx: Knex.Transaction,
+  line: SaleItem['lines'][number],
+  earlier: ReadonlyMap<number, InstalmentPolicy>
+): Promise<
+  | { policy: InstalmentPolicy; request: InstalmentRequest }
+  | { refusal: { code: RejectionCode; message: string } }
+> {
+  const ref = line.instalment
+  const policy = ref ? await policyBegunBy(trx, ref) : null
+  if (!ref || !policy) return { refusal: { code: 'INVALID_ITEM', message: '中心没有这张续期缴费所指的保单' } }
+  if (
+    policy.insuredIdNumber !== line.insuredIdNumber ||
+    policy.productCode !== line.productCode ||
+    policy.units !== line.units
+  )
+    return { refusal: { code: 'INVALID_ITEM', message: '续期缴费的被保险人、产品或份数与保单不符' } }
+  if ([...earlier.values()].some((p) => p.id === policy.id))
+    return { refusal: { code: 'INVALID_ITEM', message: '同一保单在一笔交易中续期两次' } }
+  if (policy.cancelled)
+    return { refusal: { code: 'INSTALMENT_REFUSED', message: '保单已退保，不能续期缴费' } }
+  if (policy.years === null || policy.graceDays === null)
+    return { refusal: { code: 'INSTALMENT_REFUSED', message: '该保单不是分期缴费的保单' } }
+  if (policy.nextDueAt === null || ref.sequence !== policy.paid + 1)
+    return {
+      refusal: {
+        code: 'INSTALMENT_REFUSED',
+        message: `保单已缴 ${policy.paid} 期（共 ${policy.years} 期），本次为第 ${ref.sequence} 期`
+      }
+    }
+  const plan = instalmentPlanAfter(
+    { years: policy.years, graceDays: policy.graceDays },
+    policy.paid,
+    policy.nextDueAt
+  )
+  return {
+    policy,
+    request: {
+      sequence: ref.sequence,
+      units: policy.units ?? 1,
+      dueAt: policy.nextDueAt,
+      graceEndsAt: plan.graceEndsAt ?? policy.nextDueAt
+    }
+  }
 }
 
 /**
@@ -553,6 +641,8 @@ async function settleReversal(
   if (sale.refunded_fen > 0)
     return reject('ALREADY_CANCELLED', '这笔交易已有保单在犹豫期内退保，不能再整笔冲正')
   if (!account) return reject('ACCOUNT_UNKNOWN', '原交易的账户已不在中心，无法退回')
+  if (!(await undoInstalments(trx, sale.sale_id)))
+    return reject('INVALID_ITEM', '这笔交易所缴续期之后保单又缴了下一期，不能再整笔冲正')
 
   const v = await version()
   // Back to where it was taken from.
@@ -637,6 +727,11 @@ async function settleCancellation(
     .where({ sale_id: item.saleId })
     .whereIn('line_no', item.lineNos)
     .select('line_no', 'product_code', 'premium_fen', 'insured_id_number', 'cancelled_at')
+  const instalmentLines = await trx('instalment_payments')
+    .where({ sale_id: item.saleId })
+    .whereIn('line_no', item.lineNos)
+    .first('line_no')
+  if (instalmentLines) return reject('COOLING_OFF_OVER', '续期缴费不适用犹豫期退保：请联系保险公司按合同办理')
   if (new Set(item.lineNos).size !== item.lineNos.length || policies.length !== item.lineNos.length)
     return reject('INVALID_ITEM', '退保的项目序号与原交易不符')
   if (policies.some((p) => p.cancelled_at !== null)) return reject('ALREADY_CANCELLED', '其中有保单已退保')

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import type { Knex } from 'knex'
+import { instalmentPlanAfter } from '../core/after-sale'
 import { settlementYearOf } from '../core/rules/settlement-year'
 import {
   type AccountLine,
@@ -69,13 +70,26 @@ interface FamilyRow {
 }
 
 interface HoldingRow {
+  id: number
   insured_id_number: string
   product_code: string
   cover_from: string
   cover_to: string
   payer_account_id: number | null
   policy_no: string | null
+  /** The policy's: the sale line it began with, its units and instalment terms (null for holdings of other channels). */
+  policy_sale_id: string | null
+  policy_line_no: number | null
+  policy_cover_to: string | null
+  units: number | null
+  instalments_paid: number | null
+  instalment_years: number | null
+  next_due_at: string | null
+  grace_days: number | null
 }
+
+/** How long a policy whose instalment went unpaid is still listed: reinstatement is possible for two years (保险法 art. 37). */
+const LAPSED_LISTED_MS = 2 * 366 * 86_400_000
 
 const MAX_FAMILY = 20
 const MAX_HOLDINGS = 200
@@ -217,13 +231,40 @@ async function accountLines(
     ...new Set([...rows.map((row) => row.id_number), ...family.map((member) => member.id_number)])
   ]
   // The holder's and the bound family's holdings, and what this account paid for anyone else.
-  const holdings: HoldingRow[] = await trx('holdings')
-    .where('cover_to', '>', now)
-    .andWhere((q) => {
-      q.whereIn('insured_id_number', persons).orWhereIn('payer_account_id', ids)
+  // A policy with an instalment to pay stays listed after its cover ends: in grace, or lapsed.
+  const lapsedSince = new Date(Date.parse(now) - LAPSED_LISTED_MS).toISOString()
+  const holdings: HoldingRow[] = await trx('holdings as h')
+    .leftJoin('policies as p', 'p.id', 'h.policy_id')
+    .where((q) => {
+      q.where('h.cover_to', '>', now).orWhere((due) => {
+        due
+          .whereNotNull('p.next_due_at')
+          .whereNull('p.cancelled_at')
+          .whereRaw('h.cover_to = p.cover_to')
+          .where('p.next_due_at', '>', lapsedSince)
+      })
     })
-    .orderBy('id')
-    .select('insured_id_number', 'product_code', 'cover_from', 'cover_to', 'payer_account_id', 'policy_no')
+    .andWhere((q) => {
+      q.whereIn('h.insured_id_number', persons).orWhereIn('h.payer_account_id', ids)
+    })
+    .orderBy('h.id')
+    .select(
+      'h.id',
+      'h.insured_id_number',
+      'h.product_code',
+      'h.cover_from',
+      'h.cover_to',
+      'h.payer_account_id',
+      'h.policy_no',
+      'p.sale_id as policy_sale_id',
+      'p.line_no as policy_line_no',
+      'p.cover_to as policy_cover_to',
+      'p.units',
+      'p.instalments_paid',
+      'p.instalment_years',
+      'p.next_due_at',
+      'p.grace_days'
+    )
   const byPerson = new Map<string, HoldingRow[]>()
   const byPayer = new Map<number, HoldingRow[]>()
   for (const holding of holdings) {
@@ -232,7 +273,7 @@ async function accountLines(
   }
   return rows.map((row) => {
     const members = (familyOf.get(row.id) ?? []).slice(0, MAX_FAMILY)
-    const held = new Map<string, AccountLine['holdings'][number]>()
+    const held = new Map<number, AccountLine['holdings'][number]>()
     for (const person of [row.id_number, ...members.map((member) => member.id_number)]) {
       for (const h of byPerson.get(person) ?? []) addHolding(held, h, protocol)
     }
@@ -268,20 +309,46 @@ function listIn<K, V>(map: Map<K, V[]>, key: K): V[] {
 }
 
 function addHolding(
-  held: Map<string, AccountLine['holdings'][number]>,
+  held: Map<number, AccountLine['holdings'][number]>,
   h: HoldingRow,
   protocol: ProtocolVersion
 ): void {
-  const key = `${h.insured_id_number}/${h.product_code}/${h.cover_from}/${h.cover_to}`
-  if (!held.has(key))
-    held.set(key, {
-      idNumber: h.insured_id_number,
-      productCode: h.product_code,
-      coverFrom: h.cover_from,
-      coverTo: h.cover_to,
-      // Version 2 only: a version-1 terminal refuses a field it does not know.
-      ...(protocol >= 2 && h.policy_no ? { policyNo: h.policy_no } : {})
-    })
+  if (held.has(h.id)) return
+  const line: AccountLine['holdings'][number] = {
+    idNumber: h.insured_id_number,
+    productCode: h.product_code,
+    coverFrom: h.cover_from,
+    coverTo: h.cover_to
+  }
+  // Version 2 only: a version-1 terminal refuses a field it does not know.
+  held.set(h.id, protocol >= 2 ? { ...line, ...policyFields(h) } : line)
+}
+
+/** What version 2 adds to a holding: the policy's number, the line it began with, units, instalments due. */
+function policyFields(h: HoldingRow): Partial<AccountLine['holdings'][number]> {
+  const latest = h.policy_cover_to === h.cover_to
+  return {
+    ...(h.policy_no ? { policyNo: h.policy_no } : {}),
+    ...(h.policy_sale_id && h.policy_line_no !== null
+      ? { policyRef: { saleId: h.policy_sale_id, lineNo: h.policy_line_no } }
+      : {}),
+    ...(h.units !== null ? { units: h.units } : {}),
+    ...(latest && h.next_due_at && h.instalment_years !== null && h.instalments_paid !== null
+      ? {
+          instalments: {
+            paid: h.instalments_paid,
+            years: h.instalment_years,
+            nextDueAt: h.next_due_at,
+            graceEndsAt:
+              instalmentPlanAfter(
+                { years: h.instalment_years, graceDays: h.grace_days ?? 0 },
+                h.instalments_paid,
+                h.next_due_at
+              ).graceEndsAt ?? h.next_due_at
+          }
+        }
+      : {})
+  }
 }
 
 /** `write` for a Node stream that waits when the stream's buffer is full, and fails once it is closed. */

@@ -1,4 +1,6 @@
-import { RELATIONS, type CardholderView, type HoldingView } from '../../core/cardholder'
+import { instalmentPayable, instalmentStatus } from '../../core/after-sale'
+import { RELATIONS, type CardholderView, type HoldingView, type InstalmentView } from '../../core/cardholder'
+import type { RuleProduct } from '../../core/rules/bundle'
 import { AppError } from '../../core/errors'
 import { ageOn, birthDateOfId, genderOfId, parseCardInput } from '../../core/identifiers'
 import { maskCardNumber, maskIdNumber, maskName } from '../../core/masking'
@@ -35,25 +37,54 @@ function toView(
   }
 }
 
-/** The covers as the panel lists them: masked, named from the rules where the centre gave only a code. */
+/** The covers as the panel lists them: masked, named from the rules where the centre gave only a code; instalments to pay first. */
 function holdingViews(
   covers: readonly HeldCover[],
-  productNames: ReadonlyMap<string, string>
+  products: ReadonlyMap<string, RuleProduct>,
+  at: string
 ): HoldingView[] {
   return covers
     .map((cover) => ({
       relation: cover.person?.relation ?? null,
       insuredNameMasked: cover.person ? maskName(cover.person.name) : null,
       productCode: cover.productCode,
-      productName: cover.productName ?? productNames.get(cover.productCode) ?? cover.productCode,
+      productName: cover.productName ?? products.get(cover.productCode)?.name ?? cover.productCode,
       coverFrom: cover.coverFrom,
       coverTo: cover.coverTo,
       policyNo: cover.policyNo,
+      units: cover.units,
+      instalment: instalmentOf(cover, products.get(cover.productCode), at),
       source: cover.source.kind,
       sale:
         cover.source.kind === 'terminal' ? { saleId: cover.source.saleId, status: cover.source.status } : null
     }))
-    .sort((a, b) => rank(a.relation) - rank(b.relation) || a.coverFrom.localeCompare(b.coverFrom))
+    .sort(
+      (a, b) =>
+        Number(payableFirst(b)) - Number(payableFirst(a)) ||
+        rank(a.relation) - rank(b.relation) ||
+        a.coverFrom.localeCompare(b.coverFrom)
+    )
+}
+
+const payableFirst = (view: HoldingView) =>
+  view.instalment !== null && instalmentPayable(view.instalment.status)
+
+/** The next instalment of a policy paid yearly, as the rules in force price and time it. */
+function instalmentOf(cover: HeldCover, product: RuleProduct | undefined, at: string): InstalmentView | null {
+  const plan = cover.instalments
+  if (!plan || plan.nextDueAt === null || plan.graceEndsAt === null || !cover.policyRef) return null
+  const terms = product?.afterSale?.instalments
+  const status = instalmentStatus(plan, { payableDaysBefore: terms?.payableDaysBefore ?? 0 }, at)
+  if (status === 'paidUp') return null
+  return {
+    policyRef: cover.policyRef,
+    sequence: plan.paid + 1,
+    years: plan.years,
+    dueAt: plan.nextDueAt,
+    graceEndsAt: plan.graceEndsAt,
+    status,
+    amountFen: terms && cover.units !== null ? terms.amountPerUnitFen * cover.units : null
+  }
 }
 
 /** The holder first, then the family in the usual order, then people the terminal cannot name. */
@@ -105,8 +136,8 @@ export async function findAccountByCard(
 export function createCardholderService(deps: {
   accounts: AccountsRepository
   clock: Clock
-  /** The names of a region's products (code -> name), from the rules in force. */
-  productNames: (regionCode: string, at: string) => Promise<ReadonlyMap<string, string>>
+  /** A region's products (by code), from the rules in force: their names and instalment terms. */
+  products: (regionCode: string, at: string) => Promise<ReadonlyMap<string, RuleProduct>>
 }): CardholderService {
   return {
     async lookup(input) {
@@ -114,11 +145,11 @@ export function createCardholderService(deps: {
       const today = shanghaiDate(now)
       const { account, identifiedBy } = await findAccountByCard(deps.accounts, input, today)
       const at = now.toISOString()
-      const [covers, names] = await Promise.all([
+      const [covers, products] = await Promise.all([
         deps.accounts.coversOf(account.id, at),
-        deps.productNames(account.regionCode, at)
+        deps.products(account.regionCode, at)
       ])
-      return toView(account, identifiedBy, today, holdingViews(covers, names))
+      return toView(account, identifiedBy, today, holdingViews(covers, products, at))
     }
   }
 }

@@ -12,14 +12,14 @@ import {
 import { uuidv7 } from '../../core/ids'
 import { maskCardNumber, maskIdNumber, maskMobile, maskName } from '../../core/masking'
 import { formatYuan } from '../../core/money'
-import { coverPeriodOf } from '../../core/rules/cover'
+import { coverPeriodOf, instalmentCoverOf } from '../../core/rules/cover'
 import {
   offlineFreshness,
   offlineSaleBlockers,
   onlineAuthorizationOf,
   onlineOnlyBlockers
 } from '../../core/rules/freshness'
-import { decide, type InsuredEntry, type SpendingEntry } from '../../core/rules/engine'
+import { decide, type InsuredEntry, type PayerAccount, type SpendingEntry } from '../../core/rules/engine'
 import type {
   CatalogueView,
   CentreResultView,
@@ -33,7 +33,12 @@ import type {
   Signature
 } from '../../core/sale'
 import { shanghaiDate, type Clock } from '../../core/time'
-import type { AccountRecord, AccountsRepository } from '../../db/repositories/accounts'
+import type {
+  AccountRecord,
+  AccountsRepository,
+  BoundMember,
+  HeldCover
+} from '../../db/repositories/accounts'
 import type { OperatorsRepository } from '../../db/repositories/operators'
 import type { SalesRepository } from '../../db/repositories/sales'
 import type { Caller } from '../../core/api/contract'
@@ -44,7 +49,7 @@ import {
   type SaleItem
 } from '../../core/sync/protocol'
 import { cancellationTerms } from '../../core/after-sale'
-import type { RuleProduct } from '../../core/rules/bundle'
+import type { RuleBundle, RuleProduct } from '../../core/rules/bundle'
 import type { AuthService } from './auth'
 import { findAccountByCard, maskedPayer } from './cardholder'
 import type { ActiveRules } from './rule-store'
@@ -177,6 +182,25 @@ function paysWithSameCard(account: AccountRecord, swiped: string, today: string)
  * against the caps), paid by a second swipe of the same card, and written in one transaction with
  * its ledger reservation and its outbox entry. Nothing is printed before that transaction commits.
  */
+/** A quoted line with what only the sale record keeps (full ID and name, the instalment it pays). */
+type PricedLine = QuoteLine & {
+  readonly problems: string[]
+  readonly kept: {
+    readonly insuredId: string
+    readonly insuredName: string
+    readonly units: number | null
+    readonly proofSeen: boolean
+    readonly instalment: {
+      readonly no: number
+      readonly years: number
+      readonly graceDays: number
+      readonly policyRef: { readonly saleId: string; readonly lineNo: number } | null
+      /** The policy's number when already known: the instalment's receipt names it at once. */
+      readonly policyNo: string | null
+    } | null
+  }
+}
+
 export function createSalesService(deps: SalesDeps): SalesService {
   /** Sale ids handed to the pay step, until paid or expired (memory only: a restart asks again). */
   const paymentsBegun = new Map<string, { accountId: number; operatorId: number; at: number }>()
@@ -237,6 +261,117 @@ export function createSalesService(deps: SalesDeps): SalesService {
     }
   }
 
+  /**
+   * A yearly instalment of a policy the account's people hold: the person, product and units are
+   * the policy's, the price and the window the rules in force, the payer's checks this year's.
+   */
+  async function instalmentLine(
+    ref: { saleId: string; lineNo: number },
+    lineNo: number,
+    covers: readonly HeldCover[],
+    ctx: {
+      bundle: RuleBundle
+      payer: PayerAccount
+      account: AccountRecord
+      members: readonly BoundMember[]
+      spending: readonly SpendingEntry[]
+      insuredByPayer: readonly InsuredEntry[]
+      at: string
+      repos: SaleReads
+    }
+  ): Promise<{ key: string; line: PricedLine }> {
+    const cover = covers.find(
+      (c) =>
+        c.policyRef?.saleId === ref.saleId && c.policyRef.lineNo === ref.lineNo && c.instalments?.nextDueAt
+    )
+    const plan = cover?.instalments
+    if (!cover || !plan?.nextDueAt || !plan.graceEndsAt)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `第 ${lineNo} 项：本机没有这张保单待缴的续期，请同步数据后重新刷卡`
+      )
+    const person = cover.person
+    if (!person || person.relation === null)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `第 ${lineNo} 项：被保险人不是持卡人本人或其家庭成员，不能由本账户续期缴费`
+      )
+    const { bundle, account, at } = ctx
+    const product = bundle.products.find((p) => p.code === cover.productCode)
+    if (!product)
+      throw new AppError('INVALID_ARGUMENT', `${bundle.region.name}规则包中没有产品 ${cover.productCode}`)
+    const relation = person.relation
+    const insuredId = person.idNumber
+    const bound = relation === 'self' || ctx.members.some((m) => m.idNumber === insuredId)
+    const insuredAccount = relation === 'self' ? account : await ctx.repos.accounts.findByIdNumber(insuredId)
+    const request = {
+      sequence: plan.paid + 1,
+      units: cover.units ?? 1,
+      dueAt: plan.nextDueAt,
+      graceEndsAt: plan.graceEndsAt
+    }
+    const decision = decide({
+      bundle,
+      account: ctx.payer,
+      spending: ctx.spending,
+      insuredByPayer: ctx.insuredByPayer,
+      insured: {
+        relation,
+        idNumber: insuredId,
+        boundToAccount: bound,
+        enrolledLocally:
+          insuredAccount !== null &&
+          insuredAccount.regionCode === account.regionCode &&
+          insuredAccount.status === 'active',
+        alreadyCoveredByProduct: false
+      },
+      productCode: product.code,
+      at,
+      instalment: request
+    })
+    const terms = product.afterSale?.instalments
+    return {
+      key: `policy/${ref.saleId}/${ref.lineNo}`,
+      line: {
+        lineNo,
+        relation,
+        insuredNameMasked: maskName(person.name),
+        insuredIdMasked: maskIdNumber(insuredId),
+        age: ageOn(birthDateOfId(insuredId), shanghaiDate(new Date(at))),
+        boundToAccount: bound,
+        productCode: product.code,
+        productName: product.name,
+        openProducts: [product.code],
+        eligible: decision.eligible,
+        checks: decision.checks,
+        allowed: decision.allowed,
+        premiumFen: decision.eligible ? decision.allowed.premiumFen : null,
+        cover: instalmentCoverOf(product, plan.nextDueAt),
+        instalment: {
+          sequence: request.sequence,
+          years: plan.years,
+          dueAt: plan.nextDueAt,
+          policyNo: cover.policyNo
+        },
+        problems: decision.checks.filter((check) => !check.passed).map((check) => check.text),
+        warnings: [],
+        kept: {
+          insuredId,
+          insuredName: person.name,
+          units: request.units,
+          proofSeen: false,
+          instalment: {
+            no: request.sequence,
+            years: plan.years,
+            graceDays: terms?.graceDays ?? 0,
+            policyRef: { saleId: ref.saleId, lineNo: ref.lineNo },
+            policyNo: cover.policyNo
+          }
+        }
+      }
+    }
+  }
+
   async function priced(order: DraftOrder, at: string, repos: SaleReads = deps) {
     const account = await repos.accounts.findById(order.accountId)
     if (!account) throw new AppError('CARD_NOT_FOUND', '本机账户数据中没有这个账户：请重新刷卡')
@@ -249,15 +384,40 @@ export function createSalesService(deps: SalesDeps): SalesService {
     const spouses = new Set<string>()
     const seen = new Set<string>()
     /** What the clerk sees of a line, and what only the sale record keeps (full ID and name). */
-    const lines: Array<
-      QuoteLine & {
-        readonly kept: { insuredId: string; insuredName: string; units: number | null; proofSeen: boolean }
-      }
-    > = []
+    const lines: PricedLine[] = []
     let maxSpendFen = 0
+
+    // Instalments name their policy; the people's covers are read only when one does.
+    const covers = order.lines.some((line) => line.instalmentOf)
+      ? await repos.accounts.coversOf(account.id, at)
+      : []
 
     for (const [index, line] of order.lines.entries()) {
       const lineNo = index + 1
+      if (line.instalmentOf) {
+        const priced = await instalmentLine(line.instalmentOf, lineNo, covers, {
+          bundle,
+          payer,
+          account,
+          members,
+          spending,
+          insuredByPayer,
+          at,
+          repos
+        })
+        if (seen.has(priced.key)) priced.line.problems.push('同一保单的续期在本单中重复')
+        seen.add(priced.key)
+        if (index === 0) maxSpendFen = priced.line.allowed.maxSpendFen
+        if (priced.line.premiumFen !== null)
+          spending.push({ amountFen: priced.line.premiumFen, at, reflectedInBalance: false })
+        insuredByPayer.push({
+          idNumber: priced.line.kept.insuredId,
+          productCode: priced.line.productCode,
+          at
+        })
+        lines.push(priced.line)
+        continue
+      }
       const problems: string[] = []
       const warnings: string[] = []
       const { relation } = line.insured
@@ -356,13 +516,24 @@ export function createSalesService(deps: SalesDeps): SalesService {
         allowed: decision.allowed,
         premiumFen,
         cover: coverPeriodOf(product, at),
+        instalment: null,
         problems,
         warnings,
         kept: {
           insuredId,
           insuredName,
           units: product.pricing.kind === 'perUnit' ? (line.units ?? product.pricing.units.min) : null,
-          proofSeen: line.insured.proofSeen === true
+          proofSeen: line.insured.proofSeen === true,
+          // A product paid yearly: this sale is the policy's first instalment.
+          instalment: product.afterSale?.instalments
+            ? {
+                no: 1,
+                years: product.afterSale.instalments.years,
+                graceDays: product.afterSale.instalments.graceDays,
+                policyRef: null,
+                policyNo: null
+              }
+            : null
         }
       })
     }
@@ -397,13 +568,15 @@ export function createSalesService(deps: SalesDeps): SalesService {
   /** Whether a line may be cancelled now, and why not. */
   function cancellationOf(
     sale: { status: string; reversal_queued_at: string | null; created_at: string },
-    line: { line_no: number; cancelled_at: string | null },
+    line: { line_no: number; cancelled_at: string | null; policy_sale_id: string | null },
     product: RuleProduct | undefined,
     pendingLines: ReadonlySet<number>,
     at: string
   ): ReceiptView['lines'][number]['cancellation'] {
     const no = (reason: string, endsAt: string | null = null) => ({ allowed: false, endsAt, reason })
     if (line.cancelled_at !== null) return no('已退保')
+    if (line.policy_sale_id !== null)
+      return no('续期缴费不适用犹豫期退保：如需退保，请联系保险公司按合同办理')
     if (pendingLines.has(line.line_no)) return no('退保申请待中心受理')
     if (sale.reversal_queued_at !== null || sale.status === 'voided') return no('交易已作废')
     const terms = cancellationTerms(product, sale.created_at, at)
@@ -466,6 +639,10 @@ export function createSalesService(deps: SalesDeps): SalesService {
           line.policy_no === null
             ? null
             : { policyNo: line.policy_no, issuedAt: line.policy_issued_at ?? sale.created_at },
+        instalment:
+          line.instalment_no !== null && line.instalment_years !== null
+            ? { sequence: line.instalment_no, years: line.instalment_years }
+            : null,
         cancelledAt: line.cancelled_at,
         cancellation: cancellationOf(sale, line, products.get(line.product_code), pendingLines, now)
       })),
@@ -651,7 +828,8 @@ export function createSalesService(deps: SalesDeps): SalesService {
           coverFrom: line.cover.from,
           coverTo: line.cover.to,
           proofSeen: line.kept.proofSeen,
-          decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed })
+          decisionJson: JSON.stringify({ checks: line.checks, allowed: line.allowed }),
+          instalment: line.kept.instalment
         }))
         // What the centre settles: the lines as stored, less what only this terminal keeps.
         const payload: SaleItem = {
@@ -667,7 +845,11 @@ export function createSalesService(deps: SalesDeps): SalesService {
           },
           rules: { regionCode: bundle.region.code, version: bundle.version },
           totalFen,
-          lines: storedLines.map(({ productName, proofSeen, decisionJson, ...sent }) => sent),
+          lines: storedLines.map(({ productName, proofSeen, decisionJson, instalment, ...sent }) =>
+            instalment?.policyRef
+              ? { ...sent, instalment: { ...instalment.policyRef, sequence: instalment.no } }
+              : sent
+          ),
           payment: proof.item,
           ...(applicant.mobile ? { applicant: { mobile: applicant.mobile } } : {})
         }

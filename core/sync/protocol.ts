@@ -151,8 +151,26 @@ export const holdingLineSchema = z.strictObject({
   coverFrom: utc,
   coverTo: utc,
   /** Version 2: the insurer's number, once issued. */
-  policyNo: policyNoSchema.optional()
+  policyNo: policyNoSchema.optional(),
+  /** Version 2: the accepted sale line the policy began with; a yearly instalment names it. */
+  policyRef: z.strictObject({ saleId: uuid, lineNo: z.int().positive() }).optional(),
+  /** Version 2: the units of a per-unit product. */
+  units: z.int().positive().max(1000).optional(),
+  /**
+   * Version 2: a policy paid by yearly instalments with one still to pay: how many are paid (the
+   * sale was the first), of how many, when the next falls due and when its grace period ends. A
+   * policy in grace or lapsed is listed though its cover is over, for two years (保险法 art. 37).
+   */
+  instalments: z
+    .strictObject({
+      paid: z.int().min(1).max(40),
+      years: z.int().min(2).max(40),
+      nextDueAt: utc,
+      graceEndsAt: utc
+    })
+    .optional()
 })
+export type HoldingLine = z.infer<typeof holdingLineSchema>
 
 /**
  * One account with everything the counter needs about it. An account line replaces the account's
@@ -225,7 +243,14 @@ const uploadLineSchema = z.strictObject({
   units: z.int().positive().nullable(),
   premiumFen: fen.positive(),
   coverFrom: utc,
-  coverTo: utc
+  coverTo: utc,
+  /**
+   * Version 2: the line pays the yearly instalment `sequence` (2 …) of the policy begun by that
+   * accepted sale line, for the same person, product and units; its cover runs from the due date.
+   */
+  instalment: z
+    .strictObject({ saleId: uuid, lineNo: z.int().positive(), sequence: z.int().min(2).max(40) })
+    .optional()
 })
 
 // ── The payer's proof ───────────────────────────────────────────────────────────────────────────
@@ -352,7 +377,9 @@ export type UploadItem = z.infer<typeof uploadItemSchema>
  */
 export function itemForProtocol(item: UploadItem, version: ProtocolVersion): UploadItem | null {
   if (version >= 2) return item
+  // Cancellations and instalments mean something else, or nothing, to a version-1 centre: held.
   if (item.type === 'cancellation') return null
+  if (item.type === 'sale' && item.lines.some((line) => line.instalment !== undefined)) return null
   if (item.type !== 'sale' || item.applicant === undefined) return item
   const { applicant: _left, ...version1 } = item
   return version1
@@ -394,7 +421,12 @@ export const REJECTION_CODES = [
   /** Version 2: a cancellation after the cooling-off period. */
   'COOLING_OFF_OVER',
   /** Version 2: a policy of the cancellation is cancelled already (or the sale was reversed). */
-  'ALREADY_CANCELLED'
+  'ALREADY_CANCELLED',
+  /**
+   * Version 2: a yearly instalment the policy does not take now: not yet payable, the grace period
+   * over (lapsed), paid already, or the policy cancelled.
+   */
+  'INSTALMENT_REFUSED'
 ] as const
 export type RejectionCode = (typeof REJECTION_CODES)[number]
 
@@ -414,7 +446,8 @@ export const REJECTION_LABELS: Readonly<Record<RejectionCode, string>> = {
   KEYED_REFUSED: '中心不受理手工输入卡号的交易',
   VOUCHER_INVALID: '电子凭证无效或已过期',
   COOLING_OFF_OVER: '犹豫期已过',
-  ALREADY_CANCELLED: '保单已退保'
+  ALREADY_CANCELLED: '保单已退保',
+  INSTALMENT_REFUSED: '续期缴费不予受理'
 }
 
 /** A rejection code as the screen shows it: its Chinese label, or (a code this terminal does not know yet) a neutral phrase. */

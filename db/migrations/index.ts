@@ -12,6 +12,7 @@ import * as m0009 from './0009_payer_proof'
 import * as m0010 from './0010_record_chains'
 import * as m0011 from './0011_policies'
 import * as m0012 from './0012_cancellations'
+import * as m0013 from './0013_instalments'
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string
@@ -42,7 +43,8 @@ export function createMigrations(cipher: PersonalDataCipher): readonly NamedMigr
     { name: '0009_payer_proof', up: m0009.up, down: m0009.down },
     { name: '0010_record_chains', up: (db) => m0010.up(db, cipher), down: m0010.down },
     { name: '0011_policies', up: m0011.up, down: m0011.down },
-    { name: '0012_cancellations', up: m0012.up, down: m0012.down }
+    { name: '0012_cancellations', up: m0012.up, down: m0012.down },
+    { name: '0013_instalments', up: m0013.up, down: m0013.down }
   ]
 }
 

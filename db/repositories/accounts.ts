@@ -1,6 +1,8 @@
 import type { Knex } from 'knex'
 import type { EnrolmentStatus, InsuranceType, Relation } from '../../core/cardholder'
+import { instalmentPlanAfter, type InstalmentPlan } from '../../core/after-sale'
 import type { Fen } from '../../core/money'
+import type { HoldingLine } from '../../core/sync/protocol'
 import type { PersonalDataCipher } from '../personal-data'
 import { openAccount, openPerson } from '../sealed-records'
 
@@ -73,7 +75,11 @@ export interface AccountsRepository {
 
 export interface HeldCover {
   /** Who is insured, as far as this terminal knows them (a person paid for by ID only has their sale's name). */
-  readonly person: { readonly name: string; readonly relation: Relation | 'self' | null } | null
+  readonly person: {
+    readonly name: string
+    readonly idNumber: string
+    readonly relation: Relation | 'self' | null
+  } | null
   readonly productCode: string
   /** The product's name as sold here; null for the centre's entries (the rules name them). */
   readonly productName: string | null
@@ -81,11 +87,27 @@ export interface HeldCover {
   readonly coverTo: string
   /** The insurer's policy number, once the centre passed it on (its snapshot or its policies call). */
   readonly policyNo: string | null
+  /** The accepted sale line the policy began with (an instalment names it); null when not known. */
+  readonly policyRef: PolicyRef | null
+  readonly units: number | null
+  /**
+   * A policy paid by yearly instalments with one still to pay, on its latest cover only: the
+   * centre's word or this terminal's own later payment, whichever has more paid.
+   */
+  readonly instalments: InstalmentPlan | null
   /** This terminal's sale (with its state), or the centre's record. */
   readonly source:
     | { readonly kind: 'centre' }
     | { readonly kind: 'terminal'; readonly saleId: string; readonly status: string }
 }
+
+export interface PolicyRef {
+  readonly saleId: string
+  readonly lineNo: number
+}
+
+/** What the centre's snapshot says of a holding's policy, kept as JSON in `holdings.policy_json`. */
+export type HeldPolicyDetails = Pick<HoldingLine, 'policyRef' | 'units' | 'instalments'>
 
 /**
  * The snapshot's holdings of the person (by ID hash) for the product, cover not over at `at`;
@@ -178,9 +200,12 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
     },
     async coversOf(accountId, at) {
       const covers = new Map<string, HeldCover>()
+      // Over, but with an instalment still to pay (in its grace period, or lapsed): still listed.
       const centre = await db('holdings')
         .where({ account_id: accountId })
-        .andWhere('cover_to', '>', at)
+        .andWhere((q) => {
+          q.where('cover_to', '>', at).orWhere('policy_json', 'like', '%"instalments"%')
+        })
         .orderBy('id')
         .select<
           Array<{
@@ -189,37 +214,48 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
             cover_from: string
             cover_to: string
             policy_no: string | null
+            policy_json: string | null
           }>
-        >('id_hash', 'product_code', 'cover_from', 'cover_to', 'policy_no')
+        >('id_hash', 'product_code', 'cover_from', 'cover_to', 'policy_no', 'policy_json')
       // Names are opened only for the centre's entries (a sale line carries its own): most swipes have none.
-      const people = new Map<string, { name: string; relation: Relation | 'self' }>()
+      const people = new Map<string, { name: string; idNumber: string; relation: Relation | 'self' }>()
       if (centre.length > 0) {
         const account = await db('accounts')
           .where({ id: accountId })
           .first<{ pii: Buffer; id_hash: Buffer } | undefined>('pii', 'id_hash')
-        if (account)
+        if (account) {
+          const holder = openAccount(cipher, account.pii)
           people.set(account.id_hash.toString('hex'), {
-            name: openAccount(cipher, account.pii).name,
+            name: holder.name,
+            idNumber: holder.idNumber,
             relation: 'self'
           })
+        }
         const members = await db('family_members')
           .where({ account_id: accountId })
           .select<Array<{ id_hash: Buffer; pii: Buffer; relation: Relation }>>('id_hash', 'pii', 'relation')
-        for (const member of members)
+        for (const member of members) {
+          const person = openPerson(cipher, member.pii)
           people.set(member.id_hash.toString('hex'), {
-            name: openPerson(cipher, member.pii).name,
+            name: person.name,
+            idNumber: person.idNumber,
             relation: member.relation
           })
+        }
       }
       for (const row of centre) {
         const hash = row.id_hash.toString('hex')
-        covers.set(`${hash}/${row.product_code}/${row.cover_from}`, {
+        const details = row.policy_json ? (JSON.parse(row.policy_json) as HeldPolicyDetails) : {}
+        covers.set(coverKey(details.policyRef ?? null, hash, row.product_code, row.cover_from), {
           person: people.get(hash) ?? null,
           productCode: row.product_code,
           productName: null,
           coverFrom: row.cover_from,
           coverTo: row.cover_to,
           policyNo: row.policy_no,
+          policyRef: details.policyRef ?? null,
+          units: details.units ?? null,
+          instalments: details.instalments ?? null,
           source: { kind: 'centre' }
         })
       }
@@ -228,48 +264,83 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
         .where('s.account_id', accountId)
         .whereNotIn('s.status', ['voided', 'rejected'])
         .whereNull('l.cancelled_at')
-        .andWhere('l.cover_to', '>', at)
+        .andWhere((q) => {
+          q.where('l.cover_to', '>', at).orWhereRaw('l.instalment_no < l.instalment_years')
+        })
         .orderBy(['s.created_at', 'l.line_no'])
         .select<
           Array<{
             sale_id: string
+            line_no: number
             status: string
             insured_relation: Relation | 'self'
             insured_id_hash: Buffer
             insured_pii: Buffer
             product_code: string
             product_name: string
+            units: number | null
             cover_from: string
             cover_to: string
             policy_no: string | null
+            instalment_no: number | null
+            instalment_years: number | null
+            instalment_grace_days: number | null
+            policy_sale_id: string | null
+            policy_line_no: number | null
           }>
         >(
           'l.sale_id',
+          'l.line_no',
           's.status',
           'l.insured_relation',
           'l.insured_id_hash',
           'l.insured_pii',
           'l.product_code',
           'l.product_name',
+          'l.units',
           'l.cover_from',
           'l.cover_to',
-          'l.policy_no'
+          'l.policy_no',
+          'l.instalment_no',
+          'l.instalment_years',
+          'l.instalment_grace_days',
+          'l.policy_sale_id',
+          'l.policy_line_no'
         )
       for (const row of sold) {
         const hash = row.insured_id_hash.toString('hex')
-        const key = `${hash}/${row.product_code}/${row.cover_from}`
+        const policyRef =
+          row.policy_sale_id !== null && row.policy_line_no !== null
+            ? { saleId: row.policy_sale_id, lineNo: row.policy_line_no }
+            : { saleId: row.sale_id, lineNo: row.line_no }
+        const key = coverKey(policyRef, hash, row.product_code, row.cover_from)
+        // A centre of protocol 1 names no policy: its entry for the same cover is this line's.
+        const unnamed = coverKey(null, hash, row.product_code, row.cover_from)
+        const centreEntry = covers.get(key) ?? covers.get(unnamed)
+        covers.delete(unnamed)
+        const person = openPerson(cipher, row.insured_pii)
         covers.set(key, {
-          person: { name: openPerson(cipher, row.insured_pii).name, relation: row.insured_relation },
+          person: { name: person.name, idNumber: person.idNumber, relation: row.insured_relation },
           productCode: row.product_code,
           productName: row.product_name,
           coverFrom: row.cover_from,
           coverTo: row.cover_to,
           // The line's own number, else the one the centre's record of the same cover carries.
-          policyNo: row.policy_no ?? covers.get(key)?.policyNo ?? null,
+          policyNo: row.policy_no ?? centreEntry?.policyNo ?? null,
+          policyRef,
+          units: row.units,
+          instalments:
+            row.instalment_no !== null && row.instalment_years !== null
+              ? instalmentPlanAfter(
+                  { years: row.instalment_years, graceDays: row.instalment_grace_days ?? 0 },
+                  row.instalment_no,
+                  row.cover_to
+                )
+              : null,
           source: { kind: 'terminal', saleId: row.sale_id, status: row.status }
         })
       }
-      return [...covers.values()]
+      return latestPlans([...covers.values()], at)
     },
 
     async holdsPerSnapshot(idNumber, productCode, at) {
@@ -279,4 +350,34 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
       )
     }
   }
+}
+
+function coverKey(ref: PolicyRef | null, idHash: string, productCode: string, coverFrom: string): string {
+  return ref ? `policy/${ref.saleId}/${ref.lineNo}/${coverFrom}` : `${idHash}/${productCode}/${coverFrom}`
+}
+
+/**
+ * One instalment plan per policy, the one with the most paid (the centre's, or this terminal's
+ * payment it has not heard of yet), on the policy's latest cover; a cover that is over is listed
+ * only while its plan still asks for a payment.
+ */
+function latestPlans(covers: readonly HeldCover[], at: string): HeldCover[] {
+  const best = new Map<string, InstalmentPlan>()
+  const latest = new Map<string, string>()
+  const policyOf = (cover: HeldCover) =>
+    cover.policyRef ? `${cover.policyRef.saleId}/${cover.policyRef.lineNo}` : null
+  for (const cover of covers) {
+    const policy = policyOf(cover)
+    if (!policy) continue
+    if ((latest.get(policy) ?? '') < cover.coverTo) latest.set(policy, cover.coverTo)
+    const plan = cover.instalments
+    if (plan && plan.paid > (best.get(policy)?.paid ?? 0)) best.set(policy, plan)
+  }
+  return covers.flatMap((cover) => {
+    const policy = policyOf(cover)
+    const isLatest = policy !== null && latest.get(policy) === cover.coverTo
+    const instalments = policy !== null && isLatest ? (best.get(policy) ?? null) : null
+    if (cover.coverTo <= at && !instalments?.nextDueAt) return []
+    return [{ ...cover, instalments }]
+  })
 }

@@ -36,6 +36,17 @@ export interface NewSale {
     readonly coverTo: string
     readonly proofSeen: boolean
     readonly decisionJson: string
+    /**
+     * A policy paid yearly: which instalment this line is (1: the line begins the policy), of how
+     * many, the contract's grace days, and for a later instalment the line the policy began with.
+     */
+    readonly instalment: {
+      readonly no: number
+      readonly years: number
+      readonly graceDays: number
+      readonly policyRef: { readonly saleId: string; readonly lineNo: number } | null
+      readonly policyNo: string | null
+    } | null
   }>
   readonly outbox: { readonly id: string; readonly payloadJson: string }
 }
@@ -82,6 +93,12 @@ export interface SaleLineRow {
   policy_issued_at: string | null
   /** When the centre accepted the line's cooling-off cancellation; null while in force. */
   cancelled_at: string | null
+  /** A policy paid yearly: which instalment (1 begins the policy), of how many; null otherwise. */
+  instalment_no: number | null
+  instalment_years: number | null
+  /** A later instalment: the sale line its policy began with. */
+  policy_sale_id: string | null
+  policy_line_no: number | null
 }
 
 export interface CancellationRow {
@@ -227,7 +244,13 @@ export function createSalesRepository(
               cover_from: line.coverFrom,
               cover_to: line.coverTo,
               proof_seen: line.proofSeen,
-              decision_json: line.decisionJson
+              decision_json: line.decisionJson,
+              instalment_no: line.instalment?.no ?? null,
+              instalment_years: line.instalment?.years ?? null,
+              instalment_grace_days: line.instalment?.graceDays ?? null,
+              policy_sale_id: line.instalment?.policyRef?.saleId ?? null,
+              policy_line_no: line.instalment?.policyRef?.lineNo ?? null,
+              policy_no: line.instalment?.policyNo ?? null
             }
           })
         )
@@ -275,6 +298,11 @@ export function createSalesRepository(
             .where({ sale_id: issue.saleId, line_no: issue.lineNo })
             .whereNull('policy_no')
             .update({ policy_no: issue.policyNo, policy_issued_at: issue.issuedAt })
+          // Instalments paid here before the number came are for the same policy.
+          await trx('sale_lines')
+            .where({ policy_sale_id: issue.saleId, policy_line_no: issue.lineNo })
+            .whereNull('policy_no')
+            .update({ policy_no: issue.policyNo, policy_issued_at: issue.issuedAt })
         }
         return kept
       })
@@ -295,7 +323,11 @@ export function createSalesRepository(
           'cover_to',
           'policy_no',
           'policy_issued_at',
-          'cancelled_at'
+          'cancelled_at',
+          'instalment_no',
+          'instalment_years',
+          'policy_sale_id',
+          'policy_line_no'
         )
       return rows.map(({ insured_pii: sealed, ...line }) => {
         const insured = openPerson(cipher, sealed)

@@ -97,8 +97,8 @@ const STAGE_SQL = {
     from jsonb_each(?)`,
   family: `insert into snapshot_staging_family (account_no, id_hash, pii, relation, bound_at)
     select value->>0, unhex(value->>1), unhex(value->>2), value->>3, value->>4 from jsonb_each(?)`,
-  holdings: `insert into snapshot_staging_holdings (account_no, id_hash, product_code, cover_from, cover_to, policy_no)
-    select value->>0, unhex(value->>1), value->>2, value->>3, value->>4, value->>5 from jsonb_each(?)`,
+  holdings: `insert into snapshot_staging_holdings (account_no, id_hash, product_code, cover_from, cover_to, policy_no, policy_json)
+    select value->>0, unhex(value->>1), value->>2, value->>3, value->>4, value->>5, value->>6 from jsonb_each(?)`,
   removed: `insert into snapshot_staging_removed (line_no, account_no) select value->>0, value->>1 from jsonb_each(?)`
 }
 
@@ -370,8 +370,8 @@ async function applyStaging(
        select a.id, f.id_hash, f.pii, f.relation, f.bound_at from snapshot_staging_family f join accounts a on a.account_no = f.account_no`
     )
     await trx.raw(
-      `insert into holdings (account_id, id_hash, product_code, cover_from, cover_to, policy_no)
-       select a.id, h.id_hash, h.product_code, h.cover_from, h.cover_to, h.policy_no from snapshot_staging_holdings h join accounts a on a.account_no = h.account_no`
+      `insert into holdings (account_id, id_hash, product_code, cover_from, cover_to, policy_no, policy_json)
+       select a.id, h.id_hash, h.product_code, h.cover_from, h.cover_to, h.policy_no, h.policy_json from snapshot_staging_holdings h join accounts a on a.account_no = h.account_no`
     )
     step('familyAndHoldings')
     for (const index of rebuilt) {

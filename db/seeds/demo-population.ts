@@ -91,6 +91,18 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
     family: []
   },
   {
+    cardNumber: 'A53000004',
+    idNumber: demoIdNumber('530102', '19750310', '028'),
+    name: '赵丽华',
+    regionCode: '539900',
+    insuranceType: 'employee_active',
+    status: 'active',
+    balanceFen: 580_000,
+    historicalBalanceFen: 400_000,
+    shows: '云南：去年已买吉瑞安康 2 份（演示中心），第 2 期续期本月待缴',
+    family: []
+  },
+  {
     cardNumber: 'B54000001',
     idNumber: demoIdNumber('540102', '19790512', '015'),
     name: '次仁多吉',

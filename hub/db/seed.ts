@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import type { Knex } from 'knex'
+import { uuidv7 } from '../../core/ids'
+import { parseRuleBundleText } from '../../core/rules/bundle'
+import { coverPeriodOf } from '../../core/rules/cover'
+import { settlementYearOf } from '../../core/rules/settlement-year'
 import { residentIdCheckChar } from '../../core/identifiers'
 import type { Clock } from '../../core/time'
 import { DEMO_BUNDLE_ENVELOPES, DEMO_FORMAT_1_ENVELOPES } from '../../db/seeds/demo-bundles'
@@ -72,6 +77,7 @@ export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
     // Format 1 first: what terminals of protocol 1 are given; then the current versions.
     for (const envelope of [...DEMO_FORMAT_1_ENVELOPES, ...DEMO_BUNDLE_ENVELOPES])
       await addRuleBundle(trx, envelope, clock)
+    await seedInstalmentPolicy(trx, clock.now())
     await trx('enrolment_codes')
       .insert(
         DEMO_ENROLMENT_CODES.map((c) => ({
@@ -85,6 +91,83 @@ export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
       .ignore()
     await trx('hub_state').insert({ key: 'demo_seeded', value: 1 })
     return true
+  })
+}
+
+/**
+ * A policy the demo centre holds already: 赵丽华 (A53000004) bought 2 units of 吉瑞安康 at this
+ * centre DEMO_INSTALMENT.soldDaysAgo days before the demo was seeded, so the second yearly
+ * instalment is payable now (due within the month).
+ */
+export const DEMO_INSTALMENT = {
+  cardNumber: 'A53000004',
+  productCode: 'YN-JRAK',
+  units: 2,
+  soldDaysAgo: 340,
+  policyNo: 'BD5399000000000DEMO1'
+} as const
+
+async function seedInstalmentPolicy(trx: Knex.Transaction, now: Date): Promise<void> {
+  const account = DEMO_ACCOUNTS.find((a) => a.cardNumber === DEMO_INSTALMENT.cardNumber)
+  const payload = (JSON.parse(DEMO_BUNDLE_ENVELOPES[0]) as { payload: string }).payload
+  const parsed = parseRuleBundleText(payload)
+  const product = parsed.ok
+    ? parsed.bundle.products.find((p) => p.code === DEMO_INSTALMENT.productCode)
+    : undefined
+  const terms = product?.afterSale?.instalments
+  if (!account || !product || !terms || product.pricing.kind !== 'perUnit') return
+  const soldAt = new Date(now.getTime() - DEMO_INSTALMENT.soldDaysAgo * 86_400_000)
+  const cover = coverPeriodOf(product, soldAt.toISOString())
+  const saleId = uuidv7(soldAt.getTime(), randomBytes(10))
+  const payer = await trx('accounts').where({ card_number: account.cardNumber }).first<{ id: number }>('id')
+  const premiumFen = DEMO_INSTALMENT.units * product.pricing.bands[0].unitPriceFen
+  // Settled last year, in last year's spending: the account's balances above are today's.
+  await trx('hub_sales').insert({
+    sale_id: saleId,
+    terminal_id: 'T-DEMOHISTORY',
+    account_id: payer.id,
+    total_fen: premiumFen,
+    from_historical_fen: 0,
+    from_current_fen: premiumFen,
+    year_from: settlementYearOf(
+      soldAt.toISOString(),
+      parsed.ok ? parsed.bundle.settlementYear.startMonthDay : '01-01'
+    ).from,
+    created_at: soldAt.toISOString(),
+    settled_at: soldAt.toISOString()
+  })
+  const [{ id }] = await trx('policies')
+    .insert({
+      sale_id: saleId,
+      line_no: 1,
+      terminal_id: 'T-DEMOHISTORY',
+      region_code: account.regionCode,
+      product_code: product.code,
+      insured_id_number: account.idNumber,
+      cover_from: cover.from,
+      cover_to: cover.to,
+      premium_fen: premiumFen,
+      issue_due_at: soldAt.toISOString(),
+      policy_no: DEMO_INSTALMENT.policyNo,
+      issued_at: soldAt.toISOString(),
+      units: DEMO_INSTALMENT.units,
+      instalment_years: terms.years,
+      instalments_paid: 1,
+      next_due_at: cover.to,
+      grace_days: terms.graceDays
+    })
+    .returning<Array<{ id: number }>>('id')
+  await trx('holdings').insert({
+    insured_id_number: account.idNumber,
+    product_code: product.code,
+    cover_from: cover.from,
+    cover_to: cover.to,
+    payer_account_id: payer.id,
+    sale_id: saleId,
+    line_no: 1,
+    bought_at: soldAt.toISOString(),
+    policy_id: id,
+    policy_no: DEMO_INSTALMENT.policyNo
   })
 }
 

@@ -31,6 +31,7 @@ const receipt: ReceiptView = {
       coverFrom: '2026-12-31T16:00:00.000Z',
       coverTo: '2027-12-31T16:00:00.000Z',
       policy: null,
+      instalment: null,
       cancelledAt: null,
       cancellation: { allowed: false, endsAt: null, reason: '中心尚未受理此交易：可作废，无需退保' }
     },
@@ -46,6 +47,7 @@ const receipt: ReceiptView = {
       coverFrom: '2026-12-31T16:00:00.000Z',
       coverTo: '2027-12-31T16:00:00.000Z',
       policy: null,
+      instalment: null,
       cancelledAt: null,
       cancellation: { allowed: false, endsAt: null, reason: '中心尚未受理此交易：可作废，无需退保' }
     }

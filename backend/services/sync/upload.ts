@@ -99,8 +99,9 @@ export function createUploader(deps: UploaderDeps): Uploader {
     return batch
   }
 
+  /** What a centre of version 1 cannot take (cancellations, instalments) waits in the queue. */
   const sendable = (entry: PendingEntry, protocol: ProtocolVersion) =>
-    protocol >= 2 || entry.kind !== 'cancellation'
+    protocol >= 2 || itemForProtocol(itemOf(entry), protocol) !== null
 
   /** The entry's item as the centre reads it (only for entries `sendable` to it). */
   function itemFor(entry: PendingEntry, protocol: ProtocolVersion): UploadItem {

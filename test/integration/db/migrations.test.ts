@@ -321,6 +321,38 @@ describe('each migration keeps the data before it', () => {
       .update({ cancelled_at: clock.now().toISOString() })
   })
 
+  it('0013_instalments: sale lines and holdings from before are no instalments; the new columns take them', async () => {
+    const { dir, db: older } = await legacyAt(12)
+    const linesBefore = await older('sale_lines')
+      .where({ sale_id: LEGACY_SALE_ID })
+      .orderBy('line_no')
+      .select()
+    const db = await next(older, dir, 13)
+    const lines = await db('sale_lines').where({ sale_id: LEGACY_SALE_ID }).orderBy('line_no').select()
+    const added = [
+      'instalment_no',
+      'instalment_years',
+      'instalment_grace_days',
+      'policy_sale_id',
+      'policy_line_no'
+    ] as const
+    expect(
+      lines.map((line) =>
+        Object.fromEntries(Object.entries(line).filter(([k]) => !added.includes(k as never)))
+      )
+    ).toEqual(linesBefore)
+    expect(lines.every((line) => added.every((column) => line[column] === null))).toBe(true)
+    await db('sale_lines').where({ sale_id: LEGACY_SALE_ID, line_no: 1 }).update({
+      instalment_no: 2,
+      instalment_years: 10,
+      instalment_grace_days: 60,
+      policy_sale_id: '01a24b91-7afb-7ee1-9fdc-48bfcc7ac4aa',
+      policy_line_no: 1
+    })
+    expect(await db('holdings').columnInfo()).toHaveProperty('policy_json')
+    expect(await db('snapshot_staging_holdings').columnInfo()).toHaveProperty('policy_json')
+  })
+
   it('has a test above for every migration in the list', () => {
     // A migration added without its test fails here: name it in a test title above.
     const titled = [
@@ -334,7 +366,8 @@ describe('each migration keeps the data before it', () => {
       '0009_payer_proof',
       '0010_record_chains',
       '0011_policies',
-      '0012_cancellations'
+      '0012_cancellations',
+      '0013_instalments'
     ]
     expect(migrations.map((m) => m.name).filter((name) => name !== '0004_personal_data')).toEqual(titled)
   })

@@ -91,7 +91,9 @@ describe('migration 0004: personal data sealed at rest', () => {
       'cover_from',
       'cover_to',
       // 0011: the insurer's number, not personal data.
-      'policy_no'
+      'policy_no',
+      // 0013: the policy's first sale line, units and instalments due: no personal data.
+      'policy_json'
     ])
     expect(await runtime.db('snapshot_state').select()).toEqual([
       { id: 1, version: 0, full: 0, balances_as_of: null, received_at: null }

@@ -145,11 +145,11 @@ describe('hub: snapshot', () => {
     // From the future (the centre's data was reset) or from before the terminal's regions changed: full.
     const future = await snapshot(url, terminal.token, delta.header.snapshotVersion + 100)
     expect(future.header).toMatchObject({ full: true, baseVersion: null })
-    expect(future.accounts).toHaveLength(2)
+    expect(future.accounts).toHaveLength(3)
     const widened = await register(url, 'T-YUNNAN01', 'DEMO-ALL')
     const afterWidening = await snapshot(url, widened.token, delta.header.snapshotVersion)
     expect(afterWidening.header.full).toBe(true)
-    expect(afterWidening.accounts).toHaveLength(14)
+    expect(afterWidening.accounts).toHaveLength(15)
     expect((await call(url, '/v1/snapshot?since=abc', { token: widened.token })).error().code).toBe(
       'BAD_REQUEST'
     )

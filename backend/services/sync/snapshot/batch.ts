@@ -1,6 +1,7 @@
 import type { PersonalDataCipher } from '../../../../db/personal-data'
 import { sealAccount, sealPerson } from '../../../../db/sealed-records'
-import type { AccountLine } from '../../../../core/sync/protocol'
+import type { AccountLine, HoldingLine } from '../../../../core/sync/protocol'
+import type { HeldPolicyDetails } from '../../../../db/repositories/accounts'
 import { LineRefusal } from '../../../../core/sync/snapshot-refusal'
 import { checkSnapshotLine, LineProblem } from './check'
 
@@ -82,9 +83,21 @@ function accountRows(
       idHashes.set(holding.idNumber, idHash)
     }
     out.holdings.push(
-      `["${no}","${idHash}",${JSON.stringify(holding.productCode)},"${holding.coverFrom}","${holding.coverTo}",${holding.policyNo === undefined ? 'null' : JSON.stringify(holding.policyNo)}]`
+      `["${no}","${idHash}",${JSON.stringify(holding.productCode)},"${holding.coverFrom}","${holding.coverTo}",${holding.policyNo === undefined ? 'null' : JSON.stringify(holding.policyNo)},${policyJson(holding)}]`
     )
   }
+}
+
+/** The policy's details of a version-2 holding, as the JSON text kept in `holdings.policy_json`, as a JSON value (null when none). */
+function policyJson(holding: HoldingLine): string {
+  if (holding.policyRef === undefined && holding.units === undefined && holding.instalments === undefined)
+    return 'null'
+  const details: HeldPolicyDetails = {
+    ...(holding.policyRef ? { policyRef: holding.policyRef } : {}),
+    ...(holding.units !== undefined ? { units: holding.units } : {}),
+    ...(holding.instalments ? { instalments: holding.instalments } : {})
+  }
+  return JSON.stringify(JSON.stringify(details))
 }
 
 /**

@@ -125,8 +125,20 @@ export function checkHeader(value: unknown): SnapshotHeader | LineProblem {
 }
 
 const FAMILY_KEYS = new Set(['idNumber', 'name', 'relation', 'boundAt'])
-const HOLDING_KEYS = new Set(['idNumber', 'productCode', 'coverFrom', 'coverTo', 'policyNo'])
+const HOLDING_KEYS = new Set([
+  'idNumber',
+  'productCode',
+  'coverFrom',
+  'coverTo',
+  'policyNo',
+  'policyRef',
+  'units',
+  'instalments'
+])
 const POLICY_NO = /^[0-9A-Za-z-]{6,40}$/
+const SALE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const POLICY_REF_KEYS = new Set(['saleId', 'lineNo'])
+const INSTALMENT_KEYS = new Set(['paid', 'years', 'nextDueAt', 'graceEndsAt'])
 const ACCOUNT_KEYS = new Set([
   'type',
   'accountNo',
@@ -162,6 +174,29 @@ function checkHolding(value: unknown, path: string): LineProblem | null {
   if (!text(value.coverTo, UTC)) return new LineProblem(`${path}.coverTo`, '应为 UTC 时间')
   if (value.policyNo !== undefined && !text(value.policyNo, POLICY_NO))
     return new LineProblem(`${path}.policyNo`, '应为 6 到 40 位字母、数字或连字符')
+  if (value.units !== undefined && !int(value.units, 1, 1000))
+    return new LineProblem(`${path}.units`, '应为 1 到 1000 的整数')
+  const ref = value.policyRef
+  if (ref !== undefined) {
+    if (!isObject(ref)) return new LineProblem(`${path}.policyRef`, '不是 JSON 对象')
+    if (!text(ref.saleId, SALE_ID))
+      return new LineProblem(`${path}.policyRef.saleId`, '应为交易号（UUID v7）')
+    if (!int(ref.lineNo, 1, Number.MAX_SAFE_INTEGER))
+      return new LineProblem(`${path}.policyRef.lineNo`, '应为正整数')
+    const extra = extraKey(ref, POLICY_REF_KEYS, `${path}.policyRef`)
+    if (extra) return extra
+  }
+  const plan = value.instalments
+  if (plan !== undefined) {
+    const at = `${path}.instalments`
+    if (!isObject(plan)) return new LineProblem(at, '不是 JSON 对象')
+    if (!int(plan.paid, 1, 40)) return new LineProblem(`${at}.paid`, '应为 1 到 40 的整数')
+    if (!int(plan.years, 2, 40)) return new LineProblem(`${at}.years`, '应为 2 到 40 的整数')
+    if (!text(plan.nextDueAt, UTC)) return new LineProblem(`${at}.nextDueAt`, '应为 UTC 时间')
+    if (!text(plan.graceEndsAt, UTC)) return new LineProblem(`${at}.graceEndsAt`, '应为 UTC 时间')
+    const extra = extraKey(plan, INSTALMENT_KEYS, at)
+    if (extra) return extra
+  }
   return extraKey(value, HOLDING_KEYS, path)
 }
 
