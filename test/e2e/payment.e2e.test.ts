@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DATABASE_FILE_NAME } from '../../backend/runtime'
 import { HUB_DB_FILE } from '../../hub/db/open'
+import { DEMO_INSTALMENT } from '../../hub/db/seed'
 import { startHub, type HubProcess } from '../support/hub-process'
 import { fileRows, OUTPUT_DIR, signOnPad, useBrowserSession } from './harness'
 import { pinPad, pressKey, swipeCard } from '../../fixtures/keyboard'
@@ -244,6 +245,58 @@ describe('paying online: the centre answers before the receipt', () => {
     ).toEqual([{ n: 1 }])
     await page.locator('[data-test="nav-counter"]').click()
     await expectMaxSpend('¥1,500.00')
+  })
+})
+
+describe('a yearly instalment from the cardholder panel', () => {
+  it('shows the due instalment first, pays it as a line of the same policy, and the centre moves the policy on', async () => {
+    await page.locator('[data-test="nav-counter"]').click()
+    await swipeCard(page, DEMO_INSTALMENT.cardNumber)
+    const due = page.locator('[data-test="due-instalment"]').first()
+    await due.waitFor()
+    expect(await page.locator('[data-test="instalment-status"]').first().innerText()).toBe('续期待缴')
+    expect(await due.locator('[data-test="instalment-amount"]').innerText()).toBe('¥1,000.00')
+    expect(await page.locator('[data-test="holding-policy"]').first().innerText()).toBe(
+      DEMO_INSTALMENT.policyNo
+    )
+    await page.screenshot({ path: join(OUTPUT_DIR, 'instalment-panel.png') })
+
+    await due.locator('[data-test="pay-instalment"]').click()
+    await expect.poll(() => page.locator('[data-test="instalment-1"]').innerText()).toBe('续期 第 2/10 期')
+    await page.locator('input[data-test="applicant-mobile"]').fill(APPLICANT_MOBILE)
+    await expect.poll(() => page.locator('[data-test="order-total"]').innerText()).toBe('¥1,000.00')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'instalment-order.png') })
+    await expect.poll(() => page.locator('[data-test="to-confirm"]').isEnabled()).toBe(true)
+    await press('F2')
+    await page.locator('[data-test="terms-ack"]').click()
+    await sign()
+    await expect.poll(() => page.locator('[data-test="to-pay"]').isEnabled()).toBe(true)
+    await press('F2')
+    await page.locator('[data-test="pay-amount"]').waitFor()
+    await payWithCard(DEMO_INSTALMENT.cardNumber, '123456')
+    await expect.poll(receiptStatus, { timeout: 10_000 }).toContain('中心已受理')
+    expect(await page.locator('[data-test="receipt-instalment-1"]').innerText()).toContain(
+      '续期缴费 第 2/10 期'
+    )
+    expect(await page.locator('[data-test="receipt-policy-1"]').innerText()).toContain(
+      DEMO_INSTALMENT.policyNo
+    )
+    await page.screenshot({ path: join(OUTPUT_DIR, 'instalment-receipt.png') })
+    const saleId = await nextCustomer()
+    expect(
+      await centreRows(
+        `select instalments_paid from policies where policy_no = '${DEMO_INSTALMENT.policyNo}'`
+      )
+    ).toEqual([{ instalments_paid: 2 }])
+    expect(
+      await centreRows(`select instalment_no from received_sale_lines where sale_id = '${saleId}'`)
+    ).toEqual([{ instalment_no: 2 }])
+    // Next year's is not payable yet.
+    await swipeCard(page, DEMO_INSTALMENT.cardNumber)
+    await expect
+      .poll(() => page.locator('[data-test="instalment-status"]').first().innerText())
+      .toBe('未到缴费期')
+    expect(await page.locator('[data-test="pay-instalment"]').count()).toBe(0)
   })
 })
 

@@ -104,6 +104,16 @@ const en: typeof zhCN = {
   },
   cardholder: {
     policyNo: 'Policy',
+    instalmentStatus: {
+      notYetDue: 'Not yet due',
+      due: 'Instalment due',
+      grace: 'In grace',
+      lapsed: 'Lapsed'
+    },
+    instalmentDue: 'Instalment {sequence}/{years} due {due}, grace until {graceEnd}',
+    units: '{units} units',
+    payInstalment: 'Pay instalment',
+    instalmentsDue: 'Instalments due',
     title: 'Cardholder',
     name: 'Name',
     genderAge: 'Gender / age',
@@ -150,6 +160,9 @@ const en: typeof zhCN = {
     nothingToSpend: 'Nothing left to spend'
   },
   sale: {
+    instalment: 'Instalment',
+    instalmentLine: 'Instalment {sequence}/{years}',
+    unitsFixed: '{units} units (per policy)',
     applicantMobile: 'Applicant mobile',
     applicantMobileRequired: 'required',
     applicantMobileOptional: 'optional',
@@ -263,6 +276,8 @@ const en: typeof zhCN = {
     approvedBy: 'approved by {code}'
   },
   receipt: {
+    instalmentPaid: 'Instalment {sequence} of {years}',
+    instalmentFirst: 'Paid over {years} years; this is the first',
     lineNos: 'line {lines}',
     cancelledLine: 'cancelled ({time})',
     applicantMobile: 'Applicant mobile',

@@ -100,6 +100,11 @@ export default {
   cardholder: {
     policyNo: '保单号',
     holdings: '已持有的保障',
+    instalmentStatus: { notYetDue: '未到缴费期', due: '续期待缴', grace: '宽限期内', lapsed: '已失效' },
+    instalmentDue: '第 {sequence}/{years} 期 应缴日 {due}，宽限至 {graceEnd}',
+    units: '{units} 份',
+    payInstalment: '缴续期',
+    instalmentsDue: '续期待缴',
     noHoldings: '本人及家属暂无在保的产品',
     otherInsured: '其他被保险人',
     soldHere: '本机售出 · {status}',
@@ -145,6 +150,9 @@ export default {
     nothingToSpend: '没有可用额度'
   },
   sale: {
+    instalment: '续期缴费',
+    instalmentLine: '续期 第 {sequence}/{years} 期',
+    unitsFixed: '{units} 份（按保单）',
     applicantMobile: '投保人手机号',
     applicantMobileRequired: '必填',
     applicantMobileOptional: '选填',
@@ -253,6 +261,8 @@ export default {
     approvedBy: '批准 {code}'
   },
   receipt: {
+    instalmentPaid: '续期缴费 第 {sequence}/{years} 期',
+    instalmentFirst: '分 {years} 年缴费，本次为第 1 期',
     lineNos: '第 {lines} 项',
     cancelledLine: '已退保（{time}）',
     applicantMobile: '投保人手机',

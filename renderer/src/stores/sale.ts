@@ -1,4 +1,5 @@
-import type { CardholderView } from '@core/cardholder'
+import { instalmentPayable } from '@core/after-sale'
+import type { CardholderView, HoldingView } from '@core/cardholder'
 import type { AppErrorShape } from '@core/errors'
 import type { InsuredRelation } from '@core/rules/bundle'
 import type {
@@ -55,6 +56,8 @@ export interface DraftPerson {
   productCode: string
   units?: number
   amountFen?: number
+  /** Pays the next yearly instalment of this held policy: person, product and units are the policy's. */
+  instalmentOf?: { readonly saleId: string; readonly lineNo: number }
 }
 
 /**
@@ -101,7 +104,19 @@ export const useSaleStore = defineStore('sale', () => {
   )
 
   function linesOf(): DraftLine[] {
-    return people.value.map((person) => ({
+    return people.value.map((person) =>
+      person.instalmentOf
+        ? {
+            insured: { relation: person.relation },
+            productCode: person.productCode,
+            instalmentOf: person.instalmentOf
+          }
+        : lineOf(person)
+    )
+  }
+
+  function lineOf(person: DraftPerson): DraftLine {
+    return {
       insured: {
         relation: person.relation,
         ...(person.memberId !== undefined ? { memberId: person.memberId } : {}),
@@ -113,7 +128,7 @@ export const useSaleStore = defineStore('sale', () => {
       },
       productCode: person.productCode,
       ...(person.amountFen !== undefined ? { amountFen: person.amountFen } : { units: person.units ?? 1 })
-    }))
+    }
   }
 
   function orderOf(accountId: number) {
@@ -186,6 +201,30 @@ export const useSaleStore = defineStore('sale', () => {
       },
       selfProduct
     )
+    return true
+  }
+
+  /**
+   * A new order that pays the next yearly instalment of a policy on the cardholder's panel (the
+   * holder's or a bound relative's): false when it is not payable now or the catalogue is refused.
+   */
+  async function startInstalment(holder: CardholderView, holding: HoldingView): Promise<boolean> {
+    const due = holding.instalment
+    if (!due || !instalmentPayable(due.status) || holding.relation === null) return false
+    if (!(await start(holder, null))) return false
+    people.value.push({
+      key: nextKey++,
+      relation: holding.relation,
+      label: holding.insuredNameMasked ?? '',
+      idNumber: '',
+      name: '',
+      proofSeen: false,
+      enrolmentConfirmed: false,
+      productCode: holding.productCode,
+      units: holding.units ?? 1,
+      instalmentOf: due.policyRef
+    })
+    await requote()
     return true
   }
 
@@ -399,6 +438,7 @@ export const useSaleStore = defineStore('sale', () => {
     canConfirm,
     canPay,
     start,
+    startInstalment,
     addSelf,
     addMember,
     addRelative,
