@@ -1,6 +1,11 @@
 import type { Knex } from 'knex'
 import type { RuleBundle } from '../core/rules/bundle'
-import type { OfficeReportLine, OfficeReportRequest, OfficeReportResponse } from '../core/sync/protocol'
+import type {
+  OfficeReportLine,
+  OfficeReportRequest,
+  OfficeReportResponse,
+  ProtocolVersion
+} from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { type TrustedKeys, verifyBundle } from '../backend/shared'
 import { hubTrustedKeys } from './file-key'
@@ -22,6 +27,7 @@ interface LineRow {
   relation: OfficeReportLine['relation']
   product_code: string
   premium_fen: number
+  instalment_no: number | null
   outcome: 'accepted' | 'rejected'
   reversed_at: string | null
 }
@@ -56,7 +62,7 @@ export async function officeReport(
   db: Knex,
   terminalId: string,
   request: OfficeReportRequest,
-  options: { clock: Clock; trustedKeys?: TrustedKeys }
+  options: { clock: Clock; trustedKeys?: TrustedKeys; protocol: ProtocolVersion }
 ): Promise<OfficeReportResponse> {
   const own = await db('terminals')
     .where({ id: terminalId })
@@ -86,6 +92,7 @@ export async function officeReport(
       'l.relation',
       'l.product_code',
       'l.premium_fen',
+      'l.instalment_no',
       'r.outcome',
       'h.reversed_at'
     )
@@ -115,7 +122,9 @@ export async function officeReport(
       productName: bundle?.products.find((p) => p.code === row.product_code)?.name ?? row.product_code,
       relation: row.relation,
       premiumFen: row.premium_fen,
-      rulesVersion: row.rules_version
+      rulesVersion: row.rules_version,
+      // Version 2 only: a version-1 terminal refuses a field it does not know.
+      ...(options.protocol >= 2 && row.instalment_no !== null ? { instalmentNo: row.instalment_no } : {})
     })
   }
   return { territory, generatedAt: options.clock.now().toISOString(), terminals, lines }

@@ -368,7 +368,7 @@ export function createHubServer(options: HubServerOptions): Server {
   async function office(req: IncomingMessage, res: ServerResponse) {
     const terminal = await requireTerminal(req)
     const request = await readJson(req, officeReportRequestSchema, maxBodyBytes)
-    const report = await officeReport(reader, terminal.id, request, { clock })
+    const report = await officeReport(reader, terminal.id, request, { clock, protocol: protocolOf(req) })
     log.info('office_report_sent', {
       terminal: terminal.id,
       terminals: report.terminals.length,

@@ -82,7 +82,10 @@ export function officeLinesAndSales(report: OfficeReportResponse): {
   lines: SummaryLine[]
   sales: ReportSaleRow[]
 } {
-  const lines: SummaryLine[] = report.lines.map(({ terminalId: _terminal, ...line }) => line)
+  const lines: SummaryLine[] = report.lines.map(({ terminalId: _terminal, instalmentNo, ...line }) => ({
+    ...line,
+    kind: instalmentNo === undefined ? 'new' : 'renewal'
+  }))
   const sales = new Map<string, ReportSaleRow & { totalFen: number; lineCount: number }>()
   for (const line of report.lines) {
     const sale = sales.get(line.saleId)

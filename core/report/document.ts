@@ -260,6 +260,19 @@ function summaryTables(summary: DailySummaryView, sales: readonly ReportSaleRow[
       `${NET_NOTE}${NOT_ADDITIVE_NOTE('参保关系')}`
     ),
     dimensionTable('按状态', '状态', summary.byStatus, (g) => g.name, true),
+    // Closes written before instalments existed have no such table.
+    ...(summary.byKind
+      ? [
+          dimensionTable(
+            '新单与续期',
+            '业务类型',
+            summary.byKind,
+            (g) => g.name,
+            false,
+            `${NET_NOTE}${NOT_ADDITIVE_NOTE('新单与续期')}`
+          )
+        ]
+      : []),
     dimensionTable('按规则包版本', '规则包版本', summary.rulesVersions, (g) => g.name, true),
     saleListTable(summary, sales)
   ]

@@ -28,7 +28,13 @@ export interface SummaryLine {
   readonly relation: string
   readonly premiumFen: Fen
   readonly rulesVersion: number
+  /** A new policy (新单), or a yearly instalment of a policy held already (续期). */
+  readonly kind: SaleKind
 }
+
+export const SALE_KINDS = ['new', 'renewal'] as const
+export type SaleKind = (typeof SALE_KINDS)[number]
+export const SALE_KIND_NAMES: Readonly<Record<SaleKind, string>> = { new: '新单', renewal: '续期' }
 
 export interface SummaryFigures {
   readonly saleCount: number
@@ -51,6 +57,8 @@ export interface DailySummaryView {
   readonly byRelation: readonly SummaryGroup[]
   /** Every status, in SALE_STATUSES order, zero when none. */
   readonly byStatus: readonly SummaryGroup[]
+  /** 新单 and 续期, in SALE_KINDS order, zero when none; absent in closes written before instalments. */
+  readonly byKind?: readonly SummaryGroup[]
   /** The rule bundles the sales were decided under: key "regionCode/version". */
   readonly rulesVersions: ReadonlyArray<
     SummaryGroup & { readonly regionCode: string; readonly version: number }
@@ -130,6 +138,11 @@ export function summarise(lines: readonly SummaryLine[]): DailySummaryView {
     (l) => l.status,
     (l) => STATUS_NAMES[l.status]
   )
+  const byKind = groupBy(
+    lines,
+    (l) => l.kind,
+    (l) => SALE_KIND_NAMES[l.kind]
+  )
   return {
     totals: total.figures(),
     byOperator: groupBy(
@@ -157,6 +170,11 @@ export function summarise(lines: readonly SummaryLine[]): DailySummaryView {
       const zero = { saleCount: 0, lineCount: 0, amountFen: 0 }
       return found ?? { key: status, name: STATUS_NAMES[status], all: zero, net: zero }
     }),
+    byKind: SALE_KINDS.map((kind) => {
+      const found = byKind.find((g) => g.key === kind)
+      const zero = { saleCount: 0, lineCount: 0, amountFen: 0 }
+      return found ?? { key: kind, name: SALE_KIND_NAMES[kind], all: zero, net: zero }
+    }),
     rulesVersions: groupBy(
       lines,
       (l) => `${l.regionCode}/${l.rulesVersion}`,
@@ -180,6 +198,8 @@ export function reconciliationProblems(view: DailySummaryView): string[] {
     ['region', view.byRegion, true],
     ['relation', view.byRelation, false],
     ['status', view.byStatus, true],
+    // A sale may hold a new policy and an instalment: its sales do not add up here.
+    ...(view.byKind ? [['kind', view.byKind, false] as [string, readonly SummaryGroup[], boolean]] : []),
     ['rulesVersion', view.rulesVersions, true]
   ]
   for (const [name, groups, salesAddUp] of dimensions) {

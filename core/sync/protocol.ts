@@ -723,7 +723,9 @@ export const officeReportLineSchema = z.strictObject({
   productName: z.string().min(1).max(100),
   relation: z.enum(['self', ...RELATIONS]),
   premiumFen: fen.positive(),
-  rulesVersion: z.int().positive()
+  rulesVersion: z.int().positive(),
+  /** Version 2: the line paid this yearly instalment (2 …) of a policy held already (续期); absent: a new policy. */
+  instalmentNo: z.int().min(2).max(40).optional()
 })
 export type OfficeReportLine = z.infer<typeof officeReportLineSchema>
 

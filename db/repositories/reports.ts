@@ -68,6 +68,7 @@ type LineRow = {
   relation: string
   premium_fen: number
   rules_version: number
+  policy_sale_id: string | null
 }
 type SaleListRow = {
   sale_id: string
@@ -136,7 +137,8 @@ async function linesOf(
         'l.product_name',
         'l.insured_relation as relation',
         'l.premium_fen',
-        's.rules_version'
+        's.rules_version',
+        'l.policy_sale_id'
       )
       .orderBy([{ column: 's.created_at' }, { column: 's.id' }, { column: 'l.line_no' }]),
     scope
@@ -153,7 +155,8 @@ async function linesOf(
     productName: r.product_name,
     relation: r.relation,
     premiumFen: r.premium_fen,
-    rulesVersion: r.rules_version
+    rulesVersion: r.rules_version,
+    kind: r.policy_sale_id === null ? 'new' : 'renewal'
   }))
 }
 

@@ -13,6 +13,7 @@ import {
   summarise,
   type CloseReportView,
   type SummaryFigures,
+  type SaleKind,
   type SummaryLine,
   type SummaryReportView
 } from '../../../core/report/summary'
@@ -38,7 +39,8 @@ function line(
   relation: string,
   premiumFen: number,
   region = '330800',
-  rulesVersion = 1
+  rulesVersion = 1,
+  kind: SaleKind = 'new'
 ): SummaryLine {
   return {
     saleId,
@@ -52,7 +54,8 @@ function line(
     productName: `产品${product}`,
     relation,
     premiumFen,
-    rulesVersion
+    rulesVersion,
+    kind
   }
 }
 
@@ -144,6 +147,7 @@ describe('report documents (pure)', () => {
       '按地区',
       '按参保关系',
       '按状态',
+      '新单与续期',
       '按规则包版本',
       '交易清单'
     ])
@@ -158,7 +162,15 @@ describe('report documents (pure)', () => {
     })
     expect(table(document, '合计').rows.map(figures)).toEqual([all, net])
     expect(table(document, '合计').rows.map((r) => r[0])).toEqual(['全部', '实收 (不含作废与被拒)'])
-    for (const title of ['按操作员', '按产品', '按地区', '按参保关系', '按状态', '按规则包版本']) {
+    for (const title of [
+      '按操作员',
+      '按产品',
+      '按地区',
+      '按参保关系',
+      '按状态',
+      '新单与续期',
+      '按规则包版本'
+    ]) {
       const totals = table(document, title).totals ?? []
       expect([totals[0], count(totals[2]), fen(totals[3]), fen(totals[5])], title).toEqual([
         '合计',
@@ -166,7 +178,7 @@ describe('report documents (pure)', () => {
         all.amountFen,
         net.amountFen
       ])
-      const salesAddUp = title !== '按产品' && title !== '按参保关系'
+      const salesAddUp = title !== '按产品' && title !== '按参保关系' && title !== '新单与续期'
       if (salesAddUp)
         expect([count(totals[1]), count(totals[4])], title).toEqual([all.saleCount, net.saleCount])
       else expect([totals[1], totals[4]], title).toEqual(['—', '—'])

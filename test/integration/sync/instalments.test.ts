@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { CardholderView, HoldingView } from '../../../core/cardholder'
+import type { SummaryReportView } from '../../../core/report/summary'
 import type { QuoteView, ReceiptView } from '../../../core/sale'
+import { shanghaiDate } from '../../../core/time'
 import type { SaleItem } from '../../../core/sync/protocol'
 import { DEMO_INSTALMENT } from '../../../hub/db/seed'
-import { openTestRuntime } from '../../support/helpers'
+import { openTestRuntime, signedIn } from '../../support/helpers'
 import { openTestHub, register, saleFor, upload } from '../../support/hub'
 import { APPLICANT_MOBILE, commit, onShift, saleTables } from '../../support/sale-fixtures'
 import { ok, registerTerminal } from '../../support/sync'
@@ -106,6 +108,16 @@ describe('yearly instalments', () => {
       const next = dueOf(await swipe()).instalment
       expect(next, step).toMatchObject({ sequence: 3, status: 'notYetDue', dueAt: paid.lines[0].coverTo })
     }
+    // The supervisor's summary counts it apart: 续期, not 新单.
+    const supervisor = await signedIn(runtime, 'supervisor')
+    const today = shanghaiDate(centre.clock.now())
+    const report = await ok<SummaryReportView>(
+      runtime.dispatch('report.summary', { from: today, to: today }, supervisor)
+    )
+    expect(report.summary.byKind?.map((g) => [g.name, g.net.saleCount, g.net.amountFen])).toEqual([
+      ['新单', 0, 0],
+      ['续期', 1, 100_000]
+    ])
     const again = await ok<QuoteView>(runtime.dispatch('sale.quote', order, clerk))
     expect(again.ok).toBe(false)
     expect(again.lines[0].problems.join()).toContain('尚未到可缴期')

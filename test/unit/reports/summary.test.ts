@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { reconciliationProblems, summarise, type SummaryLine } from '../../../core/report/summary'
+import {
+  reconciliationProblems,
+  summarise,
+  type SaleKind,
+  type SummaryLine
+} from '../../../core/report/summary'
 import type { SaleStatus } from '../../../core/sale'
 
 function line(
@@ -10,7 +15,8 @@ function line(
   relation: string,
   premiumFen: number,
   region = '330800',
-  rulesVersion = 1
+  rulesVersion = 1,
+  kind: SaleKind = 'new'
 ): SummaryLine {
   return {
     saleId,
@@ -24,7 +30,8 @@ function line(
     productName: `产品${product}`,
     relation,
     premiumFen,
-    rulesVersion
+    rulesVersion,
+    kind
   }
 }
 
@@ -35,9 +42,30 @@ describe('the daily summary figures (pure)', () => {
     line('s2', 'accepted', '2001', 'P2', 'self', 12_345, '210100', 3),
     line('s3', 'voided', '1001', 'P2', 'child', 5_001, '210100', 3),
     line('s4', 'rejected', '2001', 'P1', 'self', 7_777),
-    line('s5', 'uploaded', '2001', 'P1', 'self', 1)
+    line('s5', 'uploaded', '2001', 'P1', 'self', 1, '330800', 1, 'renewal')
   ]
   const view = summarise(lines)
+
+  it('counts new policies (新单) and yearly instalments (续期) apart, both always listed', () => {
+    expect(view.byKind?.map((g) => [g.key, g.name, g.all, g.net])).toEqual([
+      [
+        'new',
+        '新单',
+        { saleCount: 4, lineCount: 5, amountFen: 45_123 },
+        { saleCount: 2, lineCount: 3, amountFen: 32_345 }
+      ],
+      [
+        'renewal',
+        '续期',
+        { saleCount: 1, lineCount: 1, amountFen: 1 },
+        { saleCount: 1, lineCount: 1, amountFen: 1 }
+      ]
+    ])
+    expect(summarise([lines[0]]).byKind?.map((g) => [g.key, g.all.lineCount])).toEqual([
+      ['new', 1],
+      ['renewal', 0]
+    ])
+  })
 
   it('counts every sale in `all`, and leaves voided and rejected sales out of `net`', () => {
     expect(view.totals.all).toEqual({ saleCount: 5, lineCount: 6, amountFen: 45_124 })
