@@ -61,6 +61,22 @@ describe('protocol versions 1 and 2 at one centre', () => {
     })
     expect(refused.status).toBe(400)
     expect(refused.error().message).toContain('applicant')
+    // Nor an instalment, which a version-1 centre would settle as a new policy.
+    const renewal = saleFor('A53000001', [{ productCode: 'YN-JRAK', premiumFen: 50_000 }], { mobile: null })
+    const instalment = {
+      ...renewal,
+      terminalId: terminal.terminalId,
+      lines: renewal.lines.map((l) => ({
+        ...l,
+        instalment: { saleId: renewal.saleId, lineNo: 1, sequence: 2 }
+      }))
+    }
+    const refusedInstalment = await call(url, '/v1/transactions', {
+      ...asOld,
+      body: { terminalId: terminal.terminalId, items: [instalment] }
+    })
+    expect(refusedInstalment.status).toBe(400)
+    expect(refusedInstalment.error().message).toContain('续期')
   })
 
   it('a terminal of version 2: the centre names its version, requires the mobile where the rules do, and issues policies after its delay', async () => {
@@ -116,6 +132,17 @@ describe('protocol versions 1 and 2 at one centre', () => {
       (h) => h.productCode === 'YN-JRAK'
     )
     expect(holding?.policyNo).toBe(issued.policies[0].policyNo)
+    // A product paid yearly: the policy's first line, its units, and the second instalment due when the cover ends.
+    expect(holding).toMatchObject({
+      policyRef: { saleId: sale.saleId, lineNo: 1 },
+      units: 1,
+      instalments: {
+        paid: 1,
+        years: 10,
+        nextDueAt: sale.lines[0].coverTo,
+        graceEndsAt: new Date(Date.parse(sale.lines[0].coverTo) + 60 * 86_400_000).toISOString()
+      }
+    })
     // Another terminal sees none of this terminal's policies.
     const other = await register(url, 'T-NEW00002')
     expect(
