@@ -194,7 +194,8 @@ export async function openCounterRuntime(options: RuntimeOptions): Promise<Count
       sales,
       clock,
       // Asked per swipe, after the runtime is wired.
-      centreReachable: () => sync.centreReachable()
+      centreReachable: () => sync.centreReachable(),
+      heldRegions: async () => [...new Set((await bundles.list()).map((bundle) => bundle.regionCode))]
     })
     // Each demo region without rules gets its demo bundle (a region that has any keeps what it has).
     if (dataSource === 'demo') {

@@ -68,6 +68,7 @@ export function createHandlers(services: Services): Handlers {
     'sale.void': (request, { caller }) => services.sales.void(signedIn(caller), request),
     'sale.cancel': (request, { caller }) => services.sales.cancel(signedIn(caller), request),
     'rules.import': ({ envelope }) => services.eligibility.importBundle(envelope),
+    'benefits.products': () => services.eligibility.benefitProducts(),
     'sync.status': () => services.sync.status(),
     'sync.now': () => services.sync.syncNow(),
     'sync.register': async (request, { caller }) => {

@@ -1,3 +1,4 @@
+import { illustratedProducts, type BenefitProductsView } from '../../core/benefits'
 import { spendingEntries } from '../../core/spending'
 import type { DecisionView, EligibilityView, RulesRef } from '../../core/eligibility'
 import { AppError } from '../../core/errors'
@@ -43,6 +44,8 @@ export interface EligibilityService {
   offers(accountId: number, at?: string): Promise<EligibilityView>
   check(request: CheckRequest): Promise<DecisionView>
   importBundle(envelopeText: string): Promise<ImportedBundle>
+  /** The products of the rules in force, in every region held, that an agent can illustrate. */
+  benefitProducts(): Promise<BenefitProductsView>
 }
 
 export interface EligibilityDeps {
@@ -52,6 +55,8 @@ export interface EligibilityDeps {
   readonly clock: Clock
   /** The centre answered recently: sales are authorized online, and online-only products may be sold. */
   readonly centreReachable: () => boolean
+  /** The regions this terminal holds rules for. */
+  readonly heldRegions: () => Promise<readonly string[]>
 }
 
 function rulesRef(bundle: RuleBundle): RulesRef {
@@ -202,6 +207,16 @@ export function createEligibilityService(deps: EligibilityDeps): EligibilityServ
         checks: decision.checks,
         allowed: decision.allowed
       }
+    },
+
+    async benefitProducts() {
+      const at = deps.clock.now().toISOString()
+      const products = []
+      for (const regionCode of await deps.heldRegions()) {
+        const held = await deps.rules.select(regionCode, at)
+        if (held.ok) products.push(...illustratedProducts(held.value.bundle))
+      }
+      return { products }
     },
 
     async importBundle(envelopeText) {

@@ -1,3 +1,4 @@
+import type { BenefitProductsView } from '../benefits'
 import { z } from 'zod'
 import { RELATIONS, type CardholderView } from '../cardholder'
 import type { DecisionView, EligibilityView } from '../eligibility'
@@ -236,6 +237,10 @@ export const contract = {
       supervisorPin: pin
     }),
     '犹豫期内退保：付款人刷卡、主管授权，保费退回医保个人账户（中心受理后生效）'
+  ),
+  'benefits.products': call<BenefitProductsView>()(
+    z.strictObject({}),
+    '保障示意：规则包中列明保险责任或期满返还的产品'
   ),
   'rules.import': call<ImportedBundleView>()(
     z.strictObject({ envelope: z.string().min(1).max(1_000_000) }),

@@ -20,6 +20,7 @@ export const router = createRouter({
     // Loaded when first opened: the counter and sign-in come up without parsing the rest.
     { path: '/sale', name: 'sale', component: () => import('./views/SaleView.vue') },
     { path: '/history', name: 'history', component: () => import('./views/HistoryView.vue') },
+    { path: '/benefits', name: 'benefits', component: () => import('./views/BenefitsView.vue') },
     { path: '/receipt/:saleId', name: 'receipt', component: () => import('./views/ReceiptPage.vue') },
     { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
     {

@@ -233,3 +233,54 @@ describe('a sale at the counter', () => {
     await page.screenshot({ path: join(OUTPUT_DIR, 'settings-centre.png') })
   })
 })
+
+describe('what the cover pays: the agent’s illustration', () => {
+  it('shows what each of 惠衢保’s three responsibilities pays for a sample bill, with the disclaimer, and prints it', async () => {
+    await page.locator('[data-test="nav-benefits"]').click()
+    await page.locator('[data-test="benefits-table"]').waitFor()
+    // The first product with responsibilities is Quzhou's 惠衢保 2021, from seed 002.
+    const fill = async (testId: string, yuan: string) => {
+      const input = page.locator(`[data-test="${testId}"] input`)
+      await input.fill(yuan)
+      await input.press('Tab')
+    }
+    await fill('bill-selfPay-local', '80000')
+    await fill('bill-selfFunded-local', '30000')
+    await fill('bill-selfFunded-away', '20000')
+    await fill('bill-specialDrugs-local', '25000')
+    const payout = (key: string) => page.locator(`[data-test="payout-${key}"]`).innerText()
+    await expect.poll(() => payout('total')).toBe('¥65,000.00')
+    expect([await payout('selfPay'), await payout('selfFunded'), await payout('specialDrugs')]).toEqual([
+      '¥40,000.00',
+      '¥15,000.00',
+      '¥10,000.00'
+    ])
+    expect(await page.locator('[data-test="benefits-disclaimer"]').innerText()).toContain('以保险合同条款')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'benefits-quzhou.png') })
+
+    await page.evaluate('window.print = () => undefined')
+    await page.locator('[data-test="benefits-print"]').click()
+    await page.emulateMedia({ media: 'print' })
+    const pdf = join(OUTPUT_DIR, 'benefits-quzhou.pdf')
+    await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true })
+    await page.emulateMedia({ media: 'screen' })
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).replace(
+      /[ \t]+/g,
+      ' '
+    )
+    for (const figure of ['40,000.00', '15,000.00', '10,000.00', '65,000.00']) expect(text).toContain(figure)
+    expect(text.replace(/\s+/g, '')).toContain('实际赔付以保险合同条款及保险公司核定为准')
+    expect(text).not.toContain('交易查询')
+    execFileSync('pdftoppm', ['-png', '-r', '60', '-singlefile', pdf, join(OUTPUT_DIR, 'benefits-quzhou-a4')])
+
+    // Yunnan's maturity return: 2 units of 吉瑞安康 over the bundle's 10 years, marked 示例.
+    await page.locator('[data-test="benefits-product"]').click()
+    await page.getByRole('option', { name: /吉瑞安康/ }).click()
+    await page.locator('[data-test="maturity-units"] input').fill('2')
+    await page.locator('[data-test="maturity-units"] input').press('Tab')
+    await expect.poll(() => page.locator('[data-test="maturity-return"]').innerText()).toBe('¥11,000.00')
+    expect(await page.locator('[data-test="benefits-illustrative"]').innerText()).toBe('示例')
+    expect(await page.locator('[data-test="benefits-notes"]').innerText()).toContain('缴费年期 10 年')
+    await page.screenshot({ path: join(OUTPUT_DIR, 'benefits-yunnan.png') })
+  })
+})

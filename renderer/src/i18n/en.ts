@@ -26,7 +26,35 @@ const en: typeof zhCN = {
     setUpHint:
       'This terminal has the centre keys but no operator yet. The installer creates the first supervisor here; the supervisor adds the others.'
   },
-  nav: { counter: 'Counter', history: 'Transactions', supervisor: 'Supervisor', settings: 'Settings' },
+  benefits: {
+    title: 'What the cover pays (for the customer)',
+    print: 'Print (A4)',
+    none: 'No product in the rules held here states its responsibilities or a maturity return',
+    rules: 'Rules of {region}, version {version}',
+    illustrative: 'Example',
+    notes: 'Examples: ',
+    responsibility: 'Responsibility',
+    limit: 'Limit',
+    deductible: 'Deductible',
+    payPercent: 'Pays',
+    localCost: 'Local costs (yuan)',
+    outOfAreaCost: 'Out-of-area costs (yuan)',
+    counted: 'counted at {percent}%',
+    allCounted: 'counted in full',
+    payout: 'Would pay',
+    total: 'Total',
+    units: 'Units',
+    maturityLine:
+      '{price} a unit a year × {units} × {years} years = {paid} paid; {percent}% back at maturity:',
+    defaultDisclaimer: 'An illustration; the policy terms decide'
+  },
+  nav: {
+    counter: 'Counter',
+    history: 'Transactions',
+    benefits: 'Cover illustration',
+    supervisor: 'Supervisor',
+    settings: 'Settings'
+  },
   reader: {
     unwanted: 'This screen takes no card; the read was ignored',
     unwantedSale: 'A card is taken on the payment step only; the read was ignored',

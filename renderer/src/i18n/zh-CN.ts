@@ -23,7 +23,28 @@ export default {
     setUpHint:
       '本终端已配置中心密钥，尚无操作员。请由安装人员在此创建第一名主管；其他操作员由主管在“主管 → 操作员”中添加。'
   },
-  nav: { counter: '柜台', history: '交易查询', supervisor: '主管', settings: '设置' },
+  nav: { counter: '柜台', history: '交易查询', benefits: '保障示意', supervisor: '主管', settings: '设置' },
+  benefits: {
+    title: '保障示意（向客户说明保险责任）',
+    print: '打印 (A4)',
+    none: '本机规则包中没有列明保险责任或期满返还的产品',
+    rules: '依据 {region} 规则包第 {version} 版',
+    illustrative: '示例',
+    notes: '示例说明：',
+    responsibility: '保险责任',
+    limit: '保额',
+    deductible: '免赔额 / 起付线',
+    payPercent: '给付比例',
+    localCost: '本地费用（元）',
+    outOfAreaCost: '异地费用（元）',
+    counted: '按 {percent}% 计入',
+    allCounted: '全额计入',
+    payout: '示意赔付',
+    total: '合计',
+    units: '投保份数',
+    maturityLine: '每年每份 {price} × {units} 份 × {years} 年 = 累计缴费 {paid}；期满返还 {percent}%：',
+    defaultDisclaimer: '以上为示意，以保险合同条款为准'
+  },
   reader: {
     unwanted: '此页面不需要刷卡，已忽略这次读卡',
     unwantedSale: '付款步骤才需要刷卡：这次读卡已忽略',

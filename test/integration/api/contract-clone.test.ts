@@ -139,6 +139,7 @@ const SAMPLES: { readonly [K in CallName]: Sample<K> } = {
       supervisorPin: '999999'
     })
   },
+  'benefits.products': { as: 'clerk', args: () => ({}) },
   'rules.import': { as: 'supervisor', args: () => ({ envelope: BUNDLE }) },
   'reader.saveSettings': {
     as: 'supervisor',

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { illustrateBill, maturityReturn } from '../../../core/benefits'
-import { demoBundle } from '../../support/rule-fixtures'
+import {
+  illustrateBill,
+  illustratedProducts,
+  illustrationDocument,
+  maturityReturn
+} from '../../../core/benefits'
+import { demoBundle, NOW } from '../../support/rule-fixtures'
 
 const quzhou2021 = () => {
   const product = demoBundle('330800').products.find((p) => p.code === 'QZ-HQB-2021')
@@ -54,5 +59,61 @@ describe('maturity return (seed 000: 期满返还所交保费的 110%)', () => {
       percent: 110
     })
     expect(maturityReturn(demoBundle('540000').products[0], 29_800, 1)).toBeNull()
+  })
+})
+
+describe('the illustration as the agent prints it', () => {
+  it('lists the products worth illustrating, marked illustrative where the bundle says so', () => {
+    const quzhou = illustratedProducts(demoBundle('330800'))
+    expect(quzhou.map((p) => [p.product.code, p.illustrative])).toEqual([
+      ['QZ-HQB-2021', false],
+      ['QZ-HQB-2027', true]
+    ])
+    expect(illustratedProducts(demoBundle('539900')).map((p) => p.product.code)).toEqual([
+      'YN-BBAK',
+      'YN-JRAK'
+    ])
+    expect(illustratedProducts(demoBundle('540000'))).toEqual([])
+  })
+
+  it('carries each responsibility’s figures, what it pays, the total and the bundle’s disclaimer', () => {
+    const [item] = illustratedProducts(demoBundle('330800'))
+    const document = illustrationDocument(
+      item,
+      {
+        bill: {
+          selfPay: { localFen: 8_000_000, outOfAreaFen: 0 },
+          selfFunded: { localFen: 3_000_000, outOfAreaFen: 2_000_000 },
+          specialDrugs: { localFen: 2_500_000, outOfAreaFen: 0 }
+        },
+        units: 1
+      },
+      { printedAt: '2026-11-22T02:30:00.000Z', printedBy: '3001 王芳' }
+    )
+    expect(document.title).toBe('保障示意 · 惠衢保（2021年度）')
+    const [table] = document.tables
+    expect(table.rows.map((row) => [row[0], row[3], row[7]])).toEqual([
+      ['自付医疗费用', '50%', { fen: 4_000_000 }],
+      ['自费医疗费用', '50%（异地按 50% 计入）', { fen: 1_500_000 }],
+      ['特殊药品费用', '50%', { fen: 1_000_000 }]
+    ])
+    expect(table.totals?.at(-1)).toEqual({ fen: 6_500_000 })
+    expect(table.note).toContain('实际赔付以保险合同条款及保险公司核定为准')
+    expect(document.fields).toContainEqual({ label: '打印时间', value: '2026-11-22 10:30' })
+  })
+
+  it('shows the maturity return for the units, marked 示例 where the term is illustrative', () => {
+    const jrak = illustratedProducts(demoBundle('539900')).find((p) => p.product.code === 'YN-JRAK')
+    if (!jrak) throw new Error('no YN-JRAK')
+    const document = illustrationDocument(jrak, { bill: {}, units: 2 }, { printedAt: NOW, printedBy: '1001' })
+    expect(document.tables.map((t) => t.title)).toEqual(['期满返还示意（示例）'])
+    expect(document.tables[0].rows[0]).toEqual([
+      { fen: 50_000 },
+      { count: 2 },
+      { count: 10 },
+      { fen: 1_000_000 },
+      '110%',
+      { fen: 1_100_000 }
+    ])
   })
 })
