@@ -61,8 +61,15 @@ export interface HoldingView {
   /** The next yearly instalment (续期) of a policy paid yearly; null when none is to pay. */
   readonly instalment: InstalmentView | null
   readonly source: 'centre' | 'terminal'
-  /** This terminal's sale: its id and state (queued, uploaded, accepted). */
-  readonly sale: { readonly saleId: string; readonly status: string } | null
+  /**
+   * This terminal's sale: its id and state (queued, uploaded, accepted), and until when the line
+   * may be cancelled in its cooling-off period (UTC ISO; null when it may not be now).
+   */
+  readonly sale: {
+    readonly saleId: string
+    readonly status: string
+    readonly cancellableUntil: string | null
+  } | null
 }
 
 /**

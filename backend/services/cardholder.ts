@@ -1,4 +1,4 @@
-import { instalmentPayable, instalmentStatus } from '../../core/after-sale'
+import { cancellationTerms, instalmentPayable, instalmentStatus } from '../../core/after-sale'
 import { RELATIONS, type CardholderView, type HoldingView, type InstalmentView } from '../../core/cardholder'
 import type { RuleProduct } from '../../core/rules/bundle'
 import { AppError } from '../../core/errors'
@@ -56,7 +56,13 @@ function holdingViews(
       instalment: instalmentOf(cover, products.get(cover.productCode), at),
       source: cover.source.kind,
       sale:
-        cover.source.kind === 'terminal' ? { saleId: cover.source.saleId, status: cover.source.status } : null
+        cover.source.kind === 'terminal'
+          ? {
+              saleId: cover.source.saleId,
+              status: cover.source.status,
+              cancellableUntil: cancellableUntil(cover.source, products.get(cover.productCode), at)
+            }
+          : null
     }))
     .sort(
       (a, b) =>
@@ -64,6 +70,17 @@ function holdingViews(
         rank(a.relation) - rank(b.relation) ||
         a.coverFrom.localeCompare(b.coverFrom)
     )
+}
+
+/** An accepted new policy sold here, within its cooling-off period: 退保 is offered from the panel. */
+function cancellableUntil(
+  source: { status: string; soldAt: string; instalment: boolean },
+  product: RuleProduct | undefined,
+  at: string
+): string | null {
+  if (source.status !== 'accepted' || source.instalment) return null
+  const terms = cancellationTerms(product, source.soldAt, at)
+  return terms.cancellable ? terms.endsAt : null
 }
 
 const payableFirst = (view: HoldingView) =>

@@ -98,7 +98,15 @@ export interface HeldCover {
   /** This terminal's sale (with its state), or the centre's record. */
   readonly source:
     | { readonly kind: 'centre' }
-    | { readonly kind: 'terminal'; readonly saleId: string; readonly status: string }
+    | {
+        readonly kind: 'terminal'
+        readonly saleId: string
+        readonly status: string
+        /** UTC ISO: when it was sold (a cooling-off period counts from it). */
+        readonly soldAt: string
+        /** The line pays a later instalment (no cooling-off cancellation). */
+        readonly instalment: boolean
+      }
 }
 
 export interface PolicyRef {
@@ -273,6 +281,7 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
             sale_id: string
             line_no: number
             status: string
+            created_at: string
             insured_relation: Relation | 'self'
             insured_id_hash: Buffer
             insured_pii: Buffer
@@ -292,6 +301,7 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
           'l.sale_id',
           'l.line_no',
           's.status',
+          's.created_at',
           'l.insured_relation',
           'l.insured_id_hash',
           'l.insured_pii',
@@ -337,7 +347,13 @@ export function createAccountsRepository(db: Knex, cipher: PersonalDataCipher): 
                   row.cover_to
                 )
               : null,
-          source: { kind: 'terminal', saleId: row.sale_id, status: row.status }
+          source: {
+            kind: 'terminal',
+            saleId: row.sale_id,
+            status: row.status,
+            soldAt: row.created_at,
+            instalment: row.policy_sale_id !== null
+          }
         })
       }
       return latestPlans([...covers.values()], at)

@@ -215,8 +215,9 @@ describe('paying online: the centre answers before the receipt', () => {
     // 3,200.00 less the premium is under Tibet's 3,000 threshold: nothing more this year.
     await expectMaxSpend('¥0.00')
 
-    await page.evaluate(`location.hash = '#/receipt/${saleId}'`)
-    await page.locator('[data-test="cancel-open"]').click()
+    // From the cardholder panel: the policy sold here is within its cooling-off period.
+    await page.locator('[data-test="holding-cancel"]').click()
+    await expect.poll(() => page.url()).toContain(`#/receipt/${saleId}`)
     await page.locator('input[data-test="cancel-reason"]').fill('客户犹豫期内改变主意')
     await expect.poll(() => page.locator('[data-test="cancel-card-hint"]').count()).toBe(1)
     await swipeCard(page, 'B54000001')

@@ -142,6 +142,7 @@ const en: typeof zhCN = {
     units: '{units} units',
     payInstalment: 'Pay instalment',
     instalmentsDue: 'Instalments due',
+    coolingOffUntil: 'Cooling-off until {day}: may be cancelled',
     title: 'Cardholder',
     name: 'Name',
     genderAge: 'Gender / age',

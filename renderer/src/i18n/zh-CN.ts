@@ -126,6 +126,7 @@ export default {
     units: '{units} 份',
     payInstalment: '缴续期',
     instalmentsDue: '续期待缴',
+    coolingOffUntil: '犹豫期至 {day}，可退保',
     noHoldings: '本人及家属暂无在保的产品',
     otherInsured: '其他被保险人',
     soldHere: '本机售出 · {status}',
