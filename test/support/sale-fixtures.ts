@@ -51,18 +51,20 @@ export async function commit(
   context: CallContext,
   order: DraftOrder,
   paymentCard: string,
-  options: Parameters<typeof cardPayment>[2] = {}
+  options: Parameters<typeof cardPayment>[2] & { warningsAcknowledged?: boolean } = {}
 ) {
   const begun = await beginPayment(runtime, context, order.accountId)
+  const { warningsAcknowledged, ...payment } = options
   return runtime.dispatch(
     'sale.commit',
     {
       saleId: begun.saleId,
       // The clerk typed the applicant's mobile, unless the test says otherwise ('' for none).
       order: { applicantMobile: APPLICANT_MOBILE, ...order },
-      payment: cardPayment(begun, paymentCard, options),
+      payment: cardPayment(begun, paymentCard, payment),
       termsAcknowledged: true,
-      signature: SIGNATURE
+      signature: SIGNATURE,
+      ...(warningsAcknowledged === undefined ? {} : { warningsAcknowledged })
     },
     context
   )

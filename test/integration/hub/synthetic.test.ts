@@ -1,3 +1,4 @@
+import { DEMO_ACCOUNTS } from '../../../db/seeds/demo-population'
 import { describe, expect, it } from 'vitest'
 import { parseResidentId } from '../../../core/identifiers'
 import { setAccountStatus } from '../../../hub/db/accounts'
@@ -13,7 +14,7 @@ describe('hub: a synthetic population', () => {
     const { token } = await register(url)
 
     const full = await snapshot(url, token)
-    expect(full.accounts).toHaveLength(6_030 + 15)
+    expect(full.accounts).toHaveLength(6_030 + DEMO_ACCOUNTS.length)
     expect(new Set(full.accounts.map((a) => a.accountNo)).size).toBe(full.accounts.length)
     expect(new Set(full.accounts.map((a) => a.cardNumber)).size).toBe(full.accounts.length)
     expect(new Set(full.accounts.map((a) => a.idNumber)).size).toBe(full.accounts.length)

@@ -121,6 +121,29 @@ describe('yearly instalments', () => {
     const again = await ok<QuoteView>(runtime.dispatch('sale.quote', order, clerk))
     expect(again.ok).toBe(false)
     expect(again.lines[0].problems.join()).toContain('尚未到可缴期')
+
+    // A new policy of a product paid yearly: its second instalment falls due when its first year ends.
+    const bought = await ok<ReceiptView>(
+      commit(
+        runtime,
+        clerk,
+        {
+          accountId: before.accountId,
+          lines: [{ insured: { relation: 'self' }, productCode: 'YN-JRAK', units: 1 }]
+        },
+        CARD,
+        { warningsAcknowledged: true }
+      )
+    )
+    expect(bought.lines[0].instalment).toEqual({ sequence: 1, years: 10 })
+    const fresh = (await swipe()).holdings.find((h) => h.sale?.saleId === bought.saleId)
+    expect(fresh?.instalment).toMatchObject({
+      policyRef: { saleId: bought.saleId, lineNo: 1 },
+      sequence: 2,
+      status: 'notYetDue',
+      dueAt: bought.lines[0].coverTo,
+      amountFen: 50_000
+    })
   })
 
   it('a reversal of the instalment puts the policy back: the same instalment is due again', async () => {
