@@ -188,6 +188,7 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
       }
       const lines = await deps.reports.summaryLines(scope)
       const sales = await deps.reports.saleRows(scope)
+      const cancellations = await deps.reports.cancellationRows(scope)
       return {
         from,
         to,
@@ -195,7 +196,8 @@ export function createReportsService(deps: ReportsDeps): ReportsService {
         operatorCode: operatorCode ?? null,
         summary: checked(summarise(lines)),
         byHour: hourly(lines),
-        sales
+        sales,
+        cancellations
       }
     },
 

@@ -6,6 +6,7 @@ import {
   STATUS_NAMES,
   type CloseReportView,
   type DailySummaryView,
+  type ReportCancellationRow,
   type ReportSaleRow,
   type SummaryFigures,
   type SummaryGroup,
@@ -180,6 +181,38 @@ function dimensionTable(
 const SALE_LIST_NOTE = '全部交易，含已作废与中心拒绝的交易；合计等于汇总的“全部”。'
 
 /** The transaction list; `withTerminal`: a 终端 column after the time (an office's list spans terminals). */
+const CANCELLATION_STATUS: Readonly<Record<ReportCancellationRow['status'], string>> = {
+  queued: '待中心受理',
+  accepted: '已退回',
+  rejected: '中心拒绝'
+}
+
+/** 犹豫期退保 asked for in the range: apart from the sales, which they do not change. */
+function cancellationTable(rows: readonly ReportCancellationRow[]): ReportTable {
+  const refunded = rows.filter((r) => r.status === 'accepted').reduce((sum, r) => sum + r.refundFen, 0)
+  return {
+    title: '犹豫期退保',
+    columns: [
+      { label: '申请时间', kind: 'text' },
+      { label: '原交易号', kind: 'text' },
+      { label: '经办', kind: 'text' },
+      { label: '批准', kind: 'text' },
+      { label: '退保金额', kind: 'money' },
+      { label: '状态', kind: 'text' }
+    ],
+    rows: rows.map((r) => [
+      formatShanghaiDateTime(r.requestedAt, true),
+      r.saleId,
+      staff({ code: r.operatorCode, name: r.operatorName }),
+      r.approverCode,
+      money(r.refundFen),
+      CANCELLATION_STATUS[r.status]
+    ]),
+    totals: ['已退回合计', `${rows.length} 笔`, '', '', money(refunded), ''],
+    note: '退保金额在中心受理后退回医保个人账户（中心拒绝的不退）；退保不改变上列交易的金额与状态。'
+  }
+}
+
 function saleListTable(
   summary: DailySummaryView,
   sales: readonly ReportSaleRow[],
@@ -291,7 +324,10 @@ export function summaryDocument(view: SummaryReportView, meta: ReportMeta): Repo
   return {
     title: '日结汇总表',
     fields: headerFields(meta, terminalId, range),
-    tables: summaryTables(view.summary, view.sales),
+    tables: [
+      ...summaryTables(view.summary, view.sales),
+      ...(view.cancellations && view.cancellations.length > 0 ? [cancellationTable(view.cancellations)] : [])
+    ],
     fileBaseName: safeFileName(
       `日结汇总-${terminalId}-${view.from}至${view.to}${view.operatorCode === null ? '' : `-${view.operatorCode}`}`
     )

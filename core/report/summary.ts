@@ -225,6 +225,21 @@ export type ReportSaleRow = Pick<
   readonly terminalId?: string
 }
 
+/**
+ * A cooling-off cancellation (犹豫期退保) asked for in the range, as the summary lists it: the
+ * sale, the refund and where it stands, the staff who asked and approved; no payer, no insured.
+ */
+export interface ReportCancellationRow {
+  readonly cancellationId: string
+  readonly saleId: string
+  readonly requestedAt: string
+  readonly refundFen: Fen
+  readonly status: 'queued' | 'accepted' | 'rejected'
+  readonly operatorCode: string
+  readonly operatorName: string
+  readonly approverCode: string
+}
+
 /** One hour of the day (Shanghai) for the on-screen chart: what each product took, `net` only. */
 export interface HourFigures {
   /** 0–23, Asia/Shanghai. */
@@ -264,6 +279,11 @@ export interface SummaryReportView {
   readonly byHour: readonly HourFigures[]
   /** Every sale counted, whatever its status. */
   readonly sales: readonly ReportSaleRow[]
+  /**
+   * This terminal's cooling-off cancellations asked for in the range (of sales of any day): the
+   * refunds apart from the sales above. Absent in an office summary.
+   */
+  readonly cancellations?: readonly ReportCancellationRow[]
   /**
    * An office summary (网点, `report.officeSummary`): drawn from the centre, not from this
    * terminal's database; only the sales the centre has received. Absent for a terminal's own summary.

@@ -5,6 +5,7 @@ import {
   summarise,
   type CloseReportView,
   type DailySummaryView,
+  type ReportCancellationRow,
   type ReportSaleRow,
   type ShiftCloseView,
   type SummaryLine
@@ -38,6 +39,8 @@ export interface NewClose {
 export interface ReportsRepository {
   summaryLines(scope: ReportScope): Promise<SummaryLine[]>
   saleRows(scope: ReportScope): Promise<ReportSaleRow[]>
+  /** Cooling-off cancellations asked for in the scope's range (by whom: the scope's operator). */
+  cancellationRows(scope: ReportScope): Promise<ReportCancellationRow[]>
   /**
    * Numbers the close (max + 1 on the terminal), freezes its summary, marks its sales and, for a
    * shift, ends the shift, all in one transaction; null when there was nothing to close.
@@ -253,6 +256,49 @@ export function createReportsRepository(
     // The summary reads through the read-only connections, like the rest of what the counter reads.
     summaryLines: (scope) => linesOf(reader, scope),
     saleRows: (scope) => salesOf(reader, scope),
+    async cancellationRows(scope) {
+      const query = reader('cancellations as c')
+        .join('sales as s', 's.id', 'c.sale_id')
+        .join('operators as o', 'o.id', 'c.operator_id')
+        .join('operators as a', 'a.id', 'c.approved_by')
+        .where('c.requested_at', '>=', scope.fromUtc)
+        .andWhere('c.requested_at', '<', scope.toUtc)
+        .orderBy([{ column: 'c.requested_at' }, { column: 'c.id' }])
+        .select<
+          Array<{
+            id: string
+            sale_id: string
+            requested_at: string
+            refund_fen: number
+            status: ReportCancellationRow['status']
+            operator_code: string
+            operator_name: string
+            approver_code: string
+          }>
+        >(
+          'c.id',
+          'c.sale_id',
+          'c.requested_at',
+          'c.refund_fen',
+          'c.status',
+          'o.code as operator_code',
+          'o.name as operator_name',
+          'a.code as approver_code'
+        )
+      if (scope.terminalId !== undefined) void query.andWhere('s.terminal_id', scope.terminalId)
+      if (scope.operatorCode !== undefined) void query.andWhere('o.code', scope.operatorCode)
+      const rows = await query
+      return rows.map((r) => ({
+        cancellationId: r.id,
+        saleId: r.sale_id,
+        requestedAt: r.requested_at,
+        refundFen: r.refund_fen,
+        status: r.status,
+        operatorCode: r.operator_code,
+        operatorName: r.operator_name,
+        approverCode: r.approver_code
+      }))
+    },
     async close(input) {
       return db.transaction(async (trx) => {
         const column = input.kind === 'day' ? 'day_close_id' : 'shift_close_id'

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest'
 import type { CallContext } from '../../../core/api/contract'
 import type { EligibilityView } from '../../../core/eligibility'
 import type { CounterRuntime } from '../../../backend/runtime'
+import type { ReportDocument } from '../../../core/report/document'
+import type { SummaryReportView } from '../../../core/report/summary'
 import type { ReceiptView } from '../../../core/sale'
-import { openTestRuntime } from '../../support/helpers'
+import { shanghaiDate } from '../../../core/time'
+import { openTestRuntime, signedIn } from '../../support/helpers'
 import { openTestHub, register, saleFor, upload } from '../../support/hub'
 import { accountIdOf, commit, onShift, saleTables } from '../../support/sale-fixtures'
 import { ok, registerTerminal } from '../../support/sync'
@@ -121,6 +124,30 @@ describe('cooling-off cancellation', () => {
     expect(await maxSpend()).toBe(capBefore)
     const again = await sellCare(runtime, clerk, accountId)
     expect(again.status).toBe('accepted')
+
+    // The supervisor's summary lists the refund apart from the sales, which it does not change.
+    const supervisor = await signedIn(runtime, 'supervisor')
+    const today = shanghaiDate(centre.clock.now())
+    const report = await ok<SummaryReportView>(
+      runtime.dispatch('report.summary', { from: today, to: today }, supervisor)
+    )
+    expect(report.cancellations).toEqual([
+      expect.objectContaining({
+        saleId: sold.saleId,
+        refundFen: 36_000,
+        status: 'accepted',
+        approverCode: '9001'
+      })
+    ])
+    expect(report.summary.totals.all.amountFen).toBe(72_000)
+    const document = await ok<ReportDocument>(
+      runtime.dispatch('report.document', { source: { kind: 'summary', from: today, to: today } }, supervisor)
+    )
+    const table = document.tables.find((t) => t.title === '犹豫期退保')
+    expect(table?.rows.map((row) => [row[1], row[4], row[5]])).toEqual([
+      [sold.saleId, { fen: 36_000 }, '已退回']
+    ])
+    expect(table?.totals?.[4]).toEqual({ fen: 36_000 })
   })
 
   it('after the period the counter says why and queues nothing; the centre refuses a late one itself', async () => {
