@@ -218,6 +218,10 @@ describe('paying online: the centre answers before the receipt', () => {
     // From the cardholder panel: the policy sold here is within its cooling-off period.
     await page.locator('[data-test="holding-cancel"]').click()
     await expect.poll(() => page.url()).toContain(`#/receipt/${saleId}`)
+    // The dialog is open (its reason field focused) before anything is typed or swiped.
+    await expect
+      .poll(() => page.evaluate('document.activeElement?.getAttribute("data-test")'))
+      .toBe('cancel-reason')
     await page.locator('input[data-test="cancel-reason"]').fill('客户犹豫期内改变主意')
     await expect.poll(() => page.locator('[data-test="cancel-card-hint"]').count()).toBe(1)
     await swipeCard(page, 'B54000001')
