@@ -6,10 +6,11 @@ import type { ReportDocument } from '../../../core/report/document'
 import type { SummaryReportView } from '../../../core/report/summary'
 import type { ReceiptView } from '../../../core/sale'
 import { shanghaiDate } from '../../../core/time'
-import { openTestRuntime, signedIn } from '../../support/helpers'
+import { signedIn } from '../../support/helpers'
+import { onlineTerminal } from '../../support/online'
 import { openTestHub, register, saleFor, upload } from '../../support/hub'
-import { accountIdOf, commit, onShift, saleTables } from '../../support/sale-fixtures'
-import { ok, registerTerminal } from '../../support/sync'
+import { accountIdOf, commit, saleTables } from '../../support/sale-fixtures'
+import { ok } from '../../support/sync'
 
 /**
  * Cooling-off cancellation (犹豫期退保, #17): within the product's period the payer's card and a
@@ -20,17 +21,7 @@ import { ok, registerTerminal } from '../../support/sync'
 const SUPERVISOR = { supervisorCode: '9001', supervisorPin: '999999' }
 const DAY = 86_400_000
 
-async function online() {
-  const centre = await openTestHub()
-  const runtime = await openTestRuntime({
-    clock: centre.clock,
-    syncTuning: { timeoutMs: 5_000, random: () => 0.5 }
-  })
-  await registerTerminal(runtime, centre.url)
-  const clerk = await onShift(runtime)
-  await ok(runtime.dispatch('sync.now', {}, clerk))
-  return { centre, runtime, clerk }
-}
+const online = onlineTerminal
 
 /** 西藏护理保险 (360.00) for the Tibet cardholder B54000001 themselves, paid with their card. */
 const sellCare = (runtime: CounterRuntime, clerk: CallContext, accountId: number) =>

@@ -5,10 +5,11 @@ import type { QuoteView, ReceiptView } from '../../../core/sale'
 import { shanghaiDate } from '../../../core/time'
 import type { SaleItem } from '../../../core/sync/protocol'
 import { DEMO_INSTALMENT } from '../../../hub/db/seed'
-import { openTestRuntime, signedIn } from '../../support/helpers'
-import { openTestHub, register, saleFor, upload } from '../../support/hub'
-import { APPLICANT_MOBILE, commit, onShift, saleTables } from '../../support/sale-fixtures'
-import { ok, registerTerminal } from '../../support/sync'
+import { signedIn } from '../../support/helpers'
+import { onlineTerminal } from '../../support/online'
+import { type openTestHub, register, saleFor, upload } from '../../support/hub'
+import { APPLICANT_MOBILE, commit, saleTables } from '../../support/sale-fixtures'
+import { ok } from '../../support/sync'
 
 /**
  * Yearly instalments (续期缴费, #17): the demo centre holds 赵丽华's (A53000004) 吉瑞安康 policy of
@@ -21,14 +22,7 @@ const CARD = DEMO_INSTALMENT.cardNumber
 const DAY = 86_400_000
 
 async function online() {
-  const centre = await openTestHub()
-  const runtime = await openTestRuntime({
-    clock: centre.clock,
-    syncTuning: { timeoutMs: 5_000, random: () => 0.5 }
-  })
-  await registerTerminal(runtime, centre.url)
-  const clerk = await onShift(runtime)
-  await ok(runtime.dispatch('sync.now', {}, clerk))
+  const { centre, runtime, clerk } = await onlineTerminal()
   const swipe = () => ok<CardholderView>(runtime.dispatch('cardholder.lookup', { input: CARD }, clerk))
   return { centre, runtime, clerk, swipe }
 }
@@ -144,6 +138,32 @@ describe('yearly instalments', () => {
       dueAt: bought.lines[0].coverTo,
       amountFen: 50_000
     })
+  })
+
+  it('the same instalment paid twice at once is taken once: the second is refused and writes nothing', async () => {
+    const { centre, runtime, clerk, swipe } = await online()
+    const view = await swipe()
+    const order = {
+      accountId: view.accountId,
+      lines: [
+        {
+          insured: { relation: 'self' as const },
+          productCode: 'YN-JRAK',
+          instalmentOf: dueOf(view).instalment?.policyRef
+        }
+      ]
+    }
+    const before = await saleTables(runtime)
+    const answers = await Promise.all([
+      commit(runtime, clerk, order, CARD),
+      commit(runtime, clerk, order, CARD)
+    ])
+    expect(answers.filter((a) => a.ok)).toHaveLength(1)
+    expect(answers.find((a) => !a.ok)).toMatchObject({ ok: false, error: { code: 'SALE_REFUSED' } })
+    expect((await saleTables(runtime)).sales).toBe(before.sales + 1)
+    await ok(runtime.dispatch('sync.now', {}, clerk))
+    expect((await policyRow(centre.db)).instalments_paid).toBe(2)
+    expect(await centre.db('instalment_payments').count<Array<{ n: number }>>({ n: '*' })).toEqual([{ n: 1 }])
   })
 
   it('a reversal of the instalment puts the policy back: the same instalment is due again', async () => {
