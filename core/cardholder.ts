@@ -1,3 +1,4 @@
+import type { InstalmentStatus } from './after-sale'
 import type { Fen } from './money'
 import type { Gender } from './identifiers'
 
@@ -83,7 +84,7 @@ export interface InstalmentView {
   readonly years: number
   readonly dueAt: string
   readonly graceEndsAt: string
-  readonly status: 'notYetDue' | 'due' | 'grace' | 'lapsed'
+  readonly status: Exclude<InstalmentStatus, 'paidUp'>
   /** Units × the instalment amount of the rules in force; null when they state none. */
   readonly amountFen: Fen | null
 }

@@ -40,7 +40,7 @@ import type {
   HeldCover
 } from '../../db/repositories/accounts'
 import type { OperatorsRepository } from '../../db/repositories/operators'
-import type { SalesRepository } from '../../db/repositories/sales'
+import type { LineInstalment, SalesRepository } from '../../db/repositories/sales'
 import type { Caller } from '../../core/api/contract'
 import {
   voucherCodeSchema,
@@ -190,14 +190,7 @@ type PricedLine = QuoteLine & {
     readonly insuredName: string
     readonly units: number | null
     readonly proofSeen: boolean
-    readonly instalment: {
-      readonly no: number
-      readonly years: number
-      readonly graceDays: number
-      readonly policyRef: { readonly saleId: string; readonly lineNo: number } | null
-      /** The policy's number when already known: the instalment's receipt names it at once. */
-      readonly policyNo: string | null
-    } | null
+    readonly instalment: LineInstalment | null
   }
 }
 

@@ -40,15 +40,22 @@ export interface NewSale {
      * A policy paid yearly: which instalment this line is (1: the line begins the policy), of how
      * many, the contract's grace days, and for a later instalment the line the policy began with.
      */
-    readonly instalment: {
-      readonly no: number
-      readonly years: number
-      readonly graceDays: number
-      readonly policyRef: { readonly saleId: string; readonly lineNo: number } | null
-      readonly policyNo: string | null
-    } | null
+    readonly instalment: LineInstalment | null
   }>
   readonly outbox: { readonly id: string; readonly payloadJson: string }
+}
+
+/**
+ * A line of a policy paid yearly: which instalment it is (1: the line begins the policy), of how
+ * many, the contract's grace days, and for a later instalment the line the policy began with and
+ * its number when known.
+ */
+export interface LineInstalment {
+  readonly no: number
+  readonly years: number
+  readonly graceDays: number
+  readonly policyRef: { readonly saleId: string; readonly lineNo: number } | null
+  readonly policyNo: string | null
 }
 
 export interface SaleRow {
