@@ -3,10 +3,12 @@ import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
 
 /**
- * Four projects, from fast to slow (README, "Tests"): `unit` is the pure domain and other logic
+ * Five projects, from fast to slow (README, "Tests"): `unit` is the pure domain and other logic
  * without I/O (seconds); `integration` runs the real services on SQLite files, the reference
- * centre on loopback, the CLI and the crash tests; `renderer` mounts components against the real
- * services in happy-dom; `e2e` drives the built app in Debian's Chromium.
+ * centre on loopback, the CLI and the crash tests; `centre-pg` runs the centre's and the sync
+ * tests again with the centre on PostgreSQL, and the tests only PostgreSQL can run (several centre
+ * processes on one database); `renderer` mounts components against the real services in
+ * happy-dom; `e2e` drives the built app in Debian's Chromium.
  */
 export default defineConfig({
   resolve: { alias: { '@core': resolve('core'), '@': resolve('renderer/src') } },
@@ -23,6 +25,22 @@ export default defineConfig({
           environment: 'node',
           include: ['test/integration/**/*.test.ts'],
           // Real files, real processes: a loaded two-core machine is slower than a laptop.
+          testTimeout: 30_000
+        }
+      },
+      {
+        extends: true,
+        test: {
+          name: 'centre-pg',
+          environment: 'node',
+          include: [
+            'test/integration/hub/**/*.test.ts',
+            'test/integration/sync/**/*.test.ts',
+            'test/postgres/**/*.test.ts'
+          ],
+          env: { HUB_TEST_DATABASE: 'postgres' },
+          // Drops the schemas a killed run left on the test server.
+          globalSetup: ['test/support/postgres-setup.ts'],
           testTimeout: 30_000
         }
       },

@@ -14,7 +14,8 @@ import { startHub } from './server'
 
 /**
  * `npm run hub`: the reference medical-insurance centre on 127.0.0.1, for demos and tests.
- * PORT (default 8790), HUB_DATA_DIR (default .hub-data/ in the repository), HUB_TEST_HOOKS=1 adds
+ * PORT (default 8790), HUB_DATA_DIR (default .hub-data/ in the repository), DATABASE_URL
+ * (postgres://…: the centre's database on a PostgreSQL server instead of SQLite in HUB_DATA_DIR), HUB_TEST_HOOKS=1 adds
  * the /v1/_test/* calls, HUB_SIGNING_KEY with HUB_SIGNING_KEY_ID sign with a key of the centre's
  * own instead of the demo key, HUB_POLICY_DELAY_SECONDS is how long the insurer takes to issue a
  * policy, HUB_PROTOCOL=1 plays a centre of protocol version 1. Subcommands work on the same data
@@ -32,6 +33,7 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   prune-removals <版本>                         清理该版本及以前的账户删除记录；此前的增量请求改发全量快照
   issue-voucher <社保卡号>                      为该参保人签发医保电子凭证码（5 分钟内有效），演示扫码付款
   keyed-sales accept|refuse                     是否受理手工输入卡号的交易
+数据库：DATABASE_URL=postgres://用户@主机:端口/数据库 时使用 PostgreSQL（可多个进程共用），否则使用 HUB_DATA_DIR 中的 SQLite 文件
 保险公司：HUB_POLICY_DELAY_SECONDS=<秒>（默认 0）受理后过多久签发保单号；HUB_PROTOCOL=1 扮演协议版本 1 的旧中心
 签名：HUB_SIGNING_KEY=<Ed25519 私钥文件> HUB_SIGNING_KEY_ID=<密钥编号> 时用中心自己的密钥签名（文件加密密钥、同步包），否则用演示密钥
 测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status、/v1/_test/voucher、/v1/_test/keyed-sales`
@@ -73,7 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const dataDir = resolve(process.env.HUB_DATA_DIR || join(root, '.hub-data'))
   const clock = systemClock
-  const db = await openHubDatabase(dataDir, { clock })
+  const db = await openHubDatabase(dataDir, { clock, databaseUrl: process.env.DATABASE_URL || undefined })
   const bundles = createBundleCache()
 
   if (command === undefined || command === 'serve') {

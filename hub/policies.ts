@@ -3,7 +3,8 @@ import { instalmentPlanAfter } from '../core/after-sale'
 import type { RuleBundle } from '../core/rules/bundle'
 import type { PolicyIssue, SaleItem } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { accountsShowing, touchAccounts, versionOnce } from './db/state'
+import { lockKeys } from './db/dialect'
+import { accountsShowing, stampAccounts } from './db/state'
 
 /**
  * The reference centre playing the insurer: every accepted line gets a policy, issued a
@@ -186,6 +187,9 @@ export async function issueDuePolicies(db: Knex, clock: Clock): Promise<number> 
   const anyDue = await db('policies').whereNull('policy_no').where('issue_due_at', '<=', now).first('id')
   if (!anyDue) return 0
   return db.transaction(async (trx) => {
+    // One issuer at a time across processes: terminals ask for what was issued after the last
+    // number they saw, so numbers must commit in their order.
+    await lockKeys(trx, ['policy-issue'])
     const due: PolicyRow[] = await trx('policies')
       .whereNull('policy_no')
       .where('issue_due_at', '<=', now)
@@ -204,9 +208,11 @@ export async function issueDuePolicies(db: Knex, clock: Clock): Promise<number> 
       // Every year's row of the policy: instalments paid before the number came carry it too.
       await trx('holdings').where({ policy_id: policy.id }).update({ policy_no: policyNo })
     }
-    const version = versionOnce(trx)
-    const accounts = await accountsShowing(trx, [...new Set(due.map((p) => p.insured_id_number))])
-    if (accounts.length > 0) await touchAccounts(trx, accounts, await version(), now)
+    await stampAccounts(
+      trx,
+      await accountsShowing(trx, [...new Set(due.map((p) => p.insured_id_number))]),
+      now
+    )
     return due.length
   })
 }

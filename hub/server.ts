@@ -23,7 +23,7 @@ import {
 import type { Clock } from '../core/time'
 import { isX25519PublicKey, silentLogger, type Logger } from '../backend/shared'
 import { setAccountStatus } from './db/accounts'
-import { databaseFileOf, openSnapshotReader } from './db/open'
+import { snapshotReaderFor } from './db/open'
 import { applyFaults, createFaults, faultsPatchSchema, faultsView, type HubFaults } from './faults'
 import { officeReport } from './office'
 import { receiveRecordHeads } from './record-heads'
@@ -159,8 +159,9 @@ export function createHubServer(options: HubServerOptions): Server {
   const faults = options.faults ?? createFaults()
   const tokenTtlMs = options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  const ownReader = options.reader === undefined
-  const reader = options.reader ?? openSnapshotReader(databaseFileOf(db))
+  const { reader, own: ownReader } = options.reader
+    ? { reader: options.reader, own: false }
+    : snapshotReaderFor(db)
   const bundles = createBundleCache()
   const highestProtocol: ProtocolVersion = options.protocol ?? 2
   /** What this request is answered in: the lower of the terminal's version and ours. */

@@ -24,7 +24,8 @@ import {
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import type { Logger } from '../backend/shared'
-import { accountsShowing, touchAccounts, versionOnce } from './db/state'
+import { forUpdate, greatestOf, insertNumbered, lockKeys, transactionWithRetry } from './db/dialect'
+import { accountsShowing, stampAccounts } from './db/state'
 import { checkPayer } from './payer'
 import type { BundleCache } from './rules'
 import {
@@ -37,9 +38,15 @@ import {
 } from './policies'
 
 /**
- * Settlement of uploaded items against the balances the centre holds. One SQLite transaction per
- * call: every result of a request is committed together or not at all, and a committed result is
- * stored for good, so a resend is answered from it and never settled twice.
+ * Settlement of uploaded items against the balances the centre holds. One transaction per call:
+ * every result of a request is committed together or not at all, and a committed result is stored
+ * for good, so a resend is answered from it and never settled twice.
+ *
+ * Several centre processes may settle at once on one PostgreSQL database. Each item first locks
+ * its own id, so the same item sent to two processes is settled by one and answered from the
+ * stored result by the other; the payer's account row and every insured person are locked before
+ * they are read, so two sales for one account or one person go one after the other, each seeing
+ * what the other did. On SQLite the single writer gives the same order.
  */
 
 export interface SettleContext {
@@ -141,13 +148,17 @@ export async function settleItems(
   items: readonly UploadItem[],
   order: BatchOrder = newBatchOrder()
 ): Promise<ItemResult[]> {
-  return db.transaction(async (trx) => {
+  const before = { blocked: new Set(order.blocked), waitingSales: new Map(order.waitingSales) }
+  return transactionWithRetry(db, async (trx, attempt) => {
+    if (attempt > 1) restoreOrder(order, before)
     const settledAt = ctx.clock.now().toISOString()
-    const version = versionOnce(trx)
+    // Accounts this transaction changes: stamped with one new snapshot version just before commit.
+    const touched = new Set<number>()
     const results: ItemResult[] = []
     for (const item of items) {
       const itemId = itemIdOf(item)
       const contentSha256 = createHash('sha256').update(JSON.stringify(item)).digest('hex')
+      await lockKeys(trx, [`item:${itemId}`])
       const stored = await trx('item_results').where({ item_id: itemId }).first<StoredResult | undefined>()
       if (stored) {
         if (stored.content_sha256 !== contentSha256)
@@ -157,17 +168,17 @@ export async function settleItems(
       }
       const verdict =
         item.type === 'sale'
-          ? await settleSale(trx, ctx, item, settledAt, version, order)
+          ? await settleSale(trx, ctx, item, settledAt, touched, order)
           : item.type === 'reversal'
-            ? await settleReversal(trx, ctx, item, settledAt, version, order)
-            : await settleCancellation(trx, ctx, item, settledAt, version, order)
+            ? await settleReversal(trx, ctx, item, settledAt, touched, order)
+            : await settleCancellation(trx, ctx, item, settledAt, touched, order)
       if (verdict.kind === 'retryLater') {
         for (const key of verdict.keys) order.blocked.add(key)
         if (item.type === 'sale') order.waitingSales.set(item.saleId, verdict.keys)
         results.push({ itemId, outcome: 'retryLater', message: verdict.message })
         continue
       }
-      const [rowId] = await trx('item_results').insert({
+      const number = await insertNumbered(trx, 'item_results', {
         item_id: itemId,
         terminal_id: ctx.terminal.id,
         type: item.type,
@@ -177,7 +188,7 @@ export async function settleItems(
         settled_at: settledAt,
         content_sha256: contentSha256
       })
-      const reference = verdict.kind === 'accepted' ? referenceOf(settledAt, Number(rowId)) : undefined
+      const reference = verdict.kind === 'accepted' ? referenceOf(settledAt, number) : undefined
       if (reference) await trx('item_results').where({ item_id: itemId }).update({ reference })
       if (item.type === 'sale') await recordReceivedSale(trx, ctx.terminal.id, item)
       results.push(
@@ -186,8 +197,17 @@ export async function settleItems(
           : { itemId, outcome: 'rejected', code: verdict.code, message: verdict.message, settledAt }
       )
     }
+    await stampAccounts(trx, touched, settledAt)
     return results
   })
+}
+
+/** A retried transaction starts from the batch's order as it was before the attempt. */
+function restoreOrder(order: BatchOrder, before: BatchOrder): void {
+  order.blocked.clear()
+  for (const key of before.blocked) order.blocked.add(key)
+  order.waitingSales.clear()
+  for (const [saleId, keys] of before.waitingSales) order.waitingSales.set(saleId, keys)
 }
 
 /** The sale's non-personal part, kept for the office report (accepted and refused alike). */
@@ -239,15 +259,40 @@ function repeat(stored: StoredResult): ItemResult {
   }
 }
 
-/** The payer's account: by card, confirmed by ID number and region; by ID number when the card was reissued since. */
+/**
+ * The payer's account, locked until commit: by card, confirmed by ID number and region; by ID
+ * number when the card was reissued since.
+ */
 async function findPayer(trx: Knex.Transaction, payer: SaleItem['payer']): Promise<AccountRow | null> {
-  const byCard = await trx('accounts')
-    .where({ card_number: payer.cardNumber })
-    .first<AccountRow | undefined>()
+  const byCard = await forUpdate(trx('accounts').where({ card_number: payer.cardNumber })).first<
+    AccountRow | undefined
+  >()
   if (byCard)
     return byCard.id_number === payer.idNumber && byCard.region_code === payer.regionCode ? byCard : null
-  const byId = await trx('accounts').where({ id_number: payer.idNumber }).first<AccountRow | undefined>()
+  const byId = await forUpdate(trx('accounts').where({ id_number: payer.idNumber })).first<
+    AccountRow | undefined
+  >()
   return byId && byId.region_code === payer.regionCode ? byId : null
+}
+
+/** A sale's account, locked until commit (a reversal or cancellation gives money back to it). */
+async function lockedAccount(
+  trx: Knex.Transaction,
+  accountId: number | null
+): Promise<AccountRow | undefined> {
+  return accountId === null
+    ? undefined
+    : forUpdate(trx('accounts').where({ id: accountId })).first<AccountRow | undefined>()
+}
+
+/** Who a sale's lines insure, locked: a reversal or cancellation changes what they hold. */
+async function lockInsuredOfSale(trx: Knex.Transaction, saleId: string): Promise<void> {
+  const held = await trx('holdings').where({ sale_id: saleId }).pluck<string[]>('insured_id_number')
+  const issued = await trx('policies').where({ sale_id: saleId }).pluck<string[]>('insured_id_number')
+  await lockKeys(
+    trx,
+    [...held, ...issued].map((person) => `person:${person}`)
+  )
 }
 
 /** The centre's register of who is insured in the region: an active account there, or bound as family to one (binding requires it). */
@@ -287,7 +332,7 @@ async function settleSale(
   ctx: SettleContext,
   item: SaleItem,
   settledAt: string,
-  version: () => Promise<number>,
+  touched: Set<number>,
   order: BatchOrder
 ): Promise<Verdict> {
   const keys = [`card:${item.payer.cardNumber}`, `id:${item.payer.idNumber}`]
@@ -299,6 +344,11 @@ async function settleSale(
     return reject('INVALID_ITEM', `本终端未获准办理地区 ${item.payer.regionCode} 的业务`)
 
   const account = await findPayer(trx, item.payer)
+  // Every person insured: another payer's sale for the same person waits until this one commits.
+  await lockKeys(
+    trx,
+    item.lines.map((line) => `person:${line.insuredIdNumber}`)
+  )
   if (!account)
     return reject('ACCOUNT_UNKNOWN', `中心在地区 ${item.payer.regionCode} 没有与该卡号、身份证号相符的账户`)
   const allKeys = [...new Set([...keys, ...accountKeys(account)])]
@@ -349,15 +399,13 @@ async function settleSale(
   const fromHistorical = Math.min(account.historical_balance_fen, item.totalFen)
   const fromCurrent = item.totalFen - fromHistorical
   const yearFrom = settlementYearOf(item.createdAt, rules.bundle.settlementYear.startMonthDay).from
-  const v = await version()
   await trx('accounts')
     .where({ id: account.id })
     .update({
       balance_fen: account.balance_fen - item.totalFen,
-      historical_balance_fen: account.historical_balance_fen - fromHistorical,
-      version: v,
-      updated_at: settledAt
+      historical_balance_fen: account.historical_balance_fen - fromHistorical
     })
+  touched.add(account.id)
   await trx('spending_years')
     .insert({ account_id: account.id, year_from: yearFrom, spent_fen: item.totalFen })
     .onConflict(['account_id', 'year_from'])
@@ -402,15 +450,11 @@ async function settleSale(
   if (item.applicant)
     await trx('sale_applicants').insert({ sale_id: item.saleId, mobile: item.applicant.mobile })
   // Every account whose line shows an insured person now shows the new holding.
-  await touchAccounts(
+  for (const id of await accountsShowing(
     trx,
-    await accountsShowing(
-      trx,
-      item.lines.map((line) => line.insuredIdNumber)
-    ),
-    v,
-    settledAt
-  )
+    item.lines.map((line) => line.insuredIdNumber)
+  ))
+    touched.add(id)
   return { kind: 'accepted' }
 }
 
@@ -609,7 +653,7 @@ async function settleReversal(
   ctx: SettleContext,
   item: ReversalItem,
   settledAt: string,
-  version: () => Promise<number>,
+  touched: Set<number>,
   order: BatchOrder
 ): Promise<Verdict> {
   const first = waitingOrForeign(ctx, order, item, '冲正')
@@ -623,17 +667,18 @@ async function settleReversal(
   // The centre refused the sale: nothing was deducted, so the reversal is settled with nothing to give back.
   if (original.outcome === 'rejected') return { kind: 'accepted' }
 
-  const sale = await trx('hub_sales').where({ sale_id: item.saleId }).first<HubSaleRow | undefined>()
+  // Locked: a reversal and a cancellation of the same sale go one after the other.
+  const sale = await forUpdate(trx('hub_sales').where({ sale_id: item.saleId })).first<
+    HubSaleRow | undefined
+  >()
   if (!sale) return reject('SALE_UNKNOWN', '中心没有这笔交易的结算记录，无法冲正')
   if (sale.total_fen !== item.totalFen)
     return reject(
       'INVALID_ITEM',
       `冲正金额 ${formatYuan(item.totalFen)} 元与原交易 ${formatYuan(sale.total_fen)} 元不符`
     )
-  const account =
-    sale.account_id === null
-      ? undefined
-      : await trx('accounts').where({ id: sale.account_id }).first<AccountRow | undefined>()
+  const account = await lockedAccount(trx, sale.account_id)
+  await lockInsuredOfSale(trx, sale.sale_id)
   const busy = account ? accountBusy(ctx, order, account) : null
   if (busy) return busy
   // Already given back (another reversal of the same sale): settled, and nothing given twice.
@@ -644,23 +689,21 @@ async function settleReversal(
   if (!(await undoInstalments(trx, sale.sale_id)))
     return reject('INVALID_ITEM', '这笔交易所缴续期之后保单又缴了下一期，不能再整笔冲正')
 
-  const v = await version()
   // Back to where it was taken from.
   await trx('accounts')
     .where({ id: account.id })
     .update({
       balance_fen: account.balance_fen + sale.total_fen,
-      historical_balance_fen: account.historical_balance_fen + sale.from_historical_fen,
-      version: v,
-      updated_at: settledAt
+      historical_balance_fen: account.historical_balance_fen + sale.from_historical_fen
     })
+  touched.add(account.id)
   await trx('spending_years')
     .where({ account_id: account.id, year_from: sale.year_from })
-    .update({ spent_fen: trx.raw('max(0, spent_fen - ?)', [sale.total_fen]) })
+    .update({ spent_fen: greatestOf(trx, '0, spent_fen - ?', [sale.total_fen]) })
   const insured = await trx('holdings').where({ sale_id: sale.sale_id }).pluck<string[]>('insured_id_number')
   await trx('holdings').where({ sale_id: sale.sale_id }).delete()
   await dropUnissuedPolicies(trx, sale.sale_id)
-  await touchAccounts(trx, await accountsShowing(trx, insured), v, settledAt)
+  for (const id of await accountsShowing(trx, insured)) touched.add(id)
   await trx('hub_sales')
     .where({ sale_id: sale.sale_id })
     .update({ reversed_at: settledAt, reversal_id: item.reversalId })
@@ -681,7 +724,7 @@ async function settleCancellation(
   ctx: SettleContext,
   item: CancellationItem,
   settledAt: string,
-  version: () => Promise<number>,
+  touched: Set<number>,
   order: BatchOrder
 ): Promise<Verdict> {
   const first = waitingOrForeign(ctx, order, item, '退保')
@@ -693,14 +736,15 @@ async function settleCancellation(
     return reject('SALE_UNKNOWN', '中心没有受理过这笔交易，无法退保')
   if (original.terminal_id !== ctx.terminal.id)
     return reject('INVALID_ITEM', '这笔交易不是本终端办理的，不能由本终端退保')
-  const sale = await trx('hub_sales').where({ sale_id: item.saleId }).first<HubSaleRow | undefined>()
+  // Locked: a reversal and a cancellation of the same sale go one after the other.
+  const sale = await forUpdate(trx('hub_sales').where({ sale_id: item.saleId })).first<
+    HubSaleRow | undefined
+  >()
   if (!sale) return reject('SALE_UNKNOWN', '中心没有这笔交易的结算记录，无法退保')
   if (sale.reversed_at !== null) return reject('ALREADY_CANCELLED', '这笔交易已冲正，保费已退回')
-  const account =
-    sale.account_id === null
-      ? undefined
-      : await trx('accounts').where({ id: sale.account_id }).first<AccountRow | undefined>()
+  const account = await lockedAccount(trx, sale.account_id)
   if (!account) return reject('ACCOUNT_UNKNOWN', '原交易的账户已不在中心，无法退回')
+  await lockInsuredOfSale(trx, sale.sale_id)
   const busy = accountBusy(ctx, order, account)
   if (busy) return busy
   if (item.payerCardNumber !== account.card_number)
@@ -749,18 +793,15 @@ async function settleCancellation(
     )
 
   const toHistorical = Math.min(refund, Math.max(0, sale.from_historical_fen - sale.refunded_historical_fen))
-  const v = await version()
   await trx('accounts')
     .where({ id: account.id })
     .update({
       balance_fen: account.balance_fen + refund,
-      historical_balance_fen: account.historical_balance_fen + toHistorical,
-      version: v,
-      updated_at: settledAt
+      historical_balance_fen: account.historical_balance_fen + toHistorical
     })
   await trx('spending_years')
     .where({ account_id: account.id, year_from: sale.year_from })
-    .update({ spent_fen: trx.raw('max(0, spent_fen - ?)', [refund]) })
+    .update({ spent_fen: greatestOf(trx, '0, spent_fen - ?', [refund]) })
   await trx('holdings').where({ sale_id: item.saleId }).whereIn('line_no', item.lineNos).delete()
   await trx('policies')
     .where({ sale_id: item.saleId })
@@ -776,6 +817,6 @@ async function settleCancellation(
     trx,
     policies.map((p) => p.insured_id_number)
   )
-  await touchAccounts(trx, [...shown, account.id], v, settledAt)
+  for (const id of [...shown, account.id]) touched.add(id)
   return { kind: 'accepted' }
 }

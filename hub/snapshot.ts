@@ -11,6 +11,7 @@ import {
   type SnapshotHeader
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
+import { readConsistently, rowsOf } from './db/dialect'
 import { currentVersion, deltaFloor } from './db/state'
 import type { BundleCache } from './rules'
 
@@ -111,7 +112,7 @@ export async function writeSnapshot(
 ): Promise<SnapshotWritten> {
   const pageSize = request.pageSize ?? 500
   const regionCodes = [...new Set(request.regionCodes)].sort()
-  return reader.transaction(async (trx) => {
+  return readConsistently(reader, async (trx) => {
     // The first read fixes the transaction's view: the counter and every row after it agree.
     const version = await currentVersion(trx)
     const floor = await deltaFloor(trx)
@@ -139,15 +140,19 @@ export async function writeSnapshot(
     for (const regionCode of regionCodes) {
       const yearFrom = settlementYearOf(generatedAt, await request.bundles.yearStart(trx, regionCode)).from
       // Keyset paging on (version, id), the index's order: each page is one index range, never an OFFSET.
-      let cursor = delta ? { version: request.since, id: Number.MAX_SAFE_INTEGER } : { version: 0, id: 0 }
+      // A delta starts after every row of version `since` (ids start at 1; a bigger sentinel id
+      // would not fit PostgreSQL's integer column).
+      let cursor = delta ? { version: request.since + 1, id: 0 } : { version: 0, id: 0 }
       for (;;) {
-        const rows: AccountRow[] = await trx.raw(
-          `select a.id, a.account_no, a.card_number, a.id_number, a.name, a.region_code, a.insurance_type, a.status,
+        const rows = rowsOf<AccountRow>(
+          await trx.raw(
+            `select a.id, a.account_no, a.card_number, a.id_number, a.name, a.region_code, a.insurance_type, a.status,
                   a.balance_fen, a.historical_balance_fen, a.fitness_card_transfers_fen, a.version, coalesce(s.spent_fen, 0) as spent_fen
              from accounts a left join spending_years s on s.account_id = a.id and s.year_from = ?
             where a.region_code = ? and (a.version, a.id) > (?, ?)
             order by a.version, a.id limit ?`,
-          [yearFrom, regionCode, cursor.version, cursor.id, pageSize]
+            [yearFrom, regionCode, cursor.version, cursor.id, pageSize]
+          )
         )
         if (rows.length === 0) break
         const lines = await accountLines(trx, rows, generatedAt, request.protocol)
@@ -164,12 +169,14 @@ export async function writeSnapshot(
       let after = ''
       for (;;) {
         // An account that left one of these regions and is not now in another of them.
-        const rows: Array<{ account_no: string }> = await trx.raw(
-          `select distinct r.account_no from removals r
+        const rows = rowsOf<{ account_no: string }>(
+          await trx.raw(
+            `select distinct r.account_no from removals r
             where r.region_code in (${regionCodes.map(() => '?').join(',')}) and r.version > ? and r.account_no > ?
               and not exists (select 1 from accounts a where a.account_no = r.account_no and a.region_code in (${regionCodes.map(() => '?').join(',')}))
             order by r.account_no limit ?`,
-          [...regionCodes, request.since, after, ...regionCodes, pageSize]
+            [...regionCodes, request.since, after, ...regionCodes, pageSize]
+          )
         )
         if (rows.length === 0) break
         await emit(
@@ -199,17 +206,21 @@ async function lineCount(
   since: number | null
 ): Promise<number> {
   const marks = regionCodes.map(() => '?').join(',')
-  const [accounts] = (await trx.raw(
-    `select count(*) as n from accounts where region_code in (${marks})${since === null ? '' : ' and version > ?'}`,
-    since === null ? [...regionCodes] : [...regionCodes, since]
-  )) as Array<{ n: number }>
+  const [accounts] = rowsOf<{ n: number }>(
+    await trx.raw(
+      `select count(*) as n from accounts where region_code in (${marks})${since === null ? '' : ' and version > ?'}`,
+      since === null ? [...regionCodes] : [...regionCodes, since]
+    )
+  )
   if (since === null) return Number(accounts.n)
-  const [removed] = (await trx.raw(
-    `select count(distinct r.account_no) as n from removals r
+  const [removed] = rowsOf<{ n: number }>(
+    await trx.raw(
+      `select count(distinct r.account_no) as n from removals r
       where r.region_code in (${marks}) and r.version > ?
         and not exists (select 1 from accounts a where a.account_no = r.account_no and a.region_code in (${marks}))`,
-    [...regionCodes, since, ...regionCodes]
-  )) as Array<{ n: number }>
+      [...regionCodes, since, ...regionCodes]
+    )
+  )
   return Number(accounts.n) + Number(removed.n)
 }
 

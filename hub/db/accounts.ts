@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { EnrolmentStatus } from '../../core/cardholder'
 import type { Clock } from '../../core/time'
-import { nextVersion } from './state'
+import { nextVersion, stampAccounts } from './state'
 
 /**
  * Changes the centre's own staff make to the population (tests and demos use them): each takes a
@@ -15,11 +15,12 @@ export async function setAccountStatus(
   clock: Clock
 ): Promise<boolean> {
   return db.transaction(async (trx) => {
-    const account = await trx('accounts').where({ account_no: accountNo }).first('id')
-    if (!account) return false
-    await trx('accounts')
+    const account = await trx('accounts')
       .where({ account_no: accountNo })
-      .update({ status, version: await nextVersion(trx), updated_at: clock.now().toISOString() })
+      .first<{ id: number } | undefined>('id')
+    if (!account) return false
+    await trx('accounts').where({ account_no: accountNo }).update({ status })
+    await stampAccounts(trx, [account.id], clock.now().toISOString())
     return true
   })
 }
@@ -31,9 +32,10 @@ export async function removeAccount(db: Knex, accountNo: string): Promise<boolea
       .where({ account_no: accountNo })
       .first<{ id: number; region_code: string } | undefined>('id', 'region_code')
     if (!account) return false
+    // The row first (locked by the delete), the version last: see nextVersion.
+    await trx('accounts').where({ id: account.id }).delete()
     const version = await nextVersion(trx)
     await trx('removals').insert({ account_no: accountNo, region_code: account.region_code, version })
-    await trx('accounts').where({ id: account.id }).delete()
     return true
   })
 }

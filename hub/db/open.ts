@@ -4,33 +4,55 @@ import type { Knex } from 'knex'
 import type { Clock } from '../../core/time'
 import { openDatabase, openReader } from '../../db/connection'
 import { migrateToLatest } from '../../db/migrate'
+import { dialectOf } from './dialect'
 import { hubMigrations } from './migrations/index'
+import { isPostgresUrl, migratePostgres, openPostgres } from './postgres'
 import { seedDemo } from './seed'
 
 export const HUB_DB_FILE = 'hub.sqlite3'
 
 /**
- * The centre's database in its data folder: its own file and its own migrations, opened like the
- * terminal's (WAL, synchronous FULL, one writing connection). The demo population is seeded once.
+ * The centre's database. On SQLite (the default, for demos and tests) its own file in the data
+ * folder with its own migrations, opened like the terminal's (WAL, synchronous FULL, one writing
+ * connection). On PostgreSQL when `databaseUrl` names one (`DATABASE_URL`): a pool, migrated by
+ * one process at a time. The demo population is seeded once, either way.
  */
 export async function openHubDatabase(
   dataDir: string,
-  options: { clock: Clock; demo?: boolean }
+  options: { clock: Clock; demo?: boolean; databaseUrl?: string; connections?: number }
 ): Promise<Knex> {
   await mkdir(dataDir, { recursive: true })
-  const db = openDatabase(join(dataDir, HUB_DB_FILE))
+  const url = options.databaseUrl ?? ''
+  if (url !== '' && !isPostgresUrl(url))
+    throw new Error(
+      'DATABASE_URL 应为 postgres://用户@主机:端口/数据库 形式；不设则使用数据目录中的 SQLite 文件'
+    )
+  const db = url !== '' ? openPostgres(url, options.connections) : openDatabase(join(dataDir, HUB_DB_FILE))
   try {
-    await migrateToLatest(db, {
-      backupDir: join(dataDir, 'backups'),
-      clock: options.clock,
-      migrations: hubMigrations
-    })
+    if (url !== '') await migratePostgres(db, hubMigrations)
+    else
+      await migrateToLatest(db, {
+        backupDir: join(dataDir, 'backups'),
+        clock: options.clock,
+        migrations: hubMigrations
+      })
     if (options.demo ?? true) await seedDemo(db, options.clock)
   } catch (error) {
     await db.destroy()
     throw error
   }
   return db
+}
+
+/**
+ * Where snapshots are read: on SQLite a few read-only connections of their own (see
+ * openSnapshotReader), on PostgreSQL the pool itself (each snapshot reads in a repeatable-read
+ * transaction: one fixed view while uploads go on committing). `own`: the caller closes it.
+ */
+export function snapshotReaderFor(db: Knex): { reader: Knex; own: boolean } {
+  return dialectOf(db) === 'postgres'
+    ? { reader: db, own: false }
+    : { reader: openSnapshotReader(databaseFileOf(db)), own: true }
 }
 
 /** The file behind a knex instance opened by openDatabase. */

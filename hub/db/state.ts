@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { greatestOf, lockRowsById } from './dialect'
 
 /**
  * The change counter behind snapshot versions. Every transaction that changes what a terminal
@@ -19,31 +20,39 @@ export async function deltaFloor(q: Knex | Knex.Transaction): Promise<number> {
   return row?.value ?? 0
 }
 
-/** Takes the next version; only inside the transaction that makes the change. */
+/**
+ * Takes the next version; only inside the transaction that makes the change. The counter's row
+ * stays locked until the transaction commits, so versions commit in their order: a snapshot that
+ * reads version V sees every change up to V and none after. Take it last, after every other row
+ * the transaction changes (stampAccounts does), so the lock is held for the shortest time and
+ * never while waiting for another row.
+ */
 export async function nextVersion(trx: Knex.Transaction): Promise<number> {
   await trx('hub_state').where({ key: 'snapshot_version' }).increment('value', 1)
   return currentVersion(trx)
 }
 
-/** Hands out one version per transaction, taken only when something actually changes. */
-export function versionOnce(trx: Knex.Transaction): () => Promise<number> {
-  let version: number | null = null
-  return async () => (version ??= await nextVersion(trx))
-}
-
-/** Stamps accounts as changed at `version`: they go into every delta after it. */
-export async function touchAccounts(
+/**
+ * Stamps accounts as changed by this transaction: they go into every delta after the version it
+ * takes. Called once, at the end: the rows are locked first (in id order, so two transactions
+ * stamping the same accounts cannot deadlock), then the version is taken. Returns the version,
+ * or null when there was nothing to stamp.
+ */
+export async function stampAccounts(
   trx: Knex.Transaction,
   accountIds: Iterable<number>,
-  version: number,
   at: string
-): Promise<void> {
-  const ids = [...new Set(accountIds)]
+): Promise<number | null> {
+  const ids = [...new Set(accountIds)].sort((a, b) => a - b)
+  if (ids.length === 0) return null
+  await lockRowsById(trx, 'accounts', ids)
+  const version = await nextVersion(trx)
   for (let i = 0; i < ids.length; i += 500) {
     await trx('accounts')
       .whereIn('id', ids.slice(i, i + 500))
       .update({ version, updated_at: at })
   }
+  return version
 }
 
 /** Accounts whose line shows these persons (as holder or bound family): their lines change with the persons' holdings. */
@@ -66,7 +75,7 @@ export async function pruneRemovals(db: Knex, upToVersion: number): Promise<numb
     await trx('removals').where('version', '<=', upToVersion).delete()
     await trx('hub_state')
       .where({ key: 'delta_floor' })
-      .update({ value: trx.raw('max(value, ?)', [upToVersion]) })
+      .update({ value: greatestOf(trx, 'value, ?', [upToVersion]) })
     return deltaFloor(trx)
   })
 }

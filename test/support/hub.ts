@@ -44,6 +44,7 @@ import { openHubDatabase } from '../../hub/db/open'
 import { createFaults, type HubFaults } from '../../hub/faults'
 import { startHub, type RunningHub } from '../../hub/server'
 import { tempDir, TEST_NOW } from './helpers'
+import { centreOnPostgres, freshPostgresUrl } from './postgres'
 import { DEMO_PIN } from './payment'
 
 /** A clock the test moves on: token expiry, settlement times. */
@@ -67,7 +68,8 @@ export interface TestHub {
 
 /**
  * The real hub on a fresh SQLite file in a temp folder (or `dir`, one the hub's CLI wrote to), on
- * 127.0.0.1 and a free port; closed after the test.
+ * 127.0.0.1 and a free port; closed after the test. In the `centre-pg` test project
+ * (HUB_TEST_DATABASE=postgres) on a fresh PostgreSQL schema instead, unless `databaseUrl` names one.
  */
 export async function openTestHub(
   options: {
@@ -76,11 +78,14 @@ export async function openTestHub(
     dir?: string
     policyDelayMs?: number
     protocol?: 1 | 2
+    /** A PostgreSQL database (test/support/postgres.ts) to open instead of the folder's SQLite file. */
+    databaseUrl?: string
   } = {}
 ): Promise<TestHub> {
   const dir = options.dir ?? (await tempDir('hub-test-'))
   const clock = testClock()
-  const db = await openHubDatabase(dir, { clock })
+  const databaseUrl = options.databaseUrl ?? (centreOnPostgres() ? await freshPostgresUrl() : undefined)
+  const db = await openHubDatabase(dir, { clock, databaseUrl })
   const faults = createFaults()
   const hub = await startHub({
     db,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { wholeAtLeast } from '../dialect'
 
 /**
  * The reference centre's own schema (its own file, never the terminal's): the population it
@@ -41,11 +42,9 @@ export async function up(db: Knex): Promise<void> {
     table.string('updated_at').notNullable()
     table.check("insurance_type in ('employee_active', 'employee_retired', 'resident')")
     table.check("status in ('active', 'suspended', 'terminated')")
-    table.check("typeof(balance_fen) = 'integer' and balance_fen >= 0")
-    table.check(
-      "typeof(historical_balance_fen) = 'integer' and historical_balance_fen >= 0 and historical_balance_fen <= balance_fen"
-    )
-    table.check("typeof(fitness_card_transfers_fen) = 'integer' and fitness_card_transfers_fen >= 0")
+    table.check(wholeAtLeast(db, 'balance_fen', 0))
+    table.check(`${wholeAtLeast(db, 'historical_balance_fen', 0)} and historical_balance_fen <= balance_fen`)
+    table.check(wholeAtLeast(db, 'fitness_card_transfers_fen', 0))
   })
   // (region, version, rowid): a snapshot pages through one region in version order, full or delta.
   await db.schema.raw('create index accounts_region_version on accounts (region_code, version)')
@@ -75,7 +74,7 @@ export async function up(db: Knex): Promise<void> {
     table.string('year_from', 10).notNullable()
     table.integer('spent_fen').notNullable()
     table.primary(['account_id', 'year_from'])
-    table.check("typeof(spent_fen) = 'integer' and spent_fen >= 0")
+    table.check(wholeAtLeast(db, 'spent_fen', 0))
   })
 
   await db.schema.createTable('rule_bundles', (table) => {
@@ -160,7 +159,8 @@ export async function up(db: Knex): Promise<void> {
     table.string('type').notNullable()
     table.string('outcome').notNullable()
     table.string('code')
-    table.string('message')
+    /** Up to 500 characters (text: PostgreSQL would hold a varchar to 255). */
+    table.text('message')
     table.string('settled_at').notNullable()
     /** SHA-256 of the item as first received: a resend with other content is logged. */
     table.string('content_sha256', 64).notNullable()

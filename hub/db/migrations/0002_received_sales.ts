@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { wholeAtLeast } from '../dialect'
 
 /**
  * What the centre keeps of every sale it decided (accepted or refused) for the office report:
@@ -18,7 +19,7 @@ export async function up(db: Knex): Promise<void> {
     table.string('rules_region_code', 6).notNullable()
     table.integer('rules_version').notNullable()
     table.integer('total_fen').notNullable()
-    table.check("typeof(total_fen) = 'integer' and total_fen > 0")
+    table.check(wholeAtLeast(db, 'total_fen', 1))
     table.index(['terminal_id', 'created_at'])
   })
   await db.schema.createTable('received_sale_lines', (table) => {
@@ -33,7 +34,7 @@ export async function up(db: Knex): Promise<void> {
     table.string('product_code').notNullable()
     table.integer('premium_fen').notNullable()
     table.primary(['sale_id', 'line_no'])
-    table.check("typeof(premium_fen) = 'integer' and premium_fen > 0")
+    table.check(wholeAtLeast(db, 'premium_fen', 1))
   })
 }
 

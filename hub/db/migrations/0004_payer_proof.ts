@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { dialectOf } from '../dialect'
 
 /**
  * The payer's proof. `card_pins`: the centre's verifier of each card's password (a slow hash, never
@@ -24,6 +25,9 @@ export async function up(db: Knex): Promise<void> {
   await db.schema.alterTable('item_results', (table) => {
     table.string('reference', 40)
   })
+  // The numbers in the references: SQLite takes the result's rowid; PostgreSQL a sequence, which
+  // concurrent settlements draw from without waiting for each other (hub/db/dialect.ts).
+  if (dialectOf(db) === 'postgres') await db.raw('create sequence settlement_numbers')
   await db.schema.createTable('hub_policy', (table) => {
     table.string('key').primary()
     table.string('value').notNullable()
@@ -32,6 +36,7 @@ export async function up(db: Knex): Promise<void> {
 
 export async function down(db: Knex): Promise<void> {
   await db.schema.dropTable('hub_policy')
+  if (dialectOf(db) === 'postgres') await db.raw('drop sequence settlement_numbers')
   await db.schema.alterTable('item_results', (table) => {
     table.dropColumn('reference')
   })

@@ -8,7 +8,7 @@ import { createBundleCache, withdrawRules } from '../../../hub/rules'
 import { newBatchOrder, settleItems } from '../../../hub/settle'
 import { writeSnapshot } from '../../../hub/snapshot'
 import { silentLogger } from '../../../backend/services/log'
-import { databaseFileOf, openSnapshotReader } from '../../../hub/db/open'
+import { snapshotReaderFor } from '../../../hub/db/open'
 import { findTerminal } from '../../../hub/terminals'
 import {
   call,
@@ -184,7 +184,7 @@ describe('hub: snapshot', () => {
     const registered = await register(url, 'T-YUNNAN01', 'DEMO-539900')
     const terminal = await findTerminal(db, 'T-YUNNAN01')
     if (!terminal) throw new Error('not registered')
-    const reader = openSnapshotReader(databaseFileOf(db), 1)
+    const { reader, own } = snapshotReaderFor(db)
     const bundles = createBundleCache()
     let text = ''
     let settled = false
@@ -217,7 +217,7 @@ describe('hub: snapshot', () => {
         }
       }
     )
-    await reader.destroy()
+    if (own) await reader.destroy()
     const parsed = parseSnapshot(text)
     expect(parsed.header.snapshotVersion).toBe(written.header.snapshotVersion)
     expect(parsed.accounts.find((a) => a.cardNumber === 'A53000003')?.balanceFen).toBe(1_265_050)

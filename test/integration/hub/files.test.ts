@@ -9,6 +9,7 @@ import { DEMO_KEY_ID, DEMO_TRUSTED_KEYS } from '../../../backend/services/rules/
 import { verifyBundle } from '../../../backend/services/rules/load'
 import { DEMO_ACCOUNTS } from '../../../db/seeds/demo-population'
 import { openHubDatabase } from '../../../hub/db/open'
+import { centreDatabase } from '../../support/postgres'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, FileRefused, importQueueFile } from '../../../hub/files'
 import { createBundleCache } from '../../../hub/rules'
 import { startHub } from '../../../hub/server'
@@ -29,11 +30,11 @@ import {
 const root = join(import.meta.dirname, '../../..')
 const tsx = createRequire(import.meta.url).resolve('tsx/cli')
 
-/** `npm run hub -- …` on a data folder of its own. */
-function hubCli(dataDir: string, ...args: string[]) {
+/** `npm run hub -- …` on a data folder of its own (and its PostgreSQL schema in the centre-pg project). */
+function hubCli(dataDir: string, env: Record<string, string>, ...args: string[]) {
   const run = spawnSync(process.execPath, [tsx, 'hub/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, HUB_DATA_DIR: dataDir },
+    env: { ...process.env, HUB_DATA_DIR: dataDir, ...env },
     encoding: 'utf8',
     timeout: 60_000
   })
@@ -179,7 +180,8 @@ describe('hub: sync packages', () => {
     const dataDir = await tempDir()
     // Registered while the hub runs; the commands then work on the folder it leaves.
     const clock = testClock()
-    const db = await openHubDatabase(dataDir, { clock })
+    const database = await centreDatabase()
+    const db = await openHubDatabase(dataDir, { clock, databaseUrl: database.url })
     const hub = await startHub({ db, clock })
     const terminal = await register(hub.url, 'T-AGENT001', 'DEMO-539900')
     await hub.close()
@@ -190,7 +192,7 @@ describe('hub: sync packages', () => {
     const queue = join(dataDir, 'queue.json')
     await writeFile(queue, queueFile(terminal, [sale]))
 
-    const imported = hubCli(dataDir, 'import-queue', queue)
+    const imported = hubCli(dataDir, database.env, 'import-queue', queue)
     expect(imported.stderr).not.toContain('中心出错')
     expect(imported.status).toBe(0)
     expect(imported.stdout).toContain('accepted：1')
@@ -199,12 +201,12 @@ describe('hub: sync packages', () => {
       queue,
       (await readFile(queue, 'utf8')).replace('\\"premiumFen\\":50000', '\\"premiumFen\\":5000')
     )
-    const refused = hubCli(dataDir, 'import-queue', queue)
+    const refused = hubCli(dataDir, database.env, 'import-queue', queue)
     expect(refused.status).toBe(1)
     expect(refused.stderr).toContain('签名验证失败')
 
     const packageFile = join(dataDir, 'out.package')
-    const exported = hubCli(dataDir, 'export-package', '--terminal', 'T-AGENT001', packageFile)
+    const exported = hubCli(dataDir, database.env, 'export-package', '--terminal', 'T-AGENT001', packageFile)
     expect(exported.status).toBe(0)
     const yunnan = DEMO_ACCOUNTS.filter((a) => a.regionCode === '539900').length
     expect(exported.stdout).toContain(`账户 ${yunnan} 个`)

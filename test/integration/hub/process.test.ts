@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../../support/helpers'
 import { call, openTestHub, register } from '../../support/hub'
+import { centreDatabase } from '../../support/postgres'
 
 const root = join(import.meta.dirname, '../../..')
 const tsx = createRequire(import.meta.url).resolve('tsx/cli')
@@ -11,9 +12,10 @@ const tsx = createRequire(import.meta.url).resolve('tsx/cli')
 describe('hub: npm run hub as a child process', () => {
   it('prints its URL and the demo codes, takes faults through /v1/_test/faults, and stops cleanly on SIGTERM', async () => {
     const dataDir = await tempDir()
+    const database = await centreDatabase()
     const child = spawn(process.execPath, [tsx, 'hub/main.ts'], {
       cwd: root,
-      env: { ...process.env, PORT: '0', HUB_DATA_DIR: dataDir, HUB_TEST_HOOKS: '1' },
+      env: { ...process.env, PORT: '0', HUB_DATA_DIR: dataDir, HUB_TEST_HOOKS: '1', ...database.env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
@@ -55,10 +57,11 @@ describe('hub: npm run hub as a child process', () => {
 
   it('hands out an enrolment code a terminal then registers with, for its regions only, and refuses it twice', async () => {
     const dataDir = await tempDir()
+    const database = await centreDatabase()
     const hub = (...args: string[]) =>
       spawnSync(process.execPath, [tsx, 'hub/main.ts', ...args], {
         cwd: root,
-        env: { ...process.env, HUB_DATA_DIR: dataDir },
+        env: { ...process.env, HUB_DATA_DIR: dataDir, ...database.env },
         encoding: 'utf8',
         timeout: 60_000
       })
@@ -73,7 +76,7 @@ describe('hub: npm run hub as a child process', () => {
     expect(bad.stderr).toContain('add-enrolment-code 需要注册码')
     expect(hub('prune-removals', '0').stdout).toContain('已清理第 0 版及以前的删除记录')
 
-    const centre = await openTestHub({ dir: dataDir })
+    const centre = await openTestHub({ dir: dataDir, databaseUrl: database.url })
     const registered = await register(centre.url, 'T-KECHENG1', 'KC-2026-0001')
     expect([...registered.regionCodes].sort()).toEqual(['210100', '330800'])
     // One terminal per code: the next one is refused.

@@ -94,11 +94,16 @@ function mutate(input: Buffer, next: () => number): { bytes: Buffer; how: string
 async function fingerprint(db: Knex, tables: readonly string[]): Promise<string> {
   const hash = createHash('sha256')
   for (const table of tables) {
-    const rows = await db(table).select().orderByRaw('rowid')
+    // Row by row, sorted: the same rows in any storage order give the same print.
+    const rows = (await db(table).select())
+      .map((row: Record<string, unknown>) =>
+        JSON.stringify(row, (_key, value: unknown) =>
+          Buffer.isBuffer(value) ? value.toString('hex') : value
+        )
+      )
+      .sort()
     hash.update(table)
-    hash.update(
-      JSON.stringify(rows, (_key, value: unknown) => (Buffer.isBuffer(value) ? value.toString('hex') : value))
-    )
+    hash.update(rows.join('\n'))
   }
   return hash.digest('hex')
 }

@@ -1,0 +1,140 @@
+import type { Knex } from 'knex'
+
+/**
+ * Everything the centre does differently on PostgreSQL and on SQLite, in one place. The rest of
+ * the centre runs the same queries on both; what differs is how a transaction keeps out a
+ * concurrent one (SQLite has one writer; PostgreSQL has many, in several processes), a few scalar
+ * functions, the shape of a raw query's answer and where settlement numbers come from.
+ */
+
+export type HubDialect = 'sqlite' | 'postgres'
+
+/** Of a knex instance, a transaction or a query (each knows the client it runs on). */
+export function dialectOf(db: { readonly client: unknown }): HubDialect {
+  const client = (db.client as { config: Knex.Config }).config.client
+  return client === 'pg' || client === 'postgres' || client === 'postgresql' ? 'postgres' : 'sqlite'
+}
+
+/** The rows of `db.raw(select …)`: SQLite answers with the rows, pg with `{ rows }`. */
+export function rowsOf<Row>(result: unknown): Row[] {
+  if (Array.isArray(result)) return result as Row[]
+  if (result && typeof result === 'object' && 'rows' in result && Array.isArray(result.rows))
+    return result.rows as Row[]
+  throw new Error('数据库返回了无法识别的查询结果')
+}
+
+/** `max(column - ?, 0)` and friends: SQLite's two-argument max is PostgreSQL's greatest. */
+export function greatestOf(db: Knex | Knex.Transaction, expression: string, bindings: readonly number[]) {
+  const fn = dialectOf(db) === 'postgres' ? 'greatest' : 'max'
+  return db.raw(`${fn}(${expression})`, [...bindings])
+}
+
+/**
+ * A CHECK that a column holds a whole number at least `min`. SQLite stores whatever it is given
+ * (a column typed integer still takes 1.5 or '1'), so it checks the type too; PostgreSQL's
+ * integer column does that itself.
+ */
+export function wholeAtLeast(db: Knex, column: string, min: number): string {
+  const bound = `${column} >= ${min}`
+  return dialectOf(db) === 'postgres' ? bound : `typeof(${column}) = 'integer' and ${bound}`
+}
+
+/**
+ * Keeps other transactions out of what this one settles, until it commits: the payer's account,
+ * each insured person (two payers may buy for the same child at once), a sale. On PostgreSQL a
+ * transaction-scoped advisory lock per key, taken in a fixed order so two transactions asking for
+ * the same keys cannot deadlock; SQLite's single writer already runs one transaction at a time.
+ */
+export async function lockKeys(trx: Knex.Transaction, keys: Iterable<string>): Promise<void> {
+  if (dialectOf(trx) !== 'postgres') return
+  for (const key of [...new Set(keys)].sort())
+    await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key])
+}
+
+/** Locks these rows until commit, in id order (PostgreSQL; SQLite's writer is alone anyway). */
+export async function lockRowsById(
+  trx: Knex.Transaction,
+  table: string,
+  ids: readonly number[]
+): Promise<void> {
+  if (dialectOf(trx) !== 'postgres') return
+  const sorted = [...ids].sort((a, b) => a - b)
+  for (let i = 0; i < sorted.length; i += 500)
+    await trx(table)
+      .whereIn('id', sorted.slice(i, i + 500))
+      .orderBy('id')
+      .forUpdate()
+      .select('id')
+}
+
+/** `select … for update` on PostgreSQL: the row read is the latest committed and stays so until commit. */
+export function forUpdate<Q extends Knex.QueryBuilder>(query: Q): Q {
+  return dialectOf(query) === 'postgres' ? (query.forUpdate() as Q) : query
+}
+
+/**
+ * A read that must see one moment of the database throughout (a snapshot's pages, its counter):
+ * SQLite's read transaction on its own connection is that already; PostgreSQL's default (read
+ * committed) gives every statement a newer view, so the read asks for repeatable read.
+ */
+export function readConsistently<T>(reader: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return dialectOf(reader) === 'postgres'
+    ? reader.transaction(work, { isolationLevel: 'repeatable read', readOnly: true })
+    : reader.transaction(work)
+}
+
+const RETRYABLE = new Set([
+  // serialization_failure, deadlock_detected: PostgreSQL undid this transaction for another's sake.
+  '40001',
+  '40P01',
+  // unique_violation: a concurrent transaction inserted the same item first; the retry finds it.
+  '23505'
+])
+
+/** How often a transaction that lost a race to another process is tried again. */
+const ATTEMPTS = 8
+
+/**
+ * Runs `work` in a transaction, again from the start when PostgreSQL undid it for a concurrent
+ * one (a deadlock, or the same item settled by another process a moment earlier). `work` must
+ * start from nothing each time: what it changes outside the database it resets itself.
+ */
+export async function transactionWithRetry<T>(
+  db: Knex,
+  work: (trx: Knex.Transaction, attempt: number) => Promise<T>
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction((trx) => work(trx, attempt))
+    } catch (error) {
+      if (attempt >= ATTEMPTS || dialectOf(db) !== 'postgres' || !RETRYABLE.has(codeOf(error))) throw error
+      // A little apart, so two processes that collided do not collide again at once.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt))
+    }
+  }
+}
+
+function codeOf(error: unknown): string {
+  return error && typeof error === 'object' && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : ''
+}
+
+/**
+ * The number in a settlement reference (ZX…): SQLite's rowid of the stored result (the numbers
+ * issued so far came from it, so they go on from there), PostgreSQL's own sequence, which hands out
+ * numbers without making concurrent transactions wait for each other.
+ */
+export async function insertNumbered(
+  trx: Knex.Transaction,
+  table: string,
+  row: Record<string, unknown>
+): Promise<number> {
+  if (dialectOf(trx) === 'postgres') {
+    const [{ n }] = rowsOf<{ n: string | number }>(await trx.raw("select nextval('settlement_numbers') as n"))
+    await trx(table).insert(row)
+    return Number(n)
+  }
+  const [rowId] = (await trx(table).insert(row)) as unknown as number[]
+  return Number(rowId)
+}
