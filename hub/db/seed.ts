@@ -10,6 +10,7 @@ import { DEMO_BUNDLE_ENVELOPES, DEMO_FORMAT_1_ENVELOPES } from '../../db/seeds/d
 import { DEMO_ACCOUNTS, DEMO_REGIONS, demoAccountNo } from '../../db/seeds/demo-population'
 import { setCardPin } from '../payer'
 import { addRuleBundle } from '../rules'
+import { lockKeys } from './dialect'
 import { nextVersion } from './state'
 
 /** Enrolment codes of the demo: DEMO-ALL serves all six regions and may be used any number of times. */
@@ -32,6 +33,8 @@ export const DEMO_PERSONAL_PINS: Readonly<Record<string, string>> = { D32050001:
 export async function seedDemo(db: Knex, clock: Clock): Promise<boolean> {
   const now = clock.now().toISOString()
   return db.transaction(async (trx) => {
+    // Several centre processes starting at once on one database: one seeds, the others then find it done.
+    await lockKeys(trx, ['demo-seed'])
     if (await trx('hub_state').where({ key: 'demo_seeded' }).first()) {
       // A demo centre seeded by an older build gets the demo bundles it lacks (each added once).
       for (const envelope of [...DEMO_FORMAT_1_ENVELOPES, ...DEMO_BUNDLE_ENVELOPES])
