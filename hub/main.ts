@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -10,7 +11,7 @@ import { centreSigningKey } from './file-key'
 import { exportPackage, FileRefused, importQueueFile, readQueueFileText } from './files'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { createBundleCache, withdrawRules } from './rules'
-import { startHub } from './server'
+import { InsecureListenError, startHub } from './server'
 
 /**
  * `npm run hub`: the reference medical-insurance centre on 127.0.0.1, for demos and tests.
@@ -18,7 +19,8 @@ import { startHub } from './server'
  * (postgres://…: the centre's database on a PostgreSQL server instead of SQLite in HUB_DATA_DIR), HUB_TEST_HOOKS=1 adds
  * the /v1/_test/* calls, HUB_SIGNING_KEY with HUB_SIGNING_KEY_ID sign with a key of the centre's
  * own instead of the demo key, HUB_POLICY_DELAY_SECONDS is how long the insurer takes to issue a
- * policy, HUB_PROTOCOL=1 plays a centre of protocol version 1. Subcommands work on the same data
+ * policy, HUB_PROTOCOL=1 plays a centre of protocol version 1. HUB_HOST (default 127.0.0.1) with
+ * HUB_TLS_CERT and HUB_TLS_KEY serve HTTPS on another address. Subcommands work on the same data
  * folder, also while the server runs.
  */
 
@@ -33,12 +35,27 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   prune-removals <版本>                         清理该版本及以前的账户删除记录；此前的增量请求改发全量快照
   issue-voucher <社保卡号>                      为该参保人签发医保电子凭证码（5 分钟内有效），演示扫码付款
   keyed-sales accept|refuse                     是否受理手工输入卡号的交易
+网络：HUB_HOST（默认 127.0.0.1）；监听其他地址须同时设置 HUB_TLS_CERT、HUB_TLS_KEY（PEM 证书与私钥），或由本机反向代理对外（docs/centre.md）
 数据库：DATABASE_URL=postgres://用户@主机:端口/数据库 时使用 PostgreSQL（可多个进程共用），否则使用 HUB_DATA_DIR 中的 SQLite 文件
 保险公司：HUB_POLICY_DELAY_SECONDS=<秒>（默认 0）受理后过多久签发保单号；HUB_PROTOCOL=1 扮演协议版本 1 的旧中心
 签名：HUB_SIGNING_KEY=<Ed25519 私钥文件> HUB_SIGNING_KEY_ID=<密钥编号> 时用中心自己的密钥签名（文件加密密钥、同步包），否则用演示密钥
 测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status、/v1/_test/voucher、/v1/_test/keyed-sales`
 
 class UsageError extends Error {}
+
+/** HUB_TLS_CERT and HUB_TLS_KEY: both or neither; a file that cannot be read is said so, in Chinese. */
+async function tlsFiles(): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  const certFile = process.env.HUB_TLS_CERT || ''
+  const keyFile = process.env.HUB_TLS_KEY || ''
+  if (certFile === '' && keyFile === '') return undefined
+  if (certFile === '' || keyFile === '')
+    throw new UsageError('HUB_TLS_CERT 与 HUB_TLS_KEY 须同时设置（PEM 格式的证书与私钥文件）')
+  const read = (file: string, what: string) =>
+    readFile(file).catch(() => {
+      throw new UsageError(`无法读取${what}文件：${file}`)
+    })
+  return { cert: await read(certFile, 'TLS 证书'), key: await read(keyFile, 'TLS 私钥') }
+}
 /** `--help`: the usage was asked for, so it goes to stdout and the exit code is 0. */
 class HelpAsked extends Error {}
 
@@ -88,11 +105,14 @@ async function main(argv: readonly string[]): Promise<number> {
     const protocolText = process.env.HUB_PROTOCOL ?? '2'
     if (protocolText !== '1' && protocolText !== '2')
       throw new UsageError(`HUB_PROTOCOL 应为 1 或 2，现在是「${protocolText}」`)
+    const tls = await tlsFiles()
     const hub = await startHub({
       db,
       clock,
       log: stderrLogger,
       port,
+      host: process.env.HUB_HOST || '127.0.0.1',
+      tls,
       testHooks: process.env.HUB_TEST_HOOKS === '1',
       policyDelayMs: Number(delayText) * 1000,
       protocol: protocolText === '1' ? 1 : 2
@@ -244,6 +264,10 @@ main(process.argv.slice(2)).then(
       process.exit(0)
     }
     if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(2)
+    }
+    if (error instanceof InsecureListenError) {
       process.stderr.write(`${error.message}\n`)
       process.exit(2)
     }

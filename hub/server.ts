@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse
+} from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Knex } from 'knex'
 import { z } from 'zod'
@@ -31,6 +37,7 @@ import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { settleItems } from './settle'
 import { issueDuePolicies, policiesAfter } from './policies'
+import { createRateLimiter, type RateLimit, type RateLimiter } from './rate-limit'
 import { streamWriter, writeSnapshot } from './snapshot'
 import { currentFileKey } from './file-key'
 import {
@@ -44,8 +51,10 @@ import {
 } from './terminals'
 
 /**
- * The reference medical-insurance centre: the protocol of core/sync/protocol.ts over plain Node
- * HTTP, on 127.0.0.1 only. Every non-2xx answer is `{ error: { code, message } }` in Chinese.
+ * The reference medical-insurance centre: the protocol of core/sync/protocol.ts over Node's own
+ * HTTP server (README, "The centre's HTTP layer", says why not a framework). On 127.0.0.1 by
+ * default, where a reverse proxy on the same machine may face the network; on another address
+ * only with TLS. Every non-2xx answer is `{ error: { code, message } }` in Chinese.
  */
 
 export interface HubServerOptions {
@@ -68,15 +77,42 @@ export interface HubServerOptions {
    * what a version-1 centre would.
    */
   readonly protocol?: ProtocolVersion
+  /** Certificate and key (PEM): the centre speaks HTTPS and may listen on an address other than loopback. */
+  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string }
+  /** Calls a terminal (by its token) and an address (before it has one) may make; false: none counted. */
+  readonly rateLimits?: { readonly terminal: RateLimit; readonly address: RateLimit } | false
+  readonly timeouts?: Partial<HubTimeouts>
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
+/**
+ * A sync's calls come in a burst (token, rules per region, snapshot, uploads, policies); a counter
+ * asks one authorization per sale. Far above either, far below a runaway loop or a flood.
+ */
+export const DEFAULT_RATE_LIMITS = {
+  terminal: { perSecond: 20, burst: 120 },
+  address: { perSecond: 5, burst: 60 }
+} as const
+
+export interface HubTimeouts {
+  /** The request's headers must have arrived within this (a slow-headers attack holds a socket otherwise). */
+  readonly headersMs: number
+  /** The whole request, body included (an 8 MB upload over a slow line fits). */
+  readonly requestMs: number
+  /** A connection with nothing moving either way is closed. */
+  readonly idleMs: number
+}
+
+export const DEFAULT_TIMEOUTS: HubTimeouts = { headersMs: 15_000, requestMs: 120_000, idleMs: 120_000 }
 
 class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string
+    message: string,
+    /** 429 and 503: when to call again, in seconds. */
+    readonly retryAfter?: number
   ) {
     super(message)
   }
@@ -84,8 +120,21 @@ class HttpError extends Error {
 
 const zhCN = z.locales.zhCN().localeError
 
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1'
+export function isLoopback(address: string | undefined): boolean {
+  return (
+    address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || address === 'localhost'
+  )
+}
+
+/**
+ * Who is calling, for the limits before a token: the peer, or behind a reverse proxy on this
+ * machine the address it saw (the last one it added to X-Forwarded-For).
+ */
+function callerAddress(req: IncomingMessage): string {
+  const peer = req.socket.remoteAddress ?? ''
+  const forwarded = req.headers['x-forwarded-for']
+  if (!isLoopback(peer) || typeof forwarded !== 'string') return peer
+  return forwarded.split(',').at(-1)?.trim() || peer
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -163,6 +212,13 @@ export function createHubServer(options: HubServerOptions): Server {
     ? { reader: options.reader, own: false }
     : snapshotReaderFor(db)
   const bundles = createBundleCache()
+  const limits = options.rateLimits === false ? null : (options.rateLimits ?? DEFAULT_RATE_LIMITS)
+  const terminalCalls = limits ? createRateLimiter(limits.terminal) : null
+  const addressCalls = limits ? createRateLimiter(limits.address) : null
+  const limited = (limiter: RateLimiter | null, key: string, who: string) => {
+    const wait = limiter?.take(key) ?? 0
+    if (wait > 0) throw new HttpError(429, 'RATE_LIMITED', `${who}请求过于频繁，请 ${wait} 秒后再试`, wait)
+  }
   const highestProtocol: ProtocolVersion = options.protocol ?? 2
   /** What this request is answered in: the lower of the terminal's version and ours. */
   const protocolOf = (req: IncomingMessage): ProtocolVersion =>
@@ -206,6 +262,7 @@ export function createHubServer(options: HubServerOptions): Server {
     const terminal = match ? await authenticate(db, match[1], clock) : null
     if (!terminal)
       throw new HttpError(401, 'UNAUTHENTICATED', '令牌无效或已过期：请用刷新凭据更新令牌，或重新注册终端')
+    limited(terminalCalls, terminal.id, '本终端')
     return noteTerminalProtocol(db, terminal, protocolOf(req))
   }
 
@@ -483,8 +540,9 @@ export function createHubServer(options: HubServerOptions): Server {
   ]
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Bound to 127.0.0.1 by startHub; this holds even if someone listens on another address.
-    if (!isLoopback(req.socket.remoteAddress)) {
+    // Plain HTTP is for this machine only (a reverse proxy, tests): startHub listens on loopback
+    // without TLS, and this holds even if someone listens on another address.
+    if (!options.tls && !isLoopback(req.socket.remoteAddress)) {
       req.socket.destroy()
       return
     }
@@ -493,12 +551,15 @@ export function createHubServer(options: HubServerOptions): Server {
     if (highestProtocol >= 2) res.setHeader(PROTOCOL_HEADER, String(highestProtocol))
     if (
       options.testHooks &&
+      isLoopback(req.socket.remoteAddress) &&
       url.pathname.startsWith('/v1/_test/') &&
       (await testHook(req, res, url.pathname))
     )
       return
     // For whoever waits for the hub to come up; no token, and it never uses up a fault.
     if (url.pathname === '/v1/health' && req.method === 'GET') return send(res, 200, { status: 'ok' })
+    // Calls without a token (registration, renewal, the signed file key) count against the caller's address.
+    if (!req.headers.authorization) limited(addressCalls, callerAddress(req), '本地址')
     if (faults.unavailable > 0) {
       faults.unavailable -= 1
       throw new HttpError(503, 'UNAVAILABLE', '医保中心系统维护中，请稍后再试')
@@ -520,7 +581,16 @@ export function createHubServer(options: HubServerOptions): Server {
     await found.route.run(req, res, url, found.match)
   }
 
-  const server = createServer((req, res) => {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
+  // Node checks the header and request timeouts at this interval (30 s unless told).
+  const checking = { connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs) }
+  const server = options.tls
+    ? createHttpsServer({ ...checking, cert: options.tls.cert, key: options.tls.key })
+    : createHttpServer(checking)
+  server.headersTimeout = timeouts.headersMs
+  server.requestTimeout = timeouts.requestMs
+  server.setTimeout(timeouts.idleMs, (socket) => socket.destroy())
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(async (error: unknown) => {
       if (res.headersSent) {
         // Mid-stream: cut the connection, so the terminal sees no end line and applies nothing.
@@ -533,7 +603,11 @@ export function createHubServer(options: HubServerOptions): Server {
       }
       if (error instanceof HttpError) {
         const headers: Record<string, string> =
-          error.status === 503 ? { 'retry-after': '1' } : error.status === 413 ? { connection: 'close' } : {}
+          error.status === 503 || error.status === 429
+            ? { 'retry-after': String(error.retryAfter ?? 1) }
+            : error.status === 413
+              ? { connection: 'close' }
+              : {}
         if (error.status === 401) headers['www-authenticate'] = 'Bearer'
         await sendError(res, error.status, { code: error.code, message: error.message }, headers).catch(() =>
           res.destroy()
@@ -564,15 +638,28 @@ export interface RunningHub {
   close(): Promise<void>
 }
 
-/** Creates the server and listens on 127.0.0.1 (port 0: any free port; the URL says which). */
+/** An address other than this machine's without TLS: plain HTTP would carry tokens and PIN blocks in the open. */
+export class InsecureListenError extends Error {
+  override readonly name = 'InsecureListenError'
+}
+
+/**
+ * Creates the server and listens on `host` (127.0.0.1 unless given; another address only with
+ * TLS) and `port` (0: any free port; the URL says which).
+ */
 export async function startHub(
-  options: Omit<HubServerOptions, 'faults'> & { faults?: HubFaults; port?: number }
+  options: Omit<HubServerOptions, 'faults'> & { faults?: HubFaults; port?: number; host?: string }
 ): Promise<RunningHub> {
+  const host = options.host ?? '127.0.0.1'
+  if (!options.tls && !isLoopback(host))
+    throw new InsecureListenError(
+      `在 ${host} 上监听须配置 TLS 证书与私钥（HUB_TLS_CERT、HUB_TLS_KEY），或仍监听 127.0.0.1 并由本机的反向代理（nginx）对外提供 HTTPS`
+    )
   const faults = options.faults ?? createFaults()
   const server = createHubServer({ ...options, faults })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, host, () => {
       server.off('error', reject)
       resolve()
     })
@@ -580,7 +667,7 @@ export async function startHub(
   const { port } = server.address() as AddressInfo
   return {
     server,
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     faults,
     // Idempotent: a test that stops the centre midway and its cleanup may both close it.
     close: () =>

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The first step of `npm test`: the browser tests drive Debian's Chromium (never a downloaded
- * browser), read PDFs back with poppler and need a Chinese font to render the pages they check.
+ * browser), read PDFs back with poppler and need a Chinese font to render the pages they check;
+ * the centre's tests run its reverse-proxy example in Debian's nginx.
  * What is missing is installed from the system's packages when this machine allows it (root, or
  * passwordless sudo, and apt-get); otherwise one line says what to install, and the run stops
  * rather than skip a test.
@@ -27,7 +28,13 @@ export const TOOLS = [
     debianPackage: 'fonts-wqy-microhei',
     present: () => (spawnSync('fc-list', [':lang=zh'], { encoding: 'utf8' }).stdout ?? '').trim() !== ''
   },
-  { name: 'pdftotext / pdftoppm', debianPackage: 'poppler-utils', present: () => has('pdftotext', ['-v']) }
+  { name: 'pdftotext / pdftoppm', debianPackage: 'poppler-utils', present: () => has('pdftotext', ['-v']) },
+  // The centre's reverse-proxy example (docs/centre-nginx.conf) is tested with Debian's nginx.
+  {
+    name: 'nginx',
+    debianPackage: 'nginx-light',
+    present: () => existsSync(process.env.NGINX_PATH ?? '/usr/sbin/nginx')
+  }
 ]
 
 /** How packages can be installed here: directly as root, through passwordless sudo, or not at all. */
@@ -44,11 +51,11 @@ function main() {
   const prefix = installer()
   if (prefix === null) {
     console.error(
-      `浏览器测试缺少 ${missing.map((tool) => tool.name).join('、')}：请先安装 ${packages.join(' ')}（Debian/Ubuntu：sudo apt-get install ${packages.join(' ')}），再运行 npm test。`
+      `测试缺少 ${missing.map((tool) => tool.name).join('、')}：请先安装 ${packages.join(' ')}（Debian/Ubuntu：sudo apt-get install ${packages.join(' ')}），再运行 npm test。`
     )
     return 1
   }
-  console.log(`installing for the browser tests: ${packages.join(' ')}`)
+  console.log(`installing for the tests: ${packages.join(' ')}`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   const run = (/** @type {string[]} */ args) => {
     const [command, ...rest] = [...prefix, ...args]
