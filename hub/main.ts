@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { formatShanghaiDateTime, systemClock } from '../core/time'
 import { stderrLogger } from '../backend/shared'
+import { importAccounts, ImportRefused } from './accounts-import'
 import { openHubDatabase } from './db/open'
 import { addEnrolmentCode, DEMO_ENROLMENT_CODES, seedSyntheticAccounts } from './db/seed'
 import { pruneRemovals } from './db/state'
@@ -28,6 +29,8 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   （无命令）                                    启动中心参考实现：PORT（默认 8790），HUB_DATA_DIR（默认 .hub-data/）
   import-queue <文件>                           导入终端导出的待上传文件：验签、解密、去重、结算，可重复导入
   export-package --terminal <终端编号> <文件>    为终端制作同步包：规则包、全量账户数据与中心的结算结果
+  import-accounts <文件> [--allow-removals]      导入医保平台导出的参保账户（CSV 或 NDJSON，逐行校验，全部成功才生效）；
+                                                再次导入只改动有变化的账户，文件中不再有的账户删除
   seed-synthetic <数量>                         加入合成账户（压力测试用）
   withdraw-rules <地区代码> <版本>               撤回一个规则包版本：不再下发，按它办理的交易被拒绝
   add-enrolment-code <注册码> --regions <地区代码,…> [--reusable]
@@ -69,6 +72,7 @@ async function main(argv: readonly string[]): Promise<number> {
       terminal: { type: 'string' },
       regions: { type: 'string' },
       reusable: { type: 'boolean' },
+      'allow-removals': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -79,6 +83,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ![
       'serve',
       'import-queue',
+      'import-accounts',
       'export-package',
       'seed-synthetic',
       'withdraw-rules',
@@ -157,6 +162,19 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       process.stdout.write(
         `${JSON.stringify({ terminalId: imported.terminalId, summary: imported.summary })}\n`
+      )
+      return 0
+    }
+    if (command === 'import-accounts') {
+      const [file] = rest
+      if (!file || rest.length !== 1) throw new UsageError(`import-accounts 需要一个文件\n${USAGE}`)
+      const started = Date.now()
+      const imported = await importAccounts(db, resolve(file), {
+        clock,
+        allowManyRemovals: values['allow-removals'] === true
+      })
+      process.stdout.write(
+        `已导入 ${imported.rows} 行（地区 ${imported.regions.join('、')}）：新增 ${imported.added}，变更 ${imported.changed}，未变 ${imported.unchanged}，删除 ${imported.removed}${imported.version === null ? '；没有改动' : `；快照版本 ${imported.version}`}，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒\n`
       )
       return 0
     }
@@ -270,6 +288,10 @@ main(process.argv.slice(2)).then(
     if (error instanceof InsecureListenError) {
       process.stderr.write(`${error.message}\n`)
       process.exit(2)
+    }
+    if (error instanceof ImportRefused) {
+      process.stderr.write(`导入被拒绝，未做任何改动：${error.message}\n`)
+      process.exit(1)
     }
     if (error instanceof FileRefused) {
       process.stderr.write(`文件被拒绝：${error.message}\n`)

@@ -138,3 +138,16 @@ export async function insertNumbered(
   const [rowId] = (await trx(table).insert(row)) as unknown as number[]
   return Number(rowId)
 }
+
+/** A raw insert, update or delete, answering how many rows it touched (SQLite's driver does not say; it is asked). */
+export async function rawWrite(
+  trx: Knex.Transaction,
+  sql: string,
+  bindings: readonly unknown[]
+): Promise<number> {
+  const result: unknown = await trx.raw(sql, bindings as Knex.RawBinding[])
+  if (dialectOf(trx) === 'postgres')
+    return result && typeof result === 'object' && 'rowCount' in result ? Number(result.rowCount) : 0
+  const [{ n }] = rowsOf<{ n: number }>(await trx.raw('select changes() as n'))
+  return Number(n)
+}
