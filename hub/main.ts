@@ -11,7 +11,8 @@ import { pruneRemovals } from './db/state'
 import { centreSigningKey } from './file-key'
 import { exportPackage, FileRefused, importQueueFile, readQueueFileText } from './files'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
-import { createBundleCache, withdrawRules } from './rules'
+import { addRuleBundle, createBundleCache, withdrawRules } from './rules'
+import { listTerminals, revokeTerminal } from './terminals'
 import { InsecureListenError, startHub } from './server'
 
 /**
@@ -32,7 +33,10 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   import-accounts <文件> [--allow-removals]      导入医保平台导出的参保账户（CSV 或 NDJSON，逐行校验，全部成功才生效）；
                                                 再次导入只改动有变化的账户，文件中不再有的账户删除
   seed-synthetic <数量>                         加入合成账户（压力测试用）
+  publish-rules <文件>                          发布一个已签名的规则包（验签通过才加入；同一版本再次发布不改动）
   withdraw-rules <地区代码> <版本>               撤回一个规则包版本：不再下发，按它办理的交易被拒绝
+  terminals                                     列出全部终端：编号、网点、地区、注册时间、是否停用
+  revoke-terminal <终端编号> [--reason <原因>]   停用终端：令牌立即失效，不能再换令牌、重新注册或导入其文件
   add-enrolment-code <注册码> --regions <地区代码,…> [--reusable]
                                                 发放注册码：一台终端凭它注册，办理所列地区（--reusable：可反复使用）
   prune-removals <版本>                         清理该版本及以前的账户删除记录；此前的增量请求改发全量快照
@@ -73,6 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
       regions: { type: 'string' },
       reusable: { type: 'boolean' },
       'allow-removals': { type: 'boolean' },
+      reason: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -87,6 +92,9 @@ async function main(argv: readonly string[]): Promise<number> {
       'export-package',
       'seed-synthetic',
       'withdraw-rules',
+      'publish-rules',
+      'terminals',
+      'revoke-terminal',
       'add-enrolment-code',
       'prune-removals',
       'issue-voucher',
@@ -205,6 +213,37 @@ async function main(argv: readonly string[]): Promise<number> {
         `已加入 ${count} 个合成账户，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒\n`
       )
       return 0
+    }
+    if (command === 'publish-rules') {
+      const [file] = rest
+      if (!file || rest.length !== 1)
+        throw new UsageError(`publish-rules 需要一个已签名的规则包文件\n${USAGE}`)
+      const envelope = await readFile(resolve(file), 'utf8').catch(() => {
+        throw new UsageError(`无法读取规则包文件：${file}`)
+      })
+      const published = await addRuleBundle(db, envelope, clock).catch((error: unknown) => {
+        throw new UsageError(error instanceof Error ? error.message : String(error))
+      })
+      process.stdout.write(`已发布地区 ${published.regionCode} 第 ${published.version} 版规则包\n`)
+      return 0
+    }
+    if (command === 'terminals') {
+      const terminals = await listTerminals(db)
+      for (const t of terminals)
+        process.stdout.write(
+          `${t.id}\t${t.territory}\t地区 ${t.regionCodes.join('、')}\t版本 ${t.appVersion}（协议 ${t.protocolVersion}）\t注册于 ${formatShanghaiDateTime(t.registeredAt)}\t${t.revokedAt ? `已停用（${formatShanghaiDateTime(t.revokedAt)}：${t.revokedReason ?? ''}）` : '在用'}\n`
+        )
+      process.stdout.write(
+        `共 ${terminals.length} 台，在用 ${terminals.filter((t) => !t.revokedAt).length} 台\n`
+      )
+      return 0
+    }
+    if (command === 'revoke-terminal') {
+      const [id] = rest
+      if (!id || rest.length !== 1) throw new UsageError(`revoke-terminal 需要终端编号\n${USAGE}`)
+      const revoked = await revokeTerminal(db, id, values.reason ?? '中心停用', clock)
+      process.stdout.write(revoked ? `已停用终端 ${id}：令牌已失效\n` : `没有在用的终端 ${id}\n`)
+      return revoked ? 0 : 1
     }
     if (command === 'withdraw-rules') {
       const [region, version] = rest

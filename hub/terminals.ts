@@ -36,6 +36,7 @@ interface TerminalRow {
   region_codes_json: string
   regions_since_version: number
   protocol_version: number
+  revoked_at?: string | null
 }
 
 interface CodeRow {
@@ -140,6 +141,13 @@ export async function registerTerminal(
     }
     const regionCodes = (JSON.parse(code.region_codes_json) as string[]).slice().sort()
     const existing = await trx('terminals').where({ id: request.terminalId }).first<TerminalRow | undefined>()
+    if (existing?.revoked_at)
+      return {
+        ok: false,
+        status: 403,
+        code: 'ENROLMENT_REFUSED',
+        message: '该终端编号已被医保中心停用，不能再注册：请联系医保中心'
+      } as const
     const sameRegions =
       existing !== undefined &&
       JSON.stringify(recordOf(existing).regionCodes.slice().sort()) === JSON.stringify(regionCodes)
@@ -191,7 +199,10 @@ export async function renewToken(
   refreshSecret: string,
   options: { clock: Clock; tokenTtlMs: number }
 ): Promise<TokenGrant | null> {
-  const row = await db('terminals').where({ id: terminalId }).first<TerminalRow | undefined>()
+  const row = await db('terminals')
+    .where({ id: terminalId })
+    .whereNull('revoked_at')
+    .first<TerminalRow | undefined>()
   if (!row) return null
   const given = Buffer.from(sha256(refreshSecret), 'hex')
   const kept = Buffer.from(row.refresh_secret_hash, 'hex')
@@ -204,6 +215,7 @@ export async function authenticate(db: Knex, token: string, clock: Clock): Promi
   const row = await db('tokens as t')
     .join('terminals as r', 'r.id', 't.terminal_id')
     .where('t.token_hash', sha256(token))
+    .whereNull('r.revoked_at')
     .where('t.expires_at', '>', clock.now().toISOString())
     .first<TerminalRow | undefined>(
       'r.id',
@@ -217,8 +229,9 @@ export async function authenticate(db: Knex, token: string, clock: Clock): Promi
   return row ? recordOf(row) : null
 }
 
+/** A terminal in service (one revoked is not found: its files are not imported, no package is made for it). */
 export async function findTerminal(db: Knex, id: string): Promise<TerminalRecord | null> {
-  const row = await db('terminals').where({ id }).first<TerminalRow | undefined>()
+  const row = await db('terminals').where({ id }).whereNull('revoked_at').first<TerminalRow | undefined>()
   return row ? recordOf(row) : null
 }
 
@@ -240,4 +253,62 @@ export async function noteTerminalProtocol(
   if (terminal.protocolVersion === protocol) return terminal
   await db('terminals').where({ id: terminal.id }).update({ protocol_version: protocol })
   return { ...terminal, protocolVersion: protocol }
+}
+
+/** For the centre's staff (`npm run hub -- terminals`): every terminal, in service or not. */
+export interface TerminalListing {
+  readonly id: string
+  readonly territory: string
+  readonly regionCodes: readonly string[]
+  readonly appVersion: string
+  readonly protocolVersion: number
+  readonly registeredAt: string
+  readonly revokedAt: string | null
+  readonly revokedReason: string | null
+}
+
+export async function listTerminals(db: Knex): Promise<TerminalListing[]> {
+  const rows: Array<{
+    id: string
+    territory: string
+    region_codes_json: string
+    app_version: string
+    protocol_version: number
+    registered_at: string
+    revoked_at: string | null
+    revoked_reason: string | null
+  }> = await db('terminals')
+    .orderBy('id')
+    .select(
+      'id',
+      'territory',
+      'region_codes_json',
+      'app_version',
+      'protocol_version',
+      'registered_at',
+      'revoked_at',
+      'revoked_reason'
+    )
+  return rows.map((row) => ({
+    id: row.id,
+    territory: row.territory,
+    regionCodes: JSON.parse(row.region_codes_json) as string[],
+    appVersion: row.app_version,
+    protocolVersion: row.protocol_version,
+    registeredAt: row.registered_at,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason
+  }))
+}
+
+/** Stops a terminal at once: its tokens go; false when there is no such terminal in service. */
+export async function revokeTerminal(db: Knex, id: string, reason: string, clock: Clock): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const changed = await trx('terminals')
+      .where({ id })
+      .whereNull('revoked_at')
+      .update({ revoked_at: clock.now().toISOString(), revoked_reason: reason.slice(0, 200) })
+    await trx('tokens').where({ terminal_id: id }).delete()
+    return changed > 0
+  })
 }
