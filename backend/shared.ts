@@ -1,7 +1,7 @@
 /**
  * What the reference centre (hub/) may use of the terminal's backend, and nothing else (lint holds
  * the line): the rule-bundle signature format and its verification, the queue file's encryption,
- * and the logger. Both sides must agree on these byte for byte; the rest of the backend is the
+ * the logger, and the Excel writer reports share (the centre's insurer statements). Both sides must agree on these byte for byte; the rest of the backend is the
  * terminal's own.
  */
 export { silentLogger, stderrLogger, type Logger } from './services/log'
@@ -17,3 +17,4 @@ export {
 } from './services/sync/files/file-crypto'
 export { openPinBlock, sealPinBlock } from './services/payment/pin-block'
 export { hashPin, verifyPin } from './services/pin-hash'
+export { workbookOf, type WorkbookLayout } from './services/report-workbook'

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { formatYuan } from '../core/money'
 import { formatShanghaiDateTime, systemClock } from '../core/time'
 import { stderrLogger } from '../backend/shared'
 import { importAccounts, ImportRefused } from './accounts-import'
@@ -13,6 +14,7 @@ import { exportPackage, FileRefused, importQueueFile, readQueueFileText } from '
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { addRuleBundle, createBundleCache, withdrawRules } from './rules'
 import { listTerminals, revokeTerminal } from './terminals'
+import { writeInsurerStatements } from './statement'
 import { InsecureListenError, startHub } from './server'
 
 /**
@@ -35,6 +37,8 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   seed-synthetic <数量>                         加入合成账户（压力测试用）
   publish-rules <文件>                          发布一个已签名的规则包（验签通过才加入；同一版本再次发布不改动）
   withdraw-rules <地区代码> <版本>               撤回一个规则包版本：不再下发，按它办理的交易被拒绝
+  statement --from <日期> --to <日期> --out <目录> [--insurer <保险公司>]
+                                                各保险公司的结算对账单（xlsx 与 CSV）：新单、续期、犹豫期退保、冲正，按地区与产品
   terminals                                     列出全部终端：编号、网点、地区、注册时间、是否停用
   revoke-terminal <终端编号> [--reason <原因>]   停用终端：令牌立即失效，不能再换令牌、重新注册或导入其文件
   add-enrolment-code <注册码> --regions <地区代码,…> [--reusable]
@@ -78,6 +82,10 @@ async function main(argv: readonly string[]): Promise<number> {
       reusable: { type: 'boolean' },
       'allow-removals': { type: 'boolean' },
       reason: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+      insurer: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -94,6 +102,7 @@ async function main(argv: readonly string[]): Promise<number> {
       'withdraw-rules',
       'publish-rules',
       'terminals',
+      'statement',
       'revoke-terminal',
       'add-enrolment-code',
       'prune-removals',
@@ -225,6 +234,27 @@ async function main(argv: readonly string[]): Promise<number> {
         throw new UsageError(error instanceof Error ? error.message : String(error))
       })
       process.stdout.write(`已发布地区 ${published.regionCode} 第 ${published.version} 版规则包\n`)
+      return 0
+    }
+    if (command === 'statement') {
+      const date = /^\d{4}-\d{2}-\d{2}$/
+      if (!date.test(values.from ?? '') || !date.test(values.to ?? '') || !values.out || rest.length > 0)
+        throw new UsageError(`statement 需要 --from、--to（YYYY-MM-DD，北京时间）和 --out 目录\n${USAGE}`)
+      if ((values.from ?? '') > (values.to ?? '')) throw new UsageError('statement 的 --from 不能晚于 --to')
+      const written = await writeInsurerStatements(db, {
+        period: { from: values.from ?? '', to: values.to ?? '' },
+        dir: resolve(values.out),
+        clock,
+        insurer: values.insurer
+      })
+      if (written.length === 0)
+        process.stdout.write(
+          `${values.from} 至 ${values.to} 没有${values.insurer ? ` ${values.insurer} 的` : ''}结算业务，未生成对账单\n`
+        )
+      for (const statement of written)
+        process.stdout.write(
+          `${statement.insurer}：${statement.lines} 笔，应结 ${formatYuan(statement.owedFen)} 元 → ${statement.files.join('，')}\n`
+        )
       return 0
     }
     if (command === 'terminals') {

@@ -33,16 +33,16 @@ interface LineRow {
 }
 
 /** The UTC instant a Shanghai date starts (always +08:00). */
-const dayStartUtc = (date: string) => new Date(`${date}T00:00:00+08:00`).toISOString()
+export const dayStartUtc = (date: string) => new Date(`${date}T00:00:00+08:00`).toISOString()
 
-function dayAfter(date: string): string {
+export function dayAfter(date: string): string {
   const next = new Date(`${date}T00:00:00Z`)
   next.setUTCDate(next.getUTCDate() + 1)
   return next.toISOString().slice(0, 10)
 }
 
 /** Region and product names from the bundles the sales were made under (withdrawn ones too: a name is still a name). */
-function createNames(db: Knex, trustedKeys: TrustedKeys) {
+export function createNames(db: Knex, trustedKeys: TrustedKeys) {
   const bundles = new Map<string, RuleBundle | null>()
   async function bundle(regionCode: string, version: number): Promise<RuleBundle | null> {
     const key = `${regionCode}/${version}`
