@@ -15,7 +15,8 @@ import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { addRuleBundle, createBundleCache, withdrawRules } from './rules'
 import { listTerminals, revokeTerminal } from './terminals'
 import { writeInsurerStatements } from './statement'
-import { InsecureListenError, startHub } from './server'
+import type { RateLimit } from './rate-limit'
+import { DEFAULT_RATE_LIMITS, InsecureListenError, startHub } from './server'
 
 /**
  * `npm run hub`: the reference medical-insurance centre on 127.0.0.1, for demos and tests.
@@ -46,6 +47,7 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   prune-removals <版本>                         清理该版本及以前的账户删除记录；此前的增量请求改发全量快照
   issue-voucher <社保卡号>                      为该参保人签发医保电子凭证码（5 分钟内有效），演示扫码付款
   keyed-sales accept|refuse                     是否受理手工输入卡号的交易
+限速：HUB_RATE_LIMIT_TERMINAL、HUB_RATE_LIMIT_ADDRESS=<每秒次数>/<突发次数> 或 off（默认 20/120 与 5/60）
 网络：HUB_HOST（默认 127.0.0.1）；监听其他地址须同时设置 HUB_TLS_CERT、HUB_TLS_KEY（PEM 证书与私钥），或由本机反向代理对外（docs/centre.md）
 数据库：DATABASE_URL=postgres://用户@主机:端口/数据库 时使用 PostgreSQL（可多个进程共用），否则使用 HUB_DATA_DIR 中的 SQLite 文件
 保险公司：HUB_POLICY_DELAY_SECONDS=<秒>（默认 0）受理后过多久签发保单号；HUB_PROTOCOL=1 扮演协议版本 1 的旧中心
@@ -53,6 +55,27 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
 测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status、/v1/_test/voucher、/v1/_test/keyed-sales`
 
 class UsageError extends Error {}
+
+/**
+ * HUB_RATE_LIMIT_TERMINAL and HUB_RATE_LIMIT_ADDRESS: `<per second>/<burst>` (e.g. 20/120), or
+ * `off`; unset: the defaults (hub/server.ts DEFAULT_RATE_LIMITS).
+ */
+function rateLimits(): { terminal: RateLimit; address: RateLimit } | false {
+  const read = (name: string, fallback: RateLimit): RateLimit | null => {
+    const text = process.env[name] ?? ''
+    if (text === '') return fallback
+    if (text === 'off') return null
+    const match = /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(text)
+    if (!match || Number(match[1]) <= 0 || Number(match[2]) < 1)
+      throw new UsageError(`${name} 应为「每秒次数/突发次数」（如 20/120）或 off，现在是「${text}」`)
+    return { perSecond: Number(match[1]), burst: Number(match[2]) }
+  }
+  const terminal = read('HUB_RATE_LIMIT_TERMINAL', DEFAULT_RATE_LIMITS.terminal)
+  const address = read('HUB_RATE_LIMIT_ADDRESS', DEFAULT_RATE_LIMITS.address)
+  if (!terminal && !address) return false
+  const unlimited = { perSecond: 1e9, burst: 1e9 }
+  return { terminal: terminal ?? unlimited, address: address ?? unlimited }
+}
 
 /** HUB_TLS_CERT and HUB_TLS_KEY: both or neither; a file that cannot be read is said so, in Chinese. */
 async function tlsFiles(): Promise<{ cert: Buffer; key: Buffer } | undefined> {
@@ -135,6 +158,7 @@ async function main(argv: readonly string[]): Promise<number> {
       port,
       host: process.env.HUB_HOST || '127.0.0.1',
       tls,
+      rateLimits: rateLimits(),
       testHooks: process.env.HUB_TEST_HOOKS === '1',
       policyDelayMs: Number(delayText) * 1000,
       protocol: protocolText === '1' ? 1 : 2

@@ -1,5 +1,5 @@
 /**
- * A token bucket per caller (a terminal, or an address for the calls made before a terminal has
+ * How much the centre takes at once from whom. A token bucket per caller (a terminal, or an address for the calls made before a terminal has
  * a token): `burst` calls at once, then `perSecond`. One process's view: with several centre
  * processes each keeps its own, and the reverse proxy's limit (docs/centre.md) is the global one.
  * A few lines of arithmetic; a library would add a dependency for no more than this.
@@ -39,6 +39,30 @@ export function createRateLimiter(
         return 0
       }
       return Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond))
+    }
+  }
+}
+
+/** At most `limit` of these at once; the others wait in order. */
+export interface Turns {
+  run<T>(work: () => Promise<T>): Promise<T>
+}
+
+export function createTurns(limit: number): Turns {
+  let running = 0
+  const waiting: Array<() => void> = []
+  return {
+    async run(work) {
+      if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
+      else running += 1
+      try {
+        return await work()
+      } finally {
+        // The turn passes straight to the next in line, or is given back.
+        const next = waiting.shift()
+        if (next) next()
+        else running -= 1
+      }
     }
   }
 }

@@ -37,7 +37,8 @@ import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { settleItems } from './settle'
 import { issueDuePolicies, policiesAfter } from './policies'
-import { createRateLimiter, type RateLimit, type RateLimiter } from './rate-limit'
+import { createRateLimiter, createTurns, type RateLimit, type RateLimiter } from './rate-limit'
+import { dialectOf } from './db/dialect'
 import { streamWriter, writeSnapshot } from './snapshot'
 import { currentFileKey } from './file-key'
 import {
@@ -82,6 +83,12 @@ export interface HubServerOptions {
   /** Calls a terminal (by its token) and an address (before it has one) may make; false: none counted. */
   readonly rateLimits?: { readonly terminal: RateLimit; readonly address: RateLimit } | false
   readonly timeouts?: Partial<HubTimeouts>
+  /**
+   * Uploads settled at once by this process (default: 1 on SQLite, 4 on PostgreSQL). The rest wait
+   * their turn outside the database, so an authorization, with a customer at the counter, finds a
+   * connection free instead of queueing behind every terminal's backlog.
+   */
+  readonly uploadConcurrency?: number
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -212,6 +219,7 @@ export function createHubServer(options: HubServerOptions): Server {
     ? { reader: options.reader, own: false }
     : snapshotReaderFor(db)
   const bundles = createBundleCache()
+  const uploadTurns = createTurns(options.uploadConcurrency ?? (dialectOf(db) === 'postgres' ? 4 : 1))
   const limits = options.rateLimits === false ? null : (options.rateLimits ?? DEFAULT_RATE_LIMITS)
   const terminalCalls = limits ? createRateLimiter(limits.terminal) : null
   const addressCalls = limits ? createRateLimiter(limits.address) : null
@@ -355,7 +363,9 @@ export function createHubServer(options: HubServerOptions): Server {
     req: IncomingMessage,
     res: ServerResponse,
     schema: typeof uploadRequestSchema | typeof authorizationRequestSchema,
-    logResults: (terminalId: string, results: readonly ItemResult[], ms: number) => void
+    logResults: (terminalId: string, results: readonly ItemResult[], ms: number) => void,
+    /** An authorization: settled at once, never behind the uploads' turns. */
+    urgent = false
   ) {
     const terminal = await requireTerminal(req)
     const request = await readJson(req, schema, maxBodyBytes)
@@ -363,18 +373,20 @@ export function createHubServer(options: HubServerOptions): Server {
       throw new HttpError(403, 'FORBIDDEN', `请求中的终端编号 ${request.terminalId} 与令牌所属终端不符`)
     if (protocolOf(req) === 1) refuseVersion2Fields(request.items)
     const startedAt = performance.now()
-    const results = await settleItems(
-      db,
-      {
-        terminal,
-        clock,
-        bundles,
-        isLocked: (accountNo) => faults.lockedAccounts.has(accountNo),
-        log,
-        policyDelayMs: options.policyDelayMs ?? 0
-      },
-      request.items
-    )
+    const settle = () =>
+      settleItems(
+        db,
+        {
+          terminal,
+          clock,
+          bundles,
+          isLocked: (accountNo) => faults.lockedAccounts.has(accountNo),
+          log,
+          policyDelayMs: options.policyDelayMs ?? 0
+        },
+        request.items
+      )
+    const results = urgent ? await settle() : await uploadTurns.run(settle)
     logResults(terminal.id, results, Math.round(performance.now() - startedAt))
     if (faults.dropResponseAfterCommit > 0) {
       faults.dropResponseAfterCommit -= 1
@@ -400,16 +412,22 @@ export function createHubServer(options: HubServerOptions): Server {
 
   /** One sale with the customer waiting: the account's older queued items first, then the sale, settled as an upload. */
   const authorize = (req: IncomingMessage, res: ServerResponse) =>
-    settleAndAnswer(req, res, authorizationRequestSchema, (terminal, results, ms) => {
-      const last = results.at(-1)
-      log.info('sale_authorized', {
-        terminal,
-        items: results.length,
-        outcome: last?.outcome ?? 'none',
-        code: last?.outcome === 'rejected' ? last.code : '',
-        ms
-      })
-    })
+    settleAndAnswer(
+      req,
+      res,
+      authorizationRequestSchema,
+      (terminal, results, ms) => {
+        const last = results.at(-1)
+        log.info('sale_authorized', {
+          terminal,
+          items: results.length,
+          outcome: last?.outcome ?? 'none',
+          code: last?.outcome === 'rejected' ? last.code : '',
+          ms
+        })
+      },
+      true
+    )
 
   /** Version 2: the policies the insurer issued for this terminal's sales, after the terminal's cursor. */
   async function policies(req: IncomingMessage, res: ServerResponse, url: URL) {

@@ -270,21 +270,31 @@ export async function seedSyntheticAccounts(
   return { inserted: count, firstNo: first }
 }
 
-/** One account as SQL values; every part is generated here (digits, fixed names), never user text. */
-function syntheticRow(n: number, regions: readonly string[], version: number, now: string): string {
+/** Synthetic account number `n` as the centre holds it (the same every time for the same `n` and regions). */
+export function syntheticAccount(n: number, regions: readonly string[]) {
   const region = regions[n % regions.length]
   const birth = new Date(FIRST_BIRTH + Math.floor(n / 1000) * 86_400_000)
     .toISOString()
     .slice(0, 10)
     .replaceAll('-', '')
   const first17 = `${region}${birth}${String(n % 1000).padStart(3, '0')}`
-  const idNumber = first17 + residentIdCheckChar(first17)
-  const cardNumber = `S${String(n).padStart(8, '0')}`
-  const accountNo = `${region}S${String(n).padStart(9, '0')}`
-  const name = SURNAMES[n % SURNAMES.length] + GIVEN[Math.floor(n / SURNAMES.length) % GIVEN.length]
   const type = n % 50 === 7 ? 'resident' : n % 10 === 3 ? 'employee_retired' : 'employee_active'
-  const status = n % 97 === 5 ? 'suspended' : 'active'
   const balance = type === 'resident' ? 0 : ((n * 7919) % 2_000_000) + 10_000
-  const historical = Math.floor((balance * (n % 10)) / 10)
-  return `('${accountNo}','${cardNumber}','${idNumber}','${name}','${region}','${type}','${status}',${balance},${historical},0,${version},'${now}')`
+  return {
+    accountNo: `${region}S${String(n).padStart(9, '0')}`,
+    cardNumber: `S${String(n).padStart(8, '0')}`,
+    idNumber: first17 + residentIdCheckChar(first17),
+    name: SURNAMES[n % SURNAMES.length] + GIVEN[Math.floor(n / SURNAMES.length) % GIVEN.length],
+    regionCode: region,
+    insuranceType: type,
+    status: n % 97 === 5 ? 'suspended' : 'active',
+    balanceFen: balance,
+    historicalBalanceFen: Math.floor((balance * (n % 10)) / 10)
+  } as const
+}
+
+/** One account as SQL values; every part is generated here (digits, fixed names), never user text. */
+function syntheticRow(n: number, regions: readonly string[], version: number, now: string): string {
+  const a = syntheticAccount(n, regions)
+  return `('${a.accountNo}','${a.cardNumber}','${a.idNumber}','${a.name}','${a.regionCode}','${a.insuranceType}','${a.status}',${a.balanceFen},${a.historicalBalanceFen},0,${version},'${now}')`
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { maskCardNumber, maskIdNumber, maskName } from '../../../core/masking'
 import { assertFen, formatYuan, parseYuan } from '../../../core/money'
-import { demoClock, fixedClock, formatShanghaiDateTime, shanghaiDate } from '../../../core/time'
+import {
+  demoClock,
+  fixedClock,
+  formatShanghaiDateTime,
+  shanghaiDate,
+  shanghaiPartsByIntl
+} from '../../../core/time'
 
 describe('money in fen', () => {
   it('formats fen as yuan with thousands separators, exactly', () => {
@@ -32,6 +38,23 @@ describe('times', () => {
     expect(formatShanghaiDateTime('2026-11-21T16:30:00Z')).toBe('2026-11-22 00:30')
     expect(formatShanghaiDateTime('2026-11-21T16:30:05Z', true)).toBe('2026-11-22 00:30:05')
     expect(shanghaiDate(new Date('2026-12-31T16:00:00Z'))).toBe('2027-01-01')
+  })
+
+  it('reads Shanghai time as UTC+8 from 1992 on exactly as the time-zone database does, and the 1980s summers by it', () => {
+    let seed = 42
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648
+    const from = Date.UTC(1992, 0, 1)
+    const until = Date.UTC(2100, 0, 1)
+    for (let n = 0; n < 20_000; n++) {
+      const at = new Date(from + Math.floor(next() * (until - from)))
+      const intl = shanghaiPartsByIntl(at)
+      expect(formatShanghaiDateTime(at.toISOString(), true)).toBe(
+        `${intl.year}-${intl.month}-${intl.day} ${intl.hour}:${intl.minute}:${intl.second}`
+      )
+    }
+    // 1988-07-01 was in daylight saving (UTC+9): the plain reading would be an hour off.
+    expect(formatShanghaiDateTime('1988-07-01T00:00:00Z')).toBe('1988-07-01 09:00')
+    expect(formatShanghaiDateTime('1991-12-31T16:00:00Z')).toBe('1992-01-01 00:00')
   })
 
   it('refuses a clock that is not a time', () => {

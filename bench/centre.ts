@@ -1,0 +1,588 @@
+/**
+ * `npm run bench:centre`: the centre at province scale, on PostgreSQL (`--database-url`, default
+ * the local server's database `test`; each run in a schema of its own, dropped after). Phases:
+ *
+ * - settle: two centre processes on one database; `--terminals` (200) simulated terminals upload
+ *   `--sales` (100,000) sales in all, concurrently, in batches of 100 as a terminal does, while ten
+ *   more terminals ask online authorizations one after another and ten follow the deltas of the
+ *   region. Reports settlements per second, the authorization's p50/p95 under that load, delta
+ *   snapshots served, each process's peak memory, and checks every sale was settled exactly once.
+ * - compare: the 10,000-sale upload of `bench:sync` from one terminal to one centre process, on
+ *   SQLite and on PostgreSQL: sales per second, CPU per sale, and where the centre's CPU goes
+ *   (its `--cpu-prof`, self time by module).
+ * - import: a `--rows` (1,000,000) row account export (CSV) into PostgreSQL through
+ *   `npm run hub -- import-accounts`: time and peak memory; then the same file again (no changes).
+ *
+ * `--phases settle,compare` runs only those. Prints figures; asserts nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { Knex } from 'knex'
+import { uuidv7 } from '../core/ids'
+import { coverPeriodOf } from '../core/rules/cover'
+import {
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  registrationResponseSchema,
+  uploadResponseSchema,
+  type ItemResult,
+  type SaleItem
+} from '../core/sync/protocol'
+import { systemClock } from '../core/time'
+import { sealPinBlock } from '../backend/shared'
+import { DEMO_TRUSTED_KEYS } from '../backend/services/rules/keys'
+import { verifyBundle } from '../backend/services/rules/load'
+import { newTerminalFileKey } from '../backend/services/sync/files/file-crypto'
+import { DEMO_BUNDLE_ENVELOPES } from '../db/seeds/demo-bundles'
+import { DEMO_CENTRE_FILE_KEY } from '../db/seeds/demo-centre-file-key'
+import { ACCOUNT_EXPORT_COLUMNS } from '../hub/accounts-import'
+import { openHubDatabase } from '../hub/db/open'
+import { openPostgres } from '../hub/db/postgres'
+import { addEnrolmentCode, seedSyntheticAccounts, syntheticAccount } from '../hub/db/seed'
+import { generateKeyPairSync } from 'node:crypto'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const { values: args } = parseArgs({
+  options: {
+    phases: { type: 'string', default: 'settle,compare,import' },
+    sales: { type: 'string', default: '100000' },
+    terminals: { type: 'string', default: '200' },
+    'compare-sales': { type: 'string', default: '10000' },
+    rows: { type: 'string', default: '1000000' },
+    'database-url': { type: 'string', default: 'postgres://127.0.0.1:5432/test' }
+  }
+})
+const SALES = Number(args.sales)
+const TERMINALS = Number(args.terminals)
+const REGION = '539900'
+const BATCH = 100
+type Row = readonly [label: string, value: string]
+
+const n = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 1 })
+const ms = (value: number) => `${value.toFixed(1)} ms`
+const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+
+/** A schema of the bench's own on the server; its URL, and how to drop it. */
+async function benchSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `bench_${randomBytes(5).toString('hex')}`
+  const admin = openPostgres(args['database-url'], 1)
+  await admin.raw(`create schema ${schema}`)
+  await admin.destroy()
+  const url = new URL(args['database-url'])
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const db = openPostgres(args['database-url'], 1)
+      await db.raw(`drop schema if exists ${schema} cascade`)
+      await db.destroy()
+    }
+  }
+}
+
+interface Centre {
+  readonly url: string
+  readonly child: ChildProcess
+  /** Peak resident memory so far (VmHWM), kB. */
+  peakKb(): Promise<number>
+  cpuMs(): Promise<number>
+  stop(): Promise<void>
+}
+
+async function startCentre(
+  env: Record<string, string>,
+  options: { cpuProfDir?: string } = {}
+): Promise<Centre> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000)
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+      '--import',
+      'tsx',
+      'hub/main.ts'
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HUB_RATE_LIMIT_TERMINAL: 'off',
+        HUB_RATE_LIMIT_ADDRESS: 'off',
+        ...env
+      },
+      stdio: ['ignore', 'ignore', 'pipe']
+    }
+  )
+  let errors = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (errors.length < 20_000) errors += chunk.toString()
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const url = `http://127.0.0.1:${port}`
+  for (let tries = 0; ; tries++) {
+    if (child.exitCode !== null) throw new Error(`centre exited: ${errors}`)
+    const up = await fetch(`${url}/v1/health`).catch(() => null)
+    if (up?.ok) break
+    if (tries > 600) throw new Error(`centre did not start: ${errors}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const status = async (field: string) => {
+    const text = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '')
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
+  }
+  return {
+    url,
+    child,
+    peakKb: () => status('VmHWM'),
+    async cpuMs() {
+      const stat = (await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => ''))
+        .split(') ')[1]
+        ?.split(' ')
+      return stat ? ((Number(stat[11]) + Number(stat[12])) * 1000) / 100 : 0
+    },
+    async stop() {
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+}
+
+interface Terminal {
+  readonly terminalId: string
+  readonly token: string
+}
+
+async function post(url: string, path: string, body: unknown, token?: string): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+      ...(token ? { authorization: `Bearer ${token}` } : {})
+    },
+    body: JSON.stringify(body)
+  })
+}
+
+async function register(url: string, terminalId: string, code: string): Promise<Terminal> {
+  const { publicKey } = generateKeyPairSync('ed25519')
+  const answer = await post(url, '/v1/terminals', {
+    enrolmentCode: code,
+    terminalId,
+    territory: '压力测试',
+    appVersion: '0.1.0',
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    filePublicKeyPem: newTerminalFileKey().publicKeyPem
+  })
+  if (answer.status !== 201) throw new Error(`register: ${answer.status} ${await answer.text()}`)
+  const { token } = registrationResponseSchema.parse(await answer.json())
+  return { terminalId, token }
+}
+
+const yunnan = (() => {
+  for (const envelope of DEMO_BUNDLE_ENVELOPES) {
+    const verified = verifyBundle(envelope, DEMO_TRUSTED_KEYS)
+    if (verified.ok && verified.value.bundle.region.code === REGION) return verified.value.bundle
+  }
+  throw new Error('bench: no Yunnan bundle')
+})()
+const product = (() => {
+  const found = yunnan.products.find((p) => p.code === 'YN-JRAK')
+  if (!found || found.pricing.kind !== 'perUnit') throw new Error('bench: no YN-JRAK')
+  return { product: found, premiumFen: found.pricing.bands[0].unitPriceFen }
+})()
+const PREMIUM = product.premiumFen
+
+/** A sale of one unit of 吉瑞安康 by synthetic account `k` for themself, as a terminal sends it. */
+function saleOf(k: number, terminalId: string): SaleItem {
+  const payer = syntheticAccount(k, [REGION])
+  const at = new Date().toISOString()
+  const saleId = uuidv7(Date.now(), randomBytes(10))
+  const cover = coverPeriodOf(product.product, at)
+  return {
+    type: 'sale',
+    saleId,
+    terminalId,
+    operatorCode: '1001',
+    createdAt: at,
+    payer: { cardNumber: payer.cardNumber, idNumber: payer.idNumber, regionCode: REGION },
+    rules: { regionCode: REGION, version: yunnan.version },
+    totalFen: PREMIUM,
+    applicant: { mobile: '13912345678' },
+    payment: {
+      method: 'card',
+      entry: 'swiped',
+      pinBlock: sealPinBlock('123456', saleId, DEMO_CENTRE_FILE_KEY)
+    },
+    lines: [
+      {
+        lineNo: 1,
+        relation: 'self',
+        insuredIdNumber: payer.idNumber,
+        insuredName: payer.name,
+        productCode: product.product.code,
+        units: 1,
+        premiumFen: PREMIUM,
+        coverFrom: cover.from,
+        coverTo: cover.to
+      }
+    ]
+  }
+}
+
+async function upload(url: string, terminal: Terminal, items: readonly SaleItem[]): Promise<ItemResult[]> {
+  const answer = await post(
+    url,
+    '/v1/transactions',
+    { terminalId: terminal.terminalId, items },
+    terminal.token
+  )
+  if (answer.status !== 200) throw new Error(`upload: ${answer.status} ${await answer.text()}`)
+  return uploadResponseSchema.parse(await answer.json()).results
+}
+
+/** A centre database with the demo, `accounts` synthetic accounts of Yunnan and a reusable code for it. */
+async function preparedDatabase(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  accounts: number
+): Promise<void> {
+  const db: Knex = await openHubDatabase(dataDir, { clock: systemClock, databaseUrl })
+  try {
+    await seedSyntheticAccounts(db, accounts, { clock: systemClock, regionCodes: [REGION] })
+    await addEnrolmentCode(db, 'BENCH-539900', [REGION], systemClock, true)
+  } finally {
+    await db.destroy()
+  }
+}
+
+const settlePhase = {
+  name: 'settle',
+  async run(dir: string): Promise<Row[]> {
+    const schema = await benchSchema()
+    const probes = 10
+    try {
+      const started = performance.now()
+      await preparedDatabase(join(dir, 'settle'), schema.url, SALES + 20_000)
+      const seeded = performance.now() - started
+      const env = { DATABASE_URL: schema.url, HUB_DATA_DIR: join(dir, 'settle') }
+      const centres = await Promise.all([startCentre(env), startCentre(env)])
+      try {
+        const uploaders: Terminal[] = []
+        for (let t = 0; t < TERMINALS; t++)
+          uploaders.push(await register(centres[t % 2].url, `T-BU${String(t).padStart(6, '0')}`, 'DEMO-ALL'))
+        const authorizers: Terminal[] = []
+        const followers: Array<Terminal & { since?: number }> = []
+        for (let t = 0; t < probes; t++) {
+          authorizers.push(
+            await register(centres[t % 2].url, `T-BA${String(t).padStart(6, '0')}`, 'DEMO-ALL')
+          )
+          followers.push(
+            await register(centres[t % 2].url, `T-BF${String(t).padStart(6, '0')}`, 'BENCH-539900')
+          )
+        }
+        // Followers start from a full snapshot of the region, taken before the load.
+        for (const [t, follower] of followers.entries()) {
+          const full = await fetch(`${centres[t % 2].url}/v1/snapshot`, {
+            headers: { authorization: `Bearer ${follower.token}`, [PROTOCOL_HEADER]: '2' }
+          })
+          const text = await full.text()
+          follower.since = (
+            JSON.parse(text.slice(0, text.indexOf('\n'))) as { snapshotVersion: number }
+          ).snapshotVersion
+        }
+        // Every sale made before the clock starts: sealing PIN blocks is the terminals' work, not the centre's.
+        const perTerminal = Math.ceil(SALES / TERMINALS)
+        const batches = uploaders.map((terminal, t) => {
+          const sales: SaleItem[] = []
+          for (let k = t * perTerminal; k < Math.min(SALES, (t + 1) * perTerminal); k++)
+            sales.push(saleOf(k, terminal.terminalId))
+          return sales
+        })
+        const cpuBefore = await Promise.all(centres.map((c) => c.cpuMs()))
+        let loading = true
+        const outcomes = new Map<string, number>()
+        const count = (results: readonly ItemResult[]) => {
+          for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1)
+        }
+        const authorizationMs: number[] = []
+        let authorizedAccepted = 0
+        const deltaMs: number[] = []
+        let deltaAccounts = 0
+        const loadStarted = performance.now()
+        const load = Promise.all(
+          uploaders.map(async (terminal, t) => {
+            const sales = batches[t]
+            for (let i = 0; i < sales.length; i += BATCH)
+              count(await upload(centres[(t + i / BATCH) % 2].url, terminal, sales.slice(i, i + BATCH)))
+          })
+        ).finally(() => (loading = false))
+        const authorizing = Promise.all(
+          authorizers.map(async (terminal, t) => {
+            for (let k = SALES + t; loading; k += probes) {
+              const sale = saleOf(k, terminal.terminalId)
+              const at = performance.now()
+              const answer = await post(
+                centres[k % 2].url,
+                '/v1/authorizations',
+                { terminalId: terminal.terminalId, saleId: sale.saleId, items: [sale] },
+                terminal.token
+              )
+              const text = await answer.text()
+              if (answer.status !== 200) throw new Error(`authorization: ${answer.status} ${text}`)
+              authorizationMs.push(performance.now() - at)
+              const last = uploadResponseSchema.parse(JSON.parse(text)).results.at(-1)
+              if (last?.outcome === 'accepted') authorizedAccepted += 1
+            }
+          })
+        )
+        const following = Promise.all(
+          followers.map(async (follower, t) => {
+            while (loading) {
+              const at = performance.now()
+              const answer = await fetch(`${centres[t % 2].url}/v1/snapshot?since=${follower.since}`, {
+                headers: { authorization: `Bearer ${follower.token}`, [PROTOCOL_HEADER]: '2' }
+              })
+              const text = await answer.text()
+              deltaMs.push(performance.now() - at)
+              const lines = text.trimEnd().split('\n')
+              follower.since = (JSON.parse(lines[0]) as { snapshotVersion: number }).snapshotVersion
+              deltaAccounts += lines.length - 2
+              await new Promise((resolve) => setTimeout(resolve, 1_000))
+            }
+          })
+        )
+        await load
+        const loadMs = performance.now() - loadStarted
+        await Promise.all([authorizing, following])
+        const cpuAfter = await Promise.all(centres.map((c) => c.cpuMs()))
+        const peaks = await Promise.all(centres.map((c) => c.peakKb()))
+        // Exactly once: one stored result per sale sent, one settled sale per accepted one.
+        const db = openPostgres(schema.url, 1)
+        const [{ results }] = await db('item_results').count<Array<{ results: number }>>({ results: '*' })
+        // The bench's terminals only (the demo seeds one settled sale of its own).
+        const [{ settled }] = await db('hub_sales')
+          .where('terminal_id', 'like', 'T-B%')
+          .count<Array<{ settled: number }>>({ settled: '*' })
+        await db.destroy()
+        const accepted = (outcomes.get('accepted') ?? 0) + authorizedAccepted
+        const auth = [...authorizationMs].sort((a, b) => a - b)
+        const deltas = [...deltaMs].sort((a, b) => a - b)
+        const cpu = cpuAfter.reduce((s, v, i) => s + v - cpuBefore[i], 0)
+        return [
+          ['accounts seeded (synthetic, Yunnan)', `${n(SALES + 20_000)} in ${n(seeded / 1000)} s`],
+          [
+            'terminals uploading / centre processes',
+            `${n(TERMINALS)} / 2 (PostgreSQL ${args['database-url']})`
+          ],
+          ['sales uploaded, batches of 100', n(SALES)],
+          ['outcomes', [...outcomes].map(([outcome, k]) => `${n(k)} ${outcome}`).join(', ')],
+          ['wall time of the upload', `${n(loadMs / 1000)} s`],
+          ['settlements per second (uploads)', n(SALES / (loadMs / 1000))],
+          ['online authorizations meanwhile', n(authorizationMs.length)],
+          [
+            'authorization p50 / p95 / max',
+            `${ms(percentile(auth, 50))} / ${ms(percentile(auth, 95))} / ${ms(auth.at(-1) ?? 0)}`
+          ],
+          ['delta snapshots served meanwhile', `${n(deltas.length)}, ${n(deltaAccounts)} account lines`],
+          ['delta p50 / p95', `${ms(percentile(deltas, 50))} / ${ms(percentile(deltas, 95))}`],
+          ['centre CPU per settled item (both processes)', ms(cpu / (SALES + authorizationMs.length))],
+          ['centre peak RSS (each process)', peaks.map(mb).join(' / ')],
+          [
+            'exactly once',
+            `${n(results)} results for ${n(SALES + authorizationMs.length)} sales sent; ${n(settled)} settled for ${n(accepted)} accepted`
+          ]
+        ]
+      } finally {
+        await Promise.all(centres.map((c) => c.stop()))
+      }
+    } finally {
+      await schema.drop()
+    }
+  }
+}
+
+/** Self time of a --cpu-prof profile by where the code lives. */
+async function whereCpuGoes(profileDir: string): Promise<Row[]> {
+  const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'))
+  if (files.length === 0) return [['CPU profile', 'none written']]
+  interface Profile {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>
+    samples: number[]
+    timeDeltas: number[]
+  }
+  const profile = JSON.parse(await readFile(join(profileDir, files[0]), 'utf8')) as Profile
+  const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  const buckets = new Map<string, number>()
+  const functions = new Map<string, number>()
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)
+    const url = frame?.url ?? ''
+    const name = frame?.functionName ?? ''
+    if (name !== '(idle)') {
+      const where = `${name || '(anonymous)'} ${url.replace(/^.*\/(node_modules\/)?/, '')}`
+      functions.set(where, (functions.get(where) ?? 0) + (profile.timeDeltas[i] ?? 0))
+    }
+    const bucket =
+      name === '(idle)' || name === '(program)' || name === '(garbage collector)'
+        ? name
+        : /node_modules\/(pg|pg-protocol|pg-types|pg-pool)\//.test(url)
+          ? 'pg driver'
+          : /node_modules\/knex\//.test(url)
+            ? 'knex (query building)'
+            : /node_modules\/zod\//.test(url)
+              ? 'zod (request check)'
+              : /node_modules\/sqlite3\//.test(url)
+                ? 'sqlite3 driver'
+                : /\/hub\//.test(url)
+                  ? 'centre code'
+                  : /\/core\//.test(url)
+                    ? 'domain core (rules engine)'
+                    : /\/backend\//.test(url)
+                      ? 'shared backend (PIN block, bundle check)'
+                      : url.startsWith('node:') || url === ''
+                        ? 'Node itself (http, crypto, JSON, native)'
+                        : 'other'
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
+  const busy = [...buckets].filter(([name]) => name !== '(idle)')
+  const total = busy.reduce((s, [, us]) => s + us, 0)
+  const share = (us: number) => `${((100 * us) / total).toFixed(1)} %`
+  const top = [...functions].sort((a, b) => b[1] - a[1]).slice(0, 8)
+  return [
+    ...busy.sort((a, b) => b[1] - a[1]).map(([name, us]) => [`  ${name}`, share(us)] as const),
+    ['  the eight busiest functions', ''],
+    ...top.map(([name, us]) => [`    ${name}`, share(us)] as const)
+  ]
+}
+
+const comparePhase = {
+  name: 'compare',
+  async run(dir: string): Promise<Row[]> {
+    const count = Number(args['compare-sales'])
+    const rows: Row[] = []
+    for (const database of ['sqlite', 'postgres'] as const) {
+      const schema = database === 'postgres' ? await benchSchema() : null
+      const dataDir = join(dir, `compare-${database}`)
+      try {
+        await preparedDatabase(dataDir, schema?.url, count)
+        const profileDir = join(dir, `profile-${database}`)
+        const centre = await startCentre(
+          { HUB_DATA_DIR: dataDir, ...(schema ? { DATABASE_URL: schema.url } : {}) },
+          { cpuProfDir: profileDir }
+        )
+        try {
+          const terminal = await register(centre.url, 'T-COMPARE1', 'DEMO-ALL')
+          const sales = Array.from({ length: count }, (_, k) => saleOf(k, terminal.terminalId))
+          const cpuBefore = await centre.cpuMs()
+          const started = performance.now()
+          let accepted = 0
+          for (let i = 0; i < sales.length; i += BATCH)
+            accepted += (await upload(centre.url, terminal, sales.slice(i, i + BATCH))).filter(
+              (r) => r.outcome === 'accepted'
+            ).length
+          const wall = performance.now() - started
+          const cpu = (await centre.cpuMs()) - cpuBefore
+          rows.push(
+            [`${database}: ${n(count)} sales, one terminal, batches of 100`, `${n(accepted)} accepted`],
+            [`${database}: sales per second`, n(count / (wall / 1000))],
+            [`${database}: centre CPU per sale`, ms(cpu / count)]
+          )
+        } finally {
+          await centre.stop()
+        }
+        rows.push(
+          [`${database}: where the centre's CPU goes (self time, whole run)`, ''],
+          ...(await whereCpuGoes(profileDir))
+        )
+      } finally {
+        await schema?.drop()
+      }
+    }
+    return rows
+  }
+}
+
+const importPhase = {
+  name: 'import',
+  async run(dir: string): Promise<Row[]> {
+    const rows = Number(args.rows)
+    const schema = await benchSchema()
+    try {
+      const dataDir = join(dir, 'import')
+      const db = await openHubDatabase(dataDir, { clock: systemClock, databaseUrl: schema.url })
+      await db.destroy()
+      const file = join(dir, 'accounts.csv')
+      const out = createWriteStream(file)
+      out.write(`${ACCOUNT_EXPORT_COLUMNS.join(',')}\n`)
+      for (let k = 0; k < rows; k++) {
+        const a = syntheticAccount(k, ['330800', '539900', '540000', '310000', '320500', '210100'])
+        const line = `${a.accountNo},${a.cardNumber},${a.idNumber},${a.name},${a.regionCode},${a.insuranceType},${a.status},${a.balanceFen},${a.historicalBalanceFen},0,\n`
+        if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+      }
+      await new Promise<void>((resolve) => out.end(() => resolve()))
+      const run = async () => {
+        const started = performance.now()
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', 'hub/main.ts', 'import-accounts', file, '--allow-removals'],
+          {
+            cwd: root,
+            env: { ...process.env, HUB_DATA_DIR: dataDir, DATABASE_URL: schema.url },
+            stdio: ['ignore', 'pipe', 'pipe']
+          }
+        )
+        let output = ''
+        child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+        child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+        let peak = 0
+        const sampler = setInterval(() => {
+          void readFile(`/proc/${child.pid}/status`, 'utf8')
+            .then((text) => (peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(text)?.[1] ?? 0))))
+            .catch(() => undefined)
+        }, 100)
+        await new Promise<void>((resolve) => child.once('exit', () => resolve()))
+        clearInterval(sampler)
+        return { seconds: (performance.now() - started) / 1000, peak, output: output.trim() }
+      }
+      const first = await run()
+      const again = await run()
+      return [
+        ['rows (CSV, six regions)', n(rows)],
+        ['first import: time / peak RSS', `${n(first.seconds)} s / ${mb(first.peak)}`],
+        ['  said', first.output.split('\n').at(-1) ?? ''],
+        ['the same file again: time / peak RSS', `${n(again.seconds)} s / ${mb(again.peak)}`],
+        ['  said', again.output.split('\n').at(-1) ?? '']
+      ]
+    } finally {
+      await schema.drop()
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const phases = [settlePhase, comparePhase, importPhase]
+  const wanted = new Set(args.phases.split(',').map((name) => name.trim()))
+  const dir = await mkdtemp(join(tmpdir(), 'bench-centre-'))
+  try {
+    for (const phase of phases.filter((p) => wanted.has(p.name))) {
+      const rows = await phase.run(dir)
+      console.log(`${phase.name}:`)
+      for (const [label, value] of rows) console.log(`  ${label.padEnd(56)} ${value}`)
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+await main()
