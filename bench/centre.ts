@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,6 +65,9 @@ const REGION = '539900'
 const BATCH = 100
 type Row = readonly [label: string, value: string]
 
+/** Where a long phase is, on stderr (the figures go to stdout). */
+const progress = (text: string) =>
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${text}\n`)
 const n = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 1 })
 const ms = (value: number) => `${value.toFixed(1)} ms`
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
@@ -95,6 +98,8 @@ interface Centre {
   /** Peak resident memory so far (VmHWM), kB. */
   peakKb(): Promise<number>
   cpuMs(): Promise<number>
+  /** The error events it logged (event names and counts). */
+  errorEvents(): string
   stop(): Promise<void>
 }
 
@@ -124,10 +129,25 @@ async function startCentre(
     }
   )
   let errors = ''
+  const errorCounts = new Map<string, number>()
   child.stderr?.on('data', (chunk: Buffer) => {
-    if (errors.length < 20_000) errors += chunk.toString()
+    const text = chunk.toString()
+    if (errors.length < 20_000) errors += text
+    for (const match of text.matchAll(
+      /"level":"error","event":"([^"]+)"(?:,"path":"([^"]*)")?(?:,"error":"([^"]*)")?/g
+    )) {
+      const key = [match[1], match[2], match[3]].filter(Boolean).join(' ')
+      errorCounts.set(key, (errorCounts.get(key) ?? 0) + 1)
+    }
   })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let stopping = false
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A centre that dies under load says so, with the end of what it wrote.
+      if (!stopping) progress(`centre on port ${port} exited (${signal ?? code}):\n${errors.slice(-4000)}`)
+      resolve()
+    })
+  )
   const url = `http://127.0.0.1:${port}`
   for (let tries = 0; ; tries++) {
     if (child.exitCode !== null) throw new Error(`centre exited: ${errors}`)
@@ -136,21 +156,29 @@ async function startCentre(
     if (tries > 600) throw new Error(`centre did not start: ${errors}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+  // Read synchronously: /proc files are tiny, and a read on the thread pool can wait behind other work.
+  const proc = (file: string) => {
+    try {
+      return readFileSync(`/proc/${child.pid}/${file}`, 'utf8')
+    } catch {
+      return ''
+    }
+  }
   const status = async (field: string) => {
-    const text = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '')
+    const text = proc('status')
     return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? 0)
   }
   return {
     url,
     child,
     peakKb: () => status('VmHWM'),
+    errorEvents: () => [...errorCounts].map(([key, count]) => `${key} ×${count}`).join(', ') || 'none',
     async cpuMs() {
-      const stat = (await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => ''))
-        .split(') ')[1]
-        ?.split(' ')
+      const stat = proc('stat').split(') ')[1]?.split(' ')
       return stat ? ((Number(stat[11]) + Number(stat[12])) * 1000) / 100 : 0
     },
     async stop() {
+      stopping = true
       child.kill('SIGTERM')
       await exited
     }
@@ -240,16 +268,28 @@ function saleOf(k: number, terminalId: string): SaleItem {
   }
 }
 
+/** As the terminal's uploader does: a busy centre (503) is asked again after the time it names. */
 async function upload(url: string, terminal: Terminal, items: readonly SaleItem[]): Promise<ItemResult[]> {
-  const answer = await post(
-    url,
-    '/v1/transactions',
-    { terminalId: terminal.terminalId, items },
-    terminal.token
-  )
-  if (answer.status !== 200) throw new Error(`upload: ${answer.status} ${await answer.text()}`)
-  return uploadResponseSchema.parse(await answer.json()).results
+  for (;;) {
+    const answer = await post(
+      url,
+      '/v1/transactions',
+      { terminalId: terminal.terminalId, items },
+      terminal.token
+    )
+    if (answer.status === 503) {
+      busyAnswers += 1
+      await answer.text()
+      await new Promise((resolve) =>
+        setTimeout(resolve, Number(answer.headers.get('retry-after') ?? 1) * 1000)
+      )
+      continue
+    }
+    if (answer.status !== 200) throw new Error(`upload: ${answer.status} ${await answer.text()}`)
+    return uploadResponseSchema.parse(await answer.json()).results
+  }
 }
+let busyAnswers = 0
 
 /** A centre database with the demo, `accounts` synthetic accounts of Yunnan and a reusable code for it. */
 async function preparedDatabase(
@@ -276,6 +316,7 @@ const settlePhase = {
       await preparedDatabase(join(dir, 'settle'), schema.url, SALES + 20_000)
       const seeded = performance.now() - started
       const env = { DATABASE_URL: schema.url, HUB_DATA_DIR: join(dir, 'settle') }
+      progress(`seeded ${n(SALES + 20_000)} accounts; starting two centres`)
       const centres = await Promise.all([startCentre(env), startCentre(env)])
       try {
         const uploaders: Terminal[] = []
@@ -291,6 +332,7 @@ const settlePhase = {
             await register(centres[t % 2].url, `T-BF${String(t).padStart(6, '0')}`, 'BENCH-539900')
           )
         }
+        progress('terminals registered; followers take a full snapshot')
         // Followers start from a full snapshot of the region, taken before the load.
         for (const [t, follower] of followers.entries()) {
           const full = await fetch(`${centres[t % 2].url}/v1/snapshot`, {
@@ -301,6 +343,7 @@ const settlePhase = {
             JSON.parse(text.slice(0, text.indexOf('\n'))) as { snapshotVersion: number }
           ).snapshotVersion
         }
+        progress('making the sales')
         // Every sale made before the clock starts: sealing PIN blocks is the terminals' work, not the centre's.
         const perTerminal = Math.ceil(SALES / TERMINALS)
         const batches = uploaders.map((terminal, t) => {
@@ -309,6 +352,7 @@ const settlePhase = {
             sales.push(saleOf(k, terminal.terminalId))
           return sales
         })
+        progress(`made ${n(SALES)} sales`)
         const cpuBefore = await Promise.all(centres.map((c) => c.cpuMs()))
         let loading = true
         const outcomes = new Map<string, number>()
@@ -319,6 +363,9 @@ const settlePhase = {
         let authorizedAccepted = 0
         const deltaMs: number[] = []
         let deltaAccounts = 0
+        let deltaFailures = 0
+        let authorizationFailures = 0
+        progress('uploading')
         const loadStarted = performance.now()
         const load = Promise.all(
           uploaders.map(async (terminal, t) => {
@@ -332,14 +379,18 @@ const settlePhase = {
             for (let k = SALES + t; loading; k += probes) {
               const sale = saleOf(k, terminal.terminalId)
               const at = performance.now()
+              // A terminal that gets no answer in time queues the sale instead (counted here).
               const answer = await post(
                 centres[k % 2].url,
                 '/v1/authorizations',
                 { terminalId: terminal.terminalId, saleId: sale.saleId, items: [sale] },
                 terminal.token
-              )
-              const text = await answer.text()
-              if (answer.status !== 200) throw new Error(`authorization: ${answer.status} ${text}`)
+              ).catch(() => null)
+              const text = answer ? await answer.text().catch(() => null) : null
+              if (!answer || answer.status !== 200 || text === null) {
+                authorizationFailures += 1
+                continue
+              }
               authorizationMs.push(performance.now() - at)
               const last = uploadResponseSchema.parse(JSON.parse(text)).results.at(-1)
               if (last?.outcome === 'accepted') authorizedAccepted += 1
@@ -350,10 +401,16 @@ const settlePhase = {
           followers.map(async (follower, t) => {
             while (loading) {
               const at = performance.now()
-              const answer = await fetch(`${centres[t % 2].url}/v1/snapshot?since=${follower.since}`, {
+              // A terminal whose delta failed tries again at its next sync.
+              const text = await fetch(`${centres[t % 2].url}/v1/snapshot?since=${follower.since}`, {
                 headers: { authorization: `Bearer ${follower.token}`, [PROTOCOL_HEADER]: '2' }
               })
-              const text = await answer.text()
+                .then((answer) => (answer.ok ? answer.text() : null))
+                .catch(() => null)
+              if (text === null) {
+                deltaFailures += 1
+                continue
+              }
               deltaMs.push(performance.now() - at)
               const lines = text.trimEnd().split('\n')
               follower.since = (JSON.parse(lines[0]) as { snapshotVersion: number }).snapshotVersion
@@ -389,18 +446,22 @@ const settlePhase = {
           ['outcomes', [...outcomes].map(([outcome, k]) => `${n(k)} ${outcome}`).join(', ')],
           ['wall time of the upload', `${n(loadMs / 1000)} s`],
           ['settlements per second (uploads)', n(SALES / (loadMs / 1000))],
+          ['uploads answered 503 (busy, sent again later)', n(busyAnswers)],
           ['online authorizations meanwhile', n(authorizationMs.length)],
+          ['authorizations without an answer (the terminal queues the sale)', n(authorizationFailures)],
           [
             'authorization p50 / p95 / max',
             `${ms(percentile(auth, 50))} / ${ms(percentile(auth, 95))} / ${ms(auth.at(-1) ?? 0)}`
           ],
           ['delta snapshots served meanwhile', `${n(deltas.length)}, ${n(deltaAccounts)} account lines`],
           ['delta p50 / p95', `${ms(percentile(deltas, 50))} / ${ms(percentile(deltas, 95))}`],
+          ['deltas that failed (cut or refused; tried again)', n(deltaFailures)],
+          ['centre errors logged', centres.map((c) => c.errorEvents()).join(' / ')],
           ['centre CPU per settled item (both processes)', ms(cpu / (SALES + authorizationMs.length))],
           ['centre peak RSS (each process)', peaks.map(mb).join(' / ')],
           [
             'exactly once',
-            `${n(results)} results for ${n(SALES + authorizationMs.length)} sales sent; ${n(settled)} settled for ${n(accepted)} accepted`
+            `${n(results)} results for ${n(SALES + authorizationMs.length + authorizationFailures)} sales sent (unanswered authorizations included); ${n(settled)} settled, ${n(accepted)} of them answered accepted`
           ]
         ]
       } finally {

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { INSURANCE_TYPES, ENROLMENT_STATUSES, RELATIONS } from '../core/cardholder'
 import { parseResidentId } from '../core/identifiers'
 import { shanghaiDate, type Clock } from '../core/time'
-import { dialectOf, rawWrite } from './db/dialect'
+import { dialectOf, rawWrite, refreshStatistics } from './db/dialect'
 import { nextVersion } from './db/state'
 
 /**
@@ -382,6 +382,7 @@ export async function importAccounts(
             and not exists (select 1 from family_members f where f.account_id = a.id and f.id_number = i.id_number)`,
         [now, CHANGED]
       )
+      await refreshStatistics(trx, ['accounts', 'family_members'])
       let version: number | null = null
       if (removed.length + changed + added + familyChanged > 0) {
         version = await nextVersion(trx)

@@ -3,7 +3,7 @@ import { instalmentPlanAfter } from '../core/after-sale'
 import type { RuleBundle } from '../core/rules/bundle'
 import type { PolicyIssue, SaleItem } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
-import { lockKeys } from './db/dialect'
+import { tryLockKey } from './db/dialect'
 import { accountsShowing, stampAccounts } from './db/state'
 
 /**
@@ -177,9 +177,14 @@ export async function dropUnissuedPolicies(trx: Knex.Transaction, saleId: string
   await trx('policies').where({ sale_id: saleId }).whereNull('policy_no').delete()
 }
 
+/** Policies issued by one call at most: a snapshot or policies call waits for its issuing. */
+const ISSUED_AT_ONCE = 500
+
 /**
- * Issues every policy that is due: a number, the time, its place in the order of issue; the
- * holding shows the number and the accounts that show the insured person go into the next delta.
+ * Issues the policies that are due, the oldest first, at most ISSUED_AT_ONCE: a number, the time,
+ * its place in the order of issue; the holding shows the number and the accounts that show the
+ * insured person go into the next delta. When another process is issuing, this one leaves it to
+ * it (returns 0) rather than wait.
  */
 export async function issueDuePolicies(db: Knex, clock: Clock): Promise<number> {
   const now = clock.now().toISOString()
@@ -189,11 +194,12 @@ export async function issueDuePolicies(db: Knex, clock: Clock): Promise<number> 
   return db.transaction(async (trx) => {
     // One issuer at a time across processes: terminals ask for what was issued after the last
     // number they saw, so numbers must commit in their order.
-    await lockKeys(trx, ['policy-issue'])
+    if (!(await tryLockKey(trx, 'policy-issue'))) return 0
     const due: PolicyRow[] = await trx('policies')
       .whereNull('policy_no')
       .where('issue_due_at', '<=', now)
       .orderBy('id')
+      .limit(ISSUED_AT_ONCE)
       .select()
     if (due.length === 0) return 0
     const [{ last }] = await trx('policies').max<Array<{ last: number | null }>>('issued_seq as last')

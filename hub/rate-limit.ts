@@ -43,18 +43,36 @@ export function createRateLimiter(
   }
 }
 
-/** At most `limit` of these at once; the others wait in order. */
+/** At most `limit` of these at once; the others wait in order, each at most `waitAtMostMs`. */
 export interface Turns {
+  /** Rejects with NoTurn, having done nothing, when no turn came in time. */
   run<T>(work: () => Promise<T>): Promise<T>
 }
 
-export function createTurns(limit: number): Turns {
+export class NoTurn extends Error {
+  override readonly name = 'NoTurn'
+}
+
+export function createTurns(limit: number, waitAtMostMs = Number.POSITIVE_INFINITY): Turns {
   let running = 0
   const waiting: Array<() => void> = []
   return {
     async run(work) {
-      if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
-      else running += 1
+      if (running >= limit) {
+        await new Promise<void>((resolve, reject) => {
+          const turn = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+          const timer = Number.isFinite(waitAtMostMs)
+            ? setTimeout(() => {
+                waiting.splice(waiting.indexOf(turn), 1)
+                reject(new NoTurn())
+              }, waitAtMostMs)
+            : undefined
+          waiting.push(turn)
+        })
+      } else running += 1
       try {
         return await work()
       } finally {

@@ -80,7 +80,10 @@ export async function currentBundle(
 export type BundleLookup =
   { readonly status: 'ok'; readonly bundle: RuleBundle } | { readonly status: 'withdrawn' | 'unknown' }
 
-/** Parsed bundles by region and version; the withdrawn mark is read fresh every time. */
+/**
+ * Parsed bundles by region and version; the withdrawn mark is read fresh every time, the envelope
+ * (tens of kilobytes) only the first time.
+ */
 export function createBundleCache(trustedKeys: TrustedKeys = hubTrustedKeys()) {
   const parsed = new Map<string, RuleBundle>()
 
@@ -89,15 +92,17 @@ export function createBundleCache(trustedKeys: TrustedKeys = hubTrustedKeys()) {
     regionCode: string,
     version: number
   ): Promise<BundleLookup> {
-    const row = await q('rule_bundles')
-      .where({ region_code: regionCode, version })
-      .first<BundleRow | undefined>()
-    if (!row) return { status: 'unknown' }
-    if (row.withdrawn_at) return { status: 'withdrawn' }
     const key = `${regionCode}/${version}`
     let bundle = parsed.get(key)
+    const row = await q('rule_bundles')
+      .where({ region_code: regionCode, version })
+      .first<(Pick<BundleRow, 'withdrawn_at'> & Partial<Pick<BundleRow, 'envelope'>>) | undefined>(
+        bundle ? ['withdrawn_at'] : ['withdrawn_at', 'envelope']
+      )
+    if (!row) return { status: 'unknown' }
+    if (row.withdrawn_at) return { status: 'withdrawn' }
     if (!bundle) {
-      const verified = verifyBundle(row.envelope, trustedKeys)
+      const verified = verifyBundle(row.envelope ?? '', trustedKeys)
       // A stored envelope that no longer verifies is treated as absent, never used.
       if (!verified.ok) return { status: 'unknown' }
       bundle = verified.value.bundle

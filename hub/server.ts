@@ -37,7 +37,7 @@ import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { settleItems } from './settle'
 import { issueDuePolicies, policiesAfter } from './policies'
-import { createRateLimiter, createTurns, type RateLimit, type RateLimiter } from './rate-limit'
+import { createRateLimiter, createTurns, NoTurn, type RateLimit, type RateLimiter } from './rate-limit'
 import { dialectOf } from './db/dialect'
 import { streamWriter, writeSnapshot } from './snapshot'
 import { currentFileKey } from './file-key'
@@ -89,6 +89,12 @@ export interface HubServerOptions {
    * connection free instead of queueing behind every terminal's backlog.
    */
   readonly uploadConcurrency?: number
+  /**
+   * Snapshots streamed at once by this process (default 2 on PostgreSQL, where each holds a pool
+   * connection for its whole stream; 4 on SQLite, its reader's connections). Others wait up to 20 s,
+   * then get 503 and sync again later.
+   */
+  readonly snapshotConcurrency?: number
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -110,6 +116,9 @@ export interface HubTimeouts {
   /** A connection with nothing moving either way is closed. */
   readonly idleMs: number
 }
+
+/** How long an upload waits for its turn before it is sent back to try later. */
+const UPLOAD_WAIT_AT_MOST_MS = 20_000
 
 export const DEFAULT_TIMEOUTS: HubTimeouts = { headersMs: 15_000, requestMs: 120_000, idleMs: 120_000 }
 
@@ -219,7 +228,21 @@ export function createHubServer(options: HubServerOptions): Server {
     ? { reader: options.reader, own: false }
     : snapshotReaderFor(db)
   const bundles = createBundleCache()
-  const uploadTurns = createTurns(options.uploadConcurrency ?? (dialectOf(db) === 'postgres' ? 4 : 1))
+  // An upload that cannot start within this is answered 503 (nothing done; the terminal sends it
+  // again later) rather than holding its connection while the backlog drains.
+  const uploadTurns = createTurns(
+    options.uploadConcurrency ?? (dialectOf(db) === 'postgres' ? 4 : 1),
+    UPLOAD_WAIT_AT_MOST_MS
+  )
+  const snapshotTurns = createTurns(
+    options.snapshotConcurrency ?? (dialectOf(db) === 'postgres' ? 2 : 4),
+    UPLOAD_WAIT_AT_MOST_MS
+  )
+  const busy = (error: unknown): never => {
+    if (error instanceof NoTurn)
+      throw new HttpError(503, 'UNAVAILABLE', '中心繁忙，本次未处理：请稍后再试', 5)
+    throw error
+  }
   const limits = options.rateLimits === false ? null : (options.rateLimits ?? DEFAULT_RATE_LIMITS)
   const terminalCalls = limits ? createRateLimiter(limits.terminal) : null
   const addressCalls = limits ? createRateLimiter(limits.address) : null
@@ -386,7 +409,7 @@ export function createHubServer(options: HubServerOptions): Server {
         },
         request.items
       )
-    const results = urgent ? await settle() : await uploadTurns.run(settle)
+    const results = urgent ? await settle() : await uploadTurns.run(settle).catch(busy)
     logResults(terminal.id, results, Math.round(performance.now() - startedAt))
     if (faults.dropResponseAfterCommit > 0) {
       faults.dropResponseAfterCommit -= 1
@@ -537,7 +560,11 @@ export function createHubServer(options: HubServerOptions): Server {
       run: (req, res, _url, match) => renew(req, res, decodeURIComponent(match[1]))
     },
     { pattern: /^\/v1\/rules$/, method: 'GET', run: (req, res, url) => rules(req, res, url) },
-    { pattern: /^\/v1\/snapshot$/, method: 'GET', run: (req, res, url) => snapshot(req, res, url) },
+    {
+      pattern: /^\/v1\/snapshot$/,
+      method: 'GET',
+      run: (req, res, url) => snapshotTurns.run(() => snapshot(req, res, url)).catch(busy)
+    },
     { pattern: /^\/v1\/transactions$/, method: 'POST', run: (req, res) => upload(req, res) },
     { pattern: /^\/v1\/policies$/, method: 'GET', run: (req, res, url) => policies(req, res, url) },
     { pattern: /^\/v1\/authorizations$/, method: 'POST', run: (req, res) => authorize(req, res) },

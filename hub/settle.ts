@@ -24,7 +24,7 @@ import {
 } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import type { Logger } from '../backend/shared'
-import { forUpdate, greatestOf, insertNumbered, lockKeys, transactionWithRetry } from './db/dialect'
+import { forUpdate, greatestOf, insertResult, lockKeys, transactionWithRetry } from './db/dialect'
 import { accountsShowing, stampAccounts } from './db/state'
 import { checkPayer } from './payer'
 import type { BundleCache } from './rules'
@@ -158,7 +158,12 @@ export async function settleItems(
     for (const item of items) {
       const itemId = itemIdOf(item)
       const contentSha256 = createHash('sha256').update(JSON.stringify(item)).digest('hex')
-      await lockKeys(trx, [`item:${itemId}`])
+      // The item, and for a sale every person it insures (another payer's sale for the same person
+      // waits until this one commits): one round trip.
+      await lockKeys(trx, [
+        `item:${itemId}`,
+        ...(item.type === 'sale' ? item.lines.map((line) => `person:${line.insuredIdNumber}`) : [])
+      ])
       const stored = await trx('item_results').where({ item_id: itemId }).first<StoredResult | undefined>()
       if (stored) {
         if (stored.content_sha256 !== contentSha256)
@@ -178,18 +183,20 @@ export async function settleItems(
         results.push({ itemId, outcome: 'retryLater', message: verdict.message })
         continue
       }
-      const number = await insertNumbered(trx, 'item_results', {
-        item_id: itemId,
-        terminal_id: ctx.terminal.id,
-        type: item.type,
-        outcome: verdict.kind,
-        code: verdict.kind === 'rejected' ? verdict.code : null,
-        message: verdict.kind === 'rejected' ? verdict.message : null,
-        settled_at: settledAt,
-        content_sha256: contentSha256
-      })
-      const reference = verdict.kind === 'accepted' ? referenceOf(settledAt, number) : undefined
-      if (reference) await trx('item_results').where({ item_id: itemId }).update({ reference })
+      const reference = await insertResult(
+        trx,
+        {
+          item_id: itemId,
+          terminal_id: ctx.terminal.id,
+          type: item.type,
+          outcome: verdict.kind,
+          code: verdict.kind === 'rejected' ? verdict.code : null,
+          message: verdict.kind === 'rejected' ? verdict.message : null,
+          settled_at: settledAt,
+          content_sha256: contentSha256
+        },
+        (n) => (verdict.kind === 'accepted' ? referenceOf(settledAt, n) : undefined)
+      )
       if (item.type === 'sale') await recordReceivedSale(trx, ctx.terminal.id, item)
       results.push(
         verdict.kind === 'accepted'
@@ -343,12 +350,8 @@ async function settleSale(
   if (!ctx.terminal.regionCodes.includes(item.payer.regionCode))
     return reject('INVALID_ITEM', `本终端未获准办理地区 ${item.payer.regionCode} 的业务`)
 
+  // Locked (and its persons before it, in settleItems).
   const account = await findPayer(trx, item.payer)
-  // Every person insured: another payer's sale for the same person waits until this one commits.
-  await lockKeys(
-    trx,
-    item.lines.map((line) => `person:${line.insuredIdNumber}`)
-  )
   if (!account)
     return reject('ACCOUNT_UNKNOWN', `中心在地区 ${item.payer.regionCode} 没有与该卡号、身份证号相符的账户`)
   const allKeys = [...new Set([...keys, ...accountKeys(account)])]

@@ -47,8 +47,25 @@ export function wholeAtLeast(db: Knex, column: string, min: number): string {
  */
 export async function lockKeys(trx: Knex.Transaction, keys: Iterable<string>): Promise<void> {
   if (dialectOf(trx) !== 'postgres') return
-  for (const key of [...new Set(keys)].sort())
-    await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key])
+  const sorted = [...new Set(keys)].sort()
+  if (sorted.length === 0) return
+  // One round trip, taken in the array's order.
+  await trx.raw(
+    'select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(?::text[]) with ordinality as t(k, n) order by n',
+    [sorted]
+  )
+}
+
+/**
+ * The lock on `key` if no one holds it, else false at once (PostgreSQL); SQLite's lone writer
+ * always has it. For work one process may do for all, such as issuing policy numbers.
+ */
+export async function tryLockKey(trx: Knex.Transaction, key: string): Promise<boolean> {
+  if (dialectOf(trx) !== 'postgres') return true
+  const [{ locked }] = rowsOf<{ locked: boolean }>(
+    await trx.raw('select pg_try_advisory_xact_lock(hashtextextended(?, 0)) as locked', [key])
+  )
+  return locked
 }
 
 /** Locks these rows until commit, in id order (PostgreSQL; SQLite's writer is alone anyway). */
@@ -121,22 +138,26 @@ function codeOf(error: unknown): string {
 }
 
 /**
- * The number in a settlement reference (ZX…): SQLite's rowid of the stored result (the numbers
- * issued so far came from it, so they go on from there), PostgreSQL's own sequence, which hands out
- * numbers without making concurrent transactions wait for each other.
+ * Stores an item's result with its settlement reference (ZX…), when `referenceOf` gives one for the
+ * number: SQLite's rowid of the stored result (the numbers issued so far came from it, so they go
+ * on from there; the row is written, then given its reference), PostgreSQL's own sequence, which
+ * hands out numbers without making concurrent transactions wait for each other (one insert).
  */
-export async function insertNumbered(
+export async function insertResult(
   trx: Knex.Transaction,
-  table: string,
-  row: Record<string, unknown>
-): Promise<number> {
+  row: Record<string, unknown>,
+  referenceOf: (n: number) => string | undefined
+): Promise<string | undefined> {
   if (dialectOf(trx) === 'postgres') {
-    const [{ n }] = rowsOf<{ n: string | number }>(await trx.raw("select nextval('settlement_numbers') as n"))
-    await trx(table).insert(row)
-    return Number(n)
+    const [{ n }] = rowsOf<{ n: number }>(await trx.raw("select nextval('settlement_numbers') as n"))
+    const reference = referenceOf(Number(n))
+    await trx('item_results').insert({ ...row, reference: reference ?? null })
+    return reference
   }
-  const [rowId] = (await trx(table).insert(row)) as unknown as number[]
-  return Number(rowId)
+  const [rowId] = (await trx('item_results').insert(row)) as unknown as number[]
+  const reference = referenceOf(Number(rowId))
+  if (reference) await trx('item_results').where({ item_id: row.item_id }).update({ reference })
+  return reference
 }
 
 /** A raw insert, update or delete, answering how many rows it touched (SQLite's driver does not say; it is asked). */
@@ -150,4 +171,16 @@ export async function rawWrite(
     return result && typeof result === 'object' && 'rowCount' in result ? Number(result.rowCount) : 0
   const [{ n }] = rowsOf<{ n: number }>(await trx.raw('select changes() as n'))
   return Number(n)
+}
+
+/**
+ * After a bulk load (an import, synthetic accounts): PostgreSQL plans by table statistics, and a
+ * table it last saw empty is planned as empty until autovacuum comes round. SQLite needs nothing.
+ */
+export async function refreshStatistics(
+  db: Knex | Knex.Transaction,
+  tables: readonly string[]
+): Promise<void> {
+  if (dialectOf(db) !== 'postgres') return
+  for (const table of tables) await db.raw(`analyze ${table}`)
 }

@@ -10,7 +10,7 @@ import { DEMO_BUNDLE_ENVELOPES, DEMO_FORMAT_1_ENVELOPES } from '../../db/seeds/d
 import { DEMO_ACCOUNTS, DEMO_REGIONS, demoAccountNo } from '../../db/seeds/demo-population'
 import { setCardPin } from '../payer'
 import { addRuleBundle } from '../rules'
-import { lockKeys } from './dialect'
+import { lockKeys, refreshStatistics } from './dialect'
 import { nextVersion } from './state'
 
 /** Enrolment codes of the demo: DEMO-ALL serves all six regions and may be used any number of times. */
@@ -267,6 +267,7 @@ export async function seedSyntheticAccounts(
       await trx('hub_state').insert({ key: 'synthetic_count', value: end }).onConflict('key').merge()
     })
   }
+  await refreshStatistics(db, ['accounts'])
   return { inserted: count, firstNo: first }
 }
 

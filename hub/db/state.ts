@@ -61,9 +61,13 @@ export async function accountsShowing(
   idNumbers: readonly string[]
 ): Promise<number[]> {
   if (idNumbers.length === 0) return []
-  const holders = await trx('accounts').whereIn('id_number', idNumbers).pluck<number[]>('id')
-  const families = await trx('family_members').whereIn('id_number', idNumbers).pluck<number[]>('account_id')
-  return [...holders, ...families]
+  const rows: Array<{ id: number }> = await trx('accounts')
+    .whereIn('id_number', idNumbers)
+    .select('id')
+    .unionAll((family) => {
+      void family.from('family_members').whereIn('id_number', idNumbers).select('account_id as id')
+    })
+  return rows.map((row) => row.id)
 }
 
 /**

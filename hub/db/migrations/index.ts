@@ -9,6 +9,7 @@ import * as m0007 from './0007_after_sale'
 import * as m0008 from './0008_cancellations'
 import * as m0009 from './0009_instalments'
 import * as m0010 from './0010_terminal_revocation'
+import * as m0011 from './0011_snapshot_paging'
 
 /**
  * The reference centre's migrations: its own list and its own database file, never the
@@ -24,5 +25,6 @@ export const hubMigrations: readonly NamedMigration[] = [
   { name: 'hub_0007_after_sale', up: m0007.up, down: m0007.down },
   { name: 'hub_0008_cancellations', up: m0008.up, down: m0008.down },
   { name: 'hub_0009_instalments', up: m0009.up, down: m0009.down },
-  { name: 'hub_0010_terminal_revocation', up: m0010.up, down: m0010.down }
+  { name: 'hub_0010_terminal_revocation', up: m0010.up, down: m0010.down },
+  { name: 'hub_0011_snapshot_paging', up: m0011.up, down: m0011.down }
 ]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRateLimiter, createTurns } from '../../../hub/rate-limit'
+import { createRateLimiter, createTurns, NoTurn } from '../../../hub/rate-limit'
 
 describe('the centre’s limits', () => {
   it('lets a burst through, then one call per refill, and says how long to wait', () => {
@@ -40,5 +40,20 @@ describe('the centre’s limits', () => {
     ])
     expect(order.slice(2)).toEqual([3, 4, 5])
     expect(await work(6)).toBe(6)
+  })
+
+  it('sends back, having done nothing, what waited too long for its turn, and the line moves on', async () => {
+    const turns = createTurns(1, 20)
+    let release = () => {}
+    const long = turns.run(() => new Promise<void>((resolve) => (release = resolve)))
+    let ran = false
+    const late = turns.run(async () => {
+      ran = true
+    })
+    await expect(late).rejects.toBeInstanceOf(NoTurn)
+    expect(ran).toBe(false)
+    release()
+    await long
+    expect(await turns.run(async () => 'next')).toBe('next')
   })
 })
