@@ -271,12 +271,19 @@ function saleOf(k: number, terminalId: string): SaleItem {
 /** As the terminal's uploader does: a busy centre (503) is asked again after the time it names. */
 async function upload(url: string, terminal: Terminal, items: readonly SaleItem[]): Promise<ItemResult[]> {
   for (;;) {
+    // A cut connection (a keep-alive socket the centre closed as it was reused) is sent again, as
+    // the terminal's uploader does; the centre answers a resend from what it stored.
     const answer = await post(
       url,
       '/v1/transactions',
       { terminalId: terminal.terminalId, items },
       terminal.token
-    )
+    ).catch(() => null)
+    if (answer === null) {
+      resent += 1
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      continue
+    }
     if (answer.status === 503) {
       busyAnswers += 1
       await answer.text()
@@ -290,6 +297,7 @@ async function upload(url: string, terminal: Terminal, items: readonly SaleItem[
   }
 }
 let busyAnswers = 0
+let resent = 0
 
 /** A centre database with the demo, `accounts` synthetic accounts of Yunnan and a reusable code for it. */
 async function preparedDatabase(
@@ -447,6 +455,7 @@ const settlePhase = {
           ['wall time of the upload', `${n(loadMs / 1000)} s`],
           ['settlements per second (uploads)', n(SALES / (loadMs / 1000))],
           ['uploads answered 503 (busy, sent again later)', n(busyAnswers)],
+          ['uploads cut and sent again', n(resent)],
           ['online authorizations meanwhile', n(authorizationMs.length)],
           ['authorizations without an answer (the terminal queues the sale)', n(authorizationFailures)],
           [
