@@ -322,17 +322,10 @@ export async function importAccounts(
 
       // Marked with version -1 until the version is taken, last (hub/db/state.ts nextVersion).
       const CHANGED = -1
-      const differs = [
-        'card_number',
-        'id_number',
-        'name',
-        'region_code',
-        'insurance_type',
-        'status',
-        'balance_fen',
-        'historical_balance_fen',
-        'fitness_card_transfers_fen'
-      ]
+      // Every column of the export the account row holds, but the key it is matched on.
+      const differs = ACCOUNT_EXPORT_COLUMNS.filter(
+        (column) => column !== 'account_no' && column !== 'family'
+      )
       for (let i = 0; i < removed.length; i += 500)
         await trx('accounts')
           .whereIn(

@@ -49,36 +49,28 @@ export async function statementLines(db: Knex, period: StatementPeriod): Promise
       })
       .leftJoin('policies as pp', 'pp.id', 'ip.policy_id')
       .where({ 'r.type': 'sale', 'r.outcome': 'accepted' })
+  // A sale line as the statement shows it, settled at `settledAt` (the acceptance or the reversal).
+  const lineOf = (settledAt: string) => [
+    'r.item_id as sale_id',
+    'l.line_no',
+    `${settledAt} as settled_at`,
+    'r.reference',
+    's.rules_region_code',
+    's.rules_version',
+    'l.product_code',
+    'l.premium_fen',
+    'l.instalment_no',
+    db.raw('coalesce(p.policy_no, pp.policy_no) as policy_no')
+  ]
   const accepted: Row[] = await saleLines(db('item_results as r'))
     .where('r.settled_at', '>=', from)
     .where('r.settled_at', '<', until)
-    .select(
-      'r.item_id as sale_id',
-      'l.line_no',
-      'r.settled_at',
-      'r.reference',
-      's.rules_region_code',
-      's.rules_version',
-      'l.product_code',
-      'l.premium_fen',
-      'l.instalment_no',
-      db.raw('coalesce(p.policy_no, pp.policy_no) as policy_no')
-    )
+    .select(lineOf('r.settled_at'))
   const reversed: Row[] = await saleLines(db('item_results as r'))
     .join('hub_sales as h', 'h.sale_id', 'r.item_id')
     .where('h.reversed_at', '>=', from)
     .where('h.reversed_at', '<', until)
-    .select(
-      'r.item_id as sale_id',
-      'l.line_no',
-      'h.reversed_at as settled_at',
-      'r.reference',
-      's.rules_region_code',
-      's.rules_version',
-      'l.product_code',
-      'l.premium_fen',
-      db.raw('coalesce(p.policy_no, pp.policy_no) as policy_no')
-    )
+    .select(lineOf('h.reversed_at'))
   const cancelled: Row[] = await db('policies as p')
     .join('received_sales as s', 's.sale_id', 'p.sale_id')
     .join('item_results as r', 'r.item_id', 'p.sale_id')
