@@ -84,8 +84,47 @@ async function privateFileKey(db: Knex, keyId: string): Promise<KeyObject | null
   return parsed
 }
 
+/**
+ * What the payer checks of a run of sales read: each account's password verifier and wrong tries,
+ * the e-vouchers named, the keyed-sales switch. Read once for the run; the tries counted while it
+ * is settled are kept here and written at its end (writePinTries), so a second wrong password in
+ * the same upload counts on from the first.
+ */
+export interface PayerFacts {
+  readonly pins: Map<number, PinRow>
+  readonly vouchers: ReadonlyMap<string, { readonly account_id: number; readonly expires_at: string }>
+  readonly keyedRefused: boolean
+  /** Accounts whose tries changed in this run; `created` when the account had no verifier row. */
+  readonly changedPins: Map<number, { readonly created: boolean }>
+}
+
+/** The payer facts of these sales, whose accounts (locked already) are `accountIds`. */
+export async function loadPayerFacts(
+  trx: Knex.Transaction,
+  sales: readonly SaleItem[],
+  accountIds: readonly number[]
+): Promise<PayerFacts> {
+  const voucherCodes = sales.flatMap((sale) =>
+    sale.payment?.method === 'voucher' ? [sale.payment.voucherCode] : []
+  )
+  const pinRows: PinRow[] =
+    accountIds.length > 0 ? await trx('card_pins').whereIn('account_id', accountIds).select() : []
+  const voucherRows: Array<{ code: string; account_id: number; expires_at: string }> =
+    voucherCodes.length > 0
+      ? await trx('vouchers').whereIn('code', voucherCodes).select('code', 'account_id', 'expires_at')
+      : []
+  const anyKeyed = sales.some((sale) => sale.payment?.method !== 'voucher' && sale.payment?.entry === 'keyed')
+  return {
+    pins: new Map(pinRows.map((row) => [row.account_id, row])),
+    vouchers: new Map(voucherRows.map((row) => [row.code, row])),
+    keyedRefused: anyKeyed && (await keyedSalesRefused(trx)),
+    changedPins: new Map()
+  }
+}
+
 export async function checkPayer(
   trx: Knex.Transaction,
+  facts: PayerFacts,
   item: SaleItem,
   accountId: number,
   settledAt: string
@@ -93,9 +132,7 @@ export async function checkPayer(
   const proof = item.payment
   if (!proof) return refuse('PAYER_UNVERIFIED', '交易没有持卡人密码或医保电子凭证确认，中心不予结算，未扣款')
   if (proof.method === 'voucher') {
-    const voucher = await trx('vouchers')
-      .where({ code: proof.voucherCode })
-      .first<{ account_id: number; expires_at: string } | undefined>()
+    const voucher = facts.vouchers.get(proof.voucherCode)
     if (!voucher || voucher.account_id !== accountId)
       return refuse('VOUCHER_INVALID', '医保电子凭证与付款账户不符，未扣款')
     if (voucher.expires_at <= settledAt)
@@ -103,7 +140,7 @@ export async function checkPayer(
     return { ok: true }
   }
   if (proof.entry === 'keyed') {
-    if (await keyedSalesRefused(trx))
+    if (facts.keyedRefused)
       return refuse('KEYED_REFUSED', '中心不受理手工输入卡号的交易：请使用读卡器刷卡，未扣款')
     if (!proof.keyedApprovedBy)
       return refuse('PAYER_UNVERIFIED', '手工输入卡号的交易没有主管批准，中心不予结算，未扣款')
@@ -113,28 +150,30 @@ export async function checkPayer(
   if (pin === null)
     return refuse('PAYER_UNVERIFIED', '密码数据无法解开，或不属于这笔交易：中心不予结算，未扣款')
 
-  const row = await trx('card_pins').where({ account_id: accountId }).first<PinRow | undefined>()
+  const row = facts.pins.get(accountId)
   if (row?.locked_at) return refuse('PIN_LOCKED', '社保卡密码已锁定：请持卡到医保经办机构重置密码，未扣款')
   const correct = row ? await verifyPin(pin, row.verifier) : pin === INITIAL_PIN
   if (correct) {
-    if (row && row.failed_tries > 0)
-      await trx('card_pins').where({ account_id: accountId }).update({ failed_tries: 0 })
+    if (row && row.failed_tries > 0) {
+      row.failed_tries = 0
+      facts.changedPins.set(accountId, facts.changedPins.get(accountId) ?? { created: false })
+    }
     return { ok: true }
   }
   const tries = (row?.failed_tries ?? 0) + 1
   const locked = tries >= MAX_PIN_TRIES
   if (row) {
-    await trx('card_pins')
-      .where({ account_id: accountId })
-      .update({ failed_tries: tries, locked_at: locked ? settledAt : null })
+    row.failed_tries = tries
+    row.locked_at = locked ? settledAt : null
+    facts.changedPins.set(accountId, facts.changedPins.get(accountId) ?? { created: false })
   } else {
-    await trx('card_pins').insert({
+    facts.pins.set(accountId, {
       account_id: accountId,
       verifier: await hashPin(INITIAL_PIN),
       failed_tries: tries,
-      locked_at: locked ? settledAt : null,
-      updated_at: settledAt
+      locked_at: locked ? settledAt : null
     })
+    facts.changedPins.set(accountId, { created: true })
   }
   return locked
     ? refuse(
@@ -142,4 +181,28 @@ export async function checkPayer(
         `社保卡密码连续错误 ${MAX_PIN_TRIES} 次，已锁定：请持卡到医保经办机构重置密码，未扣款`
       )
     : refuse('WRONG_PIN', `社保卡密码错误，还可尝试 ${MAX_PIN_TRIES - tries} 次，未扣款`)
+}
+
+/** The wrong tries counted in the run, as they stand at its end. */
+export async function writePinTries(
+  trx: Knex.Transaction,
+  facts: PayerFacts,
+  settledAt: string
+): Promise<void> {
+  for (const [accountId, { created }] of facts.changedPins) {
+    const row = facts.pins.get(accountId)
+    if (!row) continue
+    if (created)
+      await trx('card_pins').insert({
+        account_id: accountId,
+        verifier: row.verifier,
+        failed_tries: row.failed_tries,
+        locked_at: row.locked_at,
+        updated_at: settledAt
+      })
+    else
+      await trx('card_pins')
+        .where({ account_id: accountId })
+        .update({ failed_tries: row.failed_tries, locked_at: row.locked_at })
+  }
 }

@@ -27,44 +27,49 @@ interface PolicyRow {
 }
 
 /**
- * The accepted sale's new lines, waiting for the insurer: one policy each, with its units and,
- * for a product paid yearly, its instalment terms from the bundle of the sale. Returns each
- * line's policy id.
+ * The accepted sales' new lines, waiting for the insurer: one policy each, with its units and, for
+ * a product paid yearly, its instalment terms from the bundle of the sale. One insert for all;
+ * returns each line's policy id by `${saleId}|${lineNo}`.
  */
 export async function recordPolicies(
   trx: Knex.Transaction,
   terminalId: string,
-  item: SaleItem,
-  bundle: RuleBundle,
+  sales: ReadonlyArray<{ readonly item: SaleItem; readonly bundle: RuleBundle }>,
   settledAt: string,
   delayMs: number
-): Promise<Map<number, number>> {
+): Promise<Map<string, number>> {
   const due = new Date(Date.parse(settledAt) + delayMs).toISOString()
-  const ids = new Map<number, number>()
-  for (const line of item.lines) {
-    if (line.instalment) continue
-    const terms = bundle.products.find((p) => p.code === line.productCode)?.afterSale?.instalments
-    const plan = terms ? instalmentPlanAfter(terms, 1, line.coverTo) : null
-    const [row] = await trx('policies')
-      .insert({
-        sale_id: item.saleId,
-        line_no: line.lineNo,
-        terminal_id: terminalId,
-        region_code: item.rules.regionCode,
-        product_code: line.productCode,
-        insured_id_number: line.insuredIdNumber,
-        cover_from: line.coverFrom,
-        cover_to: line.coverTo,
-        premium_fen: line.premiumFen,
-        issue_due_at: due,
-        units: line.units,
-        instalment_years: terms?.years ?? null,
-        instalments_paid: 1,
-        next_due_at: plan?.nextDueAt ?? null,
-        grace_days: terms?.graceDays ?? null
+  const rows = sales.flatMap(({ item, bundle }) =>
+    item.lines
+      .filter((line) => !line.instalment)
+      .map((line) => {
+        const terms = bundle.products.find((p) => p.code === line.productCode)?.afterSale?.instalments
+        const plan = terms ? instalmentPlanAfter(terms, 1, line.coverTo) : null
+        return {
+          sale_id: item.saleId,
+          line_no: line.lineNo,
+          terminal_id: terminalId,
+          region_code: item.rules.regionCode,
+          product_code: line.productCode,
+          insured_id_number: line.insuredIdNumber,
+          cover_from: line.coverFrom,
+          cover_to: line.coverTo,
+          premium_fen: line.premiumFen,
+          issue_due_at: due,
+          units: line.units,
+          instalment_years: terms?.years ?? null,
+          instalments_paid: 1,
+          next_due_at: plan?.nextDueAt ?? null,
+          grace_days: terms?.graceDays ?? null
+        }
       })
-      .returning<Array<{ id: number }>>('id')
-    ids.set(line.lineNo, row.id)
+  )
+  const ids = new Map<string, number>()
+  for (let i = 0; i < rows.length; i += 500) {
+    const inserted = await trx('policies')
+      .insert(rows.slice(i, i + 500))
+      .returning<Array<{ id: number; sale_id: string; line_no: number }>>(['id', 'sale_id', 'line_no'])
+    for (const row of inserted) ids.set(`${row.sale_id}|${row.line_no}`, row.id)
   }
   return ids
 }
@@ -83,39 +88,48 @@ export interface InstalmentPolicy {
   readonly cancelled: boolean
 }
 
-/** The policy an instalment line names (by the sale line it began with), or null. */
-export async function policyBegunBy(
+/** The policies these instalment lines name (by the sale line each began with), by `${saleId}|${lineNo}`. */
+export async function policiesBegunBy(
   trx: Knex.Transaction,
-  ref: { saleId: string; lineNo: number }
-): Promise<InstalmentPolicy | null> {
-  const row = await trx('policies').where({ sale_id: ref.saleId, line_no: ref.lineNo }).first<
-    | {
-        id: number
-        insured_id_number: string
-        product_code: string
-        units: number | null
-        policy_no: string | null
-        instalments_paid: number
-        instalment_years: number | null
-        next_due_at: string | null
-        grace_days: number | null
-        cancelled_at: string | null
+  refs: ReadonlyArray<{ readonly saleId: string; readonly lineNo: number }>
+): Promise<Map<string, InstalmentPolicy>> {
+  if (refs.length === 0) return new Map()
+  const rows: Array<{
+    id: number
+    sale_id: string
+    line_no: number
+    insured_id_number: string
+    product_code: string
+    units: number | null
+    policy_no: string | null
+    instalments_paid: number
+    instalment_years: number | null
+    next_due_at: string | null
+    grace_days: number | null
+    cancelled_at: string | null
+  }> = await trx('policies')
+    .whereIn(
+      ['sale_id', 'line_no'],
+      refs.map((ref) => [ref.saleId, ref.lineNo])
+    )
+    .select()
+  return new Map(
+    rows.map((row) => [
+      `${row.sale_id}|${row.line_no}`,
+      {
+        id: row.id,
+        insuredIdNumber: row.insured_id_number,
+        productCode: row.product_code,
+        units: row.units,
+        policyNo: row.policy_no,
+        paid: row.instalments_paid,
+        years: row.instalment_years,
+        nextDueAt: row.next_due_at,
+        graceDays: row.grace_days,
+        cancelled: row.cancelled_at !== null
       }
-    | undefined
-  >()
-  if (!row) return null
-  return {
-    id: row.id,
-    insuredIdNumber: row.insured_id_number,
-    productCode: row.product_code,
-    units: row.units,
-    policyNo: row.policy_no,
-    paid: row.instalments_paid,
-    years: row.instalment_years,
-    nextDueAt: row.next_due_at,
-    graceDays: row.grace_days,
-    cancelled: row.cancelled_at !== null
-  }
+    ])
+  )
 }
 
 /** An accepted instalment: the policy is paid one year further, and the payment is kept so a reversal can undo it. */

@@ -137,27 +137,77 @@ function codeOf(error: unknown): string {
     : ''
 }
 
+/** Rows per multi-row insert or update: well inside both servers' limits on bound values. */
+const ROWS_AT_ONCE = 500
+
 /**
- * Stores an item's result with its settlement reference (ZX…), when `referenceOf` gives one for the
- * number: SQLite's rowid of the stored result (the numbers issued so far came from it, so they go
- * on from there; the row is written, then given its reference), PostgreSQL's own sequence, which
- * hands out numbers without making concurrent transactions wait for each other (one insert).
+ * Stores decided items' results, each with its settlement reference (ZX…) when `referenceOf` gives
+ * one for its number; answers the references in the rows' order. The numbers: PostgreSQL's own
+ * sequence, which hands them out without making concurrent transactions wait for each other;
+ * SQLite's rowid of the stored result (the numbers issued so far came from it; its lone writer makes
+ * the largest one plus one the next). All rows in one insert.
  */
-export async function insertResult(
+export async function insertResults<Row extends Record<string, unknown>>(
   trx: Knex.Transaction,
-  row: Record<string, unknown>,
-  referenceOf: (n: number) => string | undefined
-): Promise<string | undefined> {
-  if (dialectOf(trx) === 'postgres') {
-    const [{ n }] = rowsOf<{ n: number }>(await trx.raw("select nextval('settlement_numbers') as n"))
-    const reference = referenceOf(Number(n))
-    await trx('item_results').insert({ ...row, reference: reference ?? null })
-    return reference
+  rows: readonly Row[],
+  referenceOf: (row: Row, n: number) => string | null
+): Promise<Array<string | null>> {
+  if (rows.length === 0) return []
+  const postgres = dialectOf(trx) === 'postgres'
+  let numbers: number[]
+  if (postgres) {
+    const drawn = rowsOf<{ n: number }>(
+      await trx.raw("select nextval('settlement_numbers') as n from generate_series(1, ?)", [rows.length])
+    )
+    numbers = drawn.map((row) => Number(row.n)).sort((a, b) => a - b)
+  } else {
+    const [{ n }] = rowsOf<{ n: number }>(
+      await trx.raw('select coalesce(max(rowid), 0) + 1 as n from item_results')
+    )
+    numbers = rows.map((_, index) => Number(n) + index)
   }
-  const [rowId] = (await trx('item_results').insert(row)) as unknown as number[]
-  const reference = referenceOf(Number(rowId))
-  if (reference) await trx('item_results').where({ item_id: row.item_id }).update({ reference })
-  return reference
+  const references = rows.map((row, index) => referenceOf(row, numbers[index]))
+  const stored = rows.map((row, index) => ({
+    ...row,
+    reference: references[index],
+    ...(postgres ? {} : { rowid: numbers[index] })
+  }))
+  await insertAll(trx, 'item_results', stored)
+  return references
+}
+
+/** A multi-row insert, in slices of ROWS_AT_ONCE. */
+export async function insertAll(
+  trx: Knex.Transaction,
+  table: string,
+  rows: ReadonlyArray<Record<string, unknown>>
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_AT_ONCE) await trx(table).insert(rows.slice(i, i + ROWS_AT_ONCE))
+}
+
+/**
+ * Sets whole-number columns of many rows, each to its own value, in one statement per slice:
+ * `update … from` a list of values (SQLite 3.33 and later has it too). The casts give PostgreSQL
+ * the values' type, which it cannot infer from bare parameters in a union.
+ */
+export async function updateWholeNumbersById(
+  trx: Knex.Transaction,
+  table: string,
+  columns: readonly string[],
+  rows: ReadonlyArray<{ readonly id: number } & Readonly<Record<string, number>>>
+): Promise<void> {
+  const names = ['id', ...columns]
+  const select = `select ${names.map(() => 'cast(? as bigint) as ??').join(', ')}`
+  for (let i = 0; i < rows.length; i += ROWS_AT_ONCE) {
+    const slice = rows.slice(i, i + ROWS_AT_ONCE)
+    const bindings: Knex.RawBinding[] = [table, ...columns.flatMap((column) => [column, column])]
+    for (const row of slice) for (const name of names) bindings.push(row[name], name)
+    bindings.push(table)
+    await trx.raw(
+      `update ?? set ${columns.map(() => '?? = v.??').join(', ')} from (${slice.map(() => select).join(' union all ')}) as v where ??.id = v.id`,
+      bindings
+    )
+  }
 }
 
 /** A raw insert, update or delete, answering how many rows it touched (SQLite's driver does not say; it is asked). */

@@ -238,6 +238,34 @@ describe('two centre processes on one PostgreSQL database', () => {
       expect(result.outcome).toBe(settled.accepted.has(result.itemId) ? 'alreadyAccepted' : 'rejected')
   }, 120_000)
 
+  it('one payer buying for four people at once, through both processes: the balance pays three', async () => {
+    const { centres, db } = await twoCentres()
+    const registered = await terminals(centres, 4)
+    // 徐 (Quzhou) buys 惠衢保 2027 from his historical balance (350.00) for himself, his wife,
+    // his son and his father at the same moment, each at another window: four persons, so nothing
+    // but the lock on his account keeps the four from each seeing the whole 350.00.
+    const relations = ['self', 'spouse', 'child', 'parent'] as const
+    const sales = registered.map((terminal, n) =>
+      saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000, relation: relations[n] }], {
+        terminalId: terminal.terminalId
+      })
+    )
+    await Promise.all(
+      registered.flatMap((terminal, n) => centres.map((centre) => sendUpload(centre, terminal, [sales[n]])))
+    )
+    const accepted = await db('item_results')
+      .whereIn(
+        'item_id',
+        sales.map((sale) => sale.saleId)
+      )
+      .where({ outcome: 'accepted' })
+      .pluck('item_id')
+    expect(accepted).toHaveLength(3)
+    expect(
+      await db('accounts').where({ card_number: 'C33080001' }).first('balance_fen', 'historical_balance_fen')
+    ).toEqual({ balance_fen: 98_000 - 30_000, historical_balance_fen: 35_000 - 30_000 })
+  }, 60_000)
+
   it('lets two payers buying the same cover for one person at once have it once', async () => {
     const { centres, db } = await twoCentres()
     const registered = await terminals(centres, 4)

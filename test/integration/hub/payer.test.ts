@@ -28,6 +28,28 @@ describe('hub: the payer’s proof', () => {
     expect(ok.outcome).toBe('accepted')
   })
 
+  it('counts wrong passwords one after another within one upload, locks the card at the fifth, and takes nothing', async () => {
+    const { url } = await openTestHub()
+    const { token, terminalId } = await register(url)
+    const before = await accountAtCentre(url, token, YUNNAN)
+    const wrong = Array.from({ length: 5 }, () => saleFor(YUNNAN, line, { terminalId, pin: '654321' }))
+    const right = saleFor(YUNNAN, line, { terminalId })
+    const results = await upload(url, token, terminalId, [...wrong, right])
+    expect(results.map((r) => (r.outcome === 'rejected' ? r.code : r.outcome))).toEqual([
+      'WRONG_PIN',
+      'WRONG_PIN',
+      'WRONG_PIN',
+      'WRONG_PIN',
+      'PIN_LOCKED',
+      'PIN_LOCKED'
+    ])
+    expect(results[3].outcome === 'rejected' && results[3].message).toContain('还可尝试 1 次')
+    // Locked for good, not only for the rest of that upload.
+    const [later] = await upload(url, token, terminalId, [saleFor(YUNNAN, line, { terminalId })])
+    expect(later).toMatchObject({ outcome: 'rejected', code: 'PIN_LOCKED' })
+    expect((await accountAtCentre(url, token, YUNNAN)).balanceFen).toBe(before.balanceFen)
+  })
+
   it('opens blocks sealed to an older file key after a new one is issued; a changed block never opens', async () => {
     const { url, db, clock } = await openTestHub()
     const { token, terminalId } = await register(url)

@@ -112,6 +112,28 @@ describe('hub: upload and settlement', () => {
     expect(withdrawn).toMatchObject({ outcome: 'rejected', code: 'RULES_WITHDRAWN' })
   })
 
+  it('the same sale twice in one upload is settled once: the second gets the first’s answer and number', async () => {
+    const { url } = await openTestHub()
+    const { token, terminalId } = await register(url)
+    const sale = oneUnit()
+    const refused = { ...oneUnit(), totalFen: 1 }
+    const [first, second, third, fourth] = await upload(url, token, terminalId, [
+      sale,
+      refused,
+      sale,
+      refused
+    ])
+    expect(first).toMatchObject({ outcome: 'accepted', reference: expect.stringMatching(/^ZX/) })
+    expect(third).toEqual({ ...first, outcome: 'alreadyAccepted' })
+    expect(second).toMatchObject({ outcome: 'rejected', code: 'INVALID_ITEM' })
+    expect(fourth).toEqual(second)
+    expect(await accountAtCentre(url, token, YUNNAN)).toMatchObject({
+      balanceFen: 130_000,
+      spentThisSettlementYearFen: 50_000,
+      holdings: [expect.objectContaining({ productCode: 'YN-JRAK' })]
+    })
+  })
+
   it('keeps one account’s order: once an item waits (account locked for settlement), the later ones for that account wait too', async () => {
     const { url, faults } = await openTestHub()
     const { token, terminalId } = await register(url)
