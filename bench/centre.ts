@@ -74,6 +74,19 @@ const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
 const percentile = (sorted: readonly number[], p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 
+/** The whole machine's CPU time so far, busy and idle, in ms (/proc/stat counts in 1/100 s). */
+function machineCpuMs(): { busy: number; idle: number } {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number)
+  return { busy: (user + nice + system + irq + softirq + steal) * 10, idle: (idle + iowait) * 10 }
+}
+
+/** This process's CPU time so far, in ms: the simulated terminals' share of the machine. */
+const benchCpuMs = () => {
+  const usage = process.cpuUsage()
+  return (usage.user + usage.system) / 1000
+}
+
 /** A schema of the bench's own on the server; its URL, and how to drop it. */
 async function benchSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
   const schema = `bench_${randomBytes(5).toString('hex')}`
@@ -362,6 +375,8 @@ const settlePhase = {
         })
         progress(`made ${n(SALES)} sales`)
         const cpuBefore = await Promise.all(centres.map((c) => c.cpuMs()))
+        const machineBefore = machineCpuMs()
+        const benchBefore = benchCpuMs()
         let loading = true
         const outcomes = new Map<string, number>()
         const count = (results: readonly ItemResult[]) => {
@@ -431,6 +446,8 @@ const settlePhase = {
         const loadMs = performance.now() - loadStarted
         await Promise.all([authorizing, following])
         const cpuAfter = await Promise.all(centres.map((c) => c.cpuMs()))
+        const machineAfter = machineCpuMs()
+        const benchUsed = benchCpuMs() - benchBefore
         const peaks = await Promise.all(centres.map((c) => c.peakKb()))
         // Exactly once: one stored result per sale sent, one settled sale per accepted one.
         const db = openPostgres(schema.url, 1)
@@ -468,6 +485,17 @@ const settlePhase = {
           ['centre errors logged', centres.map((c) => c.errorEvents()).join(' / ')],
           ['centre CPU per settled item (both processes)', ms(cpu / (SALES + authorizationMs.length))],
           ['centre peak RSS (each process)', peaks.map(mb).join(' / ')],
+          [
+            'machine CPU meanwhile: centres / simulated terminals / PostgreSQL and the rest / idle',
+            [
+              cpu,
+              benchUsed,
+              machineAfter.busy - machineBefore.busy - cpu - benchUsed,
+              machineAfter.idle - machineBefore.idle
+            ]
+              .map((used) => `${n(used / 1000)} s`)
+              .join(' / ')
+          ],
           [
             'exactly once',
             `${n(results)} results for ${n(SALES + authorizationMs.length + authorizationFailures)} sales sent (unanswered authorizations included); ${n(settled)} settled, ${n(accepted)} of them answered accepted`

@@ -111,6 +111,38 @@ export class MigrationBusyError extends Error {
 }
 
 /**
+ * Refuses a database a newer release migrated (`tooNew` says so, in the caller's words). Checked
+ * before knex looks, which would only say its "migration directory is corrupt".
+ */
+export async function refuseUnknownMigrations(
+  db: Knex,
+  migrations: readonly NamedMigration[],
+  tooNew: (name: string) => string
+): Promise<void> {
+  const known = new Set(migrations.map((migration) => migration.name))
+  const unknown = (await appliedNames(db)).filter((name) => !known.has(name))
+  if (unknown.length > 0) throw new DatabaseTooNewError(tooNew(unknown[0]))
+}
+
+/**
+ * Applies what is pending, one migration at a time; answers the names applied. knex's `latest`
+ * runs a batch holding a non-transactional migration (0004) without a transaction and records each
+ * migration after its own transaction committed, so a kill in between left a migration applied but
+ * unrecorded, and every later start failed on it ("table already exists"). `up` commits a
+ * migration with its record in one transaction; 0004 keeps its own and recognises its finished work.
+ */
+export async function applyOneByOne(db: Knex, migrations: readonly NamedMigration[]): Promise<string[]> {
+  const config = { migrationSource: sourceOf(migrations) }
+  const applied: string[] = []
+  for (;;) {
+    const [, waiting] = (await db.migrate.list(config)) as [unknown, unknown[]]
+    if (waiting.length === 0) return applied
+    const [, names] = (await db.migrate.up(config)) as [number, string[]]
+    applied.push(...names)
+  }
+}
+
+/**
  * Brings the database to the latest schema. An existing database is first copied with
  * `VACUUM INTO` (a consistent copy, WAL included), so a failed or faulty migration can be undone
  * by hand.
@@ -130,14 +162,11 @@ export async function migrateToLatest(
   const lockFile = options.lockFile ?? join(options.backupDir, '..', 'migrating.pid')
   const config = { migrationSource: sourceOf(migrations) }
   const createdFresh = !(await hasUserTables(db))
-  // Checked before knex looks, which would only say its "migration directory is corrupt".
-  const known = new Set(migrations.map((migration) => migration.name))
-  const unknown = (await appliedNames(db)).filter((name) => !known.has(name))
-  if (unknown.length > 0) {
-    throw new DatabaseTooNewError(
-      `数据库由更新版本的程序创建（含 ${unknown[0]}），请安装新版程序后再打开，数据未被改动。`
-    )
-  }
+  await refuseUnknownMigrations(
+    db,
+    migrations,
+    (name) => `数据库由更新版本的程序创建（含 ${name}），请安装新版程序后再打开，数据未被改动。`
+  )
   const [, pending] = (await db.migrate.list(config)) as [unknown, Array<{ name: string }>]
   if (pending.length === 0)
     return {
@@ -152,18 +181,7 @@ export async function migrateToLatest(
     const backupFile = createdFresh
       ? null
       : await backupBefore(db, options.backupDir, pending[0].name, options.clock.now())
-    // One migration at a time: knex's `latest` runs a batch holding a non-transactional migration
-    // (0004) without a transaction and records each migration after its own transaction committed,
-    // so a kill in between left a migration applied but unrecorded, and every later start failed
-    // on it ("table already exists"). `up` commits a migration with its record in one transaction;
-    // 0004 keeps its own and recognises its finished work.
-    const applied: string[] = []
-    for (;;) {
-      const [, waiting] = (await db.migrate.list(config)) as [unknown, unknown[]]
-      if (waiting.length === 0) break
-      const [, names] = (await db.migrate.up(config)) as [number, string[]]
-      applied.push(...names)
-    }
+    const applied = await applyOneByOne(db, migrations)
     return { applied, backupFile, createdFresh, schemaVersion: migrations[migrations.length - 1].name }
   } finally {
     await rm(lockFile, { force: true })

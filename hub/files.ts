@@ -26,9 +26,10 @@ import {
 } from '../backend/shared'
 import { currentBundle, type BundleCache } from './rules'
 import { issueDuePolicies, issuedPoliciesOf } from './policies'
+import { stampPending } from './db/state'
 import { newBatchOrder, settleItems } from './settle'
 import { streamWriter, writeSnapshot, type SnapshotWritten } from './snapshot'
-import { findTerminal, type TerminalRecord } from './terminals'
+import { findTerminal, whyNotInService, type TerminalRecord } from './terminals'
 import { DEMO_CENTRE_PRIVATE_KEY_FILE, fileKeyById } from './file-key'
 
 /**
@@ -66,7 +67,8 @@ async function openQueueFile(
   const encrypted = parseEncryptedQueueFile(value)
   if (encrypted) {
     const terminal = await findTerminal(db, encrypted.terminalId)
-    if (!terminal) throw new FileRefused(`待上传文件的终端 ${encrypted.terminalId} 未在中心注册`)
+    if (!terminal)
+      throw new FileRefused(`待上传文件的${await whyNotInService(db, encrypted.terminalId)}；未导入任何交易`)
     const key = await fileKeyById(db, encrypted.recipientKeyId)
     if (!key)
       throw new FileRefused(
@@ -90,7 +92,7 @@ async function openQueueFile(
     throw new FileRefused(`文件格式不正确：应为 ${ENCRYPTED_QUEUE_FILE_FORMAT} 或 ${QUEUE_FILE_FORMAT}`)
   const { keyId, payload, signature } = file.data
   const terminal = await findTerminal(db, keyId)
-  if (!terminal) throw new FileRefused(`待上传文件的终端 ${keyId.slice(0, 40)} 未在中心注册`)
+  if (!terminal) throw new FileRefused(`待上传文件的${await whyNotInService(db, keyId)}；未导入任何交易`)
   let valid: boolean
   try {
     const bytes = Buffer.from(signature, 'base64')
@@ -189,10 +191,11 @@ export async function exportPackage(
   }
 ): Promise<PackageExport> {
   const terminal = await findTerminal(db, options.terminalId)
-  if (!terminal) throw new FileRefused(`终端 ${options.terminalId.slice(0, 40)} 未在中心注册`)
+  if (!terminal) throw new FileRefused(`${await whyNotInService(db, options.terminalId)}，不为它制作数据包`)
   // Written in the protocol the terminal last spoke: an older terminal refuses what it does not know.
   const protocol = terminal.protocolVersion
   await issueDuePolicies(db, options.clock)
+  await stampPending(db, options.clock.now().toISOString())
   const ruleEnvelopes: string[] = []
   for (const region of terminal.regionCodes) {
     const current = await currentBundle(db, region, protocol)

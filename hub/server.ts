@@ -37,6 +37,7 @@ import { createBundleCache, currentBundle, withdrawRules } from './rules'
 import { issueVoucher, setKeyedSalesPolicy } from './payer'
 import { settleItems } from './settle'
 import { issueDuePolicies, policiesAfter } from './policies'
+import { stampPending } from './db/state'
 import { createRateLimiter, createTurns, NoTurn, type RateLimit, type RateLimiter } from './rate-limit'
 import { dialectOf } from './db/dialect'
 import { streamWriter, writeSnapshot } from './snapshot'
@@ -341,6 +342,7 @@ export function createHubServer(options: HubServerOptions): Server {
     if (sinceText !== null && !/^\d{1,15}$/.test(sinceText))
       throw new HttpError(400, 'BAD_REQUEST', 'since 应为快照版本号（非负整数）')
     await issueDuePolicies(db, clock)
+    await stampPending(db, clock.now().toISOString())
     const write = streamWriter(res)
     let started = false
     let lines: number | null = null

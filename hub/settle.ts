@@ -13,7 +13,7 @@ import {
 import type { Clock } from '../core/time'
 import type { Logger } from '../backend/shared'
 import { forUpdate, greatestOf, insertResults, lockKeys, transactionWithRetry } from './db/dialect'
-import { accountsShowing, stampAccounts } from './db/state'
+import { accountsShowing, noteChanged } from './db/state'
 import type { BundleCache } from './rules'
 import { dropUnissuedPolicies, undoInstalments } from './policies'
 import { settleSales } from './settle-sales'
@@ -84,14 +84,14 @@ export async function settleItems(
   return transactionWithRetry(db, async (trx, attempt) => {
     if (attempt > 1) restoreOrder(order, before)
     const settledAt = ctx.clock.now().toISOString()
-    // Accounts this transaction changes: stamped with one new snapshot version just before commit.
+    // Accounts this transaction changes: they go into the deltas after it (noteChanged).
     const touched = new Set<number>()
     const results: ItemResult[] = []
     for (const run of runsOf(items)) {
       if (Array.isArray(run)) results.push(...(await settleSales(trx, ctx, run, settledAt, touched, order)))
       else results.push(await settleAfterSale(trx, ctx, run, settledAt, touched, order))
     }
-    await stampAccounts(trx, touched, settledAt)
+    await noteChanged(trx, touched, settledAt)
     return results
   })
 }

@@ -6,7 +6,7 @@ import type {
   RegistrationResponse,
   TokenGrant
 } from '../core/sync/protocol'
-import type { Clock } from '../core/time'
+import { formatShanghaiDateTime, type Clock } from '../core/time'
 import { isX25519PublicKey } from '../backend/shared'
 import { nextVersion } from './db/state'
 
@@ -233,6 +233,21 @@ export async function authenticate(db: Knex, token: string, clock: Clock): Promi
 export async function findTerminal(db: Knex, id: string): Promise<TerminalRecord | null> {
   const row = await db('terminals').where({ id }).whereNull('revoked_at').first<TerminalRow | undefined>()
   return row ? recordOf(row) : null
+}
+
+/**
+ * Why no terminal in service has this id, for a refusal the centre's staff read: never registered,
+ * or stopped (when, and the reason given). The id is shortened: it may come from a file.
+ */
+export async function whyNotInService(db: Knex, id: string): Promise<string> {
+  const shown = id.slice(0, 40)
+  const row = await db('terminals')
+    .where({ id })
+    .whereNotNull('revoked_at')
+    .first<{ revoked_at: string; revoked_reason: string | null } | undefined>('revoked_at', 'revoked_reason')
+  if (!row) return `终端 ${shown} 未在中心注册`
+  const when = formatShanghaiDateTime(row.revoked_at)
+  return `终端 ${shown} 已于 ${when} 被医保中心停用${row.revoked_reason ? `（${row.revoked_reason}）` : ''}`
 }
 
 /** Keeps the terminal's file key (a terminal registered before it sent one at registration). */

@@ -3,7 +3,7 @@ import knexFactory, { type Knex } from 'knex'
 import pg from 'pg'
 import type { NamedMigration } from '../../db/migrations/index'
 import { sourceOf } from '../../db/migrations/index'
-import { DatabaseTooNewError } from '../../db/migrate'
+import { applyOneByOne, refuseUnknownMigrations } from '../../db/migrate'
 
 /**
  * The centre on a PostgreSQL server (`DATABASE_URL=postgres://…`): a pool per process, several
@@ -51,25 +51,14 @@ export async function migratePostgres(db: Knex, migrations: readonly NamedMigrat
     const client = connection as pg.Client
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
-      const known = new Set(migrations.map((migration) => migration.name))
-      const applied: string[] = (await db.schema.hasTable('knex_migrations'))
-        ? await db('knex_migrations').orderBy('id').pluck('name')
-        : []
-      const unknown = applied.filter((name) => !known.has(name))
-      if (unknown.length > 0)
-        throw new DatabaseTooNewError(
-          `数据库由更新版本的中心程序迁移过（含 ${unknown[0]}），请用新版程序启动，数据未被改动。`
-        )
+      await refuseUnknownMigrations(
+        db,
+        migrations,
+        (name) => `数据库由更新版本的中心程序迁移过（含 ${name}），请用新版程序启动，数据未被改动。`
+      )
       // Holding the lock, no other process is migrating: a lock flag left by a killed one is stale.
       if (await db.schema.hasTable('knex_migrations_lock')) await db.migrate.forceFreeMigrationsLock(config)
-      const done: string[] = []
-      for (;;) {
-        const [, waiting] = (await db.migrate.list(config)) as [unknown, unknown[]]
-        if (waiting.length === 0) break
-        const [, names] = (await db.migrate.up(config)) as [number, string[]]
-        done.push(...names)
-      }
-      return done
+      return await applyOneByOne(db, migrations)
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK])
     }

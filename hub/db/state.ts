@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { greatestOf, lockRowsById } from './dialect'
+import { dialectOf, greatestOf, insertAll, lockRowsById, rowsOf, tryLockKey } from './dialect'
 
 /**
  * The change counter behind snapshot versions. Every transaction that changes what a terminal
@@ -53,6 +53,61 @@ export async function stampAccounts(
       .update({ version, updated_at: at })
   }
   return version
+}
+
+/**
+ * Accounts a settlement changed, to go into the deltas after it. SQLite stamps them at once (its
+ * lone writer waits for no one). PostgreSQL notes them in pending_stamps, and stampPending gives
+ * them their version before the next snapshot is read: a settlement that took the version itself
+ * held the counter's row until its commit, and every other settlement, authorizations included,
+ * queued for it (180 ms on average under bench:centre).
+ */
+export async function noteChanged(
+  trx: Knex.Transaction,
+  accountIds: Iterable<number>,
+  at: string
+): Promise<void> {
+  const ids = [...new Set(accountIds)]
+  if (ids.length === 0) return
+  if (dialectOf(trx) !== 'postgres') {
+    await stampAccounts(trx, ids, at)
+    return
+  }
+  await insertAll(
+    trx,
+    'pending_stamps',
+    ids.map((id) => ({ account_id: id }))
+  )
+}
+
+/** Accounts stamped by one call at most; the rest go into the next version. */
+const STAMPED_AT_ONCE = 50_000
+
+/**
+ * Gives the noted accounts (noteChanged) one new version, before a snapshot is read. One process
+ * at a time: one that finds another stamping leaves it and reads; an account noted but not yet
+ * stamped goes into a later delta, never missed, since only a committed stamp moves the counter.
+ * Returns how many were stamped.
+ */
+export async function stampPending(db: Knex, at: string): Promise<number> {
+  if (dialectOf(db) !== 'postgres') return 0
+  // Cheap when nothing waits: no write transaction at all.
+  if (!(await db('pending_stamps').first('account_id'))) return 0
+  return db.transaction(async (trx) => {
+    if (!(await tryLockKey(trx, 'stamp-pending'))) return 0
+    const taken = rowsOf<{ account_id: number }>(
+      await trx.raw(
+        'delete from pending_stamps where ctid in (select ctid from pending_stamps limit ?) returning account_id',
+        [STAMPED_AT_ONCE]
+      )
+    )
+    await stampAccounts(
+      trx,
+      taken.map((row) => row.account_id),
+      at
+    )
+    return taken.length
+  })
 }
 
 /** Accounts whose line shows these persons (as holder or bound family): their lines change with the persons' holdings. */

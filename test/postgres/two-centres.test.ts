@@ -23,10 +23,13 @@ const ALLOWED = Math.floor((START_BALANCE - 100_000) / PREMIUM)
 
 async function twoCentres(): Promise<{ url: string; centres: HubProcess[]; db: Knex }> {
   const url = await freshPostgresUrl()
-  // Started together: one migrates and seeds, the other waits for it and finds it done.
+  // Started together: one migrates and seeds, the other waits for it and finds it done. The
+  // insurer issues no policy meanwhile, so only the settlements' own stamps carry the balances
+  // into the deltas.
+  const env = { DATABASE_URL: url, HUB_POLICY_DELAY_SECONDS: '86400' }
   const centres = await Promise.all([
-    startHub(await tempDir('hub-a-'), { env: { DATABASE_URL: url } }),
-    startHub(await tempDir('hub-b-'), { env: { DATABASE_URL: url } })
+    startHub(await tempDir('hub-a-'), { env }),
+    startHub(await tempDir('hub-b-'), { env })
   ])
   const db = openPostgres(url, 2)
   onTestFinished(async () => {

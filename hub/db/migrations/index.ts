@@ -10,6 +10,7 @@ import * as m0008 from './0008_cancellations'
 import * as m0009 from './0009_instalments'
 import * as m0010 from './0010_terminal_revocation'
 import * as m0011 from './0011_snapshot_paging'
+import * as m0012 from './0012_pending_stamps'
 
 /**
  * The reference centre's migrations: its own list and its own database file, never the
@@ -26,5 +27,6 @@ export const hubMigrations: readonly NamedMigration[] = [
   { name: 'hub_0008_cancellations', up: m0008.up, down: m0008.down },
   { name: 'hub_0009_instalments', up: m0009.up, down: m0009.down },
   { name: 'hub_0010_terminal_revocation', up: m0010.up, down: m0010.down },
-  { name: 'hub_0011_snapshot_paging', up: m0011.up, down: m0011.down }
+  { name: 'hub_0011_snapshot_paging', up: m0011.up, down: m0011.down },
+  { name: 'hub_0012_pending_stamps', up: m0012.up, down: m0012.down }
 ]

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { DEMO_KEY_ID } from '../../../backend/services/rules/keys'
 import { main as signBundle } from '../../../scripts/sign-bundle'
 import { tempDir } from '../../support/helpers'
-import { call, openTestHub, register } from '../../support/hub'
+import { accountAtCentre, call, openTestHub, queueFile, register, saleFor } from '../../support/hub'
 import { centreDatabase } from '../../support/postgres'
 import { BUNDLES_DIR, sourceFileOf } from '../../support/rule-fixtures'
 
@@ -30,7 +30,7 @@ async function centreWithCli() {
 
 describe('hub: the centre’s operations from the command line', () => {
   it('lists terminals and stops one: its token, its renewal and a new registration under its number all fail', async () => {
-    const { centre, hub } = await centreWithCli()
+    const { centre, hub, dataDir } = await centreWithCli()
     const kept = await register(centre.url, 'T-OPS00001', 'DEMO-ALL', '柯城区医保服务大厅 1 号窗口')
     const lost = await register(centre.url, 'T-OPS00002', 'DEMO-ALL', '上门服务 笔记本 7 号')
     const listed = hub('terminals')
@@ -50,6 +50,23 @@ describe('hub: the centre’s operations from the command line', () => {
     // The other terminal goes on.
     expect((await call(centre.url, '/v1/rules?region=330800', { token: kept.token })).status).toBe(200)
     expect(hub('terminals').stdout).toMatch(/T-OPS00002\t.*已停用（.*：笔记本遗失）/)
+
+    // A queue file the lost laptop wrote is refused as coming from a stopped terminal, and settles nothing.
+    const before = await accountAtCentre(centre.url, kept.token, 'C33080001')
+    const file = join(dataDir, 'lost.queue.json')
+    const sale = saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], {
+      terminalId: 'T-OPS00002'
+    })
+    await writeFile(file, queueFile(lost, [sale]))
+    const imported = hub('import-queue', file)
+    expect(imported.status).not.toBe(0)
+    expect(imported.stderr).toMatch(
+      /终端 T-OPS00002 已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 被医保中心停用（笔记本遗失）；未导入任何交易/
+    )
+    expect(await accountAtCentre(centre.url, kept.token, 'C33080001')).toEqual(before)
+    expect(hub('export-package', '--terminal', 'T-OPS00002', join(dataDir, 'p.json')).stderr).toContain(
+      '被医保中心停用（笔记本遗失），不为它制作数据包'
+    )
   }, 60_000)
 
   it('publishes a signed bundle that terminals are then given, and refuses a tampered one', async () => {

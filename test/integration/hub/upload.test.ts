@@ -11,6 +11,7 @@ import {
   register,
   reversalOf,
   saleFor,
+  snapshot,
   upload
 } from '../../support/hub'
 
@@ -110,6 +111,21 @@ describe('hub: upload and settlement', () => {
     await withdrawRules(db, '539900', 2, '政策调整', clock)
     const [withdrawn] = await upload(url, token, terminalId, [oneUnit()])
     expect(withdrawn).toMatchObject({ outcome: 'rejected', code: 'RULES_WITHDRAWN' })
+  })
+
+  it('the next delta carries the payer’s new balance, before the insurer has issued a policy', async () => {
+    const { url } = await openTestHub({ policyDelayMs: 86_400_000 })
+    const { token, terminalId } = await register(url)
+    const before = await snapshot(url, token)
+    await upload(url, token, terminalId, [oneUnit()])
+    const delta = await snapshot(url, token, before.header.snapshotVersion)
+    expect(delta.header.snapshotVersion).toBeGreaterThan(before.header.snapshotVersion)
+    expect(delta.accounts.map((account) => [account.cardNumber, account.balanceFen])).toEqual([
+      [YUNNAN, 130_000]
+    ])
+    // Nothing since: the next delta is empty.
+    const after = await snapshot(url, token, delta.header.snapshotVersion)
+    expect(after.accounts).toEqual([])
   })
 
   it('the same sale twice in one upload is settled once: the second gets the first’s answer and number', async () => {
