@@ -244,38 +244,45 @@ async function accountLines(
   // The holder's and the bound family's holdings, and what this account paid for anyone else.
   // A policy with an instalment to pay stays listed after its cover ends: in grace, or lapsed.
   const lapsedSince = new Date(Date.parse(now) - LAPSED_LISTED_MS).toISOString()
-  const holdings: HoldingRow[] = await trx('holdings as h')
-    .leftJoin('policies as p', 'p.id', 'h.policy_id')
-    .where((q) => {
-      q.where('h.cover_to', '>', now).orWhere((due) => {
-        due
-          .whereNotNull('p.next_due_at')
-          .whereNull('p.cancelled_at')
-          .whereRaw('h.cover_to = p.cover_to')
-          .where('p.next_due_at', '>', lapsedSince)
+  // Two index lookups, by person and by payer, joined by a union: one query with an `or` across the
+  // two columns was read by scanning every holding for every page (12 ms a page at 100,000).
+  const listed = (query: Knex.QueryBuilder, column: string, values: readonly (string | number)[]) =>
+    query
+      .from('holdings as h')
+      .leftJoin('policies as p', 'p.id', 'h.policy_id')
+      .where((q) => {
+        q.where('h.cover_to', '>', now).orWhere((due) => {
+          due
+            .whereNotNull('p.next_due_at')
+            .whereNull('p.cancelled_at')
+            .whereRaw('h.cover_to = p.cover_to')
+            .where('p.next_due_at', '>', lapsedSince)
+        })
       })
+      .whereIn(column, values)
+      .select(
+        // Named, so the union's order by finds it on SQLite.
+        'h.id as id',
+        'h.insured_id_number',
+        'h.product_code',
+        'h.cover_from',
+        'h.cover_to',
+        'h.payer_account_id',
+        'h.policy_no',
+        'p.sale_id as policy_sale_id',
+        'p.line_no as policy_line_no',
+        'p.cover_to as policy_cover_to',
+        'p.units',
+        'p.instalments_paid',
+        'p.instalment_years',
+        'p.next_due_at',
+        'p.grace_days'
+      )
+  const holdings: HoldingRow[] = await listed(trx.queryBuilder(), 'h.insured_id_number', persons)
+    .union((paid) => {
+      void listed(paid, 'h.payer_account_id', ids)
     })
-    .andWhere((q) => {
-      q.whereIn('h.insured_id_number', persons).orWhereIn('h.payer_account_id', ids)
-    })
-    .orderBy('h.id')
-    .select(
-      'h.id',
-      'h.insured_id_number',
-      'h.product_code',
-      'h.cover_from',
-      'h.cover_to',
-      'h.payer_account_id',
-      'h.policy_no',
-      'p.sale_id as policy_sale_id',
-      'p.line_no as policy_line_no',
-      'p.cover_to as policy_cover_to',
-      'p.units',
-      'p.instalments_paid',
-      'p.instalment_years',
-      'p.next_due_at',
-      'p.grace_days'
-    )
+    .orderBy('id')
   const byPerson = new Map<string, HoldingRow[]>()
   const byPayer = new Map<number, HoldingRow[]>()
   for (const holding of holdings) {
