@@ -89,6 +89,116 @@ interface HoldingRow {
   grace_days: number | null
 }
 
+/**
+ * The holdings of these persons and those these accounts paid for, with their policies' terms, in
+ * id order: in cover, or with an instalment still to pay (in grace, or lapsed since `lapsedSince`).
+ * Holdings by person and by payer are two index lookups joined by a union, and their policies a
+ * lookup by id: one query with an `or` across the two columns, and the policies joined in, was
+ * planned as scans of every holding and every policy for every page (12 ms a page at 100,000
+ * holdings, and growing).
+ */
+async function listedHoldings(
+  trx: Knex.Transaction,
+  persons: readonly string[],
+  payerIds: readonly number[],
+  now: string,
+  lapsedSince: string
+): Promise<HoldingRow[]> {
+  const candidates = (query: Knex.QueryBuilder, column: string, values: readonly (string | number)[]) =>
+    query
+      .from('holdings')
+      .whereIn(column, values)
+      // Ended and without a policy: nothing left to show. The rest is decided with the policy below.
+      .where((q) => {
+        q.where('cover_to', '>', now).orWhereNotNull('policy_id')
+      })
+      // Named, so the union's order by finds it on SQLite.
+      .select(
+        'id as id',
+        'insured_id_number',
+        'product_code',
+        'cover_from',
+        'cover_to',
+        'payer_account_id',
+        'policy_no',
+        'policy_id'
+      )
+  const held: Array<Omit<HoldingRow, PolicyTerms> & { policy_id: number | null }> = await candidates(
+    trx.queryBuilder(),
+    'insured_id_number',
+    persons
+  )
+    .union((paid) => {
+      void candidates(paid, 'payer_account_id', payerIds)
+    })
+    .orderBy('id')
+  const policyIds = [...new Set(held.flatMap((h) => (h.policy_id === null ? [] : [h.policy_id])))]
+  const policies = new Map<number, PolicyRow>()
+  for (let i = 0; i < policyIds.length; i += 500) {
+    const rows: PolicyRow[] = await trx('policies')
+      .whereIn('id', policyIds.slice(i, i + 500))
+      .select(
+        'id',
+        'sale_id',
+        'line_no',
+        'cover_to',
+        'units',
+        'instalments_paid',
+        'instalment_years',
+        'next_due_at',
+        'grace_days',
+        'cancelled_at'
+      )
+    for (const row of rows) policies.set(row.id, row)
+  }
+  return held.flatMap(({ policy_id, ...holding }) => {
+    const policy = policy_id === null ? undefined : policies.get(policy_id)
+    const due =
+      policy !== undefined &&
+      policy.next_due_at !== null &&
+      policy.cancelled_at === null &&
+      holding.cover_to === policy.cover_to &&
+      policy.next_due_at > lapsedSince
+    if (!(holding.cover_to > now || due)) return []
+    return [
+      {
+        ...holding,
+        policy_sale_id: policy?.sale_id ?? null,
+        policy_line_no: policy?.line_no ?? null,
+        policy_cover_to: policy?.cover_to ?? null,
+        units: policy?.units ?? null,
+        instalments_paid: policy?.instalments_paid ?? null,
+        instalment_years: policy?.instalment_years ?? null,
+        next_due_at: policy?.next_due_at ?? null,
+        grace_days: policy?.grace_days ?? null
+      }
+    ]
+  })
+}
+
+type PolicyTerms =
+  | 'policy_sale_id'
+  | 'policy_line_no'
+  | 'policy_cover_to'
+  | 'units'
+  | 'instalments_paid'
+  | 'instalment_years'
+  | 'next_due_at'
+  | 'grace_days'
+
+interface PolicyRow {
+  id: number
+  sale_id: string
+  line_no: number
+  cover_to: string
+  units: number | null
+  instalments_paid: number
+  instalment_years: number | null
+  next_due_at: string | null
+  grace_days: number | null
+  cancelled_at: string | null
+}
+
 /** How long a policy whose instalment went unpaid is still listed: reinstatement is possible for two years (保险法 art. 37). */
 const LAPSED_LISTED_MS = 2 * 366 * 86_400_000
 
@@ -244,45 +354,7 @@ async function accountLines(
   // The holder's and the bound family's holdings, and what this account paid for anyone else.
   // A policy with an instalment to pay stays listed after its cover ends: in grace, or lapsed.
   const lapsedSince = new Date(Date.parse(now) - LAPSED_LISTED_MS).toISOString()
-  // Two index lookups, by person and by payer, joined by a union: one query with an `or` across the
-  // two columns was read by scanning every holding for every page (12 ms a page at 100,000).
-  const listed = (query: Knex.QueryBuilder, column: string, values: readonly (string | number)[]) =>
-    query
-      .from('holdings as h')
-      .leftJoin('policies as p', 'p.id', 'h.policy_id')
-      .where((q) => {
-        q.where('h.cover_to', '>', now).orWhere((due) => {
-          due
-            .whereNotNull('p.next_due_at')
-            .whereNull('p.cancelled_at')
-            .whereRaw('h.cover_to = p.cover_to')
-            .where('p.next_due_at', '>', lapsedSince)
-        })
-      })
-      .whereIn(column, values)
-      .select(
-        // Named, so the union's order by finds it on SQLite.
-        'h.id as id',
-        'h.insured_id_number',
-        'h.product_code',
-        'h.cover_from',
-        'h.cover_to',
-        'h.payer_account_id',
-        'h.policy_no',
-        'p.sale_id as policy_sale_id',
-        'p.line_no as policy_line_no',
-        'p.cover_to as policy_cover_to',
-        'p.units',
-        'p.instalments_paid',
-        'p.instalment_years',
-        'p.next_due_at',
-        'p.grace_days'
-      )
-  const holdings: HoldingRow[] = await listed(trx.queryBuilder(), 'h.insured_id_number', persons)
-    .union((paid) => {
-      void listed(paid, 'h.payer_account_id', ids)
-    })
-    .orderBy('id')
+  const holdings = await listedHoldings(trx, persons, ids, now, lapsedSince)
   const byPerson = new Map<string, HoldingRow[]>()
   const byPayer = new Map<number, HoldingRow[]>()
   for (const holding of holdings) {
