@@ -49,7 +49,7 @@ const USAGE = `用法：npm run hub [-- <命令> [参数]]
   keyed-sales accept|refuse                     是否受理手工输入卡号的交易
 限速：HUB_RATE_LIMIT_TERMINAL、HUB_RATE_LIMIT_ADDRESS=<每秒次数>/<突发次数> 或 off（默认 20/120 与 5/60）
 网络：HUB_HOST（默认 127.0.0.1）；监听其他地址须同时设置 HUB_TLS_CERT、HUB_TLS_KEY（PEM 证书与私钥），或由本机反向代理对外（docs/centre.md）
-数据库：DATABASE_URL=postgres://用户@主机:端口/数据库 时使用 PostgreSQL（可多个进程共用；HUB_DB_CONNECTIONS 每进程连接数，默认 10），否则使用 HUB_DATA_DIR 中的 SQLite 文件
+数据库：DATABASE_URL=postgres://用户@主机:端口/数据库 时使用 PostgreSQL（可多个进程共用；HUB_DB_CONNECTIONS 每进程连接数，默认 10；HUB_UPLOADS_AT_ONCE 每进程同时结算的上传数，默认 2），否则使用 HUB_DATA_DIR 中的 SQLite 文件
 保险公司：HUB_POLICY_DELAY_SECONDS=<秒>（默认 0）受理后过多久签发保单号；HUB_PROTOCOL=1 扮演协议版本 1 的旧中心
 签名：HUB_SIGNING_KEY=<Ed25519 私钥文件> HUB_SIGNING_KEY_ID=<密钥编号> 时用中心自己的密钥签名（文件加密密钥、同步包），否则用演示密钥
 测试：HUB_TEST_HOOKS=1 时另有 POST /v1/_test/faults、/v1/_test/withdraw-rules、/v1/_test/account-status、/v1/_test/voucher、/v1/_test/keyed-sales`
@@ -137,6 +137,14 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const dataDir = resolve(process.env.HUB_DATA_DIR || join(root, '.hub-data'))
   const clock = systemClock
+  /** Uploads settled at once per process (PostgreSQL); authorizations never wait for one. */
+  const uploadTurns = () => {
+    const text = process.env.HUB_UPLOADS_AT_ONCE
+    if (text === undefined || text === '') return undefined
+    if (!/^\d{1,2}$/.test(text) || Number(text) < 1)
+      throw new UsageError(`HUB_UPLOADS_AT_ONCE 应为 1–99 的整数，现在是「${text}」`)
+    return Number(text)
+  }
   const connectionsText = process.env.HUB_DB_CONNECTIONS ?? '10'
   if (!/^\d{1,3}$/.test(connectionsText) || Number(connectionsText) < 4)
     throw new UsageError(`HUB_DB_CONNECTIONS 应为 4–999 的整数，现在是「${connectionsText}」`)
@@ -168,7 +176,8 @@ async function main(argv: readonly string[]): Promise<number> {
       rateLimits: rateLimits(),
       testHooks: process.env.HUB_TEST_HOOKS === '1',
       policyDelayMs: Number(delayText) * 1000,
-      protocol: protocolText === '1' ? 1 : 2
+      protocol: protocolText === '1' ? 1 : 2,
+      uploadConcurrency: uploadTurns()
     })
     process.stdout.write(`医保中心参考实现已启动：${hub.url}\n数据目录：${dataDir}\n演示注册码：\n`)
     for (const code of DEMO_ENROLMENT_CODES) {
