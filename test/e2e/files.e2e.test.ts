@@ -79,9 +79,11 @@ describe('files from the settings screen', () => {
       { cwd: ROOT, env: { ...process.env, HUB_DATA_DIR: hub.dataDir } }
     )
     await page.locator('input[data-test="files-input"]').setInputFiles(packageFile)
-    await expect
-      .poll(() => page.locator('[data-test="files-done"]').innerText(), { timeout: 30_000 })
-      .toContain('结算结果 1 条')
+    // The outcome, success or refusal: a failure shows the page's reason.
+    const outcome = async () =>
+      (await page.locator('[data-test="files-done"], [data-test="files-error"]').allInnerTexts()).join(' | ')
+    await expect.poll(outcome, { timeout: 30_000 }).toContain('结算结果 1 条')
+    expect(await page.locator('[data-test="files-error"]').count()).toBe(0)
     await expect.poll(() => page.locator('[data-test="sync-queue"]').innerText()).toContain('待上传 0 笔')
     await page.screenshot({ path: join(OUTPUT_DIR, 'files-imported.png') })
   })
