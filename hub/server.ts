@@ -302,7 +302,7 @@ export function createHubServer(options: HubServerOptions): Server {
 
   async function register(req: IncomingMessage, res: ServerResponse) {
     const request = await readJson(req, registrationRequestSchema, maxBodyBytes)
-    const outcome = await registerTerminal(db, request, { clock, tokenTtlMs })
+    const outcome = await registerTerminal(db, request, { clock, tokenTtlMs, protocol: protocolOf(req) })
     if (!outcome.ok) throw new HttpError(outcome.status, outcome.code, outcome.message)
     log.info('terminal_registered', {
       terminal: request.terminalId,

@@ -101,7 +101,15 @@ function isEd25519PublicKey(pem: string): boolean {
 export async function registerTerminal(
   db: Knex,
   request: RegistrationRequest,
-  options: { clock: Clock; tokenTtlMs: number }
+  options: {
+    clock: Clock
+    tokenTtlMs: number
+    /**
+     * The protocol the registration came in: a package made for the terminal before it called
+     * again was written in protocol 1 (no newer rule bundles), which a terminal of 2 refused.
+     */
+    protocol?: ProtocolVersion
+  }
 ): Promise<{ readonly ok: true; readonly value: RegistrationResponse } | Refusal> {
   if (!isEd25519PublicKey(request.publicKeyPem)) {
     return {
@@ -165,11 +173,13 @@ export async function registerTerminal(
         refresh_secret_hash: sha256(refreshSecret),
         region_codes_json: JSON.stringify(regionCodes),
         regions_since_version: regionsSinceVersion,
+        protocol_version: options.protocol ?? 1,
         registered_at: now,
         updated_at: now
       })
       .onConflict('id')
       .merge([
+        'protocol_version',
         'territory',
         'app_version',
         'public_key_pem',

@@ -176,6 +176,35 @@ describe('hub: sync packages', () => {
     expect(snapshot.accounts.find((a) => a.cardNumber === 'C33080001')?.balanceFen).toBe(88_000)
   })
 
+  it('a package made before the terminal called again after registering carries the newest rule bundles', async () => {
+    const { url, db, clock } = await openTestHub()
+    // Registered, then out of reach at once: no other call told the centre its protocol.
+    const terminal = await register(url, 'T-AGENT003', 'DEMO-ALL')
+    const file = join(await tempDir(), 'T-AGENT003.package')
+    await exportPackage(db, {
+      terminalId: 'T-AGENT003',
+      file,
+      clock,
+      bundles: createBundleCache(),
+      privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
+      keyId: DEMO_KEY_ID
+    })
+    const { plain } = await openPackageFile(file, terminal.filePrivateKeyPem)
+    const header = signedFileSchema.parse(JSON.parse(plain.slice(0, plain.indexOf('\n'))))
+    const versions = packagePayloadSchema.parse(JSON.parse(header.payload)).ruleEnvelopes.map((envelope) => {
+      const verified = verifyBundle(envelope, DEMO_TRUSTED_KEYS)
+      return verified.ok
+        ? `${verified.value.bundle.region.code}/${verified.value.bundle.version}`
+        : 'unverified'
+    })
+    const newest: Array<{ region_code: string; version: number }> = await db('rule_bundles')
+      .whereNull('withdrawn_at')
+      .select('region_code')
+      .max({ version: 'version' })
+      .groupBy('region_code')
+    expect(versions.sort()).toEqual(newest.map((row) => `${row.region_code}/${row.version}`).sort())
+  })
+
   it('npm run hub -- import-queue and export-package work on the hub’s data folder, and say why a file is refused', async () => {
     const dataDir = await tempDir()
     // Registered while the hub runs; the commands then work on the folder it leaves.
