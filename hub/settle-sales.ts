@@ -28,7 +28,9 @@ import {
   LOCKED_MESSAGE,
   reject,
   rejectionCodeFor,
-  referenceOf,
+  acceptedReference,
+  answerOf,
+  storedRowOf,
   repeat,
   STATUS_TEXT,
   WAITING_MESSAGE,
@@ -136,7 +138,9 @@ export async function settleSales(
   }
 
   const decided = answers.filter(
-    (answer): answer is Extract<Answer, { kind: 'decided' }> =>
+    (
+      answer
+    ): answer is Extract<Answer, { kind: 'decided' }> & { decision: Exclude<SaleDecision, RetryLater> } =>
       answer.kind === 'decided' && answer.decision.kind !== 'retryLater'
   )
   const accepted = decided.flatMap(({ decision }) => (decision.kind === 'accepted' ? [decision.sale] : []))
@@ -144,17 +148,10 @@ export async function settleSales(
   await writeAcceptedSales(trx, ctx.terminal.id, accepted, settledAt, ctx.policyDelayMs ?? 0)
   const references = await insertResults(
     trx,
-    decided.map(({ item, decision, sha256 }) => ({
-      item_id: item.saleId,
-      terminal_id: ctx.terminal.id,
-      type: 'sale',
-      outcome: decision.kind,
-      code: decision.kind === 'rejected' ? decision.code : null,
-      message: decision.kind === 'rejected' ? decision.message : null,
-      settled_at: settledAt,
-      content_sha256: sha256
-    })),
-    (row, n) => (row.outcome === 'accepted' ? referenceOf(settledAt, n) : null)
+    decided.map(({ item, decision, sha256 }) =>
+      storedRowOf({ itemId: item.saleId, type: 'sale' }, ctx.terminal.id, decision, settledAt, sha256)
+    ),
+    acceptedReference(settledAt)
   )
   await writeReceivedSales(
     trx,
@@ -187,12 +184,9 @@ function resultOf(
   references: ReadonlyMap<string, string | null>,
   settledAt: string
 ): ItemResult {
-  const itemId = item.saleId
-  if (decision.kind === 'retryLater') return { itemId, outcome: 'retryLater', message: decision.message }
-  if (decision.kind === 'rejected')
-    return { itemId, outcome: 'rejected', code: decision.code, message: decision.message, settledAt }
-  const reference = references.get(itemId)
-  return { itemId, outcome: 'accepted', settledAt, ...(reference ? { reference } : {}) }
+  if (decision.kind === 'retryLater')
+    return { itemId: item.saleId, outcome: 'retryLater', message: decision.message }
+  return answerOf(item.saleId, decision, settledAt, references.get(item.saleId))
 }
 
 async function decideSale(

@@ -22,7 +22,9 @@ import {
   LOCKED_MESSAGE,
   newBatchOrder,
   reject,
-  referenceOf,
+  acceptedReference,
+  answerOf,
+  storedRowOf,
   repeat,
   WAITING_MESSAGE,
   type AccountRow,
@@ -136,23 +138,10 @@ async function settleAfterSale(
   }
   const [reference] = await insertResults(
     trx,
-    [
-      {
-        item_id: itemId,
-        terminal_id: ctx.terminal.id,
-        type: item.type,
-        outcome: verdict.kind,
-        code: verdict.kind === 'rejected' ? verdict.code : null,
-        message: verdict.kind === 'rejected' ? verdict.message : null,
-        settled_at: settledAt,
-        content_sha256: contentSha256
-      }
-    ],
-    (row, n) => (row.outcome === 'accepted' ? referenceOf(settledAt, n) : null)
+    [storedRowOf({ itemId, type: item.type }, ctx.terminal.id, verdict, settledAt, contentSha256)],
+    acceptedReference(settledAt)
   )
-  return verdict.kind === 'accepted'
-    ? { itemId, outcome: 'accepted', settledAt, ...(reference ? { reference } : {}) }
-    : { itemId, outcome: 'rejected', code: verdict.code, message: verdict.message, settledAt }
+  return answerOf(itemId, verdict, settledAt, reference)
 }
 
 /** A retried transaction starts from the batch's order as it was before the attempt. */

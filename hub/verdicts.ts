@@ -96,6 +96,44 @@ export function referenceOf(settledAt: string, n: number): string {
   return `ZX${day}${String(n).padStart(8, '0')}`
 }
 
+/** What item_results keeps of a decided item. */
+export function storedRowOf(
+  item: { readonly itemId: string; readonly type: UploadItem['type'] },
+  terminalId: string,
+  verdict: Rejection | { readonly kind: 'accepted' },
+  settledAt: string,
+  contentSha256: string
+) {
+  return {
+    item_id: item.itemId,
+    terminal_id: terminalId,
+    type: item.type,
+    outcome: verdict.kind,
+    code: verdict.kind === 'rejected' ? verdict.code : null,
+    message: verdict.kind === 'rejected' ? verdict.message : null,
+    settled_at: settledAt,
+    content_sha256: contentSha256
+  }
+}
+
+/** Settlement numbers, for insertResults: an accepted item gets one, a refused one none. */
+export const acceptedReference =
+  (settledAt: string) =>
+  (row: { readonly outcome: string }, n: number): string | null =>
+    row.outcome === 'accepted' ? referenceOf(settledAt, n) : null
+
+/** The answer to an item decided now. */
+export function answerOf(
+  itemId: string,
+  verdict: Rejection | { readonly kind: 'accepted' },
+  settledAt: string,
+  reference: string | null | undefined
+): ItemResult {
+  return verdict.kind === 'accepted'
+    ? { itemId, outcome: 'accepted', settledAt, ...(reference ? { reference } : {}) }
+    : { itemId, outcome: 'rejected', code: verdict.code, message: verdict.message, settledAt }
+}
+
 /** The first answer again: accepted becomes alreadyAccepted with the original time; a refusal stays one. */
 export function repeat(stored: StoredResult): ItemResult {
   if (stored.outcome === 'accepted')

@@ -50,26 +50,29 @@ export function payerOf(facts: SaleRunFacts, payer: SaleItem['payer']): AccountR
   return byId && byId.region_code === payer.regionCode ? byId : null
 }
 
+/** The rows `query` answers, or none without asking when there is nothing to ask about. */
+async function whereAny<Row>(values: readonly unknown[], query: () => Promise<Row[]>): Promise<Row[]> {
+  return values.length > 0 ? query() : []
+}
+
 export async function loadSaleRunFacts(
   trx: Knex.Transaction,
   sales: readonly SaleItem[]
 ): Promise<SaleRunFacts> {
   const cards = [...new Set(sales.map((sale) => sale.payer.cardNumber))]
   // Locked in id order, so two runs locking the same accounts cannot deadlock.
-  const byCardRows: AccountRow[] =
-    cards.length > 0
-      ? await forUpdate(trx('accounts').whereIn('card_number', cards).orderBy('id')).select()
-      : []
+  const byCardRows: AccountRow[] = await whereAny(cards, () =>
+    forUpdate(trx('accounts').whereIn('card_number', cards).orderBy('id')).select()
+  )
   const accountsByCard = new Map(byCardRows.map((row) => [row.card_number, row]))
   const reissued = [
     ...new Set(
       sales.filter((sale) => !accountsByCard.has(sale.payer.cardNumber)).map((sale) => sale.payer.idNumber)
     )
   ]
-  const byIdRows: AccountRow[] =
-    reissued.length > 0
-      ? await forUpdate(trx('accounts').whereIn('id_number', reissued).orderBy('id')).select()
-      : []
+  const byIdRows: AccountRow[] = await whereAny(reissued, () =>
+    forUpdate(trx('accounts').whereIn('id_number', reissued).orderBy('id')).select()
+  )
   // One object per account, whichever way it was found: a sale's deduction is seen by the next.
   const accounts = new Map<number, AccountRow>()
   for (const row of [...byCardRows, ...byIdRows]) if (!accounts.has(row.id)) accounts.set(row.id, row)
@@ -88,52 +91,47 @@ export async function loadSaleRunFacts(
     sale.lines.flatMap((line) => (line.instalment ? [line.instalment] : []))
   )
 
-  const spentRows: Array<{ account_id: number; year_from: string; spent_fen: number }> =
-    accountIds.length > 0
-      ? await trx('spending_years')
-          .whereIn('account_id', accountIds)
-          .select('account_id', 'year_from', 'spent_fen')
-      : []
+  const spentRows: Array<{ account_id: number; year_from: string; spent_fen: number }> = await whereAny(
+    accountIds,
+    () =>
+      trx('spending_years').whereIn('account_id', accountIds).select('account_id', 'year_from', 'spent_fen')
+  )
   const paidRows: Array<{
     payer_account_id: number
     insured_id_number: string
     product_code: string
     bought_at: string
-  }> =
-    accountIds.length > 0
-      ? await trx('holdings')
-          .whereIn('payer_account_id', accountIds)
-          .select('payer_account_id', 'insured_id_number', 'product_code', 'bought_at')
-      : []
-  const familyRows: Array<{ account_id: number; id_number: string }> =
-    accountIds.length > 0
-      ? await trx('family_members').whereIn('account_id', accountIds).select('account_id', 'id_number')
-      : []
+  }> = await whereAny(accountIds, () =>
+    trx('holdings')
+      .whereIn('payer_account_id', accountIds)
+      .select('payer_account_id', 'insured_id_number', 'product_code', 'bought_at')
+  )
+  const familyRows: Array<{ account_id: number; id_number: string }> = await whereAny(accountIds, () =>
+    trx('family_members').whereIn('account_id', accountIds).select('account_id', 'id_number')
+  )
   const coverRows: Array<{
     insured_id_number: string
     product_code: string
     cover_from: string
     cover_to: string
-  }> =
-    persons.length > 0
-      ? await trx('holdings')
-          .whereIn('insured_id_number', persons)
-          .select('insured_id_number', 'product_code', 'cover_from', 'cover_to')
-      : []
-  const enrolledRows: Array<{ id_number: string; region_code: string }> =
-    others.length > 0
-      ? await trx('accounts')
-          .whereIn('id_number', others)
-          .where({ status: 'active' })
-          .select('id_number', 'region_code')
-          .unionAll((bound) => {
-            void bound
-              .from('family_members as f')
-              .join('accounts as a', 'a.id', 'f.account_id')
-              .whereIn('f.id_number', others)
-              .select('f.id_number', 'a.region_code')
-          })
-      : []
+  }> = await whereAny(persons, () =>
+    trx('holdings')
+      .whereIn('insured_id_number', persons)
+      .select('insured_id_number', 'product_code', 'cover_from', 'cover_to')
+  )
+  const enrolledRows: Array<{ id_number: string; region_code: string }> = await whereAny(others, () =>
+    trx('accounts')
+      .whereIn('id_number', others)
+      .where({ status: 'active' })
+      .select('id_number', 'region_code')
+      .unionAll((bound) => {
+        void bound
+          .from('family_members as f')
+          .join('accounts as a', 'a.id', 'f.account_id')
+          .whereIn('f.id_number', others)
+          .select('f.id_number', 'a.region_code')
+      })
+  )
 
   const paidFor = new Map<number, InsuredEntry[]>(accountIds.map((id) => [id, []]))
   for (const row of paidRows)
@@ -153,7 +151,8 @@ export async function loadSaleRunFacts(
     covers.set(row.insured_id_number, held)
   }
   return {
-    accountsByCard: new Map(byCardRows.map((row) => [row.card_number, accounts.get(row.id) ?? row])),
+    // Found by card first, so these rows are the ones in `accounts`.
+    accountsByCard,
     accountsByIdNumber,
     spent: new Map(spentRows.map((row) => [spentKey(row.account_id, row.year_from), row.spent_fen])),
     paidFor,
