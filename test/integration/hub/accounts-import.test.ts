@@ -1,7 +1,5 @@
-import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
 import { describe, expect, it } from 'vitest'
@@ -9,12 +7,10 @@ import { demoIdNumber } from '../../../db/seeds/demo-population'
 import { importAccounts, ImportRefused, type ImportedAccount } from '../../../hub/accounts-import'
 import { seedSyntheticAccounts } from '../../../hub/db/seed'
 import { tempDir } from '../../support/helpers'
+import { hubCli } from '../../support/hub-cli'
 import { openTestHub, register, snapshot } from '../../support/hub'
 import { demoExport, writeCsvExport, writeNdjsonExport } from '../../support/account-export'
 import { centreDatabase } from '../../support/postgres'
-
-const root = join(import.meta.dirname, '../../..')
-const tsx = createRequire(import.meta.url).resolve('tsx/cli')
 
 /** What an import may change, hashed row by row: equal before and after means it changed nothing. */
 async function population(db: Knex): Promise<string> {
@@ -248,17 +244,11 @@ describe('hub: importing the platform’s account export', () => {
       bad,
       rows.map((row, i) => (i === 4 ? { ...row, status: 'unknown' as ImportedAccount['status'] } : row))
     )
-    const hub = (...args: string[]) =>
-      spawnSync(process.execPath, [tsx, 'hub/main.ts', ...args], {
-        cwd: root,
-        env: { ...process.env, HUB_DATA_DIR: dataDir, ...database.env },
-        encoding: 'utf8',
-        timeout: 60_000
-      })
-    const refused = hub('import-accounts', bad)
+    const hub = (...args: string[]) => hubCli(dataDir, database.env, ...args)
+    const refused = await hub('import-accounts', bad)
     expect(refused.status).toBe(1)
     expect(refused.stderr.trim()).toBe('导入被拒绝，未做任何改动：第 6 行（status）：参保状态不正确')
-    const imported = hub('import-accounts', good)
+    const imported = await hub('import-accounts', good)
     expect(imported.stderr).toBe('')
     expect(imported.status).toBe(0)
     expect(imported.stdout).toMatch(

@@ -1,7 +1,5 @@
-import { spawnSync } from 'node:child_process'
 import { createHash, createPublicKey, verify } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { PACKAGE_FILE_FORMAT, packagePayloadSchema, signedFileSchema } from '../../../core/sync/protocol'
@@ -14,6 +12,7 @@ import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, FileRefused, importQueueFi
 import { createBundleCache } from '../../../hub/rules'
 import { startHub } from '../../../hub/server'
 import { tempDir } from '../../support/helpers'
+import { hubCli } from '../../support/hub-cli'
 import {
   accountAtCentre,
   openPackageFile,
@@ -26,20 +25,6 @@ import {
   testClock,
   upload
 } from '../../support/hub'
-
-const root = join(import.meta.dirname, '../../..')
-const tsx = createRequire(import.meta.url).resolve('tsx/cli')
-
-/** `npm run hub -- …` on a data folder of its own (and its PostgreSQL schema in the centre-pg project). */
-function hubCli(dataDir: string, env: Record<string, string>, ...args: string[]) {
-  const run = spawnSync(process.execPath, [tsx, 'hub/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, HUB_DATA_DIR: dataDir, ...env },
-    encoding: 'utf8',
-    timeout: 60_000
-  })
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
 
 describe('hub: queue files from agents out of reach', () => {
   it('imports a signed queue file with the same settlement and deduplication; importing it again changes nothing', async () => {
@@ -221,7 +206,7 @@ describe('hub: sync packages', () => {
     const queue = join(dataDir, 'queue.json')
     await writeFile(queue, queueFile(terminal, [sale]))
 
-    const imported = hubCli(dataDir, database.env, 'import-queue', queue)
+    const imported = await hubCli(dataDir, database.env, 'import-queue', queue)
     expect(imported.stderr).not.toContain('中心出错')
     expect(imported.status).toBe(0)
     expect(imported.stdout).toContain('accepted：1')
@@ -230,12 +215,19 @@ describe('hub: sync packages', () => {
       queue,
       (await readFile(queue, 'utf8')).replace('\\"premiumFen\\":50000', '\\"premiumFen\\":5000')
     )
-    const refused = hubCli(dataDir, database.env, 'import-queue', queue)
+    const refused = await hubCli(dataDir, database.env, 'import-queue', queue)
     expect(refused.status).toBe(1)
     expect(refused.stderr).toContain('签名验证失败')
 
     const packageFile = join(dataDir, 'out.package')
-    const exported = hubCli(dataDir, database.env, 'export-package', '--terminal', 'T-AGENT001', packageFile)
+    const exported = await hubCli(
+      dataDir,
+      database.env,
+      'export-package',
+      '--terminal',
+      'T-AGENT001',
+      packageFile
+    )
     expect(exported.status).toBe(0)
     const yunnan = DEMO_ACCOUNTS.filter((a) => a.regionCode === '539900').length
     expect(exported.stdout).toContain(`账户 ${yunnan} 个`)

@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../../support/helpers'
+import { hubCli } from '../../support/hub-cli'
 import { call, openTestHub, register } from '../../support/hub'
 import { centreDatabase } from '../../support/postgres'
 
@@ -58,23 +59,17 @@ describe('hub: npm run hub as a child process', () => {
   it('hands out an enrolment code a terminal then registers with, for its regions only, and refuses it twice', async () => {
     const dataDir = await tempDir()
     const database = await centreDatabase()
-    const hub = (...args: string[]) =>
-      spawnSync(process.execPath, [tsx, 'hub/main.ts', ...args], {
-        cwd: root,
-        env: { ...process.env, HUB_DATA_DIR: dataDir, ...database.env },
-        encoding: 'utf8',
-        timeout: 60_000
-      })
-    const added = hub('add-enrolment-code', 'KC-2026-0001', '--regions', '330800,210100')
+    const hub = (...args: string[]) => hubCli(dataDir, database.env, ...args)
+    const added = await hub('add-enrolment-code', 'KC-2026-0001', '--regions', '330800,210100')
     expect(added.status).toBe(0)
     expect(added.stdout).toContain('已发放注册码 KC-2026-0001：地区 330800、210100，一次性')
-    const again = hub('add-enrolment-code', 'KC-2026-0001', '--regions', '330800')
+    const again = await hub('add-enrolment-code', 'KC-2026-0001', '--regions', '330800')
     expect(again.status).toBe(1)
     expect(again.stdout).toContain('已存在')
-    const bad = hub('add-enrolment-code', 'KC-2026-0002', '--regions', 'quzhou')
+    const bad = await hub('add-enrolment-code', 'KC-2026-0002', '--regions', 'quzhou')
     expect(bad.status).toBe(2)
     expect(bad.stderr).toContain('add-enrolment-code 需要注册码')
-    expect(hub('prune-removals', '0').stdout).toContain('已清理第 0 版及以前的删除记录')
+    expect((await hub('prune-removals', '0')).stdout).toContain('已清理第 0 版及以前的删除记录')
 
     const centre = await openTestHub({ dir: dataDir, databaseUrl: database.url })
     const registered = await register(centre.url, 'T-KECHENG1', 'KC-2026-0001')

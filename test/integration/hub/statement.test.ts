@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
 import type { Knex } from 'knex'
@@ -17,11 +15,9 @@ import { DEMO_INSTALMENT } from '../../../hub/db/seed'
 import { statementLines, writeInsurerStatements } from '../../../hub/statement'
 import { owedFen } from '../../../core/report/insurer-statement'
 import { tempDir, TEST_NOW } from '../../support/helpers'
+import { hubCli } from '../../support/hub-cli'
 import { openTestHub, register, reversalOf, saleFor, upload } from '../../support/hub'
 import { centreDatabase } from '../../support/postgres'
-
-const root = join(import.meta.dirname, '../../..')
-const tsx = createRequire(import.meta.url).resolve('tsx/cli')
 
 const yunnan = (() => {
   for (const envelope of DEMO_BUNDLE_ENVELOPES) {
@@ -174,23 +170,17 @@ describe('hub: the insurers’ settlement statements', () => {
     })
     await upload(centre.url, terminal.token, terminal.terminalId, [sale])
     const out = join(dataDir, 'out')
-    const hub = (...args: string[]) =>
-      spawnSync(process.execPath, [tsx, 'hub/main.ts', 'statement', ...args], {
-        cwd: root,
-        env: { ...process.env, HUB_DATA_DIR: dataDir, ...database.env },
-        encoding: 'utf8',
-        timeout: 60_000
-      })
-    const made = hub('--from', '2026-11-01', '--to', '2026-11-30', '--out', out, '--insurer', PACIFIC)
+    const hub = (...args: string[]) => hubCli(dataDir, database.env, 'statement', ...args)
+    const made = await hub('--from', '2026-11-01', '--to', '2026-11-30', '--out', out, '--insurer', PACIFIC)
     expect(made.stderr).toBe('')
     expect(made.stdout).toContain(`${PACIFIC}：1 笔，应结 500.00 元`)
     expect((await readdir(out)).sort()).toEqual([
       `结算对账单-${PACIFIC}-2026-11-01-2026-11-30.csv`,
       `结算对账单-${PACIFIC}-2026-11-01-2026-11-30.xlsx`
     ])
-    const empty = hub('--from', '2026-10-01', '--to', '2026-10-31', '--out', out)
+    const empty = await hub('--from', '2026-10-01', '--to', '2026-10-31', '--out', out)
     expect(empty.stdout).toBe('2026-10-01 至 2026-10-31 没有结算业务，未生成对账单\n')
-    const bad = hub('--from', '2026-11-30', '--to', '2026-11-01', '--out', out)
+    const bad = await hub('--from', '2026-11-30', '--to', '2026-11-01', '--out', out)
     expect(bad.status).toBe(2)
   }, 60_000)
 })
