@@ -40,7 +40,7 @@ import { issueDuePolicies, policiesAfter } from './policies'
 import { stampPending } from './db/state'
 import { createRateLimiter, createTurns, NoTurn, type RateLimit, type RateLimiter } from './rate-limit'
 import { dialectOf } from './db/dialect'
-import { streamWriter, writeSnapshot } from './snapshot'
+import { AccountLineCache, streamWriter, writeSnapshot } from './snapshot'
 import { currentFileKey } from './file-key'
 import {
   authenticate,
@@ -229,6 +229,7 @@ export function createHubServer(options: HubServerOptions): Server {
     ? { reader: options.reader, own: false }
     : snapshotReaderFor(db)
   const bundles = createBundleCache()
+  const lineCache = new AccountLineCache()
   // An upload that cannot start within this is answered 503 (nothing done; the terminal sends it
   // again later) rather than holding its connection while the backlog drains. Two at once per
   // process on PostgreSQL: under bench:centre four gave 15% more uploads a second but doubled the
@@ -357,6 +358,7 @@ export function createHubServer(options: HubServerOptions): Server {
         clock,
         bundles,
         protocol: protocolOf(req),
+        lineCache,
         onCount: (count) => void (lines = count)
       },
       (chunk) => {

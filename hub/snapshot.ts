@@ -37,6 +37,45 @@ export interface SnapshotRequest {
    * `count`, from the same read): the server sends it as `x-snapshot-lines` for the terminal's progress.
    */
   readonly onCount?: (lines: number) => void
+  /** Lines built for other terminals' snapshots, shared by this process (see AccountLineCache). */
+  readonly lineCache?: AccountLineCache
+}
+
+/**
+ * The account lines this process built lately, so the terminals following a region do not each
+ * rebuild every changed account (its family, holdings and policies: three queries a page). A line
+ * is reused only for the same account row (version, balance, spending and all) and protocol, and
+ * for `maxAgeMs`: a line also depends on the time (holdings whose cover has ended drop out), so an
+ * old one could list an ended holding for that long, as a terminal's own copy does until its next
+ * sync. The oldest entries go first once `maxLines` are held.
+ */
+export class AccountLineCache {
+  private readonly lines = new Map<string, { row: string; text: string; builtAt: number }>()
+
+  constructor(
+    private readonly maxLines = 20_000,
+    private readonly maxAgeMs = 60_000
+  ) {}
+
+  get(key: string, row: string, now: number): string | undefined {
+    const entry = this.lines.get(key)
+    if (!entry) return undefined
+    if (entry.row !== row || Math.abs(now - entry.builtAt) > this.maxAgeMs) {
+      this.lines.delete(key)
+      return undefined
+    }
+    return entry.text
+  }
+
+  set(key: string, row: string, text: string, now: number): void {
+    this.lines.delete(key)
+    this.lines.set(key, { row, text, builtAt: now })
+    if (this.lines.size > this.maxLines) this.lines.delete(this.lines.keys().next().value as string)
+  }
+
+  get size(): number {
+    return this.lines.size
+  }
 }
 
 export interface SnapshotWritten {
@@ -265,8 +304,7 @@ export async function writeSnapshot(
           )
         )
         if (rows.length === 0) break
-        const lines = await accountLines(trx, rows, generatedAt, request.protocol)
-        await emit(lines.map((line) => `${JSON.stringify(line)}\n`).join(''))
+        await emit(await accountTexts(trx, rows, generatedAt, request.protocol, request.lineCache))
         accounts += rows.length
         const last = rows[rows.length - 1]
         cursor = { version: last.version, id: last.id }
@@ -332,6 +370,37 @@ async function lineCount(
     )
   )
   return Number(accounts.n) + Number(removed.n)
+}
+
+/** One page's account lines as NDJSON text: from the cache where the same row was built lately. */
+async function accountTexts(
+  trx: Knex.Transaction,
+  rows: readonly AccountRow[],
+  now: string,
+  protocol: ProtocolVersion,
+  cache: AccountLineCache | undefined
+): Promise<string> {
+  const toText = (line: AccountLine) => `${JSON.stringify(line)}\n`
+  if (!cache) return (await accountLines(trx, rows, now, protocol)).map(toText).join('')
+  const at = Date.parse(now)
+  const keyOf = (row: AccountRow) => `${protocol}:${row.id}`
+  const rowTexts = rows.map((row) => JSON.stringify(row))
+  const texts = rows.map((row, i) => cache.get(keyOf(row), rowTexts[i], at))
+  const missing = texts.flatMap((text, i) => (text === undefined ? [i] : []))
+  if (missing.length > 0) {
+    const built = await accountLines(
+      trx,
+      missing.map((i) => rows[i]),
+      now,
+      protocol
+    )
+    built.forEach((line, k) => {
+      const i = missing[k]
+      texts[i] = toText(line)
+      cache.set(keyOf(rows[i]), rowTexts[i], texts[i], at)
+    })
+  }
+  return texts.join('')
 }
 
 /** One page of accounts with their bound family and what their persons hold now. */
