@@ -185,26 +185,32 @@ export async function insertAll(
   for (let i = 0; i < rows.length; i += ROWS_AT_ONCE) await trx(table).insert(rows.slice(i, i + ROWS_AT_ONCE))
 }
 
+/** How a value of `updateRows` is typed: PostgreSQL cannot infer a bare parameter's type in a union. */
+export type ColumnType = 'whole' | 'text'
+
 /**
- * Sets whole-number columns of many rows, each to its own value, in one statement per slice:
- * `update … from` a list of values (SQLite 3.33 and later has it too). The casts give PostgreSQL
- * the values' type, which it cannot infer from bare parameters in a union.
+ * Sets columns of many rows, each row to its own values, in one statement per slice: `update …
+ * from` a list of values (SQLite 3.33 and later has it too), matching `key` (the table's id, or
+ * another column: every row with that value is set).
  */
-export async function updateWholeNumbersById(
+export async function updateRows<Row extends Readonly<Record<string, number | string | null>>>(
   trx: Knex.Transaction,
   table: string,
-  columns: readonly string[],
-  rows: ReadonlyArray<{ readonly id: number } & Readonly<Record<string, number>>>
+  key: { readonly column: string; readonly type: ColumnType },
+  columns: Readonly<Record<string, ColumnType>>,
+  rows: readonly Row[]
 ): Promise<void> {
-  const names = ['id', ...columns]
-  const select = `select ${names.map(() => 'cast(? as bigint) as ??').join(', ')}`
+  const sqlType = { whole: 'bigint', text: 'text' } as const
+  const set = Object.keys(columns)
+  const typed = [[key.column, key.type] as const, ...Object.entries(columns)]
+  const select = `select ${typed.map(([, type]) => `cast(? as ${sqlType[type]}) as ??`).join(', ')}`
   for (let i = 0; i < rows.length; i += ROWS_AT_ONCE) {
     const slice = rows.slice(i, i + ROWS_AT_ONCE)
-    const bindings: Knex.RawBinding[] = [table, ...columns.flatMap((column) => [column, column])]
-    for (const row of slice) for (const name of names) bindings.push(row[name], name)
-    bindings.push(table)
+    const bindings: Knex.RawBinding[] = [table, ...set.flatMap((column) => [column, column])]
+    for (const row of slice) for (const [name] of typed) bindings.push(row[name], name)
+    bindings.push(table, key.column, key.column)
     await trx.raw(
-      `update ?? set ${columns.map(() => '?? = v.??').join(', ')} from (${slice.map(() => select).join(' union all ')}) as v where ??.id = v.id`,
+      `update ?? set ${set.map(() => '?? = v.??').join(', ')} from (${slice.map(() => select).join(' union all ')}) as v where ??.?? = v.??`,
       bindings
     )
   }

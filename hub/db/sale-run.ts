@@ -4,7 +4,7 @@ import type { InsuredEntry } from '../../core/rules/engine'
 import type { SaleItem } from '../../core/sync/protocol'
 import { policiesBegunBy, recordInstalment, recordPolicies, type InstalmentPolicy } from '../policies'
 import type { AccountRow } from '../verdicts'
-import { forUpdate, insertAll, updateWholeNumbersById } from './dialect'
+import { forUpdate, insertAll, updateRows } from './dialect'
 
 /**
  * The reads and writes of a run of sales (hub/settle-sales.ts): everything the run is decided on is
@@ -187,10 +187,11 @@ export async function writeAcceptedSales(
 ): Promise<void> {
   if (accepted.length === 0) return
   const accounts = new Map(accepted.map(({ account }) => [account.id, account]))
-  await updateWholeNumbersById(
+  await updateRows(
     trx,
     'accounts',
-    ['balance_fen', 'historical_balance_fen'],
+    { column: 'id', type: 'whole' },
+    { balance_fen: 'whole', historical_balance_fen: 'whole' },
     [...accounts.values()].map((account) => ({
       id: account.id,
       balance_fen: account.balance_fen,

@@ -270,4 +270,35 @@ describe('hub: upload and settlement', () => {
     expect(uploadResponseSchema.parse(answer.json()).results[0].outcome).toBe('accepted')
     expect((await accountAtCentre(url, token, YUNNAN)).balanceFen).toBe(130_000)
   })
+
+  it('issues the policies due together, in the order of sale, each holding with its own number', async () => {
+    const { url, clock } = await openTestHub({ policyDelayMs: 3_600_000 })
+    const { token, terminalId } = await register(url)
+    const sales = [
+      oneUnit(terminalId),
+      saleFor('C33080001', [{ productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], { terminalId }),
+      saleFor('E21010002', [{ productCode: 'SY-HEALTH-DEMO', units: 2, premiumFen: 100_000 }], { terminalId })
+    ]
+    expect((await upload(url, token, terminalId, sales)).map((r) => r.outcome)).toEqual([
+      'accepted',
+      'accepted',
+      'accepted'
+    ])
+    clock.advance(3_600_000)
+    const answer = await call(url, '/v1/policies?after=0', { token })
+    const { policies } = answer.json() as { policies: Array<{ saleId: string; policyNo: string }> }
+    expect(policies.map((p) => p.saleId)).toEqual(sales.map((s) => s.saleId))
+    const numbers = policies.map((p) => p.policyNo)
+    expect(new Set(numbers).size).toBe(3)
+    expect(numbers.map((n) => Number(n.slice(-8)))).toEqual(
+      [1, 2, 3].map((k) => Number(numbers[0].slice(-8)) + k - 1)
+    )
+    // The delta shows each cardholder the number of the policy bought for them.
+    const shown = await snapshot(url, token)
+    sales.forEach((sale, i) => {
+      const holder = shown.accounts.find((a) => a.cardNumber === sale.payer.cardNumber)
+      const holding = holder?.holdings.find((h) => h.productCode === sale.lines[0].productCode)
+      expect(holding?.policyNo).toBe(numbers[i])
+    })
+  })
 })
