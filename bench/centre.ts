@@ -17,10 +17,10 @@
  * `--phases settle,compare` runs only those. Prints figures; asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream, readFileSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -58,6 +58,7 @@ const { values: args } = parseArgs({
     'compare-sales': { type: 'string', default: '10000' },
     rows: { type: 'string', default: '1000000' },
     followers: { type: 'string', default: '10' },
+    profile: { type: 'boolean', default: false },
     'database-url': { type: 'string', default: 'postgres://127.0.0.1:5432/test' }
   }
 })
@@ -340,7 +341,9 @@ const settlePhase = {
       const seeded = performance.now() - started
       const env = { DATABASE_URL: schema.url, HUB_DATA_DIR: join(dir, 'settle') }
       progress(`seeded ${n(SALES + 20_000)} accounts; starting two centres`)
-      const centres = await Promise.all([startCentre(env), startCentre(env)])
+      const profileDir = args.profile ? join(dir, 'settle-profile') : undefined
+      const centres = await Promise.all([0, 1].map(() => startCentre(env, { cpuProfDir: profileDir })))
+      const rows: Row[] = []
       try {
         const uploaders: Terminal[] = []
         for (let t = 0; t < TERMINALS; t++)
@@ -463,7 +466,7 @@ const settlePhase = {
         const auth = [...authorizationMs].sort((a, b) => a - b)
         const deltas = [...deltaMs].sort((a, b) => a - b)
         const cpu = cpuAfter.reduce((s, v, i) => s + v - cpuBefore[i], 0)
-        return [
+        rows.push(
           ['accounts seeded (synthetic, Yunnan)', `${n(SALES + 20_000)} in ${n(seeded / 1000)} s`],
           [
             'terminals uploading / centre processes',
@@ -502,10 +505,16 @@ const settlePhase = {
             'exactly once',
             `${n(results)} results for ${n(SALES + authorizationMs.length + authorizationFailures)} sales sent (unanswered authorizations included); ${n(settled)} settled, ${n(accepted)} of them answered accepted`
           ]
-        ]
+        )
       } finally {
         await Promise.all(centres.map((c) => c.stop()))
+        if (profileDir)
+          rows.push(
+            ['where one centre process’s CPU went (self time)', ''],
+            ...(await whereCpuGoes(profileDir))
+          )
       }
+      return rows
     } finally {
       await schema.drop()
     }
@@ -517,7 +526,7 @@ async function whereCpuGoes(profileDir: string): Promise<Row[]> {
   const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'))
   if (files.length === 0) return [['CPU profile', 'none written']]
   interface Profile {
-    nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>
     samples: number[]
     timeDeltas: number[]
   }
@@ -530,7 +539,8 @@ async function whereCpuGoes(profileDir: string): Promise<Row[]> {
     const url = frame?.url ?? ''
     const name = frame?.functionName ?? ''
     if (name !== '(idle)') {
-      const where = `${name || '(anonymous)'} ${url.replace(/^.*\/(node_modules\/)?/, '')}`
+      // An anonymous function by its line (callFrame lines count from 0).
+      const where = `${name || '(anonymous)'} ${url.replace(/^.*\/(node_modules\/)?/, '')}${name ? '' : `:${(frame?.lineNumber ?? -1) + 1}`}`
       functions.set(where, (functions.get(where) ?? 0) + (profile.timeDeltas[i] ?? 0))
     }
     const bucket =
@@ -670,10 +680,29 @@ const importPhase = {
   }
 }
 
+/**
+ * The same fixed work on every machine (hashing and JSON, one core), so figures taken on machines of
+ * different speed can be compared: machines of this project's kind have differed by more than two
+ * times in CPU from one session to the next.
+ */
+function referenceWork(): Row {
+  const started = performance.now()
+  const block = randomBytes(1 << 20)
+  for (let i = 0; i < 128; i++) createHash('sha256').update(block).digest()
+  const records = Array.from({ length: 20_000 }, (_, i) => ({ id: i, name: `账户${i}`, balanceFen: i * 37 }))
+  for (let i = 0; i < 20; i++) JSON.parse(JSON.stringify(records))
+  return [
+    'this machine: reference work (lower is faster)',
+    `${n(performance.now() - started)} ms on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`
+  ]
+}
+
 async function main(): Promise<void> {
   const phases = [settlePhase, comparePhase, importPhase]
   const wanted = new Set(args.phases.split(',').map((name) => name.trim()))
   const dir = await mkdtemp(join(tmpdir(), 'bench-centre-'))
+  const [label, value] = referenceWork()
+  console.log(`${label.padEnd(58)} ${value}`)
   try {
     for (const phase of phases.filter((p) => wanted.has(p.name))) {
       const rows = await phase.run(dir)
