@@ -98,7 +98,12 @@ export async function settleSales(
   const payerFacts = await loadPayerFacts(
     trx,
     fresh,
-    [...facts.accountsByCard.values(), ...facts.accountsByIdNumber.values()].map((account) => account.id)
+    // An account found by card and by ID number is asked about once.
+    [
+      ...new Set(
+        [...facts.accountsByCard.values(), ...facts.accountsByIdNumber.values()].map((account) => account.id)
+      )
+    ]
   )
   const bundles = new Map<string, Promise<BundleLookup>>()
   const rulesOf = (regionCode: string, version: number) => {
