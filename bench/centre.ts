@@ -461,6 +461,11 @@ const settlePhase = {
         const [{ settled }] = await db('hub_sales')
           .where('terminal_id', 'like', 'T-B%')
           .count<Array<{ settled: number }>>({ settled: '*' })
+        // The insurer's numbers given meanwhile (on each delta's call): each stamps its holder's account again.
+        const [{ issued }] = await db('policies')
+          .whereNotNull('policy_no')
+          .count<Array<{ issued: number }>>({ issued: '*' })
+        const [{ policies }] = await db('policies').count<Array<{ policies: number }>>({ policies: '*' })
         await db.destroy()
         const accepted = (outcomes.get('accepted') ?? 0) + authorizedAccepted
         const auth = [...authorizationMs].sort((a, b) => a - b)
@@ -485,6 +490,7 @@ const settlePhase = {
             `${ms(percentile(auth, 50))} / ${ms(percentile(auth, 95))} / ${ms(auth.at(-1) ?? 0)}`
           ],
           ['delta snapshots served meanwhile', `${n(deltas.length)}, ${n(deltaAccounts)} account lines`],
+          ['policies issued meanwhile (of those accepted)', `${n(Number(issued))} of ${n(Number(policies))}`],
           ['delta p50 / p95', `${ms(percentile(deltas, 50))} / ${ms(percentile(deltas, 95))}`],
           ['deltas that failed (cut or refused; tried again)', n(deltaFailures)],
           ['centre errors logged', centres.map((c) => c.errorEvents()).join(' / ')],
