@@ -38,6 +38,9 @@ import { DEMO_CENTRE_FILE_KEY } from '../../db/seeds/demo-centre-file-key'
 import { sealPinBlock } from '../../backend/services/payment/pin-block'
 import { newTerminalFileKey, packageDecryptor } from '../../backend/services/sync/files/file-crypto'
 import { openSignedFile } from '../../backend/services/sync/files/signed-file'
+import { DEMO_KEY_ID } from '../../backend/services/rules/keys'
+import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage } from '../../hub/files'
+import { createBundleCache } from '../../hub/rules'
 import { DEMO_TRUSTED_KEYS } from '../../backend/services/rules/keys'
 import { verifyBundle } from '../../backend/services/rules/load'
 import { openHubDatabase } from '../../hub/db/open'
@@ -186,6 +189,24 @@ export async function register(
  * A sync package as the terminal opens it: the centre's signed header line (checked against the
  * demo key) and the version-1 text inside, decrypted with the terminal's file key.
  */
+/** The centre's package for a terminal, signed with the demo key, as `npm run hub -- export-package` makes it. */
+export async function exportDemoPackage(
+  db: Knex,
+  clock: Clock,
+  terminalId: string,
+  file: string,
+  bundles = createBundleCache()
+): ReturnType<typeof exportPackage> {
+  return exportPackage(db, {
+    terminalId,
+    file,
+    clock,
+    bundles,
+    privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
+    keyId: DEMO_KEY_ID
+  })
+}
+
 export async function openPackageFile(
   file: string,
   filePrivateKeyPem: string

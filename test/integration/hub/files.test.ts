@@ -8,7 +8,7 @@ import { verifyBundle } from '../../../backend/services/rules/load'
 import { DEMO_ACCOUNTS } from '../../../db/seeds/demo-population'
 import { openHubDatabase } from '../../../hub/db/open'
 import { centreDatabase } from '../../support/postgres'
-import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, FileRefused, importQueueFile } from '../../../hub/files'
+import { FileRefused, importQueueFile } from '../../../hub/files'
 import { createBundleCache } from '../../../hub/rules'
 import { startHub } from '../../../hub/server'
 import { tempDir } from '../../support/helpers'
@@ -23,7 +23,8 @@ import {
   reversalOf,
   saleFor,
   testClock,
-  upload
+  upload,
+  exportDemoPackage
 } from '../../support/hub'
 
 describe('hub: queue files from agents out of reach', () => {
@@ -99,14 +100,7 @@ describe('hub: sync packages', () => {
     })
     await upload(url, terminal.token, 'T-AGENT001', [sale])
     const file = join(await tempDir(), 'T-AGENT001.package')
-    await exportPackage(db, {
-      terminalId: 'T-AGENT001',
-      file,
-      clock,
-      bundles: createBundleCache(),
-      privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-      keyId: DEMO_KEY_ID
-    })
+    await exportDemoPackage(db, clock, 'T-AGENT001', file)
 
     // On the stick: the centre's signed header and ciphertext; no card number, name or ID in clear.
     const {
@@ -166,14 +160,7 @@ describe('hub: sync packages', () => {
     // Registered, then out of reach at once: no other call told the centre its protocol.
     const terminal = await register(url, 'T-AGENT003', 'DEMO-ALL')
     const file = join(await tempDir(), 'T-AGENT003.package')
-    await exportPackage(db, {
-      terminalId: 'T-AGENT003',
-      file,
-      clock,
-      bundles: createBundleCache(),
-      privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-      keyId: DEMO_KEY_ID
-    })
+    await exportDemoPackage(db, clock, 'T-AGENT003', file)
     const { plain } = await openPackageFile(file, terminal.filePrivateKeyPem)
     const header = signedFileSchema.parse(JSON.parse(plain.slice(0, plain.indexOf('\n'))))
     const versions = packagePayloadSchema.parse(JSON.parse(header.payload)).ruleEnvelopes.map((envelope) => {

@@ -3,13 +3,12 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ExportedQueueView, ImportedPackageView } from '../../../core/api/contract'
 import type { ReceiptView } from '../../../core/sale'
-import { DEMO_KEY_ID } from '../../../backend/services/rules/keys'
 import { packageReceiver, startWebServer } from '../../../backend/web/server'
-import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, importQueueFile } from '../../../hub/files'
+import { importQueueFile } from '../../../hub/files'
 import { createBundleCache } from '../../../hub/rules'
 import { ok, syncStatus } from '../../support/sync'
 import { openTestRuntime, recordingLogger, signedIn, tempDir } from '../../support/helpers'
-import { openTestHub } from '../../support/hub'
+import { exportDemoPackage, openTestHub } from '../../support/hub'
 import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
 
 /** What waits in the data folder's `incoming/` for an import. */
@@ -63,14 +62,7 @@ describe('files from the app: the queue out, a package in', () => {
 
     centre.clock.advance(60_000)
     const packageFile = join(dataDir, 'package.ndjson')
-    await exportPackage(centre.db, {
-      terminalId,
-      file: packageFile,
-      clock: centre.clock,
-      bundles,
-      privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-      keyId: DEMO_KEY_ID
-    })
+    await exportDemoPackage(centre.db, centre.clock, terminalId, packageFile, bundles)
 
     const web = await startWebServer({
       port: 0,

@@ -9,12 +9,12 @@ import type { CounterRuntime } from '../../../backend/runtime'
 import { signPayload } from '../../../backend/services/rules/envelope'
 import { DEMO_KEY_ID } from '../../../backend/services/rules/keys'
 import { packageEncryptor } from '../../../backend/services/sync/files/file-crypto'
-import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage, importQueueFile } from '../../../hub/files'
+import { DEMO_CENTRE_PRIVATE_KEY_FILE, importQueueFile } from '../../../hub/files'
 import { addRuleBundle, createBundleCache } from '../../../hub/rules'
 import { setAccountStatus } from '../../../hub/db/accounts'
 import { DEMO_ACCOUNTS, demoAccountNo } from '../../../db/seeds/demo-population'
 import { openTestRuntime, signedIn, tempDir } from '../../support/helpers'
-import { openPackageFile, openTestHub, type TestHub } from '../../support/hub'
+import { exportDemoPackage, openPackageFile, openTestHub, type TestHub } from '../../support/hub'
 import { accountIdOf, commit, onShift } from '../../support/sale-fixtures'
 import { sourceFileOf } from '../../support/rule-fixtures'
 import { ok, registerTerminal } from '../../support/sync'
@@ -169,14 +169,7 @@ async function scene(): Promise<{
   )
   centre.clock.advance(60_000)
   const packageFile = join(dir, 'genuine.package')
-  await exportPackage(centre.db, {
-    terminalId,
-    file: packageFile,
-    clock: centre.clock,
-    bundles: createBundleCache(),
-    privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-    keyId: DEMO_KEY_ID
-  })
+  await exportDemoPackage(centre.db, centre.clock, terminalId, packageFile)
   const sealed = await runtime
     .db('settings')
     .where({ key: 'sync.file_key' })

@@ -1,11 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEMO_KEY_ID } from '../../../backend/services/rules/keys'
-import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage } from '../../../hub/files'
-import { createBundleCache } from '../../../hub/rules'
 import { openTestRuntime, signedIn, tempDir } from '../../support/helpers'
-import { openTestHub } from '../../support/hub'
+import { exportDemoPackage, openTestHub } from '../../support/hub'
 import { ok, registerTerminal } from '../../support/sync'
 
 /**
@@ -38,15 +34,7 @@ describe('the key sync packages are encrypted to', () => {
     await centre.db('terminals').where({ id: terminalId }).update({ file_public_key_pem: null })
     await runtime.db('settings').whereIn('key', ['sync.file_key', 'sync.file_key_sent']).delete()
     const file = join(await tempDir(), 'agent.package')
-    const makePackage = async () =>
-      exportPackage(centre.db, {
-        terminalId,
-        file,
-        clock: centre.clock,
-        bundles: createBundleCache(),
-        privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-        keyId: DEMO_KEY_ID
-      })
+    const makePackage = async () => exportDemoPackage(centre.db, centre.clock, terminalId, file)
     await expect(makePackage()).rejects.toThrow(/还没有登记文件加密公钥/)
 
     await ok(runtime.dispatch('sync.now', {}, await signedIn(runtime)))

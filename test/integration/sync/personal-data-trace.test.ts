@@ -3,14 +3,11 @@ import { basename, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ExportedReportView } from '../../../core/api/contract'
 import { DEMO_ACCOUNTS } from '../../../db/seeds/demo-population'
-import { DEMO_KEY_ID } from '../../../backend/services/rules/keys'
 import { openHubDatabase, HUB_DB_FILE } from '../../../hub/db/open'
 import { createFaults } from '../../../hub/faults'
-import { DEMO_CENTRE_PRIVATE_KEY_FILE, exportPackage } from '../../../hub/files'
-import { createBundleCache } from '../../../hub/rules'
 import { startHub } from '../../../hub/server'
 import { openTestRuntime, recordingLogger, signedIn, tempDir } from '../../support/helpers'
-import { testClock } from '../../support/hub'
+import { exportDemoPackage, testClock } from '../../support/hub'
 import { accountIdOf, APPLICANT_MOBILE, commit, onShift } from '../../support/sale-fixtures'
 import { ok, registerTerminal } from '../../support/sync'
 
@@ -81,14 +78,7 @@ describe('personal data leaves no trace outside the sealed database', () => {
       faults.unavailable = 0
       await ok(runtime.dispatch('sync.now', {}, clerk))
       const packageFile = join(hubDir, 'agent.package')
-      await exportPackage(hubDb, {
-        terminalId: await terminalId(),
-        file: packageFile,
-        clock,
-        bundles: createBundleCache(),
-        privateKeyPem: await readFile(DEMO_CENTRE_PRIVATE_KEY_FILE, 'utf8'),
-        keyId: DEMO_KEY_ID
-      })
+      await exportDemoPackage(hubDb, clock, await terminalId(), packageFile)
       await runtime.sync.importPackage(packageFile)
       // The supervisor's day close, exported as the operator would save it.
       const supervisor = await signedIn(runtime, 'supervisor')
