@@ -147,9 +147,12 @@ async function listedHoldings(
     query
       .from('holdings')
       .whereIn(column, values)
-      // Ended and without a policy: nothing left to show. The rest is decided with the policy below.
+      // Ended without a policy, or too long ago to be an unpaid instalment (a policy's next due
+      // date is the end of its cover): nothing left to show. The rest is decided with the policy below.
       .where((q) => {
-        q.where('cover_to', '>', now).orWhereNotNull('policy_id')
+        q.where('cover_to', '>', now).orWhere((ended) => {
+          void ended.where('cover_to', '>', lapsedSince).whereNotNull('policy_id')
+        })
       })
       // Named, so the union's order by finds it on SQLite.
       .select(
