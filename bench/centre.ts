@@ -325,9 +325,63 @@ async function preparedDatabase(
   try {
     await seedSyntheticAccounts(db, accounts, { clock: systemClock, regionCodes: [REGION] })
     await addEnrolmentCode(db, 'BENCH-539900', [REGION], systemClock, true)
+    if (databaseUrl !== undefined) await seedLastYear(db)
   } finally {
     await db.destroy()
   }
+}
+
+/**
+ * A centre in its second year: each account bought one policy last year, settled, issued and
+ * expired. Without a history the run starts on empty tables, where PostgreSQL's statistics lag the
+ * burst of inserts and its planner scans whole tables that a centre in service never would.
+ */
+async function seedLastYear(db: Knex): Promise<void> {
+  const sale = `'H' || lpad(a.id::text, 35, '0')`
+  const from = (table: string, columns: string, values: string) =>
+    db.raw(`insert into ${table} (${columns}) select ${values} from accounts a order by a.id`)
+  await from(
+    'hub_sales',
+    'sale_id, terminal_id, account_id, total_fen, from_historical_fen, from_current_fen, year_from, created_at, settled_at',
+    `${sale}, 'T-HISTORY', a.id, ${PREMIUM}, 0, ${PREMIUM}, '2025-01-01', '2025-06-01T02:00:00.000Z', '2025-06-01T02:00:05.000Z'`
+  )
+  await from(
+    'item_results',
+    'item_id, terminal_id, type, outcome, settled_at, content_sha256, reference',
+    `${sale}, 'T-HISTORY', 'sale', 'accepted', '2025-06-01T02:00:05.000Z', repeat('0', 64), 'H' || a.id`
+  )
+  await from(
+    'received_sales',
+    'sale_id, terminal_id, operator_code, created_at, region_code, rules_region_code, rules_version, total_fen',
+    `${sale}, 'T-HISTORY', '1001', '2025-06-01T02:00:00.000Z', a.region_code, a.region_code, 1, ${PREMIUM}`
+  )
+  await from(
+    'received_sale_lines',
+    'sale_id, line_no, relation, product_code, premium_fen',
+    `${sale}, 1, 'self', '${product.product.code}', ${PREMIUM}`
+  )
+  await from('spending_years', 'account_id, year_from, spent_fen', `a.id, '2025-01-01', ${PREMIUM}`)
+  await from(
+    'policies',
+    'sale_id, line_no, terminal_id, region_code, product_code, insured_id_number, cover_from, cover_to, premium_fen, issue_due_at, policy_no, issued_at, issued_seq, units',
+    `${sale}, 1, 'T-HISTORY', a.region_code, '${product.product.code}', a.id_number, '2025-06-01T16:00:00.000Z', '2026-06-01T16:00:00.000Z', ${PREMIUM}, '2025-06-01T02:00:05.000Z', 'HP' || a.id, '2025-06-01T02:10:00.000Z', a.id, 1`
+  )
+  await db.raw(
+    `insert into holdings (insured_id_number, product_code, cover_from, cover_to, payer_account_id, sale_id, bought_at, line_no, policy_no, policy_id)
+     select p.insured_id_number, p.product_code, p.cover_from, p.cover_to, h.account_id, p.sale_id, h.created_at, 1, p.policy_no, p.id
+     from policies p join hub_sales h on h.sale_id = p.sale_id order by p.id`
+  )
+  for (const table of [
+    'hub_sales',
+    'item_results',
+    'received_sales',
+    'received_sale_lines',
+    'spending_years',
+    'policies',
+    'holdings',
+    'accounts'
+  ])
+    await db.raw(`vacuum analyze ${table}`)
 }
 
 const settlePhase = {
@@ -456,23 +510,25 @@ const settlePhase = {
         const peaks = await Promise.all(centres.map((c) => c.peakKb()))
         // Exactly once: one stored result per sale sent, one settled sale per accepted one.
         const db = openPostgres(schema.url, 1)
-        const [{ results }] = await db('item_results').count<Array<{ results: number }>>({ results: '*' })
-        // The bench's terminals only (the demo seeds one settled sale of its own).
-        const [{ settled }] = await db('hub_sales')
-          .where('terminal_id', 'like', 'T-B%')
-          .count<Array<{ settled: number }>>({ settled: '*' })
+        // The bench's terminals only (the demo seeds one settled sale of its own, the history more).
+        const ours = (table: string) => db(table).where('terminal_id', 'like', 'T-B%')
+        const [{ results }] = await ours('item_results').count<Array<{ results: number }>>({ results: '*' })
+        const [{ settled }] = await ours('hub_sales').count<Array<{ settled: number }>>({ settled: '*' })
         // The insurer's numbers given meanwhile (on each delta's call): each stamps its holder's account again.
-        const [{ issued }] = await db('policies')
+        const [{ issued }] = await ours('policies')
           .whereNotNull('policy_no')
           .count<Array<{ issued: number }>>({ issued: '*' })
-        const [{ policies }] = await db('policies').count<Array<{ policies: number }>>({ policies: '*' })
+        const [{ policies }] = await ours('policies').count<Array<{ policies: number }>>({ policies: '*' })
         await db.destroy()
         const accepted = (outcomes.get('accepted') ?? 0) + authorizedAccepted
         const auth = [...authorizationMs].sort((a, b) => a - b)
         const deltas = [...deltaMs].sort((a, b) => a - b)
         const cpu = cpuAfter.reduce((s, v, i) => s + v - cpuBefore[i], 0)
         rows.push(
-          ['accounts seeded (synthetic, Yunnan)', `${n(SALES + 20_000)} in ${n(seeded / 1000)} s`],
+          [
+            "accounts seeded (synthetic, Yunnan; each with last year's policy)",
+            `${n(SALES + 20_000)} in ${n(seeded / 1000)} s`
+          ],
           [
             'terminals uploading / centre processes',
             `${n(TERMINALS)} / 2 (PostgreSQL ${args['database-url']})`
