@@ -3,6 +3,7 @@ import type { Knex } from 'knex'
 import type { RejectionCode, SaleItem } from '../core/sync/protocol'
 import type { Clock } from '../core/time'
 import { hashPin, openPinBlock, verifyPin } from '../backend/shared'
+import type { ReadQuery } from './db/dialect'
 import { fileKeyById } from './file-key'
 
 /**
@@ -98,26 +99,44 @@ export interface PayerFacts {
   readonly changedPins: Map<number, { readonly created: boolean }>
 }
 
-/** The payer facts of these sales, whose accounts (locked already) are `accountIds`. */
-export async function loadPayerFacts(
+/** What the payer checks read, as rows (read together with the run's other facts). */
+export interface PayerFactRows extends Record<string, readonly unknown[]> {
+  readonly pins: readonly PinRow[]
+  readonly vouchers: ReadonlyArray<{ code: string; account_id: number; expires_at: string }>
+  readonly keyedPolicy: ReadonlyArray<{ value: string }>
+}
+
+/** The queries of PayerFactRows for these sales, whose accounts (locked already) are `accountIds`. */
+export function payerFactQueries(
   trx: Knex.Transaction,
   sales: readonly SaleItem[],
   accountIds: readonly number[]
-): Promise<PayerFacts> {
+): { readonly [Name in keyof PayerFactRows]: ReadQuery } {
   const voucherCodes = sales.flatMap((sale) =>
     sale.payment?.method === 'voucher' ? [sale.payment.voucherCode] : []
   )
-  const pinRows: PinRow[] =
-    accountIds.length > 0 ? await trx('card_pins').whereIn('account_id', accountIds).select() : []
-  const voucherRows: Array<{ code: string; account_id: number; expires_at: string }> =
-    voucherCodes.length > 0
-      ? await trx('vouchers').whereIn('code', voucherCodes).select('code', 'account_id', 'expires_at')
-      : []
   const anyKeyed = sales.some((sale) => sale.payment?.method !== 'voucher' && sale.payment?.entry === 'keyed')
   return {
-    pins: new Map(pinRows.map((row) => [row.account_id, row])),
-    vouchers: new Map(voucherRows.map((row) => [row.code, row])),
-    keyedRefused: anyKeyed && (await keyedSalesRefused(trx)),
+    pins:
+      accountIds.length > 0
+        ? trx('card_pins')
+            .whereIn('account_id', accountIds)
+            .select('account_id', 'verifier', 'failed_tries', 'locked_at')
+        : null,
+    vouchers:
+      voucherCodes.length > 0
+        ? trx('vouchers').whereIn('code', voucherCodes).select('code', 'account_id', 'expires_at')
+        : null,
+    keyedPolicy: anyKeyed ? trx('hub_policy').where({ key: 'keyed_sales' }).select('value') : null
+  }
+}
+
+export function payerFactsFrom(rows: PayerFactRows): PayerFacts {
+  return {
+    // Copies: the run counts wrong tries on them.
+    pins: new Map(rows.pins.map((row) => [row.account_id, { ...row }])),
+    vouchers: new Map(rows.vouchers.map((row) => [row.code, row])),
+    keyedRefused: rows.keyedPolicy.some((row) => row.value === 'refuse'),
     changedPins: new Map()
   }
 }

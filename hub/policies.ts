@@ -88,31 +88,51 @@ export interface InstalmentPolicy {
   readonly cancelled: boolean
 }
 
-/** The policies these instalment lines name (by the sale line each began with), by `${saleId}|${lineNo}`. */
-export async function policiesBegunBy(
+/** A policy as an instalment line names it, as read (policiesBegunByQuery). */
+export interface PolicyBegunRow {
+  id: number
+  sale_id: string
+  line_no: number
+  insured_id_number: string
+  product_code: string
+  units: number | null
+  policy_no: string | null
+  instalments_paid: number
+  instalment_years: number | null
+  next_due_at: string | null
+  grace_days: number | null
+  cancelled_at: string | null
+}
+
+/** The policies these instalment lines name (by the sale line each began with); null when none do. */
+export function policiesBegunByQuery(
   trx: Knex.Transaction,
   refs: ReadonlyArray<{ readonly saleId: string; readonly lineNo: number }>
-): Promise<Map<string, InstalmentPolicy>> {
-  if (refs.length === 0) return new Map()
-  const rows: Array<{
-    id: number
-    sale_id: string
-    line_no: number
-    insured_id_number: string
-    product_code: string
-    units: number | null
-    policy_no: string | null
-    instalments_paid: number
-    instalment_years: number | null
-    next_due_at: string | null
-    grace_days: number | null
-    cancelled_at: string | null
-  }> = await trx('policies')
+): Knex.QueryBuilder | null {
+  if (refs.length === 0) return null
+  return trx('policies')
     .whereIn(
       ['sale_id', 'line_no'],
       refs.map((ref) => [ref.saleId, ref.lineNo])
     )
-    .select()
+    .select(
+      'id',
+      'sale_id',
+      'line_no',
+      'insured_id_number',
+      'product_code',
+      'units',
+      'policy_no',
+      'instalments_paid',
+      'instalment_years',
+      'next_due_at',
+      'grace_days',
+      'cancelled_at'
+    )
+}
+
+/** Those policies by `${saleId}|${lineNo}`. */
+export function instalmentPoliciesFrom(rows: readonly PolicyBegunRow[]): Map<string, InstalmentPolicy> {
   return new Map(
     rows.map((row) => [
       `${row.sale_id}|${row.line_no}`,

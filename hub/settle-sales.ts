@@ -7,19 +7,29 @@ import { decide, type InstalmentRequest, type PayerAccount, type SpendingEntry }
 import { settlementYearOf } from '../core/rules/settlement-year'
 import { instalmentPlanAfter } from '../core/after-sale'
 import { itemIdOf, type ItemResult, type RejectionCode, type SaleItem } from '../core/sync/protocol'
-import { insertResults, lockKeys } from './db/dialect'
+import { insertResults, lockKeys, readTogether } from './db/dialect'
 import {
-  loadSaleRunFacts,
+  lockPayers,
   payerOf,
+  runFactQueries,
+  runFactsFrom,
   spentKey,
   writeAcceptedSales,
   writeReceivedSales,
   type AcceptedSale,
   type Cover,
+  type RunFactRows,
   type SaleRunFacts
 } from './db/sale-run'
 import { accountsShowing } from './db/state'
-import { checkPayer, loadPayerFacts, writePinTries, type PayerFacts } from './payer'
+import {
+  checkPayer,
+  payerFactQueries,
+  payerFactsFrom,
+  writePinTries,
+  type PayerFactRows,
+  type PayerFacts
+} from './payer'
 import type { InstalmentPolicy } from './policies'
 import type { BundleLookup } from './rules'
 import type { SettleContext } from './settle'
@@ -94,17 +104,14 @@ export async function settleSales(
     ).map((row) => [row.item_id, row])
   )
   const fresh = sales.filter((item) => !stored.has(itemIdOf(item)))
-  const facts = await loadSaleRunFacts(trx, fresh)
-  const payerFacts = await loadPayerFacts(
-    trx,
-    fresh,
-    // An account found by card and by ID number is asked about once.
-    [
-      ...new Set(
-        [...facts.accountsByCard.values(), ...facts.accountsByIdNumber.values()].map((account) => account.id)
-      )
-    ]
-  )
+  const payers = await lockPayers(trx, fresh)
+  // Everything else the run is decided on, in one round trip once the accounts are locked.
+  const rows = await readTogether<RunFactRows & PayerFactRows>(trx, {
+    ...runFactQueries(trx, fresh, payers.accountIds),
+    ...payerFactQueries(trx, fresh, payers.accountIds)
+  })
+  const facts = runFactsFrom(payers, rows)
+  const payerFacts = payerFactsFrom(rows)
   const bundles = new Map<string, Promise<BundleLookup>>()
   const rulesOf = (regionCode: string, version: number) => {
     const key = `${regionCode}/${version}`

@@ -216,6 +216,42 @@ export async function updateRows<Row extends Readonly<Record<string, number | st
   }
 }
 
+/** A query of `readTogether`, or null for one with nothing to ask (its answer is no rows). */
+export type ReadQuery = Knex.QueryBuilder | null
+
+/**
+ * Independent reads in one round trip: PostgreSQL answers one row whose columns are the queries'
+ * rows as JSON arrays (a settlement run's facts were six round trips, and under load each round
+ * trip waits for both processes to be scheduled again). SQLite, in this process, runs them one
+ * after another. Every query sees what was committed before the call; the values come back as
+ * JSON has them (text as strings, integer columns as numbers), as both drivers give them.
+ */
+export async function readTogether<Rows extends Record<string, readonly unknown[]>>(
+  trx: Knex.Transaction,
+  queries: { readonly [Name in keyof Rows]: ReadQuery }
+): Promise<Rows> {
+  const names = Object.keys(queries) as Array<keyof Rows & string>
+  const answers: Record<string, unknown[]> = Object.fromEntries(names.map((name) => [name, []]))
+  const asked = names.flatMap((name) => {
+    const query = queries[name]
+    return query ? [{ name, query }] : []
+  })
+  if (asked.length === 0) return answers as unknown as Rows
+  if (dialectOf(trx) !== 'postgres') {
+    for (const { name, query } of asked) answers[name] = (await query) as unknown[]
+    return answers as unknown as Rows
+  }
+  const bindings: Knex.RawBinding[] = []
+  const columns = asked.map(({ name, query }) => {
+    const { sql, bindings: own } = query.toSQL()
+    bindings.push(...(own as Knex.RawBinding[]))
+    return `(select coalesce(json_agg(r), '[]'::json) from (${sql}) as r) as "${name}"`
+  })
+  const [row] = rowsOf<Record<string, unknown[]>>(await trx.raw(`select ${columns.join(', ')}`, bindings))
+  for (const { name } of asked) answers[name] = row[name]
+  return answers as unknown as Rows
+}
+
 /** A raw insert, update or delete, answering how many rows it touched (SQLite's driver does not say; it is asked). */
 export async function rawWrite(
   trx: Knex.Transaction,

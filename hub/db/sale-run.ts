@@ -2,9 +2,16 @@ import type { Knex } from 'knex'
 import type { RuleBundle } from '../../core/rules/bundle'
 import type { InsuredEntry } from '../../core/rules/engine'
 import type { SaleItem } from '../../core/sync/protocol'
-import { policiesBegunBy, recordInstalment, recordPolicies, type InstalmentPolicy } from '../policies'
+import {
+  instalmentPoliciesFrom,
+  policiesBegunByQuery,
+  recordInstalment,
+  recordPolicies,
+  type InstalmentPolicy,
+  type PolicyBegunRow
+} from '../policies'
 import type { AccountRow } from '../verdicts'
-import { forUpdate, insertAll, updateRows } from './dialect'
+import { forUpdate, insertAll, updateRows, type ReadQuery } from './dialect'
 
 /**
  * The reads and writes of a run of sales (hub/settle-sales.ts): everything the run is decided on is
@@ -50,35 +57,67 @@ export function payerOf(facts: SaleRunFacts, payer: SaleItem['payer']): AccountR
   return byId && byId.region_code === payer.regionCode ? byId : null
 }
 
-/** The rows `query` answers, or none without asking when there is nothing to ask about. */
-async function whereAny<Row>(values: readonly unknown[], query: () => Promise<Row[]>): Promise<Row[]> {
-  return values.length > 0 ? query() : []
+/** The payers' accounts of a run, locked until commit (found by card, or by ID number after a reissue). */
+export interface LockedPayers {
+  readonly accountsByCard: ReadonlyMap<string, AccountRow>
+  readonly accountsByIdNumber: ReadonlyMap<string, AccountRow>
+  /** Each account once, whichever way it was found. */
+  readonly accountIds: readonly number[]
 }
 
-export async function loadSaleRunFacts(
-  trx: Knex.Transaction,
-  sales: readonly SaleItem[]
-): Promise<SaleRunFacts> {
+export async function lockPayers(trx: Knex.Transaction, sales: readonly SaleItem[]): Promise<LockedPayers> {
   const cards = [...new Set(sales.map((sale) => sale.payer.cardNumber))]
   // Locked in id order, so two runs locking the same accounts cannot deadlock.
-  const byCardRows: AccountRow[] = await whereAny(cards, () =>
-    forUpdate(trx('accounts').whereIn('card_number', cards).orderBy('id')).select()
-  )
+  const byCardRows: AccountRow[] =
+    cards.length > 0
+      ? await forUpdate(trx('accounts').whereIn('card_number', cards).orderBy('id')).select()
+      : []
   const accountsByCard = new Map(byCardRows.map((row) => [row.card_number, row]))
   const reissued = [
     ...new Set(
       sales.filter((sale) => !accountsByCard.has(sale.payer.cardNumber)).map((sale) => sale.payer.idNumber)
     )
   ]
-  const byIdRows: AccountRow[] = await whereAny(reissued, () =>
-    forUpdate(trx('accounts').whereIn('id_number', reissued).orderBy('id')).select()
-  )
+  const byIdRows: AccountRow[] =
+    reissued.length > 0
+      ? await forUpdate(trx('accounts').whereIn('id_number', reissued).orderBy('id')).select()
+      : []
   // One object per account, whichever way it was found: a sale's deduction is seen by the next.
   const accounts = new Map<number, AccountRow>()
   for (const row of [...byCardRows, ...byIdRows]) if (!accounts.has(row.id)) accounts.set(row.id, row)
-  const accountsByIdNumber = new Map(byIdRows.map((row) => [row.id_number, accounts.get(row.id) ?? row]))
-  const accountIds = [...accounts.keys()]
+  return {
+    accountsByCard,
+    accountsByIdNumber: new Map(byIdRows.map((row) => [row.id_number, accounts.get(row.id) ?? row])),
+    accountIds: [...accounts.keys()]
+  }
+}
 
+/** What the rules need of a run's accounts and persons, as rows (read together with the payer checks'). */
+export interface RunFactRows extends Record<string, readonly unknown[]> {
+  readonly spent: ReadonlyArray<{ account_id: number; year_from: string; spent_fen: number }>
+  readonly paid: ReadonlyArray<{
+    payer_account_id: number
+    insured_id_number: string
+    product_code: string
+    bought_at: string
+  }>
+  readonly family: ReadonlyArray<{ account_id: number; id_number: string }>
+  readonly covers: ReadonlyArray<{
+    insured_id_number: string
+    product_code: string
+    cover_from: string
+    cover_to: string
+  }>
+  readonly enrolled: ReadonlyArray<{ id_number: string; region_code: string }>
+  readonly instalmentPolicies: readonly PolicyBegunRow[]
+}
+
+/** The queries of RunFactRows, for `readTogether`; null where there is nothing to ask. */
+export function runFactQueries(
+  trx: Knex.Transaction,
+  sales: readonly SaleItem[],
+  accountIds: readonly number[]
+): { readonly [Name in keyof RunFactRows]: ReadQuery } {
   const persons = [...new Set(sales.flatMap((sale) => sale.lines.map((line) => line.insuredIdNumber)))]
   const others = [
     ...new Set(
@@ -90,76 +129,72 @@ export async function loadSaleRunFacts(
   const instalmentRefs = sales.flatMap((sale) =>
     sale.lines.flatMap((line) => (line.instalment ? [line.instalment] : []))
   )
+  const byAccount = accountIds.length > 0
+  return {
+    spent: byAccount
+      ? trx('spending_years').whereIn('account_id', accountIds).select('account_id', 'year_from', 'spent_fen')
+      : null,
+    paid: byAccount
+      ? trx('holdings')
+          .whereIn('payer_account_id', accountIds)
+          .select('payer_account_id', 'insured_id_number', 'product_code', 'bought_at')
+      : null,
+    family: byAccount
+      ? trx('family_members').whereIn('account_id', accountIds).select('account_id', 'id_number')
+      : null,
+    covers:
+      persons.length > 0
+        ? trx('holdings')
+            .whereIn('insured_id_number', persons)
+            .select('insured_id_number', 'product_code', 'cover_from', 'cover_to')
+        : null,
+    enrolled:
+      others.length > 0
+        ? trx('accounts')
+            .whereIn('id_number', others)
+            .where({ status: 'active' })
+            .select('id_number', 'region_code')
+            .unionAll((bound) => {
+              void bound
+                .from('family_members as f')
+                .join('accounts as a', 'a.id', 'f.account_id')
+                .whereIn('f.id_number', others)
+                .select('f.id_number', 'a.region_code')
+            })
+        : null,
+    instalmentPolicies: policiesBegunByQuery(trx, instalmentRefs)
+  }
+}
 
-  const spentRows: Array<{ account_id: number; year_from: string; spent_fen: number }> = await whereAny(
-    accountIds,
-    () =>
-      trx('spending_years').whereIn('account_id', accountIds).select('account_id', 'year_from', 'spent_fen')
-  )
-  const paidRows: Array<{
-    payer_account_id: number
-    insured_id_number: string
-    product_code: string
-    bought_at: string
-  }> = await whereAny(accountIds, () =>
-    trx('holdings')
-      .whereIn('payer_account_id', accountIds)
-      .select('payer_account_id', 'insured_id_number', 'product_code', 'bought_at')
-  )
-  const familyRows: Array<{ account_id: number; id_number: string }> = await whereAny(accountIds, () =>
-    trx('family_members').whereIn('account_id', accountIds).select('account_id', 'id_number')
-  )
-  const coverRows: Array<{
-    insured_id_number: string
-    product_code: string
-    cover_from: string
-    cover_to: string
-  }> = await whereAny(persons, () =>
-    trx('holdings')
-      .whereIn('insured_id_number', persons)
-      .select('insured_id_number', 'product_code', 'cover_from', 'cover_to')
-  )
-  const enrolledRows: Array<{ id_number: string; region_code: string }> = await whereAny(others, () =>
-    trx('accounts')
-      .whereIn('id_number', others)
-      .where({ status: 'active' })
-      .select('id_number', 'region_code')
-      .unionAll((bound) => {
-        void bound
-          .from('family_members as f')
-          .join('accounts as a', 'a.id', 'f.account_id')
-          .whereIn('f.id_number', others)
-          .select('f.id_number', 'a.region_code')
-      })
-  )
-
-  const paidFor = new Map<number, InsuredEntry[]>(accountIds.map((id) => [id, []]))
-  for (const row of paidRows)
+/** What a run of sales is decided on, from its locked payers and the rows read for it. */
+export function runFactsFrom(payers: LockedPayers, rows: RunFactRows): SaleRunFacts {
+  const paidFor = new Map<number, InsuredEntry[]>(payers.accountIds.map((id) => [id, []]))
+  for (const row of rows.paid)
     paidFor
       .get(row.payer_account_id)
       ?.push({ idNumber: row.insured_id_number, productCode: row.product_code, at: row.bought_at })
   const family = new Map<number, Set<string>>()
-  for (const row of familyRows) {
+  for (const row of rows.family) {
     const bound = family.get(row.account_id) ?? new Set<string>()
     bound.add(row.id_number)
     family.set(row.account_id, bound)
   }
   const covers = new Map<string, Cover[]>()
-  for (const row of coverRows) {
+  for (const row of rows.covers) {
     const held = covers.get(row.insured_id_number) ?? []
     held.push({ productCode: row.product_code, from: row.cover_from, to: row.cover_to })
     covers.set(row.insured_id_number, held)
   }
   return {
     // Found by card first, so these rows are the ones in `accounts`.
-    accountsByCard,
-    accountsByIdNumber,
-    spent: new Map(spentRows.map((row) => [spentKey(row.account_id, row.year_from), row.spent_fen])),
+    accountsByCard: payers.accountsByCard,
+    accountsByIdNumber: payers.accountsByIdNumber,
+    spent: new Map(rows.spent.map((row) => [spentKey(row.account_id, row.year_from), row.spent_fen])),
     paidFor,
     family,
     covers,
-    enrolled: new Set(enrolledRows.map((row) => `${row.id_number}|${row.region_code}`)),
-    instalmentPolicies: await policiesBegunBy(trx, instalmentRefs)
+    enrolled: new Set(rows.enrolled.map((row) => `${row.id_number}|${row.region_code}`)),
+    instalmentPolicies: instalmentPoliciesFrom(rows.instalmentPolicies)
   }
 }
 
