@@ -18,11 +18,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { createWriteStream, readFileSync } from 'node:fs'
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Knex } from 'knex'
@@ -84,6 +84,28 @@ function machineCpuMs(): { busy: number; idle: number } {
   return { busy: (user + nice + system + irq + softirq + steal) * 10, idle: (idle + iowait) * 10 }
 }
 
+/**
+ * The CPU time of this machine's PostgreSQL processes so far, in ms: the live ones, and through the
+ * server's parent process (its children's time, `cutime` and `cstime`) the backends that ended.
+ * Only when the server runs here; the settle phase's database is found by its processes' name.
+ */
+function postgresCpuMs(): number {
+  let ticks = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    } catch {
+      continue // ended meanwhile
+    }
+    if (!stat.includes('(postgres)')) continue
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+  }
+  return ticks * 10
+}
+
 /** This process's CPU time so far, in ms: the simulated terminals' share of the machine. */
 const benchCpuMs = () => {
   const usage = process.cpuUsage()
@@ -116,6 +138,8 @@ interface Centre {
   cpuMs(): Promise<number>
   /** The error events it logged (event names and counts). */
   errorEvents(): string
+  /** The time each authorization took to settle, as the centre logged it (after its request was read). */
+  readonly authorizationSettleMs: number[]
   stop(): Promise<void>
 }
 
@@ -146,8 +170,11 @@ async function startCentre(
   )
   let errors = ''
   const errorCounts = new Map<string, number>()
+  const authorizationSettleMs: number[] = []
   child.stderr?.on('data', (chunk: Buffer) => {
     const text = chunk.toString()
+    for (const match of text.matchAll(/"event":"sale_authorized"[^\n]*?"ms":(\d+)/g))
+      authorizationSettleMs.push(Number(match[1]))
     if (errors.length < 20_000) errors += text
     for (const match of text.matchAll(
       /"level":"error","event":"([^"]+)"(?:,"path":"([^"]*)")?(?:,"error":"([^"]*)")?/g
@@ -188,6 +215,7 @@ async function startCentre(
     url,
     child,
     peakKb: () => status('VmHWM'),
+    authorizationSettleMs,
     errorEvents: () => [...errorCounts].map(([key, count]) => `${key} ×${count}`).join(', ') || 'none',
     async cpuMs() {
       const stat = proc('stat').split(') ')[1]?.split(' ')
@@ -435,6 +463,7 @@ const settlePhase = {
         progress(`made ${n(SALES)} sales`)
         const cpuBefore = await Promise.all(centres.map((c) => c.cpuMs()))
         const machineBefore = machineCpuMs()
+        const postgresBefore = postgresCpuMs()
         const benchBefore = benchCpuMs()
         let loading = true
         const outcomes = new Map<string, number>()
@@ -442,6 +471,9 @@ const settlePhase = {
           for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1)
         }
         const authorizationMs: number[] = []
+        // The load generator's own event loop: how late it notices an answer that has arrived.
+        const lag = monitorEventLoopDelay({ resolution: 5 })
+        lag.enable()
         let authorizedAccepted = 0
         const deltaMs: number[] = []
         let deltaAccounts = 0
@@ -503,9 +535,11 @@ const settlePhase = {
         )
         await load
         const loadMs = performance.now() - loadStarted
+        lag.disable()
         await Promise.all([authorizing, following])
         const cpuAfter = await Promise.all(centres.map((c) => c.cpuMs()))
         const machineAfter = machineCpuMs()
+        const postgresUsed = postgresCpuMs() - postgresBefore
         const benchUsed = benchCpuMs() - benchBefore
         const peaks = await Promise.all(centres.map((c) => c.peakKb()))
         // Exactly once: one stored result per sale sent, one settled sale per accepted one.
@@ -536,7 +570,12 @@ const settlePhase = {
           ['sales uploaded, batches of 100', n(SALES)],
           ['outcomes', [...outcomes].map(([outcome, k]) => `${n(k)} ${outcome}`).join(', ')],
           ['wall time of the upload', `${n(loadMs / 1000)} s`],
-          ['settlements per second (uploads)', n(SALES / (loadMs / 1000))],
+          [
+            'settled a second: uploads / authorizations / in all',
+            [SALES, authorizationMs.length, SALES + authorizationMs.length]
+              .map((items) => n(items / (loadMs / 1000)))
+              .join(' / ')
+          ],
           ['uploads answered 503 (busy, sent again later)', n(busyAnswers)],
           ['uploads cut and sent again', n(resent)],
           ['online authorizations meanwhile', n(authorizationMs.length)],
@@ -544,6 +583,17 @@ const settlePhase = {
           [
             'authorization p50 / p95 / max',
             `${ms(percentile(auth, 50))} / ${ms(percentile(auth, 95))} / ${ms(auth.at(-1) ?? 0)}`
+          ],
+          [
+            'of which settling in the centre (its log) p50 / p95',
+            (() => {
+              const settled = centres.flatMap((c) => c.authorizationSettleMs).sort((a, b) => a - b)
+              return `${ms(percentile(settled, 50))} / ${ms(percentile(settled, 95))}`
+            })()
+          ],
+          [
+            "the simulated terminals' own event-loop delay p50 / p95 (in the figures above)",
+            `${ms(lag.percentile(50) / 1e6)} / ${ms(lag.percentile(95) / 1e6)}`
           ],
           ['delta snapshots served meanwhile', `${n(deltas.length)}, ${n(deltaAccounts)} account lines`],
           ['policies issued meanwhile (of those accepted)', `${n(Number(issued))} of ${n(Number(policies))}`],
@@ -553,11 +603,12 @@ const settlePhase = {
           ['centre CPU per settled item (both processes)', ms(cpu / (SALES + authorizationMs.length))],
           ['centre peak RSS (each process)', peaks.map(mb).join(' / ')],
           [
-            'machine CPU meanwhile: centres / simulated terminals / PostgreSQL and the rest / idle',
+            'machine CPU meanwhile: centres / simulated terminals / PostgreSQL / the rest / idle',
             [
               cpu,
               benchUsed,
-              machineAfter.busy - machineBefore.busy - cpu - benchUsed,
+              postgresUsed,
+              machineAfter.busy - machineBefore.busy - cpu - benchUsed - postgresUsed,
               machineAfter.idle - machineBefore.idle
             ]
               .map((used) => `${n(used / 1000)} s`)
