@@ -28,16 +28,17 @@ interface PolicyRow {
 
 /**
  * The accepted sales' new lines, waiting for the insurer: one policy each, with its units and, for
- * a product paid yearly, its instalment terms from the bundle of the sale. One insert for all;
- * returns each line's policy id by `${saleId}|${lineNo}`.
+ * a product paid yearly, its instalment terms from the bundle of the sale. `ids` are the policies'
+ * ids, drawn before (nextIdsQuery), one for each line that is not an instalment, in order; the rows
+ * to insert, and each line's policy id by `${saleId}|${lineNo}`.
  */
-export async function recordPolicies(
-  trx: Knex.Transaction,
+export function newPolicies(
   terminalId: string,
   sales: ReadonlyArray<{ readonly item: SaleItem; readonly bundle: RuleBundle }>,
   settledAt: string,
-  delayMs: number
-): Promise<Map<string, number>> {
+  delayMs: number,
+  ids: readonly number[]
+): { rows: Array<Record<string, string | number | null>>; ids: Map<string, number> } {
   const due = new Date(Date.parse(settledAt) + delayMs).toISOString()
   const rows = sales.flatMap(({ item, bundle }) =>
     item.lines
@@ -56,7 +57,7 @@ export async function recordPolicies(
           cover_to: line.coverTo,
           premium_fen: line.premiumFen,
           issue_due_at: due,
-          units: line.units,
+          units: line.units ?? null,
           instalment_years: terms?.years ?? null,
           instalments_paid: 1,
           next_due_at: plan?.nextDueAt ?? null,
@@ -64,14 +65,17 @@ export async function recordPolicies(
         }
       })
   )
-  const ids = new Map<string, number>()
-  for (let i = 0; i < rows.length; i += 500) {
-    const inserted = await trx('policies')
-      .insert(rows.slice(i, i + 500))
-      .returning<Array<{ id: number; sale_id: string; line_no: number }>>(['id', 'sale_id', 'line_no'])
-    for (const row of inserted) ids.set(`${row.sale_id}|${row.line_no}`, row.id)
+  if (ids.length < rows.length) throw new Error('保单编号不足')
+  const withIds = rows.map((row, index) => ({ id: ids[index], ...row }))
+  return {
+    rows: withIds,
+    ids: new Map(withIds.map((row) => [`${row.sale_id}|${row.line_no}`, row.id]))
   }
-  return ids
+}
+
+/** How many policies newPolicies makes of these sales: their lines that are not instalments. */
+export function newPolicyCount(sales: readonly SaleItem[]): number {
+  return sales.reduce((count, item) => count + item.lines.filter((line) => !line.instalment).length, 0)
 }
 
 /** A policy as an instalment line is checked against it. */

@@ -7,21 +7,30 @@ import { decide, type InstalmentRequest, type PayerAccount, type SpendingEntry }
 import { settlementYearOf } from '../core/rules/settlement-year'
 import { instalmentPlanAfter } from '../core/after-sale'
 import { itemIdOf, type ItemResult, type RejectionCode, type SaleItem } from '../core/sync/protocol'
-import { insertResults, lockKeys, readTogether } from './db/dialect'
 import {
+  drawnNumbers,
+  insertStatements,
+  lockKeys,
+  nextIdsQuery,
+  numberedResults,
+  readTogether,
+  settlementNumbersQuery,
+  writeTogether
+} from './db/dialect'
+import {
+  acceptedSaleWrites,
   lockPayers,
   payerOf,
   runFactQueries,
+  receivedSaleWrites,
   runFactsFrom,
   spentKey,
-  writeAcceptedSales,
-  writeReceivedSales,
   type AcceptedSale,
   type Cover,
   type RunFactRows,
   type SaleRunFacts
 } from './db/sale-run'
-import { accountsShowing } from './db/state'
+import type { Touched } from './db/state'
 import {
   checkPayer,
   payerFactQueries,
@@ -30,7 +39,7 @@ import {
   type PayerFactRows,
   type PayerFacts
 } from './payer'
-import type { InstalmentPolicy } from './policies'
+import { newPolicyCount, type InstalmentPolicy } from './policies'
 import type { BundleLookup } from './rules'
 import type { SettleContext } from './settle'
 import {
@@ -59,8 +68,11 @@ import {
  * and what the accepted sales change written at the end (hub/db/sale-run.ts).
  */
 
-/** Sales decided between two turns of the event loop (about 3 ms of CPU). */
-const YIELD_EVERY = 10
+/** Numbers drawn for a run (settlementNumbersQuery, nextIdsQuery), as read. */
+type Drawn = ReadonlyArray<{ readonly n: number | string }>
+
+/** Sales decided between two turns of the event loop (about 2 ms of CPU): an authorization waits for at most that at each of its round trips. */
+const YIELD_EVERY = 5
 
 type SaleDecision = Rejection | RetryLater | { readonly kind: 'accepted'; readonly sale: AcceptedSale }
 
@@ -81,7 +93,7 @@ export async function settleSales(
   ctx: SettleContext,
   sales: readonly SaleItem[],
   settledAt: string,
-  touched: Set<number>,
+  touched: Touched,
   order: BatchOrder
 ): Promise<ItemResult[]> {
   // The items, and every person they insure (another payer's sale for the same person waits until
@@ -105,10 +117,14 @@ export async function settleSales(
   )
   const fresh = sales.filter((item) => !stored.has(itemIdOf(item)))
   const payers = await lockPayers(trx, fresh)
-  // Everything else the run is decided on, in one round trip once the accounts are locked.
-  const rows = await readTogether<RunFactRows & PayerFactRows>(trx, {
+  // Everything else the run is decided on, in one round trip once the accounts are locked, with
+  // the numbers its results and policies may need (a number not used is skipped, as after a rollback).
+  const policyCount = newPolicyCount(fresh)
+  const rows = await readTogether<RunFactRows & PayerFactRows & { numbers: Drawn; policyIds: Drawn }>(trx, {
     ...runFactQueries(trx, fresh, payers.accountIds),
-    ...payerFactQueries(trx, fresh, payers.accountIds)
+    ...payerFactQueries(trx, fresh, payers.accountIds),
+    numbers: settlementNumbersQuery(trx, fresh.length),
+    policyIds: nextIdsQuery(trx, 'policies', policyCount)
   })
   const facts = runFactsFrom(payers, rows)
   const payerFacts = payerFactsFrom(rows)
@@ -157,25 +173,37 @@ export async function settleSales(
   )
   const accepted = decided.flatMap(({ decision }) => (decision.kind === 'accepted' ? [decision.sale] : []))
   await writePinTries(trx, payerFacts, settledAt)
-  await writeAcceptedSales(trx, ctx.terminal.id, accepted, settledAt, ctx.policyDelayMs ?? 0)
-  const references = await insertResults(
+  const written = numberedResults(
     trx,
     decided.map(({ item, decision, sha256 }) =>
       storedRowOf({ itemId: item.saleId, type: 'sale' }, ctx.terminal.id, decision, settledAt, sha256)
     ),
+    drawnNumbers(rows.numbers, fresh.length),
     acceptedReference(settledAt)
   )
-  await writeReceivedSales(
-    trx,
-    ctx.terminal.id,
-    decided.map(({ item }) => item)
-  )
+  const references = written.references
+  // What the run changes, in one round trip on PostgreSQL.
+  await writeTogether(trx, [
+    ...(await acceptedSaleWrites(
+      trx,
+      ctx.terminal.id,
+      accepted,
+      settledAt,
+      ctx.policyDelayMs ?? 0,
+      drawnNumbers(rows.policyIds, policyCount)
+    )),
+    ...insertStatements(trx, 'item_results', written.rows),
+    ...receivedSaleWrites(
+      trx,
+      ctx.terminal.id,
+      decided.map(({ item }) => item)
+    )
+  ])
   // Every account whose line shows an insured person now shows the new holding.
-  for (const { account } of accepted) touched.add(account.id)
-  for (const id of await accountsShowing(trx, [
-    ...new Set(accepted.flatMap(({ item }) => item.lines.map((line) => line.insuredIdNumber)))
-  ]))
-    touched.add(id)
+  for (const { account, item } of accepted) {
+    touched.accounts.add(account.id)
+    for (const line of item.lines) touched.persons.add(line.insuredIdNumber)
+  }
 
   const referenceOfItem = new Map(decided.map(({ item }, index) => [item.saleId, references[index]]))
   const results: ItemResult[] = []

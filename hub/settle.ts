@@ -13,7 +13,7 @@ import {
 import type { Clock } from '../core/time'
 import type { Logger } from '../backend/shared'
 import { forUpdate, greatestOf, insertResults, lockKeys, transactionWithRetry } from './db/dialect'
-import { accountsShowing, noteChanged } from './db/state'
+import { noteChanged, nothingTouched, type Touched } from './db/state'
 import type { BundleCache } from './rules'
 import { dropUnissuedPolicies, undoInstalments } from './policies'
 import { settleSales } from './settle-sales'
@@ -87,7 +87,7 @@ export async function settleItems(
     if (attempt > 1) restoreOrder(order, before)
     const settledAt = ctx.clock.now().toISOString()
     // Accounts this transaction changes: they go into the deltas after it (noteChanged).
-    const touched = new Set<number>()
+    const touched = nothingTouched()
     const results: ItemResult[] = []
     for (const run of runsOf(items)) {
       if (Array.isArray(run)) results.push(...(await settleSales(trx, ctx, run, settledAt, touched, order)))
@@ -116,7 +116,7 @@ async function settleAfterSale(
   ctx: SettleContext,
   item: ReversalItem | CancellationItem,
   settledAt: string,
-  touched: Set<number>,
+  touched: Touched,
   order: BatchOrder
 ): Promise<ItemResult> {
   const itemId = itemIdOf(item)
@@ -203,7 +203,7 @@ async function settleReversal(
   ctx: SettleContext,
   item: ReversalItem,
   settledAt: string,
-  touched: Set<number>,
+  touched: Touched,
   order: BatchOrder
 ): Promise<Verdict> {
   const first = waitingOrForeign(ctx, order, item, '冲正')
@@ -246,14 +246,14 @@ async function settleReversal(
       balance_fen: account.balance_fen + sale.total_fen,
       historical_balance_fen: account.historical_balance_fen + sale.from_historical_fen
     })
-  touched.add(account.id)
+  touched.accounts.add(account.id)
   await trx('spending_years')
     .where({ account_id: account.id, year_from: sale.year_from })
     .update({ spent_fen: greatestOf(trx, '0, spent_fen - ?', [sale.total_fen]) })
   const insured = await trx('holdings').where({ sale_id: sale.sale_id }).pluck<string[]>('insured_id_number')
   await trx('holdings').where({ sale_id: sale.sale_id }).delete()
   await dropUnissuedPolicies(trx, sale.sale_id)
-  for (const id of await accountsShowing(trx, insured)) touched.add(id)
+  for (const person of insured) touched.persons.add(person)
   await trx('hub_sales')
     .where({ sale_id: sale.sale_id })
     .update({ reversed_at: settledAt, reversal_id: item.reversalId })
@@ -274,7 +274,7 @@ async function settleCancellation(
   ctx: SettleContext,
   item: CancellationItem,
   settledAt: string,
-  touched: Set<number>,
+  touched: Touched,
   order: BatchOrder
 ): Promise<Verdict> {
   const first = waitingOrForeign(ctx, order, item, '退保')
@@ -363,10 +363,7 @@ async function settleCancellation(
       refunded_fen: sale.refunded_fen + refund,
       refunded_historical_fen: sale.refunded_historical_fen + toHistorical
     })
-  const shown = await accountsShowing(
-    trx,
-    policies.map((p) => p.insured_id_number)
-  )
-  for (const id of [...shown, account.id]) touched.add(id)
+  touched.accounts.add(account.id)
+  for (const policy of policies) touched.persons.add(policy.insured_id_number)
   return { kind: 'accepted' }
 }

@@ -153,27 +153,63 @@ export async function insertResults<Row extends Record<string, unknown>>(
   referenceOf: (row: Row, n: number) => string | null
 ): Promise<Array<string | null>> {
   if (rows.length === 0) return []
+  const query = settlementNumbersQuery(trx, rows.length)
+  const drawn = query ? drawnNumbers(rowsOf<{ n: number | string }>(await query), rows.length) : []
+  const numbered = numberedResults(trx, rows, drawn, referenceOf)
+  await insertAll(trx, 'item_results', numbered.rows)
+  return numbered.references
+}
+
+/**
+ * Draws `count` settlement numbers (insertResults), to be read with readTogether: PostgreSQL's
+ * sequence, one a row; SQLite the next rowid of item_results (drawnNumbers counts on from it).
+ */
+export function settlementNumbersQuery(trx: Knex.Transaction, count: number): Knex.Raw | null {
+  if (count === 0) return null
+  return dialectOf(trx) === 'postgres'
+    ? trx.raw("select nextval('settlement_numbers') as n from generate_series(1, ?)", [count])
+    : trx.raw('select coalesce(max(rowid), 0) + 1 as n from item_results')
+}
+
+/**
+ * Draws `count` ids of `table`'s serial id column, so rows that refer to each other can be written
+ * in one statement: PostgreSQL's sequence of the column; SQLite's autoincrement counter, which
+ * never gives a deleted row's id again (its lone writer holds it until commit).
+ */
+export function nextIdsQuery(trx: Knex.Transaction, table: string, count: number): Knex.Raw | null {
+  if (count === 0) return null
+  return dialectOf(trx) === 'postgres'
+    ? trx.raw("select nextval(pg_get_serial_sequence(?, 'id')) as n from generate_series(1, ?)", [
+        table,
+        count
+      ])
+    : trx.raw('select coalesce((select seq from sqlite_sequence where name = ?), 0) + 1 as n', [table])
+}
+
+/** The `count` numbers such a query drew, in order: one a row, or the first and those after it. */
+export function drawnNumbers(rows: ReadonlyArray<{ readonly n: number | string }>, count: number): number[] {
+  if (rows.length === count) return rows.map((row) => Number(row.n)).sort((a, b) => a - b)
+  const first = Number(rows[0]?.n ?? 1)
+  return Array.from({ length: count }, (_, index) => first + index)
+}
+
+/** Results as stored, each with its number's reference (and on SQLite the number as its rowid). */
+export function numberedResults<Row extends Record<string, unknown>>(
+  trx: Knex.Transaction,
+  rows: readonly Row[],
+  numbers: readonly number[],
+  referenceOf: (row: Row, n: number) => string | null
+): { rows: Array<Record<string, unknown>>; references: Array<string | null> } {
   const postgres = dialectOf(trx) === 'postgres'
-  let numbers: number[]
-  if (postgres) {
-    const drawn = rowsOf<{ n: number }>(
-      await trx.raw("select nextval('settlement_numbers') as n from generate_series(1, ?)", [rows.length])
-    )
-    numbers = drawn.map((row) => Number(row.n)).sort((a, b) => a - b)
-  } else {
-    const [{ n }] = rowsOf<{ n: number }>(
-      await trx.raw('select coalesce(max(rowid), 0) + 1 as n from item_results')
-    )
-    numbers = rows.map((_, index) => Number(n) + index)
-  }
   const references = rows.map((row, index) => referenceOf(row, numbers[index]))
-  const stored = rows.map((row, index) => ({
-    ...row,
-    reference: references[index],
-    ...(postgres ? {} : { rowid: numbers[index] })
-  }))
-  await insertAll(trx, 'item_results', stored)
-  return references
+  return {
+    rows: rows.map((row, index) => ({
+      ...row,
+      reference: references[index],
+      ...(postgres ? {} : { rowid: numbers[index] })
+    })),
+    references
+  }
 }
 
 /** A multi-row insert, in slices of ROWS_AT_ONCE. */
@@ -182,7 +218,19 @@ export async function insertAll(
   table: string,
   rows: ReadonlyArray<Record<string, unknown>>
 ): Promise<void> {
-  for (let i = 0; i < rows.length; i += ROWS_AT_ONCE) await trx(table).insert(rows.slice(i, i + ROWS_AT_ONCE))
+  for (const statement of insertStatements(trx, table, rows)) await statement
+}
+
+/** The statements of insertAll, for writeTogether. */
+export function insertStatements(
+  trx: Knex.Transaction,
+  table: string,
+  rows: ReadonlyArray<Record<string, unknown>>
+): Knex.QueryBuilder[] {
+  const statements: Knex.QueryBuilder[] = []
+  for (let i = 0; i < rows.length; i += ROWS_AT_ONCE)
+    statements.push(trx(table).insert(rows.slice(i, i + ROWS_AT_ONCE)))
+  return statements
 }
 
 /** How a value of `updateRows` is typed: PostgreSQL cannot infer a bare parameter's type in a union. */
@@ -200,24 +248,39 @@ export async function updateRows<Row extends Readonly<Record<string, number | st
   columns: Readonly<Record<string, ColumnType>>,
   rows: readonly Row[]
 ): Promise<void> {
+  for (const statement of updateStatements(trx, table, key, columns, rows)) await statement
+}
+
+/** The statements of updateRows, for writeTogether. */
+export function updateStatements<Row extends Readonly<Record<string, number | string | null>>>(
+  trx: Knex.Transaction,
+  table: string,
+  key: { readonly column: string; readonly type: ColumnType },
+  columns: Readonly<Record<string, ColumnType>>,
+  rows: readonly Row[]
+): Knex.Raw[] {
   const sqlType = { whole: 'bigint', text: 'text' } as const
   const set = Object.keys(columns)
   const typed = [[key.column, key.type] as const, ...Object.entries(columns)]
   const select = `select ${typed.map(([, type]) => `cast(? as ${sqlType[type]}) as ??`).join(', ')}`
+  const statements: Knex.Raw[] = []
   for (let i = 0; i < rows.length; i += ROWS_AT_ONCE) {
     const slice = rows.slice(i, i + ROWS_AT_ONCE)
     const bindings: Knex.RawBinding[] = [table, ...set.flatMap((column) => [column, column])]
     for (const row of slice) for (const [name] of typed) bindings.push(row[name], name)
     bindings.push(table, key.column, key.column)
-    await trx.raw(
-      `update ?? set ${set.map(() => '?? = v.??').join(', ')} from (${slice.map(() => select).join(' union all ')}) as v where ??.?? = v.??`,
-      bindings
+    statements.push(
+      trx.raw(
+        `update ?? set ${set.map(() => '?? = v.??').join(', ')} from (${slice.map(() => select).join(' union all ')}) as v where ??.?? = v.??`,
+        bindings
+      )
     )
   }
+  return statements
 }
 
 /** A query of `readTogether`, or null for one with nothing to ask (its answer is no rows). */
-export type ReadQuery = Knex.QueryBuilder | null
+export type ReadQuery = Knex.QueryBuilder | Knex.Raw | null
 
 /**
  * Independent reads in one round trip: PostgreSQL answers one row whose columns are the queries'
@@ -238,7 +301,7 @@ export async function readTogether<Rows extends Record<string, readonly unknown[
   })
   if (asked.length === 0) return answers as unknown as Rows
   if (dialectOf(trx) !== 'postgres') {
-    for (const { name, query } of asked) answers[name] = (await query) as unknown[]
+    for (const { name, query } of asked) answers[name] = rowsOf<unknown>(await query)
     return answers as unknown as Rows
   }
   const bindings: Knex.RawBinding[] = []
@@ -250,6 +313,41 @@ export async function readTogether<Rows extends Record<string, readonly unknown[
   const [row] = rowsOf<Record<string, unknown[]>>(await trx.raw(`select ${columns.join(', ')}`, bindings))
   for (const { name } of asked) answers[name] = row[name]
   return answers as unknown as Rows
+}
+
+/** Bound values in one statement of writeTogether: PostgreSQL takes at most 65,535. */
+const BINDINGS_AT_ONCE = 30_000
+
+/**
+ * Writes in one round trip on PostgreSQL: the statements as the parts of one `with`, each run in
+ * full (they do not see each other's rows, and need not: none reads what another writes; foreign
+ * keys are checked at the statement's end). Given in an order they could run in one after another
+ * (a row before the rows that refer to it): SQLite runs them so, and PostgreSQL splits a call too
+ * big for one statement in that order.
+ */
+export async function writeTogether(
+  trx: Knex.Transaction,
+  statements: ReadonlyArray<Knex.QueryBuilder | Knex.Raw>
+): Promise<void> {
+  if (dialectOf(trx) !== 'postgres') {
+    for (const statement of statements) await statement
+    return
+  }
+  let parts: string[] = []
+  let bindings: Knex.RawBinding[] = []
+  const flush = async () => {
+    if (parts.length === 0) return
+    await trx.raw(`with ${parts.join(', ')} select 1`, bindings)
+    parts = []
+    bindings = []
+  }
+  for (const statement of statements) {
+    const { sql, bindings: own } = statement.toSQL()
+    if (parts.length > 0 && bindings.length + own.length > BINDINGS_AT_ONCE) await flush()
+    parts.push(`w${parts.length} as (${sql})`)
+    bindings.push(...(own as Knex.RawBinding[]))
+  }
+  await flush()
 }
 
 /** A raw insert, update or delete, answering how many rows it touched (SQLite's driver does not say; it is asked). */

@@ -4,14 +4,14 @@ import type { InsuredEntry } from '../../core/rules/engine'
 import type { SaleItem } from '../../core/sync/protocol'
 import {
   instalmentPoliciesFrom,
+  newPolicies,
   policiesBegunByQuery,
   recordInstalment,
-  recordPolicies,
   type InstalmentPolicy,
   type PolicyBegunRow
 } from '../policies'
 import type { AccountRow } from '../verdicts'
-import { forUpdate, insertAll, updateRows, type ReadQuery } from './dialect'
+import { forUpdate, insertStatements, updateStatements, type ReadQuery } from './dialect'
 
 /**
  * The reads and writes of a run of sales (hub/settle-sales.ts): everything the run is decided on is
@@ -211,28 +211,20 @@ export interface AcceptedSale {
 
 /**
  * What the accepted sales change, in sale order: the accounts' balances as they stand after the
- * run, the years' spending, the sales, their policies, instalments and holdings, the applicants.
+ * run, the years' spending, the sales, their policies (with the ids drawn for them, `policyIds`),
+ * instalments and holdings, the applicants. An instalment's payment is written here and now (the
+ * rare case); the rest is answered as statements, to be written together with the run's results.
  */
-export async function writeAcceptedSales(
+export async function acceptedSaleWrites(
   trx: Knex.Transaction,
   terminalId: string,
   accepted: readonly AcceptedSale[],
   settledAt: string,
-  policyDelayMs: number
-): Promise<void> {
-  if (accepted.length === 0) return
+  policyDelayMs: number,
+  policyIds: readonly number[]
+): Promise<Array<Knex.QueryBuilder | Knex.Raw>> {
+  if (accepted.length === 0) return []
   const accounts = new Map(accepted.map(({ account }) => [account.id, account]))
-  await updateRows(
-    trx,
-    'accounts',
-    { column: 'id', type: 'whole' },
-    { balance_fen: 'whole', historical_balance_fen: 'whole' },
-    [...accounts.values()].map((account) => ({
-      id: account.id,
-      balance_fen: account.balance_fen,
-      historical_balance_fen: account.historical_balance_fen
-    }))
-  )
   // One row per account and year: PostgreSQL refuses to upsert the same row twice in one statement.
   const spending = new Map<string, { account_id: number; year_from: string; spent_fen: number }>()
   for (const sale of accepted) {
@@ -241,26 +233,7 @@ export async function writeAcceptedSales(
     row.spent_fen += sale.item.totalFen
     spending.set(key, row)
   }
-  await trx('spending_years')
-    .insert([...spending.values()])
-    .onConflict(['account_id', 'year_from'])
-    .merge({ spent_fen: trx.raw('spending_years.spent_fen + excluded.spent_fen') })
-  await insertAll(
-    trx,
-    'hub_sales',
-    accepted.map((sale) => ({
-      sale_id: sale.item.saleId,
-      terminal_id: terminalId,
-      account_id: sale.account.id,
-      total_fen: sale.item.totalFen,
-      from_historical_fen: sale.fromHistoricalFen,
-      from_current_fen: sale.item.totalFen - sale.fromHistoricalFen,
-      year_from: sale.yearFrom,
-      created_at: sale.item.createdAt,
-      settled_at: settledAt
-    }))
-  )
-  const policyIds = await recordPolicies(trx, terminalId, accepted, settledAt, policyDelayMs)
+  const policies = newPolicies(terminalId, accepted, settledAt, policyDelayMs, policyIds)
   const holdings: Array<Record<string, unknown>> = []
   for (const { item, account, instalments } of accepted) {
     for (const line of item.lines) {
@@ -276,55 +249,90 @@ export async function writeAcceptedSales(
         sale_id: item.saleId,
         line_no: line.lineNo,
         bought_at: item.createdAt,
-        policy_id: paid?.id ?? policyIds.get(`${item.saleId}|${line.lineNo}`) ?? null,
+        policy_id: paid?.id ?? policies.ids.get(`${item.saleId}|${line.lineNo}`) ?? null,
         policy_no: paid?.policyNo ?? null
       })
     }
   }
-  await insertAll(trx, 'holdings', holdings)
-  // For the insurer: kept apart from the sale's other records, given to no report.
-  await insertAll(
-    trx,
-    'sale_applicants',
-    accepted.flatMap(({ item }) =>
-      item.applicant ? [{ sale_id: item.saleId, mobile: item.applicant.mobile }] : []
+  return [
+    ...updateStatements(
+      trx,
+      'accounts',
+      { column: 'id', type: 'whole' },
+      { balance_fen: 'whole', historical_balance_fen: 'whole' },
+      [...accounts.values()].map((account) => ({
+        id: account.id,
+        balance_fen: account.balance_fen,
+        historical_balance_fen: account.historical_balance_fen
+      }))
+    ),
+    trx('spending_years')
+      .insert([...spending.values()])
+      .onConflict(['account_id', 'year_from'])
+      .merge({ spent_fen: trx.raw('spending_years.spent_fen + excluded.spent_fen') }),
+    ...insertStatements(
+      trx,
+      'hub_sales',
+      accepted.map((sale) => ({
+        sale_id: sale.item.saleId,
+        terminal_id: terminalId,
+        account_id: sale.account.id,
+        total_fen: sale.item.totalFen,
+        from_historical_fen: sale.fromHistoricalFen,
+        from_current_fen: sale.item.totalFen - sale.fromHistoricalFen,
+        year_from: sale.yearFrom,
+        created_at: sale.item.createdAt,
+        settled_at: settledAt
+      }))
+    ),
+    ...insertStatements(trx, 'policies', policies.rows),
+    ...insertStatements(trx, 'holdings', holdings),
+    // For the insurer: kept apart from the sale's other records, given to no report.
+    ...insertStatements(
+      trx,
+      'sale_applicants',
+      accepted.flatMap(({ item }) =>
+        item.applicant ? [{ sale_id: item.saleId, mobile: item.applicant.mobile }] : []
+      )
     )
-  )
+  ]
 }
 
 /** The sales' non-personal part, kept for the office report (accepted and refused alike). */
-export async function writeReceivedSales(
+export function receivedSaleWrites(
   trx: Knex.Transaction,
   terminalId: string,
   sales: readonly SaleItem[]
-): Promise<void> {
-  await insertAll(
-    trx,
-    'received_sales',
-    sales.map((item) => ({
-      sale_id: item.saleId,
-      terminal_id: terminalId,
-      operator_code: item.operatorCode,
-      created_at: item.createdAt,
-      region_code: item.payer.regionCode,
-      rules_region_code: item.rules.regionCode,
-      rules_version: item.rules.version,
-      total_fen: item.totalFen
-    }))
-  )
-  await insertAll(
-    trx,
-    'received_sale_lines',
-    sales.flatMap((item) =>
-      // Position, not the terminal's lineNo: a refused item may repeat a number.
-      item.lines.map((line, index) => ({
+): Knex.QueryBuilder[] {
+  return [
+    ...insertStatements(
+      trx,
+      'received_sales',
+      sales.map((item) => ({
         sale_id: item.saleId,
-        line_no: index + 1,
-        relation: line.relation,
-        product_code: line.productCode,
-        premium_fen: line.premiumFen,
-        instalment_no: line.instalment?.sequence ?? null
+        terminal_id: terminalId,
+        operator_code: item.operatorCode,
+        created_at: item.createdAt,
+        region_code: item.payer.regionCode,
+        rules_region_code: item.rules.regionCode,
+        rules_version: item.rules.version,
+        total_fen: item.totalFen
       }))
+    ),
+    ...insertStatements(
+      trx,
+      'received_sale_lines',
+      sales.flatMap((item) =>
+        // Position, not the terminal's lineNo: a refused item may repeat a number.
+        item.lines.map((line, index) => ({
+          sale_id: item.saleId,
+          line_no: index + 1,
+          relation: line.relation,
+          product_code: line.productCode,
+          premium_fen: line.premiumFen,
+          instalment_no: line.instalment?.sequence ?? null
+        }))
+      )
     )
-  )
+  ]
 }

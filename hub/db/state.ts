@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { dialectOf, greatestOf, insertAll, lockRowsById, rowsOf, tryLockKey } from './dialect'
+import { dialectOf, greatestOf, lockRowsById, rowsOf, tryLockKey } from './dialect'
 
 /**
  * The change counter behind snapshot versions. Every transaction that changes what a terminal
@@ -62,23 +62,36 @@ export async function stampAccounts(
  * held the counter's row until its commit, and every other settlement, authorizations included,
  * queued for it (180 ms on average under bench:centre).
  */
-export async function noteChanged(
-  trx: Knex.Transaction,
-  accountIds: Iterable<number>,
-  at: string
-): Promise<void> {
-  const ids = [...new Set(accountIds)]
-  if (ids.length === 0) return
+export async function noteChanged(trx: Knex.Transaction, touched: Touched, at: string): Promise<void> {
+  const ids = [...touched.accounts]
+  const persons = [...touched.persons]
+  if (ids.length === 0 && persons.length === 0) return
   if (dialectOf(trx) !== 'postgres') {
-    await stampAccounts(trx, ids, at)
+    await stampAccounts(trx, [...ids, ...(await accountsShowing(trx, persons))], at)
     return
   }
-  await insertAll(
-    trx,
-    'pending_stamps',
-    ids.map((id) => ({ account_id: id }))
+  // The accounts themselves and those showing the persons, noted in one round trip.
+  await trx.raw(
+    `insert into pending_stamps (account_id)
+     select distinct id from (
+       select unnest(?::int[]) as id
+       union all select id from accounts where id_number = any(?::text[])
+       union all select account_id from family_members where id_number = any(?::text[])
+     ) as changed`,
+    [ids, persons, persons]
   )
 }
+
+/**
+ * What a settlement changed, for the deltas after it: accounts, and persons whose holdings changed
+ * (every account whose line shows them, as holder or bound family, changed with them).
+ */
+export interface Touched {
+  readonly accounts: Set<number>
+  readonly persons: Set<string>
+}
+
+export const nothingTouched = (): Touched => ({ accounts: new Set(), persons: new Set() })
 
 /** Accounts stamped by one call at most; the rest go into the next version. */
 const STAMPED_AT_ONCE = 50_000
