@@ -4,8 +4,10 @@
  *
  * - settle: two centre processes on one database; `--terminals` (200) simulated terminals upload
  *   `--sales` (100,000) sales in all, concurrently, in batches of 100 as a terminal does, while ten
- *   more terminals ask online authorizations one after another and `--followers` (10) follow the
- *   deltas of the region, each asking again a second after its last delta. Reports settlements per
+ *   more terminals ask `--authorization-rate` (50) online authorizations a second between them, on
+ *   time as customers pay (0: one after another, each terminal waiting for its last answer), and
+ *   `--followers` (10) follow the deltas of the region, each asking again a second after its last
+ *   delta. The centre starts in its second year (each account holds last year's policy). Reports settlements per
  *   second, the authorization's p50/p95 under that load, delta snapshots served, each process's
  *   peak memory, where the machine's CPU went, and checks every sale was settled exactly once.
  * - compare: the 10,000-sale upload of `bench:sync` from one terminal to one centre process, on
@@ -58,12 +60,17 @@ const { values: args } = parseArgs({
     'compare-sales': { type: 'string', default: '10000' },
     rows: { type: 'string', default: '1000000' },
     followers: { type: 'string', default: '10' },
+    'authorization-rate': { type: 'string', default: '50' },
     profile: { type: 'boolean', default: false },
     'database-url': { type: 'string', default: 'postgres://127.0.0.1:5432/test' }
   }
 })
 const SALES = Number(args.sales)
 const TERMINALS = Number(args.terminals)
+/** How long every terminal's first upload, sent at the same moment, takes to get through. */
+const AFTER_START_MS = 5_000
+/** Online authorizations a second during the upload, sent on time whatever the answers; 0: ten terminals back to back. */
+const AUTHORIZATION_RATE = Number(args['authorization-rate'])
 const REGION = '539900'
 const BATCH = 100
 type Row = readonly [label: string, value: string]
@@ -471,6 +478,8 @@ const settlePhase = {
           for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1)
         }
         const authorizationMs: number[] = []
+        /** Those sent after the first uploads: every terminal's first batch arrives at once, as after an outage. */
+        const authorizationAfterStartMs: number[] = []
         // The load generator's own event loop: how late it notices an answer that has arrived.
         const lag = monitorEventLoopDelay({ resolution: 5 })
         lag.enable()
@@ -488,29 +497,48 @@ const settlePhase = {
               count(await upload(centres[(t + i / BATCH) % 2].url, terminal, sales.slice(i, i + BATCH)))
           })
         ).finally(() => (loading = false))
-        const authorizing = Promise.all(
-          authorizers.map(async (terminal, t) => {
-            for (let k = SALES + t; loading; k += probes) {
-              const sale = saleOf(k, terminal.terminalId)
-              const at = performance.now()
-              // A terminal that gets no answer in time queues the sale instead (counted here).
-              const answer = await post(
-                centres[k % 2].url,
-                '/v1/authorizations',
-                { terminalId: terminal.terminalId, saleId: sale.saleId, items: [sale] },
-                terminal.token
-              ).catch(() => null)
-              const text = answer ? await answer.text().catch(() => null) : null
-              if (!answer || answer.status !== 200 || text === null) {
-                authorizationFailures += 1
-                continue
-              }
-              authorizationMs.push(performance.now() - at)
-              const last = uploadResponseSchema.parse(JSON.parse(text)).results.at(-1)
-              if (last?.outcome === 'accepted') authorizedAccepted += 1
-            }
-          })
-        )
+        /** One sale of synthetic account `k` paid online, timed from the request to the whole answer. */
+        const authorize = async (terminal: Terminal, k: number) => {
+          const sale = saleOf(k, terminal.terminalId)
+          const at = performance.now()
+          // A terminal that gets no answer in time queues the sale instead (counted here).
+          const answer = await post(
+            centres[k % 2].url,
+            '/v1/authorizations',
+            { terminalId: terminal.terminalId, saleId: sale.saleId, items: [sale] },
+            terminal.token
+          ).catch(() => null)
+          const text = answer ? await answer.text().catch(() => null) : null
+          if (!answer || answer.status !== 200 || text === null) {
+            authorizationFailures += 1
+            return
+          }
+          authorizationMs.push(performance.now() - at)
+          if (at - loadStarted > AFTER_START_MS) authorizationAfterStartMs.push(performance.now() - at)
+          const last = uploadResponseSchema.parse(JSON.parse(text)).results.at(-1)
+          if (last?.outcome === 'accepted') authorizedAccepted += 1
+        }
+        const authorizing =
+          AUTHORIZATION_RATE > 0
+            ? // Customers pay when they pay: at a steady rate, whether or not earlier answers are back.
+              (async () => {
+                const inFlight = new Set<Promise<void>>()
+                for (let i = 0; loading; i++) {
+                  const wait = loadStarted + (i * 1000) / AUTHORIZATION_RATE - performance.now()
+                  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+                  if (!loading) break
+                  const one: Promise<void> = authorize(authorizers[i % probes], SALES + i).finally(() =>
+                    inFlight.delete(one)
+                  )
+                  inFlight.add(one)
+                }
+                await Promise.all(inFlight)
+              })()
+            : Promise.all(
+                authorizers.map(async (terminal, t) => {
+                  for (let k = SALES + t; loading; k += probes) await authorize(terminal, k)
+                })
+              )
         const following = Promise.all(
           followers.map(async (follower, t) => {
             while (loading) {
@@ -556,6 +584,7 @@ const settlePhase = {
         await db.destroy()
         const accepted = (outcomes.get('accepted') ?? 0) + authorizedAccepted
         const auth = [...authorizationMs].sort((a, b) => a - b)
+        const authAfterStart = [...authorizationAfterStartMs].sort((a, b) => a - b)
         const deltas = [...deltaMs].sort((a, b) => a - b)
         const cpu = cpuAfter.reduce((s, v, i) => s + v - cpuBefore[i], 0)
         rows.push(
@@ -583,6 +612,10 @@ const settlePhase = {
           [
             'authorization p50 / p95 / max',
             `${ms(percentile(auth, 50))} / ${ms(percentile(auth, 95))} / ${ms(auth.at(-1) ?? 0)}`
+          ],
+          [
+            `the same, sent after the first ${AFTER_START_MS / 1000} s`,
+            `${ms(percentile(authAfterStart, 50))} / ${ms(percentile(authAfterStart, 95))} / ${ms(authAfterStart.at(-1) ?? 0)}`
           ],
           [
             'of which settling in the centre (its log) p50 / p95',
