@@ -303,7 +303,7 @@ export function receivedSaleWrites(
   trx: Knex.Transaction,
   terminalId: string,
   sales: readonly SaleItem[]
-): Knex.QueryBuilder[] {
+): Array<Knex.QueryBuilder | Knex.Raw> {
   return [
     ...insertStatements(
       trx,

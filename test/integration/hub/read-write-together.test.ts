@@ -5,6 +5,7 @@ import {
   insertStatements,
   readTogether,
   settlementNumbersQuery,
+  updateRows,
   writeTogether
 } from '../../../hub/db/dialect'
 import { newId, openTestHub } from '../../support/hub'
@@ -90,10 +91,13 @@ describe('hub: reads and writes together', () => {
     const statements: string[] = []
     db.on('query', (query: { sql: string }) => statements.push(query.sql))
     await db.transaction(async (trx) => {
-      // In an order they could run in one after another: each sale before the lines that refer to it.
+      // Lists of values, 500 rows a statement, in an order they could run in one after another:
+      // each sale before the lines that refer to it.
+      const slices = <Row>(rows: readonly Row[]) =>
+        Array.from({ length: Math.ceil(rows.length / 500) }, (_, i) => rows.slice(i * 500, (i + 1) * 500))
       const parts = [
-        ...insertStatements(trx, 'received_sales', saleIds.map(receivedSale)),
-        ...insertStatements(trx, 'received_sale_lines', saleIds.flatMap(linesOf))
+        ...slices(saleIds.map(receivedSale)).map((rows) => trx('received_sales').insert(rows)),
+        ...slices(saleIds.flatMap(linesOf)).map((rows) => trx('received_sale_lines').insert(rows))
       ]
       statements.length = 0
       await writeTogether(trx, parts)
@@ -120,5 +124,50 @@ describe('hub: reads and writes together', () => {
     ).rejects.toThrow()
     expect(await db('received_sales').where({ sale_id: fresh }).first()).toBeUndefined()
     expect(await db('received_sale_lines').where({ sale_id: fresh }).first()).toBeUndefined()
+  })
+
+  it('inserts and sets many rows each to its own values, text of any characters and whole numbers alike', async () => {
+    const { db } = await openTestHub()
+    const saleIds = [newId(), newId(), newId()]
+    // What an array or JSON literal would trip on: quotes, commas, braces, a backslash, a space,
+    // NULL spelt out, characters beyond ASCII.
+    const codes = [`a,"b'{}\\ `, 'NULL', '操作员']
+    await db.transaction((trx) =>
+      writeTogether(trx, [
+        ...insertStatements(
+          trx,
+          'received_sales',
+          saleIds.map((saleId) => ({ ...receivedSale(saleId), operator_code: codes[2] }))
+        ),
+        ...insertStatements(trx, 'received_sale_lines', linesOf(saleIds[2]))
+      ])
+    )
+    const lines: Array<{ instalment_no: number | null; premium_fen: number }> = await db(
+      'received_sale_lines'
+    )
+      .where({ sale_id: saleIds[2] })
+      .select('instalment_no', 'premium_fen')
+    expect(lines).toEqual([1, 2, 3].map(() => ({ instalment_no: null, premium_fen: 4_000 })))
+    await db.transaction((trx) =>
+      updateRows(
+        trx,
+        'received_sales',
+        { column: 'sale_id', type: 'text' },
+        { operator_code: 'text', total_fen: 'whole' },
+        saleIds
+          .slice(0, 2)
+          .map((saleId, index) => ({ sale_id: saleId, operator_code: codes[index], total_fen: 100 + index }))
+      )
+    )
+    const rows: Array<{ sale_id: string; operator_code: string; total_fen: number }> = await db(
+      'received_sales'
+    )
+      .whereIn('sale_id', saleIds)
+      .select('sale_id', 'operator_code', 'total_fen')
+    const bySale = new Map(rows.map((row) => [row.sale_id, row]))
+    expect(bySale.get(saleIds[0])).toMatchObject({ operator_code: codes[0], total_fen: 100 })
+    expect(bySale.get(saleIds[1])).toMatchObject({ operator_code: 'NULL', total_fen: 101 })
+    // A row not named is left as it was.
+    expect(bySale.get(saleIds[2])).toMatchObject({ operator_code: '操作员', total_fen: 12_000 })
   })
 })
