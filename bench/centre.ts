@@ -468,6 +468,9 @@ const settlePhase = {
           return sales
         })
         progress(`made ${n(SALES)} sales`)
+        // Making them kept the event loop busy for seconds: let the fetch client see the
+        // connections the centres closed meanwhile, instead of sending the first calls on them.
+        await new Promise((resolve) => setTimeout(resolve, 500))
         const cpuBefore = await Promise.all(centres.map((c) => c.cpuMs()))
         const machineBefore = machineCpuMs()
         const postgresBefore = postgresCpuMs()
