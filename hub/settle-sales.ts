@@ -64,8 +64,8 @@ import {
  * Settlement of a run of consecutive sales in one upload, inside the upload's transaction. The run
  * is settled as the items one by one would be, in their order, each seeing what the ones before it
  * took; only the database work is done for the run at once: its items and insured persons locked
- * in one statement, its payers' accounts in one more, what the rules need read in a few queries,
- * and what the accepted sales change written at the end (hub/db/sale-run.ts).
+ * in one statement, its payers' accounts in one more, what the rules need read in one more, and
+ * what the accepted sales change written in one at the end (hub/db/sale-run.ts).
  */
 
 /** Numbers drawn for a run (settlementNumbersQuery, nextIdsQuery), as read. */
