@@ -241,15 +241,18 @@ export function insertStatements(
   )
   if (dialectOf(trx) === 'postgres' && alike) {
     const names = columns.map(() => '??').join(', ')
-    return [
-      trx.raw(`insert into ?? (${names}) select ${names} from json_populate_recordset(null::??, ?)`, [
-        table,
-        ...columns,
-        ...columns,
-        table,
-        JSON.stringify(rows)
-      ])
-    ]
+    const statements: Knex.Raw[] = []
+    for (let i = 0; i < rows.length; i += ROWS_AT_ONCE)
+      statements.push(
+        trx.raw(`insert into ?? (${names}) select ${names} from json_populate_recordset(null::??, ?)`, [
+          table,
+          ...columns,
+          ...columns,
+          table,
+          JSON.stringify(rows.slice(i, i + ROWS_AT_ONCE))
+        ])
+      )
+    return statements
   }
   const statements: Knex.QueryBuilder[] = []
   for (let i = 0; i < rows.length; i += ROWS_AT_ONCE)

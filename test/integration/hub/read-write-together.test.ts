@@ -102,6 +102,8 @@ describe('hub: reads and writes together', () => {
       statements.length = 0
       await writeTogether(trx, parts)
       expect(parts).toHaveLength(11)
+      // insertStatements too gives at most 500 rows a statement, as a list of values or as JSON.
+      expect(insertStatements(trx, 'received_sales', saleIds.map(receivedSale))).toHaveLength(3)
       expect(statements).toHaveLength(postgres ? 2 : 11)
     })
     const [{ sales }] = await db('received_sales')
