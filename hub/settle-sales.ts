@@ -178,7 +178,7 @@ export async function settleSales(
     decided.map(({ item, decision, sha256 }) =>
       storedRowOf({ itemId: item.saleId, type: 'sale' }, ctx.terminal.id, decision, settledAt, sha256)
     ),
-    drawnNumbers(rows.numbers, fresh.length),
+    drawnNumbers(rows.numbers),
     acceptedReference(settledAt)
   )
   const references = written.references
@@ -190,7 +190,7 @@ export async function settleSales(
       accepted,
       settledAt,
       ctx.policyDelayMs ?? 0,
-      drawnNumbers(rows.policyIds, policyCount)
+      drawnNumbers(rows.policyIds)
     )),
     ...insertStatements(trx, 'item_results', written.rows),
     ...receivedSaleWrites(

@@ -154,21 +154,41 @@ export async function insertResults<Row extends Record<string, unknown>>(
 ): Promise<Array<string | null>> {
   if (rows.length === 0) return []
   const query = settlementNumbersQuery(trx, rows.length)
-  const drawn = query ? drawnNumbers(rowsOf<{ n: number | string }>(await query), rows.length) : []
+  const drawn = query ? drawnNumbers(rowsOf<{ n: number | string }>(await query)) : []
   const numbered = numberedResults(trx, rows, drawn, referenceOf)
   await insertAll(trx, 'item_results', numbered.rows)
   return numbered.references
 }
 
-/**
- * Draws `count` settlement numbers (insertResults), to be read with readTogether: PostgreSQL's
- * sequence, one a row; SQLite the next rowid of item_results (drawnNumbers counts on from it).
- */
-export function settlementNumbersQuery(trx: Knex.Transaction, count: number): Knex.Raw | null {
+/** `count` numbers, one a row: each of `next` on PostgreSQL, `last` + 1, + 2, … on SQLite (`bindings` for either). */
+function drawQuery(
+  trx: Knex.Transaction,
+  count: number,
+  next: string,
+  last: string,
+  bindings: readonly Knex.RawBinding[]
+): Knex.Raw | null {
   if (count === 0) return null
   return dialectOf(trx) === 'postgres'
-    ? trx.raw("select nextval('settlement_numbers') as n from generate_series(1, ?)", [count])
-    : trx.raw('select coalesce(max(rowid), 0) + 1 as n from item_results')
+    ? trx.raw(`select ${next} as n from generate_series(1, ?)`, [...bindings, count])
+    : trx.raw(
+        `with recursive k(i) as (select 1 union all select i + 1 from k where i < ?) select (${last}) + i as n from k`,
+        [count, ...bindings]
+      )
+}
+
+/**
+ * Draws `count` settlement numbers (insertResults), to be read with readTogether: PostgreSQL's
+ * sequence; on SQLite the rowids after item_results' last.
+ */
+export function settlementNumbersQuery(trx: Knex.Transaction, count: number): Knex.Raw | null {
+  return drawQuery(
+    trx,
+    count,
+    "nextval('settlement_numbers')",
+    'select coalesce(max(rowid), 0) from item_results',
+    []
+  )
 }
 
 /**
@@ -177,20 +197,18 @@ export function settlementNumbersQuery(trx: Knex.Transaction, count: number): Kn
  * never gives a deleted row's id again (its lone writer holds it until commit).
  */
 export function nextIdsQuery(trx: Knex.Transaction, table: string, count: number): Knex.Raw | null {
-  if (count === 0) return null
-  return dialectOf(trx) === 'postgres'
-    ? trx.raw("select nextval(pg_get_serial_sequence(?, 'id')) as n from generate_series(1, ?)", [
-        table,
-        count
-      ])
-    : trx.raw('select coalesce((select seq from sqlite_sequence where name = ?), 0) + 1 as n', [table])
+  return drawQuery(
+    trx,
+    count,
+    "nextval(pg_get_serial_sequence(?, 'id'))",
+    'select coalesce((select seq from sqlite_sequence where name = ?), 0)',
+    [table]
+  )
 }
 
-/** The `count` numbers such a query drew, in order: one a row, or the first and those after it. */
-export function drawnNumbers(rows: ReadonlyArray<{ readonly n: number | string }>, count: number): number[] {
-  if (rows.length === count) return rows.map((row) => Number(row.n)).sort((a, b) => a - b)
-  const first = Number(rows[0]?.n ?? 1)
-  return Array.from({ length: count }, (_, index) => first + index)
+/** The numbers such a query drew, in order. */
+export function drawnNumbers(rows: ReadonlyArray<{ readonly n: number | string }>): number[] {
+  return rows.map((row) => Number(row.n)).sort((a, b) => a - b)
 }
 
 /** Results as stored, each with its number's reference (and on SQLite the number as its rowid). */
