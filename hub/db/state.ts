@@ -71,14 +71,11 @@ export async function noteChanged(trx: Knex.Transaction, touched: Touched, at: s
     return
   }
   // The accounts themselves and those showing the persons, noted in one round trip.
+  const showing = showingQuery(trx, persons).toSQL()
   await trx.raw(
     `insert into pending_stamps (account_id)
-     select distinct id from (
-       select unnest(?::int[]) as id
-       union all select id from accounts where id_number = any(?::text[])
-       union all select account_id from family_members where id_number = any(?::text[])
-     ) as changed`,
-    [ids, persons, persons]
+     select distinct id from (select unnest(?::int[]) as id union all ${showing.sql}) as changed`,
+    [ids, ...(showing.bindings as Knex.RawBinding[])]
   )
 }
 
@@ -129,13 +126,18 @@ export async function accountsShowing(
   idNumbers: readonly string[]
 ): Promise<number[]> {
   if (idNumbers.length === 0) return []
-  const rows: Array<{ id: number }> = await trx('accounts')
+  const rows: Array<{ id: number }> = await showingQuery(trx, idNumbers)
+  return rows.map((row) => row.id)
+}
+
+/** The query of accountsShowing: ids, perhaps more than once. */
+function showingQuery(trx: Knex.Transaction, idNumbers: readonly string[]): Knex.QueryBuilder {
+  return trx('accounts')
     .whereIn('id_number', idNumbers)
     .select('id')
     .unionAll((family) => {
       void family.from('family_members').whereIn('id_number', idNumbers).select('account_id as id')
     })
-  return rows.map((row) => row.id)
 }
 
 /**

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { accountAtCentre, openTestHub, register } from '../../support/hub'
+import {
+  demoAccount,
+  accountAtCentre,
+  openTestHub,
+  register,
+  saleFor,
+  snapshot,
+  upload
+} from '../../support/hub'
 
 const DAY = 86_400_000
 
@@ -29,5 +37,34 @@ describe('hub: which holdings an account’s line shows', () => {
     expect(await holdings()).toEqual(inCover)
     clock.advance(100 * DAY) // lapsed more than two years ago
     expect(await holdings()).toEqual([])
+  })
+
+  it('a person bound to two accounts: a policy bought through one comes in the next delta on both', async () => {
+    // The insurer answers in an hour: its numbers would stamp the accounts showing the person too.
+    const { url, db } = await openTestHub({ policyDelayMs: 3_600_000 })
+    // 徐浩, 徐卫东's son, bound to 郑丽's account too (a child on both parents' accounts).
+    const son = demoAccount('C33080001').family.find((member) => member.relation === 'child')
+    if (!son) throw new Error('no child')
+    const [other] = await db('accounts').where({ card_number: 'C33080002' }).pluck<number[]>('id')
+    await db('family_members').insert({
+      account_id: other,
+      id_number: son.idNumber,
+      name: son.name,
+      relation: 'child',
+      bound_at: '2026-01-05T02:00:00.000Z'
+    })
+    const { token, terminalId } = await register(url)
+    const before = await snapshot(url, token)
+    const [result] = await upload(url, token, terminalId, [
+      saleFor('C33080001', [{ relation: 'child', productCode: 'QZ-HQB-2027', premiumFen: 10_000 }], {
+        terminalId
+      })
+    ])
+    expect(result.outcome).toBe('accepted')
+    const delta = await snapshot(url, token, before.header.snapshotVersion)
+    const holdsOf = (cardNumber: string) =>
+      delta.accounts.find((account) => account.cardNumber === cardNumber)?.holdings.map((h) => h.idNumber)
+    expect(holdsOf('C33080001')).toContain(son.idNumber)
+    expect(holdsOf('C33080002')).toContain(son.idNumber)
   })
 })
