@@ -83,6 +83,12 @@ const ms = (value: number) => `${value.toFixed(1)} ms`
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
 const percentile = (sorted: readonly number[], p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+/** `p50 / p95`, and `/ max` when asked, of times in ms. */
+function spread(values: readonly number[], withMax = false): string {
+  const sorted = [...values].sort((a, b) => a - b)
+  const figures = [percentile(sorted, 50), percentile(sorted, 95), ...(withMax ? [sorted.at(-1) ?? 0] : [])]
+  return figures.map(ms).join(' / ')
+}
 
 /** The whole machine's CPU time so far, busy and idle, in ms (/proc/stat counts in 1/100 s). */
 function machineCpuMs(): { busy: number; idle: number } {
@@ -480,9 +486,8 @@ const settlePhase = {
         const count = (results: readonly ItemResult[]) => {
           for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1)
         }
-        const authorizationMs: number[] = []
-        /** Those sent after the first uploads: every terminal's first batch arrives at once, as after an outage. */
-        const authorizationAfterStartMs: number[] = []
+        /** Each answered authorization: when it was sent (after the clock started) and how long it took. */
+        const authorizations: Array<{ readonly sentMs: number; readonly ms: number }> = []
         // The load generator's own event loop: how late it notices an answer that has arrived.
         const lag = monitorEventLoopDelay({ resolution: 5 })
         lag.enable()
@@ -516,8 +521,7 @@ const settlePhase = {
             authorizationFailures += 1
             return
           }
-          authorizationMs.push(performance.now() - at)
-          if (at - loadStarted > AFTER_START_MS) authorizationAfterStartMs.push(performance.now() - at)
+          authorizations.push({ sentMs: at - loadStarted, ms: performance.now() - at })
           const last = uploadResponseSchema.parse(JSON.parse(text)).results.at(-1)
           if (last?.outcome === 'accepted') authorizedAccepted += 1
         }
@@ -586,9 +590,7 @@ const settlePhase = {
         const [{ policies }] = await ours('policies').count<Array<{ policies: number }>>({ policies: '*' })
         await db.destroy()
         const accepted = (outcomes.get('accepted') ?? 0) + authorizedAccepted
-        const auth = [...authorizationMs].sort((a, b) => a - b)
-        const authAfterStart = [...authorizationAfterStartMs].sort((a, b) => a - b)
-        const deltas = [...deltaMs].sort((a, b) => a - b)
+        const answered = authorizations.length
         const cpu = cpuAfter.reduce((s, v, i) => s + v - cpuBefore[i], 0)
         rows.push(
           [
@@ -604,39 +606,41 @@ const settlePhase = {
           ['wall time of the upload', `${n(loadMs / 1000)} s`],
           [
             'settled a second: uploads / authorizations / in all',
-            [SALES, authorizationMs.length, SALES + authorizationMs.length]
-              .map((items) => n(items / (loadMs / 1000)))
-              .join(' / ')
+            [SALES, answered, SALES + answered].map((items) => n(items / (loadMs / 1000))).join(' / ')
           ],
           ['uploads answered 503 (busy, sent again later)', n(busyAnswers)],
           ['uploads cut and sent again', n(resent)],
-          ['online authorizations meanwhile', n(authorizationMs.length)],
+          ['online authorizations meanwhile', n(answered)],
           ['authorizations without an answer (the terminal queues the sale)', n(authorizationFailures)],
           [
             'authorization p50 / p95 / max',
-            `${ms(percentile(auth, 50))} / ${ms(percentile(auth, 95))} / ${ms(auth.at(-1) ?? 0)}`
+            spread(
+              authorizations.map((a) => a.ms),
+              true
+            )
           ],
           [
+            // Every terminal's first batch arrives at the same moment, as after an outage.
             `the same, sent after the first ${AFTER_START_MS / 1000} s`,
-            `${ms(percentile(authAfterStart, 50))} / ${ms(percentile(authAfterStart, 95))} / ${ms(authAfterStart.at(-1) ?? 0)}`
+            spread(
+              authorizations.filter((a) => a.sentMs > AFTER_START_MS).map((a) => a.ms),
+              true
+            )
           ],
           [
             'of which settling in the centre (its log) p50 / p95',
-            (() => {
-              const settled = centres.flatMap((c) => c.authorizationSettleMs).sort((a, b) => a - b)
-              return `${ms(percentile(settled, 50))} / ${ms(percentile(settled, 95))}`
-            })()
+            spread(centres.flatMap((c) => c.authorizationSettleMs))
           ],
           [
             "the simulated terminals' own event-loop delay p50 / p95 (in the figures above)",
             `${ms(lag.percentile(50) / 1e6)} / ${ms(lag.percentile(95) / 1e6)}`
           ],
-          ['delta snapshots served meanwhile', `${n(deltas.length)}, ${n(deltaAccounts)} account lines`],
+          ['delta snapshots served meanwhile', `${n(deltaMs.length)}, ${n(deltaAccounts)} account lines`],
           ['policies issued meanwhile (of those accepted)', `${n(Number(issued))} of ${n(Number(policies))}`],
-          ['delta p50 / p95', `${ms(percentile(deltas, 50))} / ${ms(percentile(deltas, 95))}`],
+          ['delta p50 / p95', spread(deltaMs)],
           ['deltas that failed (cut or refused; tried again)', n(deltaFailures)],
           ['centre errors logged', centres.map((c) => c.errorEvents()).join(' / ')],
-          ['centre CPU per settled item (both processes)', ms(cpu / (SALES + authorizationMs.length))],
+          ['centre CPU per settled item (both processes)', ms(cpu / (SALES + answered))],
           ['centre peak RSS (each process)', peaks.map(mb).join(' / ')],
           [
             'machine CPU meanwhile: centres / simulated terminals / PostgreSQL / the rest / idle',
@@ -652,7 +656,7 @@ const settlePhase = {
           ],
           [
             'exactly once',
-            `${n(results)} results for ${n(SALES + authorizationMs.length + authorizationFailures)} sales sent (unanswered authorizations included); ${n(settled)} settled, ${n(accepted)} of them answered accepted`
+            `${n(results)} results for ${n(SALES + answered + authorizationFailures)} sales sent (unanswered authorizations included); ${n(settled)} settled, ${n(accepted)} of them answered accepted`
           ]
         )
       } finally {
